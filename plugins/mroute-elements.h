@@ -1,0 +1,21 @@
+/* mroute
+ * Copyright (C) 2026 mroute developers
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2 of the License, or (at your option) any later version.
+ */
+
+#ifndef __MROUTE_ELEMENTS_H__
+#define __MROUTE_ELEMENTS_H__
+
+#include <gst/gst.h>
+
+G_BEGIN_DECLS
+
+GST_ELEMENT_REGISTER_DECLARE (packetstats);
+
+G_END_DECLS
+
+#endif /* __MROUTE_ELEMENTS_H__ */

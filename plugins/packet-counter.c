@@ -1,0 +1,130 @@
+/* mroute
+ * Copyright (C) 2026 mroute developers
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2 of the License, or (at your option) any later version.
+ */
+
+#include "packet-counter.h"
+
+#include <string.h>
+
+#define CC_UNSEEN 0xff
+#define TS_NULL_PID 0x1fff
+
+void
+mr_packet_counter_init (MrPacketCounter * counter, MrPacketKind kind)
+{
+  counter->kind = kind;
+  mr_packet_counter_reset (counter);
+}
+
+void
+mr_packet_counter_reset (MrPacketCounter * counter)
+{
+  MrPacketKind kind = counter->kind;
+
+  memset (counter, 0, sizeof (*counter));
+  counter->kind = kind;
+  memset (counter->cc, CC_UNSEEN, sizeof (counter->cc));
+}
+
+static void
+push_rtp (MrPacketCounter * c, const guint8 * data, gsize size)
+{
+  guint16 seq, gap;
+
+  if (size < 12 || (data[0] >> 6) != 2)
+    return;
+
+  seq = (data[2] << 8) | data[3];
+  if (!c->have_seq) {
+    c->have_seq = TRUE;
+    c->next_seq = seq + 1;
+    return;
+  }
+
+  gap = (guint16) (seq - c->next_seq);
+  if (gap == 0) {
+    c->next_seq = seq + 1;
+  } else if (gap < MR_RTP_MAX_GAP) {
+    c->lost += gap;
+    c->next_seq = seq + 1;
+  } else if ((guint16) (c->next_seq - seq) <= MR_RTP_MAX_GAP) {
+    /* behind the stream: a reordered packet that we counted as lost, or a
+     * duplicate.  Either way it is not lost any more. */
+    c->reordered++;
+    if (c->lost > 0)
+      c->lost--;
+  } else {
+    c->resyncs++;
+    c->next_seq = seq + 1;
+  }
+}
+
+static void
+push_ts_packet (MrPacketCounter * c, const guint8 * p)
+{
+  guint pid = ((p[1] & 0x1f) << 8) | p[2];
+  guint afc = (p[3] >> 4) & 0x3;
+  guint cc = p[3] & 0x0f;
+  guint last;
+
+  c->ts_packets++;
+  if (pid == TS_NULL_PID)
+    return;
+
+  /* a discontinuity_indicator in the adaptation field resets the counter */
+  if ((afc & 0x2) && p[4] > 0 && (p[5] & 0x80)) {
+    c->cc[pid] = cc;
+    return;
+  }
+
+  last = c->cc[pid];
+  c->cc[pid] = cc;
+  if (last == CC_UNSEEN || !(afc & 0x1))
+    return;                     /* no payload: counter does not advance */
+
+  if (cc == last)
+    return;                     /* a duplicate packet is allowed once */
+
+  c->lost += (cc - last - 1) & 0x0f;
+}
+
+static void
+push_ts (MrPacketCounter * c, const guint8 * data, gsize size)
+{
+  gsize off = 0;
+
+  while (off + MR_TS_PACKET_SIZE <= size) {
+    if (data[off] != 0x47) {
+      c->sync_errors++;
+      return;
+    }
+    push_ts_packet (c, data + off);
+    off += MR_TS_PACKET_SIZE;
+  }
+  if (off != size)
+    c->sync_errors++;
+}
+
+void
+mr_packet_counter_push (MrPacketCounter * counter, const guint8 * data,
+    gsize size)
+{
+  counter->packets++;
+  counter->bytes += size;
+
+  switch (counter->kind) {
+    case MR_PACKET_KIND_RTP:
+      push_rtp (counter, data, size);
+      break;
+    case MR_PACKET_KIND_MPEGTS:
+      push_ts (counter, data, size);
+      break;
+    default:
+      break;
+  }
+}
