@@ -54,9 +54,11 @@ push_rtp (MrPacketCounter * c, const guint8 * data, gsize size)
     c->next_seq = seq + 1;
   } else if ((guint16) (c->next_seq - seq) <= MR_RTP_MAX_GAP) {
     /* behind the stream: a reordered packet that we counted as lost, or a
-     * duplicate.  Either way it is not lost any more. */
+     * duplicate.  A copy of the newest packet is certainly a duplicate and
+     * must not cancel a loss; older duplicates cannot be told from late
+     * packets without a history of what arrived. */
     c->reordered++;
-    if (c->lost > 0)
+    if (seq != (guint16) (c->next_seq - 1) && c->lost > 0)
       c->lost--;
   } else {
     c->resyncs++;

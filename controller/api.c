@@ -1,0 +1,396 @@
+/* mroute: the REST API. */
+
+#include "api.h"
+
+#include <string.h>
+
+#include "flow-spec.h"
+#include "store.h"
+
+struct _MrApi
+{
+  SoupServer *server;
+  MrManager *manager;
+};
+
+/* ---------------------------------------------------------------------- */
+/* responses */
+
+static void
+respond (SoupServerMessage * msg, guint status, gchar * body)
+{
+  SoupMessageHeaders *headers = soup_server_message_get_response_headers (msg);
+
+  soup_message_headers_replace (headers, "Cache-Control", "no-store");
+  soup_server_message_set_status (msg, status, NULL);
+  if (body)
+    soup_server_message_set_response (msg, "application/json",
+        SOUP_MEMORY_TAKE, body, strlen (body));
+}
+
+static void
+respond_json (SoupServerMessage * msg, guint status, JsonNode * node)
+{
+  respond (msg, status, json_to_string (node, FALSE));
+  json_node_unref (node);
+}
+
+/* The one error envelope: {"error": "...", "field": "..."} */
+static void
+write_error (SoupServerMessage * msg, guint status, const gchar * field,
+    const gchar * message)
+{
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  g_autoptr (JsonNode) root = NULL;
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "error");
+  json_builder_add_string_value (b, message);
+  if (field) {
+    json_builder_set_member_name (b, "field");
+    json_builder_add_string_value (b, field);
+  }
+  json_builder_end_object (b);
+  root = json_builder_get_root (b);
+  respond (msg, status, json_to_string (root, FALSE));
+}
+
+static void
+respond_gerror (SoupServerMessage * msg, const GError * error)
+{
+  guint status = SOUP_STATUS_INTERNAL_SERVER_ERROR;
+  g_autofree gchar *field = mr_spec_error_field (error);
+
+  if (error->domain == MR_SPEC_ERROR)
+    status = SOUP_STATUS_BAD_REQUEST;
+  else if (g_error_matches (error, MR_MANAGER_ERROR,
+          MR_MANAGER_ERROR_NOT_FOUND))
+    status = SOUP_STATUS_NOT_FOUND;
+  else if (g_error_matches (error, MR_MANAGER_ERROR,
+          MR_MANAGER_ERROR_CONFLICT))
+    status = SOUP_STATUS_CONFLICT;
+
+  if (status == SOUP_STATUS_INTERNAL_SERVER_ERROR)
+    g_warning ("internal error: %s", error->message);
+  write_error (msg, status, field, error->message);
+}
+
+/* Answers with @node and @ok, or with the error. */
+static void
+respond_result (SoupServerMessage * msg, guint ok, JsonNode * node,
+    GError ** error)
+{
+  if (node)
+    respond_json (msg, ok, node);
+  else
+    respond_gerror (msg, *error);
+  g_clear_error (error);
+}
+
+/* ---------------------------------------------------------------------- */
+/* requests */
+
+static JsonNode *
+parse_body (SoupServerMessage * msg)
+{
+  SoupMessageBody *body = soup_server_message_get_request_body (msg);
+  g_autoptr (GBytes) bytes = soup_message_body_flatten (body);
+  g_autoptr (JsonParser) parser = json_parser_new_immutable ();
+  g_autoptr (GError) error = NULL;
+  gsize len;
+  const gchar *data = g_bytes_get_data (bytes, &len);
+  JsonNode *root;
+
+  if (len == 0) {
+    write_error (msg, SOUP_STATUS_BAD_REQUEST, "body",
+        "body: a JSON object is required");
+    return NULL;
+  }
+  if (len > MR_API_MAX_BODY) {
+    write_error (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, "body",
+        "body: larger than 1 MiB");
+    return NULL;
+  }
+  if (!g_utf8_validate (data, len, NULL)
+      || !json_parser_load_from_data (parser, data, len, &error)) {
+    g_autofree gchar *m = g_strdup_printf ("body: invalid JSON: %s",
+        error ? error->message : "not UTF-8");
+    write_error (msg, SOUP_STATUS_BAD_REQUEST, "body", m);
+    return NULL;
+  }
+  root = json_parser_get_root (parser);
+  if (!root || !JSON_NODE_HOLDS_OBJECT (root)) {
+    write_error (msg, SOUP_STATUS_BAD_REQUEST, "body",
+        "body: must be a JSON object");
+    return NULL;
+  }
+  return json_node_ref (root);
+}
+
+static gboolean
+parse_limit (SoupServerMessage * msg, GHashTable * query, guint * limit)
+{
+  const gchar *v = query ? g_hash_table_lookup (query, "limit") : NULL;
+  guint64 n;
+
+  *limit = 100;
+  if (!v)
+    return TRUE;
+  if (!g_ascii_string_to_unsigned (v, 10, 1, MR_EVENTS_MAX_LIMIT, &n, NULL)) {
+    write_error (msg, SOUP_STATUS_BAD_REQUEST, "limit",
+        "limit: must be an integer between 1 and 10000");
+    return FALSE;
+  }
+  *limit = n;
+  return TRUE;
+}
+
+static void
+method_not_allowed (SoupServerMessage * msg, const gchar * allow)
+{
+  g_autofree gchar *m = g_strdup_printf ("method %s is not allowed here "
+      "(allowed: %s)", soup_server_message_get_method (msg), allow);
+
+  soup_message_headers_replace (soup_server_message_get_response_headers
+      (msg), "Allow", allow);
+  write_error (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, NULL, m);
+}
+
+static void
+not_found (SoupServerMessage * msg, const gchar * path)
+{
+  g_autofree gchar *m = g_strdup_printf ("no such path: %s", path);
+  write_error (msg, SOUP_STATUS_NOT_FOUND, NULL, m);
+}
+
+#define IS(m, name) (g_str_equal ((m), (name)))
+
+static void
+handle_health (MrApi * api, SoupServerMessage * msg, const gchar * method)
+{
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  guint total, active;
+
+  if (!IS (method, "GET")) {
+    method_not_allowed (msg, "GET");
+    return;
+  }
+  mr_manager_counts (api->manager, &total, &active);
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "status");
+  json_builder_add_string_value (b, "ok");
+  json_builder_set_member_name (b, "total_flows");
+  json_builder_add_int_value (b, total);
+  json_builder_set_member_name (b, "active_flows");
+  json_builder_add_int_value (b, active);
+  json_builder_end_object (b);
+  respond_json (msg, SOUP_STATUS_OK, json_builder_get_root (b));
+}
+
+/* /v1/flows/{id}/... with @rest the segments after the id */
+static void
+handle_flow (MrApi * api, SoupServerMessage * msg, const gchar * method,
+    const gchar * id, gchar ** rest, guint n_rest, GHashTable * query,
+    const gchar * path)
+{
+  MrManager *m = api->manager;
+  GError *error = NULL;
+  g_autoptr (JsonNode) body = NULL;
+
+  if (n_rest == 0) {
+    if (IS (method, "GET")) {
+      respond_result (msg, SOUP_STATUS_OK, mr_manager_get_flow (m, id,
+              &error), &error);
+    } else if (IS (method, "DELETE")) {
+      if (mr_manager_delete_flow (m, id, &error))
+        respond (msg, SOUP_STATUS_NO_CONTENT, NULL);
+      else
+        respond_result (msg, 0, NULL, &error);
+    } else {
+      method_not_allowed (msg, "GET, DELETE");
+    }
+    return;
+  }
+
+  if (n_rest == 1 && (IS (rest[0], "start") || IS (rest[0], "stop"))) {
+    if (!IS (method, "POST")) {
+      method_not_allowed (msg, "POST");
+    } else if (IS (rest[0], "start")) {
+      respond_result (msg, SOUP_STATUS_OK, mr_manager_start_flow (m, id,
+              &error), &error);
+    } else {
+      respond_result (msg, SOUP_STATUS_OK, mr_manager_stop_flow (m, id,
+              &error), &error);
+    }
+    return;
+  }
+
+  if (n_rest == 1 && IS (rest[0], "metrics")) {
+    if (!IS (method, "GET"))
+      method_not_allowed (msg, "GET");
+    else
+      respond_result (msg, SOUP_STATUS_OK, mr_manager_flow_metrics (m, id,
+              &error), &error);
+    return;
+  }
+
+  if (n_rest == 1 && IS (rest[0], "events")) {
+    guint limit;
+
+    if (!IS (method, "GET"))
+      method_not_allowed (msg, "GET");
+    else if (parse_limit (msg, query, &limit))
+      respond_result (msg, SOUP_STATUS_OK, mr_manager_events (m, id, limit,
+              &error), &error);
+    return;
+  }
+
+  if (n_rest == 1 && IS (rest[0], "source")) {
+    if (!IS (method, "POST"))
+      method_not_allowed (msg, "POST");
+    else if ((body = parse_body (msg)))
+      respond_result (msg, SOUP_STATUS_CREATED, mr_manager_add_source (m, id,
+              body, &error), &error);
+    return;
+  }
+
+  if (n_rest == 2 && IS (rest[0], "source")) {
+    if (!IS (method, "DELETE"))
+      method_not_allowed (msg, "DELETE");
+    else
+      respond_result (msg, SOUP_STATUS_OK, mr_manager_remove_source (m, id,
+              rest[1], &error), &error);
+    return;
+  }
+
+  if (n_rest == 1 && IS (rest[0], "outputs")) {
+    if (!IS (method, "POST"))
+      method_not_allowed (msg, "POST");
+    else if ((body = parse_body (msg)))
+      respond_result (msg, SOUP_STATUS_CREATED, mr_manager_add_output (m, id,
+              body, &error), &error);
+    return;
+  }
+
+  if (n_rest == 2 && IS (rest[0], "outputs")) {
+    if (IS (method, "PUT")) {
+      if ((body = parse_body (msg)))
+        respond_result (msg, SOUP_STATUS_OK, mr_manager_update_output (m, id,
+                rest[1], body, &error), &error);
+    } else if (IS (method, "DELETE")) {
+      respond_result (msg, SOUP_STATUS_OK, mr_manager_remove_output (m, id,
+              rest[1], &error), &error);
+    } else {
+      method_not_allowed (msg, "PUT, DELETE");
+    }
+    return;
+  }
+
+  not_found (msg, path);
+}
+
+static void
+handle_request (SoupServer * server, SoupServerMessage * msg,
+    const char *path, GHashTable * query, gpointer user_data)
+{
+  MrApi *api = user_data;
+  const gchar *method = soup_server_message_get_method (msg);
+  g_auto (GStrv) raw = g_strsplit (path + (path[0] == '/'), "/", -1);
+  g_autoptr (GPtrArray) seg = g_ptr_array_new_with_free_func (g_free);
+  GError *error = NULL;
+
+  /* decoded segments, ignoring one trailing slash */
+  for (guint i = 0; raw[i]; i++) {
+    if (!raw[i + 1] && !*raw[i] && i > 0)
+      break;
+    g_ptr_array_add (seg, g_uri_unescape_string (raw[i], NULL));
+  }
+  g_ptr_array_add (seg, NULL);
+#define SEG(i) ((const gchar *) seg->pdata[i])
+#define NSEG (seg->len - 1)
+
+  for (guint i = 0; i < NSEG; i++)
+    if (!SEG (i)) {
+      write_error (msg, SOUP_STATUS_BAD_REQUEST, NULL, "malformed path");
+      return;
+    }
+
+  if (NSEG == 1 && IS (SEG (0), "health")) {
+    handle_health (api, msg, method);
+  } else if (NSEG == 2 && IS (SEG (0), "v1") && IS (SEG (1), "flows")) {
+    g_autoptr (JsonNode) body = NULL;
+
+    if (IS (method, "GET"))
+      respond_json (msg, SOUP_STATUS_OK, mr_manager_list_flows (api->manager));
+    else if (!IS (method, "POST"))
+      method_not_allowed (msg, "GET, POST");
+    else if ((body = parse_body (msg)))
+      respond_result (msg, SOUP_STATUS_CREATED,
+          mr_manager_create_flow (api->manager, body, &error), &error);
+  } else if (NSEG >= 3 && IS (SEG (0), "v1") && IS (SEG (1), "flows")) {
+    handle_flow (api, msg, method, SEG (2), (gchar **) seg->pdata + 3,
+        NSEG - 3, query, path);
+  } else if (NSEG == 2 && IS (SEG (0), "v1") && IS (SEG (1), "events")) {
+    guint limit;
+
+    if (!IS (method, "GET"))
+      method_not_allowed (msg, "GET");
+    else if (parse_limit (msg, query, &limit))
+      respond_result (msg, SOUP_STATUS_OK, mr_manager_events (api->manager,
+              NULL, limit, &error), &error);
+  } else {
+    not_found (msg, path);
+  }
+#undef SEG
+#undef NSEG
+}
+
+/* Refuses oversized bodies from their headers, before reading them. */
+static void
+handle_early (SoupServer * server, SoupServerMessage * msg,
+    const char *path, GHashTable * query, gpointer user_data)
+{
+  SoupMessageHeaders *h = soup_server_message_get_request_headers (msg);
+
+  if (soup_message_headers_get_encoding (h) == SOUP_ENCODING_CONTENT_LENGTH
+      && soup_message_headers_get_content_length (h) > MR_API_MAX_BODY)
+    write_error (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, "body",
+        "body: larger than 1 MiB");
+}
+
+MrApi *
+mr_api_new (MrManager * manager)
+{
+  MrApi *api = g_new0 (MrApi, 1);
+
+  api->manager = manager;
+  api->server = soup_server_new ("server-header", "mroute ", NULL);
+  soup_server_add_early_handler (api->server, NULL, handle_early, api, NULL);
+  soup_server_add_handler (api->server, NULL, handle_request, api, NULL);
+  return api;
+}
+
+gboolean
+mr_api_listen (MrApi * api, const gchar * host, gint port, GError ** error)
+{
+  g_autoptr (GInetAddress) addr = g_inet_address_new_from_string (host);
+  g_autoptr (GSocketAddress) sa = NULL;
+
+  if (!addr) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+        "[api] host: '%s' is not an IP address", host);
+    return FALSE;
+  }
+  sa = g_inet_socket_address_new (addr, port);
+  return soup_server_listen (api->server, sa, 0, error);
+}
+
+void
+mr_api_free (MrApi * api)
+{
+  if (!api)
+    return;
+  soup_server_disconnect (api->server);
+  g_object_unref (api->server);
+  g_free (api);
+}

@@ -1,0 +1,575 @@
+/* mroute: one running flow. */
+
+#include "flow-runner.h"
+
+#include "recipe.h"
+
+#define SAMPLE_INTERVAL_MS 1000
+
+typedef struct
+{
+  guint64 bytes;
+  gint64 time;                  /* monotonic µs of the sample */
+  guint64 kbps;
+} MrRate;
+
+struct _MrRunner
+{
+  MrFlowSpec *spec;
+  MrRunnerCallbacks callbacks;
+  gpointer user_data;
+
+  MrFlowState state;
+  MrRecipe recipe;
+  guint bus_watch;
+  guint sample_timer;
+  guint fail_idle;
+  gint64 started_at;            /* monotonic µs when ACTIVE, 0 before */
+  gboolean source_active;
+
+  GHashTable *rates;            /* "source:NAME" / "output:NAME" -> MrRate */
+};
+
+static const gchar *state_names[] = {
+  "STANDBY", "STARTING", "ACTIVE", "STOPPING", "ERROR",
+};
+
+const gchar *
+mr_flow_state_to_string (MrFlowState state)
+{
+  return state_names[state];
+}
+
+static void
+set_state (MrRunner * r, MrFlowState state)
+{
+  if (r->state == state)
+    return;
+  r->state = state;
+  if (r->callbacks.state_changed)
+    r->callbacks.state_changed (r, state, r->user_data);
+}
+
+static void
+emit (MrRunner * r, const gchar * type, const gchar * severity,
+    const gchar * fmt, ...) G_GNUC_PRINTF (4, 5);
+
+static void
+emit (MrRunner * r, const gchar * type, const gchar * severity,
+    const gchar * fmt, ...)
+{
+  va_list args;
+  g_autofree gchar *msg = NULL;
+
+  va_start (args, fmt);
+  msg = g_strdup_vprintf (fmt, args);
+  va_end (args);
+  if (r->callbacks.event)
+    r->callbacks.event (r, type, severity, msg, r->user_data);
+}
+
+MrRunner *
+mr_runner_new (const MrFlowSpec * spec, const MrRunnerCallbacks * callbacks,
+    gpointer user_data)
+{
+  MrRunner *r = g_new0 (MrRunner, 1);
+
+  r->spec = mr_flow_spec_copy (spec);
+  r->callbacks = *callbacks;
+  r->user_data = user_data;
+  r->state = MR_FLOW_STANDBY;
+  r->rates = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  return r;
+}
+
+static void
+teardown (MrRunner * r)
+{
+  if (r->fail_idle) {
+    g_source_remove (r->fail_idle);
+    r->fail_idle = 0;
+  }
+  if (r->sample_timer) {
+    g_source_remove (r->sample_timer);
+    r->sample_timer = 0;
+  }
+  if (r->bus_watch) {
+    g_source_remove (r->bus_watch);
+    r->bus_watch = 0;
+  }
+  mr_recipe_clear (&r->recipe);
+  g_hash_table_remove_all (r->rates);
+  r->started_at = 0;
+  r->source_active = FALSE;
+}
+
+void
+mr_runner_free (MrRunner * r)
+{
+  if (!r)
+    return;
+  teardown (r);
+  g_hash_table_unref (r->rates);
+  mr_flow_spec_free (r->spec);
+  g_free (r);
+}
+
+MrFlowState
+mr_runner_get_state (MrRunner * r)
+{
+  return r->state;
+}
+
+static const gchar *
+active_source_name (MrRunner * r)
+{
+  MrEndpoint *src = r->spec->sources->pdata[r->recipe.active_source];
+  return src->name;
+}
+
+/* Ends the session after a failure the flow cannot recover from. */
+static gboolean
+fail_idle (gpointer user_data)
+{
+  MrRunner *r = user_data;
+
+  r->fail_idle = 0;
+  teardown (r);
+  set_state (r, MR_FLOW_ERROR);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+handle_error (MrRunner * r, GstMessage * msg)
+{
+  g_autoptr (GError) err = NULL;
+  g_autofree gchar *debug = NULL;
+  gboolean from_source = mr_recipe_element_is_source (GST_MESSAGE_SRC (msg));
+
+  gst_message_parse_error (msg, &err, &debug);
+  g_warning ("flow %s: error from %s: %s (%s)", r->spec->id,
+      GST_MESSAGE_SRC_NAME (msg), err->message, debug ? debug : "");
+  if (from_source)
+    emit (r, "source_error", "error", "source '%s': %s",
+        active_source_name (r), err->message);
+  else
+    emit (r, "connection_error", "error", "%s: %s",
+        GST_MESSAGE_SRC_NAME (msg), err->message);
+
+  /* the pipeline cannot go on: stop it outside the bus callback */
+  if (!r->fail_idle && r->state != MR_FLOW_ERROR)
+    r->fail_idle = g_idle_add (fail_idle, r);
+}
+
+static gboolean
+on_bus_message (GstBus * bus, GstMessage * msg, gpointer user_data)
+{
+  MrRunner *r = user_data;
+
+  switch (GST_MESSAGE_TYPE (msg)) {
+    case GST_MESSAGE_STATE_CHANGED:
+      if (GST_MESSAGE_SRC (msg) == GST_OBJECT (r->recipe.pipeline)) {
+        GstState new_state;
+
+        gst_message_parse_state_changed (msg, NULL, &new_state, NULL);
+        if (new_state == GST_STATE_PLAYING && r->state == MR_FLOW_STARTING) {
+          r->started_at = g_get_monotonic_time ();
+          set_state (r, MR_FLOW_ACTIVE);
+          emit (r, "flow_started", "info", "flow started on source '%s'",
+              active_source_name (r));
+        }
+      }
+      break;
+    case GST_MESSAGE_ERROR:
+      handle_error (r, msg);
+      break;
+    case GST_MESSAGE_WARNING:{
+      g_autoptr (GError) err = NULL;
+
+      gst_message_parse_warning (msg, &err, NULL);
+      g_message ("flow %s: warning from %s: %s", r->spec->id,
+          GST_MESSAGE_SRC_NAME (msg), err->message);
+      break;
+    }
+    case GST_MESSAGE_EOS:
+      emit (r, "source_eof", "error", "source '%s' ended the stream",
+          active_source_name (r));
+      if (!r->fail_idle && r->state != MR_FLOW_ERROR)
+        r->fail_idle = g_idle_add (fail_idle, r);
+      break;
+    case GST_MESSAGE_ELEMENT:{
+      const GstStructure *s = gst_message_get_structure (msg);
+      gboolean active;
+
+      if (GST_MESSAGE_SRC (msg) == GST_OBJECT (r->recipe.source_stats)
+          && gst_structure_has_name (s, "packetstats")
+          && gst_structure_get_boolean (s, "active", &active)) {
+        r->source_active = active;
+        if (active)
+          emit (r, "source_active", "info", "source '%s' is receiving data",
+              active_source_name (r));
+        else
+          emit (r, "source_error", "warning",
+              "source '%s' has received no data for 2 s",
+              active_source_name (r));
+      }
+      break;
+    }
+    default:
+      break;
+  }
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+update_rate (MrRunner * r, const gchar * key, guint64 bytes, gint64 now)
+{
+  MrRate *rate = g_hash_table_lookup (r->rates, key);
+
+  if (!rate) {
+    rate = g_new0 (MrRate, 1);
+    g_hash_table_insert (r->rates, g_strdup (key), rate);
+  } else if (now > rate->time && bytes >= rate->bytes) {
+    rate->kbps = (bytes - rate->bytes) * 8 * 1000 / (guint64) (now -
+        rate->time);
+  }
+  rate->bytes = bytes;
+  rate->time = now;
+}
+
+static guint64
+get_rate (MrRunner * r, const gchar * key)
+{
+  MrRate *rate = g_hash_table_lookup (r->rates, key);
+  return rate ? rate->kbps : 0;
+}
+
+static GstStructure *
+output_stats (MrRunner * r, const MrEndpoint * out)
+{
+  GstElement *sink = mr_recipe_output_sink (&r->recipe, out);
+  GstStructure *s = NULL;
+
+  if (sink)
+    g_signal_emit_by_name (sink, "get-stats", out->destination, out->port,
+        &s);
+  return s;
+}
+
+static guint64
+struct_u64 (const GstStructure * s, const gchar * field)
+{
+  guint64 v = 0;
+
+  if (s)
+    gst_structure_get_uint64 (s, field, &v);
+  return v;
+}
+
+static gboolean
+sample (gpointer user_data)
+{
+  MrRunner *r = user_data;
+  gint64 now = g_get_monotonic_time ();
+  GstStructure *s = NULL;
+
+  if (r->recipe.source_stats) {
+    g_autofree gchar *key = g_strdup_printf ("source:%s",
+        active_source_name (r));
+    g_object_get (r->recipe.source_stats, "stats", &s, NULL);
+    update_rate (r, key, struct_u64 (s, "bytes"), now);
+    g_clear_pointer (&s, gst_structure_free);
+  }
+  for (guint i = 0; i < r->spec->outputs->len; i++) {
+    MrEndpoint *out = r->spec->outputs->pdata[i];
+    g_autofree gchar *key = g_strdup_printf ("output:%s", out->name);
+
+    s = output_stats (r, out);
+    update_rate (r, key, struct_u64 (s, "bytes-sent"), now);
+    g_clear_pointer (&s, gst_structure_free);
+  }
+  return G_SOURCE_CONTINUE;
+}
+
+gboolean
+mr_runner_start (MrRunner * r, GError ** error)
+{
+  g_autoptr (GstBus) bus = NULL;
+  GstStateChangeReturn ret;
+
+  g_return_val_if_fail (r->state == MR_FLOW_STANDBY
+      || r->state == MR_FLOW_ERROR, FALSE);
+
+  set_state (r, MR_FLOW_STARTING);
+  if (!mr_recipe_build (&r->recipe, r->spec, error)) {
+    emit (r, "source_error", "error", "%s", (*error)->message);
+    set_state (r, MR_FLOW_ERROR);
+    return FALSE;
+  }
+
+  bus = gst_pipeline_get_bus (GST_PIPELINE (r->recipe.pipeline));
+  r->bus_watch = gst_bus_add_watch (bus, on_bus_message, r);
+
+  ret = gst_element_set_state (r->recipe.pipeline, GST_STATE_PLAYING);
+  if (ret == GST_STATE_CHANGE_FAILURE) {
+    g_autoptr (GstMessage) msg =
+        gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+    g_autoptr (GError) err = NULL;
+
+    if (msg) {
+      gboolean from_source =
+          mr_recipe_element_is_source (GST_MESSAGE_SRC (msg));
+      gst_message_parse_error (msg, &err, NULL);
+      g_warning ("flow %s: cannot start: %s", r->spec->id, err->message);
+      emit (r, from_source ? "source_error" : "connection_error", "error",
+          "%s%s%s: %s", from_source ? "source '" : "",
+          from_source ? active_source_name (r) : GST_MESSAGE_SRC_NAME (msg),
+          from_source ? "'" : "", err->message);
+    } else {
+      emit (r, "source_error", "error", "the pipeline could not start");
+    }
+    g_set_error (error, GST_CORE_ERROR, GST_CORE_ERROR_STATE_CHANGE,
+        "flow could not start: %s", err ? err->message : "unknown error");
+    teardown (r);
+    set_state (r, MR_FLOW_ERROR);
+    return FALSE;
+  }
+
+  r->sample_timer = g_timeout_add (SAMPLE_INTERVAL_MS, sample, r);
+  return TRUE;
+}
+
+void
+mr_runner_stop (MrRunner * r)
+{
+  if (r->state == MR_FLOW_STANDBY)
+    return;
+  if (r->recipe.pipeline) {
+    set_state (r, MR_FLOW_STOPPING);
+    teardown (r);
+    emit (r, "flow_stopped", "info", "flow stopped");
+  }
+  set_state (r, MR_FLOW_STANDBY);
+}
+
+static gboolean
+endpoint_same_transport (const MrEndpoint * a, const MrEndpoint * b)
+{
+  return a->protocol == b->protocol && a->port == b->port
+      && a->ingest_port == b->ingest_port
+      && g_strcmp0 (a->destination, b->destination) == 0
+      && g_strcmp0 (a->ingest_address, b->ingest_address) == 0
+      && a->max_latency == b->max_latency && a->max_bitrate == b->max_bitrate
+      && g_strcmp0 (a->stream_id, b->stream_id) == 0
+      && g_strcmp0 (a->stream_key, b->stream_key) == 0
+      && g_strcmp0 (a->cipher, b->cipher) == 0
+      && g_strcmp0 (a->passphrase, b->passphrase) == 0;
+}
+
+static gboolean
+output_is_live_changeable (const MrEndpoint * out)
+{
+  return out->protocol == MR_PROTOCOL_UDP || out->protocol == MR_PROTOCOL_RTP
+      || out->protocol == MR_PROTOCOL_RTP_FEC;
+}
+
+gboolean
+mr_runner_update (MrRunner * r, const MrFlowSpec * spec)
+{
+  MrEndpoint *old_src = r->spec->sources->pdata[r->recipe.active_source];
+  MrEndpoint *new_src;
+  g_autoptr (GError) error = NULL;
+
+  if (!r->recipe.pipeline) {
+    mr_flow_spec_free (r->spec);
+    r->spec = mr_flow_spec_copy (spec);
+    return TRUE;
+  }
+
+  /* the source that runs must stay the same */
+  new_src = spec->sources->pdata[mr_recipe_pick_source (spec)];
+  if (!endpoint_same_transport (old_src, new_src)
+      || g_strcmp0 (old_src->name, new_src->name) != 0)
+    return FALSE;
+
+  /* every output change must be one we can make live */
+  for (guint i = 0; i < r->spec->outputs->len; i++) {
+    MrEndpoint *o = r->spec->outputs->pdata[i];
+    MrEndpoint *n = mr_flow_spec_find_output (spec, o->name, NULL);
+    if ((!n || !endpoint_same_transport (o, n))
+        && !output_is_live_changeable (o))
+      return FALSE;
+  }
+  for (guint i = 0; i < spec->outputs->len; i++) {
+    MrEndpoint *n = spec->outputs->pdata[i];
+    MrEndpoint *o = mr_flow_spec_find_output (r->spec, n->name, NULL);
+    if ((!o || !endpoint_same_transport (o, n))
+        && !output_is_live_changeable (n))
+      return FALSE;
+  }
+
+  /* first remove what went away or changed, then add the new */
+  for (guint i = 0; i < r->spec->outputs->len; i++) {
+    MrEndpoint *o = r->spec->outputs->pdata[i];
+    MrEndpoint *n = mr_flow_spec_find_output (spec, o->name, NULL);
+    if (!n || !endpoint_same_transport (o, n)) {
+      g_autofree gchar *key = g_strdup_printf ("output:%s", o->name);
+      mr_recipe_detach_output (&r->recipe, o);
+      g_hash_table_remove (r->rates, key);
+    }
+  }
+  for (guint i = 0; i < spec->outputs->len; i++) {
+    MrEndpoint *n = spec->outputs->pdata[i];
+    MrEndpoint *o = mr_flow_spec_find_output (r->spec, n->name, NULL);
+    if (!o || !endpoint_same_transport (o, n)) {
+      if (!mr_recipe_attach_output (&r->recipe, n, &error)) {
+        emit (r, "connection_error", "error", "%s", error->message);
+        g_clear_error (&error);
+      }
+    }
+  }
+
+  mr_flow_spec_free (r->spec);
+  r->spec = mr_flow_spec_copy (spec);
+  return TRUE;
+}
+
+/* ---------------------------------------------------------------------- */
+/* metrics */
+
+static void
+add_source_metrics (JsonBuilder * b, const MrEndpoint * src, gboolean selected,
+    const GstStructure * s, guint64 kbps, gboolean connected)
+{
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "name");
+  json_builder_add_string_value (b, src->name);
+  json_builder_set_member_name (b, "protocol");
+  json_builder_add_string_value (b, mr_protocol_to_string (src->protocol));
+  json_builder_set_member_name (b, "status");
+  json_builder_add_string_value (b, connected ? "CONNECTED" : "DISCONNECTED");
+  json_builder_set_member_name (b, "connected");
+  json_builder_add_boolean_value (b, connected);
+  json_builder_set_member_name (b, "bitrate_kbps");
+  json_builder_add_int_value (b, kbps);
+  json_builder_set_member_name (b, "bytes_received");
+  json_builder_add_int_value (b, struct_u64 (s, "bytes"));
+  json_builder_set_member_name (b, "packets_received");
+  json_builder_add_int_value (b, struct_u64 (s, "packets"));
+  json_builder_set_member_name (b, "packets_lost");
+  json_builder_add_int_value (b, struct_u64 (s, "lost"));
+  json_builder_set_member_name (b, "packets_recovered");
+  json_builder_add_int_value (b, 0);
+  json_builder_set_member_name (b, "round_trip_time_ms");
+  json_builder_add_int_value (b, 0);
+  json_builder_set_member_name (b, "jitter_ms");
+  json_builder_add_int_value (b, 0);
+  json_builder_set_member_name (b, "source_selected");
+  json_builder_add_boolean_value (b, selected);
+  json_builder_end_object (b);
+}
+
+static void
+add_output_metrics (JsonBuilder * b, const MrEndpoint * out,
+    const GstStructure * s, guint64 kbps, gboolean running)
+{
+  gboolean connected = running && s && gst_structure_has_field (s,
+      "bytes-sent");
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "name");
+  json_builder_add_string_value (b, out->name);
+  json_builder_set_member_name (b, "protocol");
+  json_builder_add_string_value (b, mr_protocol_to_string (out->protocol));
+  json_builder_set_member_name (b, "status");
+  json_builder_add_string_value (b, connected ? "CONNECTED" : "DISCONNECTED");
+  json_builder_set_member_name (b, "connected");
+  json_builder_add_boolean_value (b, connected);
+  json_builder_set_member_name (b, "bitrate_kbps");
+  json_builder_add_int_value (b, kbps);
+  json_builder_set_member_name (b, "bytes_sent");
+  json_builder_add_int_value (b, struct_u64 (s, "bytes-sent"));
+  json_builder_set_member_name (b, "packets_sent");
+  json_builder_add_int_value (b, struct_u64 (s, "packets-sent"));
+  json_builder_set_member_name (b, "disconnections");
+  json_builder_add_int_value (b, 0);
+  json_builder_end_object (b);
+}
+
+static JsonNode *
+build_metrics (const MrFlowSpec * spec, MrFlowState state, MrRunner * r)
+{
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  g_autofree gchar *now = mr_format_time (g_get_real_time ());
+  gboolean running = r && r->recipe.pipeline;
+  guint active = running ? r->recipe.active_source : mr_recipe_pick_source (spec);
+  gint64 uptime = r && r->started_at ?
+      (g_get_monotonic_time () - r->started_at) / G_USEC_PER_SEC : 0;
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "flow_id");
+  json_builder_add_string_value (b, spec->id);
+  json_builder_set_member_name (b, "active_source");
+  json_builder_add_string_value (b, running ?
+      ((MrEndpoint *) spec->sources->pdata[active])->name : "");
+  json_builder_set_member_name (b, "status");
+  json_builder_add_string_value (b, mr_flow_state_to_string (state));
+  json_builder_set_member_name (b, "uptime_seconds");
+  json_builder_add_int_value (b, uptime);
+  json_builder_set_member_name (b, "failover_count");
+  json_builder_add_int_value (b, 0);
+  json_builder_set_member_name (b, "merge_active");
+  json_builder_add_boolean_value (b, FALSE);
+
+  json_builder_set_member_name (b, "source_metrics");
+  json_builder_begin_array (b);
+  for (guint i = 0; i < spec->sources->len; i++) {
+    MrEndpoint *src = spec->sources->pdata[i];
+    GstStructure *s = NULL;
+    guint64 kbps = 0;
+    gboolean selected = running && i == active;
+
+    if (selected && r->recipe.source_stats) {
+      g_autofree gchar *key = g_strdup_printf ("source:%s", src->name);
+      g_object_get (r->recipe.source_stats, "stats", &s, NULL);
+      kbps = get_rate (r, key);
+    }
+    add_source_metrics (b, src, selected, s, kbps, selected
+        && r->source_active);
+    g_clear_pointer (&s, gst_structure_free);
+  }
+  json_builder_end_array (b);
+
+  json_builder_set_member_name (b, "output_metrics");
+  json_builder_begin_array (b);
+  for (guint i = 0; i < spec->outputs->len; i++) {
+    MrEndpoint *out = spec->outputs->pdata[i];
+    GstStructure *s = running ? output_stats (r, out) : NULL;
+    guint64 kbps = 0;
+
+    if (running) {
+      g_autofree gchar *key = g_strdup_printf ("output:%s", out->name);
+      kbps = get_rate (r, key);
+    }
+    add_output_metrics (b, out, s, kbps, running);
+    g_clear_pointer (&s, gst_structure_free);
+  }
+  json_builder_end_array (b);
+
+  json_builder_set_member_name (b, "timestamp");
+  json_builder_add_string_value (b, now);
+  json_builder_end_object (b);
+  return json_builder_get_root (b);
+}
+
+JsonNode *
+mr_runner_metrics (MrRunner * r)
+{
+  return build_metrics (r->spec, r->state, r);
+}
+
+JsonNode *
+mr_runner_idle_metrics (const MrFlowSpec * spec, MrFlowState state)
+{
+  return build_metrics (spec, state, NULL);
+}

@@ -1,0 +1,59 @@
+/* mroute: one running flow.  Owns the pipeline built from a recipe,
+ * watches its bus, samples its statistics and reports state changes and
+ * events to whoever started it.  No HTTP, no SQLite.
+ */
+
+#ifndef __MR_FLOW_RUNNER_H__
+#define __MR_FLOW_RUNNER_H__
+
+#include <gst/gst.h>
+#include <json-glib/json-glib.h>
+
+#include "flow-spec.h"
+
+G_BEGIN_DECLS
+
+typedef enum
+{
+  MR_FLOW_STANDBY,
+  MR_FLOW_STARTING,
+  MR_FLOW_ACTIVE,
+  MR_FLOW_STOPPING,
+  MR_FLOW_ERROR,
+} MrFlowState;
+
+const gchar *mr_flow_state_to_string (MrFlowState state);
+
+typedef struct _MrRunner MrRunner;
+
+typedef struct
+{
+  void (*event) (MrRunner * runner, const gchar * type,
+      const gchar * severity, const gchar * message, gpointer user_data);
+  void (*state_changed) (MrRunner * runner, MrFlowState state,
+      gpointer user_data);
+} MrRunnerCallbacks;
+
+MrRunner *mr_runner_new (const MrFlowSpec * spec,
+    const MrRunnerCallbacks * callbacks, gpointer user_data);
+void mr_runner_free (MrRunner * runner);
+
+/* Builds and starts the pipeline.  On failure the runner is in
+ * MR_FLOW_ERROR, an event says why, and @error too. */
+gboolean mr_runner_start (MrRunner * runner, GError ** error);
+/* Stops the pipeline; the runner is in MR_FLOW_STANDBY after. */
+void mr_runner_stop (MrRunner * runner);
+MrFlowState mr_runner_get_state (MrRunner * runner);
+
+/* Applies a new spec to the running pipeline.  Returns FALSE when the
+ * change needs a rebuild (the caller then stops and starts again). */
+gboolean mr_runner_update (MrRunner * runner, const MrFlowSpec * spec);
+
+/* The seed's metrics object for this flow. */
+JsonNode *mr_runner_metrics (MrRunner * runner);
+/* Metrics of a flow with no runner. */
+JsonNode *mr_runner_idle_metrics (const MrFlowSpec * spec, MrFlowState state);
+
+G_END_DECLS
+
+#endif /* __MR_FLOW_RUNNER_H__ */

@@ -1,0 +1,1046 @@
+/* mroute: the configuration of a flow, its validation and its JSON form. */
+
+#include "flow-spec.h"
+
+#include <string.h>
+
+G_DEFINE_QUARK (mr-spec-error-quark, mr_spec_error);
+
+static const gchar *protocol_names[] = {
+  "udp", "rtp", "rtp-fec", "rist", "srt-listener", "srt-caller", "rtmp",
+};
+
+static const gchar *day_names[] = {
+  "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday",
+  "Sunday",
+};
+
+const gchar *
+mr_protocol_to_string (MrProtocol protocol)
+{
+  if (protocol < 0 || protocol >= (gint) G_N_ELEMENTS (protocol_names))
+    return "invalid";
+  return protocol_names[protocol];
+}
+
+MrProtocol
+mr_protocol_from_string (const gchar * str)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (protocol_names); i++)
+    if (g_strcmp0 (str, protocol_names[i]) == 0)
+      return i;
+  return MR_PROTOCOL_INVALID;
+}
+
+static gboolean
+invalid (GError ** error, const gchar * path, const gchar * field,
+    const gchar * fmt, ...) G_GNUC_PRINTF (4, 5);
+
+static gboolean
+invalid (GError ** error, const gchar * path, const gchar * field,
+    const gchar * fmt, ...)
+{
+  va_list args;
+  g_autofree gchar *reason = NULL;
+  g_autofree gchar *full = NULL;
+
+  va_start (args, fmt);
+  reason = g_strdup_vprintf (fmt, args);
+  va_end (args);
+
+  if (path && *path && field)
+    full = g_strdup_printf ("%s.%s", path, field);
+  else
+    full = g_strdup (field ? field : path);
+  g_set_error (error, MR_SPEC_ERROR, MR_SPEC_ERROR_INVALID, "%s: %s", full,
+      reason);
+  return FALSE;
+}
+
+gchar *
+mr_spec_error_field (const GError * error)
+{
+  const gchar *sep;
+
+  if (!error || !g_error_matches (error, MR_SPEC_ERROR, MR_SPEC_ERROR_INVALID))
+    return NULL;
+  sep = strstr (error->message, ": ");
+  if (!sep)
+    return NULL;
+  return g_strndup (error->message, sep - error->message);
+}
+
+/* ---------------------------------------------------------------------- */
+/* typed getters that say which field is wrong */
+
+static gboolean
+get_string (JsonNode * node, const gchar * path, const gchar * field,
+    gsize max_len, gchar ** out, GError ** error)
+{
+  const gchar *s;
+
+  if (JSON_NODE_HOLDS_NULL (node)) {
+    g_clear_pointer (out, g_free);
+    return TRUE;
+  }
+  if (!JSON_NODE_HOLDS_VALUE (node)
+      || json_node_get_value_type (node) != G_TYPE_STRING)
+    return invalid (error, path, field, "must be a string");
+  s = json_node_get_string (node);
+  if (strlen (s) > max_len)
+    return invalid (error, path, field, "must be at most %" G_GSIZE_FORMAT
+        " characters", max_len);
+  if (!g_utf8_validate (s, -1, NULL))
+    return invalid (error, path, field, "must be valid UTF-8");
+  g_free (*out);
+  *out = g_strdup (s);
+  return TRUE;
+}
+
+static gboolean
+get_int (JsonNode * node, const gchar * path, const gchar * field,
+    gint64 min, gint64 max, gint64 * out, GError ** error)
+{
+  gint64 v;
+
+  if (!JSON_NODE_HOLDS_VALUE (node)
+      || json_node_get_value_type (node) != G_TYPE_INT64)
+    return invalid (error, path, field, "must be an integer between %"
+        G_GINT64_FORMAT " and %" G_GINT64_FORMAT, min, max);
+  v = json_node_get_int (node);
+  if (v < min || v > max)
+    return invalid (error, path, field, "must be an integer between %"
+        G_GINT64_FORMAT " and %" G_GINT64_FORMAT, min, max);
+  *out = v;
+  return TRUE;
+}
+
+static gboolean
+get_bool (JsonNode * node, const gchar * path, const gchar * field,
+    gboolean * out, GError ** error)
+{
+  if (!JSON_NODE_HOLDS_VALUE (node)
+      || json_node_get_value_type (node) != G_TYPE_BOOLEAN)
+    return invalid (error, path, field, "must be true or false");
+  *out = json_node_get_boolean (node);
+  return TRUE;
+}
+
+static JsonObject *
+get_object (JsonNode * node, const gchar * path, const gchar * field,
+    GError ** error)
+{
+  if (!JSON_NODE_HOLDS_OBJECT (node)) {
+    invalid (error, path, field, "must be an object");
+    return NULL;
+  }
+  return json_node_get_object (node);
+}
+
+static gboolean
+valid_name (const gchar * s)
+{
+  if (!s || !*s || strlen (s) > 64)
+    return FALSE;
+  for (const gchar * p = s; *p; p++)
+    if (!g_ascii_isalnum (*p) && *p != '_' && *p != '-' && *p != '.')
+      return FALSE;
+  return TRUE;
+}
+
+static gboolean
+valid_host (const gchar * s)
+{
+  if (!s || !*s || strlen (s) > 253)
+    return FALSE;
+  if (g_hostname_is_ip_address (s))
+    return TRUE;
+  for (const gchar * p = s; *p; p++)
+    if (!g_ascii_isalnum (*p) && *p != '-' && *p != '.')
+      return FALSE;
+  return TRUE;
+}
+
+/* ---------------------------------------------------------------------- */
+/* endpoints */
+
+MrEndpoint *
+mr_endpoint_copy (const MrEndpoint * ep)
+{
+  MrEndpoint *c = g_new0 (MrEndpoint, 1);
+
+  *c = *ep;
+  c->name = g_strdup (ep->name);
+  c->description = g_strdup (ep->description);
+  c->ingest_address = g_strdup (ep->ingest_address);
+  c->destination = g_strdup (ep->destination);
+  c->stream_id = g_strdup (ep->stream_id);
+  c->stream_key = g_strdup (ep->stream_key);
+  c->cipher = g_strdup (ep->cipher);
+  c->passphrase = g_strdup (ep->passphrase);
+  return c;
+}
+
+void
+mr_endpoint_free (MrEndpoint * ep)
+{
+  if (!ep)
+    return;
+  g_free (ep->name);
+  g_free (ep->description);
+  g_free (ep->ingest_address);
+  g_free (ep->destination);
+  g_free (ep->stream_id);
+  g_free (ep->stream_key);
+  g_free (ep->cipher);
+  if (ep->passphrase)
+    memset (ep->passphrase, 0, strlen (ep->passphrase));
+  g_free (ep->passphrase);
+  g_free (ep);
+}
+
+static gboolean
+parse_encryption (MrEndpoint * ep, JsonNode * node, const gchar * path,
+    const gchar * field, GError ** error)
+{
+  g_autofree gchar *sub = NULL;
+  JsonObject *obj;
+  JsonObjectIter iter;
+  const gchar *member;
+  JsonNode *value;
+
+  if (JSON_NODE_HOLDS_NULL (node)) {
+    g_clear_pointer (&ep->cipher, g_free);
+    g_clear_pointer (&ep->passphrase, g_free);
+    return TRUE;
+  }
+  if (!(obj = get_object (node, path, field, error)))
+    return FALSE;
+  sub = *path ? g_strdup_printf ("%s.%s", path, field) : g_strdup (field);
+
+  json_object_iter_init (&iter, obj);
+  while (json_object_iter_next (&iter, &member, &value)) {
+    if (g_str_equal (member, "algorithm")) {
+      if (!get_string (value, sub, member, 16, &ep->cipher, error))
+        return FALSE;
+    } else if (g_str_equal (member, "passphrase")) {
+      if (!get_string (value, sub, member, 256, &ep->passphrase, error))
+        return FALSE;
+    } else {
+      return invalid (error, sub, member, "unknown field");
+    }
+  }
+  if (!ep->cipher)
+    return invalid (error, sub, "algorithm", "is required");
+  if (!ep->passphrase)
+    return invalid (error, sub, "passphrase", "is required");
+  return TRUE;
+}
+
+/* Sets the members of @obj on @ep, checking types and unknown fields. */
+static gboolean
+endpoint_apply (MrEndpoint * ep, JsonObject * obj, const gchar * path,
+    GError ** error)
+{
+  JsonObjectIter iter;
+  const gchar *m;
+  JsonNode *v;
+  const gchar *secret_block =
+      ep->role == MR_ENDPOINT_SOURCE ? "decryption" : "encryption";
+  gint64 n;
+
+  json_object_iter_init (&iter, obj);
+  while (json_object_iter_next (&iter, &m, &v)) {
+    if (g_str_equal (m, "name")) {
+      if (!get_string (v, path, m, 64, &ep->name, error))
+        return FALSE;
+    } else if (g_str_equal (m, "description")) {
+      if (!get_string (v, path, m, 1024, &ep->description, error))
+        return FALSE;
+    } else if (g_str_equal (m, "protocol")) {
+      g_autofree gchar *p = NULL;
+      if (!get_string (v, path, m, 32, &p, error))
+        return FALSE;
+      ep->protocol = mr_protocol_from_string (p);
+      if (ep->protocol == MR_PROTOCOL_INVALID)
+        return invalid (error, path, m, "unknown protocol '%s' (expected "
+            "udp, rtp, rtp-fec, rist, srt-listener, srt-caller or rtmp)",
+            p ? p : "null");
+    } else if (g_str_equal (m, "ingest_port")) {
+      if (!get_int (v, path, m, 1, 65535, &n, error))
+        return FALSE;
+      ep->ingest_port = n;
+    } else if (g_str_equal (m, "port")) {
+      if (!get_int (v, path, m, 1, 65535, &n, error))
+        return FALSE;
+      ep->port = n;
+    } else if (g_str_equal (m, "ingest_address")) {
+      if (!get_string (v, path, m, 64, &ep->ingest_address, error))
+        return FALSE;
+    } else if (g_str_equal (m, "destination")) {
+      if (!get_string (v, path, m, 1024, &ep->destination, error))
+        return FALSE;
+    } else if (g_str_equal (m, "max_latency")) {
+      if (!get_int (v, path, m, 0, 60000, &n, error))
+        return FALSE;
+      ep->max_latency = n;
+    } else if (g_str_equal (m, "max_bitrate")) {
+      if (!get_int (v, path, m, 0, G_MAXINT64, &n, error))
+        return FALSE;
+      ep->max_bitrate = n;
+    } else if (g_str_equal (m, "stream_id")) {
+      if (!get_string (v, path, m, 512, &ep->stream_id, error))
+        return FALSE;
+    } else if (g_str_equal (m, "stream_key")
+        && ep->role == MR_ENDPOINT_OUTPUT) {
+      if (!get_string (v, path, m, 512, &ep->stream_key, error))
+        return FALSE;
+    } else if (g_str_equal (m, secret_block)) {
+      if (!parse_encryption (ep, v, path, m, error))
+        return FALSE;
+    } else {
+      return invalid (error, path, m, "unknown field");
+    }
+  }
+  return TRUE;
+}
+
+static gboolean
+protocol_listens (const MrEndpoint * ep)
+{
+  if (ep->role == MR_ENDPOINT_SOURCE)
+    return ep->protocol != MR_PROTOCOL_SRT_CALLER
+        && ep->protocol != MR_PROTOCOL_RTMP;
+  return ep->protocol == MR_PROTOCOL_SRT_LISTENER;
+}
+
+static gboolean
+protocol_is_srt (MrProtocol p)
+{
+  return p == MR_PROTOCOL_SRT_LISTENER || p == MR_PROTOCOL_SRT_CALLER;
+}
+
+/* Checks that the fields present fit the protocol and role. */
+static gboolean
+endpoint_validate (const MrEndpoint * ep, const gchar * path, GError ** error)
+{
+  const gchar *secret_block =
+      ep->role == MR_ENDPOINT_SOURCE ? "decryption" : "encryption";
+
+  if (!ep->name)
+    return invalid (error, path, "name", "is required");
+  if (!valid_name (ep->name))
+    return invalid (error, path, "name", "must be 1-64 characters of "
+        "A-Z, a-z, 0-9, '_', '-' and '.'");
+  if (ep->protocol == MR_PROTOCOL_INVALID)
+    return invalid (error, path, "protocol", "is required");
+
+  if (ep->role == MR_ENDPOINT_SOURCE && protocol_listens (ep)) {
+    if (!ep->ingest_port)
+      return invalid (error, path, "ingest_port",
+          "is required for protocol %s", mr_protocol_to_string (ep->protocol));
+    if (ep->ingest_address && !g_hostname_is_ip_address (ep->ingest_address))
+      return invalid (error, path, "ingest_address",
+          "must be an IP address");
+  } else if (ep->role == MR_ENDPOINT_SOURCE) {
+    if (ep->ingest_port)
+      return invalid (error, path, "ingest_port",
+          "is not used by protocol %s", mr_protocol_to_string (ep->protocol));
+  }
+
+  if (ep->role == MR_ENDPOINT_OUTPUT && ep->ingest_port)
+    return invalid (error, path, "ingest_port",
+        "is for sources; outputs use port");
+  if (ep->role == MR_ENDPOINT_OUTPUT && ep->ingest_address)
+    return invalid (error, path, "ingest_address", "is for sources");
+
+  if (ep->protocol == MR_PROTOCOL_RTMP) {
+    if (!ep->destination)
+      return invalid (error, path, "destination",
+          "is required for protocol rtmp (rtmp://host[:port]/app)");
+    if (!g_str_has_prefix (ep->destination, "rtmp://")
+        && !g_str_has_prefix (ep->destination, "rtmps://"))
+      return invalid (error, path, "destination",
+          "must be an rtmp:// URL for protocol rtmp");
+  } else if (!protocol_listens (ep)) {
+    if (!ep->destination)
+      return invalid (error, path, "destination",
+          "is required for protocol %s", mr_protocol_to_string (ep->protocol));
+    if (!valid_host (ep->destination))
+      return invalid (error, path, "destination",
+          "must be a host name or an IP address");
+    if (!ep->port)
+      return invalid (error, path, "port", "is required for protocol %s",
+          mr_protocol_to_string (ep->protocol));
+  } else if (ep->role == MR_ENDPOINT_OUTPUT) {
+    /* srt-listener output: listens on port */
+    if (!ep->port)
+      return invalid (error, path, "port", "is required for protocol %s",
+          mr_protocol_to_string (ep->protocol));
+  }
+
+  if (ep->cipher) {
+    gsize len;
+
+    if (!protocol_is_srt (ep->protocol))
+      return invalid (error, path, secret_block,
+          "is only supported by srt-listener and srt-caller");
+    if (!g_str_equal (ep->cipher, "aes128") && !g_str_equal (ep->cipher,
+            "aes192") && !g_str_equal (ep->cipher, "aes256")) {
+      g_autofree gchar *sub = g_strdup_printf ("%s%s%s", path,
+          *path ? "." : "", secret_block);
+      return invalid (error, sub, "algorithm",
+          "must be aes128, aes192 or aes256");
+    }
+    len = ep->passphrase ? g_utf8_strlen (ep->passphrase, -1) : 0;
+    if (len < 10 || len > 79) {
+      g_autofree gchar *sub = g_strdup_printf ("%s%s%s", path,
+          *path ? "." : "", secret_block);
+      return invalid (error, sub, "passphrase",
+          "must be 10 to 79 characters");
+    }
+  }
+  if (ep->stream_key && ep->protocol != MR_PROTOCOL_RTMP)
+    return invalid (error, path, "stream_key", "is only used by rtmp");
+
+  return TRUE;
+}
+
+static MrEndpoint *
+endpoint_new (MrEndpointRole role)
+{
+  MrEndpoint *ep = g_new0 (MrEndpoint, 1);
+
+  ep->role = role;
+  ep->protocol = MR_PROTOCOL_INVALID;
+  ep->max_latency = -1;
+  ep->max_bitrate = -1;
+  return ep;
+}
+
+MrEndpoint *
+mr_endpoint_from_json (JsonNode * node, MrEndpointRole role,
+    const gchar * path, GError ** error)
+{
+  g_autoptr (MrEndpoint) ep = endpoint_new (role);
+  JsonObject *obj;
+
+  if (!node || !JSON_NODE_HOLDS_OBJECT (node)) {
+    invalid (error, path, NULL, "must be an object");
+    return NULL;
+  }
+  obj = json_node_get_object (node);
+  if (!endpoint_apply (ep, obj, path, error)
+      || !endpoint_validate (ep, path, error))
+    return NULL;
+  return g_steal_pointer (&ep);
+}
+
+MrEndpoint *
+mr_endpoint_patch (const MrEndpoint * ep, JsonNode * patch,
+    const gchar * path, GError ** error)
+{
+  g_autoptr (MrEndpoint) c = NULL;
+  JsonObject *obj;
+
+  if (!patch || !JSON_NODE_HOLDS_OBJECT (patch)) {
+    invalid (error, path, NULL, "must be an object");
+    return NULL;
+  }
+  obj = json_node_get_object (patch);
+  c = mr_endpoint_copy (ep);
+  /* a protocol change resets what only made sense for the old one */
+  if (json_object_has_member (obj, "protocol")) {
+    g_autofree gchar *p = NULL;
+    JsonNode *pn = json_object_get_member (obj, "protocol");
+    if (!get_string (pn, path, "protocol", 32, &p, error))
+      return NULL;
+    if (mr_protocol_from_string (p) != ep->protocol) {
+      g_clear_pointer (&c->cipher, g_free);
+      g_clear_pointer (&c->passphrase, g_free);
+      g_clear_pointer (&c->stream_key, g_free);
+    }
+  }
+  if (!endpoint_apply (c, obj, path, error)
+      || !endpoint_validate (c, path, error))
+    return NULL;
+  return g_steal_pointer (&c);
+}
+
+/* ---------------------------------------------------------------------- */
+/* flows */
+
+static MrFlowSpec *
+flow_spec_new (void)
+{
+  MrFlowSpec *spec = g_new0 (MrFlowSpec, 1);
+
+  spec->sources = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      mr_endpoint_free);
+  spec->outputs = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      mr_endpoint_free);
+  spec->failover_mode = MR_FAILOVER_MODE_FAILOVER;
+  spec->recovery_window = 100;
+  spec->thumbnail_interval_sec = 5;
+  return spec;
+}
+
+MrFlowSpec *
+mr_flow_spec_copy (const MrFlowSpec * spec)
+{
+  MrFlowSpec *c = flow_spec_new ();
+  GPtrArray *sources = c->sources, *outputs = c->outputs;
+
+  *c = *spec;
+  c->sources = sources;
+  c->outputs = outputs;
+  c->id = g_strdup (spec->id);
+  c->name = g_strdup (spec->name);
+  c->description = g_strdup (spec->description);
+  c->primary_source = g_strdup (spec->primary_source);
+  for (guint i = 0; i < spec->sources->len; i++)
+    g_ptr_array_add (c->sources, mr_endpoint_copy (spec->sources->pdata[i]));
+  for (guint i = 0; i < spec->outputs->len; i++)
+    g_ptr_array_add (c->outputs, mr_endpoint_copy (spec->outputs->pdata[i]));
+  return c;
+}
+
+void
+mr_flow_spec_free (MrFlowSpec * spec)
+{
+  if (!spec)
+    return;
+  g_free (spec->id);
+  g_free (spec->name);
+  g_free (spec->description);
+  g_free (spec->primary_source);
+  g_ptr_array_unref (spec->sources);
+  g_ptr_array_unref (spec->outputs);
+  g_free (spec);
+}
+
+static gboolean
+parse_failover (MrFlowSpec * spec, JsonNode * node, GError ** error)
+{
+  const gchar *path = "source_failover_config";
+  JsonObject *obj;
+  JsonObjectIter iter;
+  const gchar *m;
+  JsonNode *v;
+  gint64 n;
+
+  if (!(obj = get_object (node, NULL, path, error)))
+    return FALSE;
+  json_object_iter_init (&iter, obj);
+  while (json_object_iter_next (&iter, &m, &v)) {
+    g_autofree gchar *s = NULL;
+
+    if (g_str_equal (m, "state")) {
+      if (!get_string (v, path, m, 16, &s, error))
+        return FALSE;
+      if (g_strcmp0 (s, "ENABLED") == 0)
+        spec->failover_enabled = TRUE;
+      else if (g_strcmp0 (s, "DISABLED") == 0)
+        spec->failover_enabled = FALSE;
+      else
+        return invalid (error, path, m, "must be ENABLED or DISABLED");
+    } else if (g_str_equal (m, "failover_mode")) {
+      if (!get_string (v, path, m, 16, &s, error))
+        return FALSE;
+      if (g_strcmp0 (s, "FAILOVER") == 0)
+        spec->failover_mode = MR_FAILOVER_MODE_FAILOVER;
+      else if (g_strcmp0 (s, "MERGE") == 0)
+        spec->failover_mode = MR_FAILOVER_MODE_MERGE;
+      else
+        return invalid (error, path, m, "must be FAILOVER or MERGE");
+    } else if (g_str_equal (m, "recovery_window")) {
+      if (!get_int (v, path, m, 10, 10000, &n, error))
+        return FALSE;
+      spec->recovery_window = n;
+    } else if (g_str_equal (m, "source_priority")) {
+      g_autofree gchar *sub = g_strdup_printf ("%s.%s", path, m);
+      JsonObject *po;
+      JsonObjectIter pi;
+      const gchar *pm;
+      JsonNode *pv;
+
+      if (JSON_NODE_HOLDS_NULL (v)) {
+        g_clear_pointer (&spec->primary_source, g_free);
+        continue;
+      }
+      if (!(po = get_object (v, path, m, error)))
+        return FALSE;
+      json_object_iter_init (&pi, po);
+      while (json_object_iter_next (&pi, &pm, &pv)) {
+        if (!g_str_equal (pm, "primary_source"))
+          return invalid (error, sub, pm, "unknown field");
+        if (!get_string (pv, sub, pm, 64, &spec->primary_source, error))
+          return FALSE;
+      }
+    } else {
+      return invalid (error, path, m, "unknown field");
+    }
+  }
+  return TRUE;
+}
+
+static gboolean
+parse_monitor (MrFlowSpec * spec, JsonNode * node, GError ** error)
+{
+  const gchar *path = "source_monitor_config";
+  JsonObject *obj;
+  JsonObjectIter iter;
+  const gchar *m;
+  JsonNode *v;
+  gint64 n;
+
+  if (!(obj = get_object (node, NULL, path, error)))
+    return FALSE;
+  json_object_iter_init (&iter, obj);
+  while (json_object_iter_next (&iter, &m, &v)) {
+    if (g_str_equal (m, "thumbnail_enabled")) {
+      if (!get_bool (v, path, m, &spec->thumbnail_enabled, error))
+        return FALSE;
+    } else if (g_str_equal (m, "content_quality_enabled")) {
+      if (!get_bool (v, path, m, &spec->content_quality_enabled, error))
+        return FALSE;
+    } else if (g_str_equal (m, "thumbnail_interval_sec")) {
+      if (!get_int (v, path, m, 1, 3600, &n, error))
+        return FALSE;
+      spec->thumbnail_interval_sec = n;
+    } else {
+      return invalid (error, path, m, "unknown field");
+    }
+  }
+  return TRUE;
+}
+
+static gboolean
+parse_maintenance (MrFlowSpec * spec, JsonNode * node, GError ** error)
+{
+  const gchar *path = "maintenance_window";
+  JsonObject *obj;
+  JsonObjectIter iter;
+  const gchar *m;
+  JsonNode *v;
+  gint64 n;
+  gboolean have_day = FALSE, have_hour = FALSE;
+
+  if (JSON_NODE_HOLDS_NULL (node)) {
+    spec->has_maintenance = FALSE;
+    return TRUE;
+  }
+  if (!(obj = get_object (node, NULL, path, error)))
+    return FALSE;
+  json_object_iter_init (&iter, obj);
+  while (json_object_iter_next (&iter, &m, &v)) {
+    if (g_str_equal (m, "day_of_week")) {
+      g_autofree gchar *s = NULL;
+      gint day = -1;
+
+      if (!get_string (v, path, m, 16, &s, error))
+        return FALSE;
+      for (guint i = 0; s && i < G_N_ELEMENTS (day_names); i++)
+        if (g_ascii_strcasecmp (s, day_names[i]) == 0)
+          day = i;
+      if (day < 0)
+        return invalid (error, path, m, "must be a day name, Monday to "
+            "Sunday");
+      spec->maintenance_day = day;
+      have_day = TRUE;
+    } else if (g_str_equal (m, "start_hour")) {
+      if (!get_int (v, path, m, 0, 23, &n, error))
+        return FALSE;
+      spec->maintenance_hour = n;
+      have_hour = TRUE;
+    } else {
+      return invalid (error, path, m, "unknown field");
+    }
+  }
+  if (!have_day)
+    return invalid (error, path, "day_of_week", "is required");
+  if (!have_hour)
+    return invalid (error, path, "start_hour", "is required");
+  spec->has_maintenance = TRUE;
+  return TRUE;
+}
+
+static gboolean
+parse_time (JsonNode * node, const gchar * field, gint64 * out,
+    GError ** error)
+{
+  g_autoptr (GDateTime) dt = NULL;
+
+  if (!JSON_NODE_HOLDS_VALUE (node)
+      || json_node_get_value_type (node) != G_TYPE_STRING
+      || !(dt = g_date_time_new_from_iso8601 (json_node_get_string (node),
+              NULL)))
+    return invalid (error, NULL, field, "must be an ISO 8601 time");
+  *out = g_date_time_to_unix (dt) * G_USEC_PER_SEC +
+      g_date_time_get_microsecond (dt);
+  return TRUE;
+}
+
+MrFlowSpec *
+mr_flow_spec_from_json (JsonNode * node, MrSpecParseMode mode,
+    GError ** error)
+{
+  g_autoptr (MrFlowSpec) spec = flow_spec_new ();
+  JsonObject *obj;
+  JsonObjectIter iter;
+  const gchar *m;
+  JsonNode *v;
+  gboolean have_source = FALSE;
+
+  if (!node || !JSON_NODE_HOLDS_OBJECT (node)) {
+    g_set_error (error, MR_SPEC_ERROR, MR_SPEC_ERROR_INVALID,
+        "body: must be a JSON object");
+    return NULL;
+  }
+  obj = json_node_get_object (node);
+
+  json_object_iter_init (&iter, obj);
+  while (json_object_iter_next (&iter, &m, &v)) {
+    if (g_str_equal (m, "name")) {
+      if (!get_string (v, NULL, m, 256, &spec->name, error))
+        return NULL;
+    } else if (g_str_equal (m, "description")) {
+      if (!get_string (v, NULL, m, 4096, &spec->description, error))
+        return NULL;
+    } else if (g_str_equal (m, "source")) {
+      MrEndpoint *ep;
+
+      if (mode == MR_SPEC_PARSE_STORED)
+        continue;               /* stored flows keep "sources" */
+      if (json_object_has_member (obj, "sources")) {
+        invalid (error, NULL, m, "give either source or sources, not both");
+        return NULL;
+      }
+      if (!(ep = mr_endpoint_from_json (v, MR_ENDPOINT_SOURCE, m, error)))
+        return NULL;
+      g_ptr_array_add (spec->sources, ep);
+      have_source = TRUE;
+    } else if (g_str_equal (m, "sources") || g_str_equal (m, "outputs")) {
+      gboolean is_src = g_str_equal (m, "sources");
+      JsonArray *arr;
+      guint max = is_src ? MR_MAX_SOURCES : MR_MAX_OUTPUTS;
+
+      if (!JSON_NODE_HOLDS_ARRAY (v)) {
+        invalid (error, NULL, m, "must be an array");
+        return NULL;
+      }
+      arr = json_node_get_array (v);
+      if (json_array_get_length (arr) > max) {
+        invalid (error, NULL, m, "a flow has at most %u %s", max, m);
+        return NULL;
+      }
+      for (guint i = 0; i < json_array_get_length (arr); i++) {
+        g_autofree gchar *path = g_strdup_printf ("%s[%u]", m, i);
+        MrEndpoint *ep = mr_endpoint_from_json (json_array_get_element (arr,
+                i), is_src ? MR_ENDPOINT_SOURCE : MR_ENDPOINT_OUTPUT, path,
+            error);
+        if (!ep)
+          return NULL;
+        g_ptr_array_add (is_src ? spec->sources : spec->outputs, ep);
+      }
+      if (is_src)
+        have_source = json_array_get_length (arr) > 0;
+    } else if (g_str_equal (m, "source_failover_config")) {
+      if (!parse_failover (spec, v, error))
+        return NULL;
+    } else if (g_str_equal (m, "source_monitor_config")) {
+      if (!parse_monitor (spec, v, error))
+        return NULL;
+    } else if (g_str_equal (m, "maintenance_window")) {
+      if (!parse_maintenance (spec, v, error))
+        return NULL;
+    } else if (mode == MR_SPEC_PARSE_STORED && g_str_equal (m, "id")) {
+      if (!get_string (v, NULL, m, 64, &spec->id, error))
+        return NULL;
+    } else if (mode == MR_SPEC_PARSE_STORED && g_str_equal (m, "created_at")) {
+      if (!parse_time (v, m, &spec->created_at, error))
+        return NULL;
+    } else if (mode == MR_SPEC_PARSE_STORED && g_str_equal (m, "updated_at")) {
+      if (!parse_time (v, m, &spec->updated_at, error))
+        return NULL;
+    } else if (mode == MR_SPEC_PARSE_STORED && g_str_equal (m, "status")) {
+      /* derived, not stored state */
+    } else {
+      invalid (error, NULL, m, "unknown field");
+      return NULL;
+    }
+  }
+
+  if (!spec->name || !*spec->name) {
+    invalid (error, NULL, "name", "is required");
+    return NULL;
+  }
+  if (!have_source) {
+    invalid (error, NULL, "source", "is required");
+    return NULL;
+  }
+  if (!mr_flow_spec_validate (spec, error))
+    return NULL;
+  return g_steal_pointer (&spec);
+}
+
+static gboolean
+check_unique (GPtrArray * eps, const gchar * what, GError ** error)
+{
+  for (guint i = 0; i < eps->len; i++) {
+    MrEndpoint *a = eps->pdata[i];
+    for (guint j = 0; j < i; j++) {
+      MrEndpoint *b = eps->pdata[j];
+      if (g_str_equal (a->name, b->name)) {
+        g_autofree gchar *path = g_strdup_printf ("%s[%u]", what, i);
+        return invalid (error, path, "name", "'%s' is used twice in %s",
+            a->name, what);
+      }
+    }
+  }
+  return TRUE;
+}
+
+gboolean
+mr_flow_spec_validate (const MrFlowSpec * spec, GError ** error)
+{
+  if (spec->sources->len == 0)
+    return invalid (error, NULL, "source", "is required");
+  if (spec->sources->len > MR_MAX_SOURCES)
+    return invalid (error, NULL, "sources", "a flow has at most %d sources",
+        MR_MAX_SOURCES);
+  if (spec->outputs->len > MR_MAX_OUTPUTS)
+    return invalid (error, NULL, "outputs", "a flow has at most %d outputs",
+        MR_MAX_OUTPUTS);
+  if (!check_unique (spec->sources, "sources", error)
+      || !check_unique (spec->outputs, "outputs", error))
+    return FALSE;
+
+  /* two sources of one flow cannot listen on the same port */
+  if (spec->sources->len == 2) {
+    MrEndpoint *a = spec->sources->pdata[0], *b = spec->sources->pdata[1];
+    if (a->ingest_port && a->ingest_port == b->ingest_port)
+      return invalid (error, "sources[1]", "ingest_port",
+          "%d is already used by source '%s'", b->ingest_port, a->name);
+  }
+
+  if (spec->primary_source
+      && !mr_flow_spec_find_source (spec, spec->primary_source, NULL))
+    return invalid (error, "source_failover_config.source_priority",
+        "primary_source", "'%s' is not a source of this flow",
+        spec->primary_source);
+
+  if (spec->failover_mode == MR_FAILOVER_MODE_MERGE) {
+    for (guint i = 0; i < spec->sources->len; i++) {
+      MrEndpoint *ep = spec->sources->pdata[i];
+      if (ep->protocol != MR_PROTOCOL_RTP && ep->protocol != MR_PROTOCOL_RTP_FEC
+          && ep->protocol != MR_PROTOCOL_RIST) {
+        g_autofree gchar *path = g_strdup_printf ("sources[%u]", i);
+        return invalid (error, path, "protocol", "MERGE mode needs rtp, "
+            "rtp-fec or rist sources, not %s",
+            mr_protocol_to_string (ep->protocol));
+      }
+    }
+  }
+  return TRUE;
+}
+
+MrEndpoint *
+mr_flow_spec_find_source (const MrFlowSpec * spec, const gchar * name,
+    guint * index)
+{
+  for (guint i = 0; i < spec->sources->len; i++) {
+    MrEndpoint *ep = spec->sources->pdata[i];
+    if (g_strcmp0 (ep->name, name) == 0) {
+      if (index)
+        *index = i;
+      return ep;
+    }
+  }
+  return NULL;
+}
+
+MrEndpoint *
+mr_flow_spec_find_output (const MrFlowSpec * spec, const gchar * name,
+    guint * index)
+{
+  for (guint i = 0; i < spec->outputs->len; i++) {
+    MrEndpoint *ep = spec->outputs->pdata[i];
+    if (g_strcmp0 (ep->name, name) == 0) {
+      if (index)
+        *index = i;
+      return ep;
+    }
+  }
+  return NULL;
+}
+
+/* ---------------------------------------------------------------------- */
+/* to JSON */
+
+JsonNode *
+mr_endpoint_to_json (const MrEndpoint * ep, MrSpecJsonMode mode)
+{
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "name");
+  json_builder_add_string_value (b, ep->name);
+  json_builder_set_member_name (b, "protocol");
+  json_builder_add_string_value (b, mr_protocol_to_string (ep->protocol));
+  if (ep->description) {
+    json_builder_set_member_name (b, "description");
+    json_builder_add_string_value (b, ep->description);
+  }
+  if (ep->ingest_port) {
+    json_builder_set_member_name (b, "ingest_port");
+    json_builder_add_int_value (b, ep->ingest_port);
+  }
+  if (ep->ingest_address) {
+    json_builder_set_member_name (b, "ingest_address");
+    json_builder_add_string_value (b, ep->ingest_address);
+  }
+  if (ep->destination) {
+    json_builder_set_member_name (b, "destination");
+    json_builder_add_string_value (b, ep->destination);
+  }
+  if (ep->port) {
+    json_builder_set_member_name (b, "port");
+    json_builder_add_int_value (b, ep->port);
+  }
+  if (ep->max_latency >= 0) {
+    json_builder_set_member_name (b, "max_latency");
+    json_builder_add_int_value (b, ep->max_latency);
+  }
+  if (ep->max_bitrate >= 0) {
+    json_builder_set_member_name (b, "max_bitrate");
+    json_builder_add_int_value (b, ep->max_bitrate);
+  }
+  if (ep->stream_id) {
+    json_builder_set_member_name (b, "stream_id");
+    json_builder_add_string_value (b, ep->stream_id);
+  }
+  if (ep->stream_key && mode == MR_SPEC_JSON_STORED) {
+    json_builder_set_member_name (b, "stream_key");
+    json_builder_add_string_value (b, ep->stream_key);
+  }
+  if (ep->cipher) {
+    json_builder_set_member_name (b, ep->role == MR_ENDPOINT_SOURCE ?
+        "decryption" : "encryption");
+    json_builder_begin_object (b);
+    json_builder_set_member_name (b, "algorithm");
+    json_builder_add_string_value (b, ep->cipher);
+    if (mode == MR_SPEC_JSON_STORED) {
+      json_builder_set_member_name (b, "passphrase");
+      json_builder_add_string_value (b, ep->passphrase);
+    }
+    json_builder_end_object (b);
+  }
+  json_builder_end_object (b);
+  return json_builder_get_root (b);
+}
+
+gchar *
+mr_format_time (gint64 usec)
+{
+  g_autoptr (GDateTime) dt = g_date_time_new_from_unix_utc (usec / G_USEC_PER_SEC);
+  g_autoptr (GDateTime) full = NULL;
+
+  if (!dt)
+    return g_strdup ("1970-01-01T00:00:00Z");
+  full = g_date_time_add (dt, usec % G_USEC_PER_SEC);
+  return g_date_time_format (full, "%Y-%m-%dT%H:%M:%S.%fZ");
+}
+
+JsonNode *
+mr_flow_spec_to_json (const MrFlowSpec * spec, MrSpecJsonMode mode,
+    const gchar * status)
+{
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  g_autofree gchar *created = mr_format_time (spec->created_at);
+  g_autofree gchar *updated = mr_format_time (spec->updated_at);
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "id");
+  json_builder_add_string_value (b, spec->id);
+  json_builder_set_member_name (b, "name");
+  json_builder_add_string_value (b, spec->name);
+  json_builder_set_member_name (b, "description");
+  json_builder_add_string_value (b, spec->description ? spec->description : "");
+  if (status) {
+    json_builder_set_member_name (b, "status");
+    json_builder_add_string_value (b, status);
+  }
+  if (mode == MR_SPEC_JSON_PUBLIC) {
+    json_builder_set_member_name (b, "source");
+    json_builder_add_value (b, mr_endpoint_to_json (spec->sources->pdata[0],
+            mode));
+  }
+  json_builder_set_member_name (b, "sources");
+  json_builder_begin_array (b);
+  for (guint i = 0; i < spec->sources->len; i++)
+    json_builder_add_value (b, mr_endpoint_to_json (spec->sources->pdata[i],
+            mode));
+  json_builder_end_array (b);
+  json_builder_set_member_name (b, "outputs");
+  json_builder_begin_array (b);
+  for (guint i = 0; i < spec->outputs->len; i++)
+    json_builder_add_value (b, mr_endpoint_to_json (spec->outputs->pdata[i],
+            mode));
+  json_builder_end_array (b);
+
+  json_builder_set_member_name (b, "source_failover_config");
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "state");
+  json_builder_add_string_value (b, spec->failover_enabled ? "ENABLED" :
+      "DISABLED");
+  json_builder_set_member_name (b, "failover_mode");
+  json_builder_add_string_value (b,
+      spec->failover_mode == MR_FAILOVER_MODE_MERGE ? "MERGE" : "FAILOVER");
+  json_builder_set_member_name (b, "recovery_window");
+  json_builder_add_int_value (b, spec->recovery_window);
+  if (spec->primary_source) {
+    json_builder_set_member_name (b, "source_priority");
+    json_builder_begin_object (b);
+    json_builder_set_member_name (b, "primary_source");
+    json_builder_add_string_value (b, spec->primary_source);
+    json_builder_end_object (b);
+  }
+  json_builder_end_object (b);
+
+  json_builder_set_member_name (b, "source_monitor_config");
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "thumbnail_enabled");
+  json_builder_add_boolean_value (b, spec->thumbnail_enabled);
+  json_builder_set_member_name (b, "content_quality_enabled");
+  json_builder_add_boolean_value (b, spec->content_quality_enabled);
+  json_builder_set_member_name (b, "thumbnail_interval_sec");
+  json_builder_add_int_value (b, spec->thumbnail_interval_sec);
+  json_builder_end_object (b);
+
+  json_builder_set_member_name (b, "maintenance_window");
+  if (spec->has_maintenance) {
+    json_builder_begin_object (b);
+    json_builder_set_member_name (b, "day_of_week");
+    json_builder_add_string_value (b, day_names[spec->maintenance_day]);
+    json_builder_set_member_name (b, "start_hour");
+    json_builder_add_int_value (b, spec->maintenance_hour);
+    json_builder_end_object (b);
+  } else {
+    json_builder_add_null_value (b);
+  }
+
+  json_builder_set_member_name (b, "created_at");
+  json_builder_add_string_value (b, created);
+  json_builder_set_member_name (b, "updated_at");
+  json_builder_add_string_value (b, updated);
+  json_builder_end_object (b);
+  return json_builder_get_root (b);
+}
+
+gchar *
+mr_generate_flow_id (void)
+{
+  return g_strdup_printf ("flow_%08x%04x", g_random_int (),
+      g_random_int () & 0xffff);
+}

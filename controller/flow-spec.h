@@ -1,0 +1,146 @@
+/* mroute: the configuration of a flow, its validation and its JSON form.
+ *
+ * No HTTP, no SQLite, no GStreamer here: a flow spec is parsed from JSON,
+ * validated, and written back to JSON either for the API (never with
+ * secrets) or for storage (with them).
+ */
+
+#ifndef __MR_FLOW_SPEC_H__
+#define __MR_FLOW_SPEC_H__
+
+#include <glib.h>
+#include <json-glib/json-glib.h>
+
+G_BEGIN_DECLS
+
+#define MR_MAX_SOURCES 2
+#define MR_MAX_OUTPUTS 50
+
+typedef enum
+{
+  MR_PROTOCOL_INVALID = -1,
+  MR_PROTOCOL_UDP = 0,
+  MR_PROTOCOL_RTP,
+  MR_PROTOCOL_RTP_FEC,
+  MR_PROTOCOL_RIST,
+  MR_PROTOCOL_SRT_LISTENER,
+  MR_PROTOCOL_SRT_CALLER,
+  MR_PROTOCOL_RTMP,
+} MrProtocol;
+
+const gchar *mr_protocol_to_string (MrProtocol protocol);
+MrProtocol mr_protocol_from_string (const gchar * str);
+
+typedef enum
+{
+  MR_ENDPOINT_SOURCE,
+  MR_ENDPOINT_OUTPUT,
+} MrEndpointRole;
+
+/* A source or an output: they share most fields. */
+typedef struct
+{
+  MrEndpointRole role;
+  gchar *name;
+  gchar *description;
+  MrProtocol protocol;
+  gint ingest_port;             /* 0 = unset */
+  gchar *ingest_address;
+  gchar *destination;
+  gint port;                    /* 0 = unset */
+  gint max_latency;             /* ms, -1 = unset */
+  gint64 max_bitrate;           /* bytes/s, -1 = unset */
+  gchar *stream_id;
+  gchar *stream_key;            /* secret */
+  gchar *cipher;                /* "aes128"..., NULL = none */
+  gchar *passphrase;            /* secret */
+} MrEndpoint;
+
+MrEndpoint *mr_endpoint_copy (const MrEndpoint * ep);
+void mr_endpoint_free (MrEndpoint * ep);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MrEndpoint, mr_endpoint_free);
+
+typedef enum
+{
+  MR_FAILOVER_MODE_FAILOVER,
+  MR_FAILOVER_MODE_MERGE,
+} MrFailoverMode;
+
+typedef struct
+{
+  gchar *id;
+  gchar *name;
+  gchar *description;
+  GPtrArray *sources;           /* MrEndpoint*, 1..MR_MAX_SOURCES */
+  GPtrArray *outputs;           /* MrEndpoint*, 0..MR_MAX_OUTPUTS */
+
+  gboolean failover_enabled;
+  MrFailoverMode failover_mode;
+  gint recovery_window;         /* ms */
+  gchar *primary_source;        /* NULL = first source */
+
+  gboolean thumbnail_enabled;
+  gboolean content_quality_enabled;
+  gint thumbnail_interval_sec;
+
+  gboolean has_maintenance;
+  gint maintenance_day;         /* 0 = Monday .. 6 = Sunday */
+  gint maintenance_hour;        /* UTC */
+
+  gint64 created_at;            /* µs since the epoch */
+  gint64 updated_at;
+} MrFlowSpec;
+
+MrFlowSpec *mr_flow_spec_copy (const MrFlowSpec * spec);
+void mr_flow_spec_free (MrFlowSpec * spec);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MrFlowSpec, mr_flow_spec_free);
+
+/* Errors: the message is "FIELD: reason" for MR_SPEC_ERROR_INVALID; the
+ * field path can be had with mr_spec_error_field(). */
+#define MR_SPEC_ERROR (mr_spec_error_quark ())
+GQuark mr_spec_error_quark (void);
+typedef enum
+{
+  MR_SPEC_ERROR_INVALID,
+} MrSpecError;
+gchar *mr_spec_error_field (const GError * error);
+
+typedef enum
+{
+  MR_SPEC_PARSE_REQUEST = 0,    /* from a client: no id, no timestamps */
+  MR_SPEC_PARSE_STORED = 1,     /* from our own storage */
+} MrSpecParseMode;
+
+MrFlowSpec *mr_flow_spec_from_json (JsonNode * node, MrSpecParseMode mode,
+    GError ** error);
+MrEndpoint *mr_endpoint_from_json (JsonNode * node, MrEndpointRole role,
+    const gchar * path, GError ** error);
+/* Applies the members of @patch onto a copy of @ep and validates the
+ * result; @ep is untouched on error. */
+MrEndpoint *mr_endpoint_patch (const MrEndpoint * ep, JsonNode * patch,
+    const gchar * path, GError ** error);
+
+/* Whole-flow checks: names unique, counts, primary source exists. */
+gboolean mr_flow_spec_validate (const MrFlowSpec * spec, GError ** error);
+
+MrEndpoint *mr_flow_spec_find_source (const MrFlowSpec * spec,
+    const gchar * name, guint * index);
+MrEndpoint *mr_flow_spec_find_output (const MrFlowSpec * spec,
+    const gchar * name, guint * index);
+
+typedef enum
+{
+  MR_SPEC_JSON_PUBLIC = 0,      /* for the API: secrets left out */
+  MR_SPEC_JSON_STORED = 1,      /* for the database: everything */
+} MrSpecJsonMode;
+
+JsonNode *mr_flow_spec_to_json (const MrFlowSpec * spec, MrSpecJsonMode mode,
+    const gchar * status);
+JsonNode *mr_endpoint_to_json (const MrEndpoint * ep, MrSpecJsonMode mode);
+
+gchar *mr_format_time (gint64 usec);
+gchar *mr_generate_flow_id (void);
+
+G_END_DECLS
+
+#endif /* __MR_FLOW_SPEC_H__ */

@@ -1,0 +1,156 @@
+/* mroute: the controller daemon.  Reads the configuration, opens the
+ * database, restores the flows, serves the API, and shuts down cleanly on
+ * SIGINT and SIGTERM. */
+
+#include <glib-unix.h>
+#include <gst/gst.h>
+#include <locale.h>
+
+#include "api.h"
+#include "config.h"
+#include "manager.h"
+#include "store.h"
+
+static gboolean
+on_signal (gpointer user_data)
+{
+  GMainLoop *loop = user_data;
+
+  g_message ("signal received, shutting down");
+  g_main_loop_quit (loop);
+  return G_SOURCE_REMOVE;
+}
+
+/* Our own elements: found through GST_PLUGIN_PATH, or else next to the
+ * binary in the build tree, or in the install directory. */
+static gboolean
+ensure_plugin (GError ** error)
+{
+  const gchar *dirs[] = { MROUTE_BUILD_PLUGIN_DIR, MROUTE_INSTALL_PLUGIN_DIR };
+  GstRegistry *registry = gst_registry_get ();
+  g_autoptr (GstPluginFeature) feature = NULL;
+
+  for (guint i = 0; i < G_N_ELEMENTS (dirs); i++) {
+    feature = gst_registry_lookup_feature (registry, "packetstats");
+    if (feature)
+      return TRUE;
+    if (g_file_test (dirs[i], G_FILE_TEST_IS_DIR))
+      gst_registry_scan_path (registry, dirs[i]);
+  }
+  feature = gst_registry_lookup_feature (registry, "packetstats");
+  if (feature)
+    return TRUE;
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+      "the mroute GStreamer plugin was not found: set GST_PLUGIN_PATH to "
+      "the folder that holds libgstmroute.so");
+  return FALSE;
+}
+
+int
+main (int argc, char **argv)
+{
+  g_autofree gchar *config_path = NULL;
+  g_autofree gchar *host = NULL;
+  g_autofree gchar *db_path = NULL;
+  gint port = 0;
+  GOptionEntry entries[] = {
+    {"config", 'c', 0, G_OPTION_ARG_FILENAME, &config_path,
+        "Configuration file (GLib key file; default ./mroute.conf if it "
+          "exists)", "PATH"},
+    {"host", 0, 0, G_OPTION_ARG_STRING, &host, "Address to serve the API on",
+        "ADDR"},
+    {"port", 'p', 0, G_OPTION_ARG_INT, &port, "Port to serve the API on",
+        "PORT"},
+    {"db", 0, 0, G_OPTION_ARG_FILENAME, &db_path, "SQLite database file",
+        "PATH"},
+    {NULL}
+  };
+  g_autoptr (GOptionContext) ctx = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MrConfig) config = NULL;
+  g_autoptr (GMainLoop) loop = NULL;
+  MrStore *store;
+  MrManager *manager;
+  MrApi *api;
+  guint total, active;
+
+  setlocale (LC_ALL, "");
+  ctx = g_option_context_new ("- live video transport controller");
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  g_option_context_add_group (ctx, gst_init_get_option_group ());
+  if (!g_option_context_parse (ctx, &argc, &argv, &error)) {
+    g_printerr ("mroute: %s\n", error->message);
+    return 2;
+  }
+
+  config = mr_config_new_default ();
+  if (!config_path && g_file_test ("mroute.conf", G_FILE_TEST_EXISTS))
+    config_path = g_strdup ("mroute.conf");
+  if (config_path && !mr_config_load_file (config, config_path, &error)) {
+    g_printerr ("mroute: configuration %s: %s\n", config_path,
+        error->message);
+    return 2;
+  }
+  if (!mr_config_apply_env (config, &error)) {
+    g_printerr ("mroute: %s\n", error->message);
+    return 2;
+  }
+  if (host) {
+    g_free (config->host);
+    config->host = g_strdup (host);
+  }
+  if (port) {
+    if (port < 1 || port > 65535) {
+      g_printerr ("mroute: --port: %d is not between 1 and 65535\n", port);
+      return 2;
+    }
+    config->port = port;
+  }
+  if (db_path) {
+    g_free (config->db_path);
+    config->db_path = g_strdup (db_path);
+  }
+
+  gst_init (NULL, NULL);
+  if (!ensure_plugin (&error)) {
+    g_printerr ("mroute: %s\n", error->message);
+    return 1;
+  }
+
+  if (!(store = mr_store_open (config->db_path, &error))) {
+    g_printerr ("mroute: %s\n", error->message);
+    return 1;
+  }
+  manager = mr_manager_new (config, store);
+  api = mr_api_new (manager);
+  if (!mr_api_listen (api, config->host, config->port, &error)) {
+    g_printerr ("mroute: cannot listen on %s:%d: %s\n", config->host,
+        config->port, error->message);
+    mr_api_free (api);
+    mr_manager_free (manager);
+    mr_store_close (store);
+    return 1;
+  }
+
+  loop = g_main_loop_new (NULL, FALSE);
+  g_unix_signal_add (SIGINT, on_signal, loop);
+  g_unix_signal_add (SIGTERM, on_signal, loop);
+
+  if (!mr_manager_restore (manager, &error)) {
+    g_printerr ("mroute: %s\n", error->message);
+    g_clear_error (&error);
+  }
+  mr_manager_counts (manager, &total, &active);
+  g_message ("mroute listening on http://%s:%d (database %s, %u flows)",
+      config->host, config->port, config->db_path, total);
+
+  g_main_loop_run (loop);
+
+  mr_api_free (api);
+  mr_manager_shutdown (manager);
+  mr_manager_free (manager);
+  mr_store_close (store);
+  g_message ("mroute stopped");
+  gst_deinit ();
+  return 0;
+}

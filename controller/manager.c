@@ -1,0 +1,554 @@
+/* mroute: the flow manager. */
+
+#include "manager.h"
+
+#include "flow-runner.h"
+#include "flow-spec.h"
+
+G_DEFINE_QUARK (mr-manager-error-quark, mr_manager_error);
+
+typedef struct
+{
+  MrManager *mgr;
+  MrFlowSpec *spec;
+  MrRunner *runner;
+} MrFlow;
+
+struct _MrManager
+{
+  MrStore *store;
+  gint max_flows;
+  GPtrArray *flows;             /* MrFlow*, in creation order */
+  GHashTable *by_id;            /* id -> MrFlow* (borrowed) */
+};
+
+static void
+flow_free (MrFlow * flow)
+{
+  mr_runner_free (flow->runner);
+  mr_flow_spec_free (flow->spec);
+  g_free (flow);
+}
+
+MrManager *
+mr_manager_new (const MrConfig * config, MrStore * store)
+{
+  MrManager *mgr = g_new0 (MrManager, 1);
+
+  mgr->store = store;
+  mgr->max_flows = config->max_flows;
+  mgr->flows = g_ptr_array_new_with_free_func ((GDestroyNotify) flow_free);
+  mgr->by_id = g_hash_table_new (g_str_hash, g_str_equal);
+  return mgr;
+}
+
+void
+mr_manager_free (MrManager * mgr)
+{
+  if (!mgr)
+    return;
+  g_hash_table_unref (mgr->by_id);
+  g_ptr_array_unref (mgr->flows);
+  g_free (mgr);
+}
+
+/* ---------------------------------------------------------------------- */
+/* runner callbacks */
+
+static void
+on_event (MrRunner * runner, const gchar * type, const gchar * severity,
+    const gchar * message, gpointer user_data)
+{
+  MrFlow *flow = user_data;
+  MrEvent event = {
+    .flow_id = flow->spec->id,
+    .type = (gchar *) type,
+    .severity = (gchar *) severity,
+    .message = (gchar *) message,
+    .timestamp = g_get_real_time (),
+  };
+  g_autoptr (GError) error = NULL;
+
+  g_message ("flow %s: %s: %s", flow->spec->id, type, message);
+  if (!mr_store_add_event (flow->mgr->store, &event, &error))
+    g_warning ("flow %s: could not store event: %s", flow->spec->id,
+        error->message);
+}
+
+static void
+on_state_changed (MrRunner * runner, MrFlowState state, gpointer user_data)
+{
+  MrFlow *flow = user_data;
+
+  g_message ("flow %s: %s", flow->spec->id, mr_flow_state_to_string (state));
+}
+
+static const MrRunnerCallbacks runner_callbacks = {
+  .event = on_event,
+  .state_changed = on_state_changed,
+};
+
+static MrFlow *
+flow_add (MrManager * mgr, MrFlowSpec * spec)
+{
+  MrFlow *flow = g_new0 (MrFlow, 1);
+
+  flow->mgr = mgr;
+  flow->spec = spec;
+  flow->runner = mr_runner_new (spec, &runner_callbacks, flow);
+  g_ptr_array_add (mgr->flows, flow);
+  g_hash_table_insert (mgr->by_id, spec->id, flow);
+  return flow;
+}
+
+static gboolean
+flow_is_running (MrFlow * flow)
+{
+  MrFlowState s = mr_runner_get_state (flow->runner);
+  return s == MR_FLOW_STARTING || s == MR_FLOW_ACTIVE;
+}
+
+static JsonNode *
+flow_to_json (MrFlow * flow)
+{
+  return mr_flow_spec_to_json (flow->spec, MR_SPEC_JSON_PUBLIC,
+      mr_flow_state_to_string (mr_runner_get_state (flow->runner)));
+}
+
+static MrFlow *
+lookup (MrManager * mgr, const gchar * id, GError ** error)
+{
+  MrFlow *flow = g_hash_table_lookup (mgr->by_id, id);
+
+  if (!flow)
+    g_set_error (error, MR_MANAGER_ERROR, MR_MANAGER_ERROR_NOT_FOUND,
+        "flow '%s' not found", id);
+  return flow;
+}
+
+static gboolean
+persist (MrManager * mgr, const MrFlowSpec * spec, GError ** error)
+{
+  g_autoptr (JsonNode) node = mr_flow_spec_to_json (spec, MR_SPEC_JSON_STORED,
+      NULL);
+  g_autofree gchar *json = json_to_string (node, FALSE);
+  GError *err = NULL;
+
+  if (!mr_store_put_flow (mgr->store, spec->id, json, &err)) {
+    g_set_error (error, MR_MANAGER_ERROR, MR_MANAGER_ERROR_STORAGE,
+        "%s", err->message);
+    g_error_free (err);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static gboolean
+set_running (MrManager * mgr, MrFlow * flow, gboolean running,
+    GError ** error)
+{
+  GError *err = NULL;
+
+  if (!mr_store_set_running (mgr->store, flow->spec->id, running, &err)) {
+    g_set_error (error, MR_MANAGER_ERROR, MR_MANAGER_ERROR_STORAGE,
+        "%s", err->message);
+    g_error_free (err);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/* Replaces the spec of @flow by @spec (taking it) once it is stored, and
+ * applies it to the running pipeline. */
+static gboolean
+commit_spec (MrManager * mgr, MrFlow * flow, MrFlowSpec * spec,
+    GError ** error)
+{
+  spec->updated_at = g_get_real_time ();
+  if (!mr_flow_spec_validate (spec, error) || !persist (mgr, spec, error)) {
+    mr_flow_spec_free (spec);
+    return FALSE;
+  }
+  mr_flow_spec_free (flow->spec);
+  flow->spec = spec;
+  /* the hash key points into the spec */
+  g_hash_table_replace (mgr->by_id, spec->id, flow);
+
+  if (!mr_runner_update (flow->runner, spec)) {
+    g_autoptr (GError) err = NULL;
+
+    g_message ("flow %s: restarting the pipeline for the new configuration",
+        spec->id);
+    mr_runner_stop (flow->runner);
+    mr_runner_update (flow->runner, spec);
+    mr_runner_start (flow->runner, &err);
+  }
+  return TRUE;
+}
+
+/* ---------------------------------------------------------------------- */
+
+static void
+restore_one (const gchar * id, const gchar * spec_json, gboolean running,
+    gpointer user_data)
+{
+  MrManager *mgr = user_data;
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (GError) error = NULL;
+  MrFlowSpec *spec;
+
+  if (!json_parser_load_from_data (parser, spec_json, -1, &error)
+      || !(spec = mr_flow_spec_from_json (json_parser_get_root (parser),
+              MR_SPEC_PARSE_STORED, &error))) {
+    g_warning ("flow %s: stored configuration is unreadable, skipped: %s",
+        id, error->message);
+    return;
+  }
+  if (g_strcmp0 (spec->id, id) != 0) {
+    g_free (spec->id);
+    spec->id = g_strdup (id);
+  }
+  flow_add (mgr, spec);
+  if (running) {
+    MrFlow *flow = g_hash_table_lookup (mgr->by_id, id);
+    g_autoptr (GError) err = NULL;
+
+    g_message ("flow %s: was running, starting it again", id);
+    mr_runner_start (flow->runner, &err);
+  }
+}
+
+gboolean
+mr_manager_restore (MrManager * mgr, GError ** error)
+{
+  return mr_store_foreach_flow (mgr->store, restore_one, mgr, error);
+}
+
+void
+mr_manager_shutdown (MrManager * mgr)
+{
+  for (guint i = 0; i < mgr->flows->len; i++) {
+    MrFlow *flow = mgr->flows->pdata[i];
+    mr_runner_stop (flow->runner);
+  }
+}
+
+void
+mr_manager_counts (MrManager * mgr, guint * total, guint * active)
+{
+  *total = mgr->flows->len;
+  *active = 0;
+  for (guint i = 0; i < mgr->flows->len; i++)
+    if (mr_runner_get_state (((MrFlow *) mgr->flows->pdata[i])->runner) ==
+        MR_FLOW_ACTIVE)
+      (*active)++;
+}
+
+JsonNode *
+mr_manager_create_flow (MrManager * mgr, JsonNode * body, GError ** error)
+{
+  MrFlowSpec *spec = mr_flow_spec_from_json (body, MR_SPEC_PARSE_REQUEST,
+      error);
+
+  if (!spec)
+    return NULL;
+  do {
+    g_free (spec->id);
+    spec->id = mr_generate_flow_id ();
+  } while (g_hash_table_contains (mgr->by_id, spec->id));
+  spec->created_at = spec->updated_at = g_get_real_time ();
+
+  if (!persist (mgr, spec, error)) {
+    mr_flow_spec_free (spec);
+    return NULL;
+  }
+  return flow_to_json (flow_add (mgr, spec));
+}
+
+JsonNode *
+mr_manager_list_flows (MrManager * mgr)
+{
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "flows");
+  json_builder_begin_array (b);
+  for (guint i = 0; i < mgr->flows->len; i++)
+    json_builder_add_value (b, flow_to_json (mgr->flows->pdata[i]));
+  json_builder_end_array (b);
+  json_builder_end_object (b);
+  return json_builder_get_root (b);
+}
+
+JsonNode *
+mr_manager_get_flow (MrManager * mgr, const gchar * id, GError ** error)
+{
+  MrFlow *flow = lookup (mgr, id, error);
+
+  return flow ? flow_to_json (flow) : NULL;
+}
+
+gboolean
+mr_manager_delete_flow (MrManager * mgr, const gchar * id, GError ** error)
+{
+  MrFlow *flow = lookup (mgr, id, error);
+  GError *err = NULL;
+
+  if (!flow)
+    return FALSE;
+  mr_runner_stop (flow->runner);
+  if (!mr_store_delete_flow (mgr->store, id, &err)) {
+    g_set_error (error, MR_MANAGER_ERROR, MR_MANAGER_ERROR_STORAGE, "%s",
+        err->message);
+    g_error_free (err);
+    return FALSE;
+  }
+  g_hash_table_remove (mgr->by_id, id);
+  g_ptr_array_remove (mgr->flows, flow);
+  return TRUE;
+}
+
+JsonNode *
+mr_manager_start_flow (MrManager * mgr, const gchar * id, GError ** error)
+{
+  MrFlow *flow = lookup (mgr, id, error);
+  g_autoptr (GError) err = NULL;
+  guint total, active = 0;
+
+  if (!flow)
+    return NULL;
+  if (flow_is_running (flow)) {
+    g_set_error (error, MR_MANAGER_ERROR, MR_MANAGER_ERROR_CONFLICT,
+        "flow '%s' is already running", id);
+    return NULL;
+  }
+  for (guint i = 0; i < mgr->flows->len; i++)
+    active += flow_is_running (mgr->flows->pdata[i]);
+  total = mgr->flows->len;
+  if ((gint) active >= mgr->max_flows) {
+    g_set_error (error, MR_MANAGER_ERROR, MR_MANAGER_ERROR_CONFLICT,
+        "%u of %u flows already run, the most this controller is "
+        "configured for ([gstreamer] max_flows)", active, total);
+    return NULL;
+  }
+  if (!set_running (mgr, flow, TRUE, error))
+    return NULL;
+  /* a start that fails leaves the flow in ERROR with an event saying why */
+  mr_runner_start (flow->runner, &err);
+  return flow_to_json (flow);
+}
+
+JsonNode *
+mr_manager_stop_flow (MrManager * mgr, const gchar * id, GError ** error)
+{
+  MrFlow *flow = lookup (mgr, id, error);
+
+  if (!flow)
+    return NULL;
+  if (!set_running (mgr, flow, FALSE, error))
+    return NULL;
+  mr_runner_stop (flow->runner);
+  return flow_to_json (flow);
+}
+
+JsonNode *
+mr_manager_add_source (MrManager * mgr, const gchar * id, JsonNode * body,
+    GError ** error)
+{
+  MrFlow *flow = lookup (mgr, id, error);
+  MrFlowSpec *spec;
+  MrEndpoint *ep;
+
+  if (!flow)
+    return NULL;
+  if (flow->spec->sources->len >= MR_MAX_SOURCES) {
+    g_set_error (error, MR_SPEC_ERROR, MR_SPEC_ERROR_INVALID,
+        "sources: a flow has at most %d sources", MR_MAX_SOURCES);
+    return NULL;
+  }
+  if (!(ep = mr_endpoint_from_json (body, MR_ENDPOINT_SOURCE, "", error)))
+    return NULL;
+  if (mr_flow_spec_find_source (flow->spec, ep->name, NULL)) {
+    g_set_error (error, MR_SPEC_ERROR, MR_SPEC_ERROR_INVALID,
+        "name: a source named '%s' already exists", ep->name);
+    mr_endpoint_free (ep);
+    return NULL;
+  }
+  spec = mr_flow_spec_copy (flow->spec);
+  g_ptr_array_add (spec->sources, ep);
+  if (!commit_spec (mgr, flow, spec, error))
+    return NULL;
+  return flow_to_json (flow);
+}
+
+JsonNode *
+mr_manager_remove_source (MrManager * mgr, const gchar * id,
+    const gchar * name, GError ** error)
+{
+  MrFlow *flow = lookup (mgr, id, error);
+  MrFlowSpec *spec;
+  guint index;
+
+  if (!flow)
+    return NULL;
+  if (!mr_flow_spec_find_source (flow->spec, name, &index)) {
+    g_set_error (error, MR_MANAGER_ERROR, MR_MANAGER_ERROR_NOT_FOUND,
+        "flow '%s' has no source '%s'", id, name);
+    return NULL;
+  }
+  if (flow->spec->sources->len == 1) {
+    g_set_error (error, MR_SPEC_ERROR, MR_SPEC_ERROR_INVALID,
+        "source: '%s' is the last source of the flow and cannot be removed",
+        name);
+    return NULL;
+  }
+  spec = mr_flow_spec_copy (flow->spec);
+  g_ptr_array_remove_index (spec->sources, index);
+  if (g_strcmp0 (spec->primary_source, name) == 0)
+    g_clear_pointer (&spec->primary_source, g_free);
+  if (!commit_spec (mgr, flow, spec, error))
+    return NULL;
+  return flow_to_json (flow);
+}
+
+JsonNode *
+mr_manager_add_output (MrManager * mgr, const gchar * id, JsonNode * body,
+    GError ** error)
+{
+  MrFlow *flow = lookup (mgr, id, error);
+  MrFlowSpec *spec;
+  MrEndpoint *ep;
+
+  if (!flow)
+    return NULL;
+  if (flow->spec->outputs->len >= MR_MAX_OUTPUTS) {
+    g_set_error (error, MR_SPEC_ERROR, MR_SPEC_ERROR_INVALID,
+        "outputs: a flow has at most %d outputs", MR_MAX_OUTPUTS);
+    return NULL;
+  }
+  if (!(ep = mr_endpoint_from_json (body, MR_ENDPOINT_OUTPUT, "", error)))
+    return NULL;
+  if (mr_flow_spec_find_output (flow->spec, ep->name, NULL)) {
+    g_set_error (error, MR_SPEC_ERROR, MR_SPEC_ERROR_INVALID,
+        "name: an output named '%s' already exists", ep->name);
+    mr_endpoint_free (ep);
+    return NULL;
+  }
+  spec = mr_flow_spec_copy (flow->spec);
+  g_ptr_array_add (spec->outputs, ep);
+  if (!commit_spec (mgr, flow, spec, error))
+    return NULL;
+  return flow_to_json (flow);
+}
+
+JsonNode *
+mr_manager_update_output (MrManager * mgr, const gchar * id,
+    const gchar * name, JsonNode * body, GError ** error)
+{
+  MrFlow *flow = lookup (mgr, id, error);
+  MrFlowSpec *spec;
+  MrEndpoint *old, *ep;
+  guint index;
+
+  if (!flow)
+    return NULL;
+  if (!(old = mr_flow_spec_find_output (flow->spec, name, &index))) {
+    g_set_error (error, MR_MANAGER_ERROR, MR_MANAGER_ERROR_NOT_FOUND,
+        "flow '%s' has no output '%s'", id, name);
+    return NULL;
+  }
+  if (!(ep = mr_endpoint_patch (old, body, "", error)))
+    return NULL;
+  if (g_strcmp0 (ep->name, name) != 0
+      && mr_flow_spec_find_output (flow->spec, ep->name, NULL)) {
+    g_set_error (error, MR_SPEC_ERROR, MR_SPEC_ERROR_INVALID,
+        "name: an output named '%s' already exists", ep->name);
+    mr_endpoint_free (ep);
+    return NULL;
+  }
+  spec = mr_flow_spec_copy (flow->spec);
+  mr_endpoint_free (spec->outputs->pdata[index]);
+  spec->outputs->pdata[index] = ep;
+  if (!commit_spec (mgr, flow, spec, error))
+    return NULL;
+  return flow_to_json (flow);
+}
+
+JsonNode *
+mr_manager_remove_output (MrManager * mgr, const gchar * id,
+    const gchar * name, GError ** error)
+{
+  MrFlow *flow = lookup (mgr, id, error);
+  MrFlowSpec *spec;
+  guint index;
+
+  if (!flow)
+    return NULL;
+  if (!mr_flow_spec_find_output (flow->spec, name, &index)) {
+    g_set_error (error, MR_MANAGER_ERROR, MR_MANAGER_ERROR_NOT_FOUND,
+        "flow '%s' has no output '%s'", id, name);
+    return NULL;
+  }
+  spec = mr_flow_spec_copy (flow->spec);
+  g_ptr_array_remove_index (spec->outputs, index);
+  if (!commit_spec (mgr, flow, spec, error))
+    return NULL;
+  return flow_to_json (flow);
+}
+
+JsonNode *
+mr_manager_flow_metrics (MrManager * mgr, const gchar * id, GError ** error)
+{
+  MrFlow *flow = lookup (mgr, id, error);
+
+  if (!flow)
+    return NULL;
+  if (flow_is_running (flow))
+    return mr_runner_metrics (flow->runner);
+  return mr_runner_idle_metrics (flow->spec,
+      mr_runner_get_state (flow->runner));
+}
+
+JsonNode *
+mr_manager_events (MrManager * mgr, const gchar * id, guint limit,
+    GError ** error)
+{
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  g_autoptr (GPtrArray) events = NULL;
+  GError *err = NULL;
+
+  if (id && !lookup (mgr, id, error))
+    return NULL;
+  if (!(events = mr_store_list_events (mgr->store, id, limit, &err))) {
+    g_set_error (error, MR_MANAGER_ERROR, MR_MANAGER_ERROR_STORAGE, "%s",
+        err->message);
+    g_error_free (err);
+    return NULL;
+  }
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "events");
+  json_builder_begin_array (b);
+  for (guint i = 0; i < events->len; i++) {
+    MrEvent *e = events->pdata[i];
+    g_autofree gchar *ts = mr_format_time (e->timestamp);
+
+    json_builder_begin_object (b);
+    json_builder_set_member_name (b, "id");
+    json_builder_add_int_value (b, e->id);
+    json_builder_set_member_name (b, "flow_id");
+    json_builder_add_string_value (b, e->flow_id);
+    json_builder_set_member_name (b, "type");
+    json_builder_add_string_value (b, e->type);
+    json_builder_set_member_name (b, "severity");
+    json_builder_add_string_value (b, e->severity);
+    json_builder_set_member_name (b, "message");
+    json_builder_add_string_value (b, e->message);
+    json_builder_set_member_name (b, "timestamp");
+    json_builder_add_string_value (b, ts);
+    json_builder_end_object (b);
+  }
+  json_builder_end_array (b);
+  json_builder_end_object (b);
+  return json_builder_get_root (b);
+}

@@ -1,0 +1,69 @@
+/* mroute: the flow manager.  Flow id to spec and runner, the lifecycle
+ * rules, persistence of every change before it is acknowledged, and the
+ * event log.  The API calls only this; this calls the store and runners.
+ */
+
+#ifndef __MR_MANAGER_H__
+#define __MR_MANAGER_H__
+
+#include <glib.h>
+#include <json-glib/json-glib.h>
+
+#include "config.h"
+#include "store.h"
+
+G_BEGIN_DECLS
+
+#define MR_MANAGER_ERROR (mr_manager_error_quark ())
+GQuark mr_manager_error_quark (void);
+typedef enum
+{
+  MR_MANAGER_ERROR_NOT_FOUND,   /* 404 */
+  MR_MANAGER_ERROR_CONFLICT,    /* 409 */
+  MR_MANAGER_ERROR_STORAGE,     /* 500 */
+} MrManagerError;
+/* Validation errors come as MR_SPEC_ERROR (400). */
+
+typedef struct _MrManager MrManager;
+
+MrManager *mr_manager_new (const MrConfig * config, MrStore * store);
+/* Loads the stored flows and starts those that were running. */
+gboolean mr_manager_restore (MrManager * mgr, GError ** error);
+/* Stops every pipeline; flows that run stay marked to run again. */
+void mr_manager_shutdown (MrManager * mgr);
+void mr_manager_free (MrManager * mgr);
+
+void mr_manager_counts (MrManager * mgr, guint * total, guint * active);
+
+JsonNode *mr_manager_create_flow (MrManager * mgr, JsonNode * body,
+    GError ** error);
+JsonNode *mr_manager_list_flows (MrManager * mgr);
+JsonNode *mr_manager_get_flow (MrManager * mgr, const gchar * id,
+    GError ** error);
+gboolean mr_manager_delete_flow (MrManager * mgr, const gchar * id,
+    GError ** error);
+JsonNode *mr_manager_start_flow (MrManager * mgr, const gchar * id,
+    GError ** error);
+JsonNode *mr_manager_stop_flow (MrManager * mgr, const gchar * id,
+    GError ** error);
+
+JsonNode *mr_manager_add_source (MrManager * mgr, const gchar * id,
+    JsonNode * body, GError ** error);
+JsonNode *mr_manager_remove_source (MrManager * mgr, const gchar * id,
+    const gchar * name, GError ** error);
+JsonNode *mr_manager_add_output (MrManager * mgr, const gchar * id,
+    JsonNode * body, GError ** error);
+JsonNode *mr_manager_update_output (MrManager * mgr, const gchar * id,
+    const gchar * name, JsonNode * body, GError ** error);
+JsonNode *mr_manager_remove_output (MrManager * mgr, const gchar * id,
+    const gchar * name, GError ** error);
+
+JsonNode *mr_manager_flow_metrics (MrManager * mgr, const gchar * id,
+    GError ** error);
+/* @id NULL for all flows; newest first */
+JsonNode *mr_manager_events (MrManager * mgr, const gchar * id, guint limit,
+    GError ** error);
+
+G_END_DECLS
+
+#endif /* __MR_MANAGER_H__ */

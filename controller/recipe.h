@@ -1,0 +1,54 @@
+/* mroute: the pipeline recipe.  A flow spec in, a GStreamer element graph
+ * out; no HTTP, no SQLite, no state machine.
+ *
+ *   source:  udpsrc [! packetstats] [! rtpmp2tdepay] ! tee name=fanout
+ *   UDP outputs:  fanout. ! multiudpsink name=udp-out      (one for all)
+ *   RTP outputs:  fanout. ! rtpmp2tpay ! multiudpsink name=rtp-out
+ *
+ * All UDP outputs share one multiudpsink (one sendmmsg per datagram for all
+ * of them) and run in the source's streaming thread: the thread count of a
+ * flow does not grow with its UDP/RTP outputs.
+ */
+
+#ifndef __MR_RECIPE_H__
+#define __MR_RECIPE_H__
+
+#include <gst/gst.h>
+
+#include "flow-spec.h"
+
+G_BEGIN_DECLS
+
+typedef struct
+{
+  GstElement *pipeline;         /* owned */
+  GstElement *fanout;           /* the tee */
+  guint active_source;          /* index in spec->sources */
+  GstElement *source_stats;     /* packetstats of the active source */
+  GstElement *udp_sink;         /* NULL until a UDP output exists */
+  GstElement *rtp_sink;         /* NULL until an RTP output exists */
+} MrRecipe;
+
+/* Builds the pipeline, in state NULL, with every output of @spec. */
+gboolean mr_recipe_build (MrRecipe * recipe, const MrFlowSpec * spec,
+    GError ** error);
+void mr_recipe_clear (MrRecipe * recipe);
+
+/* Adds or removes one output; works in any state, without disturbing the
+ * other outputs. */
+gboolean mr_recipe_attach_output (MrRecipe * recipe, const MrEndpoint * out,
+    GError ** error);
+void mr_recipe_detach_output (MrRecipe * recipe, const MrEndpoint * out);
+
+/* The sink that carries @out, or NULL. */
+GstElement *mr_recipe_output_sink (MrRecipe * recipe, const MrEndpoint * out);
+
+/* Which source index the spec runs on. */
+guint mr_recipe_pick_source (const MrFlowSpec * spec);
+
+/* Whether an element belongs to the source side or the output side. */
+gboolean mr_recipe_element_is_source (GstObject * element);
+
+G_END_DECLS
+
+#endif /* __MR_RECIPE_H__ */

@@ -1,0 +1,666 @@
+#!/usr/bin/env python3
+"""End-to-end fan-out tests: a real controller, a real MPEG-TS sender
+(gst-launch-1.0) and real UDP receivers, all on 127.0.0.1.
+
+1. A 4 s H.264/AAC clip made by ffmpeg is sent to a UDP source and comes out
+   byte-identical on two UDP outputs and, as RTP payload, on an RTP output;
+   the metrics count every datagram.
+2. Outputs are added, moved and removed while a live stream runs, without a
+   gap on an output that is not touched.
+3. Outputs whose destination nobody listens on do not stall a good one.
+
+Standard library only.  Every socket, thread and subprocess is bounded in
+time and cleaned up.
+"""
+
+import os
+import shutil
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import traceback
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from mroute_harness import Controller, free_port  # noqa: E402
+
+LO = "127.0.0.1"
+DGRAM = 1316                 # 7 TS packets: one datagram of the clip
+TS = 188
+RCVBUF = 4 * 1024 * 1024
+SO_RCVBUFFORCE = getattr(socket, "SO_RCVBUFFORCE", 33)   # Linux value
+
+CLIP_DIR = None
+CLIP_PATH = None
+CLIP = b""
+
+
+# --------------------------------------------------------------------------
+# MPEG-TS and RTP parsing
+# --------------------------------------------------------------------------
+
+def ts_cc_errors(data):
+    """Counts continuity errors in a byte string of 188-byte TS packets.
+
+    Per PID (the null PID 0x1FFF excluded), every packet carrying a payload
+    must have the continuity counter of the previous packet of that PID plus
+    one, mod 16, unless its adaptation field sets discontinuity_indicator.
+    Packets without payload must not change the counter (not counted here).
+    A packet not starting with 0x47 or a length that is not a multiple of 188
+    is an error too.  Returns (errors, list of short descriptions)."""
+    errors = 0
+    notes = []
+    if len(data) % TS:
+        errors += 1
+        notes.append("length %d is not a multiple of 188" % len(data))
+    last = {}
+    n = len(data) // TS
+    for i in range(n):
+        off = i * TS
+        b0, b1, b2, b3 = data[off], data[off + 1], data[off + 2], data[off + 3]
+        if b0 != 0x47:
+            errors += 1
+            if len(notes) < 10:
+                notes.append("packet %d: sync byte 0x%02x" % (i, b0))
+            continue
+        pid = ((b1 & 0x1F) << 8) | b2
+        if pid == 0x1FFF:
+            continue
+        afc = (b3 >> 4) & 0x3
+        cc = b3 & 0x0F
+        has_payload = bool(afc & 0x1)
+        discontinuity = False
+        if afc & 0x2:
+            af_len = data[off + 4]
+            if af_len > 0 and (data[off + 5] & 0x80):
+                discontinuity = True
+        if pid not in last or discontinuity:
+            last[pid] = cc
+            continue
+        if not has_payload:
+            continue
+        expected = (last[pid] + 1) & 0x0F
+        if cc != expected:
+            errors += 1
+            if len(notes) < 10:
+                notes.append("packet %d pid 0x%04x: cc %d, expected %d" % (i, pid, cc, expected))
+        last[pid] = cc
+    return errors, notes
+
+
+def parse_rtp(pkt):
+    """Returns (version, seq, payload) of one RTP packet: fixed header, CSRC
+    list, header extension and padding honoured."""
+    if len(pkt) < 12:
+        raise ValueError("RTP packet of %d bytes" % len(pkt))
+    b0 = pkt[0]
+    version = b0 >> 6
+    padding = bool(b0 & 0x20)
+    extension = bool(b0 & 0x10)
+    csrc_count = b0 & 0x0F
+    seq = struct.unpack("!H", pkt[2:4])[0]
+    off = 12 + 4 * csrc_count
+    if extension:
+        if len(pkt) < off + 4:
+            raise ValueError("RTP extension header truncated")
+        _profile, words = struct.unpack("!HH", pkt[off:off + 4])
+        off += 4 + 4 * words
+    end = len(pkt)
+    if padding:
+        end -= pkt[-1]
+    if off > end:
+        raise ValueError("RTP header longer than the packet")
+    return version, seq, pkt[off:end]
+
+
+def first_difference(a, b):
+    n = min(len(a), len(b))
+    step = 65536
+    for base in range(0, n, step):
+        if a[base:base + step] != b[base:base + step]:
+            for i in range(base, min(base + step, n)):
+                if a[i] != b[i]:
+                    return i
+    return n if len(a) != len(b) else -1
+
+
+def describe_mismatch(got, want):
+    off = first_difference(got, want)
+    return ("got %d bytes, want %d bytes; first difference at byte %d (datagram %d)"
+            % (len(got), len(want), off, off // DGRAM if off >= 0 else -1))
+
+
+# --------------------------------------------------------------------------
+# Receivers and senders
+# --------------------------------------------------------------------------
+
+class Receiver:
+    """A UDP socket on 127.0.0.1:port read by a thread.  Stops by itself
+    after `idle` seconds of silence once data has started (idle=None: never
+    on silence), after `hard` seconds in all, or on stop()."""
+
+    def __init__(self, port, idle=2.0, hard=30.0):
+        self.port = port
+        self.idle = idle
+        self.hard = hard
+        self.packets = []            # (monotonic arrival time, bytes)
+        self.error = None
+        self._stop = threading.Event()
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            self.sock.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, RCVBUF)
+        except OSError:
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RCVBUF)
+        self.sock.bind((LO, port))
+        self.sock.settimeout(0.05)
+        self.thread = threading.Thread(target=self._run, name="rx-%d" % port, daemon=True)
+
+    def start(self):
+        self.thread.start()
+        return self
+
+    def _run(self):
+        t0 = time.monotonic()
+        last = None
+        try:
+            while not self._stop.is_set():
+                now = time.monotonic()
+                if now - t0 > self.hard:
+                    break
+                if self.idle is not None and last is not None and now - last >= self.idle:
+                    break
+                try:
+                    data = self.sock.recv(65536)
+                except socket.timeout:
+                    continue
+                except ConnectionRefusedError:
+                    continue
+                last = time.monotonic()
+                self.packets.append((last, data))
+        except Exception as e:  # reported by the test
+            self.error = e
+
+    def wait(self, timeout):
+        self.thread.join(timeout)
+        return not self.thread.is_alive()
+
+    def stop(self):
+        self._stop.set()
+        if self.thread.ident is not None:
+            self.thread.join(5)
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+    # views
+    def snapshot(self):
+        return list(self.packets)
+
+    def data(self):
+        return b"".join(p for _, p in self.packets)
+
+    def times(self):
+        return [t for t, _ in self.packets]
+
+    def count_since(self, t):
+        return sum(1 for ts, _ in self.packets if ts >= t)
+
+    def first_time(self):
+        return self.packets[0][0] if self.packets else None
+
+    def last_time(self):
+        return self.packets[-1][0] if self.packets else None
+
+
+def gst_has(element):
+    try:
+        r = subprocess.run(["gst-inspect-1.0", "--exists", element],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=30)
+        return r.returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+def live_encoder():
+    """gst-launch fragment of an H.264 encoder that is installed here:
+    x264enc (gst-plugins-ugly) when present, else openh264enc (bad)."""
+    if gst_has("x264enc"):
+        return ["x264enc", "tune=zerolatency", "speed-preset=ultrafast",
+                "bitrate=1000", "key-int-max=25"]
+    if gst_has("openh264enc"):
+        return ["openh264enc", "rate-control=bitrate", "bitrate=1000000", "gop-size=25"]
+    return None
+
+
+def kill_proc(proc):
+    if proc is None or proc.poll() is not None:
+        return
+    try:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(3)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(5)
+    except OSError:
+        pass
+
+
+# --------------------------------------------------------------------------
+# The clip, made once per run
+# --------------------------------------------------------------------------
+
+def setUpModule():
+    global CLIP_DIR, CLIP_PATH, CLIP
+    CLIP_DIR = tempfile.mkdtemp(prefix="mroute-e2e-clip-")
+    CLIP_PATH = os.path.join(CLIP_DIR, "clip.ts")
+    cmd = ["ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
+           "-f", "lavfi", "-i", "testsrc2=size=640x360:rate=25",
+           "-f", "lavfi", "-i", "sine=frequency=1000:sample_rate=48000",
+           "-t", "4", "-c:v", "libx264", "-preset", "ultrafast", "-g", "25", "-b:v", "2M",
+           "-c:a", "aac", "-f", "mpegts", "-muxrate", "3M", CLIP_PATH]
+    r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=180)
+    if r.returncode != 0 or not os.path.exists(CLIP_PATH):
+        raise RuntimeError("ffmpeg failed (%d): %s" % (r.returncode, r.stderr.decode("utf-8", "replace")))
+    size = os.path.getsize(CLIP_PATH)
+    if size < 500 * 1024:
+        raise RuntimeError("clip.ts is only %d bytes" % size)
+    size -= size % DGRAM
+    with open(CLIP_PATH, "r+b") as f:
+        f.truncate(size)
+    with open(CLIP_PATH, "rb") as f:
+        CLIP = f.read()
+    assert len(CLIP) % DGRAM == 0 and len(CLIP) == size
+    errors, notes = ts_cc_errors(CLIP)
+    if errors:
+        raise RuntimeError("the clip itself has %d continuity errors: %s" % (errors, notes))
+
+
+def tearDownModule():
+    if CLIP_DIR:
+        shutil.rmtree(CLIP_DIR, ignore_errors=True)
+
+
+# --------------------------------------------------------------------------
+# Tests
+# --------------------------------------------------------------------------
+
+class FanoutE2E(unittest.TestCase):
+
+    def setUp(self):
+        self.controllers = []
+        self.receivers = []
+        self.procs = []
+        self.logs = []
+
+    def tearDown(self):
+        failed = self._failed()
+        for p in self.procs:
+            kill_proc(p)
+        for r in self.receivers:
+            r.stop()
+        for c in self.controllers:
+            if failed:
+                sys.stderr.write("\n---- controller log (%s) ----\n%s\n" % (c.log_path, c.read_log()[-6000:]))
+            try:
+                c.stop()
+            except Exception:
+                if c.proc is not None:
+                    c.proc.kill()
+                    c.proc.wait()
+            shutil.rmtree(c.tmpdir, ignore_errors=True)
+        for path in self.logs:
+            if failed:
+                try:
+                    with open(path, "rb") as f:
+                        sys.stderr.write("\n---- %s ----\n%s\n" % (path, f.read()[-3000:].decode("utf-8", "replace")))
+                except OSError:
+                    pass
+            try:
+                os.unlink(path)
+            except OSError:
+                pass
+
+    def _failed(self):
+        outcome = getattr(self, "_outcome", None)
+        return outcome is not None and getattr(outcome, "success", True) is False
+
+    # helpers -------------------------------------------------------------
+
+    def controller(self):
+        c = Controller()
+        self.controllers.append(c)
+        c.start()
+        return c
+
+    def receiver(self, port, **kw):
+        r = Receiver(port, **kw)
+        self.receivers.append(r)
+        return r
+
+    def create_started_flow(self, c, ingest, outputs):
+        body = {"name": "e2e-%d" % ingest,
+                "source": {"name": "primary", "protocol": "udp", "ingest_port": ingest},
+                "outputs": outputs}
+        r = c.post("/v1/flows", body)
+        self.assertEqual(r.status, 201, r.body)
+        flow = r.json()
+        r = c.post("/v1/flows/%s/start" % flow["id"])
+        self.assertEqual(r.status, 200, r.body)
+        c.wait_status(flow["id"], "ACTIVE", timeout=20)
+        return flow["id"]
+
+    def send_clip(self, ingest):
+        err = tempfile.NamedTemporaryFile(prefix="mroute-sender-", suffix=".log", delete=False)
+        self.logs.append(err.name)
+        cmd = ["gst-launch-1.0", "-q", "filesrc", "location=%s" % CLIP_PATH, "blocksize=%d" % DGRAM,
+               "!", "identity", "sleep-time=1000",
+               "!", "udpsink", "host=%s" % LO, "port=%d" % ingest, "sync=false"]
+        try:
+            r = subprocess.run(cmd, stdout=err, stderr=subprocess.STDOUT, timeout=90)
+        finally:
+            err.close()
+        self.assertEqual(r.returncode, 0, "sender failed, see %s" % err.name)
+
+    def wait_receivers(self, receivers, timeout=40):
+        deadline = time.monotonic() + timeout
+        for r in receivers:
+            r.wait(max(0.1, deadline - time.monotonic()))
+        for r in receivers:
+            self.assertIsNone(r.error, "receiver %d: %r" % (r.port, r.error))
+
+    def assert_udp_capture(self, r, label):
+        packets = [p for _, p in r.snapshot()]
+        self.assertTrue(packets, "%s: nothing received on port %d" % (label, r.port))
+        data = b"".join(packets)
+        if data != CLIP:
+            self.fail("%s: capture is not byte-identical to clip.ts: %s" % (label, describe_mismatch(data, CLIP)))
+        sizes = [len(p) for p in packets]
+        bad = [(i, s) for i, s in enumerate(sizes[:-1]) if s != DGRAM]
+        self.assertFalse(bad, "%s: datagrams not of %d bytes (index, size): %r" % (label, DGRAM, bad[:10]))
+        self.assertLessEqual(sizes[-1], DGRAM)
+        errors, notes = ts_cc_errors(data)
+        self.assertEqual(errors, 0, "%s: %d continuity errors: %s" % (label, errors, notes))
+        return len(packets)
+
+    def assert_rtp_capture(self, r, label):
+        packets = [p for _, p in r.snapshot()]
+        self.assertTrue(packets, "%s: nothing received on port %d" % (label, r.port))
+        payload = []
+        seqs = []
+        for i, p in enumerate(packets):
+            try:
+                version, seq, pl = parse_rtp(p)
+            except ValueError as e:
+                self.fail("%s: packet %d is not RTP: %s" % (label, i, e))
+            self.assertEqual(version, 2, "%s: packet %d has RTP version %d" % (label, i, version))
+            seqs.append(seq)
+            payload.append(pl)
+        data = b"".join(payload)
+        if data != CLIP:
+            self.fail("%s: RTP payload is not byte-identical to clip.ts: %s" % (label, describe_mismatch(data, CLIP)))
+        jumps = [(i, seqs[i - 1], seqs[i]) for i in range(1, len(seqs))
+                 if seqs[i] != (seqs[i - 1] + 1) & 0xFFFF]
+        self.assertFalse(jumps, "%s: RTP sequence numbers not consecutive (index, prev, seq): %r" % (label, jumps[:10]))
+        errors, notes = ts_cc_errors(data)
+        self.assertEqual(errors, 0, "%s: %d continuity errors: %s" % (label, errors, notes))
+        return len(packets)
+
+    def metrics_when(self, c, flow_id, done, timeout=10):
+        """Polls the metrics until done(m) or timeout; returns the last."""
+        deadline = time.monotonic() + timeout
+        m = None
+        while True:
+            r = c.get("/v1/flows/%s/metrics" % flow_id)
+            self.assertEqual(r.status, 200, r.body)
+            m = r.json()
+            try:
+                if done(m):
+                    return m
+            except (KeyError, TypeError, StopIteration):
+                pass
+            if time.monotonic() > deadline:
+                return m
+            time.sleep(0.2)
+
+    # 1 -------------------------------------------------------------------
+
+    def test_clip_fanout_udp_and_rtp_byte_identical(self):
+        n = (len(CLIP) + DGRAM - 1) // DGRAM
+        ingest = free_port()
+        ports = []
+        while len(ports) < 3:
+            p = free_port()
+            if p != ingest and p not in ports:
+                ports.append(p)
+        rx = [self.receiver(p, idle=2.0, hard=30.0) for p in ports]
+
+        c = self.controller()
+        flow_id = self.create_started_flow(c, ingest, [
+            {"name": "udp-a", "protocol": "udp", "destination": LO, "port": ports[0]},
+            {"name": "udp-b", "protocol": "udp", "destination": LO, "port": ports[1]},
+            {"name": "rtp-c", "protocol": "rtp", "destination": LO, "port": ports[2]},
+        ])
+        for r in rx:
+            r.start()
+        self.send_clip(ingest)
+        self.wait_receivers(rx)
+
+        self.assert_udp_capture(rx[0], "udp-a")
+        self.assert_udp_capture(rx[1], "udp-b")
+        rtp_count = self.assert_rtp_capture(rx[2], "rtp-c")
+
+        def complete(m):
+            src = m["source_metrics"][0]
+            outs = {o["name"]: o for o in m["output_metrics"]}
+            return (src["packets_received"] >= n and outs["udp-a"]["packets_sent"] >= n
+                    and outs["udp-b"]["packets_sent"] >= n and outs["rtp-c"]["packets_sent"] >= rtp_count)
+
+        m = self.metrics_when(c, flow_id, complete)
+        self.assertEqual(m.get("flow_id"), flow_id, m)
+        self.assertEqual(m.get("status"), "ACTIVE", m)
+        srcs = {s["name"]: s for s in m["source_metrics"]}
+        self.assertIn("primary", srcs, m)
+        self.assertEqual(srcs["primary"]["packets_received"], n, "source packets_received: %r" % m)
+        self.assertEqual(srcs["primary"]["packets_lost"], 0, "source packets_lost: %r" % m)
+        outs = {o["name"]: o for o in m["output_metrics"]}
+        self.assertEqual(set(outs), {"udp-a", "udp-b", "rtp-c"}, m)
+        self.assertEqual(outs["udp-a"]["packets_sent"], n, "udp-a packets_sent: %r" % m)
+        self.assertEqual(outs["udp-b"]["packets_sent"], n, "udp-b packets_sent: %r" % m)
+        # RTP: packets_sent counts the RTP packets, i.e. those received here.
+        self.assertEqual(outs["rtp-c"]["packets_sent"], rtp_count, "rtp-c packets_sent: %r" % m)
+
+    # 2 -------------------------------------------------------------------
+
+    def test_live_output_changes_do_not_disturb_other_outputs(self):
+        enc = live_encoder()
+        if enc is None:
+            self.skipTest("neither x264enc nor openh264enc is installed")
+        used = set()
+
+        def port():
+            while True:
+                p = free_port()
+                if p not in used:
+                    used.add(p)
+                    return p
+
+        ingest, p1, p2, p2_new, p3, p_ref = (port() for _ in range(6))
+        r1 = self.receiver(p1, idle=None, hard=45.0)
+        r2_old = self.receiver(p2, idle=None, hard=45.0)
+        r2_new = self.receiver(p2_new, idle=None, hard=45.0)
+        r3 = self.receiver(p3, idle=None, hard=45.0)
+        # The sender also sends every datagram straight to this reference
+        # receiver: a silence that the reference shows too is the sender's
+        # (a busy machine), not the controller's.
+        ref = self.receiver(p_ref, idle=None, hard=45.0)
+        for r in (r1, r2_old, r2_new, r3, ref):
+            r.start()
+
+        c = self.controller()
+        flow_id = self.create_started_flow(c, ingest, [
+            {"name": "out1", "protocol": "udp", "destination": LO, "port": p1},
+            {"name": "out2", "protocol": "udp", "destination": LO, "port": p2},
+        ])
+
+        err = tempfile.NamedTemporaryFile(prefix="mroute-live-sender-", suffix=".log", delete=False)
+        self.logs.append(err.name)
+        # 20 s of live video at most (500 frames); stopped as soon as the
+        # changes are checked, killed by tearDown in any case.
+        cmd = (["gst-launch-1.0", "-q", "videotestsrc", "is-live=true", "num-buffers=500", "pattern=ball",
+                "!", "video/x-raw,width=320,height=240,framerate=25/1", "!"] + enc +
+               ["!", "h264parse", "!", "mpegtsmux", "alignment=7", "bitrate=2000000",
+                "!", "multiudpsink", "clients=%s:%d,%s:%d" % (LO, ingest, LO, p_ref)])
+        sender = subprocess.Popen(cmd, stdout=err, stderr=subprocess.STDOUT)
+        err.close()
+        self.procs.append(sender)
+
+        def wait_until(cond, timeout):
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline:
+                if cond():
+                    return True
+                if sender.poll() is not None:
+                    return cond()
+                time.sleep(0.05)
+            return cond()
+
+        self.assertTrue(wait_until(lambda: len(r1.packets) > 50, 20),
+                        "out1 receives nothing (sender alive: %s, reference got %d datagrams)"
+                        % (sender.poll() is None, len(ref.packets)))
+        time.sleep(1.0)
+
+        # add a third output
+        t_post = time.monotonic()
+        r = c.post("/v1/flows/%s/outputs" % flow_id,
+                   {"name": "out3", "protocol": "udp", "destination": LO, "port": p3})
+        self.assertEqual(r.status, 201, r.body)
+        self.assertEqual([o["name"] for o in r.json()["outputs"]], ["out1", "out2", "out3"], r.body)
+        wait_until(lambda: r3.count_since(t_post) > 20, 10)
+        time.sleep(1.0)
+
+        # move the second
+        t_put = time.monotonic()
+        r = c.put("/v1/flows/%s/outputs/out2" % flow_id, {"port": p2_new})
+        t_put_done = time.monotonic()
+        self.assertEqual(r.status, 200, r.body)
+        outs = {o["name"]: o for o in r.json()["outputs"]}
+        self.assertEqual(outs["out2"]["port"], p2_new, r.body)
+        self.assertEqual(outs["out2"]["destination"], LO, r.body)
+        wait_until(lambda: r2_new.count_since(t_put) > 20, 10)
+        time.sleep(1.0)
+
+        # remove the third
+        t_del = time.monotonic()
+        r = c.delete("/v1/flows/%s/outputs/out3" % flow_id)
+        t_del_done = time.monotonic()
+        self.assertEqual(r.status, 200, r.body)
+        self.assertEqual([o["name"] for o in r.json()["outputs"]], ["out1", "out2"], r.body)
+
+        # Let the stream run on for a while after the last change.
+        time.sleep(3.0)
+        sender_alive = sender.poll() is None
+        kill_proc(sender)
+        time.sleep(1.0)
+        for rx in (r1, r2_old, r2_new, r3, ref):
+            rx.stop()
+            self.assertIsNone(rx.error, "receiver %d: %r" % (rx.port, rx.error))
+
+        self.assertTrue(sender_alive or ref.last_time() is not None and ref.last_time() > t_del_done + 1.0,
+                        "the sender stopped before the changes were done: the test proves nothing "
+                        "(reference got %d datagrams)" % len(ref.packets))
+
+        st = c.get("/v1/flows/%s" % flow_id).json()
+        self.assertEqual(st["status"], "ACTIVE", st)
+
+        # Sanity of the sender itself.
+        ref_data = ref.data()
+        self.assertGreater(len(ref.packets), 200, "the live sender sent too little")
+        ref_errors, ref_notes = ts_cc_errors(ref_data)
+        self.assertEqual(ref_errors, 0, "the sender's own stream has CC errors: %s" % ref_notes)
+
+        # out1: untouched by all the changes.
+        d1 = r1.data()
+        errors, notes = ts_cc_errors(d1)
+        self.assertEqual(errors, 0, "out1 has %d continuity errors across the changes: %s" % (errors, notes))
+        times1 = r1.times()
+        ref_times = ref.times()
+        gaps = []
+        for a, b in zip(times1, times1[1:]):
+            if b - a > 0.3:
+                # The sender sent something while out1 was silent?
+                inside = [t for t in ref_times if a < t < b - 0.15]
+                if inside:
+                    gaps.append((round(a - times1[0], 3), round(b - a, 3), len(inside)))
+        self.assertFalse(gaps, "out1 silent > 300 ms while the sender was sending "
+                               "(start s, length s, reference datagrams meanwhile): %r; "
+                               "POST at %.3f, PUT at %.3f, DELETE at %.3f"
+                         % (gaps, t_post - times1[0], t_put - times1[0], t_del - times1[0]))
+        # Every datagram of the sender reached out1, in order (the sender was
+        # killed at some point, so the last datagram or two may be missing on
+        # one side).
+        n = min(len(d1), len(ref_data))
+        if d1[:n] != ref_data[:n] or max(len(d1), len(ref_data)) - n > 2 * DGRAM:
+            self.fail("out1 is not the sender's stream: %s" % describe_mismatch(d1, ref_data))
+
+        # out3: data after its POST, none some time after its DELETE.
+        self.assertGreater(r3.count_since(t_post), 0, "out3 received nothing after POST")
+        late3 = r3.count_since(t_del_done + 2.0)
+        self.assertEqual(late3, 0, "out3 still received %d datagrams more than 2 s after DELETE" % late3)
+
+        # out2: on the old port before the PUT, on the new one after it, and
+        # no longer on the old one.
+        self.assertGreater(len([t for t in r2_old.times() if t < t_put]), 0, "out2 received nothing before PUT")
+        self.assertGreater(r2_new.count_since(t_put), 0, "out2 received nothing on its new port after PUT")
+        late2 = r2_old.count_since(t_put_done + 2.0)
+        self.assertEqual(late2, 0, "out2 still sent %d datagrams to its old port more than 2 s after PUT" % late2)
+        self.assertTrue(r2_new.last_time() is not None and r2_new.last_time() > t_put_done + 2.0,
+                        "out2 stopped on its new port")
+        errors, notes = ts_cc_errors(r2_new.data())
+        self.assertEqual(errors, 0, "out2 on its new port has continuity errors: %s" % notes)
+
+    # 3 -------------------------------------------------------------------
+
+    def test_failing_outputs_do_not_stall_good_one(self):
+        used = set()
+
+        def port():
+            while True:
+                p = free_port()
+                if p not in used and p != 9:
+                    used.add(p)
+                    return p
+
+        ingest, good, dead = port(), port(), port()
+        rx = self.receiver(good, idle=2.0, hard=30.0)
+        c = self.controller()
+        flow_id = self.create_started_flow(c, ingest, [
+            # nobody listens there: ICMP port unreachable for each datagram
+            {"name": "dead", "protocol": "udp", "destination": LO, "port": dead},
+            # the discard port, closed on this machine as well
+            {"name": "discard", "protocol": "udp", "destination": LO, "port": 9},
+            {"name": "good", "protocol": "udp", "destination": LO, "port": good},
+            {"name": "dead-rtp", "protocol": "rtp", "destination": LO, "port": dead},
+        ])
+        rx.start()
+        self.send_clip(ingest)
+        self.wait_receivers([rx])
+        self.assert_udp_capture(rx, "good")
+        st = c.get("/v1/flows/%s" % flow_id).json()
+        self.assertEqual(st["status"], "ACTIVE", "unreachable outputs put the flow in %s" % st.get("status"))
+
+        # And it goes on working after the ICMP errors: a second run.
+        rx.stop()
+        rx2 = self.receiver(good, idle=2.0, hard=30.0).start()
+        self.send_clip(ingest)
+        self.wait_receivers([rx2])
+        self.assert_udp_capture(rx2, "good (second run)")
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)

@@ -1,0 +1,387 @@
+#!/usr/bin/env python3
+"""Persistence tests: flows, events and the running state survive a restart
+of the controller on the same SQLite file, after SIGTERM, SIGINT and
+kill -9.  A flow that was running runs again and forwards data; a stopped
+one stays STANDBY.
+
+Standard library only; all traffic on 127.0.0.1.
+"""
+
+import os
+import shutil
+import signal
+import socket
+import sqlite3
+import sys
+import tempfile
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from mroute_harness import Controller, free_port  # noqa: E402
+
+LO = "127.0.0.1"
+TS = 188
+TS_PER_DGRAM = 7
+TS_PID = 0x100
+
+
+class TsSender:
+    """Makes datagrams of 7 valid 188-byte MPEG-TS packets on one PID with
+    running continuity counters, each datagram distinguishable."""
+
+    def __init__(self):
+        self.cc = 0
+        self.serial = 0
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+
+    def datagram(self):
+        out = bytearray()
+        for i in range(TS_PER_DGRAM):
+            pusi = 0x40 if i == 0 else 0x00
+            header = bytes([0x47, pusi | (TS_PID >> 8), TS_PID & 0xFF, 0x10 | self.cc])
+            self.cc = (self.cc + 1) & 0x0F
+            body = ("mroute persistence %08d/%d " % (self.serial, i)).encode()
+            body = (body * (184 // len(body) + 1))[:184]
+            out += header + body
+        self.serial += 1
+        return bytes(out)
+
+    def send(self, port, count, spacing=0.002):
+        sent = []
+        for _ in range(count):
+            d = self.datagram()
+            self.sock.sendto(d, (LO, port))
+            sent.append(d)
+            time.sleep(spacing)
+        return sent
+
+    def close(self):
+        self.sock.close()
+
+
+def bound_receiver(port):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
+    s.bind((LO, port))
+    s.settimeout(0.1)
+    return s
+
+
+def drain(sock):
+    sock.setblocking(False)
+    try:
+        while True:
+            sock.recv(65536)
+    except (BlockingIOError, OSError):
+        pass
+    finally:
+        sock.settimeout(0.1)
+
+
+def receive(sock, count, timeout):
+    got = []
+    deadline = time.monotonic() + timeout
+    while len(got) < count and time.monotonic() < deadline:
+        try:
+            got.append(sock.recv(65536))
+        except socket.timeout:
+            pass
+        except ConnectionRefusedError:
+            pass
+    return got
+
+
+def db_integrity(path):
+    con = sqlite3.connect("file:%s?mode=ro" % path, uri=True, timeout=10)
+    try:
+        return con.execute("PRAGMA integrity_check").fetchone()[0]
+    finally:
+        con.close()
+
+
+VOLATILE = ("status", "updated_at")
+
+
+class Persistence(unittest.TestCase):
+
+    def setUp(self):
+        self.controllers = []
+        self.socks = []
+        self.sender = TsSender()
+        self.dbdir = None
+
+    def tearDown(self):
+        failed = getattr(getattr(self, "_outcome", None), "success", True) is False
+        for c in self.controllers:
+            if failed:
+                sys.stderr.write("\n---- controller log (%s) ----\n%s\n" % (c.log_path, c.read_log()[-6000:]))
+            if c.proc is not None:
+                try:
+                    c.stop()
+                except Exception:
+                    if c.proc is not None:
+                        c.proc.kill()
+                        c.proc.wait()
+            shutil.rmtree(c.tmpdir, ignore_errors=True)
+        for s in self.socks:
+            s.close()
+        self.sender.close()
+        if self.dbdir:
+            shutil.rmtree(self.dbdir, ignore_errors=True)
+
+    # helpers -------------------------------------------------------------
+
+    def controller(self, db_path=None):
+        if db_path is None:
+            self.dbdir = tempfile.mkdtemp(prefix="mroute-persist-")
+            db_path = os.path.join(self.dbdir, "mroute.db")
+        c = Controller(db_path=db_path)
+        self.controllers.append(c)
+        c.start(timeout=20)
+        return c
+
+    def ports(self, n):
+        out = []
+        while len(out) < n:
+            p = free_port()
+            if p not in out:
+                out.append(p)
+        return out
+
+    def receiver(self, port):
+        s = bound_receiver(port)
+        self.socks.append(s)
+        return s
+
+    def create(self, c, body):
+        r = c.post("/v1/flows", body)
+        self.assertEqual(r.status, 201, r.body)
+        return r.json()["id"]
+
+    def start_flow(self, c, flow_id):
+        r = c.post("/v1/flows/%s/start" % flow_id)
+        self.assertEqual(r.status, 200, r.body)
+        return c.wait_status(flow_id, "ACTIVE", timeout=20)
+
+    def stop_flow(self, c, flow_id):
+        r = c.post("/v1/flows/%s/stop" % flow_id)
+        self.assertEqual(r.status, 200, r.body)
+        return c.wait_status(flow_id, "STANDBY", timeout=20)
+
+    def assert_forwards(self, ingest, out_sock, label):
+        """Sends batches of 20 TS datagrams to the ingest port until one
+        batch comes out complete, in order and byte-identical (at most 5
+        batches, so a source still binding its socket is tolerated)."""
+        history = []
+        for _attempt in range(5):
+            drain(out_sock)
+            sent = self.sender.send(ingest, 20)
+            got = receive(out_sock, len(sent), timeout=3.0)
+            if got == sent:
+                return
+            history.append("sent %d, got %d%s" % (len(sent), len(got),
+                                                  "" if not got or got == sent[:len(got)] else " (different)"))
+            time.sleep(0.5)
+        self.fail("%s: the flow does not forward: %s" % (label, "; ".join(history)))
+
+    def flows_by_id(self, c):
+        r = c.get("/v1/flows")
+        self.assertEqual(r.status, 200, r.body)
+        flows = r.json()["flows"]
+        return [f["id"] for f in flows], {f["id"]: f for f in flows}
+
+    def events(self, c, flow_id=None):
+        path = "/v1/flows/%s/events?limit=10000" % flow_id if flow_id else "/v1/events?limit=10000"
+        r = c.get(path)
+        self.assertEqual(r.status, 200, r.body)
+        return r.json()["events"]
+
+    def assert_same_flow(self, before, after, running):
+        if running:
+            b = {k: v for k, v in before.items() if k not in VOLATILE}
+            a = {k: v for k, v in after.items() if k not in VOLATILE}
+        else:
+            b, a = before, after
+        self.assertEqual(a, b, "flow %s changed across the restart" % before.get("id"))
+
+    def assert_events_survive(self, before, after):
+        after_by_id = {e["id"]: e for e in after}
+        missing = [e for e in before if e["id"] not in after_by_id]
+        self.assertFalse(missing, "events lost across the restart: %r" % missing[:5])
+        changed = [(e, after_by_id[e["id"]]) for e in before if after_by_id[e["id"]] != e]
+        self.assertFalse(changed, "events changed across the restart: %r" % changed[:5])
+        ids = [e["id"] for e in after]
+        self.assertEqual(len(ids), len(set(ids)), "duplicate event ids: %r" % ids)
+
+    def snapshot(self, c, flow_ids):
+        order, flows = self.flows_by_id(c)
+        singles = {}
+        for fid in flow_ids:
+            r = c.get("/v1/flows/%s" % fid)
+            self.assertEqual(r.status, 200, r.body)
+            singles[fid] = r.json()
+            self.assertEqual(singles[fid], flows[fid], "GET one flow differs from the list")
+        events = {fid: self.events(c, fid) for fid in flow_ids}
+        return order, singles, events, self.events(c)
+
+    # tests ---------------------------------------------------------------
+
+    def test_sigterm_restart_keeps_flows_events_and_running_state(self):
+        ingest, out_port, p1, p2, p3, p4, p5 = self.ports(7)
+        out_sock = self.receiver(out_port)
+        c1 = self.controller()
+
+        running = self.create(c1, {
+            "name": "running feed",
+            "source": {"name": "primary", "protocol": "udp", "ingest_port": ingest},
+            "outputs": [{"name": "out1", "protocol": "udp", "destination": LO, "port": out_port}],
+        })
+        rich = self.create(c1, {
+            "name": "standby with everything",
+            "description": "two sources, two outputs, failover, monitor, maintenance",
+            "sources": [
+                {"name": "main", "protocol": "rtp", "ingest_port": p1, "description": "studio A"},
+                {"name": "backup", "protocol": "udp", "ingest_port": p2, "ingest_address": LO},
+            ],
+            "outputs": [
+                {"name": "cdn", "protocol": "rtp", "destination": LO, "port": p3, "description": "to the CDN"},
+                {"name": "monitor", "protocol": "udp", "destination": LO, "port": p4},
+            ],
+            "source_failover_config": {"state": "ENABLED", "failover_mode": "FAILOVER",
+                                       "recovery_window": 250,
+                                       "source_priority": {"primary_source": "backup"}},
+            "source_monitor_config": {"thumbnail_enabled": False, "content_quality_enabled": True,
+                                      "thumbnail_interval_sec": 10},
+            "maintenance_window": {"day_of_week": "tuesday", "start_hour": 3},
+        })
+        bare = self.create(c1, {
+            "name": "bare",
+            "source": {"name": "in", "protocol": "udp", "ingest_port": p5},
+        })
+        ids = [running, rich, bare]
+
+        self.start_flow(c1, running)
+        self.assert_forwards(ingest, out_sock, "before restart")
+        order1, flows1, events1, all_events1 = self.snapshot(c1, ids)
+        self.assertEqual(order1, ids, "flows not listed oldest first")
+        self.assertIn("flow_started", [e["type"] for e in events1[running]], events1[running])
+
+        code = c1.stop(signal.SIGTERM, timeout=20)
+        self.assertEqual(code, 0, "mroute exited with %r on SIGTERM" % code)
+        self.assertEqual(db_integrity(c1.db_path), "ok")
+
+        c2 = self.controller(c1.db_path)
+        c2.wait_status(running, "ACTIVE", timeout=20)
+        order2, flows2, events2, all_events2 = self.snapshot(c2, ids)
+        self.assertEqual(order2, order1, "flow list differs after restart")
+        self.assert_same_flow(flows1[running], flows2[running], running=True)
+        self.assert_same_flow(flows1[rich], flows2[rich], running=False)
+        self.assert_same_flow(flows1[bare], flows2[bare], running=False)
+        self.assertEqual(flows2[rich]["status"], "STANDBY")
+        self.assertEqual(flows2[bare]["status"], "STANDBY")
+        self.assertIn("flow_started", [e["type"] for e in events2[running]], events2[running])
+        for fid in ids:
+            self.assert_events_survive(events1[fid], events2[fid])
+        self.assert_events_survive(all_events1, all_events2)
+
+        h = c2.get("/health").json()
+        self.assertEqual((h["total_flows"], h["active_flows"]), (3, 1), h)
+        self.assert_forwards(ingest, out_sock, "after restart")
+
+        code = c2.stop(signal.SIGTERM, timeout=20)
+        self.assertEqual(code, 0, "mroute exited with %r on SIGTERM" % code)
+
+    def test_kill9_restart_resumes_running_flow_and_keeps_stopped_one(self):
+        ingest, out_port, ingest_s, out_s = self.ports(4)
+        out_sock = self.receiver(out_port)
+        out_sock_s = self.receiver(out_s)
+        c1 = self.controller()
+
+        running = self.create(c1, {
+            "name": "survives kill -9",
+            "source": {"name": "primary", "protocol": "udp", "ingest_port": ingest},
+            "outputs": [{"name": "out1", "protocol": "udp", "destination": LO, "port": out_port}],
+        })
+        stopped = self.create(c1, {
+            "name": "was started, then stopped",
+            "source": {"name": "primary", "protocol": "udp", "ingest_port": ingest_s},
+            "outputs": [{"name": "out1", "protocol": "udp", "destination": LO, "port": out_s}],
+        })
+        self.start_flow(c1, stopped)
+        self.stop_flow(c1, stopped)
+        self.start_flow(c1, running)
+        self.assert_forwards(ingest, out_sock, "before kill -9")
+        _, flows1, events1, _ = self.snapshot(c1, [running, stopped])
+
+        c1.kill9()
+
+        c2 = self.controller(c1.db_path)
+        c2.wait_status(running, "ACTIVE", timeout=20)
+        self.assert_forwards(ingest, out_sock, "after kill -9")
+        _, flows2, events2, _ = self.snapshot(c2, [running, stopped])
+        self.assert_same_flow(flows1[running], flows2[running], running=True)
+        self.assert_same_flow(flows1[stopped], flows2[stopped], running=False)
+        for fid in (running, stopped):
+            self.assert_events_survive(events1[fid], events2[fid])
+
+        # The stopped flow stays stopped, and really does not forward.
+        time.sleep(1.0)
+        st = c2.get("/v1/flows/%s" % stopped).json()
+        self.assertEqual(st["status"], "STANDBY", st)
+        drain(out_sock_s)
+        self.sender.send(ingest_s, 10)
+        leaked = receive(out_sock_s, 1, timeout=1.0)
+        self.assertEqual(leaked, [], "the stopped flow forwards data after restart")
+        m = c2.get("/v1/flows/%s/metrics" % stopped)
+        self.assertEqual(m.status, 200, m.body)
+        self.assertEqual(m.json()["status"], "STANDBY", m.body)
+
+        code = c2.stop(signal.SIGTERM, timeout=20)
+        self.assertEqual(code, 0, "mroute exited with %r on SIGTERM" % code)
+        self.assertEqual(db_integrity(c1.db_path), "ok")
+
+    def test_sigint_graceful_shutdown_keeps_db_consistent(self):
+        ingest, out_port, ingest_t, out_rtp = self.ports(4)
+        out_sock = self.receiver(out_port)
+        c1 = self.controller()
+
+        running = self.create(c1, {
+            "name": "sigint running",
+            "source": {"name": "primary", "protocol": "udp", "ingest_port": ingest},
+            "outputs": [{"name": "out1", "protocol": "udp", "destination": LO, "port": out_port},
+                        {"name": "out2", "protocol": "rtp", "destination": LO, "port": out_rtp}],
+        })
+        idle = self.create(c1, {
+            "name": "sigint idle",
+            "source": {"name": "primary", "protocol": "udp", "ingest_port": ingest_t},
+        })
+        self.start_flow(c1, running)
+        self.assert_forwards(ingest, out_sock, "before SIGINT")
+        order1, flows1, events1, all_events1 = self.snapshot(c1, [running, idle])
+
+        code = c1.stop(signal.SIGINT, timeout=20)
+        self.assertEqual(code, 0, "mroute exited with %r on SIGINT" % code)
+        self.assertEqual(db_integrity(c1.db_path), "ok")
+
+        c2 = self.controller(c1.db_path)
+        c2.wait_status(running, "ACTIVE", timeout=20)
+        order2, flows2, events2, all_events2 = self.snapshot(c2, [running, idle])
+        self.assertEqual(order2, order1)
+        self.assert_same_flow(flows1[running], flows2[running], running=True)
+        self.assert_same_flow(flows1[idle], flows2[idle], running=False)
+        self.assertEqual(flows2[idle]["status"], "STANDBY")
+        for fid in (running, idle):
+            self.assert_events_survive(events1[fid], events2[fid])
+        self.assert_events_survive(all_events1, all_events2)
+        h = c2.get("/health").json()
+        self.assertEqual((h["total_flows"], h["active_flows"]), (2, 1), h)
+        self.assert_forwards(ingest, out_sock, "after SIGINT restart")
+
+        code = c2.stop(signal.SIGINT, timeout=20)
+        self.assertEqual(code, 0, "mroute exited with %r on SIGINT" % code)
+        self.assertEqual(db_integrity(c1.db_path), "ok")
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
