@@ -417,6 +417,22 @@ class FlowCrudTest(ApiTestCase):
         for fid in ids:
             self.delete("/v1/flows/%s" % fid, expect=204)
 
+    def test_unicode_name_round_trip(self):
+        name = "Caf\u00e9 \u6d41 \U0001F3A5 feed"
+        f = self.create(flow_body(name, description="d\u00e9sc"))
+        self.assertEqual(f["name"], name)
+        g = self.get_flow(f["id"])
+        self.assertEqual((g["name"], g["description"]), (name, "d\u00e9sc"))
+
+    def test_delete_stopped_flow_removes_everything(self):
+        f = self.create(flow_body("del-stopped"))
+        r, _ = self.delete("/v1/flows/%s" % f["id"])
+        self.assertEqual(r.status, 204)
+        for p in ("", "/metrics", "/events"):
+            r, data = self.get("/v1/flows/%s%s" % (f["id"], p))
+            self.assertError(r, data, 404, ABSENT, "GET%s after delete" % p)
+        self.assertNotIn(f["id"], [e["flow_id"] for e in self.events("/v1/events?limit=10000")])
+
     def test_ids_unique(self):
         a = self.create(flow_body("same"))
         b = self.create(flow_body("same"))
@@ -506,6 +522,7 @@ class FlowCrudTest(ApiTestCase):
             "ingest_port 1": flow_body("i1", source=udp_source(port=1)),
             "name 256": flow_body("n" * 256),
             "name 1": flow_body("n"),
+            "name 256 non-ASCII characters": flow_body("\u00e9" * 256),
             "source name 64": flow_body("s64", source=udp_source("A-z_0.9-" * 8)),
             "max_latency 0/60000": flow_body("lat", source={
                 "name": "s", "protocol": "srt-listener", "ingest_port": 5500,
@@ -640,6 +657,7 @@ class CreateValidationTest(ApiTestCase):
         add("name missing", "name", _del("name"))
         add("name empty", "name", _set("name", ""))
         add("name too long", "name", _set("name", "n" * 257))
+        add("name too long (non-ASCII)", "name", _set("name", "\u00e9" * 257))
         add("name bool", "name", _set("name", True))
         add("name number", "name", _set("name", 5))
         add("name null", "name", _set("name", None))
@@ -654,7 +672,7 @@ class CreateValidationTest(ApiTestCase):
         add("no source at all", ("source", "sources"), _del("source"))
         add("both source and sources", ("source", "sources"),
             _set("sources", [udp_source("other", 5002)]))
-        add("sources empty", "sources", _del("source"), _set("sources", []))
+        add("sources empty", ("sources", "source"), _del("source"), _set("sources", []))
         add("sources not array", "sources", _del("source"), _set("sources", {"a": 1}))
         add("three sources", ("sources", None), _del("source"),
             _set("sources", [udp_source("a", 5000), udp_source("b", 5002), udp_source("c", 5004)]))
@@ -676,7 +694,8 @@ class CreateValidationTest(ApiTestCase):
         for proto in ("udp", "rtp", "rtp-fec", "rist", "srt-listener"):
             add("source.ingest_port missing (%s)" % proto, "source.ingest_port",
                 _set("source.protocol", proto), _del("source.ingest_port"))
-        for v in (0, 65536, -1, 100000, "5000", 5000.5, True, None, [5000]):
+        for v in (0, 65536, -1, 100000, 2 ** 32 + 5000, 10 ** 20, "5000", 5000.5, True, None,
+                  [5000], {"port": 5000}):
             add("source.ingest_port %r" % (v,), "source.ingest_port",
                 _set("source.ingest_port", v))
         add("source.ingest_address not an IP", "source.ingest_address",
@@ -1128,6 +1147,21 @@ class SourcesOutputsTest(ApiTestCase):
                 self.assertError(r, data, 400, ABSENT, "add output body %r" % raw)
         self.assertEqual([o["name"] for o in self.get_flow(fid)["outputs"]], ["out1", "out2"])
 
+    def test_output_names_in_paths(self):
+        f = self.new_flow("names", outputs=[udp_output("cdn.feed-1_B", 6000)])
+        fid = f["id"]
+        r, g = self.put("/v1/flows/%s/outputs/cdn.feed-1_B" % fid, {"port": 6001})
+        self.assertEqual(r.status, 200, r.body[:600])
+        self.assertEqual(self.output(g, "cdn.feed-1_B")["port"], 6001)
+        r, data = self.put("/v1/flows/%s/outputs/cdn.feed-1_b" % fid, {"port": 6002})
+        self.assertError(r, data, 404, ABSENT, "names are case-sensitive")
+        r, g = self.delete("/v1/flows/%s/outputs/cdn.feed-1_B" % fid, expect=200)
+        self.assertEqual(g["outputs"], [])
+        r, g = self.post("/v1/flows/%s/source" % fid, udp_source("back.up-2_X", 5002))
+        self.assertEqual(r.status, 201, r.body[:600])
+        r, g = self.delete("/v1/flows/%s/source/back.up-2_X" % fid, expect=200)
+        self.assertEqual([s["name"] for s in g["sources"]], ["primary"])
+
     def test_fifty_outputs_limit(self):
         outs = [udp_output("o%02d" % i, 20000 + 2 * i) for i in range(50)]
         f = self.create(flow_body("fifty", outputs=outs))
@@ -1214,8 +1248,13 @@ class SourcesOutputsTest(ApiTestCase):
             ("name empty", {"name": ""}, accepted("name")),
             ("name bool", {"name": False}, accepted("name")),
             ("destination number", {"destination": 1}, accepted("destination")),
-            ("encryption short", {"encryption": {"algorithm": "aes128", "passphrase": "x"}},
+            ("encryption short", {"protocol": "srt-caller",
+                                  "encryption": {"algorithm": "aes128", "passphrase": "x"}},
              accepted("encryption.passphrase")),
+            ("encryption bad algorithm", {"protocol": "srt-caller",
+                                          "encryption": {"algorithm": "aes1",
+                                                         "passphrase": "0123456789ab"}},
+             accepted("encryption.algorithm")),
         ]
         for desc, body, field in cases:
             with self.subTest(desc):
@@ -1280,10 +1319,10 @@ class SecretsTest(ApiTestCase):
                             {"name": "monitoring", "protocol": "udp",
                              "destination": "127.0.0.1", "port": 6000}]}
 
-    def check_redacted(self, flow):
+    def check_redacted(self, flow, out_algo="aes256"):
         self.assertEqual(flow["source"].get("decryption"), {"algorithm": "aes128"}, flow["source"])
         self.assertEqual(flow["sources"][0].get("decryption"), {"algorithm": "aes128"})
-        self.assertEqual(self.output(flow, "cdn_feed").get("encryption"), {"algorithm": "aes256"})
+        self.assertEqual(self.output(flow, "cdn_feed").get("encryption"), {"algorithm": out_algo})
         self.assertNotIn("stream_key", self.output(flow, "rtmp_out"))
         self.assertNoSecret(json.dumps(flow), "flow")
 
@@ -1323,7 +1362,7 @@ class SecretsTest(ApiTestCase):
                           "decryption": {"algorithm": "aes256", "passphrase": PASS_SRC}})
         self.assertEqual(r.status, 201, r.body[:300])
         self.assertEqual(g["sources"][1].get("decryption"), {"algorithm": "aes256"})
-        self.check_redacted(self.get_flow(fid))
+        self.check_redacted(self.get_flow(fid), out_algo="aes192")
         self.get("/v1/flows/%s/metrics" % fid, expect=200)
         self.get("/v1/flows/%s/events" % fid, expect=200)
         self.get("/v1/events", expect=200)
@@ -1611,8 +1650,12 @@ class LifecycleTest(ApiTestCase):
         self.assertTrue(self.events("/v1/flows/%s/events" % fid))
         self.assertIn(fid, [e["flow_id"] for e in self.events("/v1/events?limit=10000")])
 
+        _, h0 = self.get("/health", expect=200)
         r, _ = self.delete("/v1/flows/%s" % fid)
         self.assertEqual(r.status, 204)
+        _, h1 = self.get("/health", expect=200)
+        self.assertEqual((h1["total_flows"], h1["active_flows"]),
+                         (h0["total_flows"] - 1, h0["active_flows"] - 1), (h0, h1))
         r, data = self.get("/v1/flows/%s" % fid)
         self.assertError(r, data, 404, ABSENT, "GET after delete")
         r, data = self.get("/v1/flows/%s/events" % fid)
@@ -1661,6 +1704,26 @@ class LifecycleTest(ApiTestCase):
         self.assertEqual(r.status, 200, "start from ERROR: %r" % r.body[:600])
         self.wait_status(fid, "ACTIVE")
         self.stop_flow(fid)
+
+    def test_change_sources_while_running(self):
+        f, sport, oports = self.udp_flow("live-src")
+        fid = f["id"]
+        self.start_flow(fid)
+        try:
+            bport = free_port()
+            r, g = self.post("/v1/flows/%s/source" % fid, udp_source("backup", bport))
+            self.assertEqual(r.status, 201, r.body[:600])
+            self.assertEqual([s["name"] for s in g["sources"]], ["primary", "backup"])
+            g = self.wait_status(fid, "ACTIVE")
+            _, m = self.get("/v1/flows/%s/metrics" % fid, expect=200)
+            self.assertEqual([s["name"] for s in m["source_metrics"]], ["primary", "backup"])
+            r, g = self.delete("/v1/flows/%s/source/backup" % fid, expect=200)
+            self.assertEqual([s["name"] for s in g["sources"]], ["primary"])
+            self.wait_status(fid, "ACTIVE")
+            _, m = self.get("/v1/flows/%s/metrics" % fid, expect=200)
+            self.assertEqual([s["name"] for s in m["source_metrics"]], ["primary"])
+        finally:
+            self.stop_flow(fid)
 
     def test_change_outputs_while_running(self):
         f, sport, oports = self.udp_flow("live-edit", outputs=1)
