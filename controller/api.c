@@ -102,12 +102,12 @@ parse_body (SoupServerMessage * msg)
   JsonNode *root;
 
   if (len == 0) {
-    write_error (msg, SOUP_STATUS_BAD_REQUEST, "body",
+    write_error (msg, SOUP_STATUS_BAD_REQUEST, NULL,
         "body: a JSON object is required");
     return NULL;
   }
   if (len > MR_API_MAX_BODY) {
-    write_error (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, "body",
+    write_error (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, NULL,
         "body: larger than 1 MiB");
     return NULL;
   }
@@ -115,12 +115,12 @@ parse_body (SoupServerMessage * msg)
       || !json_parser_load_from_data (parser, data, len, &error)) {
     g_autofree gchar *m = g_strdup_printf ("body: invalid JSON: %s",
         error ? error->message : "not UTF-8");
-    write_error (msg, SOUP_STATUS_BAD_REQUEST, "body", m);
+    write_error (msg, SOUP_STATUS_BAD_REQUEST, NULL, m);
     return NULL;
   }
   root = json_parser_get_root (parser);
   if (!root || !JSON_NODE_HOLDS_OBJECT (root)) {
-    write_error (msg, SOUP_STATUS_BAD_REQUEST, "body",
+    write_error (msg, SOUP_STATUS_BAD_REQUEST, NULL,
         "body: must be a JSON object");
     return NULL;
   }
@@ -354,7 +354,7 @@ handle_early (SoupServer * server, SoupServerMessage * msg,
 
   if (soup_message_headers_get_encoding (h) == SOUP_ENCODING_CONTENT_LENGTH
       && soup_message_headers_get_content_length (h) > MR_API_MAX_BODY)
-    write_error (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, "body",
+    write_error (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, NULL,
         "body: larger than 1 MiB");
 }
 

@@ -65,7 +65,8 @@ mr_spec_error_field (const GError * error)
   if (!error || !g_error_matches (error, MR_SPEC_ERROR, MR_SPEC_ERROR_INVALID))
     return NULL;
   sep = strstr (error->message, ": ");
-  if (!sep)
+  /* "body: ..." is about the whole request, not one field */
+  if (!sep || g_str_has_prefix (error->message, "body: "))
     return NULL;
   return g_strndup (error->message, sep - error->message);
 }
@@ -87,11 +88,11 @@ get_string (JsonNode * node, const gchar * path, const gchar * field,
       || json_node_get_value_type (node) != G_TYPE_STRING)
     return invalid (error, path, field, "must be a string");
   s = json_node_get_string (node);
-  if (strlen (s) > max_len)
-    return invalid (error, path, field, "must be at most %" G_GSIZE_FORMAT
-        " characters", max_len);
   if (!g_utf8_validate (s, -1, NULL))
     return invalid (error, path, field, "must be valid UTF-8");
+  if ((gsize) g_utf8_strlen (s, -1) > max_len)
+    return invalid (error, path, field, "must be at most %" G_GSIZE_FORMAT
+        " characters", max_len);
   g_free (*out);
   *out = g_strdup (s);
   return TRUE;

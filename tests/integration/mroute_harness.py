@@ -56,6 +56,8 @@ class Controller:
 
     def __init__(self, db_path=None, extra_args=(), env=None, config=None):
         self.bin = os.environ.get("MROUTE_BIN")
+        if self.bin:
+            self.bin = os.path.abspath(self.bin)
         if not self.bin:
             raise RuntimeError("MROUTE_BIN is not set (run through meson test)")
         self.tmpdir = tempfile.mkdtemp(prefix="mroute-test-")

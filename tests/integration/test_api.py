@@ -158,10 +158,11 @@ class ApiTestCase(unittest.TestCase):
 
     ctl = None
     maxDiff = 4000
+    controller_env = None
 
     @classmethod
     def setUpClass(cls):
-        cls.ctl = Controller()
+        cls.ctl = Controller(env=cls.controller_env)
         try:
             cls.ctl.start(timeout=15)
         except Exception:
@@ -1276,6 +1277,8 @@ class SecretsTest(ApiTestCase):
     logged."""
 
     SECRETS = (PASS_SRC, PASS_OUT, PASS_PUT, STREAM_KEY)
+    # the controller's debug messages too
+    controller_env = {"G_MESSAGES_DEBUG": "all"}
 
     @classmethod
     def tearDownClass(cls):
