@@ -69,7 +69,7 @@ build_source (const MrEndpoint * src, GstElement ** stats, GError ** error)
       return NULL;
   }
 
-  if (!(udpsrc = make ("udpsrc", "udpsrc", error))
+  if (!(udpsrc = make ("udpbatchsrc", "udpsrc", error))
       || !(*stats = make ("packetstats", "stats", error))) {
     g_clear_object (&udpsrc);
     gst_object_unref (bin);
@@ -77,7 +77,7 @@ build_source (const MrEndpoint * src, GstElement ** stats, GError ** error)
   }
   g_object_set (udpsrc, "port", src->ingest_port, "address",
       src->ingest_address ? src->ingest_address : "0.0.0.0", "caps", caps,
-      "buffer-size", UDP_RECV_BUFFER, "reuse", FALSE, NULL);
+      "buffer-size", UDP_RECV_BUFFER, NULL);
   gst_bin_add_many (GST_BIN (bin), udpsrc, *stats, NULL);
   gst_element_link (udpsrc, *stats);
   last = *stats;
@@ -151,12 +151,12 @@ ensure_udp_sink (MrRecipe * recipe, gboolean rtp, GError ** error)
   if (*slot)
     return *slot;
 
-  if (!(sink = make ("multiudpsink", rtp ? "rtp-out" : "udp-out", error)))
+  if (!(sink = make ("udpfanoutsink", rtp ? "rtp-out" : "udp-out", error)))
     return NULL;
   /* sends happen in the source thread: never wait on the clock, never
    * block a state change for preroll */
   g_object_set (sink, "sync", FALSE, "async", FALSE, "qos", FALSE,
-      "enable-last-sample", FALSE, "send-duplicates", TRUE, NULL);
+      "enable-last-sample", FALSE, NULL);
   first = sink;
   if (rtp) {
     if (!(pay = make ("rtpmp2tpay", "rtp-pay", error))) {

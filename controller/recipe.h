@@ -1,13 +1,14 @@
 /* mroute: the pipeline recipe.  A flow spec in, a GStreamer element graph
  * out; no HTTP, no SQLite, no state machine.
  *
- *   source:  udpsrc [! packetstats] [! rtpmp2tdepay] ! tee name=fanout
- *   UDP outputs:  fanout. ! multiudpsink name=udp-out      (one for all)
- *   RTP outputs:  fanout. ! rtpmp2tpay ! multiudpsink name=rtp-out
+ *   source:  udpbatchsrc ! packetstats [! rtpmp2tdepay] ! tee name=fanout
+ *   UDP outputs:  fanout. ! udpfanoutsink name=udp-out      (one for all)
+ *   RTP outputs:  fanout. ! rtpmp2tpay ! udpfanoutsink name=rtp-out
  *
- * All UDP outputs share one multiudpsink (one sendmmsg per datagram for all
- * of them) and run in the source's streaming thread: the thread count of a
- * flow does not grow with its UDP/RTP outputs.
+ * Datagrams travel in buffer lists (one recvmmsg), all UDP outputs share one
+ * udpfanoutsink (UDP GSO, one sendmmsg for all destinations) and run in the
+ * source's streaming thread: the thread count of a flow does not grow with
+ * its UDP/RTP outputs.
  */
 
 #ifndef __MR_RECIPE_H__

@@ -1,6 +1,6 @@
 #!/bin/sh
 # UDP MPEG-TS in on 127.0.0.1:25000, counted by packetstats, out to three
-# UDP destinations through one multiudpsink (what a flow with three UDP
+# UDP destinations through one udpfanoutsink (what a flow with three UDP
 # outputs runs).  A test sender feeds it for a few seconds; everything stops
 # by itself.
 set -eu
@@ -14,11 +14,11 @@ timeout -s INT 9 $GST -q -e udpsrc port=25004 address=127.0.0.1 \
 receiver=$!
 
 timeout 10 $GST -q \
-  udpsrc port=25000 address=127.0.0.1 timeout=3000000000 \
+  udpbatchsrc port=25000 address=127.0.0.1 \
       caps="video/mpegts,systemstream=true,packetsize=188" \
   ! packetstats name=stats \
   ! tee name=fanout allow-not-linked=true \
-  fanout. ! multiudpsink sync=false async=false \
+  fanout. ! udpfanoutsink sync=false async=false \
       clients=127.0.0.1:25002,127.0.0.1:25004,127.0.0.1:25006 &
 relay=$!
 sleep 1

@@ -19,6 +19,8 @@ plugin_init (GstPlugin * plugin)
   gboolean ret = FALSE;
 
   ret |= GST_ELEMENT_REGISTER (packetstats, plugin);
+  ret |= GST_ELEMENT_REGISTER (udpbatchsrc, plugin);
+  ret |= GST_ELEMENT_REGISTER (udpfanoutsink, plugin);
 
   return ret;
 }
