@@ -278,9 +278,11 @@ GST_START_TEST (test_src_batches)
   gint port = 0;
   GstStructure *stats = NULL;
   guint64 datagrams = 0, reads = 0;
+  GstCaps *caps = gst_caps_from_string ("video/mpegts");
 
-  g_object_set (h->element, "port", 0, "address", "127.0.0.1", "caps",
-      gst_caps_from_string ("video/mpegts"), NULL);
+  g_object_set (h->element, "port", 0, "address", "127.0.0.1", "caps", caps,
+      NULL);
+  gst_caps_unref (caps);
   /* bound in PAUSED; a live source produces nothing before PLAYING */
   fail_unless_equals_int (gst_element_set_state (h->element, GST_STATE_PAUSED),
       GST_STATE_CHANGE_NO_PREROLL);
