@@ -28,8 +28,8 @@
  * ]|
  *
  * ## Design
- * Datagrams are received into one reusable area of `batch-size` x `mtu`
- * bytes, then copied into one memory of exactly their total size, which
+ * Datagrams are received into one area of `batch-size` x `mtu` bytes,
+ * allocated when the element starts and reused for every read, then copied into one memory of exactly their total size, which
  * each buffer shares a slice of. Buffers therefore hold no more memory than
  * their data, however long downstream keeps them, and a batch costs one
  * allocation. A datagram longer than `mtu` is truncated and counted in the
@@ -388,6 +388,20 @@ gst_udp_batch_src_start (GstBaseSrc * src)
     GST_OBJECT_UNLOCK (self);
   }
 
+  GST_OBJECT_LOCK (self);
+  self->area_batch = self->batch_size;
+  self->area_mtu = self->mtu;
+  GST_OBJECT_UNLOCK (self);
+  self->area = g_malloc (self->area_batch * self->area_mtu);
+  self->msgs = g_new0 (struct mmsghdr, self->area_batch);
+  self->iov = g_new0 (struct iovec, self->area_batch);
+  for (guint i = 0; i < self->area_batch; i++) {
+    self->iov[i].iov_base = self->area + i * self->area_mtu;
+    self->iov[i].iov_len = self->area_mtu;
+    self->msgs[i].msg_hdr.msg_iov = &self->iov[i];
+    self->msgs[i].msg_hdr.msg_iovlen = 1;
+  }
+
   self->poll = gst_poll_new (TRUE);
   gst_poll_fd_init (&self->pollfd);
   self->pollfd.fd = self->fd;
@@ -410,6 +424,9 @@ gst_udp_batch_src_stop (GstBaseSrc * src)
     close (self->fd);
     self->fd = -1;
   }
+  g_clear_pointer (&self->area, g_free);
+  g_clear_pointer (&self->msgs, g_free);
+  g_clear_pointer (&self->iov, g_free);
   GST_OBJECT_LOCK (self);
   self->bound_port = 0;
   GST_OBJECT_UNLOCK (self);
@@ -440,59 +457,38 @@ static GstFlowReturn
 gst_udp_batch_src_create (GstPushSrc * src, GstBuffer ** buf)
 {
   GstUdpBatchSrc *self = GST_UDP_BATCH_SRC (src);
-  guint batch, mtu, total = 0;
+  struct mmsghdr *msgs = self->msgs;
+  struct iovec *iov = self->iov;
+  guint total = 0;
   gint n;
-  guint8 *area;
-  struct mmsghdr *msgs;
-  struct iovec *iov;
   GstMemory *mem;
   GstMapInfo map;
   GstClock *clock;
   GstClockTime ts = GST_CLOCK_TIME_NONE;
   guint64 truncated = 0;
 
-  GST_OBJECT_LOCK (self);
-  batch = self->batch_size;
-  mtu = self->mtu;
-  GST_OBJECT_UNLOCK (self);
-
-  /* the receive area lives on the stack of this (streaming) thread when it
-   * is small, else on the heap for the duration of the call */
-  area = g_malloc (batch * mtu);
-  msgs = g_newa (struct mmsghdr, batch);
-  iov = g_newa (struct iovec, batch);
-  memset (msgs, 0, batch * sizeof (struct mmsghdr));
-  for (guint i = 0; i < batch; i++) {
-    iov[i].iov_base = area + i * mtu;
-    iov[i].iov_len = mtu;
-    msgs[i].msg_hdr.msg_iov = &iov[i];
-    msgs[i].msg_hdr.msg_iovlen = 1;
-  }
-
   for (;;) {
     gint ret = gst_poll_wait (self->poll, GST_CLOCK_TIME_NONE);
 
     if (ret < 0) {
-      if (errno == EBUSY) {
-        g_free (area);
+      if (errno == EBUSY)
         return GST_FLOW_FLUSHING;
-      }
       if (errno == EINTR || errno == EAGAIN)
         continue;
       GST_ELEMENT_ERROR (self, RESOURCE, READ, (NULL),
           ("poll failed: %s", g_strerror (errno)));
-      g_free (area);
       return GST_FLOW_ERROR;
     }
 
-    n = recvmmsg (self->fd, msgs, batch, MSG_DONTWAIT, NULL);
+    for (guint i = 0; i < self->area_batch; i++)
+      msgs[i].msg_hdr.msg_flags = 0;
+    n = recvmmsg (self->fd, msgs, self->area_batch, MSG_DONTWAIT, NULL);
     if (n > 0)
       break;
     if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR
         && errno != ECONNREFUSED) {
       GST_ELEMENT_ERROR (self, RESOURCE, READ, (NULL),
           ("receive failed: %s", g_strerror (errno)));
-      g_free (area);
       return GST_FLOW_ERROR;
     }
   }
@@ -511,7 +507,6 @@ gst_udp_batch_src_create (GstPushSrc * src, GstBuffer ** buf)
     off += msgs[i].msg_len;
   }
   gst_memory_unmap (mem, &map);
-  g_free (area);
 
   clock = gst_element_get_clock (GST_ELEMENT (self));
   if (clock) {

@@ -32,10 +32,15 @@ struct _GstUdpBatchSrc
   guint batch_size;
   gboolean reuse;
 
-  /* streaming state */
+  /* streaming state, set up in start() */
   gint fd;
   GstPoll *poll;
   GstPollFD pollfd;
+  guint8 *area;                 /* batch x mtu bytes the kernel writes to */
+  struct mmsghdr *msgs;
+  struct iovec *iov;
+  guint area_batch;
+  guint area_mtu;
   gint bound_port;              /* protected by object lock */
 
   /* counters, protected by object lock */
