@@ -519,6 +519,7 @@ gst_udp_batch_src_create (GstPushSrc * src, GstBuffer ** buf)
   GST_OBJECT_LOCK (self);
   self->datagrams += n;
   self->reads++;
+  GST_LOG_OBJECT (self, "read %d datagrams (%u bytes)", n, total);
   self->truncated += truncated;
   GST_OBJECT_UNLOCK (self);
 
