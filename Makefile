@@ -3,7 +3,7 @@ BUILDDIR ?= build
 PORT ?= 8080
 DB ?= ./mroute.db
 
-.PHONY: all deps setup build run check bench clean
+.PHONY: all deps setup build run check memcheck bench clean
 
 all: build
 
@@ -23,7 +23,12 @@ run: build
 
 check: build
 	meson test -C $(BUILDDIR) --print-errorlogs
-	@python3 scripts/test-summary.py $(BUILDDIR)/meson-logs/testlog.json
+	meson test -C $(BUILDDIR) --setup valgrind --suite elements --suite unit --print-errorlogs --logbase memcheck
+	@python3 scripts/test-summary.py $(BUILDDIR)/meson-logs/testlog.json $(BUILDDIR)/meson-logs/memcheck.json
+
+# the element and unit tests under valgrind (also part of `make check`)
+memcheck: build
+	meson test -C $(BUILDDIR) --setup valgrind --suite elements --suite unit --print-errorlogs --logbase memcheck
 
 bench: build
 	python3 bench/fanout.py --build $(BUILDDIR)
