@@ -24,7 +24,7 @@ run: build
 check: build
 	meson test -C $(BUILDDIR) --print-errorlogs
 	meson test -C $(BUILDDIR) --setup valgrind --suite elements --suite unit --print-errorlogs --logbase memcheck
-	@python3 scripts/test-summary.py $(BUILDDIR)/meson-logs/testlog.json $(BUILDDIR)/meson-logs/memcheck.json
+	@python3 scripts/test-summary.py $(BUILDDIR)/meson-logs/testlog.json $(BUILDDIR)/meson-logs/memcheck-valgrind.json
 
 # the element and unit tests under valgrind (also part of `make check`)
 memcheck: build
