@@ -26,6 +26,7 @@ struct _MrRunner
   guint fail_idle;
   gint64 started_at;            /* monotonic µs when ACTIVE, 0 before */
   gboolean source_active;
+  guint activity_seq;           /* of the last packetstats message used */
 
   GHashTable *rates;            /* "source:NAME" / "output:NAME" -> MrRate */
 };
@@ -101,6 +102,7 @@ teardown (MrRunner * r)
   g_hash_table_remove_all (r->rates);
   r->started_at = 0;
   r->source_active = FALSE;
+  r->activity_seq = 0;
 }
 
 void
@@ -200,10 +202,16 @@ on_bus_message (GstBus * bus, GstMessage * msg, gpointer user_data)
     case GST_MESSAGE_ELEMENT:{
       const GstStructure *s = gst_message_get_structure (msg);
       gboolean active;
+      guint seq = 0;
 
       if (GST_MESSAGE_SRC (msg) == GST_OBJECT (r->recipe.source_stats)
           && gst_structure_has_name (s, "packetstats")
           && gst_structure_get_boolean (s, "active", &active)) {
+        /* a change that an earlier-posted later one overtook: stale */
+        gst_structure_get_uint (s, "sequence", &seq);
+        if ((gint) (seq - r->activity_seq) <= 0)
+          break;
+        r->activity_seq = seq;
         r->source_active = active;
         if (active)
           emit (r, "source_active", "info", "source '%s' is receiving data",

@@ -23,6 +23,9 @@
  * - `active` (#gboolean): %TRUE when data (re)started, %FALSE when it stopped
  * - `running-time` (#GstClockTime): when it happened
  * - `packets` (#guint64): datagrams counted so far
+ * - `sequence` (#guint): counts the changes; the message is posted after the
+ *   element's lock is released, so two changes in a row can reach the bus in
+ *   either order: a listener keeps the message with the highest `sequence`
  *
  * ## Example launch line
  * |[
@@ -216,7 +219,7 @@ gst_packet_stats_get_property (GObject * object, guint prop_id,
 
 static void
 gst_packet_stats_post_activity (GstPacketStats * self, gboolean active,
-    GstClockTime running_time, guint64 packets)
+    GstClockTime running_time, guint64 packets, guint sequence)
 {
   GstStructure *s;
 
@@ -224,7 +227,8 @@ gst_packet_stats_post_activity (GstPacketStats * self, gboolean active,
       active ? "started" : "stopped", GST_TIME_ARGS (running_time));
   s = gst_structure_new ("packetstats", "active", G_TYPE_BOOLEAN, active,
       "running-time", G_TYPE_UINT64, running_time,
-      "packets", G_TYPE_UINT64, packets, NULL);
+      "packets", G_TYPE_UINT64, packets, "sequence", G_TYPE_UINT, sequence,
+      NULL);
   gst_element_post_message (GST_ELEMENT (self),
       gst_message_new_element (GST_OBJECT (self), s));
 }
@@ -238,6 +242,7 @@ gst_packet_stats_idle_check (GstClock * clock, GstClockTime time,
   GstClockTime now = gst_clock_get_time (clock), base_time;
   gboolean went_idle = FALSE;
   guint64 packets = 0;
+  guint sequence = 0;
 
   GST_OBJECT_LOCK (self);
   if (self->active && GST_CLOCK_TIME_IS_VALID (self->last_arrival)
@@ -246,12 +251,14 @@ gst_packet_stats_idle_check (GstClock * clock, GstClockTime time,
     self->active = FALSE;
     went_idle = TRUE;
     packets = self->counter.packets;
+    sequence = ++self->activity_seq;
   }
   base_time = GST_ELEMENT_CAST (self)->base_time;
   GST_OBJECT_UNLOCK (self);
 
   if (went_idle)
-    gst_packet_stats_post_activity (self, FALSE, now - base_time, packets);
+    gst_packet_stats_post_activity (self, FALSE, now - base_time, packets,
+        sequence);
 
   return TRUE;
 }
@@ -374,6 +381,8 @@ gst_packet_stats_arrival (GstPacketStats * self, GstClockTime * running_time)
   GstClock *clock = GST_ELEMENT_CLOCK (self);
   gboolean started = !self->active;
 
+  if (started)
+    self->activity_seq++;
   if (clock) {
     self->last_arrival = gst_clock_get_time (clock);
     *running_time = self->last_arrival - GST_ELEMENT_CAST (self)->base_time;
@@ -391,15 +400,18 @@ gst_packet_stats_chain (GstPad * pad, GstObject * parent, GstBuffer * buffer)
   GstClockTime running_time;
   gboolean started;
   guint64 packets;
+  guint sequence;
 
   GST_OBJECT_LOCK (self);
   gst_packet_stats_count (self, buffer);
   started = gst_packet_stats_arrival (self, &running_time);
   packets = self->counter.packets;
+  sequence = self->activity_seq;
   GST_OBJECT_UNLOCK (self);
 
   if (started)
-    gst_packet_stats_post_activity (self, TRUE, running_time, packets);
+    gst_packet_stats_post_activity (self, TRUE, running_time, packets,
+        sequence);
 
   return gst_pad_push (self->srcpad, buffer);
 }
@@ -412,6 +424,7 @@ gst_packet_stats_chain_list (GstPad * pad, GstObject * parent,
   GstClockTime running_time;
   gboolean started;
   guint64 packets;
+  guint sequence;
   guint i, len = gst_buffer_list_length (list);
 
   GST_OBJECT_LOCK (self);
@@ -419,10 +432,12 @@ gst_packet_stats_chain_list (GstPad * pad, GstObject * parent,
     gst_packet_stats_count (self, gst_buffer_list_get (list, i));
   started = gst_packet_stats_arrival (self, &running_time);
   packets = self->counter.packets;
+  sequence = self->activity_seq;
   GST_OBJECT_UNLOCK (self);
 
   if (started)
-    gst_packet_stats_post_activity (self, TRUE, running_time, packets);
+    gst_packet_stats_post_activity (self, TRUE, running_time, packets,
+        sequence);
 
   return gst_pad_push_list (self->srcpad, list);
 }

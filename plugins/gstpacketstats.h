@@ -31,6 +31,7 @@ struct _GstPacketStats
   MrPacketCounter counter;
   GstClockTime idle_timeout;
   gboolean active;
+  guint activity_seq;           /* bumped at every change of active */
   GstClockTime last_arrival;    /* clock time of the last data */
   GstClockID idle_id;
 };

@@ -217,6 +217,8 @@ assert_activity_message (GstBus * bus, GstHarness * h, gboolean active,
   gboolean msg_active;
   GstClockTime msg_running_time;
   guint64 msg_packets;
+  guint sequence = 0;
+  static guint last_sequence;
 
   fail_unless (msg != NULL, "no packetstats message (active=%d)", active);
   fail_unless (GST_MESSAGE_SRC (msg) == GST_OBJECT_CAST (h->element));
@@ -226,6 +228,11 @@ assert_activity_message (GstBus * bus, GstHarness * h, gboolean active,
   fail_unless (gst_structure_get_clock_time (s, "running-time",
           &msg_running_time));
   fail_unless (gst_structure_get_uint64 (s, "packets", &msg_packets));
+  /* every change is numbered, from 1 for a new element */
+  fail_unless (gst_structure_get_uint (s, "sequence", &sequence));
+  fail_unless (sequence == 1 || sequence == last_sequence + 1,
+      "sequence %u after %u", sequence, last_sequence);
+  last_sequence = sequence;
 
   fail_unless_equals_int (msg_active, active);
   fail_unless_equals_clocktime (msg_running_time, running_time);
