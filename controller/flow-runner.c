@@ -3,6 +3,7 @@
 #include "flow-runner.h"
 
 #include "recipe.h"
+#include "srt-stats.h"
 
 #define SAMPLE_INTERVAL_MS 1000
 
@@ -29,7 +30,32 @@ struct _MrRunner
   guint activity_seq;           /* of the last packetstats message used */
 
   GHashTable *rates;            /* "source:NAME" / "output:NAME" -> MrRate */
+  GHashTable *disconnections;   /* output name -> GUINT_TO_POINTER (count) */
+  GHashTable *reconnects;       /* output name -> MrReconnect* */
+  GHashTable *link_up;          /* output name -> GINT_TO_POINTER (was up) */
 };
+
+/* A failed output waiting to be attached again */
+typedef struct
+{
+  MrRunner *runner;
+  gchar *output;
+  guint timer;
+  guint attempts;               /* failures in a row */
+  gint64 attached_at;           /* monotonic µs of the last attach */
+} MrReconnect;
+
+#define RECONNECT_MAX_S 30
+#define RECONNECT_STABLE_US (10 * G_USEC_PER_SEC)
+
+static void
+reconnect_free (MrReconnect * rc)
+{
+  if (rc->timer)
+    g_source_remove (rc->timer);
+  g_free (rc->output);
+  g_free (rc);
+}
 
 static const gchar *state_names[] = {
   "STANDBY", "STARTING", "ACTIVE", "STOPPING", "ERROR",
@@ -80,6 +106,11 @@ mr_runner_new (const MrFlowSpec * spec, const MrRunnerCallbacks * callbacks,
   r->user_data = user_data;
   r->state = MR_FLOW_STANDBY;
   r->rates = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  r->disconnections = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+      NULL);
+  r->reconnects = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+      (GDestroyNotify) reconnect_free);
+  r->link_up = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   return r;
 }
 
@@ -98,8 +129,11 @@ teardown (MrRunner * r)
     g_source_remove (r->bus_watch);
     r->bus_watch = 0;
   }
+  g_hash_table_remove_all (r->reconnects);
   mr_recipe_clear (&r->recipe);
   g_hash_table_remove_all (r->rates);
+  g_hash_table_remove_all (r->disconnections);
+  g_hash_table_remove_all (r->link_up);
   r->started_at = 0;
   r->source_active = FALSE;
   r->activity_seq = 0;
@@ -111,6 +145,9 @@ mr_runner_free (MrRunner * r)
   if (!r)
     return;
   teardown (r);
+  g_hash_table_unref (r->reconnects);
+  g_hash_table_unref (r->disconnections);
+  g_hash_table_unref (r->link_up);
   g_hash_table_unref (r->rates);
   mr_flow_spec_free (r->spec);
   g_free (r);
@@ -142,13 +179,82 @@ fail_idle (gpointer user_data)
 }
 
 static void
+count_disconnection (MrRunner * r, const gchar * name)
+{
+  g_hash_table_insert (r->disconnections, g_strdup (name),
+      GUINT_TO_POINTER (GPOINTER_TO_UINT (g_hash_table_lookup
+              (r->disconnections, name)) + 1));
+}
+
+static gboolean
+reconnect_now (gpointer user_data)
+{
+  MrReconnect *rc = user_data;
+  MrRunner *r = rc->runner;
+  MrEndpoint *out = mr_flow_spec_find_output (r->spec, rc->output, NULL);
+  g_autoptr (GError) error = NULL;
+
+  rc->timer = 0;
+  if (!out || !r->recipe.pipeline)
+    return G_SOURCE_REMOVE;
+  g_message ("flow %s: output '%s': connecting again (attempt %u)",
+      r->spec->id, out->name, rc->attempts + 1);
+  rc->attached_at = g_get_monotonic_time ();
+  if (!mr_recipe_attach_output (&r->recipe, out, &error))
+    emit (r, "connection_error", "error", "output '%s': %s", out->name,
+        error->message);
+  return G_SOURCE_REMOVE;
+}
+
+/* An output failed: the others go on; this one is removed and attached
+ * again after a back-off (1, 2, 4 ... 30 s), counted in disconnections. */
+static void
+handle_output_error (MrRunner * r, const gchar * name, const GError * err)
+{
+  MrEndpoint *out = mr_flow_spec_find_output (r->spec, name, NULL);
+  MrReconnect *rc;
+  guint delay;
+
+  if (!out)
+    return;
+  rc = g_hash_table_lookup (r->reconnects, name);
+  if (rc && rc->timer)
+    return;                     /* already waiting: a follow-up error */
+  if (!rc) {
+    rc = g_new0 (MrReconnect, 1);
+    rc->runner = r;
+    rc->output = g_strdup (name);
+    g_hash_table_insert (r->reconnects, g_strdup (name), rc);
+  }
+  if (rc->attached_at
+      && g_get_monotonic_time () - rc->attached_at > RECONNECT_STABLE_US)
+    rc->attempts = 0;
+  delay = MIN (1u << MIN (rc->attempts, 5), RECONNECT_MAX_S);
+  rc->attempts++;
+
+  count_disconnection (r, name);
+  g_hash_table_remove (r->link_up, name);
+  emit (r, "connection_error", "error",
+      "output '%s': %s; connecting again in %u s", name, err->message, delay);
+  mr_recipe_detach_output (&r->recipe, out);
+  rc->timer = g_timeout_add_seconds (delay, reconnect_now, rc);
+}
+
+static void
 handle_error (MrRunner * r, GstMessage * msg)
 {
   g_autoptr (GError) err = NULL;
   g_autofree gchar *debug = NULL;
+  g_autofree gchar *output = mr_recipe_element_output (GST_MESSAGE_SRC (msg));
   gboolean from_source = mr_recipe_element_is_source (GST_MESSAGE_SRC (msg));
 
   gst_message_parse_error (msg, &err, &debug);
+  if (output) {
+    g_message ("flow %s: output '%s' failed: %s (%s)", r->spec->id, output,
+        err->message, debug ? debug : "");
+    handle_output_error (r, output, err);
+    return;
+  }
   g_warning ("flow %s: error from %s: %s (%s)", r->spec->id,
       GST_MESSAGE_SRC_NAME (msg), err->message, debug ? debug : "");
   if (from_source)
@@ -252,16 +358,95 @@ get_rate (MrRunner * r, const gchar * key)
   return rate ? rate->kbps : 0;
 }
 
+static gboolean
+protocol_is_srt (MrProtocol p)
+{
+  return p == MR_PROTOCOL_SRT_LISTENER || p == MR_PROTOCOL_SRT_CALLER;
+}
+
+static GstStructure *
+srt_structure (const MrSrtStats * st)
+{
+  return gst_structure_new ("mroute-link-stats",
+      "connected", G_TYPE_BOOLEAN, st->connected,
+      "bytes-sent", G_TYPE_UINT64, st->bytes,
+      "packets-sent", G_TYPE_UINT64, (guint64) st->packets,
+      "srt-callers", G_TYPE_UINT, st->callers,
+      "srt-rtt-ms", G_TYPE_DOUBLE, st->rtt_ms,
+      "srt-lost", G_TYPE_INT64, st->lost,
+      "srt-retransmitted", G_TYPE_INT64, st->retransmitted,
+      "srt-dropped", G_TYPE_INT64, st->dropped,
+      "srt-rate-mbps", G_TYPE_DOUBLE, st->rate_mbps,
+      "srt-latency-ms", G_TYPE_INT, st->negotiated_latency_ms, NULL);
+}
+
+/* One output's counters, whatever carries it: `bytes-sent`,
+ * `packets-sent`, `connected`, and `srt-*` for SRT. NULL when the output
+ * has no sink now (waiting to reconnect). */
 static GstStructure *
 output_stats (MrRunner * r, const MrEndpoint * out)
 {
   GstElement *sink = mr_recipe_output_sink (&r->recipe, out);
   GstStructure *s = NULL;
 
-  if (sink)
-    g_signal_emit_by_name (sink, "get-stats", out->destination, out->port,
-        &s);
+  if (!sink)
+    return NULL;
+  if (protocol_is_srt (out->protocol)) {
+    MrSrtStats st;
+
+    g_object_get (sink, "stats", &s, NULL);
+    mr_srt_stats_read (s, TRUE, &st);
+    g_clear_pointer (&s, gst_structure_free);
+    return srt_structure (&st);
+  }
+  g_signal_emit_by_name (sink, "get-stats", out->destination, out->port, &s);
+  if (s)
+    gst_structure_set (s, "connected", G_TYPE_BOOLEAN,
+        gst_structure_has_field (s, "bytes-sent"), NULL);
   return s;
+}
+
+/* SRT figures of the running source, or FALSE */
+static gboolean
+source_srt_stats (MrRunner * r, const MrEndpoint * src, MrSrtStats * st)
+{
+  g_autoptr (GstElement) srtsrc = NULL;
+  GstStructure *s = NULL;
+
+  if (!protocol_is_srt (src->protocol) || !r->recipe.pipeline)
+    return FALSE;
+  srtsrc = gst_bin_get_by_name (GST_BIN (r->recipe.pipeline), "srtsrc");
+  if (!srtsrc)
+    return FALSE;
+  g_object_get (srtsrc, "stats", &s, NULL);
+  mr_srt_stats_read (s, FALSE, st);
+  g_clear_pointer (&s, gst_structure_free);
+  return TRUE;
+}
+
+static void
+add_srt_object (JsonBuilder * b, const MrSrtStats * st, gboolean sending)
+{
+  json_builder_set_member_name (b, "srt");
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "connected_callers");
+  json_builder_add_int_value (b, st->callers);
+  json_builder_set_member_name (b, "rtt_ms");
+  json_builder_add_double_value (b, st->rtt_ms);
+  json_builder_set_member_name (b, sending ? "packets_sent_lost" :
+      "packets_received_lost");
+  json_builder_add_int_value (b, st->lost);
+  json_builder_set_member_name (b, sending ? "packets_retransmitted" :
+      "nak_sent");
+  json_builder_add_int_value (b, st->retransmitted);
+  json_builder_set_member_name (b, "packets_dropped");
+  json_builder_add_int_value (b, st->dropped);
+  json_builder_set_member_name (b, sending ? "send_rate_mbps" :
+      "receive_rate_mbps");
+  json_builder_add_double_value (b, st->rate_mbps);
+  json_builder_set_member_name (b, "negotiated_latency_ms");
+  json_builder_add_int_value (b, st->negotiated_latency_ms);
+  json_builder_end_object (b);
 }
 
 static guint64
@@ -272,6 +457,27 @@ struct_u64 (const GstStructure * s, const gchar * field)
   if (s)
     gst_structure_get_uint64 (s, field, &v);
   return v;
+}
+
+/* A connection-oriented output (SRT) whose sink reconnects by itself: a
+ * peer that went away is seen as the link going down between two samples. */
+static void
+watch_link (MrRunner * r, const MrEndpoint * out, const GstStructure * s)
+{
+  gboolean up = FALSE, was_up;
+
+  if (s)
+    gst_structure_get_boolean (s, "connected", &up);
+  was_up = GPOINTER_TO_INT (g_hash_table_lookup (r->link_up, out->name));
+  if (up == was_up)
+    return;
+  g_hash_table_insert (r->link_up, g_strdup (out->name),
+      GINT_TO_POINTER (up));
+  if (was_up && !up) {
+    count_disconnection (r, out->name);
+    emit (r, "connection_error", "warning",
+        "output '%s': the peer went away; connecting again", out->name);
+  }
 }
 
 static gboolean
@@ -294,6 +500,8 @@ sample (gpointer user_data)
 
     s = output_stats (r, out);
     update_rate (r, key, struct_u64 (s, "bytes-sent"), now);
+    if (protocol_is_srt (out->protocol))
+      watch_link (r, out, s);
     g_clear_pointer (&s, gst_structure_free);
   }
   return G_SOURCE_CONTINUE;
@@ -377,8 +585,16 @@ endpoint_same_transport (const MrEndpoint * a, const MrEndpoint * b)
 static gboolean
 output_is_live_changeable (const MrEndpoint * out)
 {
-  return out->protocol == MR_PROTOCOL_UDP || out->protocol == MR_PROTOCOL_RTP
-      || out->protocol == MR_PROTOCOL_RTP_FEC;
+  switch (out->protocol) {
+    case MR_PROTOCOL_UDP:
+    case MR_PROTOCOL_RTP:
+    case MR_PROTOCOL_RTP_FEC:
+    case MR_PROTOCOL_SRT_LISTENER:
+    case MR_PROTOCOL_SRT_CALLER:
+      return TRUE;
+    default:
+      return FALSE;
+  }
 }
 
 gboolean
@@ -424,6 +640,7 @@ mr_runner_update (MrRunner * r, const MrFlowSpec * spec)
       g_autofree gchar *key = g_strdup_printf ("output:%s", o->name);
       mr_recipe_detach_output (&r->recipe, o);
       g_hash_table_remove (r->rates, key);
+      g_hash_table_remove (r->reconnects, o->name);
     }
   }
   for (guint i = 0; i < spec->outputs->len; i++) {
@@ -447,8 +664,14 @@ mr_runner_update (MrRunner * r, const MrFlowSpec * spec)
 
 static void
 add_source_metrics (JsonBuilder * b, const MrEndpoint * src, gboolean selected,
-    const GstStructure * s, guint64 kbps, gboolean connected)
+    const GstStructure * s, guint64 kbps, gboolean connected,
+    const MrSrtStats * srt)
 {
+  /* SRT recovers what it detects as lost; what stays lost is dropped */
+  guint64 lost = srt ? (guint64) srt->dropped : struct_u64 (s, "lost");
+  guint64 recovered = srt && srt->lost > srt->dropped ?
+      (guint64) (srt->lost - srt->dropped) : 0;
+
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "name");
   json_builder_add_string_value (b, src->name);
@@ -465,24 +688,29 @@ add_source_metrics (JsonBuilder * b, const MrEndpoint * src, gboolean selected,
   json_builder_set_member_name (b, "packets_received");
   json_builder_add_int_value (b, struct_u64 (s, "packets"));
   json_builder_set_member_name (b, "packets_lost");
-  json_builder_add_int_value (b, struct_u64 (s, "lost"));
+  json_builder_add_int_value (b, lost);
   json_builder_set_member_name (b, "packets_recovered");
-  json_builder_add_int_value (b, 0);
+  json_builder_add_int_value (b, recovered);
   json_builder_set_member_name (b, "round_trip_time_ms");
-  json_builder_add_int_value (b, 0);
+  json_builder_add_int_value (b, srt ? (gint64) (srt->rtt_ms + 0.5) : 0);
   json_builder_set_member_name (b, "jitter_ms");
   json_builder_add_int_value (b, 0);
   json_builder_set_member_name (b, "source_selected");
   json_builder_add_boolean_value (b, selected);
+  if (srt)
+    add_srt_object (b, srt, FALSE);
   json_builder_end_object (b);
 }
 
 static void
 add_output_metrics (JsonBuilder * b, const MrEndpoint * out,
-    const GstStructure * s, guint64 kbps, gboolean running)
+    const GstStructure * s, guint64 kbps, gboolean running,
+    guint disconnections)
 {
-  gboolean connected = running && s && gst_structure_has_field (s,
-      "bytes-sent");
+  gboolean connected = FALSE;
+
+  if (running && s)
+    gst_structure_get_boolean (s, "connected", &connected);
 
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "name");
@@ -500,7 +728,19 @@ add_output_metrics (JsonBuilder * b, const MrEndpoint * out,
   json_builder_set_member_name (b, "packets_sent");
   json_builder_add_int_value (b, struct_u64 (s, "packets-sent"));
   json_builder_set_member_name (b, "disconnections");
-  json_builder_add_int_value (b, 0);
+  json_builder_add_int_value (b, disconnections);
+  if (protocol_is_srt (out->protocol) && s
+      && gst_structure_has_field (s, "srt-rtt-ms")) {
+    MrSrtStats st = { 0 };
+    gst_structure_get_uint (s, "srt-callers", &st.callers);
+    gst_structure_get_double (s, "srt-rtt-ms", &st.rtt_ms);
+    gst_structure_get_int64 (s, "srt-lost", &st.lost);
+    gst_structure_get_int64 (s, "srt-retransmitted", &st.retransmitted);
+    gst_structure_get_int64 (s, "srt-dropped", &st.dropped);
+    gst_structure_get_double (s, "srt-rate-mbps", &st.rate_mbps);
+    gst_structure_get_int (s, "srt-latency-ms", &st.negotiated_latency_ms);
+    add_srt_object (b, &st, TRUE);
+  }
   json_builder_end_object (b);
 }
 
@@ -536,14 +776,17 @@ build_metrics (const MrFlowSpec * spec, MrFlowState state, MrRunner * r)
     GstStructure *s = NULL;
     guint64 kbps = 0;
     gboolean selected = running && i == active;
+    MrSrtStats srt;
+    gboolean have_srt = FALSE;
 
     if (selected && r->recipe.source_stats) {
       g_autofree gchar *key = g_strdup_printf ("source:%s", src->name);
       g_object_get (r->recipe.source_stats, "stats", &s, NULL);
       kbps = get_rate (r, key);
+      have_srt = source_srt_stats (r, src, &srt);
     }
     add_source_metrics (b, src, selected, s, kbps, selected
-        && r->source_active);
+        && r->source_active, have_srt ? &srt : NULL);
     g_clear_pointer (&s, gst_structure_free);
   }
   json_builder_end_array (b);
@@ -559,7 +802,9 @@ build_metrics (const MrFlowSpec * spec, MrFlowState state, MrRunner * r)
       g_autofree gchar *key = g_strdup_printf ("output:%s", out->name);
       kbps = get_rate (r, key);
     }
-    add_output_metrics (b, out, s, kbps, running);
+    add_output_metrics (b, out, s, kbps, running, r ?
+        GPOINTER_TO_UINT (g_hash_table_lookup (r->disconnections,
+                out->name)) : 0);
     g_clear_pointer (&s, gst_structure_free);
   }
   json_builder_end_array (b);

@@ -2,11 +2,18 @@
 
 #include "recipe.h"
 
+#include "branch.h"
+
+#include <string.h>
+
 #define MR_RECIPE_ERROR (mr_recipe_error_quark ())
 static G_DEFINE_QUARK (mr-recipe-error-quark, mr_recipe_error);
 
 #define UDP_RECV_BUFFER (4 * 1024 * 1024)
 #define SOURCE_PREFIX "source-"
+#define TS_CAPS "video/mpegts, systemstream=(boolean)true, packetsize=(int)188"
+/* how much a slow queued output may lag before it loses its oldest data */
+#define OUTPUT_QUEUE_MS 1000
 
 static GstElement *
 make (const gchar * factory, const gchar * name, GError ** error)
@@ -41,6 +48,88 @@ mr_recipe_element_is_source (GstObject * element)
   return FALSE;
 }
 
+gchar *
+mr_recipe_element_output (GstObject * element)
+{
+  /* by name, so that it still answers for a branch being removed */
+  for (GstObject * o = element; o; o = GST_OBJECT_PARENT (o)) {
+    const gchar *name = GST_OBJECT_NAME (o);
+    if (name && g_str_has_prefix (name, MR_BRANCH_PREFIX))
+      return g_strdup (name + strlen (MR_BRANCH_PREFIX));
+  }
+  return NULL;
+}
+
+static gint
+srt_key_length (const gchar * cipher)
+{
+  if (g_strcmp0 (cipher, "aes192") == 0)
+    return 24;
+  if (g_strcmp0 (cipher, "aes256") == 0)
+    return 32;
+  return 16;
+}
+
+/* Configures an srtsrc or srtsink; secrets go in properties, never in the
+ * URI, which ends up in debug logs. */
+static void
+configure_srt (GstElement * e, const MrEndpoint * ep, gboolean listener)
+{
+  g_autofree gchar *uri = NULL;
+  g_autofree gchar *keylen = NULL;
+
+  /* the mode must come with the URI: it decides whether the URI's address
+   * is the local or the remote one */
+  if (listener) {
+    gint port = ep->role == MR_ENDPOINT_SOURCE ? ep->ingest_port : ep->port;
+    uri = g_strdup_printf ("srt://%s:%d?mode=listener", ep->ingest_address ?
+        ep->ingest_address : "0.0.0.0", port);
+  } else {
+    uri = g_strdup_printf ("srt://%s:%d?mode=caller", ep->destination,
+        ep->port);
+  }
+  g_object_set (e, "uri", uri, NULL);
+  if (ep->max_latency >= 0)
+    g_object_set (e, "latency", ep->max_latency, NULL);
+  if (ep->stream_id)
+    g_object_set (e, "streamid", ep->stream_id, NULL);
+  if (ep->cipher && ep->passphrase) {
+    keylen = g_strdup_printf ("%d", srt_key_length (ep->cipher));
+    g_object_set (e, "passphrase", ep->passphrase, NULL);
+    gst_util_set_object_arg (G_OBJECT (e), "pbkeylen", keylen);
+  }
+}
+
+/* srtsrc ! capsfilter(TS) ! packetstats */
+static gboolean
+build_srt_source (GstElement * bin, const MrEndpoint * src,
+    GstElement ** stats, GstElement ** last, GError ** error)
+{
+  gboolean listener = src->protocol == MR_PROTOCOL_SRT_LISTENER;
+  GstElement *srtsrc = make ("srtsrc", "srtsrc", error);
+  GstElement *filter = make ("capsfilter", "tscaps", error);
+  g_autoptr (GstCaps) caps = gst_caps_from_string (TS_CAPS);
+
+  if (!srtsrc || !filter || !(*stats = make ("packetstats", "stats", error))) {
+    g_clear_object (&srtsrc);
+    g_clear_object (&filter);
+    return FALSE;
+  }
+  configure_srt (srtsrc, src, listener);
+  /* a caller that drops is waited for again, a listener we call is called
+   * again: the flow goes on */
+  if (listener)
+    g_object_set (srtsrc, "keep-listening", TRUE, NULL);
+  else
+    g_object_set (srtsrc, "auto-reconnect", TRUE, NULL);
+  g_object_set (srtsrc, "do-timestamp", TRUE, NULL);
+  g_object_set (filter, "caps", caps, NULL);
+  gst_bin_add_many (GST_BIN (bin), srtsrc, filter, *stats, NULL);
+  gst_element_link_many (srtsrc, filter, *stats, NULL);
+  *last = *stats;
+  return TRUE;
+}
+
 /* Builds the elements of one source as a bin with one src pad. */
 static GstElement *
 build_source (const MrEndpoint * src, GstElement ** stats, GError ** error)
@@ -52,9 +141,15 @@ build_source (const MrEndpoint * src, GstElement ** stats, GError ** error)
   g_autoptr (GstPad) pad = NULL;
 
   switch (src->protocol) {
+    case MR_PROTOCOL_SRT_LISTENER:
+    case MR_PROTOCOL_SRT_CALLER:
+      if (!build_srt_source (bin, src, stats, &last, error)) {
+        gst_object_unref (bin);
+        return NULL;
+      }
+      goto done;
     case MR_PROTOCOL_UDP:
-      caps = gst_caps_from_string ("video/mpegts, systemstream=(boolean)true,"
-          " packetsize=(int)188");
+      caps = gst_caps_from_string (TS_CAPS);
       break;
     case MR_PROTOCOL_RTP:
     case MR_PROTOCOL_RTP_FEC:
@@ -93,6 +188,7 @@ build_source (const MrEndpoint * src, GstElement ** stats, GError ** error)
     last = depay;
   }
 
+done:
   pad = gst_element_get_static_pad (last, "src");
   gst_element_add_pad (bin, gst_ghost_pad_new ("src", pad));
   return bin;
@@ -103,9 +199,15 @@ mr_recipe_build (MrRecipe * recipe, const MrFlowSpec * spec, GError ** error)
 {
   GstElement *source;
 
+  g_autoptr (GstBus) bus = NULL;
+
   memset (recipe, 0, sizeof (*recipe));
   recipe->pipeline = gst_pipeline_new (spec->id);
   recipe->active_source = mr_recipe_pick_source (spec);
+  recipe->branches = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+      (GDestroyNotify) mr_branch_forget);
+  bus = gst_pipeline_get_bus (GST_PIPELINE (recipe->pipeline));
+  gst_bus_set_sync_handler (bus, mr_branch_bus_sync_handler, NULL, NULL);
 
   source = build_source (spec->sources->pdata[recipe->active_source],
       &recipe->source_stats, error);
@@ -134,8 +236,11 @@ mr_recipe_clear (MrRecipe * recipe)
 {
   if (recipe->pipeline) {
     gst_element_set_state (recipe->pipeline, GST_STATE_NULL);
+    /* the branches still in the pipeline go with it */
+    g_clear_pointer (&recipe->branches, g_hash_table_unref);
     gst_object_unref (recipe->pipeline);
   }
+  g_clear_pointer (&recipe->branches, g_hash_table_unref);
   memset (recipe, 0, sizeof (*recipe));
 }
 
@@ -194,9 +299,28 @@ mr_recipe_output_sink (MrRecipe * recipe, const MrEndpoint * out)
     case MR_PROTOCOL_RTP:
     case MR_PROTOCOL_RTP_FEC:
       return recipe->rtp_sink;
-    default:
-      return NULL;
+    default:{
+      MrBranch *b = recipe->branches ?
+          g_hash_table_lookup (recipe->branches, out->name) : NULL;
+      return b ? mr_branch_get_sink (b) : NULL;
+    }
   }
+}
+
+static GstElement *
+make_srt_sink (const MrEndpoint * out, GError ** error)
+{
+  gboolean listener = out->protocol == MR_PROTOCOL_SRT_LISTENER;
+  GstElement *sink = make ("srtsink", "sink", error);
+
+  if (!sink)
+    return NULL;
+  configure_srt (sink, out, listener);
+  g_object_set (sink, "sync", FALSE, "async", FALSE, "wait-for-connection",
+      FALSE, "enable-last-sample", FALSE, NULL);
+  if (out->max_bitrate > 0)
+    g_object_set (sink, "max-bitrate", (guint64) out->max_bitrate * 8, NULL);
+  return sink;
 }
 
 gboolean
@@ -214,6 +338,14 @@ mr_recipe_attach_output (MrRecipe * recipe, const MrEndpoint * out,
         return FALSE;
       g_signal_emit_by_name (sink, "add", out->destination, out->port);
       return TRUE;
+    case MR_PROTOCOL_SRT_LISTENER:
+    case MR_PROTOCOL_SRT_CALLER:
+      if (!(sink = make_srt_sink (out, error)))
+        return FALSE;
+      g_hash_table_replace (recipe->branches, g_strdup (out->name),
+          mr_branch_attach (recipe->pipeline, recipe->fanout, out->name, sink,
+              OUTPUT_QUEUE_MS));
+      return TRUE;
     default:
       g_set_error (error, MR_RECIPE_ERROR, 0, "output '%s': protocol %s is "
           "not supported by this version of mroute yet", out->name,
@@ -225,8 +357,27 @@ mr_recipe_attach_output (MrRecipe * recipe, const MrEndpoint * out,
 void
 mr_recipe_detach_output (MrRecipe * recipe, const MrEndpoint * out)
 {
-  GstElement *sink = mr_recipe_output_sink (recipe, out);
+  MrBranch *b = NULL;
 
-  if (sink)
-    g_signal_emit_by_name (sink, "remove", out->destination, out->port);
+  switch (out->protocol) {
+    case MR_PROTOCOL_UDP:
+    case MR_PROTOCOL_RTP:
+    case MR_PROTOCOL_RTP_FEC:{
+      GstElement *sink = mr_recipe_output_sink (recipe, out);
+      if (sink)
+        g_signal_emit_by_name (sink, "remove", out->destination, out->port);
+      break;
+    }
+    default:{
+      gchar *key;
+
+      if (recipe->branches
+          && g_hash_table_steal_extended (recipe->branches, out->name,
+              (gpointer *) & key, (gpointer *) & b)) {
+        g_free (key);
+        mr_branch_detach (b);
+      }
+      break;
+    }
+  }
 }

@@ -28,6 +28,7 @@ typedef struct
   GstElement *source_stats;     /* packetstats of the active source */
   GstElement *udp_sink;         /* NULL until a UDP output exists */
   GstElement *rtp_sink;         /* NULL until an RTP output exists */
+  GHashTable *branches;         /* output name -> MrBranch* (SRT, ...) */
 } MrRecipe;
 
 /* Builds the pipeline, in state NULL, with every output of @spec. */
@@ -49,6 +50,8 @@ guint mr_recipe_pick_source (const MrFlowSpec * spec);
 
 /* Whether an element belongs to the source side or the output side. */
 gboolean mr_recipe_element_is_source (GstObject * element);
+/* The name of the output whose branch @element belongs to, or NULL. */
+gchar *mr_recipe_element_output (GstObject * element);
 
 G_END_DECLS
 

@@ -1,0 +1,52 @@
+/* mroute: an isolated output branch of a flow's pipeline.
+ *
+ *   fanout (tee) --teepad--> bin "output-NAME" [ queue ! SINK ]
+ *
+ * For outputs whose sink can block or fail (SRT, RIST, RTMP): the queue
+ * gives the sink its own thread, and a probe at the branch's entry drops
+ * the data once the sink has failed, so a failing output never returns an
+ * error into the tee and never stops the source or the other outputs.  The
+ * runner then removes the branch and attaches a new one after a back-off.
+ */
+
+#ifndef __MR_BRANCH_H__
+#define __MR_BRANCH_H__
+
+#include <gst/gst.h>
+
+G_BEGIN_DECLS
+
+#define MR_BRANCH_PREFIX "output-"
+
+typedef struct _MrBranch MrBranch;
+
+/* Wraps @sink (floating or not, taken) in a queued bin named after
+ * @output_name, adds it to @pipeline and links it to a new pad of @tee, in
+ * the pipeline's current state. */
+MrBranch *mr_branch_attach (GstElement * pipeline, GstElement * tee,
+    const gchar * output_name, GstElement * sink, guint max_queue_ms);
+/* Unlinks the branch when the tee is between two pushes, then stops and
+ * removes it; returns at once, the removal finishes on the main loop.
+ * @branch is freed. */
+void mr_branch_detach (MrBranch * branch);
+
+/* Frees @branch without touching the pipeline, which is going away. */
+void mr_branch_forget (MrBranch * branch);
+
+GstElement *mr_branch_get_sink (MrBranch * branch);
+const gchar *mr_branch_get_output_name (MrBranch * branch);
+
+/* The branch an element belongs to, or NULL; any thread. */
+MrBranch *mr_branch_from_element (GstObject * element);
+/* Marks the branch failed so that its entry drops data; any thread. */
+void mr_branch_set_failed (MrBranch * branch);
+gboolean mr_branch_is_failed (MrBranch * branch);
+
+/* A bus sync handler that marks branches failed from their own thread, as
+ * soon as their sink posts an error (before the error can flow back up). */
+GstBusSyncReply mr_branch_bus_sync_handler (GstBus * bus, GstMessage * msg,
+    gpointer user_data);
+
+G_END_DECLS
+
+#endif /* __MR_BRANCH_H__ */
