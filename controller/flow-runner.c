@@ -33,7 +33,12 @@ struct _MrRunner
   GHashTable *disconnections;   /* output name -> GUINT_TO_POINTER (count) */
   GHashTable *reconnects;       /* output name -> MrReconnect* */
   GHashTable *link_up;          /* output name -> GINT_TO_POINTER (was up) */
+  GHashTable *refused_at;       /* "source:N"/"output:N" -> gint64* (µs) */
 };
+
+/* one passphrase event per endpoint per this many µs: a caller retries
+ * several times a second */
+#define REFUSED_EVENT_INTERVAL_US (10 * G_USEC_PER_SEC)
 
 /* A failed output waiting to be attached again */
 typedef struct
@@ -111,6 +116,8 @@ mr_runner_new (const MrFlowSpec * spec, const MrRunnerCallbacks * callbacks,
   r->reconnects = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
       (GDestroyNotify) reconnect_free);
   r->link_up = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  r->refused_at = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+      g_free);
   return r;
 }
 
@@ -134,6 +141,7 @@ teardown (MrRunner * r)
   g_hash_table_remove_all (r->rates);
   g_hash_table_remove_all (r->disconnections);
   g_hash_table_remove_all (r->link_up);
+  g_hash_table_remove_all (r->refused_at);
   r->started_at = 0;
   r->source_active = FALSE;
   r->activity_seq = 0;
@@ -148,6 +156,7 @@ mr_runner_free (MrRunner * r)
   g_hash_table_unref (r->reconnects);
   g_hash_table_unref (r->disconnections);
   g_hash_table_unref (r->link_up);
+  g_hash_table_unref (r->refused_at);
   g_hash_table_unref (r->rates);
   mr_flow_spec_free (r->spec);
   g_free (r);
@@ -657,6 +666,55 @@ mr_runner_update (MrRunner * r, const MrFlowSpec * spec)
   mr_flow_spec_free (r->spec);
   r->spec = mr_flow_spec_copy (spec);
   return TRUE;
+}
+
+/* TRUE if no refusal was reported for @key in the last interval */
+static gboolean
+refusal_is_news (MrRunner * r, const gchar * kind, const gchar * name)
+{
+  gchar *key = g_strdup_printf ("%s:%s", kind, name);
+  gint64 now = g_get_monotonic_time (), *last;
+
+  last = g_hash_table_lookup (r->refused_at, key);
+  if (last && now - *last < REFUSED_EVENT_INTERVAL_US) {
+    g_free (key);
+    return FALSE;
+  }
+  last = g_new (gint64, 1);
+  *last = now;
+  g_hash_table_insert (r->refused_at, key, last);
+  return TRUE;
+}
+
+void
+mr_runner_srt_rejected (MrRunner * r, const gchar * reason)
+{
+  MrEndpoint *src;
+  MrSrtStats st;
+
+  if (r->state != MR_FLOW_ACTIVE)
+    return;
+  src = r->spec->sources->pdata[r->recipe.active_source];
+  if (src->passphrase && source_srt_stats (r, src, &st) && !st.connected
+      && refusal_is_news (r, "source", src->name))
+    emit (r, "source_error", "error", "source '%s': an SRT caller was "
+        "refused: %s", src->name, reason);
+
+  for (guint i = 0; i < r->spec->outputs->len; i++) {
+    MrEndpoint *out = r->spec->outputs->pdata[i];
+    GstStructure *s;
+    gboolean up = FALSE;
+
+    if (!protocol_is_srt (out->protocol) || !out->passphrase)
+      continue;
+    s = output_stats (r, out);
+    if (s)
+      gst_structure_get_boolean (s, "connected", &up);
+    g_clear_pointer (&s, gst_structure_free);
+    if (!up && refusal_is_news (r, "output", out->name))
+      emit (r, "connection_error", "error", "output '%s': the SRT "
+          "connection was refused: %s", out->name, reason);
+  }
 }
 
 /* ---------------------------------------------------------------------- */

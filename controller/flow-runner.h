@@ -49,6 +49,11 @@ MrFlowState mr_runner_get_state (MrRunner * runner);
  * change needs a rebuild (the caller then stops and starts again). */
 gboolean mr_runner_update (MrRunner * runner, const MrFlowSpec * spec);
 
+/* libsrt rejected an SRT peer of this process for @reason: writes an
+ * event if this flow has an encrypted SRT endpoint that could be it (a
+ * listener source with no caller, a caller output not connected). */
+void mr_runner_srt_rejected (MrRunner * runner, const gchar * reason);
+
 /* The seed's metrics object for this flow. */
 JsonNode *mr_runner_metrics (MrRunner * runner);
 /* Metrics of a flow with no runner. */

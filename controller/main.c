@@ -9,6 +9,7 @@
 #include "api.h"
 #include "config.h"
 #include "manager.h"
+#include "srt-log.h"
 #include "store.h"
 
 static gboolean
@@ -132,6 +133,7 @@ main (int argc, char **argv)
     return 1;
   }
 
+  mr_srt_log_watch (mr_manager_srt_rejected, manager);
   loop = g_main_loop_new (NULL, FALSE);
   g_unix_signal_add (SIGINT, on_signal, loop);
   g_unix_signal_add (SIGTERM, on_signal, loop);
@@ -147,6 +149,7 @@ main (int argc, char **argv)
   g_main_loop_run (loop);
 
   mr_api_free (api);
+  mr_srt_log_unwatch ();
   mr_manager_shutdown (manager);
   mr_manager_free (manager);
   mr_store_close (store);

@@ -234,6 +234,16 @@ mr_manager_shutdown (MrManager * mgr)
 }
 
 void
+mr_manager_srt_rejected (const gchar * reason, gpointer user_data)
+{
+  MrManager *mgr = user_data;
+
+  for (guint i = 0; i < mgr->flows->len; i++)
+    mr_runner_srt_rejected (((MrFlow *) mgr->flows->pdata[i])->runner,
+        reason);
+}
+
+void
 mr_manager_counts (MrManager * mgr, guint * total, guint * active)
 {
   *total = mgr->flows->len;

@@ -35,6 +35,9 @@ void mr_manager_free (MrManager * mgr);
 
 void mr_manager_counts (MrManager * mgr, guint * total, guint * active);
 
+/* libsrt refused a peer for @reason; the flows it may concern say so. */
+void mr_manager_srt_rejected (const gchar * reason, gpointer mgr);
+
 JsonNode *mr_manager_create_flow (MrManager * mgr, JsonNode * body,
     GError ** error);
 JsonNode *mr_manager_list_flows (MrManager * mgr);
