@@ -18,6 +18,7 @@ plugin_init (GstPlugin * plugin)
 {
   gboolean ret = FALSE;
 
+  ret |= GST_ELEMENT_REGISTER (failoverselector, plugin);
   ret |= GST_ELEMENT_REGISTER (packetstats, plugin);
   ret |= GST_ELEMENT_REGISTER (udpbatchsrc, plugin);
   ret |= GST_ELEMENT_REGISTER (udpfanoutsink, plugin);
