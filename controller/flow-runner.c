@@ -26,8 +26,9 @@ struct _MrRunner
   guint sample_timer;
   guint fail_idle;
   gint64 started_at;            /* monotonic µs when ACTIVE, 0 before */
-  gboolean source_active;
-  guint activity_seq;           /* of the last packetstats message used */
+  gboolean source_active[MR_MAX_SOURCES];
+  guint activity_seq[MR_MAX_SOURCES];   /* of the last packetstats message */
+  guint failover_count;
 
   GHashTable *rates;            /* "source:NAME" / "output:NAME" -> MrRate */
   GHashTable *disconnections;   /* output name -> GUINT_TO_POINTER (count) */
@@ -143,8 +144,9 @@ teardown (MrRunner * r)
   g_hash_table_remove_all (r->link_up);
   g_hash_table_remove_all (r->refused_at);
   r->started_at = 0;
-  r->source_active = FALSE;
-  r->activity_seq = 0;
+  memset (r->source_active, 0, sizeof (r->source_active));
+  memset (r->activity_seq, 0, sizeof (r->activity_seq));
+  r->failover_count = 0;
 }
 
 void
@@ -258,6 +260,16 @@ handle_error (MrRunner * r, GstMessage * msg)
   gboolean from_source = mr_recipe_element_is_source (GST_MESSAGE_SRC (msg));
 
   gst_message_parse_error (msg, &err, &debug);
+  if (from_source && r->recipe.selector) {
+    g_autofree gchar *source = mr_recipe_element_source (GST_MESSAGE_SRC
+        (msg));
+    /* with two sources the selector goes on with the other one */
+    g_warning ("flow %s: source '%s' failed: %s (%s)", r->spec->id, source,
+        err->message, debug ? debug : "");
+    emit (r, "source_error", "error", "source '%s': %s", source,
+        err->message);
+    return;
+  }
   if (output) {
     g_message ("flow %s: output '%s' failed: %s (%s)", r->spec->id, output,
         err->message, debug ? debug : "");
@@ -276,6 +288,75 @@ handle_error (MrRunner * r, GstMessage * msg)
   /* the pipeline cannot go on: stop it outside the bus callback */
   if (!r->fail_idle && r->state != MR_FLOW_ERROR)
     r->fail_idle = g_idle_add (fail_idle, r);
+}
+
+static const gchar *
+source_name (MrRunner * r, gint index)
+{
+  return ((MrEndpoint *) r->spec->sources->pdata[index])->name;
+}
+
+/* packetstats: a source started or stopped receiving */
+static void
+handle_activity (MrRunner * r, gint index, const GstStructure * s)
+{
+  gboolean active;
+  guint seq = 0;
+
+  if (!gst_structure_get_boolean (s, "active", &active))
+    return;
+  /* a change that a later one overtook on the bus is stale */
+  gst_structure_get_uint (s, "sequence", &seq);
+  if ((gint) (seq - r->activity_seq[index]) <= 0)
+    return;
+  r->activity_seq[index] = seq;
+  r->source_active[index] = active;
+  if (active)
+    emit (r, "source_active", "info", "source '%s' is receiving data",
+        source_name (r, index));
+  else
+    emit (r, "source_error", "warning",
+        "source '%s' has received no data for 2 s", source_name (r, index));
+}
+
+/* failoverselector: the output now comes from another source */
+static void
+handle_switch (MrRunner * r, const GstStructure * s)
+{
+  const gchar *old_pad = gst_structure_get_string (s, "old-pad");
+  const gchar *new_pad = gst_structure_get_string (s, "new-pad");
+  const gchar *reason = gst_structure_get_string (s, "reason");
+  gint from = old_pad ? mr_recipe_source_of_pad (&r->recipe, old_pad) : -1;
+  gint to = new_pad ? mr_recipe_source_of_pad (&r->recipe, new_pad) : -1;
+
+  if (to < 0)
+    return;
+  r->recipe.active_source = to;
+  if (from < 0 || from == to)
+    return;                     /* the first choice, not a failover */
+  r->failover_count++;
+  if (g_strcmp0 (reason, "recovered") == 0)
+    emit (r, "primary_recovered", "info", "back on source '%s' from '%s' "
+        "(reason: recovered)", source_name (r, to), source_name (r, from));
+  else
+    emit (r, "source_failover", "warning", "switched from source '%s' to "
+        "'%s' (reason: %s)", source_name (r, from), source_name (r, to),
+        reason ? reason : "unknown");
+}
+
+static void
+handle_element_message (MrRunner * r, GstMessage * msg)
+{
+  const GstStructure *s = gst_message_get_structure (msg);
+  gint index;
+
+  if (gst_structure_has_name (s, "packetstats")
+      && (index = mr_recipe_source_of_stats (&r->recipe,
+              GST_MESSAGE_SRC (msg))) >= 0)
+    handle_activity (r, index, s);
+  else if (gst_structure_has_name (s, "failoverselector-switched")
+      && GST_MESSAGE_SRC (msg) == GST_OBJECT (r->recipe.selector))
+    handle_switch (r, s);
 }
 
 static gboolean
@@ -314,30 +395,9 @@ on_bus_message (GstBus * bus, GstMessage * msg, gpointer user_data)
       if (!r->fail_idle && r->state != MR_FLOW_ERROR)
         r->fail_idle = g_idle_add (fail_idle, r);
       break;
-    case GST_MESSAGE_ELEMENT:{
-      const GstStructure *s = gst_message_get_structure (msg);
-      gboolean active;
-      guint seq = 0;
-
-      if (GST_MESSAGE_SRC (msg) == GST_OBJECT (r->recipe.source_stats)
-          && gst_structure_has_name (s, "packetstats")
-          && gst_structure_get_boolean (s, "active", &active)) {
-        /* a change that an earlier-posted later one overtook: stale */
-        gst_structure_get_uint (s, "sequence", &seq);
-        if ((gint) (seq - r->activity_seq) <= 0)
-          break;
-        r->activity_seq = seq;
-        r->source_active = active;
-        if (active)
-          emit (r, "source_active", "info", "source '%s' is receiving data",
-              active_source_name (r));
-        else
-          emit (r, "source_error", "warning",
-              "source '%s' has received no data for 2 s",
-              active_source_name (r));
-      }
+    case GST_MESSAGE_ELEMENT:
+      handle_element_message (r, msg);
       break;
-    }
     default:
       break;
   }
@@ -419,12 +479,17 @@ output_stats (MrRunner * r, const MrEndpoint * out)
 static gboolean
 source_srt_stats (MrRunner * r, const MrEndpoint * src, MrSrtStats * st)
 {
+  g_autoptr (GstElement) bin = NULL;
   g_autoptr (GstElement) srtsrc = NULL;
+  g_autofree gchar *bin_name = NULL;
   GstStructure *s = NULL;
 
   if (!protocol_is_srt (src->protocol) || !r->recipe.pipeline)
     return FALSE;
-  srtsrc = gst_bin_get_by_name (GST_BIN (r->recipe.pipeline), "srtsrc");
+  bin_name = g_strdup_printf ("source-%s", src->name);
+  bin = gst_bin_get_by_name (GST_BIN (r->recipe.pipeline), bin_name);
+  if (bin)
+    srtsrc = gst_bin_get_by_name (GST_BIN (bin), "srtsrc");
   if (!srtsrc)
     return FALSE;
   g_object_get (srtsrc, "stats", &s, NULL);
@@ -496,10 +561,13 @@ sample (gpointer user_data)
   gint64 now = g_get_monotonic_time ();
   GstStructure *s = NULL;
 
-  if (r->recipe.source_stats) {
-    g_autofree gchar *key = g_strdup_printf ("source:%s",
-        active_source_name (r));
-    g_object_get (r->recipe.source_stats, "stats", &s, NULL);
+  for (guint i = 0; i < r->spec->sources->len; i++) {
+    g_autofree gchar *key = NULL;
+
+    if (!r->recipe.source_stats[i])
+      continue;
+    key = g_strdup_printf ("source:%s", source_name (r, i));
+    g_object_get (r->recipe.source_stats[i], "stats", &s, NULL);
     update_rate (r, key, struct_u64 (s, "bytes"), now);
     g_clear_pointer (&s, gst_structure_free);
   }
@@ -619,10 +687,22 @@ mr_runner_update (MrRunner * r, const MrFlowSpec * spec)
     return TRUE;
   }
 
-  /* the source that runs must stay the same */
+  /* failover runs every source: any change of sources rebuilds */
+  if (mr_recipe_uses_failover (r->spec) || mr_recipe_uses_failover (spec)) {
+    if (mr_recipe_uses_failover (r->spec) != mr_recipe_uses_failover (spec)
+        || r->spec->sources->len != spec->sources->len)
+      return FALSE;
+    for (guint i = 0; i < spec->sources->len; i++)
+      if (!endpoint_same_transport (r->spec->sources->pdata[i],
+              spec->sources->pdata[i]))
+        return FALSE;
+  }
+
+  /* without failover, the one source that runs must stay the same */
   new_src = spec->sources->pdata[mr_recipe_pick_source (spec)];
-  if (!endpoint_same_transport (old_src, new_src)
-      || g_strcmp0 (old_src->name, new_src->name) != 0)
+  if (!mr_recipe_uses_failover (spec)
+      && (!endpoint_same_transport (old_src, new_src)
+          || g_strcmp0 (old_src->name, new_src->name) != 0))
     return FALSE;
 
   /* every output change must be one we can make live */
@@ -823,7 +903,7 @@ build_metrics (const MrFlowSpec * spec, MrFlowState state, MrRunner * r)
   json_builder_set_member_name (b, "uptime_seconds");
   json_builder_add_int_value (b, uptime);
   json_builder_set_member_name (b, "failover_count");
-  json_builder_add_int_value (b, 0);
+  json_builder_add_int_value (b, r ? r->failover_count : 0);
   json_builder_set_member_name (b, "merge_active");
   json_builder_add_boolean_value (b, FALSE);
 
@@ -834,17 +914,18 @@ build_metrics (const MrFlowSpec * spec, MrFlowState state, MrRunner * r)
     GstStructure *s = NULL;
     guint64 kbps = 0;
     gboolean selected = running && i == active;
+    gboolean runs = running && r->recipe.source_stats[i];
     MrSrtStats srt;
     gboolean have_srt = FALSE;
 
-    if (selected && r->recipe.source_stats) {
+    if (runs) {
       g_autofree gchar *key = g_strdup_printf ("source:%s", src->name);
-      g_object_get (r->recipe.source_stats, "stats", &s, NULL);
+      g_object_get (r->recipe.source_stats[i], "stats", &s, NULL);
       kbps = get_rate (r, key);
       have_srt = source_srt_stats (r, src, &srt);
     }
-    add_source_metrics (b, src, selected, s, kbps, selected
-        && r->source_active, have_srt ? &srt : NULL);
+    add_source_metrics (b, src, selected, s, kbps, runs
+        && r->source_active[i], have_srt ? &srt : NULL);
     g_clear_pointer (&s, gst_structure_free);
   }
   json_builder_end_array (b);

@@ -38,6 +38,33 @@ mr_recipe_pick_source (const MrFlowSpec * spec)
 }
 
 gboolean
+mr_recipe_uses_failover (const MrFlowSpec * spec)
+{
+  return spec->failover_enabled && spec->failover_mode ==
+      MR_FAILOVER_MODE_FAILOVER && spec->sources->len == 2;
+}
+
+gint
+mr_recipe_source_of_stats (MrRecipe * recipe, GstObject * element)
+{
+  for (guint i = 0; i < MR_MAX_SOURCES; i++)
+    if (recipe->source_stats[i]
+        && GST_OBJECT (recipe->source_stats[i]) == element)
+      return i;
+  return -1;
+}
+
+gint
+mr_recipe_source_of_pad (MrRecipe * recipe, const gchar * pad_name)
+{
+  for (guint i = 0; i < MR_MAX_SOURCES; i++)
+    if (recipe->selector_pads[i]
+        && g_strcmp0 (recipe->selector_pads[i], pad_name) == 0)
+      return i;
+  return -1;
+}
+
+gboolean
 mr_recipe_element_is_source (GstObject * element)
 {
   for (GstObject * o = element; o; o = GST_OBJECT_PARENT (o)) {
@@ -46,6 +73,17 @@ mr_recipe_element_is_source (GstObject * element)
       return TRUE;
   }
   return FALSE;
+}
+
+gchar *
+mr_recipe_element_source (GstObject * element)
+{
+  for (GstObject * o = element; o; o = GST_OBJECT_PARENT (o)) {
+    const gchar *name = GST_OBJECT_NAME (o);
+    if (name && g_str_has_prefix (name, SOURCE_PREFIX))
+      return g_strdup (name + strlen (SOURCE_PREFIX));
+  }
+  return NULL;
 }
 
 gchar *
@@ -194,11 +232,41 @@ done:
   return bin;
 }
 
+/* FAILOVER: every source into a failoverselector, the primary first */
+static GstElement *
+build_failover (MrRecipe * recipe, const MrFlowSpec * spec, GError ** error)
+{
+  GstElement *selector = make ("failoverselector", "failover", error);
+
+  if (!selector)
+    return NULL;
+  gst_bin_add (GST_BIN (recipe->pipeline), selector);
+  for (guint i = 0; i < spec->sources->len; i++) {
+    GstElement *source = build_source (spec->sources->pdata[i],
+        &recipe->source_stats[i], error);
+    GstPad *sinkpad;
+    g_autoptr (GstPad) srcpad = NULL;
+
+    if (!source)
+      return NULL;
+    gst_bin_add (GST_BIN (recipe->pipeline), source);
+    sinkpad = gst_element_request_pad_simple (selector, "sink_%u");
+    /* lower wins: the primary 0, the backup 1 */
+    g_object_set (sinkpad, "priority", i == recipe->active_source ? 0 : 1,
+        NULL);
+    recipe->selector_pads[i] = gst_pad_get_name (sinkpad);
+    srcpad = gst_element_get_static_pad (source, "src");
+    gst_pad_link (srcpad, sinkpad);
+    gst_object_unref (sinkpad);
+  }
+  recipe->selector = selector;
+  return selector;
+}
+
 gboolean
 mr_recipe_build (MrRecipe * recipe, const MrFlowSpec * spec, GError ** error)
 {
   GstElement *source;
-
   g_autoptr (GstBus) bus = NULL;
 
   memset (recipe, 0, sizeof (*recipe));
@@ -209,16 +277,20 @@ mr_recipe_build (MrRecipe * recipe, const MrFlowSpec * spec, GError ** error)
   bus = gst_pipeline_get_bus (GST_PIPELINE (recipe->pipeline));
   gst_bus_set_sync_handler (bus, mr_branch_bus_sync_handler, NULL, NULL);
 
-  source = build_source (spec->sources->pdata[recipe->active_source],
-      &recipe->source_stats, error);
-  if (!source)
-    goto fail;
-  if (!(recipe->fanout = make ("tee", "fanout", error))) {
-    gst_object_unref (source);
-    goto fail;
+  if (mr_recipe_uses_failover (spec)) {
+    if (!(source = build_failover (recipe, spec, error)))
+      goto fail;
+  } else {
+    source = build_source (spec->sources->pdata[recipe->active_source],
+        &recipe->source_stats[recipe->active_source], error);
+    if (!source)
+      goto fail;
+    gst_bin_add (GST_BIN (recipe->pipeline), source);
   }
+  if (!(recipe->fanout = make ("tee", "fanout", error)))
+    goto fail;
   g_object_set (recipe->fanout, "allow-not-linked", TRUE, NULL);
-  gst_bin_add_many (GST_BIN (recipe->pipeline), source, recipe->fanout, NULL);
+  gst_bin_add (GST_BIN (recipe->pipeline), recipe->fanout);
   gst_element_link (source, recipe->fanout);
 
   for (guint i = 0; i < spec->outputs->len; i++)
@@ -241,6 +313,8 @@ mr_recipe_clear (MrRecipe * recipe)
     gst_object_unref (recipe->pipeline);
   }
   g_clear_pointer (&recipe->branches, g_hash_table_unref);
+  for (guint i = 0; i < MR_MAX_SOURCES; i++)
+    g_free (recipe->selector_pads[i]);
   memset (recipe, 0, sizeof (*recipe));
 }
 

@@ -24,8 +24,12 @@ typedef struct
 {
   GstElement *pipeline;         /* owned */
   GstElement *fanout;           /* the tee */
-  guint active_source;          /* index in spec->sources */
-  GstElement *source_stats;     /* packetstats of the active source */
+  guint active_source;          /* index in spec->sources; the runner
+                                 * follows the selector's switches */
+  GstElement *source_stats[MR_MAX_SOURCES];     /* packetstats of each
+                                                 * running source, or NULL */
+  GstElement *selector;         /* failoverselector, FAILOVER mode only */
+  gchar *selector_pads[MR_MAX_SOURCES];         /* its pad for each source */
   GstElement *udp_sink;         /* NULL until a UDP output exists */
   GstElement *rtp_sink;         /* NULL until an RTP output exists */
   GHashTable *branches;         /* output name -> MrBranch* (SRT, ...) */
@@ -45,11 +49,18 @@ void mr_recipe_detach_output (MrRecipe * recipe, const MrEndpoint * out);
 /* The sink that carries @out, or NULL. */
 GstElement *mr_recipe_output_sink (MrRecipe * recipe, const MrEndpoint * out);
 
-/* Which source index the spec runs on. */
+/* Which source index the spec runs on (first). */
 guint mr_recipe_pick_source (const MrFlowSpec * spec);
+/* Whether the spec runs both sources into a failoverselector. */
+gboolean mr_recipe_uses_failover (const MrFlowSpec * spec);
+/* The source index of a packetstats element or selector pad name, or -1 */
+gint mr_recipe_source_of_stats (MrRecipe * recipe, GstObject * element);
+gint mr_recipe_source_of_pad (MrRecipe * recipe, const gchar * pad_name);
 
 /* Whether an element belongs to the source side or the output side. */
 gboolean mr_recipe_element_is_source (GstObject * element);
+/* The name of the source whose bin @element belongs to, or NULL. */
+gchar *mr_recipe_element_source (GstObject * element);
 /* The name of the output whose branch @element belongs to, or NULL. */
 gchar *mr_recipe_element_output (GstObject * element);
 
