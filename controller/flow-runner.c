@@ -1,6 +1,7 @@
 /* mroute: one running flow. */
 
 #include "flow-runner.h"
+#include "flow-runner-private.h"
 
 #include "recipe.h"
 #include "srt-stats.h"
@@ -14,28 +15,6 @@ typedef struct
   guint64 kbps;
 } MrRate;
 
-struct _MrRunner
-{
-  MrFlowSpec *spec;
-  MrRunnerCallbacks callbacks;
-  gpointer user_data;
-
-  MrFlowState state;
-  MrRecipe recipe;
-  guint bus_watch;
-  guint sample_timer;
-  guint fail_idle;
-  gint64 started_at;            /* monotonic µs when ACTIVE, 0 before */
-  gboolean source_active[MR_MAX_SOURCES];
-  guint activity_seq[MR_MAX_SOURCES];   /* of the last packetstats message */
-  guint failover_count;
-
-  GHashTable *rates;            /* "source:NAME" / "output:NAME" -> MrRate */
-  GHashTable *disconnections;   /* output name -> GUINT_TO_POINTER (count) */
-  GHashTable *reconnects;       /* output name -> MrReconnect* */
-  GHashTable *link_up;          /* output name -> GINT_TO_POINTER (was up) */
-  GHashTable *refused_at;       /* "source:N"/"output:N" -> gint64* (µs) */
-};
 
 /* one passphrase event per endpoint per this many µs: a caller retries
  * several times a second */
@@ -420,15 +399,15 @@ update_rate (MrRunner * r, const gchar * key, guint64 bytes, gint64 now)
   rate->time = now;
 }
 
-static guint64
-get_rate (MrRunner * r, const gchar * key)
+guint64
+mr_runner_get_rate (MrRunner * r, const gchar * key)
 {
   MrRate *rate = g_hash_table_lookup (r->rates, key);
   return rate ? rate->kbps : 0;
 }
 
-static gboolean
-protocol_is_srt (MrProtocol p)
+gboolean
+mr_runner_protocol_is_srt (MrProtocol p)
 {
   return p == MR_PROTOCOL_SRT_LISTENER || p == MR_PROTOCOL_SRT_CALLER;
 }
@@ -452,15 +431,15 @@ srt_structure (const MrSrtStats * st)
 /* One output's counters, whatever carries it: `bytes-sent`,
  * `packets-sent`, `connected`, and `srt-*` for SRT. NULL when the output
  * has no sink now (waiting to reconnect). */
-static GstStructure *
-output_stats (MrRunner * r, const MrEndpoint * out)
+GstStructure *
+mr_runner_output_stats (MrRunner * r, const MrEndpoint * out)
 {
   GstElement *sink = mr_recipe_output_sink (&r->recipe, out);
   GstStructure *s = NULL;
 
   if (!sink)
     return NULL;
-  if (protocol_is_srt (out->protocol)) {
+  if (mr_runner_protocol_is_srt (out->protocol)) {
     MrSrtStats st;
 
     g_object_get (sink, "stats", &s, NULL);
@@ -476,15 +455,16 @@ output_stats (MrRunner * r, const MrEndpoint * out)
 }
 
 /* SRT figures of the running source, or FALSE */
-static gboolean
-source_srt_stats (MrRunner * r, const MrEndpoint * src, MrSrtStats * st)
+gboolean
+mr_runner_source_srt_stats (MrRunner * r, const MrEndpoint * src,
+    MrSrtStats * st)
 {
   g_autoptr (GstElement) bin = NULL;
   g_autoptr (GstElement) srtsrc = NULL;
   g_autofree gchar *bin_name = NULL;
   GstStructure *s = NULL;
 
-  if (!protocol_is_srt (src->protocol) || !r->recipe.pipeline)
+  if (!mr_runner_protocol_is_srt (src->protocol) || !r->recipe.pipeline)
     return FALSE;
   bin_name = g_strdup_printf ("source-%s", src->name);
   bin = gst_bin_get_by_name (GST_BIN (r->recipe.pipeline), bin_name);
@@ -498,33 +478,8 @@ source_srt_stats (MrRunner * r, const MrEndpoint * src, MrSrtStats * st)
   return TRUE;
 }
 
-static void
-add_srt_object (JsonBuilder * b, const MrSrtStats * st, gboolean sending)
-{
-  json_builder_set_member_name (b, "srt");
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "connected_callers");
-  json_builder_add_int_value (b, st->callers);
-  json_builder_set_member_name (b, "rtt_ms");
-  json_builder_add_double_value (b, st->rtt_ms);
-  json_builder_set_member_name (b, sending ? "packets_sent_lost" :
-      "packets_received_lost");
-  json_builder_add_int_value (b, st->lost);
-  json_builder_set_member_name (b, sending ? "packets_retransmitted" :
-      "nak_sent");
-  json_builder_add_int_value (b, st->retransmitted);
-  json_builder_set_member_name (b, "packets_dropped");
-  json_builder_add_int_value (b, st->dropped);
-  json_builder_set_member_name (b, sending ? "send_rate_mbps" :
-      "receive_rate_mbps");
-  json_builder_add_double_value (b, st->rate_mbps);
-  json_builder_set_member_name (b, "negotiated_latency_ms");
-  json_builder_add_int_value (b, st->negotiated_latency_ms);
-  json_builder_end_object (b);
-}
-
-static guint64
-struct_u64 (const GstStructure * s, const gchar * field)
+guint64
+mr_runner_struct_u64 (const GstStructure * s, const gchar * field)
 {
   guint64 v = 0;
 
@@ -568,16 +523,16 @@ sample (gpointer user_data)
       continue;
     key = g_strdup_printf ("source:%s", source_name (r, i));
     g_object_get (r->recipe.source_stats[i], "stats", &s, NULL);
-    update_rate (r, key, struct_u64 (s, "bytes"), now);
+    update_rate (r, key, mr_runner_struct_u64 (s, "bytes"), now);
     g_clear_pointer (&s, gst_structure_free);
   }
   for (guint i = 0; i < r->spec->outputs->len; i++) {
     MrEndpoint *out = r->spec->outputs->pdata[i];
     g_autofree gchar *key = g_strdup_printf ("output:%s", out->name);
 
-    s = output_stats (r, out);
-    update_rate (r, key, struct_u64 (s, "bytes-sent"), now);
-    if (protocol_is_srt (out->protocol))
+    s = mr_runner_output_stats (r, out);
+    update_rate (r, key, mr_runner_struct_u64 (s, "bytes-sent"), now);
+    if (mr_runner_protocol_is_srt (out->protocol))
       watch_link (r, out, s);
     g_clear_pointer (&s, gst_structure_free);
   }
@@ -775,7 +730,7 @@ mr_runner_srt_rejected (MrRunner * r, const gchar * reason)
   if (r->state != MR_FLOW_ACTIVE)
     return;
   src = r->spec->sources->pdata[r->recipe.active_source];
-  if (src->passphrase && source_srt_stats (r, src, &st) && !st.connected
+  if (src->passphrase && mr_runner_source_srt_stats (r, src, &st) && !st.connected
       && refusal_is_news (r, "source", src->name))
     emit (r, "source_error", "error", "source '%s': an SRT caller was "
         "refused: %s", src->name, reason);
@@ -785,9 +740,9 @@ mr_runner_srt_rejected (MrRunner * r, const gchar * reason)
     GstStructure *s;
     gboolean up = FALSE;
 
-    if (!protocol_is_srt (out->protocol) || !out->passphrase)
+    if (!mr_runner_protocol_is_srt (out->protocol) || !out->passphrase)
       continue;
-    s = output_stats (r, out);
+    s = mr_runner_output_stats (r, out);
     if (s)
       gst_structure_get_boolean (s, "connected", &up);
     g_clear_pointer (&s, gst_structure_free);
@@ -797,171 +752,3 @@ mr_runner_srt_rejected (MrRunner * r, const gchar * reason)
   }
 }
 
-/* ---------------------------------------------------------------------- */
-/* metrics */
-
-static void
-add_source_metrics (JsonBuilder * b, const MrEndpoint * src, gboolean selected,
-    const GstStructure * s, guint64 kbps, gboolean connected,
-    const MrSrtStats * srt)
-{
-  /* SRT recovers what it detects as lost; what stays lost is dropped */
-  guint64 lost = srt ? (guint64) srt->dropped : struct_u64 (s, "lost");
-  guint64 recovered = srt && srt->lost > srt->dropped ?
-      (guint64) (srt->lost - srt->dropped) : 0;
-
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "name");
-  json_builder_add_string_value (b, src->name);
-  json_builder_set_member_name (b, "protocol");
-  json_builder_add_string_value (b, mr_protocol_to_string (src->protocol));
-  json_builder_set_member_name (b, "status");
-  json_builder_add_string_value (b, connected ? "CONNECTED" : "DISCONNECTED");
-  json_builder_set_member_name (b, "connected");
-  json_builder_add_boolean_value (b, connected);
-  json_builder_set_member_name (b, "bitrate_kbps");
-  json_builder_add_int_value (b, kbps);
-  json_builder_set_member_name (b, "bytes_received");
-  json_builder_add_int_value (b, struct_u64 (s, "bytes"));
-  json_builder_set_member_name (b, "packets_received");
-  json_builder_add_int_value (b, struct_u64 (s, "packets"));
-  json_builder_set_member_name (b, "packets_lost");
-  json_builder_add_int_value (b, lost);
-  json_builder_set_member_name (b, "packets_recovered");
-  json_builder_add_int_value (b, recovered);
-  json_builder_set_member_name (b, "round_trip_time_ms");
-  json_builder_add_int_value (b, srt ? (gint64) (srt->rtt_ms + 0.5) : 0);
-  json_builder_set_member_name (b, "jitter_ms");
-  json_builder_add_int_value (b, 0);
-  json_builder_set_member_name (b, "source_selected");
-  json_builder_add_boolean_value (b, selected);
-  if (srt)
-    add_srt_object (b, srt, FALSE);
-  json_builder_end_object (b);
-}
-
-static void
-add_output_metrics (JsonBuilder * b, const MrEndpoint * out,
-    const GstStructure * s, guint64 kbps, gboolean running,
-    guint disconnections)
-{
-  gboolean connected = FALSE;
-
-  if (running && s)
-    gst_structure_get_boolean (s, "connected", &connected);
-
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "name");
-  json_builder_add_string_value (b, out->name);
-  json_builder_set_member_name (b, "protocol");
-  json_builder_add_string_value (b, mr_protocol_to_string (out->protocol));
-  json_builder_set_member_name (b, "status");
-  json_builder_add_string_value (b, connected ? "CONNECTED" : "DISCONNECTED");
-  json_builder_set_member_name (b, "connected");
-  json_builder_add_boolean_value (b, connected);
-  json_builder_set_member_name (b, "bitrate_kbps");
-  json_builder_add_int_value (b, kbps);
-  json_builder_set_member_name (b, "bytes_sent");
-  json_builder_add_int_value (b, struct_u64 (s, "bytes-sent"));
-  json_builder_set_member_name (b, "packets_sent");
-  json_builder_add_int_value (b, struct_u64 (s, "packets-sent"));
-  json_builder_set_member_name (b, "disconnections");
-  json_builder_add_int_value (b, disconnections);
-  if (protocol_is_srt (out->protocol) && s
-      && gst_structure_has_field (s, "srt-rtt-ms")) {
-    MrSrtStats st = { 0 };
-    gst_structure_get_uint (s, "srt-callers", &st.callers);
-    gst_structure_get_double (s, "srt-rtt-ms", &st.rtt_ms);
-    gst_structure_get_int64 (s, "srt-lost", &st.lost);
-    gst_structure_get_int64 (s, "srt-retransmitted", &st.retransmitted);
-    gst_structure_get_int64 (s, "srt-dropped", &st.dropped);
-    gst_structure_get_double (s, "srt-rate-mbps", &st.rate_mbps);
-    gst_structure_get_int (s, "srt-latency-ms", &st.negotiated_latency_ms);
-    add_srt_object (b, &st, TRUE);
-  }
-  json_builder_end_object (b);
-}
-
-static JsonNode *
-build_metrics (const MrFlowSpec * spec, MrFlowState state, MrRunner * r)
-{
-  g_autoptr (JsonBuilder) b = json_builder_new ();
-  g_autofree gchar *now = mr_format_time (g_get_real_time ());
-  gboolean running = r && r->recipe.pipeline;
-  guint active = running ? r->recipe.active_source : mr_recipe_pick_source (spec);
-  gint64 uptime = r && r->started_at ?
-      (g_get_monotonic_time () - r->started_at) / G_USEC_PER_SEC : 0;
-
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "flow_id");
-  json_builder_add_string_value (b, spec->id);
-  json_builder_set_member_name (b, "active_source");
-  json_builder_add_string_value (b, running ?
-      ((MrEndpoint *) spec->sources->pdata[active])->name : "");
-  json_builder_set_member_name (b, "status");
-  json_builder_add_string_value (b, mr_flow_state_to_string (state));
-  json_builder_set_member_name (b, "uptime_seconds");
-  json_builder_add_int_value (b, uptime);
-  json_builder_set_member_name (b, "failover_count");
-  json_builder_add_int_value (b, r ? r->failover_count : 0);
-  json_builder_set_member_name (b, "merge_active");
-  json_builder_add_boolean_value (b, FALSE);
-
-  json_builder_set_member_name (b, "source_metrics");
-  json_builder_begin_array (b);
-  for (guint i = 0; i < spec->sources->len; i++) {
-    MrEndpoint *src = spec->sources->pdata[i];
-    GstStructure *s = NULL;
-    guint64 kbps = 0;
-    gboolean selected = running && i == active;
-    gboolean runs = running && r->recipe.source_stats[i];
-    MrSrtStats srt;
-    gboolean have_srt = FALSE;
-
-    if (runs) {
-      g_autofree gchar *key = g_strdup_printf ("source:%s", src->name);
-      g_object_get (r->recipe.source_stats[i], "stats", &s, NULL);
-      kbps = get_rate (r, key);
-      have_srt = source_srt_stats (r, src, &srt);
-    }
-    add_source_metrics (b, src, selected, s, kbps, runs
-        && r->source_active[i], have_srt ? &srt : NULL);
-    g_clear_pointer (&s, gst_structure_free);
-  }
-  json_builder_end_array (b);
-
-  json_builder_set_member_name (b, "output_metrics");
-  json_builder_begin_array (b);
-  for (guint i = 0; i < spec->outputs->len; i++) {
-    MrEndpoint *out = spec->outputs->pdata[i];
-    GstStructure *s = running ? output_stats (r, out) : NULL;
-    guint64 kbps = 0;
-
-    if (running) {
-      g_autofree gchar *key = g_strdup_printf ("output:%s", out->name);
-      kbps = get_rate (r, key);
-    }
-    add_output_metrics (b, out, s, kbps, running, r ?
-        GPOINTER_TO_UINT (g_hash_table_lookup (r->disconnections,
-                out->name)) : 0);
-    g_clear_pointer (&s, gst_structure_free);
-  }
-  json_builder_end_array (b);
-
-  json_builder_set_member_name (b, "timestamp");
-  json_builder_add_string_value (b, now);
-  json_builder_end_object (b);
-  return json_builder_get_root (b);
-}
-
-JsonNode *
-mr_runner_metrics (MrRunner * r)
-{
-  return build_metrics (r->spec, r->state, r);
-}
-
-JsonNode *
-mr_runner_idle_metrics (const MrFlowSpec * spec, MrFlowState state)
-{
-  return build_metrics (spec, state, NULL);
-}

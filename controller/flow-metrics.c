@@ -1,0 +1,196 @@
+/* mroute: the metrics object of a flow (the seed's GET /v1/flows/{id}/metrics),
+ * from the running pipeline's own counters. */
+
+#include "flow-runner-private.h"
+
+static void
+add_srt_object (JsonBuilder * b, const MrSrtStats * st, gboolean sending)
+{
+  json_builder_set_member_name (b, "srt");
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "connected_callers");
+  json_builder_add_int_value (b, st->callers);
+  json_builder_set_member_name (b, "rtt_ms");
+  json_builder_add_double_value (b, st->rtt_ms);
+  json_builder_set_member_name (b, sending ? "packets_sent_lost" :
+      "packets_received_lost");
+  json_builder_add_int_value (b, st->lost);
+  json_builder_set_member_name (b, sending ? "packets_retransmitted" :
+      "nak_sent");
+  json_builder_add_int_value (b, st->retransmitted);
+  json_builder_set_member_name (b, "packets_dropped");
+  json_builder_add_int_value (b, st->dropped);
+  json_builder_set_member_name (b, sending ? "send_rate_mbps" :
+      "receive_rate_mbps");
+  json_builder_add_double_value (b, st->rate_mbps);
+  json_builder_set_member_name (b, "negotiated_latency_ms");
+  json_builder_add_int_value (b, st->negotiated_latency_ms);
+  json_builder_end_object (b);
+}
+
+
+static void
+add_source_metrics (JsonBuilder * b, const MrEndpoint * src, gboolean selected,
+    const GstStructure * s, guint64 kbps, gboolean connected,
+    const MrSrtStats * srt)
+{
+  /* SRT recovers what it detects as lost; what stays lost is dropped */
+  guint64 lost = srt ? (guint64) srt->dropped : mr_runner_struct_u64 (s, "lost");
+  guint64 recovered = srt && srt->lost > srt->dropped ?
+      (guint64) (srt->lost - srt->dropped) : 0;
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "name");
+  json_builder_add_string_value (b, src->name);
+  json_builder_set_member_name (b, "protocol");
+  json_builder_add_string_value (b, mr_protocol_to_string (src->protocol));
+  json_builder_set_member_name (b, "status");
+  json_builder_add_string_value (b, connected ? "CONNECTED" : "DISCONNECTED");
+  json_builder_set_member_name (b, "connected");
+  json_builder_add_boolean_value (b, connected);
+  json_builder_set_member_name (b, "bitrate_kbps");
+  json_builder_add_int_value (b, kbps);
+  json_builder_set_member_name (b, "bytes_received");
+  json_builder_add_int_value (b, mr_runner_struct_u64 (s, "bytes"));
+  json_builder_set_member_name (b, "packets_received");
+  json_builder_add_int_value (b, mr_runner_struct_u64 (s, "packets"));
+  json_builder_set_member_name (b, "packets_lost");
+  json_builder_add_int_value (b, lost);
+  json_builder_set_member_name (b, "packets_recovered");
+  json_builder_add_int_value (b, recovered);
+  json_builder_set_member_name (b, "round_trip_time_ms");
+  json_builder_add_int_value (b, srt ? (gint64) (srt->rtt_ms + 0.5) : 0);
+  json_builder_set_member_name (b, "jitter_ms");
+  json_builder_add_int_value (b, 0);
+  json_builder_set_member_name (b, "source_selected");
+  json_builder_add_boolean_value (b, selected);
+  if (srt)
+    add_srt_object (b, srt, FALSE);
+  json_builder_end_object (b);
+}
+
+static void
+add_output_metrics (JsonBuilder * b, const MrEndpoint * out,
+    const GstStructure * s, guint64 kbps, gboolean running,
+    guint disconnections)
+{
+  gboolean connected = FALSE;
+
+  if (running && s)
+    gst_structure_get_boolean (s, "connected", &connected);
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "name");
+  json_builder_add_string_value (b, out->name);
+  json_builder_set_member_name (b, "protocol");
+  json_builder_add_string_value (b, mr_protocol_to_string (out->protocol));
+  json_builder_set_member_name (b, "status");
+  json_builder_add_string_value (b, connected ? "CONNECTED" : "DISCONNECTED");
+  json_builder_set_member_name (b, "connected");
+  json_builder_add_boolean_value (b, connected);
+  json_builder_set_member_name (b, "bitrate_kbps");
+  json_builder_add_int_value (b, kbps);
+  json_builder_set_member_name (b, "bytes_sent");
+  json_builder_add_int_value (b, mr_runner_struct_u64 (s, "bytes-sent"));
+  json_builder_set_member_name (b, "packets_sent");
+  json_builder_add_int_value (b, mr_runner_struct_u64 (s, "packets-sent"));
+  json_builder_set_member_name (b, "disconnections");
+  json_builder_add_int_value (b, disconnections);
+  if (mr_runner_protocol_is_srt (out->protocol) && s
+      && gst_structure_has_field (s, "srt-rtt-ms")) {
+    MrSrtStats st = { 0 };
+    gst_structure_get_uint (s, "srt-callers", &st.callers);
+    gst_structure_get_double (s, "srt-rtt-ms", &st.rtt_ms);
+    gst_structure_get_int64 (s, "srt-lost", &st.lost);
+    gst_structure_get_int64 (s, "srt-retransmitted", &st.retransmitted);
+    gst_structure_get_int64 (s, "srt-dropped", &st.dropped);
+    gst_structure_get_double (s, "srt-rate-mbps", &st.rate_mbps);
+    gst_structure_get_int (s, "srt-latency-ms", &st.negotiated_latency_ms);
+    add_srt_object (b, &st, TRUE);
+  }
+  json_builder_end_object (b);
+}
+
+static JsonNode *
+build_metrics (const MrFlowSpec * spec, MrFlowState state, MrRunner * r)
+{
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  g_autofree gchar *now = mr_format_time (g_get_real_time ());
+  gboolean running = r && r->recipe.pipeline;
+  guint active = running ? r->recipe.active_source : mr_recipe_pick_source (spec);
+  gint64 uptime = r && r->started_at ?
+      (g_get_monotonic_time () - r->started_at) / G_USEC_PER_SEC : 0;
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "flow_id");
+  json_builder_add_string_value (b, spec->id);
+  json_builder_set_member_name (b, "active_source");
+  json_builder_add_string_value (b, running ?
+      ((MrEndpoint *) spec->sources->pdata[active])->name : "");
+  json_builder_set_member_name (b, "status");
+  json_builder_add_string_value (b, mr_flow_state_to_string (state));
+  json_builder_set_member_name (b, "uptime_seconds");
+  json_builder_add_int_value (b, uptime);
+  json_builder_set_member_name (b, "failover_count");
+  json_builder_add_int_value (b, r ? r->failover_count : 0);
+  json_builder_set_member_name (b, "merge_active");
+  json_builder_add_boolean_value (b, FALSE);
+
+  json_builder_set_member_name (b, "source_metrics");
+  json_builder_begin_array (b);
+  for (guint i = 0; i < spec->sources->len; i++) {
+    MrEndpoint *src = spec->sources->pdata[i];
+    GstStructure *s = NULL;
+    guint64 kbps = 0;
+    gboolean selected = running && i == active;
+    gboolean runs = running && r->recipe.source_stats[i];
+    MrSrtStats srt;
+    gboolean have_srt = FALSE;
+
+    if (runs) {
+      g_autofree gchar *key = g_strdup_printf ("source:%s", src->name);
+      g_object_get (r->recipe.source_stats[i], "stats", &s, NULL);
+      kbps = mr_runner_get_rate (r, key);
+      have_srt = mr_runner_source_srt_stats (r, src, &srt);
+    }
+    add_source_metrics (b, src, selected, s, kbps, runs
+        && r->source_active[i], have_srt ? &srt : NULL);
+    g_clear_pointer (&s, gst_structure_free);
+  }
+  json_builder_end_array (b);
+
+  json_builder_set_member_name (b, "output_metrics");
+  json_builder_begin_array (b);
+  for (guint i = 0; i < spec->outputs->len; i++) {
+    MrEndpoint *out = spec->outputs->pdata[i];
+    GstStructure *s = running ? mr_runner_output_stats (r, out) : NULL;
+    guint64 kbps = 0;
+
+    if (running) {
+      g_autofree gchar *key = g_strdup_printf ("output:%s", out->name);
+      kbps = mr_runner_get_rate (r, key);
+    }
+    add_output_metrics (b, out, s, kbps, running, r ?
+        GPOINTER_TO_UINT (g_hash_table_lookup (r->disconnections,
+                out->name)) : 0);
+    g_clear_pointer (&s, gst_structure_free);
+  }
+  json_builder_end_array (b);
+
+  json_builder_set_member_name (b, "timestamp");
+  json_builder_add_string_value (b, now);
+  json_builder_end_object (b);
+  return json_builder_get_root (b);
+}
+
+JsonNode *
+mr_runner_metrics (MrRunner * r)
+{
+  return build_metrics (r->spec, r->state, r);
+}
+
+JsonNode *
+mr_runner_idle_metrics (const MrFlowSpec * spec, MrFlowState state)
+{
+  return build_metrics (spec, state, NULL);
+}

@@ -1,0 +1,50 @@
+/* mroute: the running flow's state, shared by flow-runner.c (lifecycle,
+ * bus, sampling) and flow-metrics.c (the metrics object).  Private to the
+ * runner: nothing else includes it. */
+
+#ifndef __MR_FLOW_RUNNER_PRIVATE_H__
+#define __MR_FLOW_RUNNER_PRIVATE_H__
+
+#include "flow-runner.h"
+#include "recipe.h"
+#include "srt-stats.h"
+
+G_BEGIN_DECLS
+
+struct _MrRunner
+{
+  MrFlowSpec *spec;
+  MrRunnerCallbacks callbacks;
+  gpointer user_data;
+
+  MrFlowState state;
+  MrRecipe recipe;
+  guint bus_watch;
+  guint sample_timer;
+  guint fail_idle;
+  gint64 started_at;            /* monotonic µs when ACTIVE, 0 before */
+  gboolean source_active[MR_MAX_SOURCES];
+  guint activity_seq[MR_MAX_SOURCES];   /* of the last packetstats message */
+  guint failover_count;
+
+  GHashTable *rates;            /* "source:NAME" / "output:NAME" -> MrRate */
+  GHashTable *disconnections;   /* output name -> GUINT_TO_POINTER (count) */
+  GHashTable *reconnects;       /* output name -> MrReconnect* */
+  GHashTable *link_up;          /* output name -> GINT_TO_POINTER (was up) */
+  GHashTable *refused_at;       /* "source:N"/"output:N" -> gint64* (µs) */
+};
+
+gboolean mr_runner_protocol_is_srt (MrProtocol p);
+guint64 mr_runner_struct_u64 (const GstStructure * s, const gchar * field);
+/* kbps over the last sample for "source:NAME" / "output:NAME" */
+guint64 mr_runner_get_rate (MrRunner * r, const gchar * key);
+/* One output's counters: `bytes-sent`, `packets-sent`, `connected`, and
+ * `srt-*` for SRT; NULL when the output has no sink now. */
+GstStructure *mr_runner_output_stats (MrRunner * r, const MrEndpoint * out);
+/* SRT figures of a running source, or FALSE */
+gboolean mr_runner_source_srt_stats (MrRunner * r, const MrEndpoint * src,
+    MrSrtStats * st);
+
+G_END_DECLS
+
+#endif /* __MR_FLOW_RUNNER_PRIVATE_H__ */
