@@ -29,6 +29,8 @@ typedef enum
 } MrProtocol;
 
 const gchar *mr_protocol_to_string (MrProtocol protocol);
+/* 0 = Monday .. 6 = Sunday */
+const gchar *mr_day_name (gint day);
 MrProtocol mr_protocol_from_string (const gchar * str);
 
 typedef enum
