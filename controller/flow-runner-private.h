@@ -19,6 +19,7 @@ struct _MrRunner
 
   MrFlowState state;
   MrRecipe recipe;
+  guint health_timeout_ms;
   guint bus_watch;
   guint sample_timer;
   guint fail_idle;

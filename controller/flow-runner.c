@@ -81,11 +81,12 @@ emit (MrRunner * r, const gchar * type, const gchar * severity,
 }
 
 MrRunner *
-mr_runner_new (const MrFlowSpec * spec, const MrRunnerCallbacks * callbacks,
-    gpointer user_data)
+mr_runner_new (const MrFlowSpec * spec, guint health_timeout_ms,
+    const MrRunnerCallbacks * callbacks, gpointer user_data)
 {
   MrRunner *r = g_new0 (MrRunner, 1);
 
+  r->health_timeout_ms = health_timeout_ms;
   r->spec = mr_flow_spec_copy (spec);
   r->callbacks = *callbacks;
   r->user_data = user_data;
@@ -549,7 +550,7 @@ mr_runner_start (MrRunner * r, GError ** error)
       || r->state == MR_FLOW_ERROR, FALSE);
 
   set_state (r, MR_FLOW_STARTING);
-  if (!mr_recipe_build (&r->recipe, r->spec, error)) {
+  if (!mr_recipe_build (&r->recipe, r->spec, r->health_timeout_ms, error)) {
     emit (r, "source_error", "error", "%s", (*error)->message);
     set_state (r, MR_FLOW_ERROR);
     return FALSE;

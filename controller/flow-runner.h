@@ -34,7 +34,8 @@ typedef struct
       gpointer user_data);
 } MrRunnerCallbacks;
 
-MrRunner *mr_runner_new (const MrFlowSpec * spec,
+/* @health_timeout_ms: how long a FAILOVER source may be silent */
+MrRunner *mr_runner_new (const MrFlowSpec * spec, guint health_timeout_ms,
     const MrRunnerCallbacks * callbacks, gpointer user_data);
 void mr_runner_free (MrRunner * runner);
 

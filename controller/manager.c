@@ -18,6 +18,7 @@ struct _MrManager
 {
   MrStore *store;
   gint max_flows;
+  guint health_timeout_ms;
   GPtrArray *flows;             /* MrFlow*, in creation order */
   GHashTable *by_id;            /* id -> MrFlow* (borrowed) */
 };
@@ -37,6 +38,7 @@ mr_manager_new (const MrConfig * config, MrStore * store)
 
   mgr->store = store;
   mgr->max_flows = config->max_flows;
+  mgr->health_timeout_ms = config->health_timeout_ms;
   mgr->flows = g_ptr_array_new_with_free_func ((GDestroyNotify) flow_free);
   mgr->by_id = g_hash_table_new (g_str_hash, g_str_equal);
   return mgr;
@@ -95,7 +97,8 @@ flow_add (MrManager * mgr, MrFlowSpec * spec)
 
   flow->mgr = mgr;
   flow->spec = spec;
-  flow->runner = mr_runner_new (spec, &runner_callbacks, flow);
+  flow->runner = mr_runner_new (spec, mgr->health_timeout_ms,
+      &runner_callbacks, flow);
   g_ptr_array_add (mgr->flows, flow);
   g_hash_table_insert (mgr->by_id, spec->id, flow);
   return flow;

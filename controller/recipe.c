@@ -234,12 +234,14 @@ done:
 
 /* FAILOVER: every source into a failoverselector, the primary first */
 static GstElement *
-build_failover (MrRecipe * recipe, const MrFlowSpec * spec, GError ** error)
+build_failover (MrRecipe * recipe, const MrFlowSpec * spec,
+    guint health_timeout_ms, GError ** error)
 {
   GstElement *selector = make ("failoverselector", "failover", error);
 
   if (!selector)
     return NULL;
+  g_object_set (selector, "timeout", health_timeout_ms, NULL);
   gst_bin_add (GST_BIN (recipe->pipeline), selector);
   for (guint i = 0; i < spec->sources->len; i++) {
     GstElement *source = build_source (spec->sources->pdata[i],
@@ -264,7 +266,8 @@ build_failover (MrRecipe * recipe, const MrFlowSpec * spec, GError ** error)
 }
 
 gboolean
-mr_recipe_build (MrRecipe * recipe, const MrFlowSpec * spec, GError ** error)
+mr_recipe_build (MrRecipe * recipe, const MrFlowSpec * spec,
+    guint health_timeout_ms, GError ** error)
 {
   GstElement *source;
   g_autoptr (GstBus) bus = NULL;
@@ -278,7 +281,7 @@ mr_recipe_build (MrRecipe * recipe, const MrFlowSpec * spec, GError ** error)
   gst_bus_set_sync_handler (bus, mr_branch_bus_sync_handler, NULL, NULL);
 
   if (mr_recipe_uses_failover (spec)) {
-    if (!(source = build_failover (recipe, spec, error)))
+    if (!(source = build_failover (recipe, spec, health_timeout_ms, error)))
       goto fail;
   } else {
     source = build_source (spec->sources->pdata[recipe->active_source],

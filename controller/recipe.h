@@ -35,9 +35,10 @@ typedef struct
   GHashTable *branches;         /* output name -> MrBranch* (SRT, ...) */
 } MrRecipe;
 
-/* Builds the pipeline, in state NULL, with every output of @spec. */
+/* Builds the pipeline, in state NULL, with every output of @spec;
+ * @health_timeout_ms is the failover selector's `timeout`. */
 gboolean mr_recipe_build (MrRecipe * recipe, const MrFlowSpec * spec,
-    GError ** error);
+    guint health_timeout_ms, GError ** error);
 void mr_recipe_clear (MrRecipe * recipe);
 
 /* Adds or removes one output; works in any state, without disturbing the
