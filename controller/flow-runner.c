@@ -1,6 +1,8 @@
 /* mroute: one running flow. */
 
 #include "flow-runner.h"
+
+#include <string.h>
 #include "flow-runner-private.h"
 
 #include "recipe.h"
@@ -339,6 +341,33 @@ handle_element_message (MrRunner * r, GstMessage * msg)
     handle_switch (r, s);
 }
 
+/* srtsink says "... Trying to reconnect" when its peer went away: a
+ * disconnection even if it is back before the next sample.  It says so for
+ * every buffer while the peer is away, so log and count once per outage. */
+static void
+handle_warning (MrRunner * r, GstMessage * msg)
+{
+  g_autoptr (GError) err = NULL;
+  g_autofree gchar *output = mr_recipe_element_output (GST_MESSAGE_SRC (msg));
+  MrEndpoint *out = output ?
+      mr_flow_spec_find_output (r->spec, output, NULL) : NULL;
+
+  gst_message_parse_warning (msg, &err, NULL);
+  if (out && mr_runner_protocol_is_srt (out->protocol)
+      && strstr (err->message, "reconnect")) {
+    if (GPOINTER_TO_INT (g_hash_table_lookup (r->link_up, out->name))) {
+      g_hash_table_insert (r->link_up, g_strdup (out->name),
+          GINT_TO_POINTER (FALSE));
+      count_disconnection (r, out->name);
+      emit (r, "connection_error", "warning", "output '%s': %s",
+          out->name, err->message);
+    }
+    return;
+  }
+  g_message ("flow %s: warning from %s: %s", r->spec->id,
+      GST_MESSAGE_SRC_NAME (msg), err->message);
+}
+
 static gboolean
 on_bus_message (GstBus * bus, GstMessage * msg, gpointer user_data)
 {
@@ -361,14 +390,9 @@ on_bus_message (GstBus * bus, GstMessage * msg, gpointer user_data)
     case GST_MESSAGE_ERROR:
       handle_error (r, msg);
       break;
-    case GST_MESSAGE_WARNING:{
-      g_autoptr (GError) err = NULL;
-
-      gst_message_parse_warning (msg, &err, NULL);
-      g_message ("flow %s: warning from %s: %s", r->spec->id,
-          GST_MESSAGE_SRC_NAME (msg), err->message);
+    case GST_MESSAGE_WARNING:
+      handle_warning (r, msg);
       break;
-    }
     case GST_MESSAGE_EOS:
       emit (r, "source_eof", "error", "source '%s' ended the stream",
           active_source_name (r));
