@@ -654,6 +654,68 @@ output_is_live_changeable (const MrEndpoint * out)
   }
 }
 
+/* Brings the selector's sources from r->spec to @spec without touching
+ * the ones that stay. */
+static gboolean
+update_failover_sources (MrRunner * r, const MrFlowSpec * spec)
+{
+  g_autoptr (GPtrArray) running = g_ptr_array_new ();    /* names, recipe order */
+  g_autoptr (GError) error = NULL;
+  gboolean was_active[MR_MAX_SOURCES];
+  guint seq[MR_MAX_SOURCES];
+
+  memcpy (was_active, r->source_active, sizeof (was_active));
+  memcpy (seq, r->activity_seq, sizeof (seq));
+
+  for (guint i = 0; i < r->spec->sources->len; i++)
+    g_ptr_array_add (running, ((MrEndpoint *) r->spec->sources->pdata[i])->name);
+
+  /* stop the sources that went away or changed */
+  for (guint i = 0; i < r->spec->sources->len; i++) {
+    MrEndpoint *o = r->spec->sources->pdata[i];
+    MrEndpoint *n = mr_flow_spec_find_source (spec, o->name, NULL);
+    guint index;
+
+    if (n && endpoint_same_transport (o, n))
+      continue;
+    if (!g_ptr_array_find_with_equal_func (running, o->name, g_str_equal,
+            &index))
+      continue;
+    g_message ("flow %s: stopping source '%s'", r->spec->id, o->name);
+    mr_recipe_remove_source (&r->recipe, o->name, index);
+    g_ptr_array_remove_index (running, index);
+  }
+  /* start the new ones, at their place in the new spec */
+  for (guint i = 0; i < spec->sources->len; i++) {
+    MrEndpoint *n = spec->sources->pdata[i];
+
+    if (g_ptr_array_find_with_equal_func (running, n->name, g_str_equal,
+            NULL))
+      continue;
+    g_message ("flow %s: starting source '%s'", r->spec->id, n->name);
+    if (!mr_recipe_add_source (&r->recipe, spec, i, &error)) {
+      emit (r, "source_error", "error", "%s", error->message);
+      return FALSE;
+    }
+    g_ptr_array_insert (running, i, n->name);
+  }
+  mr_recipe_set_primary (&r->recipe, mr_recipe_pick_source (spec));
+
+  /* what we know of each source follows it to its new index */
+  for (guint i = 0; i < MR_MAX_SOURCES; i++) {
+    guint old = 0;
+    gboolean kept = i < spec->sources->len
+        && mr_flow_spec_find_source (r->spec,
+        ((MrEndpoint *) spec->sources->pdata[i])->name, &old)
+        && endpoint_same_transport (r->spec->sources->pdata[old],
+        spec->sources->pdata[i]);
+
+    r->source_active[i] = kept ? was_active[old] : FALSE;
+    r->activity_seq[i] = kept ? seq[old] : 0;
+  }
+  return TRUE;
+}
+
 gboolean
 mr_runner_update (MrRunner * r, const MrFlowSpec * spec)
 {
@@ -667,16 +729,12 @@ mr_runner_update (MrRunner * r, const MrFlowSpec * spec)
     return TRUE;
   }
 
-  /* failover runs every source: any change of sources rebuilds */
-  if (mr_recipe_uses_failover (r->spec) || mr_recipe_uses_failover (spec)) {
-    if (mr_recipe_uses_failover (r->spec) != mr_recipe_uses_failover (spec)
-        || r->spec->sources->len != spec->sources->len)
-      return FALSE;
-    for (guint i = 0; i < spec->sources->len; i++)
-      if (!endpoint_same_transport (r->spec->sources->pdata[i],
-              spec->sources->pdata[i]))
-        return FALSE;
-  }
+  /* FAILOVER runs every source: they come and go on the selector live */
+  if (mr_recipe_uses_failover (r->spec) != mr_recipe_uses_failover (spec))
+    return FALSE;
+  if (mr_recipe_uses_failover (spec)
+      && !update_failover_sources (r, spec))
+    return FALSE;
 
   /* without failover, the one source that runs must stay the same */
   new_src = spec->sources->pdata[mr_recipe_pick_source (spec)];

@@ -40,8 +40,9 @@ mr_recipe_pick_source (const MrFlowSpec * spec)
 gboolean
 mr_recipe_uses_failover (const MrFlowSpec * spec)
 {
+  /* with one source too: the second can then come and go live */
   return spec->failover_enabled && spec->failover_mode ==
-      MR_FAILOVER_MODE_FAILOVER && spec->sources->len == 2;
+      MR_FAILOVER_MODE_FAILOVER;
 }
 
 gint
@@ -232,7 +233,31 @@ done:
   return bin;
 }
 
-/* FAILOVER: every source into a failoverselector, the primary first */
+/* FAILOVER: the source at @index into a new pad of the selector, in the
+ * pipeline's current state.  Lower priority wins: the primary 0. */
+static gboolean
+attach_failover_source (MrRecipe * recipe, const MrFlowSpec * spec,
+    guint index, GError ** error)
+{
+  GstElement *source = build_source (spec->sources->pdata[index],
+      &recipe->source_stats[index], error);
+  GstPad *sinkpad;
+  g_autoptr (GstPad) srcpad = NULL;
+
+  if (!source)
+    return FALSE;
+  gst_bin_add (GST_BIN (recipe->pipeline), source);
+  sinkpad = gst_element_request_pad_simple (recipe->selector, "sink_%u");
+  g_object_set (sinkpad, "priority",
+      index == mr_recipe_pick_source (spec) ? 0 : 1, NULL);
+  recipe->selector_pads[index] = gst_pad_get_name (sinkpad);
+  srcpad = gst_element_get_static_pad (source, "src");
+  gst_pad_link (srcpad, sinkpad);
+  gst_object_unref (sinkpad);
+  gst_element_sync_state_with_parent (source);
+  return TRUE;
+}
+
 static GstElement *
 build_failover (MrRecipe * recipe, const MrFlowSpec * spec,
     guint health_timeout_ms, GError ** error)
@@ -243,26 +268,85 @@ build_failover (MrRecipe * recipe, const MrFlowSpec * spec,
     return NULL;
   g_object_set (selector, "timeout", health_timeout_ms, NULL);
   gst_bin_add (GST_BIN (recipe->pipeline), selector);
-  for (guint i = 0; i < spec->sources->len; i++) {
-    GstElement *source = build_source (spec->sources->pdata[i],
-        &recipe->source_stats[i], error);
-    GstPad *sinkpad;
-    g_autoptr (GstPad) srcpad = NULL;
-
-    if (!source)
-      return NULL;
-    gst_bin_add (GST_BIN (recipe->pipeline), source);
-    sinkpad = gst_element_request_pad_simple (selector, "sink_%u");
-    /* lower wins: the primary 0, the backup 1 */
-    g_object_set (sinkpad, "priority", i == recipe->active_source ? 0 : 1,
-        NULL);
-    recipe->selector_pads[i] = gst_pad_get_name (sinkpad);
-    srcpad = gst_element_get_static_pad (source, "src");
-    gst_pad_link (srcpad, sinkpad);
-    gst_object_unref (sinkpad);
-  }
   recipe->selector = selector;
+  for (guint i = 0; i < spec->sources->len; i++)
+    if (!attach_failover_source (recipe, spec, i, error))
+      return NULL;
   return selector;
+}
+
+gboolean
+mr_recipe_add_source (MrRecipe * recipe, const MrFlowSpec * spec,
+    guint index, GError ** error)
+{
+  g_return_val_if_fail (recipe->selector != NULL, FALSE);
+  g_return_val_if_fail (index < MR_MAX_SOURCES, FALSE);
+
+  /* make room: the sources after @index move up by one */
+  for (guint i = MR_MAX_SOURCES - 1; i > index; i--) {
+    recipe->source_stats[i] = recipe->source_stats[i - 1];
+    recipe->selector_pads[i] = recipe->selector_pads[i - 1];
+  }
+  recipe->source_stats[index] = NULL;
+  recipe->selector_pads[index] = NULL;
+  if (recipe->active_source >= index && spec->sources->len > 1)
+    recipe->active_source++;
+  return attach_failover_source (recipe, spec, index, error);
+}
+
+void
+mr_recipe_remove_source (MrRecipe * recipe, const gchar * name, guint index)
+{
+  g_autofree gchar *bin_name = g_strdup_printf (SOURCE_PREFIX "%s", name);
+  GstElement *bin;
+  GstPad *pad = NULL;
+
+  g_return_if_fail (recipe->selector != NULL);
+  g_return_if_fail (index < MR_MAX_SOURCES);
+
+  bin = gst_bin_get_by_name (GST_BIN (recipe->pipeline), bin_name);
+  if (recipe->selector_pads[index])
+    pad = gst_element_get_static_pad (recipe->selector,
+        recipe->selector_pads[index]);
+  if (bin) {
+    /* stops its streaming thread; the selector switches away if needed */
+    gst_element_set_locked_state (bin, TRUE);
+    gst_element_set_state (bin, GST_STATE_NULL);
+    gst_bin_remove (GST_BIN (recipe->pipeline), bin);
+    gst_object_unref (bin);
+  }
+  if (pad) {
+    gst_element_release_request_pad (recipe->selector, pad);
+    gst_object_unref (pad);
+  }
+  g_free (recipe->selector_pads[index]);
+  for (guint i = index; i + 1 < MR_MAX_SOURCES; i++) {
+    recipe->source_stats[i] = recipe->source_stats[i + 1];
+    recipe->selector_pads[i] = recipe->selector_pads[i + 1];
+  }
+  recipe->source_stats[MR_MAX_SOURCES - 1] = NULL;
+  recipe->selector_pads[MR_MAX_SOURCES - 1] = NULL;
+  if (recipe->active_source > index)
+    recipe->active_source--;
+  else if (recipe->active_source == index)
+    recipe->active_source = 0;  /* until the selector says where it went */
+}
+
+void
+mr_recipe_set_primary (MrRecipe * recipe, guint index)
+{
+  for (guint i = 0; i < MR_MAX_SOURCES; i++) {
+    GstPad *pad;
+
+    if (!recipe->selector || !recipe->selector_pads[i])
+      continue;
+    pad = gst_element_get_static_pad (recipe->selector,
+        recipe->selector_pads[i]);
+    if (pad) {
+      g_object_set (pad, "priority", i == index ? 0 : 1, NULL);
+      gst_object_unref (pad);
+    }
+  }
 }
 
 gboolean

@@ -60,6 +60,15 @@ gint mr_recipe_source_of_pad (MrRecipe * recipe, const gchar * pad_name);
 
 /* Whether an element belongs to the source side or the output side. */
 gboolean mr_recipe_element_is_source (GstObject * element);
+/* FAILOVER only: a source that now stands at @index of @spec->sources is
+ * started and linked to the selector; a source is stopped and unlinked;
+ * the primary (priority 0) changes.  In any state, the others untouched. */
+gboolean mr_recipe_add_source (MrRecipe * recipe, const MrFlowSpec * spec,
+    guint index, GError ** error);
+void mr_recipe_remove_source (MrRecipe * recipe, const gchar * name,
+    guint index);
+void mr_recipe_set_primary (MrRecipe * recipe, guint index);
+
 /* The name of the source whose bin @element belongs to, or NULL. */
 gchar *mr_recipe_element_source (GstObject * element);
 /* The name of the output whose branch @element belongs to, or NULL. */
