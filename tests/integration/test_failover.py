@@ -775,12 +775,88 @@ class FailoverE2E(unittest.TestCase):
         self.assertFalse(unknown, "%d output datagrams match no sender" % len(unknown))
         self.assertTrue(after_runs and all(r.label == "P" for r in after_runs),
                         "after removing the backup the output should carry the primary: %r" % runs)
-        self.assertLessEqual(g, 5.0, "removing the backup silenced the output for %.3f s" % g)
+        # the backup leaves the selector live: no restart, no gap
+        self.assertEqual(flow.get("status"), "ACTIVE", flow)
+        self.assertLessEqual(g, 0.3, "removing the backup silenced the output for %.3f s" % g)
+        self.assertFalse(lost, "%d primary datagrams lost around the DELETE" % len(lost))
         self.assertIsNotNone(first_after_gap)
         evs = self.events(c, flow_id)
         note("events: %r" % [(e["type"], e["message"]) for e in evs])
         self.assertFalse([e for e in evs if e["type"] == "source_failover"],
                          "removing the backup caused a source_failover event: %r" % evs)
+        self.assertFalse([e for e in evs if e["type"] == "flow_stopped"],
+                         "removing the backup restarted the flow: %r" % evs)
+
+    # 3 -------------------------------------------------------------------
+
+    @dump_on_failure
+    def test_add_backup_live_then_fail_over_with_health_timeout(self):
+        """A FAILOVER flow started with its primary alone gets its backup
+        while running (no restart), and [gstreamer] health_timeout_ms sets
+        how long the primary may be silent."""
+        timeout_ms = 200
+        ingest_p, ingest_b, relay_p, relay_b, out_port = (self.port() for _ in range(5))
+        rx = Receiver(out_port)
+        P, B = Relay("P", relay_p, ingest_p), Relay("B", relay_b, ingest_b)
+        self.sockets += [rx, P, B]
+        c = Controller(config="[gstreamer]\nhealth_timeout_ms = %d\n" % timeout_ms)
+        self.controllers.append(c)
+        c.start()
+        r = c.post("/v1/flows", {
+            "name": "failover-live-add",
+            "source": {"name": "primary", "protocol": "udp", "ingest_port": ingest_p,
+                       "ingest_address": LO},
+            "outputs": [{"name": "out", "protocol": "udp", "destination": LO, "port": out_port}],
+            "source_failover_config": {"state": "ENABLED", "failover_mode": "FAILOVER",
+                                       "source_priority": {"primary_source": "primary"}}})
+        self.assertEqual(r.status, 201, r.body)
+        flow_id = r.json()["id"]
+        self.assertEqual(c.post("/v1/flows/%s/start" % flow_id).status, 200)
+        c.wait_status(flow_id, "ACTIVE", timeout=15)
+        for s in (rx, P, B):
+            s.start()
+        senders = {"P": self.sender("primary", "smpte", relay_p),
+                   "B": self.sender("backup", "ball", relay_b)}
+        t0 = time.monotonic()
+        self.assertTrue(self.wait_until(lambda: self.count_from(rx, P, t0) >= 50, 20),
+                        "the output does not carry the primary")
+
+        t_add = time.monotonic()
+        r = c.post("/v1/flows/%s/source" % flow_id,
+                   {"name": "backup", "protocol": "udp", "ingest_port": ingest_b,
+                    "ingest_address": LO})
+        self.assertEqual(r.status, 201, r.body)
+        self.assertEqual(r.json()["status"], "ACTIVE", r.body)
+        time.sleep(1.5)
+        m = self.metrics_when(c, flow_id, lambda m: self.by_name(m)["backup"]["connected"])
+        self.assertTrue(self.by_name(m)["backup"]["connected"], m)
+        self.assertEqual(m["active_source"], "primary", m)
+        g, _ = max_gap([t for t, _ in rx.snapshot()], t_add - 0.5, time.monotonic())
+        note("adding the backup live: largest output gap %.3f s" % g)
+        self.assertLessEqual(g, 0.3, "adding the backup silenced the output for %.3f s" % g)
+
+        kill_proc(senders["P"])
+        time.sleep(0.1)
+        P.stop()
+        t_kill = time.monotonic()
+        self.assertTrue(self.wait_until(lambda: self.count_from(rx, B, t_kill) >= 25, 10),
+                        "the output did not go on with the backup")
+        out = rx.snapshot()
+        p_seen = P.seen
+        last_p = max((t for t, d in out if d in p_seen), default=None)
+        first_b = min((t for t, d in out if t > (last_p or 0) and d in B.seen), default=None)
+        self.assertIsNotNone(last_p)
+        self.assertIsNotNone(first_b)
+        gap = first_b - last_p
+        note("health_timeout_ms=%d: failover gap %.3f s" % (timeout_ms, gap))
+        self.assertGreaterEqual(gap, (timeout_ms - 50) / 1000.0,
+                                "switched before the configured timeout: %.3f s" % gap)
+        self.assertLessEqual(gap, (timeout_ms + 300) / 1000.0,
+                             "the configured timeout was not used: gap %.3f s" % gap)
+        evs = self.events(c, flow_id)
+        self.assertFalse([e for e in evs if e["type"] == "flow_stopped"],
+                         "adding the backup restarted the flow: %r" % evs)
+        self.assertTrue([e for e in evs if e["type"] == "source_failover"], evs)
 
 
 if __name__ == "__main__":
