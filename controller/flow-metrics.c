@@ -3,6 +3,39 @@
 
 #include "flow-runner-private.h"
 
+/* The numbers of an element's own stats structure as a JSON object, names
+ * with '_' for '-' (RIST's statistics are given as they are). */
+static void
+add_raw_stats (JsonBuilder * b, const gchar * member, const GstStructure * s)
+{
+  json_builder_set_member_name (b, member);
+  json_builder_begin_object (b);
+  for (gint i = 0; s && i < gst_structure_n_fields (s); i++) {
+    const gchar *field = gst_structure_nth_field_name (s, i);
+    const GValue *v = gst_structure_get_value (s, field);
+    g_autofree gchar *name = g_strdup (field);
+
+    g_strdelimit (name, "-", '_');
+    if (G_VALUE_HOLDS_UINT64 (v)) {
+      json_builder_set_member_name (b, name);
+      json_builder_add_int_value (b, g_value_get_uint64 (v));
+    } else if (G_VALUE_HOLDS_INT64 (v)) {
+      json_builder_set_member_name (b, name);
+      json_builder_add_int_value (b, g_value_get_int64 (v));
+    } else if (G_VALUE_HOLDS_INT (v)) {
+      json_builder_set_member_name (b, name);
+      json_builder_add_int_value (b, g_value_get_int (v));
+    } else if (G_VALUE_HOLDS_UINT (v)) {
+      json_builder_set_member_name (b, name);
+      json_builder_add_int_value (b, g_value_get_uint (v));
+    } else if (G_VALUE_HOLDS_DOUBLE (v)) {
+      json_builder_set_member_name (b, name);
+      json_builder_add_double_value (b, g_value_get_double (v));
+    }
+  }
+  json_builder_end_object (b);
+}
+
 static void
 add_srt_object (JsonBuilder * b, const MrSrtStats * st, gboolean sending)
 {
@@ -32,12 +65,14 @@ add_srt_object (JsonBuilder * b, const MrSrtStats * st, gboolean sending)
 static void
 add_source_metrics (JsonBuilder * b, const MrEndpoint * src, gboolean selected,
     const GstStructure * s, guint64 kbps, gboolean connected,
-    const MrSrtStats * srt)
+    const MrSrtStats * srt, const GstStructure * rist)
 {
   /* SRT recovers what it detects as lost; what stays lost is dropped */
-  guint64 lost = srt ? (guint64) srt->dropped : mr_runner_struct_u64 (s, "lost");
+  guint64 lost = srt ? (guint64) srt->dropped :
+      mr_runner_struct_u64 (s, "lost");
   guint64 recovered = srt && srt->lost > srt->dropped ?
-      (guint64) (srt->lost - srt->dropped) : 0;
+      (guint64) (srt->lost - srt->dropped) :
+      mr_runner_struct_u64 (rist, "recovered");
 
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "name");
@@ -66,6 +101,8 @@ add_source_metrics (JsonBuilder * b, const MrEndpoint * src, gboolean selected,
   json_builder_add_boolean_value (b, selected);
   if (srt)
     add_srt_object (b, srt, FALSE);
+  if (rist)
+    add_raw_stats (b, "rist", rist);
   json_builder_end_object (b);
 }
 
@@ -96,6 +133,10 @@ add_output_metrics (JsonBuilder * b, const MrEndpoint * out,
   json_builder_add_int_value (b, mr_runner_struct_u64 (s, "packets-sent"));
   json_builder_set_member_name (b, "disconnections");
   json_builder_add_int_value (b, disconnections);
+  if (out->protocol == MR_PROTOCOL_RIST && s
+      && gst_structure_has_field (s, "rist"))
+    add_raw_stats (b, "rist", gst_value_get_structure
+        (gst_structure_get_value (s, "rist")));
   if (mr_runner_protocol_is_srt (out->protocol) && s
       && gst_structure_has_field (s, "srt-rtt-ms")) {
     MrSrtStats st = { 0 };
@@ -146,16 +187,27 @@ build_metrics (const MrFlowSpec * spec, MrFlowState state, MrRunner * r)
     gboolean runs = running && r->recipe.source_stats[i];
     MrSrtStats srt;
     gboolean have_srt = FALSE;
+    GstStructure *rist = NULL;
 
     if (runs) {
       g_autofree gchar *key = g_strdup_printf ("source:%s", src->name);
       g_object_get (r->recipe.source_stats[i], "stats", &s, NULL);
       kbps = mr_runner_get_rate (r, key);
       have_srt = mr_runner_source_srt_stats (r, src, &srt);
+      if (src->protocol == MR_PROTOCOL_RIST) {
+        g_autofree gchar *bin_name = g_strdup_printf ("source-%s", src->name);
+        g_autoptr (GstElement) bin = gst_bin_get_by_name (GST_BIN
+            (r->recipe.pipeline), bin_name);
+        g_autoptr (GstElement) ristsrc = bin ?
+            gst_bin_get_by_name (GST_BIN (bin), "ristsrc") : NULL;
+        if (ristsrc)
+          g_object_get (ristsrc, "stats", &rist, NULL);
+      }
     }
     add_source_metrics (b, src, selected, s, kbps, runs
-        && r->source_active[i], have_srt ? &srt : NULL);
+        && r->source_active[i], have_srt ? &srt : NULL, rist);
     g_clear_pointer (&s, gst_structure_free);
+    g_clear_pointer (&rist, gst_structure_free);
   }
   json_builder_end_array (b);
 

@@ -464,6 +464,31 @@ mr_runner_output_stats (MrRunner * r, const MrEndpoint * out)
 
   if (!sink)
     return NULL;
+  if (out->protocol == MR_PROTOCOL_RIST) {
+    g_autoptr (GstElement) rist = gst_bin_get_by_name (GST_BIN (sink),
+        "ristsink");
+    GstStructure *raw = NULL;
+    guint64 sent = 0;
+    const GValue *sessions;
+
+    if (rist)
+      g_object_get (rist, "stats", &raw, NULL);
+    if (raw)
+      gst_structure_get_uint64 (raw, "sent-original-packets", &sent);
+    sessions = raw ? gst_structure_get_value (raw, "session-stats") : NULL;
+    G_GNUC_BEGIN_IGNORE_DEPRECATIONS;
+    s = gst_structure_new ("mroute-link-stats",
+        "connected", G_TYPE_BOOLEAN, sessions
+        && G_VALUE_TYPE (sessions) == g_type_from_name ("GValueArray")
+        && g_value_get_boxed (sessions)
+        && ((GValueArray *) g_value_get_boxed (sessions))->n_values > 0,
+        "packets-sent", G_TYPE_UINT64, sent, NULL);
+    G_GNUC_END_IGNORE_DEPRECATIONS;
+    if (raw)
+      gst_structure_set (s, "rist", GST_TYPE_STRUCTURE, raw, NULL);
+    g_clear_pointer (&raw, gst_structure_free);
+    return s;
+  }
   if (mr_runner_protocol_is_srt (out->protocol)) {
     MrSrtStats st;
 
@@ -648,6 +673,7 @@ output_is_live_changeable (const MrEndpoint * out)
     case MR_PROTOCOL_RTP_FEC:
     case MR_PROTOCOL_SRT_LISTENER:
     case MR_PROTOCOL_SRT_CALLER:
+    case MR_PROTOCOL_RIST:
       return TRUE;
     default:
       return FALSE;

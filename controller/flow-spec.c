@@ -408,6 +408,15 @@ endpoint_validate (const MrEndpoint * ep, const gchar * path, GError ** error)
           "must be 10 to 79 characters");
     }
   }
+  /* RIST's simple profile: RTP on an even port, RTCP on the next */
+  if (ep->protocol == MR_PROTOCOL_RIST) {
+    if (ep->role == MR_ENDPOINT_SOURCE && ep->ingest_port % 2)
+      return invalid (error, path, "ingest_port", "must be even for rist "
+          "(RTCP uses the next port)");
+    if (ep->role == MR_ENDPOINT_OUTPUT && ep->port % 2)
+      return invalid (error, path, "port", "must be even for rist "
+          "(RTCP uses the next port)");
+  }
   if (ep->stream_key && ep->protocol != MR_PROTOCOL_RTMP)
     return invalid (error, path, "stream_key", "is only used by rtmp");
 

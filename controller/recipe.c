@@ -169,6 +169,33 @@ build_srt_source (GstElement * bin, const MrEndpoint * src,
   return TRUE;
 }
 
+/* ristsrc (RTP, simple profile) ! capsfilter ! packetstats */
+static gboolean
+build_rist_source (GstElement * bin, const MrEndpoint * src,
+    GstElement ** stats, GstElement ** last, GError ** error)
+{
+  GstElement *ristsrc = make ("ristsrc", "ristsrc", error);
+  GstElement *filter = make ("capsfilter", "rtpcaps", error);
+  g_autoptr (GstCaps) caps = gst_caps_from_string ("application/x-rtp,"
+      " media=(string)video, clock-rate=(int)90000,"
+      " encoding-name=(string)MP2T");
+
+  if (!ristsrc || !filter || !(*stats = make ("packetstats", "stats", error))) {
+    g_clear_object (&ristsrc);
+    g_clear_object (&filter);
+    return FALSE;
+  }
+  g_object_set (ristsrc, "port", src->ingest_port, "address",
+      src->ingest_address ? src->ingest_address : "0.0.0.0", NULL);
+  if (src->max_latency > 0)
+    g_object_set (ristsrc, "receiver-buffer", (guint) src->max_latency, NULL);
+  g_object_set (filter, "caps", caps, NULL);
+  gst_bin_add_many (GST_BIN (bin), ristsrc, filter, *stats, NULL);
+  gst_element_link_many (ristsrc, filter, *stats, NULL);
+  *last = *stats;
+  return TRUE;
+}
+
 /* Builds the elements of one source as a bin with one src pad. */
 static GstElement *
 build_source (const MrEndpoint * src, GstElement ** stats, GError ** error)
@@ -187,6 +214,12 @@ build_source (const MrEndpoint * src, GstElement ** stats, GError ** error)
         return NULL;
       }
       goto done;
+    case MR_PROTOCOL_RIST:
+      if (!build_rist_source (bin, src, stats, &last, error)) {
+        gst_object_unref (bin);
+        return NULL;
+      }
+      goto depay;
     case MR_PROTOCOL_UDP:
       caps = gst_caps_from_string (TS_CAPS);
       break;
@@ -216,6 +249,7 @@ build_source (const MrEndpoint * src, GstElement ** stats, GError ** error)
   gst_element_link (udpsrc, *stats);
   last = *stats;
 
+depay:
   if (src->protocol != MR_PROTOCOL_UDP) {
     GstElement *depay = make ("rtpmp2tdepay", "depay", error);
     if (!depay) {
@@ -468,6 +502,32 @@ mr_recipe_output_sink (MrRecipe * recipe, const MrEndpoint * out)
   }
 }
 
+/* rtpmp2tpay ! ristsink, as one bin with a sink pad */
+static GstElement *
+make_rist_sink (const MrEndpoint * out, GError ** error)
+{
+  GstElement *bin = gst_bin_new ("sink");
+  GstElement *pay = make ("rtpmp2tpay", "pay", error);
+  GstElement *rist = make ("ristsink", "ristsink", error);
+  g_autoptr (GstPad) pad = NULL;
+
+  if (!pay || !rist) {
+    g_clear_object (&pay);
+    g_clear_object (&rist);
+    gst_object_unref (bin);
+    return NULL;
+  }
+  g_object_set (pay, "mtu", 12 + 7 * 188, NULL);
+  g_object_set (rist, "address", out->destination, "port", out->port, NULL);
+  if (out->max_latency > 0)
+    g_object_set (rist, "sender-buffer", (guint) out->max_latency, NULL);
+  gst_bin_add_many (GST_BIN (bin), pay, rist, NULL);
+  gst_element_link (pay, rist);
+  pad = gst_element_get_static_pad (pay, "sink");
+  gst_element_add_pad (bin, gst_ghost_pad_new ("sink", pad));
+  return bin;
+}
+
 static GstElement *
 make_srt_sink (const MrEndpoint * out, GError ** error)
 {
@@ -499,9 +559,12 @@ mr_recipe_attach_output (MrRecipe * recipe, const MrEndpoint * out,
         return FALSE;
       g_signal_emit_by_name (sink, "add", out->destination, out->port);
       return TRUE;
+    case MR_PROTOCOL_RIST:
     case MR_PROTOCOL_SRT_LISTENER:
     case MR_PROTOCOL_SRT_CALLER:
-      if (!(sink = make_srt_sink (out, error)))
+      sink = out->protocol == MR_PROTOCOL_RIST ? make_rist_sink (out, error) :
+          make_srt_sink (out, error);
+      if (!sink)
         return FALSE;
       g_hash_table_replace (recipe->branches, g_strdup (out->name),
           mr_branch_attach (recipe->pipeline, recipe->fanout, out->name, sink,

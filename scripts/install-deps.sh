@@ -11,6 +11,7 @@ PACKAGES="
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
   gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav
   ffmpeg srt-tools curl python3 valgrind
+  nginx libnginx-mod-rtmp
 "
 
 missing=""

@@ -699,6 +699,9 @@ class CreateValidationTest(ApiTestCase):
                   [5000], {"port": 5000}):
             add("source.ingest_port %r" % (v,), "source.ingest_port",
                 _set("source.ingest_port", v))
+        # RIST's RTP port must be even: RTCP takes the next one
+        add("source.ingest_port odd for rist", "source.ingest_port",
+            _set("source.protocol", "rist"), _set("source.ingest_port", 5001))
         add("source.ingest_address not an IP", "source.ingest_address",
             _set("source.ingest_address", "999.1.2.3"))
         add("source.ingest_address number", "source.ingest_address",
