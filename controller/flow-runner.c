@@ -674,6 +674,7 @@ output_is_live_changeable (const MrEndpoint * out)
     case MR_PROTOCOL_SRT_LISTENER:
     case MR_PROTOCOL_SRT_CALLER:
     case MR_PROTOCOL_RIST:
+    case MR_PROTOCOL_RTMP:
       return TRUE;
     default:
       return FALSE;

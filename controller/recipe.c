@@ -3,6 +3,7 @@
 #include "recipe.h"
 
 #include "branch.h"
+#include "recipe-rtmp.h"
 
 #include <string.h>
 
@@ -210,6 +211,12 @@ build_source (const MrEndpoint * src, GstElement ** stats, GError ** error)
     case MR_PROTOCOL_SRT_LISTENER:
     case MR_PROTOCOL_SRT_CALLER:
       if (!build_srt_source (bin, src, stats, &last, error)) {
+        gst_object_unref (bin);
+        return NULL;
+      }
+      goto done;
+    case MR_PROTOCOL_RTMP:
+      if (!mr_rtmp_build_source (bin, src, stats, &last, error)) {
         gst_object_unref (bin);
         return NULL;
       }
@@ -559,11 +566,16 @@ mr_recipe_attach_output (MrRecipe * recipe, const MrEndpoint * out,
         return FALSE;
       g_signal_emit_by_name (sink, "add", out->destination, out->port);
       return TRUE;
+    case MR_PROTOCOL_RTMP:
     case MR_PROTOCOL_RIST:
     case MR_PROTOCOL_SRT_LISTENER:
     case MR_PROTOCOL_SRT_CALLER:
-      sink = out->protocol == MR_PROTOCOL_RIST ? make_rist_sink (out, error) :
-          make_srt_sink (out, error);
+      if (out->protocol == MR_PROTOCOL_RTMP)
+        sink = mr_rtmp_make_sink (out, error);
+      else if (out->protocol == MR_PROTOCOL_RIST)
+        sink = make_rist_sink (out, error);
+      else
+        sink = make_srt_sink (out, error);
       if (!sink)
         return FALSE;
       g_hash_table_replace (recipe->branches, g_strdup (out->name),

@@ -1,0 +1,201 @@
+/* mroute: RTMP in and out. */
+
+#include "recipe-rtmp.h"
+
+#include <string.h>
+
+#define MR_RTMP_ERROR (mr_rtmp_error_quark ())
+static G_DEFINE_QUARK (mr-rtmp-error-quark, mr_rtmp_error);
+
+gchar *
+mr_rtmp_location (const gchar * url, const gchar * key)
+{
+  gsize len = strlen (url);
+
+  while (len > 0 && url[len - 1] == '/')
+    len--;
+  if (!key || !*key)
+    return g_strndup (url, len);
+  return g_strdup_printf ("%.*s/%s", (int) len, url, key);
+}
+
+static GstElement *
+make (const gchar * factory, const gchar * name, GError ** error)
+{
+  GstElement *e = gst_element_factory_make (factory, name);
+
+  if (!e)
+    g_set_error (error, MR_RTMP_ERROR, 0,
+        "GStreamer element '%s' is missing: is its plugin installed?",
+        factory);
+  return e;
+}
+
+/* What FLV can carry, and the parser that gets it there */
+static const gchar *
+flv_parser_for (const GstStructure * s, const gchar ** what)
+{
+  const gchar *name = gst_structure_get_name (s);
+  gint version = 0, layer = 0;
+
+  *what = name;
+  if (g_str_equal (name, "video/x-h264"))
+    return "h264parse";
+  if (g_str_equal (name, "audio/mpeg")) {
+    gst_structure_get_int (s, "mpegversion", &version);
+    gst_structure_get_int (s, "layer", &layer);
+    if (version == 4 || version == 2)
+      return "aacparse";
+    if (version == 1 && layer == 3)
+      return "mpegaudioparse";
+  }
+  if (g_str_equal (name, "video/x-h265"))
+    *what = "HEVC video";
+  else if (g_str_equal (name, "video/mpeg"))
+    *what = "MPEG-2 video";
+  else if (g_str_equal (name, "audio/x-ac3"))
+    *what = "AC-3 audio";
+  else if (g_str_equal (name, "audio/x-eac3"))
+    *what = "E-AC-3 audio";
+  return NULL;
+}
+
+/* tsdemux found a stream: FLV-able ones go to the muxer, the others end
+ * the output with an error that says why */
+static void
+on_ts_pad (GstElement * demux, GstPad * pad, gpointer user_data)
+{
+  GstElement *bin = user_data;
+  g_autoptr (GstCaps) caps = gst_pad_get_current_caps (pad);
+  const GstStructure *s;
+  const gchar *parser_name, *what;
+  g_autoptr (GstElement) mux = NULL;
+  GstElement *queue, *parser;
+  GstPad *muxpad;
+  g_autoptr (GstPad) qpad = NULL;
+
+  if (!caps)
+    caps = gst_pad_query_caps (pad, NULL);
+  s = gst_caps_get_structure (caps, 0);
+  if (!g_str_has_prefix (gst_structure_get_name (s), "video/")
+      && !g_str_has_prefix (gst_structure_get_name (s), "audio/"))
+    return;                     /* data streams (SCTE-35, teletext): left out */
+
+  parser_name = flv_parser_for (s, &what);
+  if (!parser_name) {
+    GError *err = g_error_new (GST_STREAM_ERROR, GST_STREAM_ERROR_CODEC_NOT_FOUND,
+        "RTMP cannot carry %s: FLV takes H.264 video and AAC or MP3 audio",
+        what);
+    gst_element_post_message (demux, gst_message_new_error (GST_OBJECT
+            (demux), err, gst_structure_get_name (s)));
+    g_error_free (err);
+    return;
+  }
+
+  mux = gst_bin_get_by_name (GST_BIN (bin), "flvmux");
+  queue = gst_element_factory_make ("queue", NULL);
+  parser = gst_element_factory_make (parser_name, NULL);
+  gst_bin_add_many (GST_BIN (bin), queue, parser, NULL);
+  gst_element_link (queue, parser);
+  muxpad = gst_element_request_pad_simple (mux,
+      g_str_has_prefix (gst_structure_get_name (s), "video/") ? "video" :
+      "audio");
+  if (muxpad) {
+    g_autoptr (GstPad) ppad = gst_element_get_static_pad (parser, "src");
+    gst_pad_link (ppad, muxpad);
+    gst_object_unref (muxpad);
+  }
+  gst_element_sync_state_with_parent (parser);
+  gst_element_sync_state_with_parent (queue);
+  qpad = gst_element_get_static_pad (queue, "sink");
+  gst_pad_link (pad, qpad);
+}
+
+GstElement *
+mr_rtmp_make_sink (const MrEndpoint * out, GError ** error)
+{
+  GstElement *bin = gst_bin_new ("sink");
+  GstElement *demux = make ("tsdemux", "tsdemux", error);
+  GstElement *mux = make ("flvmux", "flvmux", error);
+  GstElement *sink = make ("rtmp2sink", "rtmp2sink", error);
+  g_autofree gchar *location = NULL;
+  g_autoptr (GstPad) pad = NULL;
+
+  if (!demux || !mux || !sink) {
+    g_clear_object (&demux);
+    g_clear_object (&mux);
+    g_clear_object (&sink);
+    gst_object_unref (bin);
+    return NULL;
+  }
+  /* the stream key is a secret: in the property, never logged by us */
+  location = mr_rtmp_location (out->destination, out->stream_key);
+  g_object_set (sink, "location", location, "async", FALSE, "sync", FALSE,
+      NULL);
+  g_object_set (mux, "streamable", TRUE, NULL);
+  gst_bin_add_many (GST_BIN (bin), demux, mux, sink, NULL);
+  gst_element_link (mux, sink);
+  g_signal_connect (demux, "pad-added", G_CALLBACK (on_ts_pad), bin);
+  pad = gst_element_get_static_pad (demux, "sink");
+  gst_element_add_pad (bin, gst_ghost_pad_new ("sink", pad));
+  return bin;
+}
+
+/* flvdemux found a stream: parse it into the TS muxer */
+static void
+on_flv_pad (GstElement * demux, GstPad * pad, gpointer user_data)
+{
+  GstElement *bin = user_data;
+  g_autoptr (GstElement) mux = gst_bin_get_by_name (GST_BIN (bin),
+      "tsmux");
+  g_autoptr (GstCaps) caps = gst_pad_query_caps (pad, NULL);
+  const gchar *name = gst_structure_get_name (gst_caps_get_structure (caps,
+          0));
+  const gchar *parser_name = g_str_has_prefix (name, "video/") ?
+      "h264parse" : "aacparse";
+  GstElement *queue = gst_element_factory_make ("queue", NULL);
+  GstElement *parser = gst_element_factory_make (parser_name, NULL);
+  GstPad *muxpad;
+  g_autoptr (GstPad) qpad = NULL;
+
+  gst_bin_add_many (GST_BIN (bin), queue, parser, NULL);
+  gst_element_link (queue, parser);
+  muxpad = gst_element_request_pad_simple (mux, "sink_%d");
+  if (muxpad) {
+    g_autoptr (GstPad) ppad = gst_element_get_static_pad (parser, "src");
+    gst_pad_link (ppad, muxpad);
+    gst_object_unref (muxpad);
+  }
+  gst_element_sync_state_with_parent (parser);
+  gst_element_sync_state_with_parent (queue);
+  qpad = gst_element_get_static_pad (queue, "sink");
+  gst_pad_link (pad, qpad);
+}
+
+gboolean
+mr_rtmp_build_source (GstElement * bin, const MrEndpoint * src,
+    GstElement ** stats, GstElement ** last, GError ** error)
+{
+  GstElement *rtmpsrc = make ("rtmp2src", "rtmp2src", error);
+  GstElement *demux = make ("flvdemux", "flvdemux", error);
+  GstElement *mux = make ("mpegtsmux", "tsmux", error);
+  g_autofree gchar *location = NULL;
+
+  if (!rtmpsrc || !demux || !mux
+      || !(*stats = make ("packetstats", "stats", error))) {
+    g_clear_object (&rtmpsrc);
+    g_clear_object (&demux);
+    g_clear_object (&mux);
+    return FALSE;
+  }
+  location = mr_rtmp_location (src->destination, src->stream_id);
+  g_object_set (rtmpsrc, "location", location, NULL);
+  /* 7 TS packets per buffer, the datagram size of every other output */
+  g_object_set (mux, "alignment", 7, NULL);
+  gst_bin_add_many (GST_BIN (bin), rtmpsrc, demux, mux, *stats, NULL);
+  gst_element_link (rtmpsrc, demux);
+  gst_element_link (mux, *stats);
+  g_signal_connect (demux, "pad-added", G_CALLBACK (on_flv_pad), bin);
+  *last = *stats;
+  return TRUE;
+}
