@@ -2,6 +2,9 @@
 
 #include "branch.h"
 
+#include <gst/app/gstappsink.h>
+#include <gst/app/gstappsrc.h>
+
 static GQuark branch_quark;
 
 struct _MrBranch
@@ -12,8 +15,8 @@ struct _MrBranch
   GstElement *bin;              /* ref */
   GstElement *sink;             /* borrowed from the bin */
   GstPad *teepad;               /* ref, request pad of the tee */
+  GstElement *exit;             /* appsrc, borrowed from the bin */
   gint failed;                  /* atomic */
-  gulong entry_probe;
 };
 
 static void
@@ -27,14 +30,39 @@ branch_free (MrBranch * b)
   g_free (b);
 }
 
-/* drops data at the entry once the branch failed: the tee sees OK */
-static GstPadProbeReturn
-entry_probe (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+/* Runs in the tee's thread: hands the data to the branch's own thread.
+ * appsink never returns an error, so nothing the branch does can reach the
+ * tee; the appsrc drops its oldest data when the branch is slow. */
+static GstFlowReturn
+on_new_sample (GstAppSink * entry, gpointer user_data)
 {
   MrBranch *b = user_data;
+  GstSample *sample = gst_app_sink_pull_sample (entry);
+  GstCaps *caps;
+  GstBufferList *list;
+  GstBuffer *buffer;
 
-  return g_atomic_int_get (&b->failed) ? GST_PAD_PROBE_DROP :
-      GST_PAD_PROBE_OK;
+  if (!sample)
+    return GST_FLOW_OK;
+  if (g_atomic_int_get (&b->failed)) {
+    gst_sample_unref (sample);
+    return GST_FLOW_OK;
+  }
+  caps = gst_sample_get_caps (sample);
+  if (caps) {
+    GstCaps *current = gst_app_src_get_caps (GST_APP_SRC (b->exit));
+    if (!current || !gst_caps_is_equal (current, caps))
+      gst_app_src_set_caps (GST_APP_SRC (b->exit), caps);
+    if (current)
+      gst_caps_unref (current);
+  }
+  if ((list = gst_sample_get_buffer_list (sample)))
+    gst_app_src_push_buffer_list (GST_APP_SRC (b->exit),
+        gst_buffer_list_ref (list));
+  else if ((buffer = gst_sample_get_buffer (sample)))
+    gst_app_src_push_buffer (GST_APP_SRC (b->exit), gst_buffer_ref (buffer));
+  gst_sample_unref (sample);
+  return GST_FLOW_OK;
 }
 
 MrBranch *
@@ -44,8 +72,9 @@ mr_branch_attach (GstElement * pipeline, GstElement * tee,
   MrBranch *b = g_new0 (MrBranch, 1);
   g_autofree gchar *name = g_strdup_printf (MR_BRANCH_PREFIX "%s",
       output_name);
-  GstElement *queue = gst_element_factory_make ("queue", NULL);
-  g_autoptr (GstPad) qpad = NULL;
+  GstElement *entry = gst_element_factory_make ("appsink", "entry");
+  GstAppSinkCallbacks callbacks = {.new_sample = on_new_sample };
+  g_autoptr (GstPad) epad = NULL;
   GstPad *ghost;
 
   if (!branch_quark)
@@ -56,17 +85,23 @@ mr_branch_attach (GstElement * pipeline, GstElement * tee,
   b->tee = gst_object_ref (tee);
   b->bin = gst_object_ref_sink (gst_bin_new (name));
   b->sink = sink;
+  b->exit = gst_element_factory_make ("appsrc", "exit");
 
-  /* a slow destination loses its oldest data, never blocks the tee */
-  g_object_set (queue, "leaky", 2, "max-size-buffers", 0, "max-size-bytes",
-      0, "max-size-time", (guint64) max_queue_ms * GST_MSECOND, NULL);
-  gst_bin_add_many (GST_BIN (b->bin), queue, sink, NULL);
-  gst_element_link (queue, sink);
-  qpad = gst_element_get_static_pad (queue, "sink");
-  ghost = gst_ghost_pad_new ("sink", qpad);
+  /* the tee's thread stops at the appsink; the branch runs in the
+   * appsrc's thread */
+  g_object_set (entry, "sync", FALSE, "async", FALSE, "buffer-list", TRUE,
+      "enable-last-sample", FALSE, "max-buffers", 1, NULL);
+  gst_app_sink_set_callbacks (GST_APP_SINK (entry), &callbacks, b, NULL);
+  g_object_set (b->exit, "is-live", TRUE, "format", GST_FORMAT_TIME,
+      "max-time", (guint64) max_queue_ms * GST_MSECOND, "max-bytes",
+      (guint64) 0, "max-buffers", (guint64) 0, "block", FALSE,
+      "leaky-type", 2 /* downstream: drop the oldest */ , NULL);
+
+  gst_bin_add_many (GST_BIN (b->bin), entry, b->exit, sink, NULL);
+  gst_element_link (b->exit, sink);
+  epad = gst_element_get_static_pad (entry, "sink");
+  ghost = gst_ghost_pad_new ("sink", epad);
   gst_element_add_pad (b->bin, ghost);
-  b->entry_probe = gst_pad_add_probe (ghost, GST_PAD_PROBE_TYPE_BUFFER |
-      GST_PAD_PROBE_TYPE_BUFFER_LIST, entry_probe, b, NULL);
   g_object_set_qdata (G_OBJECT (b->bin), branch_quark, b);
 
   gst_bin_add (GST_BIN (pipeline), b->bin);

@@ -1,12 +1,14 @@
 /* mroute: an isolated output branch of a flow's pipeline.
  *
- *   fanout (tee) --teepad--> bin "output-NAME" [ queue ! SINK ]
+ *   fanout (tee) --teepad--> bin "output-NAME" [ appsink ~> appsrc ! SINK ]
  *
- * For outputs whose sink can block or fail (SRT, RIST, RTMP): the queue
- * gives the sink its own thread, and a probe at the branch's entry drops
- * the data once the sink has failed, so a failing output never returns an
- * error into the tee and never stops the source or the other outputs.  The
- * runner then removes the branch and attaches a new one after a back-off.
+ * For outputs whose sink can block or fail (SRT, RIST, RTMP, RTP-FEC): the
+ * appsink takes the data in the tee's thread and hands it to the appsrc,
+ * whose own thread runs the sink.  appsink never returns an error, so a
+ * failing output can never stop the tee, the source or the other outputs;
+ * the appsrc drops its oldest data when the sink falls behind (a leaky
+ * queue of max_queue_ms).  The runner then removes the failed branch and
+ * attaches a new one after a back-off.
  */
 
 #ifndef __MR_BRANCH_H__

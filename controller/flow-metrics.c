@@ -74,6 +74,15 @@ add_source_metrics (JsonBuilder * b, const MrEndpoint * src, gboolean selected,
       (guint64) (srt->lost - srt->dropped) :
       mr_runner_struct_u64 (rist, "recovered");
 
+  /* RTP-FEC: packetstats counts the losses before the FEC decoder, the
+   * jitter buffer those after it: the difference was recovered */
+  if (src->protocol == MR_PROTOCOL_RTP_FEC && s
+      && gst_structure_has_field (s, "fec-lost")) {
+    guint64 after = mr_runner_struct_u64 (s, "fec-lost");
+    lost = MIN (after, mr_runner_struct_u64 (s, "lost"));
+    recovered = mr_runner_struct_u64 (s, "lost") - lost;
+  }
+
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "name");
   json_builder_add_string_value (b, src->name);
@@ -194,6 +203,21 @@ build_metrics (const MrFlowSpec * spec, MrFlowState state, MrRunner * r)
       g_object_get (r->recipe.source_stats[i], "stats", &s, NULL);
       kbps = mr_runner_get_rate (r, key);
       have_srt = mr_runner_source_srt_stats (r, src, &srt);
+      if (src->protocol == MR_PROTOCOL_RTP_FEC && s) {
+        g_autofree gchar *bin_name = g_strdup_printf ("source-%s", src->name);
+        g_autoptr (GstElement) bin = gst_bin_get_by_name (GST_BIN
+            (r->recipe.pipeline), bin_name);
+        g_autoptr (GstElement) jb = bin ?
+            gst_bin_get_by_name (GST_BIN (bin), "jitterbuffer") : NULL;
+        GstStructure *jbs = NULL;
+        guint64 num_lost = 0;
+
+        if (jb)
+          g_object_get (jb, "stats", &jbs, NULL);
+        if (jbs && gst_structure_get_uint64 (jbs, "num-lost", &num_lost))
+          gst_structure_set (s, "fec-lost", G_TYPE_UINT64, num_lost, NULL);
+        g_clear_pointer (&jbs, gst_structure_free);
+      }
       if (src->protocol == MR_PROTOCOL_RIST) {
         g_autofree gchar *bin_name = g_strdup_printf ("source-%s", src->name);
         g_autoptr (GstElement) bin = gst_bin_get_by_name (GST_BIN

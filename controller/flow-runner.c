@@ -497,7 +497,17 @@ mr_runner_output_stats (MrRunner * r, const MrEndpoint * out)
     g_clear_pointer (&s, gst_structure_free);
     return srt_structure (&st);
   }
-  g_signal_emit_by_name (sink, "get-stats", out->destination, out->port, &s);
+  if (out->protocol == MR_PROTOCOL_RTP_FEC) {
+    /* the media stream's sink inside the FEC branch */
+    g_autoptr (GstElement) media = gst_bin_get_by_name (GST_BIN (sink),
+        "media");
+    if (media)
+      g_signal_emit_by_name (media, "get-stats", out->destination, out->port,
+          &s);
+  } else {
+    g_signal_emit_by_name (sink, "get-stats", out->destination, out->port,
+        &s);
+  }
   if (s)
     gst_structure_set (s, "connected", G_TYPE_BOOLEAN,
         gst_structure_has_field (s, "bytes-sent"), NULL);
