@@ -4,6 +4,7 @@
 
 #include <gst/app/gstappsink.h>
 #include <gst/app/gstappsrc.h>
+#include <gst/base/gstbasesink.h>
 
 static GQuark branch_quark;
 
@@ -17,6 +18,9 @@ struct _MrBranch
   GstPad *teepad;               /* ref, request pad of the tee */
   GstElement *exit;             /* appsrc, borrowed from the bin */
   gint failed;                  /* atomic */
+  /* handed to the branch, updated in the tee's thread */
+  gsize bytes;                  /* atomic */
+  gsize packets;                /* atomic */
 };
 
 static void
@@ -56,13 +60,41 @@ on_new_sample (GstAppSink * entry, gpointer user_data)
     if (current)
       gst_caps_unref (current);
   }
-  if ((list = gst_sample_get_buffer_list (sample)))
+  if ((list = gst_sample_get_buffer_list (sample))) {
+    g_atomic_pointer_add (&b->bytes, gst_buffer_list_calculate_size (list));
+    g_atomic_pointer_add (&b->packets, gst_buffer_list_length (list));
     gst_app_src_push_buffer_list (GST_APP_SRC (b->exit),
         gst_buffer_list_ref (list));
-  else if ((buffer = gst_sample_get_buffer (sample)))
+  } else if ((buffer = gst_sample_get_buffer (sample))) {
+    g_atomic_pointer_add (&b->bytes, gst_buffer_get_size (buffer));
+    g_atomic_pointer_add (&b->packets, 1);
     gst_app_src_push_buffer (GST_APP_SRC (b->exit), gst_buffer_ref (buffer));
+  }
   gst_sample_unref (sample);
   return GST_FLOW_OK;
+}
+
+void
+mr_branch_make_sinks_async_false (GstElement * bin)
+{
+  GstIterator *it = gst_bin_iterate_recurse (GST_BIN (bin));
+  GValue v = G_VALUE_INIT;
+
+  while (gst_iterator_next (it, &v) == GST_ITERATOR_OK) {
+    GstElement *e = g_value_get_object (&v);
+    if (GST_IS_BASE_SINK (e))
+      gst_base_sink_set_async_enabled (GST_BASE_SINK (e), FALSE);
+    g_value_reset (&v);
+  }
+  g_value_unset (&v);
+  gst_iterator_free (it);
+}
+
+void
+mr_branch_get_counters (MrBranch * b, guint64 * bytes, guint64 * packets)
+{
+  *bytes = (guint64) g_atomic_pointer_get (&b->bytes);
+  *packets = (guint64) g_atomic_pointer_get (&b->packets);
 }
 
 MrBranch *
@@ -103,11 +135,15 @@ mr_branch_attach (GstElement * pipeline, GstElement * tee,
   ghost = gst_ghost_pad_new ("sink", epad);
   gst_element_add_pad (b->bin, ghost);
   g_object_set_qdata (G_OBJECT (b->bin), branch_quark, b);
+  /* no sink of an output may hold the flow in PAUSED until it gets data */
+  mr_branch_make_sinks_async_false (b->bin);
 
+  /* running before it is linked: the tee must never push into a branch
+   * that is not playing yet (it would answer FLUSHING and stop the source) */
   gst_bin_add (GST_BIN (pipeline), b->bin);
+  gst_element_sync_state_with_parent (b->bin);
   b->teepad = gst_element_request_pad_simple (tee, "src_%u");
   gst_pad_link (b->teepad, ghost);
-  gst_element_sync_state_with_parent (b->bin);
   return b;
 }
 

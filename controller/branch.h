@@ -36,6 +36,11 @@ void mr_branch_detach (MrBranch * branch);
 void mr_branch_forget (MrBranch * branch);
 
 GstElement *mr_branch_get_sink (MrBranch * branch);
+/* Bytes and packets handed to the branch so far; any thread. */
+void mr_branch_get_counters (MrBranch * branch, guint64 * bytes,
+    guint64 * packets);
+/* Every base sink inside @bin, at any depth: async off. */
+void mr_branch_make_sinks_async_false (GstElement * bin);
 const gchar *mr_branch_get_output_name (MrBranch * branch);
 
 /* The branch an element belongs to, or NULL; any thread. */

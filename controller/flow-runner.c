@@ -464,6 +464,16 @@ mr_runner_output_stats (MrRunner * r, const MrEndpoint * out)
 
   if (!sink)
     return NULL;
+  if (out->protocol == MR_PROTOCOL_RTMP) {
+    guint64 bytes = 0, packets = 0;
+    gboolean failed = TRUE;
+
+    mr_recipe_output_counters (&r->recipe, out, &bytes, &packets, &failed);
+    return gst_structure_new ("mroute-link-stats",
+        "connected", G_TYPE_BOOLEAN, !failed,
+        "bytes-sent", G_TYPE_UINT64, bytes,
+        "packets-sent", G_TYPE_UINT64, packets, NULL);
+  }
   if (out->protocol == MR_PROTOCOL_RIST) {
     g_autoptr (GstElement) rist = gst_bin_get_by_name (GST_BIN (sink),
         "ristsink");
@@ -477,7 +487,12 @@ mr_runner_output_stats (MrRunner * r, const MrEndpoint * out)
       gst_structure_get_uint64 (raw, "sent-original-packets", &sent);
     sessions = raw ? gst_structure_get_value (raw, "session-stats") : NULL;
     G_GNUC_BEGIN_IGNORE_DEPRECATIONS;
+    guint64 bytes = 0, packets = 0;
+    gboolean failed;
+
+    mr_recipe_output_counters (&r->recipe, out, &bytes, &packets, &failed);
     s = gst_structure_new ("mroute-link-stats",
+        "bytes-sent", G_TYPE_UINT64, bytes,
         "connected", G_TYPE_BOOLEAN, sessions
         && G_VALUE_TYPE (sessions) == g_type_from_name ("GValueArray")
         && g_value_get_boxed (sessions)

@@ -540,15 +540,15 @@ ensure_udp_sink (MrRecipe * recipe, gboolean rtp, GError ** error)
     gst_bin_add (GST_BIN (recipe->pipeline), sink);
   }
 
+  /* playing before linked: the tee must not push into a stopped sink */
+  gst_element_sync_state_with_parent (sink);
+  if (pay)
+    gst_element_sync_state_with_parent (pay);
   teepad = gst_element_request_pad_simple (recipe->fanout, "src_%u");
   sinkpad = gst_element_get_static_pad (first, "sink");
   gst_pad_link (teepad, sinkpad);
   gst_object_unref (sinkpad);
   gst_object_unref (teepad);
-
-  gst_element_sync_state_with_parent (sink);
-  if (pay)
-    gst_element_sync_state_with_parent (pay);
   *slot = sink;
   return sink;
 }
@@ -691,6 +691,20 @@ make_srt_sink (const MrEndpoint * out, GError ** error)
   if (out->max_bitrate > 0)
     g_object_set (sink, "max-bitrate", (guint64) out->max_bitrate * 8, NULL);
   return sink;
+}
+
+gboolean
+mr_recipe_output_counters (MrRecipe * recipe, const MrEndpoint * out,
+    guint64 * bytes, guint64 * packets, gboolean * failed)
+{
+  MrBranch *b = recipe->branches ?
+      g_hash_table_lookup (recipe->branches, out->name) : NULL;
+
+  if (!b)
+    return FALSE;
+  mr_branch_get_counters (b, bytes, packets);
+  *failed = mr_branch_is_failed (b);
+  return TRUE;
 }
 
 gboolean

@@ -47,6 +47,11 @@ gboolean mr_recipe_attach_output (MrRecipe * recipe, const MrEndpoint * out,
     GError ** error);
 void mr_recipe_detach_output (MrRecipe * recipe, const MrEndpoint * out);
 
+/* What a branch output (SRT, RIST, RTP-FEC, RTMP) was handed so far, and
+ * whether it failed; FALSE when @out has no branch now. */
+gboolean mr_recipe_output_counters (MrRecipe * recipe, const MrEndpoint * out,
+    guint64 * bytes, guint64 * packets, gboolean * failed);
+
 /* The sink that carries @out, or NULL. */
 GstElement *mr_recipe_output_sink (MrRecipe * recipe, const MrEndpoint * out);
 
