@@ -32,6 +32,7 @@ memcheck: build
 
 bench: build
 	python3 bench/fanout.py --build $(BUILDDIR)
+	python3 bench/failover.py --build $(BUILDDIR)
 
 clean:
 	rm -rf $(BUILDDIR)
