@@ -368,7 +368,9 @@ build_failover (MrRecipe * recipe, const MrFlowSpec * spec,
 
   if (!selector)
     return NULL;
-  g_object_set (selector, "timeout", health_timeout_ms, NULL);
+  /* on a failover the backup's newest data goes out at once */
+  g_object_set (selector, "timeout", health_timeout_ms, "send-held", TRUE,
+      NULL);
   gst_bin_add (GST_BIN (recipe->pipeline), selector);
   recipe->selector = selector;
   for (guint i = 0; i < spec->sources->len; i++)

@@ -191,6 +191,9 @@ gst_failover_selector_announce (GstFailoverSelector * self,
 
 /* The health check on the clock */
 
+/* held data older than this is not worth sending after a failover */
+#define HELD_MAX_AGE (100 * GST_MSECOND)
+
 /* called from the clock's thread, periodically */
 static gboolean
 gst_failover_selector_tick (GstClock * clock, GstClockTime time,
@@ -199,13 +202,33 @@ gst_failover_selector_tick (GstClock * clock, GstClockTime time,
   GstFailoverSelector *self = GST_FAILOVER_SELECTOR (user_data);
   GstClockTime now = gst_clock_get_time (clock);
   GstFailoverSwitch sw = { 0, };
+  GstFailoverSelectorPad *pad = NULL;
+  GstBuffer *held = NULL;
+  GstBufferList *held_list = NULL;
 
   GST_OBJECT_LOCK (self);
   if (self->tick_id == id)
     gst_failover_selector_evaluate (self, now, &sw);
+  /* a failover: what the new input sent last goes out now rather than
+   * with its next burst, if it is recent */
+  if (self->send_held && sw.post && (sw.reason == MR_FAILOVER_REASON_TIMEOUT
+          || sw.reason == MR_FAILOVER_REASON_EOS
+          || sw.reason == MR_FAILOVER_REASON_ERROR) && self->active_pad
+      && GST_CLOCK_TIME_IS_VALID (self->active_pad->held_at)
+      && now <= self->active_pad->held_at + HELD_MAX_AGE) {
+    pad = gst_object_ref (self->active_pad);
+    held = g_steal_pointer (&pad->held);
+    held_list = g_steal_pointer (&pad->held_list);
+    pad->held_at = GST_CLOCK_TIME_NONE;
+  }
   GST_OBJECT_UNLOCK (self);
 
   gst_failover_selector_announce (self, &sw);
+  if (pad) {
+    if (held || held_list)
+      gst_failover_selector_pad_push (self, pad, held, held_list);
+    gst_object_unref (pad);
+  }
   return TRUE;
 }
 

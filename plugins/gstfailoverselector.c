@@ -116,6 +116,7 @@ enum
   PROP_TIMEOUT,
   PROP_RECOVERY_TIME,
   PROP_AUTO_RECOVER,
+  PROP_SEND_HELD,
   PROP_ACTIVE_PAD,
   PROP_STATS,
   N_PROPS
@@ -124,6 +125,7 @@ enum
 #define DEFAULT_TIMEOUT 500     /* ms */
 #define DEFAULT_RECOVERY_TIME 2000      /* ms */
 #define DEFAULT_AUTO_RECOVER TRUE
+#define DEFAULT_SEND_HELD FALSE
 
 static GParamSpec *properties[N_PROPS];
 
@@ -184,6 +186,21 @@ gst_failover_selector_class_init (GstFailoverSelectorClass * klass)
       "Auto recover",
       "Switch back to a better input once it has recovered",
       DEFAULT_AUTO_RECOVER,
+      G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_PLAYING);
+  /**
+   * GstFailoverSelector:send-held:
+   *
+   * On a failover (timeout, EOS, error), send at once the newest buffer or
+   * list the new input delivered while it waited, if it is at most 100 ms
+   * old, rather than wait for its next one: the output's gap is then the
+   * `timeout` and no more.  Never for a switch back, which waits for a
+   * random-access point.
+   */
+  properties[PROP_SEND_HELD] = g_param_spec_boolean ("send-held",
+      "Send held data",
+      "On a failover, send the new input's newest data (at most 100 ms old) "
+      "at once instead of waiting for its next buffer",
+      DEFAULT_SEND_HELD,
       G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_PLAYING);
   properties[PROP_ACTIVE_PAD] = g_param_spec_object ("active-pad",
       "Active pad",
@@ -330,6 +347,11 @@ gst_failover_selector_set_property (GObject * object, guint prop_id,
       self->policy.auto_recover = g_value_get_boolean (value);
       GST_OBJECT_UNLOCK (self);
       break;
+    case PROP_SEND_HELD:
+      GST_OBJECT_LOCK (self);
+      self->send_held = g_value_get_boolean (value);
+      GST_OBJECT_UNLOCK (self);
+      break;
     case PROP_ACTIVE_PAD:
       gst_failover_selector_set_active_pad (self, g_value_get_object (value));
       break;
@@ -402,6 +424,11 @@ gst_failover_selector_get_property (GObject * object, guint prop_id,
     case PROP_AUTO_RECOVER:
       GST_OBJECT_LOCK (self);
       g_value_set_boolean (value, self->policy.auto_recover);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_SEND_HELD:
+      GST_OBJECT_LOCK (self);
+      g_value_set_boolean (value, self->send_held);
       GST_OBJECT_UNLOCK (self);
       break;
     case PROP_ACTIVE_PAD:

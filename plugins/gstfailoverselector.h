@@ -35,6 +35,14 @@ struct _GstFailoverSelectorPad
   guint priority;
   gboolean is_mpegts;           /* written by the streaming thread */
 
+  /* the newest data dropped while not active, protected by the object
+   * lock: on a failover it goes out at once, instead of waiting for the
+   * input's next burst (never for a planned switch back, which waits for a
+   * random-access point) */
+  GstBuffer *held;
+  GstBufferList *held_list;
+  GstClockTime held_at;
+
   /* only touched by the pad's streaming thread */
   guint ts_packet_size;
   MrTsRapScanner *scanner;
@@ -53,6 +61,7 @@ struct _GstFailoverSelector
   GstClockTime pending_since;
   gboolean send_sticky;         /* the active pad's sticky events first */
   gboolean send_discont;        /* DISCONT on the active pad's next buffer */
+  gboolean send_held;           /* property */
   gboolean eos_sent;
   gchar *lost_pad_name;         /* released active pad, nothing chosen since */
   guint next_pad_index;
@@ -97,6 +106,11 @@ gboolean gst_failover_selector_stop_tick (GstFailoverSelector * self);
 
 G_GNUC_INTERNAL
 GstPad *gst_failover_selector_pad_new (GstPadTemplate * templ, guint index);
+G_GNUC_INTERNAL
+GstFlowReturn gst_failover_selector_pad_push (GstFailoverSelector * self,
+    GstFailoverSelectorPad * pad, GstBuffer * buffer, GstBufferList * list);
+G_GNUC_INTERNAL
+void gst_failover_selector_pad_clear_held (GstFailoverSelectorPad * pad);
 G_GNUC_INTERNAL
 void gst_failover_selector_pad_failed (GstFailoverSelector * self,
     GstFailoverSelectorPad * pad);

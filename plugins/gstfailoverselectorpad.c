@@ -76,6 +76,7 @@ gst_failover_selector_pad_init (GstFailoverSelectorPad * pad)
 static void
 gst_failover_selector_pad_finalize (GObject * object)
 {
+  gst_failover_selector_pad_clear_held (GST_FAILOVER_SELECTOR_PAD (object));
   GstFailoverSelectorPad *pad = GST_FAILOVER_SELECTOR_PAD (object);
 
   g_free (pad->scanner);
@@ -234,7 +235,7 @@ gst_failover_selector_pad_send_sticky (GstFailoverSelector * self,
 }
 
 /* Pushes @buffer or @list if @pad is still active */
-static GstFlowReturn
+GstFlowReturn
 gst_failover_selector_pad_push (GstFailoverSelector * self,
     GstFailoverSelectorPad * pad, GstBuffer * buffer, GstBufferList * list)
 {
@@ -320,6 +321,15 @@ gst_failover_selector_pad_find_rap (GstFailoverSelectorPad * pad,
   return offset;
 }
 
+/* called with the object lock, or when nobody else can see the pad */
+void
+gst_failover_selector_pad_clear_held (GstFailoverSelectorPad * pad)
+{
+  gst_clear_buffer (&pad->held);
+  g_clear_pointer (&pad->held_list, gst_buffer_list_unref);
+  pad->held_at = GST_CLOCK_TIME_NONE;
+}
+
 /* The part of @buffer from @offset on, sharing its memory */
 static GstBuffer *
 gst_failover_selector_pad_cut_buffer (GstBuffer * buffer, gsize offset)
@@ -354,13 +364,19 @@ gst_failover_selector_pad_chain (GstPad * pad, GstObject * parent,
   GST_OBJECT_LOCK (self);
   forward = gst_failover_selector_arrival (self, fpad, now, rap >= 0, &cut,
       &sw);
+  gst_failover_selector_pad_clear_held (fpad);
+  if (!forward) {
+    /* kept, not sent: the newest data of an input that may take over */
+    fpad->held = buffer;
+    fpad->held_at = now;
+    buffer = NULL;
+  }
   GST_OBJECT_UNLOCK (self);
 
   gst_failover_selector_announce (self, &sw);
 
   if (!forward) {
-    GST_LOG_OBJECT (pad, "not active, dropping %" GST_PTR_FORMAT, buffer);
-    gst_buffer_unref (buffer);
+    GST_LOG_OBJECT (pad, "not active, holding the newest buffer");
     return GST_FLOW_OK;
   }
   if (cut) {
@@ -415,13 +431,18 @@ gst_failover_selector_pad_chain_list (GstPad * pad, GstObject * parent,
   GST_OBJECT_LOCK (self);
   forward = gst_failover_selector_arrival (self, fpad, now, rap >= 0, &cut,
       &sw);
+  gst_failover_selector_pad_clear_held (fpad);
+  if (!forward) {
+    fpad->held_list = list;
+    fpad->held_at = now;
+    list = NULL;
+  }
   GST_OBJECT_UNLOCK (self);
 
   gst_failover_selector_announce (self, &sw);
 
   if (!forward) {
-    GST_LOG_OBJECT (pad, "not active, dropping a list of %u", len);
-    gst_buffer_list_unref (list);
+    GST_LOG_OBJECT (pad, "not active, holding the newest list of %u", len);
     return GST_FLOW_OK;
   }
   if (cut)

@@ -266,6 +266,52 @@ GST_START_TEST (test_timeout_switch)
 
 GST_END_TEST;
 
+/* send-held: at the failover the backup's newest buffer (held while it
+ * waited) goes out at once, with the DISCONT flag, if it is recent */
+GST_START_TEST (test_timeout_sends_held_buffer)
+{
+  Fixture *f = fixture_on_primary ();
+  guint seq;
+
+  g_object_set (f->h->element, "send-held", TRUE, NULL);
+  drain_events (f);
+  for (seq = 1; seq <= 4; seq++)
+    push_at (f, seq * 110, BACKUP, seq);
+  assert_no_output (f);
+
+  check_at (f, TIMEOUT_MS);
+  assert_switch_message (f, "sink_0", "sink_1", "timeout");
+  assert_active (f, BACKUP);
+  /* the held one (4, at 440 ms: 60 ms old), not waiting for 5 */
+  assert_sticky_events_of (f, BACKUP);
+  assert_output (f, BACKUP, 4, TRUE);
+  assert_no_output (f);
+  push_at (f, 550, BACKUP, 5);
+  assert_output (f, BACKUP, 5, FALSE);
+  fixture_free (f);
+}
+
+GST_END_TEST;
+
+/* held data older than 100 ms is not sent */
+GST_START_TEST (test_timeout_old_held_buffer_dropped)
+{
+  Fixture *f = fixture_on_primary ();
+
+  g_object_set (f->h->element, "send-held", TRUE, NULL);
+  drain_events (f);
+  push_at (f, 100, BACKUP, 1);
+  check_at (f, TIMEOUT_MS);
+  assert_switch_message (f, "sink_0", "sink_1", "timeout");
+  assert_no_output (f);
+  push_at (f, 520, BACKUP, 2);
+  assert_sticky_events_of (f, BACKUP);
+  assert_output (f, BACKUP, 2, TRUE);
+  fixture_free (f);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_timeout_noticed_by_backup_data)
 {
   Fixture *f = fixture_on_primary ();
@@ -785,6 +831,8 @@ failoverselector_suite (void)
   tcase_add_test (tc, test_first_input_with_its_events);
   tcase_add_test (tc, test_startup_waits_for_preferred);
   tcase_add_test (tc, test_timeout_switch);
+  tcase_add_test (tc, test_timeout_sends_held_buffer);
+  tcase_add_test (tc, test_timeout_old_held_buffer_dropped);
   tcase_add_test (tc, test_timeout_noticed_by_backup_data);
   tcase_add_test (tc, test_timeout_change_in_playing);
   tcase_add_test (tc, test_priority_order);
