@@ -40,6 +40,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from mroute_media import ts_cc_errors  # noqa: E402
 from mroute_harness import Controller, free_port  # noqa: E402
 
 LO = "127.0.0.1"
@@ -122,36 +123,6 @@ def pes_nal_types(pkt):
     if not afc & 0x1 or len(pl) < 9 or pl[:3] != b"\x00\x00\x01":
         return None
     return h264_nal_types(pl[9 + pl[8]:])
-
-
-def ts_cc_errors(data):
-    """Continuity-counter errors in a string of TS packets (as in
-    test_fanout_e2e): the first packet of a PID sets its counter."""
-    errors = 0
-    notes = []
-    last = {}
-    for i, pkt in enumerate(ts_packets(data)):
-        if pkt[0] != 0x47:
-            errors += 1
-            notes.append("packet %d: sync 0x%02x" % (i, pkt[0]))
-            continue
-        pid = ((pkt[1] & 0x1F) << 8) | pkt[2]
-        if pid == 0x1FFF:
-            continue
-        afc = (pkt[3] >> 4) & 0x3
-        cc = pkt[3] & 0x0F
-        disc = bool(afc & 0x2) and pkt[4] > 0 and bool(pkt[5] & 0x80)
-        if pid not in last or disc:
-            last[pid] = cc
-            continue
-        if not afc & 0x1:
-            continue
-        if cc != (last[pid] + 1) & 0x0F:
-            errors += 1
-            if len(notes) < 10:
-                notes.append("packet %d pid 0x%04x: cc %d, expected %d" % (i, pid, cc, (last[pid] + 1) & 0xF))
-        last[pid] = cc
-    return errors, notes
 
 
 # --------------------------------------------------------------------------

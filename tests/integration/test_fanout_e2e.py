@@ -27,11 +27,10 @@ import traceback
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from mroute_media import DGRAM, TS, make_ts_clip, test_failed, ts_cc_errors  # noqa: E402,F401
 from mroute_harness import Controller, free_port  # noqa: E402
 
 LO = "127.0.0.1"
-DGRAM = 1316                 # 7 TS packets: one datagram of the clip
-TS = 188
 RCVBUF = 4 * 1024 * 1024
 SO_RCVBUFFORCE = getattr(socket, "SO_RCVBUFFORCE", 33)   # Linux value
 
@@ -43,55 +42,6 @@ CLIP = b""
 # --------------------------------------------------------------------------
 # MPEG-TS and RTP parsing
 # --------------------------------------------------------------------------
-
-def ts_cc_errors(data):
-    """Counts continuity errors in a byte string of 188-byte TS packets.
-
-    Per PID (the null PID 0x1FFF excluded), every packet carrying a payload
-    must have the continuity counter of the previous packet of that PID plus
-    one, mod 16, unless its adaptation field sets discontinuity_indicator.
-    Packets without payload must not change the counter (not counted here).
-    A packet not starting with 0x47 or a length that is not a multiple of 188
-    is an error too.  Returns (errors, list of short descriptions)."""
-    errors = 0
-    notes = []
-    if len(data) % TS:
-        errors += 1
-        notes.append("length %d is not a multiple of 188" % len(data))
-    last = {}
-    n = len(data) // TS
-    for i in range(n):
-        off = i * TS
-        b0, b1, b2, b3 = data[off], data[off + 1], data[off + 2], data[off + 3]
-        if b0 != 0x47:
-            errors += 1
-            if len(notes) < 10:
-                notes.append("packet %d: sync byte 0x%02x" % (i, b0))
-            continue
-        pid = ((b1 & 0x1F) << 8) | b2
-        if pid == 0x1FFF:
-            continue
-        afc = (b3 >> 4) & 0x3
-        cc = b3 & 0x0F
-        has_payload = bool(afc & 0x1)
-        discontinuity = False
-        if afc & 0x2:
-            af_len = data[off + 4]
-            if af_len > 0 and (data[off + 5] & 0x80):
-                discontinuity = True
-        if pid not in last or discontinuity:
-            last[pid] = cc
-            continue
-        if not has_payload:
-            continue
-        expected = (last[pid] + 1) & 0x0F
-        if cc != expected:
-            errors += 1
-            if len(notes) < 10:
-                notes.append("packet %d pid 0x%04x: cc %d, expected %d" % (i, pid, cc, expected))
-        last[pid] = cc
-    return errors, notes
-
 
 def parse_rtp(pkt):
     """Returns (version, seq, payload) of one RTP packet: fixed header, CSRC
@@ -257,28 +207,7 @@ def kill_proc(proc):
 
 def setUpModule():
     global CLIP_DIR, CLIP_PATH, CLIP
-    CLIP_DIR = tempfile.mkdtemp(prefix="mroute-e2e-clip-")
-    CLIP_PATH = os.path.join(CLIP_DIR, "clip.ts")
-    cmd = ["ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
-           "-f", "lavfi", "-i", "testsrc2=size=640x360:rate=25",
-           "-f", "lavfi", "-i", "sine=frequency=1000:sample_rate=48000",
-           "-t", "4", "-c:v", "libx264", "-preset", "ultrafast", "-g", "25", "-b:v", "2M",
-           "-c:a", "aac", "-f", "mpegts", "-muxrate", "3M", CLIP_PATH]
-    r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=180)
-    if r.returncode != 0 or not os.path.exists(CLIP_PATH):
-        raise RuntimeError("ffmpeg failed (%d): %s" % (r.returncode, r.stderr.decode("utf-8", "replace")))
-    size = os.path.getsize(CLIP_PATH)
-    if size < 500 * 1024:
-        raise RuntimeError("clip.ts is only %d bytes" % size)
-    size -= size % DGRAM
-    with open(CLIP_PATH, "r+b") as f:
-        f.truncate(size)
-    with open(CLIP_PATH, "rb") as f:
-        CLIP = f.read()
-    assert len(CLIP) % DGRAM == 0 and len(CLIP) == size
-    errors, notes = ts_cc_errors(CLIP)
-    if errors:
-        raise RuntimeError("the clip itself has %d continuity errors: %s" % (errors, notes))
+    CLIP_DIR, CLIP_PATH, CLIP = make_ts_clip("mroute-e2e-clip-", 4, 500 * 1024)
 
 
 def tearDownModule():
@@ -327,8 +256,8 @@ class FanoutE2E(unittest.TestCase):
                 pass
 
     def _failed(self):
-        outcome = getattr(self, "_outcome", None)
-        return outcome is not None and getattr(outcome, "success", True) is False
+        return test_failed(self)
+
 
     # helpers -------------------------------------------------------------
 

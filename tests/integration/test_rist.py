@@ -29,6 +29,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from mroute_media import contiguous_offset, make_ts_clip, tail, test_failed, wait_until  # noqa: E402,F401
 from mroute_harness import Controller, free_port  # noqa: E402
 # Plain helpers of the fan-out e2e test (its test class is not imported, so
 # its tests do not run here).
@@ -42,39 +43,6 @@ TS = 188
 CLIP_DIR = None
 CLIP_PATH = None
 CLIP = b""
-
-
-def tail(path, n=3000):
-    try:
-        with open(path, "rb") as f:
-            f.seek(0, os.SEEK_END)
-            size = f.tell()
-            f.seek(max(0, size - n))
-            return f.read().decode("utf-8", "replace")
-    except OSError:
-        return ""
-
-
-def wait_until(cond, timeout, step=0.05):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if cond():
-            return True
-        time.sleep(step)
-    return cond()
-
-
-def contiguous_offset(data, whole):
-    """Offset at which `data` is a contiguous slice of `whole`, or -1."""
-    if not data:
-        return -1
-    head = data[:4 * DGRAM]
-    off = whole.find(head)
-    while off >= 0:
-        if whole[off:off + len(data)] == data:
-            return off
-        off = whole.find(head, off + 1)
-    return -1
 
 
 def even_port(used):
@@ -116,27 +84,7 @@ def setUpModule():
     for element in ("ristsrc", "ristsink", "rtpmp2tpay", "rtpmp2tdepay", "tsparse"):
         if not gst_has(element):
             raise unittest.SkipTest("the GStreamer element %s is not installed" % element)
-    CLIP_DIR = tempfile.mkdtemp(prefix="mroute-rist-clip-")
-    CLIP_PATH = os.path.join(CLIP_DIR, "clip.ts")
-    cmd = ["ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
-           "-f", "lavfi", "-i", "testsrc2=size=640x360:rate=25",
-           "-f", "lavfi", "-i", "sine=frequency=1000:sample_rate=48000",
-           "-t", "2", "-c:v", "libx264", "-preset", "ultrafast", "-g", "25", "-b:v", "2M",
-           "-c:a", "aac", "-f", "mpegts", "-muxrate", "3M", CLIP_PATH]
-    r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120)
-    if r.returncode != 0 or not os.path.exists(CLIP_PATH):
-        raise RuntimeError("ffmpeg failed (%d): %s" % (r.returncode, r.stderr.decode("utf-8", "replace")))
-    size = os.path.getsize(CLIP_PATH)
-    if size < 300 * 1024:
-        raise RuntimeError("clip.ts is only %d bytes" % size)
-    size -= size % DGRAM
-    with open(CLIP_PATH, "r+b") as f:
-        f.truncate(size)
-    with open(CLIP_PATH, "rb") as f:
-        CLIP = f.read()
-    errors, notes = ts_cc_errors(CLIP)
-    if errors:
-        raise RuntimeError("the clip itself has %d continuity errors: %s" % (errors, notes))
+    CLIP_DIR, CLIP_PATH, CLIP = make_ts_clip("mroute-rist-clip-", 2, 300 * 1024)
 
 
 def tearDownModule():
@@ -247,11 +195,8 @@ class RistTests(unittest.TestCase):
                 pass
 
     def _failed(self):
-        outcome = getattr(self, "_outcome", None)
-        result = getattr(outcome, "result", None)
-        if result is None:
-            return False
-        return any(t is self for t, _ in list(result.failures) + list(result.errors))
+        return test_failed(self)
+
 
     # helpers -------------------------------------------------------------
 

@@ -41,6 +41,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from mroute_media import tail, test_failed, wait_until  # noqa: E402
 from mroute_harness import Controller, free_port  # noqa: E402
 from rtmp_server import RtmpServer, available as rtmp_server_available  # noqa: E402
 # Plain helpers of the fan-out e2e test (its test class is not imported, so
@@ -55,26 +56,6 @@ FPS = 25
 ST_H264, ST_AAC, ST_HEVC = 0x1B, 0x0F, 0x24
 
 WORK_DIR = None
-
-
-def tail(path, n=3000):
-    try:
-        with open(path, "rb") as f:
-            f.seek(0, os.SEEK_END)
-            size = f.tell()
-            f.seek(max(0, size - n))
-            return f.read().decode("utf-8", "replace")
-    except OSError:
-        return ""
-
-
-def wait_until(cond, timeout, step=0.05):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if cond():
-            return True
-        time.sleep(step)
-    return cond()
 
 
 # --------------------------------------------------------------------------
@@ -314,11 +295,8 @@ class RtmpTests(unittest.TestCase):
                 pass
 
     def _failed(self):
-        outcome = getattr(self, "_outcome", None)
-        result = getattr(outcome, "result", None)
-        if result is None:
-            return False
-        return any(t is self for t, _ in list(result.failures) + list(result.errors))
+        return test_failed(self)
+
 
     # helpers -------------------------------------------------------------
 

@@ -20,6 +20,7 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import test_fanout_e2e as e2e  # noqa: E402  (clip, Receiver, CC check)
+from mroute_media import test_failed  # noqa: E402
 from mroute_harness import Controller, free_port  # noqa: E402
 
 LO = "127.0.0.1"
@@ -114,13 +115,9 @@ class RtpFecE2E(unittest.TestCase):
             self.relay.stop()
         if self.rx:
             self.rx.stop()
-        if hasattr(self, "_outcome") and self._failed():
+        if test_failed(self):
             sys.stderr.write(self.c.read_log()[-4000:])
         self.c.stop()
-
-    def _failed(self):
-        result = getattr(self._outcome, "result", None)
-        return bool(result and (result.failures or result.errors))
 
     def _even_port(self, span):
         while True:

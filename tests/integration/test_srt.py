@@ -37,6 +37,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from mroute_media import contiguous_offset, make_ts_clip, tail, test_failed, wait_until  # noqa: E402,F401
 from mroute_harness import Controller, free_port  # noqa: E402
 # Plain helpers of the fan-out e2e test (its test class is not imported, so
 # its tests do not run here).
@@ -54,35 +55,11 @@ CLIP_PATH = None
 CLIP = b""
 
 
-def tail(path, n=3000):
-    try:
-        with open(path, "rb") as f:
-            f.seek(0, os.SEEK_END)
-            size = f.tell()
-            f.seek(max(0, size - n))
-            return f.read().decode("utf-8", "replace")
-    except OSError:
-        return ""
-
-
 def srt_uri(port, mode, host="", passphrase=None, algorithm=None):
     uri = "srt://%s:%d?mode=%s" % (host, port, mode)
     if passphrase:
         uri += "&passphrase=%s&pbkeylen=%d" % (passphrase, KEYLEN[algorithm or "aes128"])
     return uri
-
-
-def contiguous_offset(data, whole):
-    """Offset at which `data` is a contiguous slice of `whole`, or -1."""
-    if not data:
-        return -1
-    head = data[:4 * DGRAM]
-    off = whole.find(head)
-    while off >= 0:
-        if whole[off:off + len(data)] == data:
-            return off
-        off = whole.find(head, off + 1)
-    return -1
 
 
 class Peer:
@@ -222,28 +199,7 @@ def setUpModule():
     r = subprocess.run(["gst-inspect-1.0", "--exists", "srtsink"], timeout=30)
     if r.returncode != 0:
         raise unittest.SkipTest("the GStreamer srt plugin is not installed")
-    CLIP_DIR = tempfile.mkdtemp(prefix="mroute-srt-clip-")
-    CLIP_PATH = os.path.join(CLIP_DIR, "clip.ts")
-    cmd = ["ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
-           "-f", "lavfi", "-i", "testsrc2=size=640x360:rate=25",
-           "-f", "lavfi", "-i", "sine=frequency=1000:sample_rate=48000",
-           "-t", "2", "-c:v", "libx264", "-preset", "ultrafast", "-g", "25", "-b:v", "2M",
-           "-c:a", "aac", "-f", "mpegts", "-muxrate", "3M", CLIP_PATH]
-    r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120)
-    if r.returncode != 0 or not os.path.exists(CLIP_PATH):
-        raise RuntimeError("ffmpeg failed (%d): %s" % (r.returncode, r.stderr.decode("utf-8", "replace")))
-    size = os.path.getsize(CLIP_PATH)
-    if size < 300 * 1024:
-        raise RuntimeError("clip.ts is only %d bytes" % size)
-    # whole SRT packets: srt-live-transmit does not send a short last read
-    size -= size % DGRAM
-    with open(CLIP_PATH, "r+b") as f:
-        f.truncate(size)
-    with open(CLIP_PATH, "rb") as f:
-        CLIP = f.read()
-    errors, notes = ts_cc_errors(CLIP)
-    if errors:
-        raise RuntimeError("the clip itself has %d continuity errors: %s" % (errors, notes))
+    CLIP_DIR, CLIP_PATH, CLIP = make_ts_clip("mroute-srt-clip-", 2, 300 * 1024)
 
 
 def tearDownModule():
@@ -294,13 +250,8 @@ class SrtTests(unittest.TestCase):
                 pass
 
     def _failed(self):
-        # outcome.success is reset while tearDown runs (3.11): look at the
-        # result instead
-        outcome = getattr(self, "_outcome", None)
-        result = getattr(outcome, "result", None)
-        if result is None:
-            return False
-        return any(t is self for t, _ in list(result.failures) + list(result.errors))
+        return test_failed(self)
+
 
     # helpers -------------------------------------------------------------
 
