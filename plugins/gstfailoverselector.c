@@ -24,8 +24,9 @@
  *   are equals and the element stays on the one it has
  * - `healthy` (#gboolean, read-only): data within `timeout`, no EOS, no error
  *
- * Buffers of the inputs that are not active are dropped, and the pad
- * returns %GST_FLOW_OK so that their branches keep running.  An application
+ * Buffers of the inputs that are not active are dropped (each input keeps
+ * only its newest one, for `send-held`), and the pad returns %GST_FLOW_OK
+ * so that their branches keep running.  An application
  * tells the element that a branch failed (its source posted an error) with
  * a custom event named `failoverselector-error`: downstream (in or out of
  * band) into the input's pad, or upstream to the element with a `pad`
@@ -75,7 +76,10 @@
  * most every 20 ms) and never waits on a dead branch; a #GstTestClock
  * drives it in tests; data on another input also shows that the active one
  * went silent.  Switches away from a failed input, and manual ones, happen
- * at once.  Switching back is planned, so for `video/mpegts` it waits for a
+ * at once; with `send-held` a failover found by the clock check pushes the
+ * new input's newest buffer (if at most 100 ms old) from the clock's
+ * thread right away, so the output's gap is `timeout` and not `timeout`
+ * plus the wait for that input's next burst.  Switching back is planned, so for `video/mpegts` it waits for a
  * random-access point of the better input (`mpegts-rap.c`: the
  * random-access indicator, or a video PES starting with an H.264 IDR or
  * SPS, an HEVC IRAP or parameter set, or an MPEG-2 sequence header) and
