@@ -389,6 +389,8 @@ mr_merge_window_push (MrMergeWindow * w, guint leg, guint32 ssrc,
   if (l->silent) {
     l->silent = FALSE;
     post (w, leg, MR_MERGE_LEG_RETURNED);
+  } else if (!l->seen) {
+    post (w, leg, MR_MERGE_LEG_ACTIVE);
   }
   l->seen = TRUE;
   l->last_arrival = now;

@@ -43,6 +43,7 @@ typedef enum
 
 typedef enum
 {
+  MR_MERGE_LEG_ACTIVE,          /* its first data */
   MR_MERGE_LEG_SILENT,          /* nothing for leg-timeout */
   MR_MERGE_LEG_RETURNED,        /* data again after being silent */
   MR_MERGE_LEG_FOREIGN,         /* carries another stream for a window */
