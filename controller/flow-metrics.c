@@ -184,7 +184,8 @@ build_metrics (const MrFlowSpec * spec, MrFlowState state, MrRunner * r)
   json_builder_set_member_name (b, "failover_count");
   json_builder_add_int_value (b, r ? r->failover_count : 0);
   json_builder_set_member_name (b, "merge_active");
-  json_builder_add_boolean_value (b, FALSE);
+  json_builder_add_boolean_value (b, mr_runner_merge_active (r));
+  mr_runner_add_merge_metrics (b, r);
 
   json_builder_set_member_name (b, "source_metrics");
   json_builder_begin_array (b);
@@ -192,7 +193,9 @@ build_metrics (const MrFlowSpec * spec, MrFlowState state, MrRunner * r)
     MrEndpoint *src = spec->sources->pdata[i];
     GstStructure *s = NULL;
     guint64 kbps = 0;
-    gboolean selected = running && i == active;
+    /* in MERGE every running source feeds the output */
+    gboolean selected = running && (i == active || (r->recipe.merger
+            && r->recipe.source_stats[i]));
     gboolean runs = running && r->recipe.source_stats[i];
     MrSrtStats srt;
     gboolean have_srt = FALSE;

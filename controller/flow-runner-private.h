@@ -1,5 +1,6 @@
 /* mroute: the running flow's state, shared by flow-runner.c (lifecycle,
- * bus, sampling) and flow-metrics.c (the metrics object).  Private to the
+ * bus, sampling), flow-metrics.c (the metrics object) and flow-merge.c
+ * (MERGE mode's events and stats).  Private to the
  * runner: nothing else includes it. */
 
 #ifndef __MR_FLOW_RUNNER_PRIVATE_H__
@@ -27,6 +28,7 @@ struct _MrRunner
   gboolean source_active[MR_MAX_SOURCES];
   guint activity_seq[MR_MAX_SOURCES];   /* of the last packetstats message */
   guint failover_count;
+  guint merge_legs;             /* the merger's active legs, last said */
 
   GHashTable *rates;            /* "source:NAME" / "output:NAME" -> MrRate */
   GHashTable *disconnections;   /* output name -> GUINT_TO_POINTER (count) */
@@ -35,6 +37,8 @@ struct _MrRunner
   GHashTable *refused_at;       /* "source:N"/"output:N" -> gint64* (µs) */
 };
 
+void mr_runner_emit (MrRunner * r, const gchar * type,
+    const gchar * severity, const gchar * fmt, ...) G_GNUC_PRINTF (4, 5);
 gboolean mr_runner_protocol_is_srt (MrProtocol p);
 guint64 mr_runner_struct_u64 (const GstStructure * s, const gchar * field);
 /* kbps over the last sample for "source:NAME" / "output:NAME" */
@@ -45,6 +49,13 @@ GstStructure *mr_runner_output_stats (MrRunner * r, const MrEndpoint * out);
 /* SRT figures of a running source, or FALSE */
 gboolean mr_runner_source_srt_stats (MrRunner * r, const MrEndpoint * src,
     MrSrtStats * st);
+
+/* MERGE mode (flow-merge.c) */
+void mr_runner_merge_started (MrRunner * r);
+void mr_runner_handle_merge_message (MrRunner * r, const GstStructure * s);
+void mr_runner_merge_eof (MrRunner * r);
+gboolean mr_runner_merge_active (MrRunner * r);
+void mr_runner_add_merge_metrics (JsonBuilder * b, MrRunner * r);
 
 G_END_DECLS
 

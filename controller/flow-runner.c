@@ -82,6 +82,19 @@ emit (MrRunner * r, const gchar * type, const gchar * severity,
     r->callbacks.event (r, type, severity, msg, r->user_data);
 }
 
+void
+mr_runner_emit (MrRunner * r, const gchar * type, const gchar * severity,
+    const gchar * fmt, ...)
+{
+  va_list args;
+  g_autofree gchar *msg = NULL;
+
+  va_start (args, fmt);
+  msg = g_strdup_vprintf (fmt, args);
+  va_end (args);
+  emit (r, type, severity, "%s", msg);
+}
+
 MrRunner *
 mr_runner_new (const MrFlowSpec * spec, guint health_timeout_ms,
     const MrRunnerCallbacks * callbacks, gpointer user_data)
@@ -242,10 +255,10 @@ handle_error (MrRunner * r, GstMessage * msg)
   gboolean from_source = mr_recipe_element_is_source (GST_MESSAGE_SRC (msg));
 
   gst_message_parse_error (msg, &err, &debug);
-  if (from_source && r->recipe.selector) {
+  if (from_source && (r->recipe.selector || r->recipe.merger)) {
     g_autofree gchar *source = mr_recipe_element_source (GST_MESSAGE_SRC
         (msg));
-    /* with two sources the selector goes on with the other one */
+    /* with two sources the selector or merger goes on with the other */
     g_warning ("flow %s: source '%s' failed: %s (%s)", r->spec->id, source,
         err->message, debug ? debug : "");
     emit (r, "source_error", "error", "source '%s': %s", source,
@@ -339,6 +352,9 @@ handle_element_message (MrRunner * r, GstMessage * msg)
   else if (gst_structure_has_name (s, "failoverselector-switched")
       && GST_MESSAGE_SRC (msg) == GST_OBJECT (r->recipe.selector))
     handle_switch (r, s);
+  else if (gst_structure_has_name (s, "rtpst2022-7-merge")
+      && GST_MESSAGE_SRC (msg) == GST_OBJECT (r->recipe.merger))
+    mr_runner_handle_merge_message (r, s);
 }
 
 /* srtsink says "... Trying to reconnect" when its peer went away: a
@@ -384,6 +400,8 @@ on_bus_message (GstBus * bus, GstMessage * msg, gpointer user_data)
           set_state (r, MR_FLOW_ACTIVE);
           emit (r, "flow_started", "info", "flow started on source '%s'",
               active_source_name (r));
+          if (r->recipe.merger)
+            mr_runner_merge_started (r);
         }
       }
       break;
@@ -394,8 +412,11 @@ on_bus_message (GstBus * bus, GstMessage * msg, gpointer user_data)
       handle_warning (r, msg);
       break;
     case GST_MESSAGE_EOS:
-      emit (r, "source_eof", "error", "source '%s' ended the stream",
-          active_source_name (r));
+      if (r->recipe.merger)
+        mr_runner_merge_eof (r);
+      else
+        emit (r, "source_eof", "error", "source '%s' ended the stream",
+            active_source_name (r));
       if (!r->fail_idle && r->state != MR_FLOW_ERROR)
         r->fail_idle = g_idle_add (fail_idle, r);
       break;
@@ -781,16 +802,21 @@ mr_runner_update (MrRunner * r, const MrFlowSpec * spec)
     return TRUE;
   }
 
-  /* FAILOVER runs every source: they come and go on the selector live */
-  if (mr_recipe_uses_failover (r->spec) != mr_recipe_uses_failover (spec))
+  /* FAILOVER and MERGE run every source: they come and go on the selector
+   * or merger live */
+  if (mr_recipe_uses_failover (r->spec) != mr_recipe_uses_failover (spec)
+      || mr_recipe_uses_merge (r->spec) != mr_recipe_uses_merge (spec))
     return FALSE;
-  if (mr_recipe_uses_failover (spec)
+  if (mr_recipe_runs_all_sources (spec)
       && !update_failover_sources (r, spec))
     return FALSE;
+  if (r->recipe.merger && spec->recovery_window != r->spec->recovery_window)
+    g_object_set (r->recipe.merger, "recovery-window",
+        (guint) spec->recovery_window, NULL);
 
-  /* without failover, the one source that runs must stay the same */
+  /* otherwise, the one source that runs must stay the same */
   new_src = spec->sources->pdata[mr_recipe_pick_source (spec)];
-  if (!mr_recipe_uses_failover (spec)
+  if (!mr_recipe_runs_all_sources (spec)
       && (!endpoint_same_transport (old_src, new_src)
           || g_strcmp0 (old_src->name, new_src->name) != 0))
     return FALSE;

@@ -46,6 +46,26 @@ mr_recipe_uses_failover (const MrFlowSpec * spec)
       MR_FAILOVER_MODE_FAILOVER;
 }
 
+gboolean
+mr_recipe_uses_merge (const MrFlowSpec * spec)
+{
+  return spec->failover_enabled && spec->failover_mode ==
+      MR_FAILOVER_MODE_MERGE;
+}
+
+gboolean
+mr_recipe_runs_all_sources (const MrFlowSpec * spec)
+{
+  return mr_recipe_uses_failover (spec) || mr_recipe_uses_merge (spec);
+}
+
+/* The element every source runs into: failoverselector or the merger */
+static GstElement *
+combiner (MrRecipe * recipe)
+{
+  return recipe->selector ? recipe->selector : recipe->merger;
+}
+
 gint
 mr_recipe_source_of_stats (MrRecipe * recipe, GstObject * element)
 {
@@ -253,9 +273,11 @@ build_fec_source (GstElement * bin, const MrEndpoint * src,
   return TRUE;
 }
 
-/* Builds the elements of one source as a bin with one src pad. */
+/* Builds the elements of one source as a bin with one src pad: MPEG-TS,
+ * or with @rtp_out the RTP packets of an RTP source, for the merger. */
 static GstElement *
-build_source (const MrEndpoint * src, GstElement ** stats, GError ** error)
+build_source (const MrEndpoint * src, GstElement ** stats, gboolean rtp_out,
+    GError ** error)
 {
   g_autofree gchar *bin_name = g_strdup_printf (SOURCE_PREFIX "%s", src->name);
   GstElement *bin = gst_bin_new (bin_name);
@@ -318,7 +340,7 @@ build_source (const MrEndpoint * src, GstElement ** stats, GError ** error)
   last = *stats;
 
 depay:
-  if (src->protocol != MR_PROTOCOL_UDP) {
+  if (src->protocol != MR_PROTOCOL_UDP && !rtp_out) {
     GstElement *depay = make ("rtpmp2tdepay", "depay", error);
     if (!depay) {
       gst_object_unref (bin);
@@ -335,23 +357,25 @@ done:
   return bin;
 }
 
-/* FAILOVER: the source at @index into a new pad of the selector, in the
- * pipeline's current state.  Lower priority wins: the primary 0. */
+/* FAILOVER and MERGE: the source at @index into a new pad of the selector
+ * or the merger, in the pipeline's current state.  For the selector lower
+ * priority wins: the primary 0. */
 static gboolean
-attach_failover_source (MrRecipe * recipe, const MrFlowSpec * spec,
+attach_source (MrRecipe * recipe, const MrFlowSpec * spec,
     guint index, GError ** error)
 {
   GstElement *source = build_source (spec->sources->pdata[index],
-      &recipe->source_stats[index], error);
+      &recipe->source_stats[index], recipe->merger != NULL, error);
   GstPad *sinkpad;
   g_autoptr (GstPad) srcpad = NULL;
 
   if (!source)
     return FALSE;
   gst_bin_add (GST_BIN (recipe->pipeline), source);
-  sinkpad = gst_element_request_pad_simple (recipe->selector, "sink_%u");
-  g_object_set (sinkpad, "priority",
-      index == mr_recipe_pick_source (spec) ? 0 : 1, NULL);
+  sinkpad = gst_element_request_pad_simple (combiner (recipe), "sink_%u");
+  if (recipe->selector)
+    g_object_set (sinkpad, "priority",
+        index == mr_recipe_pick_source (spec) ? 0 : 1, NULL);
   recipe->selector_pads[index] = gst_pad_get_name (sinkpad);
   srcpad = gst_element_get_static_pad (source, "src");
   gst_pad_link (srcpad, sinkpad);
@@ -374,16 +398,42 @@ build_failover (MrRecipe * recipe, const MrFlowSpec * spec,
   gst_bin_add (GST_BIN (recipe->pipeline), selector);
   recipe->selector = selector;
   for (guint i = 0; i < spec->sources->len; i++)
-    if (!attach_failover_source (recipe, spec, i, error))
+    if (!attach_source (recipe, spec, i, error))
       return NULL;
   return selector;
+}
+
+/* MERGE: every source's RTP into the ST 2022-7 merger, depayloaded once
+ * after it:  source-a ! merge.sink_0  source-b ! merge.sink_1
+ *            merge ! rtpmp2tdepay  */
+static GstElement *
+build_merge (MrRecipe * recipe, const MrFlowSpec * spec, GError ** error)
+{
+  GstElement *merger = make ("rtpst2022-7-merge", "merge", error);
+  GstElement *depay;
+
+  if (!merger)
+    return NULL;
+  if (!(depay = make ("rtpmp2tdepay", "merge-depay", error))) {
+    gst_object_unref (merger);
+    return NULL;
+  }
+  g_object_set (merger, "recovery-window", (guint) spec->recovery_window,
+      NULL);
+  gst_bin_add_many (GST_BIN (recipe->pipeline), merger, depay, NULL);
+  gst_element_link (merger, depay);
+  recipe->merger = merger;
+  for (guint i = 0; i < spec->sources->len; i++)
+    if (!attach_source (recipe, spec, i, error))
+      return NULL;
+  return depay;
 }
 
 gboolean
 mr_recipe_add_source (MrRecipe * recipe, const MrFlowSpec * spec,
     guint index, GError ** error)
 {
-  g_return_val_if_fail (recipe->selector != NULL, FALSE);
+  g_return_val_if_fail (combiner (recipe) != NULL, FALSE);
   g_return_val_if_fail (index < MR_MAX_SOURCES, FALSE);
 
   /* make room: the sources after @index move up by one */
@@ -395,7 +445,7 @@ mr_recipe_add_source (MrRecipe * recipe, const MrFlowSpec * spec,
   recipe->selector_pads[index] = NULL;
   if (recipe->active_source >= index && spec->sources->len > 1)
     recipe->active_source++;
-  return attach_failover_source (recipe, spec, index, error);
+  return attach_source (recipe, spec, index, error);
 }
 
 void
@@ -405,12 +455,12 @@ mr_recipe_remove_source (MrRecipe * recipe, const gchar * name, guint index)
   GstElement *bin;
   GstPad *pad = NULL;
 
-  g_return_if_fail (recipe->selector != NULL);
+  g_return_if_fail (combiner (recipe) != NULL);
   g_return_if_fail (index < MR_MAX_SOURCES);
 
   bin = gst_bin_get_by_name (GST_BIN (recipe->pipeline), bin_name);
   if (recipe->selector_pads[index])
-    pad = gst_element_get_static_pad (recipe->selector,
+    pad = gst_element_get_static_pad (combiner (recipe),
         recipe->selector_pads[index]);
   if (bin) {
     /* stops its streaming thread; the selector switches away if needed */
@@ -420,7 +470,7 @@ mr_recipe_remove_source (MrRecipe * recipe, const gchar * name, guint index)
     gst_object_unref (bin);
   }
   if (pad) {
-    gst_element_release_request_pad (recipe->selector, pad);
+    gst_element_release_request_pad (combiner (recipe), pad);
     gst_object_unref (pad);
   }
   g_free (recipe->selector_pads[index]);
@@ -471,9 +521,12 @@ mr_recipe_build (MrRecipe * recipe, const MrFlowSpec * spec,
   if (mr_recipe_uses_failover (spec)) {
     if (!(source = build_failover (recipe, spec, health_timeout_ms, error)))
       goto fail;
+  } else if (mr_recipe_uses_merge (spec)) {
+    if (!(source = build_merge (recipe, spec, error)))
+      goto fail;
   } else {
     source = build_source (spec->sources->pdata[recipe->active_source],
-        &recipe->source_stats[recipe->active_source], error);
+        &recipe->source_stats[recipe->active_source], FALSE, error);
     if (!source)
       goto fail;
     gst_bin_add (GST_BIN (recipe->pipeline), source);

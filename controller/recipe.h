@@ -2,6 +2,8 @@
  * out; no HTTP, no SQLite, no state machine.
  *
  *   source:  udpbatchsrc ! packetstats [! rtpmp2tdepay] ! tee name=fanout
+ *   FAILOVER: every source ! failoverselector ! tee
+ *   MERGE:    every source's RTP ! rtpst2022-7-merge ! rtpmp2tdepay ! tee
  *   UDP outputs:  fanout. ! udpfanoutsink name=udp-out      (one for all)
  *   RTP outputs:  fanout. ! rtpmp2tpay ! udpfanoutsink name=rtp-out
  *
@@ -29,7 +31,10 @@ typedef struct
   GstElement *source_stats[MR_MAX_SOURCES];     /* packetstats of each
                                                  * running source, or NULL */
   GstElement *selector;         /* failoverselector, FAILOVER mode only */
-  gchar *selector_pads[MR_MAX_SOURCES];         /* its pad for each source */
+  GstElement *merger;           /* rtpst2022-7-merge, MERGE mode only */
+  gchar *selector_pads[MR_MAX_SOURCES];         /* the selector's or the
+                                                 * merger's pad of each
+                                                 * source */
   GstElement *udp_sink;         /* NULL until a UDP output exists */
   GstElement *rtp_sink;         /* NULL until an RTP output exists */
   GHashTable *branches;         /* output name -> MrBranch* (SRT, ...) */
@@ -57,17 +62,21 @@ GstElement *mr_recipe_output_sink (MrRecipe * recipe, const MrEndpoint * out);
 
 /* Which source index the spec runs on (first). */
 guint mr_recipe_pick_source (const MrFlowSpec * spec);
-/* Whether the spec runs both sources into a failoverselector. */
+/* Whether the spec runs both sources into a failoverselector (FAILOVER),
+ * into the ST 2022-7 merger (MERGE), or either. */
 gboolean mr_recipe_uses_failover (const MrFlowSpec * spec);
+gboolean mr_recipe_uses_merge (const MrFlowSpec * spec);
+gboolean mr_recipe_runs_all_sources (const MrFlowSpec * spec);
 /* The source index of a packetstats element or selector pad name, or -1 */
 gint mr_recipe_source_of_stats (MrRecipe * recipe, GstObject * element);
 gint mr_recipe_source_of_pad (MrRecipe * recipe, const gchar * pad_name);
 
 /* Whether an element belongs to the source side or the output side. */
 gboolean mr_recipe_element_is_source (GstObject * element);
-/* FAILOVER only: a source that now stands at @index of @spec->sources is
- * started and linked to the selector; a source is stopped and unlinked;
- * the primary (priority 0) changes.  In any state, the others untouched. */
+/* FAILOVER and MERGE: a source that now stands at @index of @spec->sources
+ * is started and linked to the selector or merger; a source is stopped and
+ * unlinked; (FAILOVER) the primary (priority 0) changes.  In any state, the
+ * others untouched. */
 gboolean mr_recipe_add_source (MrRecipe * recipe, const MrFlowSpec * spec,
     guint index, GError ** error);
 void mr_recipe_remove_source (MrRecipe * recipe, const gchar * name,
