@@ -18,6 +18,11 @@ mr_config_new_default (void)
   c->max_flows = 20;
   c->health_timeout_ms = 500;
   c->telegram_api_url = g_strdup ("https://api.telegram.org");
+  c->metrics_public = TRUE;
+  c->max_body_bytes = 1024 * 1024;
+  c->webhook_urls = g_new0 (gchar *, 1);
+  c->mediamtx_grace_sec = 30;
+  c->maintenance_check_sec = 60;
   return c;
 }
 
@@ -31,6 +36,9 @@ mr_config_free (MrConfig * c)
   g_free (c->telegram_bot_token);
   g_free (c->telegram_chat_id);
   g_free (c->telegram_api_url);
+  g_free (c->api_key);
+  g_strfreev (c->webhook_urls);
+  g_free (c->webhook_secret);
   g_free (c);
 }
 
@@ -92,9 +100,51 @@ get_int (GKeyFile * kf, const gchar * group, const gchar * key, gint min,
   return TRUE;
 }
 
+static gboolean
+parse_bool (const gchar * group, const gchar * key, const gchar * s,
+    gboolean * out, GError ** error)
+{
+  if (g_ascii_strcasecmp (s, "true") == 0)
+    *out = TRUE;
+  else if (g_ascii_strcasecmp (s, "false") == 0)
+    *out = FALSE;
+  else {
+    g_set_error (error, MR_CONFIG_ERROR, 0,
+        "[%s] %s: '%s' must be true or false", group, key, s);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/* Only http(s) URLs, separated by ',' ';' or spaces */
+static gboolean
+parse_urls (const gchar * what, const gchar * s, gchar *** out,
+    GError ** error)
+{
+  g_auto (GStrv) parts = g_strsplit_set (s, ",; \t", -1);
+  g_autoptr (GStrvBuilder) urls = g_strv_builder_new ();
+
+  for (guint i = 0; parts[i]; i++) {
+    if (!*parts[i])
+      continue;
+    if (!g_str_has_prefix (parts[i], "http://")
+        && !g_str_has_prefix (parts[i], "https://")) {
+      g_set_error (error, MR_CONFIG_ERROR, 0,
+          "%s: '%s' is not an http:// or https:// URL", what, parts[i]);
+      return FALSE;
+    }
+    g_strv_builder_add (urls, parts[i]);
+  }
+  g_strfreev (*out);
+  *out = g_strv_builder_end (urls);
+  return TRUE;
+}
+
 gboolean
 mr_config_load_file (MrConfig * c, const gchar * path, GError ** error)
 {
+  g_autofree gchar *metrics_public = NULL;
+  g_autofree gchar *webhook_urls = NULL;
   g_autoptr (GKeyFile) kf = g_key_file_new ();
   g_autofree gchar *dsn = NULL;
   g_autofree gchar *enabled = NULL;
@@ -113,8 +163,28 @@ mr_config_load_file (MrConfig * c, const gchar * path, GError ** error)
       || !get_string (kf, "telegram", "bot_token", &c->telegram_bot_token,
           error)
       || !get_string (kf, "telegram", "chat_id", &c->telegram_chat_id, error)
-      || !get_string (kf, "telegram", "api_url", &c->telegram_api_url, error))
+      || !get_string (kf, "telegram", "api_url", &c->telegram_api_url, error)
+      || !get_string (kf, "api", "api_key", &c->api_key, error)
+      || !get_string (kf, "api", "metrics_public", &metrics_public, error)
+      || !get_int (kf, "api", "max_body_bytes", 1024, 64 * 1024 * 1024,
+          &c->max_body_bytes, error)
+      || !get_string (kf, "webhooks", "urls", &webhook_urls, error)
+      || !get_string (kf, "webhooks", "secret", &c->webhook_secret, error)
+      || !get_int (kf, "mediamtx", "grace_period_sec", 0, 86400,
+          &c->mediamtx_grace_sec, error)
+      || !get_int (kf, "maintenance", "check_interval_sec", 1, 3600,
+          &c->maintenance_check_sec, error))
     return FALSE;
+  if (metrics_public && !parse_bool ("api", "metrics_public", metrics_public,
+          &c->metrics_public, error))
+    return FALSE;
+  if (webhook_urls && !parse_urls ("[webhooks] urls", webhook_urls,
+          &c->webhook_urls, error))
+    return FALSE;
+  if (c->api_key && !*c->api_key)
+    g_clear_pointer (&c->api_key, g_free);
+  if (c->webhook_secret && !*c->webhook_secret)
+    g_clear_pointer (&c->webhook_secret, g_free);
 
   if (dsn) {
     if (!g_str_has_prefix (dsn, "sqlite:") || strlen (dsn) == 7) {
@@ -125,17 +195,9 @@ mr_config_load_file (MrConfig * c, const gchar * path, GError ** error)
     g_free (c->db_path);
     c->db_path = g_strdup (dsn + 7);
   }
-  if (enabled) {
-    if (g_ascii_strcasecmp (enabled, "true") == 0)
-      c->telegram_enabled = TRUE;
-    else if (g_ascii_strcasecmp (enabled, "false") == 0)
-      c->telegram_enabled = FALSE;
-    else {
-      g_set_error (error, MR_CONFIG_ERROR, 0,
-          "[telegram] enabled: '%s' must be true or false", enabled);
-      return FALSE;
-    }
-  }
+  if (enabled && !parse_bool ("telegram", "enabled", enabled,
+          &c->telegram_enabled, error))
+    return FALSE;
   return TRUE;
 }
 
@@ -155,6 +217,21 @@ mr_config_apply_env (MrConfig * c, GError ** error)
   if ((v = g_getenv ("TELEGRAM_CHAT_ID")) && *v) {
     g_free (c->telegram_chat_id);
     c->telegram_chat_id = g_strdup (v);
+  }
+  if ((v = g_getenv ("TELEGRAM_API_URL")) && *v) {
+    g_free (c->telegram_api_url);
+    c->telegram_api_url = g_strdup (v);
+  }
+  if ((v = g_getenv ("MROUTE_API_KEY")) && *v) {
+    g_free (c->api_key);
+    c->api_key = g_strdup (v);
+  }
+  if ((v = g_getenv ("MROUTE_WEBHOOK_URLS")) && *v
+      && !parse_urls ("MROUTE_WEBHOOK_URLS", v, &c->webhook_urls, error))
+    return FALSE;
+  if ((v = g_getenv ("MROUTE_WEBHOOK_SECRET")) && *v) {
+    g_free (c->webhook_secret);
+    c->webhook_secret = g_strdup (v);
   }
   return TRUE;
 }

@@ -12,6 +12,9 @@ typedef struct
   /* [api] */
   gchar *host;
   gint port;
+  gchar *api_key;               /* secret; NULL: no key needed */
+  gboolean metrics_public;      /* GET /metrics without the key */
+  gint max_body_bytes;
   /* [storage] */
   gchar *db_path;               /* from dsn = sqlite:PATH */
   /* [gstreamer] */
@@ -22,13 +25,21 @@ typedef struct
   gchar *telegram_bot_token;    /* secret */
   gchar *telegram_chat_id;
   gchar *telegram_api_url;
+  /* [webhooks] */
+  gchar **webhook_urls;         /* NULL-terminated, maybe empty */
+  gchar *webhook_secret;        /* secret: HMAC-SHA256 key, or NULL */
+  /* [mediamtx] */
+  gint mediamtx_grace_sec;      /* not-ready -> stop delay */
+  /* [maintenance] */
+  gint maintenance_check_sec;   /* scheduler period */
 } MrConfig;
 
 MrConfig *mr_config_new_default (void);
 /* Reads @path (a GLib key file) over the defaults. */
 gboolean mr_config_load_file (MrConfig * config, const gchar * path,
     GError ** error);
-/* MROUTE_PORT, TELEGRAM_BOT_TOKEN, TELEGRAM_CHAT_ID */
+/* MROUTE_PORT, MROUTE_API_KEY, TELEGRAM_BOT_TOKEN, TELEGRAM_CHAT_ID,
+ * TELEGRAM_API_URL, MROUTE_WEBHOOK_URLS, MROUTE_WEBHOOK_SECRET */
 gboolean mr_config_apply_env (MrConfig * config, GError ** error);
 void mr_config_free (MrConfig * config);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MrConfig, mr_config_free);

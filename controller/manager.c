@@ -21,7 +21,14 @@ struct _MrManager
   guint health_timeout_ms;
   GPtrArray *flows;             /* MrFlow*, in creation order */
   GHashTable *by_id;            /* id -> MrFlow* (borrowed) */
+  GArray *listeners;            /* MrListener */
 };
+
+typedef struct
+{
+  MrEventListener func;
+  gpointer user_data;
+} MrListener;
 
 static void
 flow_free (MrFlow * flow)
@@ -41,6 +48,7 @@ mr_manager_new (const MrConfig * config, MrStore * store)
   mgr->health_timeout_ms = config->health_timeout_ms;
   mgr->flows = g_ptr_array_new_with_free_func ((GDestroyNotify) flow_free);
   mgr->by_id = g_hash_table_new (g_str_hash, g_str_equal);
+  mgr->listeners = g_array_new (FALSE, FALSE, sizeof (MrListener));
   return mgr;
 }
 
@@ -51,6 +59,7 @@ mr_manager_free (MrManager * mgr)
     return;
   g_hash_table_unref (mgr->by_id);
   g_ptr_array_unref (mgr->flows);
+  g_array_unref (mgr->listeners);
   g_free (mgr);
 }
 
@@ -75,6 +84,19 @@ on_event (MrRunner * runner, const gchar * type, const gchar * severity,
   if (!mr_store_add_event (flow->mgr->store, &event, &error))
     g_warning ("flow %s: could not store event: %s", flow->spec->id,
         error->message);
+  for (guint i = 0; i < flow->mgr->listeners->len; i++) {
+    MrListener *l = &g_array_index (flow->mgr->listeners, MrListener, i);
+    l->func (&event, flow->spec->name, l->user_data);
+  }
+}
+
+void
+mr_manager_add_event_listener (MrManager * mgr, MrEventListener func,
+    gpointer user_data)
+{
+  MrListener l = { func, user_data };
+
+  g_array_append_val (mgr->listeners, l);
 }
 
 static void

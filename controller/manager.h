@@ -35,6 +35,13 @@ void mr_manager_free (MrManager * mgr);
 
 void mr_manager_counts (MrManager * mgr, guint * total, guint * active);
 
+/* Called on the main thread for every event, after it is stored (alerts,
+ * webhooks).  Must not block. */
+typedef void (*MrEventListener) (const MrEvent * event,
+    const gchar * flow_name, gpointer user_data);
+void mr_manager_add_event_listener (MrManager * mgr, MrEventListener func,
+    gpointer user_data);
+
 /* libsrt refused a peer for @reason; the flows it may concern say so. */
 void mr_manager_srt_rejected (const gchar * reason, gpointer mgr);
 
