@@ -5,12 +5,18 @@
 #include <string.h>
 
 #include "flow-spec.h"
+#include "mediamtx.h"
 #include "store.h"
 
 struct _MrApi
 {
   SoupServer *server;
   MrManager *manager;
+  MrMediamtx *mediamtx;
+  /* from the configuration */
+  GBytes *key_digest;           /* SHA-256 of the API key, or NULL */
+  gboolean metrics_public;
+  gsize max_body;
 };
 
 /* ---------------------------------------------------------------------- */
@@ -91,7 +97,7 @@ respond_result (SoupServerMessage * msg, guint ok, JsonNode * node,
 /* requests */
 
 static JsonNode *
-parse_body (SoupServerMessage * msg)
+parse_body (MrApi * api, SoupServerMessage * msg)
 {
   SoupMessageBody *body = soup_server_message_get_request_body (msg);
   g_autoptr (GBytes) bytes = soup_message_body_flatten (body);
@@ -106,9 +112,10 @@ parse_body (SoupServerMessage * msg)
         "body: a JSON object is required");
     return NULL;
   }
-  if (len > MR_API_MAX_BODY) {
-    write_error (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, NULL,
-        "body: larger than 1 MiB");
+  if (len > api->max_body) {
+    g_autofree gchar *m = g_strdup_printf ("body: larger than %" G_GSIZE_FORMAT
+        " bytes", api->max_body);
+    write_error (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, NULL, m);
     return NULL;
   }
   if (!g_utf8_validate (data, len, NULL)
@@ -248,7 +255,7 @@ handle_flow (MrApi * api, SoupServerMessage * msg, const gchar * method,
   if (n_rest == 1 && IS (rest[0], "source")) {
     if (!IS (method, "POST"))
       method_not_allowed (msg, "POST");
-    else if ((body = parse_body (msg)))
+    else if ((body = parse_body (api, msg)))
       respond_result (msg, SOUP_STATUS_CREATED, mr_manager_add_source (m, id,
               body, &error), &error);
     return;
@@ -266,7 +273,7 @@ handle_flow (MrApi * api, SoupServerMessage * msg, const gchar * method,
   if (n_rest == 1 && IS (rest[0], "outputs")) {
     if (!IS (method, "POST"))
       method_not_allowed (msg, "POST");
-    else if ((body = parse_body (msg)))
+    else if ((body = parse_body (api, msg)))
       respond_result (msg, SOUP_STATUS_CREATED, mr_manager_add_output (m, id,
               body, &error), &error);
     return;
@@ -274,7 +281,7 @@ handle_flow (MrApi * api, SoupServerMessage * msg, const gchar * method,
 
   if (n_rest == 2 && IS (rest[0], "outputs")) {
     if (IS (method, "PUT")) {
-      if ((body = parse_body (msg)))
+      if ((body = parse_body (api, msg)))
         respond_result (msg, SOUP_STATUS_OK, mr_manager_update_output (m, id,
                 rest[1], body, &error), &error);
     } else if (IS (method, "DELETE")) {
@@ -324,12 +331,26 @@ handle_request (SoupServer * server, SoupServerMessage * msg,
       respond_json (msg, SOUP_STATUS_OK, mr_manager_list_flows (api->manager));
     else if (!IS (method, "POST"))
       method_not_allowed (msg, "GET, POST");
-    else if ((body = parse_body (msg)))
+    else if ((body = parse_body (api, msg)))
       respond_result (msg, SOUP_STATUS_CREATED,
           mr_manager_create_flow (api->manager, body, &error), &error);
   } else if (NSEG >= 3 && IS (SEG (0), "v1") && IS (SEG (1), "flows")) {
     handle_flow (api, msg, method, SEG (2), (gchar **) seg->pdata + 3,
         NSEG - 3, query, path);
+  } else if (NSEG == 4 && IS (SEG (0), "v1") && IS (SEG (1), "mediamtx")
+      && IS (SEG (2), "events")
+      && (IS (SEG (3), "ready") || IS (SEG (3), "not-ready"))) {
+    g_autoptr (JsonNode) body = NULL;
+    JsonNode *answer;
+    guint status;
+
+    if (!IS (method, "POST"))
+      method_not_allowed (msg, "POST");
+    else if ((body = parse_body (api, msg))) {
+      answer = mr_mediamtx_hook (api->mediamtx, IS (SEG (3), "ready"), body,
+          &status, &error);
+      respond_result (msg, status, answer, &error);
+    }
   } else if (NSEG == 2 && IS (SEG (0), "v1") && IS (SEG (1), "events")) {
     guint limit;
 
@@ -345,25 +366,99 @@ handle_request (SoupServer * server, SoupServerMessage * msg,
 #undef NSEG
 }
 
-/* Refuses oversized bodies from their headers, before reading them. */
+static GBytes *
+digest (const gchar * s)
+{
+  g_autoptr (GChecksum) sum = g_checksum_new (G_CHECKSUM_SHA256);
+  guint8 buf[32];
+  gsize len = sizeof (buf);
+
+  g_checksum_update (sum, (const guchar *) s, strlen (s));
+  g_checksum_get_digest (sum, buf, &len);
+  return g_bytes_new (buf, len);
+}
+
+/* Compares digests, so that the time taken says nothing of the key */
+static gboolean
+key_matches (MrApi * api, const gchar * given)
+{
+  g_autoptr (GBytes) d = digest (given);
+  const guint8 *a, *b;
+  gsize len;
+  guint8 diff = 0;
+
+  a = g_bytes_get_data (api->key_digest, &len);
+  b = g_bytes_get_data (d, NULL);
+  for (gsize i = 0; i < len; i++)
+    diff |= a[i] ^ b[i];
+  return diff == 0;
+}
+
+/* Everything needs the key but /health and, if so configured, /metrics */
+static gboolean
+needs_key (MrApi * api, const gchar * path)
+{
+  if (!api->key_digest)
+    return FALSE;
+  if (g_str_equal (path, "/health") || g_str_equal (path, "/health/"))
+    return FALSE;
+  if (api->metrics_public
+      && (g_str_equal (path, "/metrics") || g_str_equal (path, "/metrics/")))
+    return FALSE;
+  return TRUE;
+}
+
+/* From the headers, before any body is read: the API key, then the body's
+ * size (a body of unknown size is refused: 411). */
 static void
 handle_early (SoupServer * server, SoupServerMessage * msg,
     const char *path, GHashTable * query, gpointer user_data)
 {
+  MrApi *api = user_data;
   SoupMessageHeaders *h = soup_server_message_get_request_headers (msg);
+  SoupEncoding encoding = soup_message_headers_get_encoding (h);
 
-  if (soup_message_headers_get_encoding (h) == SOUP_ENCODING_CONTENT_LENGTH
-      && soup_message_headers_get_content_length (h) > MR_API_MAX_BODY)
-    write_error (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, NULL,
-        "body: larger than 1 MiB");
+  if (needs_key (api, path)) {
+    const gchar *key = soup_message_headers_get_one (h, "X-API-Key");
+
+    if (!key || !*key) {
+      write_error (msg, SOUP_STATUS_UNAUTHORIZED, NULL,
+          "missing X-API-Key header: this controller needs an API key");
+      return;
+    }
+    if (!key_matches (api, key)) {
+      g_message ("api: %s %s refused: wrong API key",
+          soup_server_message_get_method (msg), path);
+      write_error (msg, SOUP_STATUS_UNAUTHORIZED, NULL,
+          "wrong API key (X-API-Key)");
+      return;
+    }
+  }
+
+  if (encoding == SOUP_ENCODING_CONTENT_LENGTH
+      && (guint64) soup_message_headers_get_content_length (h)
+      > api->max_body) {
+    g_autofree gchar *m = g_strdup_printf ("body: larger than %" G_GSIZE_FORMAT
+        " bytes", api->max_body);
+    write_error (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, NULL, m);
+  } else if (encoding == SOUP_ENCODING_CHUNKED) {
+    write_error (msg, SOUP_STATUS_LENGTH_REQUIRED, NULL,
+        "body: send a Content-Length (chunked bodies are not accepted)");
+  }
 }
 
 MrApi *
 mr_api_new (MrManager * manager)
 {
   MrApi *api = g_new0 (MrApi, 1);
+  const MrConfig *config = mr_manager_get_config (manager);
 
   api->manager = manager;
+  api->mediamtx = mr_mediamtx_new (manager, config->mediamtx_grace_sec);
+  if (config->api_key)
+    api->key_digest = digest (config->api_key);
+  api->metrics_public = config->metrics_public;
+  api->max_body = config->max_body_bytes;
   api->server = soup_server_new ("server-header", "mroute ", NULL);
   soup_server_add_early_handler (api->server, NULL, handle_early, api, NULL);
   soup_server_add_handler (api->server, NULL, handle_request, api, NULL);
@@ -392,5 +487,7 @@ mr_api_free (MrApi * api)
     return;
   soup_server_disconnect (api->server);
   g_object_unref (api->server);
+  mr_mediamtx_free (api->mediamtx);
+  g_clear_pointer (&api->key_digest, g_bytes_unref);
   g_free (api);
 }

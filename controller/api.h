@@ -11,10 +11,10 @@
 
 G_BEGIN_DECLS
 
-#define MR_API_MAX_BODY (1024 * 1024)
-
 typedef struct _MrApi MrApi;
 
+/* Its settings ([api] api_key, metrics_public, max_body_bytes, [mediamtx]
+ * grace_period_sec) come from the manager's configuration. */
 MrApi *mr_api_new (MrManager * manager);
 gboolean mr_api_listen (MrApi * api, const gchar * host, gint port,
     GError ** error);

@@ -2,8 +2,10 @@
 
 #include "manager.h"
 
+#include "clock.h"
 #include "flow-runner.h"
 #include "flow-spec.h"
+#include "maintenance.h"
 
 G_DEFINE_QUARK (mr-manager-error-quark, mr_manager_error);
 
@@ -12,16 +14,19 @@ typedef struct
   MrManager *mgr;
   MrFlowSpec *spec;
   MrRunner *runner;
+  gint64 running_since;         /* mr_clock_now_us () at the last start */
 } MrFlow;
 
 struct _MrManager
 {
+  const MrConfig *config;       /* outlives the manager */
   MrStore *store;
   gint max_flows;
   guint health_timeout_ms;
   GPtrArray *flows;             /* MrFlow*, in creation order */
   GHashTable *by_id;            /* id -> MrFlow* (borrowed) */
   GArray *listeners;            /* MrListener */
+  guint maintenance_timer;
 };
 
 typedef struct
@@ -29,6 +34,8 @@ typedef struct
   MrEventListener func;
   gpointer user_data;
 } MrListener;
+
+static gboolean maintenance_check (gpointer user_data);
 
 static void
 flow_free (MrFlow * flow)
@@ -43,12 +50,15 @@ mr_manager_new (const MrConfig * config, MrStore * store)
 {
   MrManager *mgr = g_new0 (MrManager, 1);
 
+  mgr->config = config;
   mgr->store = store;
   mgr->max_flows = config->max_flows;
   mgr->health_timeout_ms = config->health_timeout_ms;
   mgr->flows = g_ptr_array_new_with_free_func ((GDestroyNotify) flow_free);
   mgr->by_id = g_hash_table_new (g_str_hash, g_str_equal);
   mgr->listeners = g_array_new (FALSE, FALSE, sizeof (MrListener));
+  mgr->maintenance_timer = g_timeout_add_seconds (config->maintenance_check_sec,
+      maintenance_check, mgr);
   return mgr;
 }
 
@@ -57,6 +67,8 @@ mr_manager_free (MrManager * mgr)
 {
   if (!mgr)
     return;
+  if (mgr->maintenance_timer)
+    g_source_remove (mgr->maintenance_timer);
   g_hash_table_unref (mgr->by_id);
   g_ptr_array_unref (mgr->flows);
   g_array_unref (mgr->listeners);
@@ -88,6 +100,29 @@ on_event (MrRunner * runner, const gchar * type, const gchar * severity,
     MrListener *l = &g_array_index (flow->mgr->listeners, MrListener, i);
     l->func (&event, flow->spec->name, l->user_data);
   }
+}
+
+const MrConfig *
+mr_manager_get_config (MrManager * mgr)
+{
+  return mgr->config;
+}
+
+const gchar *
+mr_manager_find_by_name (MrManager * mgr, const gchar * name, guint * count)
+{
+  const gchar *id = NULL;
+
+  *count = 0;
+  for (guint i = 0; i < mgr->flows->len; i++) {
+    MrFlow *flow = mgr->flows->pdata[i];
+    if (g_strcmp0 (flow->spec->name, name) == 0) {
+      if (!id)
+        id = flow->spec->id;
+      (*count)++;
+    }
+  }
+  return id;
 }
 
 void
@@ -131,6 +166,42 @@ flow_is_running (MrFlow * flow)
 {
   MrFlowState s = mr_runner_get_state (flow->runner);
   return s == MR_FLOW_STARTING || s == MR_FLOW_ACTIVE;
+}
+
+/* A start that fails leaves the flow in ERROR with an event saying why */
+static gboolean
+run_flow (MrFlow * flow, GError ** error)
+{
+  flow->running_since = mr_clock_now_us ();
+  return mr_runner_start (flow->runner, error);
+}
+
+/* Every running flow inside its maintenance window after 24 hours or more
+ * of running is restarted. */
+static gboolean
+maintenance_check (gpointer user_data)
+{
+  MrManager *mgr = user_data;
+  gint64 now = mr_clock_now_us ();
+
+  for (guint i = 0; i < mgr->flows->len; i++) {
+    MrFlow *flow = mgr->flows->pdata[i];
+    MrFlowSpec *spec = flow->spec;
+    g_autoptr (GError) err = NULL;
+    g_autofree gchar *msg = NULL;
+
+    if (!spec->has_maintenance || !flow_is_running (flow)
+        || !mr_maintenance_due (spec->maintenance_day,
+            spec->maintenance_hour, flow->running_since, now))
+      continue;
+    msg = g_strdup_printf ("restarting after %" G_GINT64_FORMAT " hours of "
+        "running, inside the maintenance window", (now - flow->running_since)
+        / G_USEC_PER_SEC / 3600);
+    on_event (flow->runner, "maintenance_restart", "info", msg, flow);
+    mr_runner_stop (flow->runner);
+    run_flow (flow, &err);
+  }
+  return G_SOURCE_CONTINUE;
 }
 
 static JsonNode *
@@ -206,7 +277,7 @@ commit_spec (MrManager * mgr, MrFlow * flow, MrFlowSpec * spec,
         spec->id);
     mr_runner_stop (flow->runner);
     mr_runner_update (flow->runner, spec);
-    mr_runner_start (flow->runner, &err);
+    run_flow (flow, &err);
   }
   return TRUE;
 }
@@ -239,7 +310,7 @@ restore_one (const gchar * id, const gchar * spec_json, gboolean running,
     g_autoptr (GError) err = NULL;
 
     g_message ("flow %s: was running, starting it again", id);
-    mr_runner_start (flow->runner, &err);
+    run_flow (flow, &err);
   }
 }
 
@@ -369,7 +440,7 @@ mr_manager_start_flow (MrManager * mgr, const gchar * id, GError ** error)
   if (!set_running (mgr, flow, TRUE, error))
     return NULL;
   /* a start that fails leaves the flow in ERROR with an event saying why */
-  mr_runner_start (flow->runner, &err);
+  run_flow (flow, &err);
   return flow_to_json (flow);
 }
 

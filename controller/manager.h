@@ -35,6 +35,12 @@ void mr_manager_free (MrManager * mgr);
 
 void mr_manager_counts (MrManager * mgr, guint * total, guint * active);
 
+/* The configuration it was made with */
+const MrConfig *mr_manager_get_config (MrManager * mgr);
+/* The id of the oldest flow named @name, or NULL; @count: how many are */
+const gchar *mr_manager_find_by_name (MrManager * mgr, const gchar * name,
+    guint * count);
+
 /* Called on the main thread for every event, after it is stored (alerts,
  * webhooks).  Must not block. */
 typedef void (*MrEventListener) (const MrEvent * event,
