@@ -55,9 +55,9 @@ mr_runner_handle_merge_message (MrRunner * r, const GstStructure * s)
         "each packet from whichever delivers it first", legs);
   } else if (legs < 2 && before >= 2) {
     mr_runner_emit (r, "merge_error", "warning", "source '%s' %s: merging "
-        "stopped, the flow runs on one leg", source,
-        g_str_equal (event, "leg-silent") ? "delivers nothing" :
-        "left the merge");
+        "stopped, %s", source, g_str_equal (event, "leg-silent") ?
+        "delivers nothing" : "left the merge", legs == 1 ?
+        "the flow runs on one leg" : "no source delivers");
   }
 }
 
