@@ -399,9 +399,11 @@ push_out_unlock (GstRtpSt20227Merge * self)
 {
   GstBufferList *out = self->out;
   GQueue messages = self->messages;
-  guint active = mr_merge_window_active_legs (&self->window);
+  guint active = 0;
   GstFlowReturn ret = GST_FLOW_OK;
 
+  if (messages.length)
+    active = mr_merge_window_active_legs (&self->window);
   self->out = NULL;
   g_queue_init (&self->messages);
   reschedule_locked (self);
@@ -410,7 +412,13 @@ push_out_unlock (GstRtpSt20227Merge * self)
   post_messages (self, &messages, active);
   if (out) {
     send_sticky (self);
-    ret = gst_pad_push_list (self->srcpad, out);
+    if (gst_buffer_list_length (out) == 1) {
+      GstBuffer *one = gst_buffer_ref (gst_buffer_list_get (out, 0));
+      gst_buffer_list_unref (out);
+      ret = gst_pad_push (self->srcpad, one);
+    } else {
+      ret = gst_pad_push_list (self->srcpad, out);
+    }
   }
   return ret;
 }
@@ -418,14 +426,34 @@ push_out_unlock (GstRtpSt20227Merge * self)
 static gboolean
 parse_rtp (GstBuffer * buffer, guint32 * ssrc, guint16 * seq)
 {
-  guint8 header[12];
+  guint8 copy[12];
+  const guint8 *header = copy;
+  GstMapInfo map;
+  gboolean mapped = FALSE;
 
-  if (gst_buffer_extract (buffer, 0, header, sizeof (header))
-      != sizeof (header) || (header[0] & 0xc0) != 0x80)
-    return FALSE;
-  *seq = GST_READ_UINT16_BE (header + 2);
-  *ssrc = GST_READ_UINT32_BE (header + 8);
-  return TRUE;
+  /* the header is in the first memory, but for odd buffers */
+  if (gst_buffer_n_memory (buffer) > 0
+      && gst_memory_map (gst_buffer_peek_memory (buffer, 0), &map,
+          GST_MAP_READ)) {
+    mapped = TRUE;
+    if (map.size >= sizeof (copy))
+      header = map.data;
+    else if (gst_buffer_extract (buffer, 0, copy, sizeof (copy))
+        != sizeof (copy))
+      header = NULL;
+  } else if (gst_buffer_extract (buffer, 0, copy, sizeof (copy))
+      != sizeof (copy)) {
+    header = NULL;
+  }
+  if (header && (header[0] & 0xc0) == 0x80) {
+    *seq = GST_READ_UINT16_BE (header + 2);
+    *ssrc = GST_READ_UINT32_BE (header + 8);
+  } else {
+    header = NULL;
+  }
+  if (mapped)
+    gst_memory_unmap (gst_buffer_peek_memory (buffer, 0), &map);
+  return header != NULL;
 }
 
 /* With the object lock */
@@ -451,12 +479,12 @@ static GstFlowReturn
 gst_rtp_st_2022_7_merge_chain (GstPad * pad, GstObject * parent,
     GstBuffer * buffer)
 {
-  GstRtpSt20227Merge *self = GST_RTP_ST_2022_7_MERGE (parent);
+  GstRtpSt20227Merge *self = (GstRtpSt20227Merge *) parent;
   GstFlowReturn ret;
 
   g_mutex_lock (&self->push_lock);
   GST_OBJECT_LOCK (self);
-  merge_buffer_locked (self, GST_RTP_ST_2022_7_MERGE_PAD (pad), buffer,
+  merge_buffer_locked (self, (GstRtpSt20227MergePad *) pad, buffer,
       now_locked (self));
   ret = push_out_unlock (self);
   g_mutex_unlock (&self->push_lock);
@@ -464,22 +492,50 @@ gst_rtp_st_2022_7_merge_chain (GstPad * pad, GstObject * parent,
   return ret;
 }
 
+typedef struct
+{
+  GstRtpSt20227Merge *self;
+  GstRtpSt20227MergePad *pad;
+  guint64 now;
+} MergeList;
+
+static gboolean
+merge_list_item (GstBuffer ** buffer, guint idx, gpointer user_data)
+{
+  MergeList *ctx = user_data;
+
+  merge_buffer_locked (ctx->self, ctx->pad, *buffer, ctx->now);
+  *buffer = NULL;               /* ours now: out of the list */
+  return TRUE;
+}
+
 static GstFlowReturn
 gst_rtp_st_2022_7_merge_chain_list (GstPad * pad, GstObject * parent,
     GstBufferList * list)
 {
-  GstRtpSt20227Merge *self = GST_RTP_ST_2022_7_MERGE (parent);
-  GstRtpSt20227MergePad *mpad = GST_RTP_ST_2022_7_MERGE_PAD (pad);
+  GstRtpSt20227Merge *self = (GstRtpSt20227Merge *) parent;
+  GstRtpSt20227MergePad *mpad = (GstRtpSt20227MergePad *) pad;
   guint n = gst_buffer_list_length (list);
+  gboolean own = gst_buffer_list_is_writable (list);
   GstFlowReturn ret;
   guint64 now;
 
   g_mutex_lock (&self->push_lock);
   GST_OBJECT_LOCK (self);
   now = now_locked (self);
-  for (guint i = 0; i < n; i++)
-    merge_buffer_locked (self, mpad,
-        gst_buffer_ref (gst_buffer_list_get (list, i)), now);
+  if (!self->out)
+    self->out = gst_buffer_list_new_sized (n);
+  if (own) {
+    /* take the buffers over: no ref and unref each */
+    MergeList ctx = { self, mpad, now };
+    gst_buffer_list_foreach (list, merge_list_item, &ctx);
+  } else {
+    for (guint i = 0; i < n; i++)
+      merge_buffer_locked (self, mpad,
+          gst_buffer_ref (gst_buffer_list_get (list, i)), now);
+  }
+  if (gst_buffer_list_length (self->out) == 0)
+    g_clear_pointer (&self->out, gst_buffer_list_unref);
   ret = push_out_unlock (self);
   g_mutex_unlock (&self->push_lock);
   gst_buffer_list_unref (list);
@@ -869,7 +925,8 @@ gst_rtp_st_2022_7_merge_set_property (GObject * object, guint prop_id,
     case PROP_LEG_TIMEOUT:
       GST_OBJECT_LOCK (self);
       self->leg_timeout_ms = g_value_get_uint (value);
-      self->window.leg_timeout = self->leg_timeout_ms * GST_MSECOND;
+      mr_merge_window_set_leg_timeout (&self->window,
+          self->leg_timeout_ms * GST_MSECOND);
       reschedule_locked (self);
       GST_OBJECT_UNLOCK (self);
       break;

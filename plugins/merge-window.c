@@ -36,6 +36,11 @@
 #define EXT_BASE (G_GUINT64_CONSTANT (1) << 20)
 #define MS (G_GUINT64_CONSTANT (1000000))
 
+/* every leg present, lowest first */
+#define FOREACH_LEG(w, i) \
+  for (guint32 _m = (w)->present, i; _m && ((i = __builtin_ctz (_m)), 1); \
+      _m &= _m - 1)
+
 typedef enum
 {
   SLOT_EMPTY = 0,
@@ -88,8 +93,10 @@ mr_merge_window_init (MrMergeWindow * w, guint64 window, guint64 leg_timeout,
   w->free_packet = free_packet;
   w->user_data = user_data;
   w->slots = g_new0 (MrMergeSlot, MR_MERGE_CAPACITY);
-  w->max_ahead = MIN_AHEAD;
+  /* until the rate is known, as far ahead as the ring allows */
+  w->max_ahead = MAX_AHEAD;
   w->rate_since = MR_MERGE_TIME_NONE;
+  w->leg_check = MR_MERGE_TIME_NONE;
 }
 
 static void
@@ -124,6 +131,7 @@ mr_merge_window_add_leg (MrMergeWindow * w, guint leg)
   memset (&w->legs[leg], 0, sizeof (MrMergeLeg));
   w->legs[leg].present = TRUE;
   w->legs[leg].foreign_since = MR_MERGE_TIME_NONE;
+  w->present |= 1u << leg;
 }
 
 void
@@ -131,6 +139,19 @@ mr_merge_window_remove_leg (MrMergeWindow * w, guint leg)
 {
   g_return_if_fail (leg < MR_MERGE_MAX_LEGS);
   w->legs[leg].present = FALSE;
+  w->present &= ~(1u << leg);
+}
+
+void
+mr_merge_window_set_leg_timeout (MrMergeWindow * w, guint64 leg_timeout)
+{
+  w->leg_timeout = leg_timeout;
+  w->leg_check = MR_MERGE_TIME_NONE;
+  FOREACH_LEG (w, i) {
+    MrMergeLeg *l = &w->legs[i];
+    if (l->seen && !l->silent)
+      w->leg_check = MIN (w->leg_check, l->last_arrival + leg_timeout);
+  }
 }
 
 static void
@@ -217,18 +238,35 @@ update_rate (MrMergeWindow * w, guint64 now)
   w->rate_count = 0;
 }
 
+/* Legs silent for leg_timeout are reported; leg_check becomes the next
+ * time one can be.  Data only moves deadlines later, so between two checks
+ * leg_check stays a safe lower bound and the loop runs rarely. */
+static void
+check_legs (MrMergeWindow * w, guint64 now)
+{
+  guint64 next = MR_MERGE_TIME_NONE;
+
+  FOREACH_LEG (w, i) {
+    MrMergeLeg *l = &w->legs[i];
+
+    if (!l->seen || l->silent)
+      continue;
+    if (elapsed (now, l->last_arrival) >= w->leg_timeout) {
+      l->silent = TRUE;
+      post (w, i, MR_MERGE_LEG_SILENT);
+    } else {
+      next = MIN (next, l->last_arrival + w->leg_timeout);
+    }
+  }
+  w->leg_check = next;
+}
+
 void
 mr_merge_window_advance (MrMergeWindow * w, guint64 now)
 {
   release (w, now);
-  for (guint i = 0; i < MR_MERGE_MAX_LEGS; i++) {
-    MrMergeLeg *l = &w->legs[i];
-    if (l->present && l->seen && !l->silent
-        && elapsed (now, l->last_arrival) >= w->leg_timeout) {
-      l->silent = TRUE;
-      post (w, i, MR_MERGE_LEG_SILENT);
-    }
-  }
+  if (now >= w->leg_check)
+    check_legs (w, now);
   update_rate (w, now);
 }
 
@@ -242,12 +280,7 @@ mr_merge_window_next_deadline (MrMergeWindow * w)
     if (s->state == SLOT_MISSING)
       deadline = s->time + w->window;
   }
-  for (guint i = 0; i < MR_MERGE_MAX_LEGS; i++) {
-    MrMergeLeg *l = &w->legs[i];
-    if (l->present && l->seen && !l->silent)
-      deadline = MIN (deadline, l->last_arrival + w->leg_timeout);
-  }
-  return deadline;
+  return MIN (deadline, w->leg_check);
 }
 
 void
@@ -288,11 +321,11 @@ sample_lag (MrMergeLeg * l, guint64 lag)
 static gboolean
 all_moved (MrMergeWindow * w, guint32 ssrc, guint16 seq)
 {
-  for (guint i = 0; i < MR_MERGE_MAX_LEGS; i++) {
+  FOREACH_LEG (w, i) {
     MrMergeLeg *l = &w->legs[i];
     gint distance;
 
-    if (!l->present || !l->seen || l->silent)
+    if (!l->seen || l->silent)
       continue;
     distance = ABS ((gint16) (guint16) (l->last_seq - seq));
     if (!l->last_was_foreign || l->last_ssrc != ssrc || distance > MIN_AHEAD)
@@ -386,11 +419,10 @@ mr_merge_window_push (MrMergeWindow * w, guint leg, guint32 ssrc,
   if (!l->present)
     mr_merge_window_add_leg (w, leg);
   l->received++;
-  if (l->silent) {
+  if (l->silent || !l->seen) {
+    post (w, leg, l->silent ? MR_MERGE_LEG_RETURNED : MR_MERGE_LEG_ACTIVE);
     l->silent = FALSE;
-    post (w, leg, MR_MERGE_LEG_RETURNED);
-  } else if (!l->seen) {
-    post (w, leg, MR_MERGE_LEG_ACTIVE);
+    w->leg_check = MIN (w->leg_check, now + w->leg_timeout);
   }
   l->seen = TRUE;
   l->last_arrival = now;
@@ -449,9 +481,9 @@ mr_merge_window_active_legs (MrMergeWindow * w)
 {
   guint n = 0;
 
-  for (guint i = 0; i < MR_MERGE_MAX_LEGS; i++) {
+  FOREACH_LEG (w, i) {
     MrMergeLeg *l = &w->legs[i];
-    if (l->present && l->seen && !l->silent && !l->foreign_reported)
+    if (l->seen && !l->silent && !l->foreign_reported)
       n++;
   }
   return n;
@@ -463,9 +495,9 @@ mr_merge_window_skew_ms (MrMergeWindow * w)
   gdouble lo = G_MAXDOUBLE, hi = 0;
   guint n = 0;
 
-  for (guint i = 0; i < MR_MERGE_MAX_LEGS; i++) {
+  FOREACH_LEG (w, i) {
     MrMergeLeg *l = &w->legs[i];
-    if (!l->present || !l->seen || l->silent || l->foreign_reported)
+    if (!l->seen || l->silent || l->foreign_reported)
       continue;
     lo = MIN (lo, l->lag_ms);
     hi = MAX (hi, l->lag_ms);

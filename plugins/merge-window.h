@@ -90,6 +90,8 @@ typedef struct
   guint64 leg_timeout;          /* silence after which a leg is reported */
 
   MrMergeLeg legs[MR_MERGE_MAX_LEGS];
+  guint32 present;              /* bit per leg present */
+  guint64 leg_check;            /* no leg can go silent before this */
 
   /* the merged stream */
   gboolean started;
@@ -125,6 +127,8 @@ void mr_merge_window_clear (MrMergeWindow * w);
 
 void mr_merge_window_add_leg (MrMergeWindow * w, guint leg);
 void mr_merge_window_remove_leg (MrMergeWindow * w, guint leg);
+
+void mr_merge_window_set_leg_timeout (MrMergeWindow * w, guint64 leg_timeout);
 
 /* A new window applies at once, to the packets already held too. */
 void mr_merge_window_set_window (MrMergeWindow * w, guint64 window,

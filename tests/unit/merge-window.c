@@ -385,6 +385,8 @@ test_set_window (Fixture * f, gconstpointer unused)
 static void
 test_flush (Fixture * f, gconstpointer unused)
 {
+  guint64 deadline;
+
   push (f, 0, 0, 0);
   push (f, 0, 3, MS);
   push (f, 1, 5, MS);
@@ -392,8 +394,18 @@ test_flush (Fixture * f, gconstpointer unused)
   g_assert_cmpuint (f->out->len, ==, 3);
   g_assert_cmpuint (f->w.lost, ==, 3);
   g_assert_cmpuint (f->w.pending, ==, 0);
+  /* the legs' silence: a deadline at most the earliest one, never later */
+  deadline = mr_merge_window_next_deadline (&f->w);
+  g_assert_cmpuint (deadline, <=, 1000 * MS + MS);
+  mr_merge_window_advance (&f->w, deadline);
+  g_assert_false (has_event (f, 0, MR_MERGE_LEG_SILENT));
   g_assert_cmpuint (mr_merge_window_next_deadline (&f->w), ==,
       1000 * MS + MS);
+  mr_merge_window_advance (&f->w, 1000 * MS + MS);
+  g_assert_true (has_event (f, 0, MR_MERGE_LEG_SILENT));
+  g_assert_true (has_event (f, 1, MR_MERGE_LEG_SILENT));
+  g_assert_cmpuint (mr_merge_window_next_deadline (&f->w), ==,
+      MR_MERGE_TIME_NONE);
 }
 
 /* Both legs lose 10..14: lost once, not twice */
