@@ -6,6 +6,7 @@
 
 #include "flow-spec.h"
 #include "mediamtx.h"
+#include "prometheus.h"
 #include "store.h"
 
 struct _MrApi
@@ -324,6 +325,16 @@ handle_request (SoupServer * server, SoupServerMessage * msg,
 
   if (NSEG == 1 && IS (SEG (0), "health")) {
     handle_health (api, msg, method);
+  } else if (NSEG == 1 && IS (SEG (0), "metrics")) {
+    if (!IS (method, "GET")) {
+      method_not_allowed (msg, "GET");
+    } else {
+      gchar *text = mr_prometheus_render (api->manager);
+
+      respond (msg, SOUP_STATUS_OK, NULL);
+      soup_server_message_set_response (msg, MR_PROMETHEUS_CONTENT_TYPE,
+          SOUP_MEMORY_TAKE, text, strlen (text));
+    }
   } else if (NSEG == 2 && IS (SEG (0), "v1") && IS (SEG (1), "flows")) {
     g_autoptr (JsonNode) body = NULL;
 
