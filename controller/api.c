@@ -210,6 +210,7 @@ handle_flow (MrApi * api, SoupServerMessage * msg, const gchar * method,
       respond_result (msg, SOUP_STATUS_OK, mr_manager_get_flow (m, id,
               &error), &error);
     } else if (IS (method, "DELETE")) {
+      mr_mediamtx_forget (api->mediamtx, id);
       if (mr_manager_delete_flow (m, id, &error))
         respond (msg, SOUP_STATUS_NO_CONTENT, NULL);
       else
@@ -223,7 +224,11 @@ handle_flow (MrApi * api, SoupServerMessage * msg, const gchar * method,
   if (n_rest == 1 && (IS (rest[0], "start") || IS (rest[0], "stop"))) {
     if (!IS (method, "POST")) {
       method_not_allowed (msg, "POST");
-    } else if (IS (rest[0], "start")) {
+      return;
+    }
+    /* a start or stop by hand overrides a stop a hook scheduled */
+    mr_mediamtx_forget (api->mediamtx, id);
+    if (IS (rest[0], "start")) {
       respond_result (msg, SOUP_STATUS_OK, mr_manager_start_flow (m, id,
               &error), &error);
     } else {
@@ -419,7 +424,21 @@ needs_key (MrApi * api, const gchar * path)
   return TRUE;
 }
 
-/* From the headers, before any body is read: the API key, then the body's
+/* Refuses a request from its headers.  libsoup still reads the body before
+ * it answers (at once only for "Expect: 100-continue"), so the body is not
+ * kept: what is read is dropped, whatever its size, and the connection
+ * closes after the answer. */
+static void
+refuse_early (SoupServerMessage * msg, guint status, const gchar * message)
+{
+  soup_message_body_set_accumulate (soup_server_message_get_request_body
+      (msg), FALSE);
+  soup_message_headers_replace (soup_server_message_get_response_headers
+      (msg), "Connection", "close");
+  write_error (msg, status, NULL, message);
+}
+
+/* From the headers, before any body is kept: the API key, then the body's
  * size (a body of unknown size is refused: 411). */
 static void
 handle_early (SoupServer * server, SoupServerMessage * msg,
@@ -433,14 +452,14 @@ handle_early (SoupServer * server, SoupServerMessage * msg,
     const gchar *key = soup_message_headers_get_one (h, "X-API-Key");
 
     if (!key || !*key) {
-      write_error (msg, SOUP_STATUS_UNAUTHORIZED, NULL,
+      refuse_early (msg, SOUP_STATUS_UNAUTHORIZED,
           "missing X-API-Key header: this controller needs an API key");
       return;
     }
     if (!key_matches (api, key)) {
       g_message ("api: %s %s refused: wrong API key",
           soup_server_message_get_method (msg), path);
-      write_error (msg, SOUP_STATUS_UNAUTHORIZED, NULL,
+      refuse_early (msg, SOUP_STATUS_UNAUTHORIZED,
           "wrong API key (X-API-Key)");
       return;
     }
@@ -451,9 +470,9 @@ handle_early (SoupServer * server, SoupServerMessage * msg,
       > api->max_body) {
     g_autofree gchar *m = g_strdup_printf ("body: larger than %" G_GSIZE_FORMAT
         " bytes", api->max_body);
-    write_error (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, NULL, m);
+    refuse_early (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, m);
   } else if (encoding == SOUP_ENCODING_CHUNKED) {
-    write_error (msg, SOUP_STATUS_LENGTH_REQUIRED, NULL,
+    refuse_early (msg, SOUP_STATUS_LENGTH_REQUIRED,
         "body: send a Content-Length (chunked bodies are not accepted)");
   }
 }

@@ -9,6 +9,7 @@
 #include "api.h"
 #include "config.h"
 #include "manager.h"
+#include "notify.h"
 #include "srt-log.h"
 #include "store.h"
 
@@ -70,6 +71,8 @@ main (int argc, char **argv)
   g_autoptr (GError) error = NULL;
   g_autoptr (MrConfig) config = NULL;
   g_autoptr (GMainLoop) loop = NULL;
+  g_autoptr (MrNotifier) notifier = NULL;
+  g_autofree gchar *note = NULL;
   MrStore *store;
   MrManager *manager;
   MrApi *api;
@@ -122,7 +125,10 @@ main (int argc, char **argv)
     g_printerr ("mroute: %s\n", error->message);
     return 1;
   }
+  notifier = mr_notifier_new (config);
   manager = mr_manager_new (config, store);
+  mr_manager_add_event_listener (manager, mr_notifier_event_listener,
+      notifier);
   api = mr_api_new (manager);
   if (!mr_api_listen (api, config->host, config->port, &error)) {
     g_printerr ("mroute: cannot listen on %s:%d: %s\n", config->host,
@@ -145,13 +151,25 @@ main (int argc, char **argv)
   mr_manager_counts (manager, &total, &active);
   g_message ("mroute listening on http://%s:%d (database %s, %u flows)",
       config->host, config->port, config->db_path, total);
+  note = g_strdup_printf ("mroute started on %s:%d, %u flow%s", config->host,
+      config->port, total, total == 1 ? "" : "s");
+  mr_notifier_system (notifier, "startup", note);
 
   g_main_loop_run (loop);
 
+  mr_manager_counts (manager, &total, &active);
+  g_free (note);
+  note = g_strdup_printf ("mroute on %s:%d is shutting down, stopping %u "
+      "running flow%s", config->host, config->port, active,
+      active == 1 ? "" : "s");
+  mr_notifier_system (notifier, "shutdown", note);
   mr_api_free (api);
   mr_srt_log_unwatch ();
   mr_manager_shutdown (manager);
+  /* after the flows stopped, so that their flow_stopped go out too */
+  mr_notifier_drain (notifier, 10000);
   mr_manager_free (manager);
+  g_clear_pointer (&notifier, mr_notifier_free);
   mr_store_close (store);
   g_message ("mroute stopped");
   gst_deinit ();

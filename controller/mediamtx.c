@@ -73,6 +73,14 @@ mr_mediamtx_free (MrMediamtx * m)
   g_free (m);
 }
 
+void
+mr_mediamtx_forget (MrMediamtx * m, const gchar * flow_id)
+{
+  if (g_hash_table_remove (m->stops, flow_id))
+    g_message ("mediamtx: flow %s: scheduled stop cancelled (the flow was "
+        "started, stopped or deleted by hand)", flow_id);
+}
+
 static gboolean
 invalid (GError ** error, const gchar * field, const gchar * reason)
 {
@@ -204,6 +212,10 @@ mr_mediamtx_hook (MrMediamtx * m, gboolean ready, JsonNode * body,
   g_autofree gchar *stream = NULL;
   g_autofree gchar *request_id = g_strdup_printf ("mtx-%u", ++m->requests);
   g_autoptr (JsonNode) flow = NULL;
+  g_autofree gchar *log_path = NULL;
+  g_autofree gchar *log_source = NULL;
+  g_autofree gchar *log_type = NULL;
+  g_autofree gchar *log_stream = NULL;
   MrPendingStop *pending;
   const gchar *id;
   guint count;
@@ -211,22 +223,27 @@ mr_mediamtx_hook (MrMediamtx * m, gboolean ready, JsonNode * body,
   *status = SOUP_STATUS_OK;
   if (!parse_hook (body, &h, error))
     return NULL;
+  /* what goes to the log cannot forge lines */
+  log_path = g_strescape (h.path, NULL);
+  log_source = g_strescape (h.source_id ? h.source_id : "", NULL);
+  log_type = g_strescape (h.source_type ? h.source_type : "", NULL);
 
   if (!(stream = ingest_stream_id (h.path))) {
     g_message ("mediamtx %s: %s path=%s sourceId=%s: not an ingest path "
-        "(live/<streamId>/in), ignored", request_id, event, h.path,
-        h.source_id ? h.source_id : "");
+        "(live/<streamId>/in), ignored", request_id, event, log_path,
+        log_source);
     return answer ("ignored", NULL, NULL, request_id,
         "not an ingest path: only live/<streamId>/in starts or stops a flow",
         -1);
   }
+  log_stream = g_strescape (stream, NULL);
   g_message ("mediamtx %s: %s path=%s streamId=%s sourceType=%s "
-      "sourceId=%s", request_id, event, h.path, stream,
-      h.source_type ? h.source_type : "", h.source_id ? h.source_id : "");
+      "sourceId=%s", request_id, event, log_path, log_stream, log_type,
+      log_source);
 
   if (!(id = mr_manager_find_by_name (m->manager, stream, &count))) {
     g_message ("mediamtx %s: no flow is named '%s': nothing started",
-        request_id, stream);
+        request_id, log_stream);
     g_set_error (error, MR_MANAGER_ERROR, MR_MANAGER_ERROR_NOT_FOUND,
         "no flow is named '%s' (stream of path %s): create it first, "
         "nothing is created from a hook", stream, h.path);

@@ -26,6 +26,10 @@ void mr_mediamtx_free (MrMediamtx * m);
 JsonNode *mr_mediamtx_hook (MrMediamtx * m, gboolean ready, JsonNode * body,
     guint * status, GError ** error);
 
+/* Cancels the stop a not-ready scheduled for @flow_id, if any: a start or
+ * stop by hand, or the flow's deletion, takes over. */
+void mr_mediamtx_forget (MrMediamtx * m, const gchar * flow_id);
+
 G_END_DECLS
 
 #endif /* __MR_MEDIAMTX_H__ */

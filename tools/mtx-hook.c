@@ -37,6 +37,7 @@ main (int argc, char **argv)
   g_autoptr (GBytes) reply = NULL;
   g_autoptr (GError) error = NULL;
   g_autofree gchar *url = NULL;
+  g_autoptr (GUri) uri = NULL;
   g_autofree gchar *json = NULL;
   guint status;
   gsize len;
@@ -70,7 +71,11 @@ main (int argc, char **argv)
 
   url = g_strdup_printf ("%s/v1/mediamtx/events/%s",
       base && *base ? base : "http://127.0.0.1:8080", event);
-  if (!(msg = soup_message_new ("POST", url))) {
+  uri = g_uri_parse (url, SOUP_HTTP_URI_FLAGS, NULL);
+  if (!uri || !g_uri_get_host (uri) || !*g_uri_get_host (uri)
+      || (g_strcmp0 (g_uri_get_scheme (uri), "http") != 0
+          && g_strcmp0 (g_uri_get_scheme (uri), "https") != 0)
+      || !(msg = soup_message_new_from_uri ("POST", uri))) {
     g_printerr ("mtx-hook: MROUTE_URL gives an invalid URL: %s\n", url);
     return 2;
   }
