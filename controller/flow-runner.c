@@ -64,23 +64,8 @@ set_state (MrRunner * r, MrFlowState state)
     r->callbacks.state_changed (r, state, r->user_data);
 }
 
-static void
-emit (MrRunner * r, const gchar * type, const gchar * severity,
-    const gchar * fmt, ...) G_GNUC_PRINTF (4, 5);
-
-static void
-emit (MrRunner * r, const gchar * type, const gchar * severity,
-    const gchar * fmt, ...)
-{
-  va_list args;
-  g_autofree gchar *msg = NULL;
-
-  va_start (args, fmt);
-  msg = g_strdup_vprintf (fmt, args);
-  va_end (args);
-  if (r->callbacks.event)
-    r->callbacks.event (r, type, severity, msg, r->user_data);
-}
+/* every event of the flow goes through mr_runner_emit () */
+#define emit mr_runner_emit
 
 void
 mr_runner_emit (MrRunner * r, const gchar * type, const gchar * severity,
@@ -92,7 +77,8 @@ mr_runner_emit (MrRunner * r, const gchar * type, const gchar * severity,
   va_start (args, fmt);
   msg = g_strdup_vprintf (fmt, args);
   va_end (args);
-  emit (r, type, severity, "%s", msg);
+  if (r->callbacks.event)
+    r->callbacks.event (r, type, severity, msg, r->user_data);
 }
 
 MrRunner *
