@@ -3,6 +3,8 @@ the TS continuity check, and small waiting/logging helpers.  Standard
 library only."""
 
 import os
+import signal
+import socket
 import subprocess
 import tempfile
 import time
@@ -132,3 +134,52 @@ def test_failed(testcase):
     if result is None:
         return False
     return any(t is testcase for t, _ in list(result.failures) + list(result.errors))
+
+
+RCVBUF = 4 * 1024 * 1024
+SO_RCVBUFFORCE = getattr(socket, "SO_RCVBUFFORCE", 33)   # Linux value
+
+
+def udp_socket(port, host="127.0.0.1", rcvbuf=RCVBUF):
+    """A UDP socket bound to host:port with a large receive buffer (forced
+    when running as root), so that loopback bursts are not dropped."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        s.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, rcvbuf)
+    except OSError:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+    s.bind((host, port))
+    return s
+
+
+def first_difference(a, b):
+    """The first byte offset where a and b differ, len of the shorter one if
+    one is a prefix of the other, -1 if equal."""
+    n = min(len(a), len(b))
+    step = 65536
+    for base in range(0, n, step):
+        if a[base:base + step] != b[base:base + step]:
+            for i in range(base, min(base + step, n)):
+                if a[i] != b[i]:
+                    return i
+    return n if len(a) != len(b) else -1
+
+
+def describe_mismatch(got, want, unit=TS, unit_name="TS packet"):
+    off = first_difference(got, want)
+    return ("got %d bytes, want %d; first difference at byte %d (%s %d)"
+            % (len(got), len(want), off, unit_name, off // unit if off >= 0 else -1))
+
+
+def kill_proc(proc, sig=signal.SIGINT):
+    """Stops a subprocess: @sig, then SIGKILL if it is still there after 3 s."""
+    if proc is None or proc.poll() is not None:
+        return
+    try:
+        proc.send_signal(sig)
+        proc.wait(3)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(5)
+    except OSError:
+        pass

@@ -27,7 +27,9 @@ import traceback
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from mroute_media import DGRAM, TS, make_ts_clip, test_failed, ts_cc_errors  # noqa: E402,F401
+from mroute_media import (DGRAM, TS, kill_proc, make_ts_clip, test_failed,  # noqa: E402,F401
+                          ts_cc_errors)
+from mroute_media import describe_mismatch as _describe  # noqa: E402
 from mroute_harness import Controller, free_port  # noqa: E402
 
 LO = "127.0.0.1"
@@ -68,26 +70,17 @@ def parse_rtp(pkt):
     return version, seq, pkt[off:end]
 
 
-def first_difference(a, b):
-    n = min(len(a), len(b))
-    step = 65536
-    for base in range(0, n, step):
-        if a[base:base + step] != b[base:base + step]:
-            for i in range(base, min(base + step, n)):
-                if a[i] != b[i]:
-                    return i
-    return n if len(a) != len(b) else -1
 
 
-def describe_mismatch(got, want):
-    off = first_difference(got, want)
-    return ("got %d bytes, want %d bytes; first difference at byte %d (datagram %d)"
-            % (len(got), len(want), off, off // DGRAM if off >= 0 else -1))
 
 
 # --------------------------------------------------------------------------
 # Receivers and senders
 # --------------------------------------------------------------------------
+
+def _describe_dgram(got, want):
+    return _describe(got, want, DGRAM, "datagram")
+
 
 class Receiver:
     """A UDP socket on 127.0.0.1:port read by a thread.  Stops by itself
@@ -188,17 +181,6 @@ def live_encoder():
     return None
 
 
-def kill_proc(proc):
-    if proc is None or proc.poll() is not None:
-        return
-    try:
-        proc.send_signal(signal.SIGINT)
-        proc.wait(3)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(5)
-    except OSError:
-        pass
 
 
 # --------------------------------------------------------------------------
@@ -308,7 +290,7 @@ class FanoutE2E(unittest.TestCase):
         self.assertTrue(packets, "%s: nothing received on port %d" % (label, r.port))
         data = b"".join(packets)
         if data != CLIP:
-            self.fail("%s: capture is not byte-identical to clip.ts: %s" % (label, describe_mismatch(data, CLIP)))
+            self.fail("%s: capture is not byte-identical to clip.ts: %s" % (label, _describe_dgram(data, CLIP)))
         sizes = [len(p) for p in packets]
         bad = [(i, s) for i, s in enumerate(sizes[:-1]) if s != DGRAM]
         self.assertFalse(bad, "%s: datagrams not of %d bytes (index, size): %r" % (label, DGRAM, bad[:10]))
@@ -332,7 +314,7 @@ class FanoutE2E(unittest.TestCase):
             payload.append(pl)
         data = b"".join(payload)
         if data != CLIP:
-            self.fail("%s: RTP payload is not byte-identical to clip.ts: %s" % (label, describe_mismatch(data, CLIP)))
+            self.fail("%s: RTP payload is not byte-identical to clip.ts: %s" % (label, _describe_dgram(data, CLIP)))
         jumps = [(i, seqs[i - 1], seqs[i]) for i in range(1, len(seqs))
                  if seqs[i] != (seqs[i - 1] + 1) & 0xFFFF]
         self.assertFalse(jumps, "%s: RTP sequence numbers not consecutive (index, prev, seq): %r" % (label, jumps[:10]))
@@ -535,7 +517,7 @@ class FanoutE2E(unittest.TestCase):
         # one side).
         n = min(len(d1), len(ref_data))
         if d1[:n] != ref_data[:n] or max(len(d1), len(ref_data)) - n > 2 * DGRAM:
-            self.fail("out1 is not the sender's stream: %s" % describe_mismatch(d1, ref_data))
+            self.fail("out1 is not the sender's stream: %s" % _describe_dgram(d1, ref_data))
 
         # out3: data after its POST, none some time after its DELETE.
         self.assertGreater(r3.count_since(t_post), 0, "out3 received nothing after POST")

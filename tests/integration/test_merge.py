@@ -51,12 +51,11 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from mroute_media import DGRAM, make_ts_clip, tail, test_failed, ts_cc_errors, wait_until  # noqa: E402
+from mroute_media import (DGRAM, describe_mismatch, kill_proc, make_ts_clip, tail,  # noqa: E402
+                          test_failed, ts_cc_errors, udp_socket, wait_until)
 from mroute_harness import Controller, free_port  # noqa: E402
 
 LO = "127.0.0.1"
-RCVBUF = 4 * 1024 * 1024
-SO_RCVBUFFORCE = getattr(socket, "SO_RCVBUFFORCE", 33)   # Linux value
 
 CLIP_SECONDS = 8
 WINDOW_MS = 100               # recovery_window of the flows
@@ -74,30 +73,10 @@ def note(msg):
     sys.stderr.flush()
 
 
-def udp_socket(port):
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    try:
-        s.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, RCVBUF)
-    except OSError:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RCVBUF)
-    s.bind((LO, port))
-    return s
 
 
-def first_difference(a, b):
-    n = min(len(a), len(b))
-    for base in range(0, n, 65536):
-        if a[base:base + 65536] != b[base:base + 65536]:
-            for i in range(base, min(base + 65536, n)):
-                if a[i] != b[i]:
-                    return i
-    return n if len(a) != len(b) else -1
 
 
-def describe_mismatch(got, want):
-    off = first_difference(got, want)
-    return ("got %d bytes, want %d; first difference at byte %d (TS packet %d)"
-            % (len(got), len(want), off, off // 188 if off >= 0 else -1))
 
 
 # --------------------------------------------------------------------------
@@ -290,17 +269,6 @@ class Receiver:
         return bool(p) and time.monotonic() - p[-1][0] >= quiet
 
 
-def kill_proc(proc):
-    if proc is None or proc.poll() is not None:
-        return
-    try:
-        proc.send_signal(signal.SIGINT)
-        proc.wait(3)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(5)
-    except OSError:
-        pass
 
 
 def setUpModule():
