@@ -18,9 +18,12 @@ plugin_init (GstPlugin * plugin)
 {
   gboolean ret = FALSE;
 
+  ret |= GST_ELEMENT_REGISTER (blackdetect, plugin);
   ret |= GST_ELEMENT_REGISTER (failoverselector, plugin);
+  ret |= GST_ELEMENT_REGISTER (freezedetect, plugin);
   ret |= GST_ELEMENT_REGISTER (packetstats, plugin);
   ret |= GST_ELEMENT_REGISTER (rtpst2022_7_merge, plugin);
+  ret |= GST_ELEMENT_REGISTER (silencedetect, plugin);
   ret |= GST_ELEMENT_REGISTER (udpbatchsrc, plugin);
   ret |= GST_ELEMENT_REGISTER (udpfanoutsink, plugin);
 
