@@ -76,6 +76,19 @@ respond_gerror (SoupServerMessage * msg, const GError * error)
   else if (g_error_matches (error, MR_MANAGER_ERROR,
           MR_MANAGER_ERROR_CONFLICT))
     status = SOUP_STATUS_CONFLICT;
+  else if (g_error_matches (error, MR_MANAGER_ERROR,
+          MR_MANAGER_ERROR_DISABLED)) {
+    const gchar *sep = strstr (error->message, ": ");
+
+    status = SOUP_STATUS_CONFLICT;
+    if (sep && !field)
+      field = g_strndup (error->message, sep - error->message);
+  } else if (g_error_matches (error, MR_MANAGER_ERROR,
+          MR_MANAGER_ERROR_UNAVAILABLE)) {
+    status = SOUP_STATUS_SERVICE_UNAVAILABLE;
+    soup_message_headers_replace (soup_server_message_get_response_headers
+        (msg), "Retry-After", "1");
+  }
 
   if (status == SOUP_STATUS_INTERNAL_SERVER_ERROR)
     g_warning ("internal error: %s", error->message);
@@ -244,6 +257,22 @@ handle_flow (MrApi * api, SoupServerMessage * msg, const gchar * method,
     else
       respond_result (msg, SOUP_STATUS_OK, mr_manager_flow_metrics (m, id,
               &error), &error);
+    return;
+  }
+
+  if (n_rest == 1 && (IS (rest[0], "thumbnail") || IS (rest[0], "metadata")
+          || IS (rest[0], "content-quality"))) {
+    if (!IS (method, "GET"))
+      method_not_allowed (msg, "GET");
+    else if (IS (rest[0], "thumbnail"))
+      respond_result (msg, SOUP_STATUS_OK, mr_manager_flow_thumbnail (m, id,
+              &error), &error);
+    else if (IS (rest[0], "metadata"))
+      respond_result (msg, SOUP_STATUS_OK, mr_manager_flow_metadata (m, id,
+              &error), &error);
+    else
+      respond_result (msg, SOUP_STATUS_OK, mr_manager_flow_content_quality (m,
+              id, &error), &error);
     return;
   }
 

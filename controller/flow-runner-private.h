@@ -57,6 +57,9 @@ void mr_runner_merge_eof (MrRunner * r);
 gboolean mr_runner_merge_active (MrRunner * r);
 void mr_runner_add_merge_metrics (JsonBuilder * b, MrRunner * r);
 
+/* Source monitoring (flow-monitor.c): the selector switched source */
+void mr_runner_monitor_source_changed (MrRunner * r);
+
 G_END_DECLS
 
 #endif /* __MR_FLOW_RUNNER_PRIVATE_H__ */

@@ -315,6 +315,7 @@ handle_switch (MrRunner * r, const GstStructure * s)
   r->recipe.active_source = to;
   if (from < 0 || from == to)
     return;                     /* the first choice, not a failover */
+  mr_runner_monitor_source_changed (r);
   r->failover_count++;
   if (g_strcmp0 (reason, "recovered") == 0)
     emit (r, "primary_recovered", "info", "back on source '%s' from '%s' "

@@ -60,6 +60,22 @@ JsonNode *mr_runner_metrics (MrRunner * runner);
 /* Metrics of a flow with no runner. */
 JsonNode *mr_runner_idle_metrics (const MrFlowSpec * spec, MrFlowState state);
 
+/* Source monitoring (flow-monitor.c): the seed's thumbnail, metadata and
+ * content-quality objects, from the flow's monitoring branch. */
+#define MR_RUNNER_ERROR (mr_runner_error_quark ())
+GQuark mr_runner_error_quark (void);
+typedef enum
+{
+  MR_RUNNER_ERROR_NOT_RUNNING,  /* the flow is not running */
+  MR_RUNNER_ERROR_DISABLED,     /* source_monitor_config turns it off; the
+                                 * message starts with the field */
+  MR_RUNNER_ERROR_NOT_READY,    /* nothing seen yet: ask again */
+} MrRunnerError;
+
+JsonNode *mr_runner_thumbnail (MrRunner * runner, GError ** error);
+JsonNode *mr_runner_stream_metadata (MrRunner * runner, GError ** error);
+JsonNode *mr_runner_content_quality (MrRunner * runner, GError ** error);
+
 G_END_DECLS
 
 #endif /* __MR_FLOW_RUNNER_H__ */

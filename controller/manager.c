@@ -658,3 +658,58 @@ mr_manager_events (MrManager * mgr, const gchar * id, guint limit,
   json_builder_end_object (b);
   return json_builder_get_root (b);
 }
+
+/* ---------------------------------------------------------------------- */
+/* source monitoring */
+
+typedef JsonNode *(*MrMonitorGetter) (MrRunner * runner, GError ** error);
+
+/* The runner's answer, its errors in the manager's terms */
+static JsonNode *
+monitoring (MrManager * mgr, const gchar * id, MrMonitorGetter get,
+    GError ** error)
+{
+  MrFlow *flow = lookup (mgr, id, error);
+  GError *err = NULL;
+  JsonNode *node;
+  gint code;
+
+  if (!flow)
+    return NULL;
+  if ((node = get (flow->runner, &err)))
+    return node;
+  switch (err->code) {
+    case MR_RUNNER_ERROR_DISABLED:
+      code = MR_MANAGER_ERROR_DISABLED;
+      break;
+    case MR_RUNNER_ERROR_NOT_RUNNING:
+      code = MR_MANAGER_ERROR_CONFLICT;
+      break;
+    default:
+      code = MR_MANAGER_ERROR_UNAVAILABLE;
+      break;
+  }
+  g_set_error_literal (error, MR_MANAGER_ERROR, code, err->message);
+  g_error_free (err);
+  return NULL;
+}
+
+JsonNode *
+mr_manager_flow_thumbnail (MrManager * mgr, const gchar * id,
+    GError ** error)
+{
+  return monitoring (mgr, id, mr_runner_thumbnail, error);
+}
+
+JsonNode *
+mr_manager_flow_metadata (MrManager * mgr, const gchar * id, GError ** error)
+{
+  return monitoring (mgr, id, mr_runner_stream_metadata, error);
+}
+
+JsonNode *
+mr_manager_flow_content_quality (MrManager * mgr, const gchar * id,
+    GError ** error)
+{
+  return monitoring (mgr, id, mr_runner_content_quality, error);
+}

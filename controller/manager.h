@@ -21,6 +21,10 @@ typedef enum
   MR_MANAGER_ERROR_NOT_FOUND,   /* 404 */
   MR_MANAGER_ERROR_CONFLICT,    /* 409 */
   MR_MANAGER_ERROR_STORAGE,     /* 500 */
+  MR_MANAGER_ERROR_DISABLED,    /* 409: a feature the flow's configuration
+                                 * turns off; the message starts with its
+                                 * field ("FIELD: ...") */
+  MR_MANAGER_ERROR_UNAVAILABLE, /* 503: not there yet, ask again */
 } MrManagerError;
 /* Validation errors come as MR_SPEC_ERROR (400). */
 
@@ -78,6 +82,17 @@ JsonNode *mr_manager_flow_metrics (MrManager * mgr, const gchar * id,
     GError ** error);
 /* @id NULL for all flows; newest first */
 JsonNode *mr_manager_events (MrManager * mgr, const gchar * id, guint limit,
+    GError ** error);
+
+/* Source monitoring: GET /v1/flows/{id}/thumbnail, /metadata and
+ * /content-quality.  Errors: NOT_FOUND, DISABLED (thumbnails or content
+ * quality switched off in source_monitor_config), CONFLICT (the flow is not
+ * running), UNAVAILABLE (running, but nothing seen yet). */
+JsonNode *mr_manager_flow_thumbnail (MrManager * mgr, const gchar * id,
+    GError ** error);
+JsonNode *mr_manager_flow_metadata (MrManager * mgr, const gchar * id,
+    GError ** error);
+JsonNode *mr_manager_flow_content_quality (MrManager * mgr, const gchar * id,
     GError ** error);
 
 G_END_DECLS

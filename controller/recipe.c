@@ -3,6 +3,7 @@
 #include "recipe.h"
 
 #include "branch.h"
+#include "recipe-monitor.h"
 #include "recipe-rtmp.h"
 
 #include <string.h>
@@ -509,6 +510,7 @@ mr_recipe_build (MrRecipe * recipe, const MrFlowSpec * spec,
 {
   GstElement *source;
   g_autoptr (GstBus) bus = NULL;
+  MrMonitorConfig monitor_config;
 
   memset (recipe, 0, sizeof (*recipe));
   recipe->pipeline = gst_pipeline_new (spec->id);
@@ -540,6 +542,11 @@ mr_recipe_build (MrRecipe * recipe, const MrFlowSpec * spec,
   for (guint i = 0; i < spec->outputs->len; i++)
     if (!mr_recipe_attach_output (recipe, spec->outputs->pdata[i], error))
       goto fail;
+
+  /* metadata, thumbnails, content quality: never a reason not to run */
+  mr_monitor_config_from_spec (&monitor_config, spec);
+  recipe->monitor = mr_monitor_attach (recipe->pipeline, recipe->fanout,
+      &monitor_config);
   return TRUE;
 
 fail:
@@ -552,6 +559,7 @@ mr_recipe_clear (MrRecipe * recipe)
 {
   if (recipe->pipeline) {
     gst_element_set_state (recipe->pipeline, GST_STATE_NULL);
+    g_clear_pointer (&recipe->monitor, mr_monitor_free);
     /* the branches still in the pipeline go with it */
     g_clear_pointer (&recipe->branches, g_hash_table_unref);
     gst_object_unref (recipe->pipeline);

@@ -6,6 +6,7 @@
  *   MERGE:    every source's RTP ! rtpst2022-7-merge ! rtpmp2tdepay ! tee
  *   UDP outputs:  fanout. ! udpfanoutsink name=udp-out      (one for all)
  *   RTP outputs:  fanout. ! rtpmp2tpay ! udpfanoutsink name=rtp-out
+ *   monitoring:   fanout. ! bin monitor-N (recipe-monitor.h), always
  *
  * Datagrams travel in buffer lists (one recvmmsg), all UDP outputs share one
  * udpfanoutsink (UDP GSO, one sendmmsg for all destinations) and run in the
@@ -38,6 +39,7 @@ typedef struct
   GstElement *udp_sink;         /* NULL until a UDP output exists */
   GstElement *rtp_sink;         /* NULL until an RTP output exists */
   GHashTable *branches;         /* output name -> MrBranch* (SRT, ...) */
+  struct _MrMonitor *monitor;   /* the monitoring branch (recipe-monitor.h) */
 } MrRecipe;
 
 /* Builds the pipeline, in state NULL, with every output of @spec;

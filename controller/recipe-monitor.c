@@ -1,0 +1,656 @@
+/* mroute: the monitoring branch of a flow's pipeline: the monitor's life,
+ * its bin (which keeps its children's errors and messages to itself) and
+ * the getters.  Each elementary stream is in recipe-monitor-streams.c. */
+
+#include "recipe-monitor-private.h"
+
+#include <gst/app/gstappsink.h>
+#include <gst/app/gstappsrc.h>
+#include <gst/mpegts/mpegts.h>
+#include <string.h>
+
+G_DEFINE_TYPE (MrMonitorBin, mr_monitor_bin, GST_TYPE_BIN);
+
+G_DEFINE_QUARK (mroute-monitor-path, mr_monitor_path);
+
+MrMonitor *
+mr_monitor_ref (MrMonitor * m)
+{
+  g_atomic_ref_count_inc (&m->ref);
+  return m;
+}
+
+void
+mr_monitor_unref (MrMonitor * m)
+{
+  if (!g_atomic_ref_count_dec (&m->ref))
+    return;
+  g_mutex_clear (&m->lock);
+  g_clear_pointer (&m->thumbnail, g_bytes_unref);
+  g_free (m->thumbnail_note);
+  g_free (m->cq_missing);
+  g_free (m->source);
+  g_free (m->name);
+  g_free (m);
+}
+
+gboolean
+mr_monitor_have_element (const gchar * factory)
+{
+  g_autoptr (GstElementFactory) f = gst_element_factory_find (factory);
+  return f != NULL;
+}
+
+static void
+mr_monitor_bin_finalize (GObject * object)
+{
+  MrMonitorBin *bin = MR_MONITOR_BIN (object);
+
+  g_ptr_array_unref (bin->streams);
+  g_array_unref (bin->program_ids);
+  g_hash_table_unref (bin->program_names);
+  g_byte_array_unref (bin->sdt);
+  g_clear_pointer (&bin->sdt_last, g_bytes_unref);
+  g_free (bin->source);
+  if (bin->monitor)
+    mr_monitor_unref (bin->monitor);
+  G_OBJECT_CLASS (mr_monitor_bin_parent_class)->finalize (object);
+}
+
+static void
+mr_monitor_bin_init (MrMonitorBin * bin)
+{
+  bin->streams = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      mr_monitor_stream_free_private);
+  bin->program_ids = g_array_new (FALSE, FALSE, sizeof (guint));
+  bin->program_names = g_hash_table_new_full (NULL, NULL, NULL, g_free);
+  bin->sdt = g_byte_array_new ();
+}
+
+/* ---------------------------------------------------------------------- */
+/* messages of the bin's children, in the thread that posts them */
+
+static gboolean
+detector_says (const MrDetector * d, gint64 now)
+{
+  return d->inside || (d->ended && now - d->ended < MR_MONITOR_WINDOW_US);
+}
+
+static void
+handle_detector (MrMonitorBin * bin, MrDetector * d, const GstStructure * s)
+{
+  const gchar *event = gst_structure_get_string (s, "event");
+
+  if (!event)
+    return;
+  g_mutex_lock (&bin->monitor->lock);
+  if (g_str_equal (event, "start")) {
+    d->inside = TRUE;
+  } else if (g_str_equal (event, "end")) {
+    d->inside = FALSE;
+    d->ended = g_get_monotonic_time ();
+  }
+  g_mutex_unlock (&bin->monitor->lock);
+}
+
+/* PAT: the programs (their names come from the SDT, see
+ * mr_monitor_read_sdt) */
+static void
+handle_section (MrMonitorBin * bin, GstMpegtsSection * section)
+{
+  MrMonitor *m = bin->monitor;
+  g_autoptr (GPtrArray) pat = NULL;
+
+  if (section->section_type != GST_MPEGTS_SECTION_PAT
+      || !(pat = gst_mpegts_section_get_pat (section)))
+    return;
+  g_mutex_lock (&m->lock);
+  g_array_set_size (bin->program_ids, 0);
+  for (guint i = 0; i < pat->len; i++) {
+    GstMpegtsPatProgram *p = pat->pdata[i];
+    guint id = p->program_number;
+
+    if (id != 0)                /* 0 is the network PID */
+      g_array_append_val (bin->program_ids, id);
+  }
+  g_mutex_unlock (&m->lock);
+}
+
+/* The failure flag of the decoding path @element belongs to, or NULL */
+static gint *
+path_of (MrMonitorBin * bin, GstObject * element)
+{
+  for (GstObject * o = element; o && o != GST_OBJECT (bin);
+      o = GST_OBJECT_PARENT (o)) {
+    gint *flag = g_object_get_qdata (G_OBJECT (o), mr_monitor_path_quark ());
+    if (flag)
+      return flag;
+  }
+  return NULL;
+}
+
+/* An error stays in the bin: a decoding path that fails is switched off
+ * (its queue drops everything from now on) and the rest goes on; any other
+ * failure stops the bin, which is built again after a back-off. */
+static void
+handle_error (MrMonitorBin * bin, GstMessage * msg)
+{
+  MrMonitor *m = bin->monitor;
+  g_autoptr (GError) err = NULL;
+  g_autofree gchar *debug = NULL;
+  gint *path = path_of (bin, GST_MESSAGE_SRC (msg));
+
+  gst_message_parse_error (msg, &err, &debug);
+  if (path) {
+    if (!g_atomic_int_exchange (path, 1))
+      g_warning ("flow %s: monitoring: %s failed, switched off until the "
+          "monitor restarts: %s (%s)", m->name, GST_MESSAGE_SRC_NAME (msg),
+          err->message, debug ? debug : "");
+    return;
+  }
+  if (g_atomic_int_exchange (&bin->failed, 1))
+    return;
+  g_warning ("flow %s: monitoring stopped: %s: %s (%s)", m->name,
+      GST_MESSAGE_SRC_NAME (msg), err->message, debug ? debug : "");
+  mr_monitor_schedule_restart (m, bin);
+}
+
+static void
+mr_monitor_bin_handle_message (GstBin * gbin, GstMessage * msg)
+{
+  MrMonitorBin *bin = MR_MONITOR_BIN (gbin);
+  const GstStructure *s;
+  GstMpegtsSection *section;
+
+  switch (GST_MESSAGE_TYPE (msg)) {
+    case GST_MESSAGE_ERROR:
+      handle_error (bin, msg);
+      gst_message_unref (msg);
+      return;
+    case GST_MESSAGE_WARNING:{
+      g_autoptr (GError) err = NULL;
+
+      /* a decoder's complaint about a damaged picture is the monitor's
+       * business, not the flow's */
+      gst_message_parse_warning (msg, &err, NULL);
+      g_debug ("flow %s: monitoring: warning from %s: %s", bin->monitor->name,
+          GST_MESSAGE_SRC_NAME (msg), err->message);
+      gst_message_unref (msg);
+      return;
+    }
+    case GST_MESSAGE_LATENCY:
+      /* the monitor's sinks do not sync: nothing for the flow to redo */
+      gst_message_unref (msg);
+      return;
+    case GST_MESSAGE_ELEMENT:
+      s = gst_message_get_structure (msg);
+      if (gst_structure_has_name (s, "blackdetect"))
+        handle_detector (bin, &bin->black, s);
+      else if (gst_structure_has_name (s, "freezedetect"))
+        handle_detector (bin, &bin->frozen, s);
+      else if (gst_structure_has_name (s, "silencedetect"))
+        handle_detector (bin, &bin->silent, s);
+      else if ((section = gst_message_parse_mpegts_section (msg))) {
+        handle_section (bin, section);
+        gst_mpegts_section_unref (section);
+      } else
+        break;
+      /* ours: the flow's bus does not need them */
+      gst_message_unref (msg);
+      return;
+    default:
+      break;
+  }
+  GST_BIN_CLASS (mr_monitor_bin_parent_class)->handle_message (gbin, msg);
+}
+
+static void
+mr_monitor_bin_class_init (MrMonitorBinClass * klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = mr_monitor_bin_finalize;
+  GST_BIN_CLASS (klass)->handle_message = mr_monitor_bin_handle_message;
+}
+
+/* tsdemux changed its program (a new PMT): the streams are built again in
+ * a new bin */
+static void
+on_pad_removed (GstElement * demux, GstPad * pad, gpointer user_data)
+{
+  MrMonitorBin *bin = user_data;
+
+  if (!g_atomic_int_exchange (&bin->failed, 1))
+    mr_monitor_schedule_restart (bin->monitor, bin);
+}
+
+/* ---------------------------------------------------------------------- */
+/* the entry: the tee's thread never waits for the monitor */
+
+static GstFlowReturn
+on_entry_sample (GstAppSink * entry, gpointer user_data)
+{
+  MrMonitorBin *bin = user_data;
+  GstAppSrc *exit = GST_APP_SRC (bin->exit);
+  GstSample *sample = gst_app_sink_pull_sample (entry);
+  GstBufferList *list;
+  GstBuffer *buffer;
+  GstCaps *caps;
+
+  if (!sample)
+    return GST_FLOW_OK;
+  if (g_atomic_int_get (&bin->failed)) {
+    gst_sample_unref (sample);
+    return GST_FLOW_OK;
+  }
+  caps = gst_sample_get_caps (sample);
+  if (caps) {
+    GstCaps *current = gst_app_src_get_caps (exit);
+    if (!current || !gst_caps_is_equal (current, caps))
+      gst_app_src_set_caps (exit, caps);
+    if (current)
+      gst_caps_unref (current);
+  }
+  if ((list = gst_sample_get_buffer_list (sample)))
+    gst_app_src_push_buffer_list (exit, gst_buffer_list_ref (list));
+  else if ((buffer = gst_sample_get_buffer (sample)))
+    gst_app_src_push_buffer (exit, gst_buffer_ref (buffer));
+  gst_sample_unref (sample);
+  return GST_FLOW_OK;
+}
+
+static MrMonitorBin *
+build_bin (MrMonitor * m, GError ** error)
+{
+  g_autofree gchar *name = g_strdup_printf (MR_MONITOR_PREFIX "%u",
+      ++m->generation);
+  MrMonitorBin *bin = g_object_new (MR_TYPE_MONITOR_BIN, "name", name, NULL);
+  GstElement *entry = gst_element_factory_make ("appsink", "entry");
+  GstElement *exit = gst_element_factory_make ("appsrc", "exit");
+  GstElement *demux = gst_element_factory_make ("tsdemux", "demux");
+  GstAppSinkCallbacks callbacks = {.new_sample = on_entry_sample };
+  g_autoptr (GstPad) pad = NULL;
+
+  bin->monitor = mr_monitor_ref (m);
+  g_mutex_lock (&m->lock);
+  bin->source = g_strdup (m->source);
+  g_mutex_unlock (&m->lock);
+  gst_object_ref_sink (bin);
+  if (!entry || !exit || !demux) {
+    g_set_error (error, GST_CORE_ERROR, GST_CORE_ERROR_MISSING_PLUGIN,
+        "GStreamer element '%s' is missing", !entry ? "appsink" : !exit ?
+        "appsrc" : "tsdemux");
+    GstElement *made[] = { entry, exit, demux };
+
+    for (guint i = 0; i < G_N_ELEMENTS (made); i++)
+      if (made[i])
+        gst_object_unref (gst_object_ref_sink (made[i]));
+    gst_object_unref (bin);
+    return NULL;
+  }
+  g_object_set (entry, "sync", FALSE, "async", FALSE, "buffer-list", TRUE,
+      "enable-last-sample", FALSE, "max-buffers", 1, NULL);
+  gst_app_sink_set_callbacks (GST_APP_SINK (entry), &callbacks, bin, NULL);
+  g_object_set (exit, "is-live", TRUE, "format", GST_FORMAT_TIME,
+      "max-time", (guint64) ENTRY_MAX_TIME, "max-bytes",
+      (guint64) ENTRY_MAX_BYTES, "max-buffers", (guint64) 0, "block", FALSE,
+      "leaky-type", 2 /* downstream: drop the oldest */ , NULL);
+  bin->exit = exit;
+  gst_bin_add_many (GST_BIN (bin), entry, exit, demux, NULL);
+  gst_element_link (exit, demux);
+  pad = gst_element_get_static_pad (exit, "src");
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER |
+      GST_PAD_PROBE_TYPE_BUFFER_LIST, mr_monitor_read_sdt, bin, NULL);
+  gst_clear_object (&pad);
+  g_signal_connect (demux, "pad-added", G_CALLBACK (mr_monitor_stream_added),
+      bin);
+  g_signal_connect (demux, "pad-removed", G_CALLBACK (on_pad_removed), bin);
+  pad = gst_element_get_static_pad (entry, "sink");
+  gst_element_add_pad (GST_ELEMENT (bin), gst_ghost_pad_new ("sink", pad));
+  return bin;
+}
+
+/* Builds a bin and links it to the tee, running before it is linked: the
+ * tee must never push into a bin that is not playing. */
+static gboolean
+attach_bin (MrMonitor * m)
+{
+  g_autoptr (GError) error = NULL;
+  MrMonitorBin *bin = build_bin (m, &error);
+  g_autoptr (GstPad) sinkpad = NULL;
+
+  if (!bin) {
+    g_warning ("flow %s: no stream monitoring: %s", m->name, error->message);
+    return FALSE;
+  }
+  gst_bin_add (GST_BIN (m->pipeline), GST_ELEMENT (bin));
+  gst_element_sync_state_with_parent (GST_ELEMENT (bin));
+  g_mutex_lock (&m->lock);
+  m->bin = bin;                 /* takes the ref */
+  g_mutex_unlock (&m->lock);
+  m->teepad = gst_element_request_pad_simple (m->tee, "src_%u");
+  sinkpad = gst_element_get_static_pad (GST_ELEMENT (bin), "sink");
+  gst_pad_link (m->teepad, sinkpad);
+  return TRUE;
+}
+
+typedef struct
+{
+  GstElement *pipeline, *tee, *bin;     /* refs */
+  GstPad *teepad;               /* ref */
+} MrDetach;
+
+static gboolean
+finish_detach (gpointer user_data)
+{
+  MrDetach *d = user_data;
+
+  gst_element_set_state (d->bin, GST_STATE_NULL);
+  gst_bin_remove (GST_BIN (d->pipeline), d->bin);
+  gst_element_release_request_pad (d->tee, d->teepad);
+  gst_object_unref (d->teepad);
+  gst_object_unref (d->bin);
+  gst_object_unref (d->tee);
+  gst_object_unref (d->pipeline);
+  g_free (d);
+  return G_SOURCE_REMOVE;
+}
+
+static GstPadProbeReturn
+unlink_when_idle (GstPad * teepad, GstPadProbeInfo * info, gpointer user_data)
+{
+  GstPad *peer = gst_pad_get_peer (teepad);
+
+  if (peer) {
+    gst_pad_unlink (teepad, peer);
+    gst_object_unref (peer);
+  }
+  g_idle_add (finish_detach, user_data);
+  return GST_PAD_PROBE_REMOVE;
+}
+
+/* Takes the running bin off the tee (between two pushes) and removes it on
+ * the main loop. */
+static void
+detach_bin (MrMonitor * m)
+{
+  MrDetach *d;
+  MrMonitorBin *bin;
+
+  g_mutex_lock (&m->lock);
+  bin = m->bin;
+  m->bin = NULL;
+  g_mutex_unlock (&m->lock);
+  if (!bin)
+    return;
+  g_atomic_int_set (&bin->failed, 1);
+  d = g_new0 (MrDetach, 1);
+  d->pipeline = gst_object_ref (m->pipeline);
+  d->tee = gst_object_ref (m->tee);
+  d->bin = GST_ELEMENT (bin);   /* takes the ref */
+  d->teepad = m->teepad;
+  m->teepad = NULL;
+  gst_pad_add_probe (d->teepad, GST_PAD_PROBE_TYPE_IDLE, unlink_when_idle, d,
+      NULL);
+}
+
+static void
+rebuild (MrMonitor * m)
+{
+  if (!m->pipeline)
+    return;
+  detach_bin (m);
+  attach_bin (m);
+}
+
+static gboolean
+restart_now (gpointer user_data)
+{
+  MrMonitor *m = user_data;
+
+  g_mutex_lock (&m->lock);
+  m->restart_source = 0;
+  g_mutex_unlock (&m->lock);
+  /* errors in a row wait longer; a minute of quiet starts over */
+  if (g_get_monotonic_time () - m->restarted_at > 60 * G_USEC_PER_SEC)
+    m->restarts = 0;
+  m->restarts++;
+  m->restarted_at = g_get_monotonic_time ();
+  g_message ("flow %s: monitoring: building the monitor again", m->name);
+  rebuild (m);
+  return G_SOURCE_REMOVE;
+}
+
+/* On the default main context, the controller's.  An error waits 1, 2, 4
+ * ... 30 s when it comes back in a row. */
+void
+mr_monitor_schedule_restart (MrMonitor * m, MrMonitorBin * bin)
+{
+  guint delay_ms;
+
+  g_mutex_lock (&m->lock);
+  if (m->bin != bin || m->restart_source) {
+    g_mutex_unlock (&m->lock);
+    return;
+  }
+  delay_ms = m->restarts ? 1000 * MIN (1u << MIN (m->restarts - 1, 5),
+      RESTART_MAX_S) : 0;
+  m->restart_source = g_timeout_add_full (G_PRIORITY_DEFAULT, delay_ms,
+      restart_now, mr_monitor_ref (m), (GDestroyNotify) mr_monitor_unref);
+  g_mutex_unlock (&m->lock);
+}
+
+/* ---------------------------------------------------------------------- */
+/* the recipe's side */
+
+void
+mr_monitor_config_from_spec (MrMonitorConfig * config,
+    const MrFlowSpec * spec)
+{
+  config->thumbnails = spec->thumbnail_enabled;
+  config->content_quality = spec->content_quality_enabled;
+  config->thumbnail_interval_sec = MAX (spec->thumbnail_interval_sec, 1);
+}
+
+MrMonitor *
+mr_monitor_attach (GstElement * pipeline, GstElement * tee,
+    const MrMonitorConfig * config)
+{
+  MrMonitor *m = g_new0 (MrMonitor, 1);
+  const gchar *analyzers[] = { "blackdetect", "freezedetect",
+    "silencedetect"
+  };
+
+  gst_mpegts_initialize ();
+  g_atomic_ref_count_init (&m->ref);
+  g_mutex_init (&m->lock);
+  m->config = *config;
+  m->name = gst_object_get_name (GST_OBJECT (pipeline));
+  m->pipeline = gst_object_ref (pipeline);
+  m->tee = gst_object_ref (tee);
+  for (guint i = 0; config->content_quality && i < G_N_ELEMENTS (analyzers);
+      i++) {
+    if (!mr_monitor_have_element (analyzers[i]) && !m->cq_missing) {
+      m->cq_missing = g_strdup (analyzers[i]);
+      g_warning ("flow %s: GStreamer element '%s' is missing: no content "
+          "quality analysis", m->name, analyzers[i]);
+    }
+  }
+  attach_bin (m);
+  return m;
+}
+
+static void
+release (MrMonitor * m)
+{
+  MrMonitorBin *shown, *bin;
+
+  g_mutex_lock (&m->lock);
+  if (m->restart_source)
+    g_source_remove (m->restart_source);
+  m->restart_source = 0;
+  shown = m->shown;
+  m->shown = NULL;
+  bin = m->bin;
+  m->bin = NULL;
+  g_mutex_unlock (&m->lock);
+  g_clear_object (&shown);
+  g_clear_object (&bin);
+  g_clear_object (&m->teepad);
+  g_clear_object (&m->tee);
+  g_clear_object (&m->pipeline);
+  mr_monitor_unref (m);
+}
+
+void
+mr_monitor_detach (MrMonitor * m)
+{
+  detach_bin (m);
+  release (m);
+}
+
+void
+mr_monitor_free (MrMonitor * m)
+{
+  release (m);
+}
+
+void
+mr_monitor_restart (MrMonitor * m, const gchar * source)
+{
+  g_mutex_lock (&m->lock);
+  if (m->restart_source)
+    g_source_remove (m->restart_source);
+  m->restart_source = 0;
+  g_free (m->source);
+  m->source = g_strdup (source);
+  g_mutex_unlock (&m->lock);
+  m->restarts = 0;
+  rebuild (m);
+}
+
+/* ---------------------------------------------------------------------- */
+/* getters */
+
+const gchar *
+mr_monitor_stream_type_to_string (MrMonitorStreamType type)
+{
+  static const gchar *names[] = { "video", "audio", "subtitle", "data" };
+  return names[type];
+}
+
+void
+mr_monitor_stream_free (MrMonitorStream * stream)
+{
+  g_free (stream->codec);
+  g_free (stream->profile);
+  g_free (stream);
+}
+
+void
+mr_monitor_program_free (MrMonitorProgram * program)
+{
+  g_free (program->program_name);
+  g_free (program);
+}
+
+gboolean
+mr_monitor_get_streams (MrMonitor * m, GPtrArray ** programs,
+    GPtrArray ** streams)
+{
+  MrMonitorBin *bin;
+
+  *programs = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      mr_monitor_program_free);
+  *streams = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      mr_monitor_stream_free);
+  g_mutex_lock (&m->lock);
+  bin = m->shown;
+  for (guint i = 0; bin && i < bin->program_ids->len; i++) {
+    MrMonitorProgram *p = g_new0 (MrMonitorProgram, 1);
+
+    p->program_id = g_array_index (bin->program_ids, guint, i);
+    p->program_name = g_strdup (g_hash_table_lookup (bin->program_names,
+            GUINT_TO_POINTER (p->program_id)));
+    g_ptr_array_add (*programs, p);
+  }
+  for (guint i = 0; bin && i < bin->streams->len; i++) {
+    MrStream *st = bin->streams->pdata[i];
+    MrMonitorStream *copy = g_memdup2 (&st->info, sizeof (st->info));
+
+    copy->codec = g_strdup (st->info.codec);
+    copy->profile = g_strdup (st->info.profile);
+    if (!copy->bit_rate)
+      copy->bit_rate = st->tag_bitrate;
+    g_ptr_array_add (*streams, copy);
+  }
+  g_mutex_unlock (&m->lock);
+  return (*streams)->len > 0;
+}
+
+gchar *
+mr_monitor_get_source (MrMonitor * m)
+{
+  gchar *source;
+
+  g_mutex_lock (&m->lock);
+  source = m->shown ? g_strdup (m->shown->source) : NULL;
+  g_mutex_unlock (&m->lock);
+  return source;
+}
+
+GBytes *
+mr_monitor_get_thumbnail (MrMonitor * m, gint64 * wall_time)
+{
+  GBytes *jpeg;
+
+  g_mutex_lock (&m->lock);
+  jpeg = m->thumbnail ? g_bytes_ref (m->thumbnail) : NULL;
+  *wall_time = m->thumbnail_time;
+  g_mutex_unlock (&m->lock);
+  return jpeg;
+}
+
+gchar *
+mr_monitor_thumbnail_note (MrMonitor * m)
+{
+  gchar *note;
+
+  g_mutex_lock (&m->lock);
+  note = g_strdup (m->thumbnail_note);
+  g_mutex_unlock (&m->lock);
+  return note;
+}
+
+gboolean
+mr_monitor_get_content_quality (MrMonitor * m, MrContentQuality * cq,
+    gchar ** why)
+{
+  gint64 now = g_get_monotonic_time ();
+  MrMonitorBin *bin;
+
+  memset (cq, 0, sizeof (*cq));
+  if (m->cq_missing) {
+    *why = g_strdup_printf ("content analysis is not available: the "
+        "GStreamer element '%s' is missing", m->cq_missing);
+    return FALSE;
+  }
+  g_mutex_lock (&m->lock);
+  cq->last_check_time = m->last_check;
+  bin = m->shown;
+  if (bin) {
+    cq->black_frame_detected = detector_says (&bin->black, now);
+    cq->frozen_frame_detected = detector_says (&bin->frozen, now);
+    cq->silent_audio_detected = detector_says (&bin->silent, now);
+    for (guint i = 0; i < bin->streams->len; i++) {
+      MrStream *st = bin->streams->pdata[i];
+      gboolean fresh = st->last_data
+          && now - st->last_data < MR_MONITOR_WINDOW_US;
+
+      if (st->info.type == MR_MONITOR_STREAM_VIDEO)
+        cq->video_stream_present |= fresh;
+      else if (st->info.type == MR_MONITOR_STREAM_AUDIO)
+        cq->audio_stream_present |= fresh;
+    }
+  }
+  g_mutex_unlock (&m->lock);
+  return TRUE;
+}
