@@ -97,6 +97,17 @@ mr_branch_get_counters (MrBranch * b, guint64 * bytes, guint64 * packets)
   *packets = (guint64) g_atomic_pointer_get (&b->packets);
 }
 
+GstElement *
+mr_branch_backlog_new (guint64 max_time, guint64 max_bytes)
+{
+  GstElement *q = gst_element_factory_make ("queue", "backlog");
+
+  g_object_set (q, "max-size-time", max_time, "max-size-bytes",
+      (guint) MIN (max_bytes, G_MAXUINT), "max-size-buffers", 0,
+      "leaky", 2 /* downstream: drop the oldest */ , "silent", TRUE, NULL);
+  return q;
+}
+
 MrBranch *
 mr_branch_attach (GstElement * pipeline, GstElement * tee,
     const gchar * output_name, GstElement * sink, guint max_queue_ms)
@@ -107,6 +118,7 @@ mr_branch_attach (GstElement * pipeline, GstElement * tee,
   GstElement *entry = gst_element_factory_make ("appsink", "entry");
   GstAppSinkCallbacks callbacks = {.new_sample = on_new_sample };
   g_autoptr (GstPad) epad = NULL;
+  GstElement *backlog;
   GstPad *ghost;
 
   if (!branch_quark)
@@ -124,13 +136,17 @@ mr_branch_attach (GstElement * pipeline, GstElement * tee,
   g_object_set (entry, "sync", FALSE, "async", FALSE, "buffer-list", TRUE,
       "enable-last-sample", FALSE, "max-buffers", 1, NULL);
   gst_app_sink_set_callbacks (GST_APP_SINK (entry), &callbacks, b, NULL);
+  /* The backlog is a leaky queue after the appsrc, not the appsrc's own
+   * leaky-type: GStreamer 1.22's appsrc crashed now and then when it
+   * dropped old buffer lists.  The appsrc only hands over to the queue, in
+   * its own thread, so it holds next to nothing. */
+  backlog = mr_branch_backlog_new ((guint64) max_queue_ms * GST_MSECOND, 0);
   g_object_set (b->exit, "is-live", TRUE, "format", GST_FORMAT_TIME,
-      "max-time", (guint64) max_queue_ms * GST_MSECOND, "max-bytes",
-      (guint64) 0, "max-buffers", (guint64) 0, "block", FALSE,
-      "leaky-type", 2 /* downstream: drop the oldest */ , NULL);
+      "max-time", (guint64) 0, "max-bytes", (guint64) 0, "max-buffers",
+      (guint64) 0, "block", FALSE, NULL);
 
-  gst_bin_add_many (GST_BIN (b->bin), entry, b->exit, sink, NULL);
-  gst_element_link (b->exit, sink);
+  gst_bin_add_many (GST_BIN (b->bin), entry, b->exit, backlog, sink, NULL);
+  gst_element_link_many (b->exit, backlog, sink, NULL);
   epad = gst_element_get_static_pad (entry, "sink");
   ghost = gst_ghost_pad_new ("sink", epad);
   gst_element_add_pad (b->bin, ghost);

@@ -54,6 +54,11 @@ gboolean mr_branch_is_failed (MrBranch * branch);
 GstBusSyncReply mr_branch_bus_sync_handler (GstBus * bus, GstMessage * msg,
     gpointer user_data);
 
+/* A queue that keeps at most @max_time (and @max_bytes, 0: no limit) and
+ * drops its oldest data past that: the backlog of an isolated branch,
+ * after its appsrc. */
+GstElement *mr_branch_backlog_new (guint64 max_time, guint64 max_bytes);
+
 G_END_DECLS
 
 #endif /* __MR_BRANCH_H__ */

@@ -4,6 +4,8 @@
 
 #include "recipe-monitor-private.h"
 
+#include "branch.h"
+
 #include <gst/app/gstappsink.h>
 #include <gst/app/gstappsrc.h>
 #include <gst/mpegts/mpegts.h>
@@ -266,6 +268,7 @@ build_bin (MrMonitor * m, GError ** error)
   GstElement *entry = gst_element_factory_make ("appsink", "entry");
   GstElement *exit = gst_element_factory_make ("appsrc", "exit");
   GstElement *demux = gst_element_factory_make ("tsdemux", "demux");
+  GstElement *backlog;
   GstAppSinkCallbacks callbacks = {.new_sample = on_entry_sample };
   g_autoptr (GstPad) pad = NULL;
 
@@ -289,13 +292,15 @@ build_bin (MrMonitor * m, GError ** error)
   g_object_set (entry, "sync", FALSE, "async", FALSE, "buffer-list", TRUE,
       "enable-last-sample", FALSE, "max-buffers", 1, NULL);
   gst_app_sink_set_callbacks (GST_APP_SINK (entry), &callbacks, bin, NULL);
+  /* the backlog drops the oldest data past its limits: a leaky queue, not
+   * the appsrc's leaky-type (see branch.c) */
+  backlog = mr_branch_backlog_new (ENTRY_MAX_TIME, ENTRY_MAX_BYTES);
   g_object_set (exit, "is-live", TRUE, "format", GST_FORMAT_TIME,
-      "max-time", (guint64) ENTRY_MAX_TIME, "max-bytes",
-      (guint64) ENTRY_MAX_BYTES, "max-buffers", (guint64) 0, "block", FALSE,
-      "leaky-type", 2 /* downstream: drop the oldest */ , NULL);
+      "max-time", (guint64) 0, "max-bytes", (guint64) 0, "max-buffers",
+      (guint64) 0, "block", FALSE, NULL);
   bin->exit = exit;
-  gst_bin_add_many (GST_BIN (bin), entry, exit, demux, NULL);
-  gst_element_link (exit, demux);
+  gst_bin_add_many (GST_BIN (bin), entry, exit, backlog, demux, NULL);
+  gst_element_link_many (exit, backlog, demux, NULL);
   pad = gst_element_get_static_pad (exit, "src");
   gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER |
       GST_PAD_PROBE_TYPE_BUFFER_LIST, mr_monitor_read_sdt, bin, NULL);
