@@ -18,7 +18,7 @@ G_BEGIN_DECLS
 #define PATH_MAX_BYTES (4 * 1024 * 1024)
 #define BITRATE_WINDOW_US (2 * G_USEC_PER_SEC)
 #define THUMBNAIL_WIDTH 320
-#define ANALYSIS_WIDTH 320
+#define ANALYSIS_SUBSAMPLE 4    /* content analysis: every 4th row, column */
 #define RESTART_MAX_S 30
 
 #define MR_TYPE_MONITOR_BIN (mr_monitor_bin_get_type ())

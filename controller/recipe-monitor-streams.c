@@ -517,8 +517,10 @@ add_thumbnail_path (MrMonitorBin * bin, MrStream * st, GstElement * tee,
   return factory_name (dec);
 }
 
-/* decoder ! videoscale ! videoconvert ! blackdetect ! freezedetect
- *   ! fakesink, or for audio decoder ! audioconvert ! F32LE
+/* decoder ! videoconvert ! blackdetect ! freezedetect ! fakesink, at the
+ * decoded size with every 4th row and column (cheaper than scaling the
+ * frame down first, and the analysers see what FFmpeg's would), or for
+ * audio decoder ! audioconvert ! F32LE
  *   ! silencedetect ! fakesink; returns the decoder's factory name, or
  *   NULL */
 static const gchar *
@@ -528,21 +530,21 @@ add_analysis_path (MrMonitorBin * bin, MrStream * st, GstElement * tee,
   guint i = st->info.index;
   GstElement *e[10] = { NULL };
   guint n = 0;
-  g_autofree gchar *scaled = g_strdup_printf ("video/x-raw, width=(int)%d, "
-      "pixel-aspect-ratio=(fraction)1/1", ANALYSIS_WIDTH);
   g_autoptr (GstPad) sinkpad = NULL;
 
   e[n++] = make_path_queue (i, "cq-queue");
   e[n++] = make_decoder (caps, i, "cq-decode");
   if (video) {
-    e[n++] = make_named ("videoscale", i, "cq-scale");
-    e[n++] = make_capsfilter (i, "cq-size", scaled);
     e[n++] = make_named ("videoconvert", i, "cq-convert");
     /* a missing analyzer is reported by the content-quality answer */
     if (mr_monitor_have_element ("blackdetect"))
       e[n++] = make_named ("blackdetect", i, "cq-black");
     if (mr_monitor_have_element ("freezedetect"))
       e[n++] = make_named ("freezedetect", i, "cq-freeze");
+    for (guint k = 0; k < n; k++)
+      if (e[k] && g_object_class_find_property (G_OBJECT_GET_CLASS (e[k]),
+              "subsample"))
+        g_object_set (e[k], "subsample", ANALYSIS_SUBSAMPLE, NULL);
   } else {
     e[n++] = make_named ("audioconvert", i, "cq-convert");
     e[n++] = make_capsfilter (i, "cq-format", "audio/x-raw, "
