@@ -100,13 +100,32 @@ guint64
 mr_count_dark (const guint8 * plane, gsize stride, guint width, guint height,
     guint step, guint8 threshold)
 {
+  return mr_count_dark_bounded (plane, stride, width, height, step,
+      threshold, G_MAXUINT64, NULL);
+}
+
+guint64
+mr_count_dark_bounded (const guint8 * plane, gsize stride, guint width,
+    guint height, guint step, guint8 threshold, guint64 max_bright,
+    gboolean * complete)
+{
   guint n;
-  guint64 total = 0;
+  guint64 total = 0, seen = 0;
 
   step = MAX (step, 1);
   n = mr_subsampled_length (width, step);
+  if (complete)
+    *complete = TRUE;
   for (guint y = 0; y < height; y += step) {
     const guint8 *row = plane + (gsize) y * stride;
+
+    /* checked per row: it costs nothing next to the row */
+    if (seen - total > max_bright) {
+      if (complete)
+        *complete = FALSE;
+      break;
+    }
+    seen += n;
 
     switch (step) {
       case 1:
@@ -130,14 +149,31 @@ guint64
 mr_sum_abs_diff (const guint8 * a, gsize a_stride, const guint8 * b,
     gsize b_stride, guint width, guint height, guint step)
 {
+  return mr_sum_abs_diff_bounded (a, a_stride, b, b_stride, width, height,
+      step, G_MAXUINT64, NULL);
+}
+
+guint64
+mr_sum_abs_diff_bounded (const guint8 * a, gsize a_stride, const guint8 * b,
+    gsize b_stride, guint width, guint height, guint step, guint64 limit,
+    gboolean * complete)
+{
   guint n;
   guint64 total = 0;
 
   step = MAX (step, 1);
   n = mr_subsampled_length (width, step);
+  if (complete)
+    *complete = TRUE;
   for (guint y = 0; y < height; y += step) {
     const guint8 *ra = a + (gsize) y * a_stride;
     const guint8 *rb = b + (gsize) y * b_stride;
+
+    if (total > limit) {
+      if (complete)
+        *complete = FALSE;
+      break;
+    }
 
     switch (step) {
       case 1:

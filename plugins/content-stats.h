@@ -43,9 +43,23 @@ guint mr_subsampled_length (guint length, guint step);
 guint64 mr_count_dark (const guint8 * plane, gsize stride, guint width,
     guint height, guint step, guint8 threshold);
 
+/* The same, stopping (between two rows) once more than @max_bright samples
+ * were above @threshold: the frame can no longer be black, whatever the
+ * rest holds.  *@complete (may be NULL) says whether every row was read;
+ * the count is then of the rows read. */
+guint64 mr_count_dark_bounded (const guint8 * plane, gsize stride,
+    guint width, guint height, guint step, guint8 threshold,
+    guint64 max_bright, gboolean * complete);
+
 /* Sum of absolute differences between two 8-bit planes of the same size */
 guint64 mr_sum_abs_diff (const guint8 * a, gsize a_stride, const guint8 * b,
     gsize b_stride, guint width, guint height, guint step);
+
+/* The same, stopping (between two rows) once the sum exceeds @limit: the
+ * frames differ more than a freeze allows, whatever the rest holds. */
+guint64 mr_sum_abs_diff_bounded (const guint8 * a, gsize a_stride,
+    const guint8 * b, gsize b_stride, guint width, guint height, guint step,
+    guint64 limit, gboolean * complete);
 
 /* FFmpeg's mean absolute frame difference: @sad over @samples compared,
  * divided by 2^@bit_depth (not by its maximum) */

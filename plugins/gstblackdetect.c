@@ -45,8 +45,9 @@
  * (#gboolean: a stretch was reported and goes on), `black-start`
  * (#GstClockTime: its running time, or #GST_CLOCK_TIME_NONE), `stretches`
  * (#guint64: stretches reported), `picture-black-ratio` (#gdouble: the last
- * frame's share of black samples) and `luma-threshold` (#guint: the black
- * level used, in luma levels).
+ * frame's share of black samples; of the rows read when the frame was
+ * known not to be black before its end) and `luma-threshold` (#guint: the
+ * black level used, in luma levels).
  *
  * ## Example launch line
  * |[
@@ -57,7 +58,9 @@
  * ## Design
  * The count of dark samples (a branch-free loop that the compiler
  * vectorises) and FFmpeg's reporting rule are plain C in
- * `content-stats.c`.  Times are running times, so durations hold across
+ * `content-stats.c`.  The count stops between two rows once more bright
+ * samples were seen than `picture-threshold` allows: the decision is
+ * FFmpeg's, but a picture that is not black costs its first rows only.  Times are running times, so durations hold across
  * segments; the stream time of each frame travels with it, for reports.
  * The frame is mapped read-only: the element is a #GstVideoFilter in
  * passthrough, with QoS off so that no frame escapes the analysis.
@@ -369,8 +372,8 @@ gst_black_detect_transform_frame_ip (GstVideoFilter * filter,
   gdouble pixel_threshold, picture_threshold, ratio;
   guint step;
   guint8 luma;
-  guint64 dark, measured;
-  gboolean black, timed;
+  guint64 dark, measured, max_bright;
+  gboolean black, timed, complete;
   MrContentStamp now;
   MrContentEvent events[2];
   guint n_events = 0;
@@ -383,13 +386,17 @@ gst_black_detect_transform_frame_ip (GstVideoFilter * filter,
 
   luma = mr_black_luma_threshold (pixel_threshold,
       colorimetry->range == GST_VIDEO_COLOR_RANGE_0_255);
-  dark = mr_count_dark (GST_VIDEO_FRAME_COMP_DATA (frame, GST_VIDEO_COMP_Y),
-      GST_VIDEO_FRAME_COMP_STRIDE (frame, GST_VIDEO_COMP_Y), width, height,
-      step, luma);
   measured = (guint64) mr_subsampled_length (width, step) *
       mr_subsampled_length (height, step);
+  /* the count stops as soon as too many bright samples make a black
+   * picture impossible: most frames are decided in their first rows */
+  max_bright = (guint64) floor ((1.0 - picture_threshold) * measured + 1e-6);
+  dark = mr_count_dark_bounded (GST_VIDEO_FRAME_COMP_DATA (frame,
+          GST_VIDEO_COMP_Y), GST_VIDEO_FRAME_COMP_STRIDE (frame,
+          GST_VIDEO_COMP_Y), width, height, step, luma, max_bright,
+      &complete);
   ratio = measured ? (gdouble) dark / measured : 0.0;
-  black = ratio >= picture_threshold;
+  black = complete && ratio >= picture_threshold;
   timed = gst_black_detect_stamp (GST_BASE_TRANSFORM (self), frame->buffer,
       &now);
 

@@ -39,7 +39,8 @@
  * goes on), `freeze-start` (#GstClockTime: its running time, or
  * #GST_CLOCK_TIME_NONE), `stretches` (#guint64: freezes reported) and
  * `mafd` (#gdouble: the last frame's, against the reference; -1 when there
- * was none).
+ * was none; a lower bound above `noise` when the frames were known to
+ * differ before their end).
  *
  * ## Example launch line
  * |[
@@ -50,7 +51,9 @@
  * ## Design
  * The sum of absolute differences (a branch-free loop the compiler
  * vectorises) and FFmpeg's reporting rule are plain C in
- * `content-stats.c`.  The reference is a reference on the buffer, kept
+ * `content-stats.c`.  The sum stops between two rows once it is past what
+ * `noise` allows: the decision is FFmpeg's, but a moving picture costs its
+ * first rows only.  The reference is a reference on the buffer, kept
  * mapped read-only, as FFmpeg keeps its frame: the element adds one buffer
  * to the pools' minimum in the allocation query, so that an upstream pool
  * has a buffer to spare for it however long a freeze lasts.  Times are
@@ -401,29 +404,54 @@ gst_freeze_detect_stamp (GstBaseTransform * trans, GstBuffer * buffer,
 /* FFmpeg's MAFD over every plane.  A plane is as wide as its bytes per
  * row (both chroma of NV12 in one), and its chroma rows are the picture's
  * height shifted down (rounded down, as FFmpeg). */
-static gdouble
-gst_freeze_detect_mafd (const GstVideoFrame * ref, const GstVideoFrame * frame,
-    guint step)
+static void
+plane_size (const GstVideoFrame * frame, guint plane, guint * width,
+    guint * height)
 {
   const GstVideoFormatInfo *finfo = frame->info.finfo;
-  guint64 sad = 0, samples = 0;
+  guint comp;
+
+  for (comp = 0; comp < GST_VIDEO_FRAME_N_COMPONENTS (frame); comp++)
+    if (GST_VIDEO_FORMAT_INFO_PLANE (finfo, comp) == plane)
+      break;
+  *width = GST_VIDEO_FRAME_COMP_WIDTH (frame, comp) *
+      GST_VIDEO_FRAME_COMP_PSTRIDE (frame, comp);
+  *height = GST_VIDEO_FRAME_HEIGHT (frame) >>
+      GST_VIDEO_FORMAT_INFO_H_SUB (finfo, comp);
+}
+
+/* The MAFD against the reference; the sum stops as soon as it exceeds what
+ * a freeze allows (@noise), so a moving picture costs its first rows only.
+ * *@complete: the whole frame was compared (the MAFD is then exact, else a
+ * lower bound above @noise). */
+static gdouble
+gst_freeze_detect_mafd (const GstVideoFrame * ref, const GstVideoFrame * frame,
+    guint step, gdouble noise, gboolean * complete)
+{
+  guint64 sad = 0, samples = 0, limit;
+  guint width, height;
 
   for (guint plane = 0; plane < GST_VIDEO_FRAME_N_PLANES (frame); plane++) {
-    guint comp, width, height;
-
-    for (comp = 0; comp < GST_VIDEO_FRAME_N_COMPONENTS (frame); comp++)
-      if (GST_VIDEO_FORMAT_INFO_PLANE (finfo, comp) == plane)
-        break;
-    width = GST_VIDEO_FRAME_COMP_WIDTH (frame, comp) *
-        GST_VIDEO_FRAME_COMP_PSTRIDE (frame, comp);
-    height = GST_VIDEO_FRAME_HEIGHT (frame) >>
-        GST_VIDEO_FORMAT_INFO_H_SUB (finfo, comp);
-    sad += mr_sum_abs_diff (GST_VIDEO_FRAME_PLANE_DATA (frame, plane),
-        GST_VIDEO_FRAME_PLANE_STRIDE (frame, plane),
-        GST_VIDEO_FRAME_PLANE_DATA (ref, plane),
-        GST_VIDEO_FRAME_PLANE_STRIDE (ref, plane), width, height, step);
+    plane_size (frame, plane, &width, &height);
     samples += (guint64) mr_subsampled_length (width, step) *
         mr_subsampled_length (height, step);
+  }
+  /* frozen: sad / samples / 256 <= noise */
+  limit = (guint64) floor (noise * samples * 256.0 + 1e-6);
+  *complete = TRUE;
+  for (guint plane = 0; plane < GST_VIDEO_FRAME_N_PLANES (frame); plane++) {
+    if (sad > limit) {
+      *complete = FALSE;
+      break;
+    }
+    plane_size (frame, plane, &width, &height);
+    sad += mr_sum_abs_diff_bounded (GST_VIDEO_FRAME_PLANE_DATA (frame, plane),
+        GST_VIDEO_FRAME_PLANE_STRIDE (frame, plane),
+        GST_VIDEO_FRAME_PLANE_DATA (ref, plane),
+        GST_VIDEO_FRAME_PLANE_STRIDE (ref, plane), width, height, step,
+        limit - sad, complete);
+    if (!*complete)
+      break;
   }
   return mr_mafd (sad, samples, 8);
 }
@@ -443,7 +471,7 @@ gst_freeze_detect_transform_frame_ip (GstVideoFilter * filter,
   GstFreezeDetect *self = GST_FREEZE_DETECT (filter);
   gdouble noise, mafd = -1.0;
   guint step;
-  gboolean same = FALSE, take_reference = FALSE, timed;
+  gboolean same = FALSE, take_reference = FALSE, timed, complete = TRUE;
   MrContentStamp now;
   MrContentEvent events[2];
   guint n_events = 0;
@@ -455,8 +483,9 @@ gst_freeze_detect_transform_frame_ip (GstVideoFilter * filter,
 
   if (self->have_reference && same_layout (&self->reference.info,
           &frame->info)) {
-    mafd = gst_freeze_detect_mafd (&self->reference, frame, step);
-    same = mafd <= noise;
+    mafd = gst_freeze_detect_mafd (&self->reference, frame, step, noise,
+        &complete);
+    same = complete && mafd <= noise;
   }
   timed = gst_freeze_detect_stamp (GST_BASE_TRANSFORM (self), frame->buffer,
       &now);

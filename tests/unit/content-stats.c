@@ -788,6 +788,55 @@ test_silence_durations (void)
   g_assert_cmpuint (d.null_samples[0], ==, 44100);
 }
 
+/* The bounded counts stop between rows once the decision is certain, and
+ * are the full counts when the bound is not passed */
+static void
+test_bounded (void)
+{
+  enum { W = 64, H = 32 };
+  guint8 *a = g_malloc (W * H), *b = g_malloc (W * H);
+  gboolean complete;
+  guint64 full, part;
+
+  /* a dark picture with one bright row at the end, then at the start */
+  memset (a, 10, W * H);
+  memset (a + (H - 1) * W, 200, W);
+  full = mr_count_dark (a, W, W, H, 1, 37);
+  g_assert_cmpuint (full, ==, (H - 1) * W);
+  part = mr_count_dark_bounded (a, W, W, H, 1, 37, W, &complete);
+  g_assert_true (complete);
+  g_assert_cmpuint (part, ==, full);
+  part = mr_count_dark_bounded (a, W, W, H, 1, 37, W - 1, &complete);
+  g_assert_true (complete);     /* the last row passed it: nothing left */
+  memset (a + (H - 1) * W, 10, W);
+  memset (a, 200, 2 * W);
+  part = mr_count_dark_bounded (a, W, W, H, 1, 37, W, &complete);
+  g_assert_false (complete);
+  g_assert_cmpuint (part, ==, 0);       /* stopped after two rows */
+  part = mr_count_dark_bounded (a, W, W, H, 1, 37, 2 * W, &complete);
+  g_assert_true (complete);
+  g_assert_cmpuint (part, ==, (H - 2) * W);
+
+  /* differences: 3 per sample in the first rows only */
+  memset (a, 100, W * H);
+  memset (b, 100, W * H);
+  memset (b, 103, 4 * W);
+  full = mr_sum_abs_diff (a, W, b, W, W, H, 1);
+  g_assert_cmpuint (full, ==, 3 * 4 * W);
+  part = mr_sum_abs_diff_bounded (a, W, b, W, W, H, 1, full, &complete);
+  g_assert_true (complete);
+  g_assert_cmpuint (part, ==, full);
+  part = mr_sum_abs_diff_bounded (a, W, b, W, W, H, 1, 3 * W, &complete);
+  g_assert_false (complete);
+  g_assert_cmpuint (part, ==, 3 * 2 * W);
+  part = mr_sum_abs_diff_bounded (a, W, b, W, W, H, 2, G_MAXUINT64,
+      &complete);
+  g_assert_true (complete);
+  g_assert_cmpuint (part, ==, mr_sum_abs_diff (a, W, b, W, W, H, 2));
+  g_free (a);
+  g_free (b);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -802,6 +851,7 @@ main (int argc, char **argv)
   g_test_add_func ("/content-stats/sad-by-hand", test_sad_by_hand);
   g_test_add_func ("/content-stats/sad-random", test_sad_random);
   g_test_add_func ("/content-stats/mafd", test_mafd);
+  g_test_add_func ("/content-stats/bounded", test_bounded);
   g_test_add_func ("/content-stats/black-rules", test_black_rules);
   g_test_add_func ("/content-stats/black-finish", test_black_finish);
   g_test_add_func ("/content-stats/freeze-rules", test_freeze_rules);
