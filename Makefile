@@ -34,6 +34,7 @@ bench: build
 	python3 bench/fanout.py --build $(BUILDDIR)
 	python3 bench/failover.py --build $(BUILDDIR)
 	python3 bench/merge.py --build $(BUILDDIR)
+	python3 bench/content.py --build $(BUILDDIR)
 
 # the merge window's libFuzzer target (tests/fuzz) with ASan and UBSan, for
 # FUZZ_SECONDS; clang comes with libFuzzer (libclang-rt, a recommends)
