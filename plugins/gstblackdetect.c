@@ -72,6 +72,7 @@
 
 #include <math.h>
 
+#include "gstcontentdetect.h"
 #include "gstblackdetect.h"
 #include "mroute-elements.h"
 
@@ -106,11 +107,6 @@ enum
 #define MAX_DURATION 86400.0    /* s */
 #define MAX_SUBSAMPLE 64
 
-static guint64
-seconds_to_ns (gdouble seconds)
-{
-  return (guint64) llround (seconds * GST_SECOND);
-}
 
 #define gst_black_detect_parent_class parent_class
 G_DEFINE_TYPE (GstBlackDetect, gst_black_detect, GST_TYPE_VIDEO_FILTER);
@@ -202,7 +198,8 @@ gst_black_detect_init (GstBlackDetect * self)
   self->picture_threshold = DEFAULT_PICTURE_THRESHOLD;
   self->min_duration = DEFAULT_MIN_DURATION;
   self->subsample = DEFAULT_SUBSAMPLE;
-  mr_black_detector_init (&self->detector, seconds_to_ns (self->min_duration));
+  mr_black_detector_init (&self->detector,
+      gst_content_detect_seconds_to_ns (self->min_duration));
 }
 
 static GstStructure *
@@ -237,7 +234,8 @@ gst_black_detect_set_property (GObject * object, guint prop_id,
       break;
     case PROP_MIN_DURATION:
       self->min_duration = g_value_get_double (value);
-      self->detector.min_duration = seconds_to_ns (self->min_duration);
+      self->detector.min_duration =
+          gst_content_detect_seconds_to_ns (self->min_duration);
       break;
     case PROP_SUBSAMPLE:
       self->subsample = g_value_get_uint (value);
@@ -285,7 +283,8 @@ gst_black_detect_start (GstBaseTransform * trans)
   GstBlackDetect *self = GST_BLACK_DETECT (trans);
 
   GST_OBJECT_LOCK (self);
-  mr_black_detector_init (&self->detector, seconds_to_ns (self->min_duration));
+  mr_black_detector_init (&self->detector,
+      gst_content_detect_seconds_to_ns (self->min_duration));
   self->frames = 0;
   self->black_frames = 0;
   self->last_ratio = 0.0;
@@ -294,28 +293,6 @@ gst_black_detect_start (GstBaseTransform * trans)
   return TRUE;
 }
 
-static void
-gst_black_detect_post (GstBlackDetect * self, const MrContentEvent * events,
-    guint n_events)
-{
-  for (guint i = 0; i < n_events; i++) {
-    const MrContentEvent *e = &events[i];
-    gboolean start = e->type == MR_CONTENT_START;
-    GstStructure *s;
-
-    GST_INFO_OBJECT (self, "black %s at %" GST_TIME_FORMAT " (stream time %"
-        GST_TIME_FORMAT ")", start ? "starts" : "ends",
-        GST_TIME_ARGS (e->at.running_time), GST_TIME_ARGS (e->at.stream_time));
-    s = gst_structure_new ("blackdetect",
-        "event", G_TYPE_STRING, start ? "start" : "end",
-        "running-time", G_TYPE_UINT64, e->at.running_time,
-        "stream-time", G_TYPE_UINT64, e->at.stream_time, NULL);
-    if (!start)
-      gst_structure_set (s, "duration", G_TYPE_UINT64, e->duration, NULL);
-    gst_element_post_message (GST_ELEMENT (self),
-        gst_message_new_element (GST_OBJECT (self), s));
-  }
-}
 
 static gboolean
 gst_black_detect_sink_event (GstBaseTransform * trans, GstEvent * event)
@@ -329,7 +306,8 @@ gst_black_detect_sink_event (GstBaseTransform * trans, GstEvent * event)
       GST_OBJECT_LOCK (self);
       n_events = mr_black_detector_finish (&self->detector, events);
       GST_OBJECT_UNLOCK (self);
-      gst_black_detect_post (self, events, n_events);
+      gst_content_detect_post (GST_ELEMENT (self), "blackdetect", "black",
+          events, n_events);
       break;
     case GST_EVENT_FLUSH_STOP:
       GST_OBJECT_LOCK (self);
@@ -343,22 +321,6 @@ gst_black_detect_sink_event (GstBaseTransform * trans, GstEvent * event)
   return GST_BASE_TRANSFORM_CLASS (parent_class)->sink_event (trans, event);
 }
 
-/* The buffer's running and stream time, FALSE when it has none */
-static gboolean
-gst_black_detect_stamp (GstBaseTransform * trans, GstBuffer * buffer,
-    MrContentStamp * stamp)
-{
-  GstClockTime pts = GST_BUFFER_PTS (buffer);
-
-  if (!GST_CLOCK_TIME_IS_VALID (pts) || trans->segment.format !=
-      GST_FORMAT_TIME)
-    return FALSE;
-  stamp->running_time = gst_segment_to_running_time (&trans->segment,
-      GST_FORMAT_TIME, pts);
-  stamp->stream_time = gst_segment_to_stream_time (&trans->segment,
-      GST_FORMAT_TIME, pts);
-  return GST_CLOCK_TIME_IS_VALID (stamp->running_time);
-}
 
 static GstFlowReturn
 gst_black_detect_transform_frame_ip (GstVideoFilter * filter,
@@ -397,7 +359,7 @@ gst_black_detect_transform_frame_ip (GstVideoFilter * filter,
       &complete);
   ratio = measured ? (gdouble) dark / measured : 0.0;
   black = complete && ratio >= picture_threshold;
-  timed = gst_black_detect_stamp (GST_BASE_TRANSFORM (self), frame->buffer,
+  timed = gst_content_detect_stamp (GST_BASE_TRANSFORM (self), frame->buffer,
       &now);
 
   GST_LOG_OBJECT (self, "%" GST_TIME_FORMAT ": %.4f black (<= %u)",
@@ -412,6 +374,7 @@ gst_black_detect_transform_frame_ip (GstVideoFilter * filter,
     n_events = mr_black_detector_push (&self->detector, black, now, events);
   GST_OBJECT_UNLOCK (self);
 
-  gst_black_detect_post (self, events, n_events);
+  gst_content_detect_post (GST_ELEMENT (self), "blackdetect", "black",
+      events, n_events);
   return GST_FLOW_OK;
 }

@@ -67,6 +67,7 @@
 
 #include <math.h>
 
+#include "gstcontentdetect.h"
 #include "gstfreezedetect.h"
 #include "mroute-elements.h"
 
@@ -100,11 +101,6 @@ enum
 #define MAX_DURATION 86400.0    /* s */
 #define MAX_SUBSAMPLE 64
 
-static guint64
-seconds_to_ns (gdouble seconds)
-{
-  return (guint64) llround (seconds * GST_SECOND);
-}
 
 #define gst_freeze_detect_parent_class parent_class
 G_DEFINE_TYPE (GstFreezeDetect, gst_freeze_detect, GST_TYPE_VIDEO_FILTER);
@@ -198,7 +194,8 @@ gst_freeze_detect_init (GstFreezeDetect * self)
   self->duration = DEFAULT_DURATION;
   self->subsample = DEFAULT_SUBSAMPLE;
   self->last_mafd = -1.0;
-  mr_freeze_detector_init (&self->detector, seconds_to_ns (self->duration),
+  mr_freeze_detector_init (&self->detector,
+      gst_content_detect_seconds_to_ns (self->duration),
       0);
 }
 
@@ -229,7 +226,8 @@ gst_freeze_detect_set_property (GObject * object, guint prop_id,
       break;
     case PROP_DURATION:
       self->duration = g_value_get_double (value);
-      self->detector.min_duration = seconds_to_ns (self->duration);
+      self->detector.min_duration =
+          gst_content_detect_seconds_to_ns (self->duration);
       break;
     case PROP_SUBSAMPLE:
       self->subsample = g_value_get_uint (value);
@@ -283,7 +281,8 @@ gst_freeze_detect_start (GstBaseTransform * trans)
 
   gst_freeze_detect_drop_reference (self);
   GST_OBJECT_LOCK (self);
-  mr_freeze_detector_init (&self->detector, seconds_to_ns (self->duration),
+  mr_freeze_detector_init (&self->detector,
+      gst_content_detect_seconds_to_ns (self->duration),
       self->detector.frame_duration);
   self->frames = 0;
   self->last_mafd = -1.0;
@@ -346,28 +345,6 @@ gst_freeze_detect_propose_allocation (GstBaseTransform * trans,
   return TRUE;
 }
 
-static void
-gst_freeze_detect_post (GstFreezeDetect * self, const MrContentEvent * events,
-    guint n_events)
-{
-  for (guint i = 0; i < n_events; i++) {
-    const MrContentEvent *e = &events[i];
-    gboolean start = e->type == MR_CONTENT_START;
-    GstStructure *s;
-
-    GST_INFO_OBJECT (self, "freeze %s at %" GST_TIME_FORMAT " (stream time %"
-        GST_TIME_FORMAT ")", start ? "starts" : "ends",
-        GST_TIME_ARGS (e->at.running_time), GST_TIME_ARGS (e->at.stream_time));
-    s = gst_structure_new ("freezedetect",
-        "event", G_TYPE_STRING, start ? "start" : "end",
-        "running-time", G_TYPE_UINT64, e->at.running_time,
-        "stream-time", G_TYPE_UINT64, e->at.stream_time, NULL);
-    if (!start)
-      gst_structure_set (s, "duration", G_TYPE_UINT64, e->duration, NULL);
-    gst_element_post_message (GST_ELEMENT (self),
-        gst_message_new_element (GST_OBJECT (self), s));
-  }
-}
 
 static gboolean
 gst_freeze_detect_sink_event (GstBaseTransform * trans, GstEvent * event)
@@ -385,21 +362,6 @@ gst_freeze_detect_sink_event (GstBaseTransform * trans, GstEvent * event)
   return GST_BASE_TRANSFORM_CLASS (parent_class)->sink_event (trans, event);
 }
 
-static gboolean
-gst_freeze_detect_stamp (GstBaseTransform * trans, GstBuffer * buffer,
-    MrContentStamp * stamp)
-{
-  GstClockTime pts = GST_BUFFER_PTS (buffer);
-
-  if (!GST_CLOCK_TIME_IS_VALID (pts) || trans->segment.format !=
-      GST_FORMAT_TIME)
-    return FALSE;
-  stamp->running_time = gst_segment_to_running_time (&trans->segment,
-      GST_FORMAT_TIME, pts);
-  stamp->stream_time = gst_segment_to_stream_time (&trans->segment,
-      GST_FORMAT_TIME, pts);
-  return GST_CLOCK_TIME_IS_VALID (stamp->running_time);
-}
 
 /* FFmpeg's MAFD over every plane.  A plane is as wide as its bytes per
  * row (both chroma of NV12 in one), and its chroma rows are the picture's
@@ -487,7 +449,7 @@ gst_freeze_detect_transform_frame_ip (GstVideoFilter * filter,
         &complete);
     same = complete && mafd <= noise;
   }
-  timed = gst_freeze_detect_stamp (GST_BASE_TRANSFORM (self), frame->buffer,
+  timed = gst_content_detect_stamp (GST_BASE_TRANSFORM (self), frame->buffer,
       &now);
 
   GST_LOG_OBJECT (self, "%" GST_TIME_FORMAT ": MAFD %.6f",
@@ -508,6 +470,7 @@ gst_freeze_detect_transform_frame_ip (GstVideoFilter * filter,
         &frame->info, frame->buffer, GST_MAP_READ);
   }
 
-  gst_freeze_detect_post (self, events, n_events);
+  gst_content_detect_post (GST_ELEMENT (self), "freezedetect", "freeze",
+      events, n_events);
   return GST_FLOW_OK;
 }

@@ -62,6 +62,7 @@
 
 #include <math.h>
 
+#include "gstcontentdetect.h"
 #include "gstsilencedetect.h"
 #include "mroute-elements.h"
 
@@ -370,16 +371,13 @@ gst_silence_detect_post (GstSilenceDetect * self, GArray * events,
     gboolean start = e->type == MR_CONTENT_START;
     GstStructure *s;
 
+    MrContentEvent ce = { e->type, e->at, e->duration };
+
     GST_INFO_OBJECT (self, "silence %s at %" GST_TIME_FORMAT " (stream time %"
         GST_TIME_FORMAT ", channel %u)", start ? "starts" : "ends",
         GST_TIME_ARGS (e->at.running_time), GST_TIME_ARGS (e->at.stream_time),
         e->channel);
-    s = gst_structure_new ("silencedetect",
-        "event", G_TYPE_STRING, start ? "start" : "end",
-        "running-time", G_TYPE_UINT64, e->at.running_time,
-        "stream-time", G_TYPE_UINT64, e->at.stream_time, NULL);
-    if (!start)
-      gst_structure_set (s, "duration", G_TYPE_UINT64, e->duration, NULL);
+    s = gst_content_detect_event_new ("silencedetect", &ce);
     if (mono)
       gst_structure_set (s, "channel", G_TYPE_UINT, e->channel, NULL);
     gst_element_post_message (GST_ELEMENT (self),
