@@ -251,9 +251,16 @@ on_entry_sample (GstAppSink * entry, gpointer user_data)
     if (current)
       gst_caps_unref (current);
   }
-  if ((list = gst_sample_get_buffer_list (sample)))
-    gst_app_src_push_buffer_list (exit, gst_buffer_list_ref (list));
-  else if ((buffer = gst_sample_get_buffer (sample)))
+  /* one buffer at a time: the monitor's elements never see the tee's
+   * buffer lists, which other branches hold too (with them the controller
+   * crashed now and then when the monitor was rebuilt at a program change:
+   * an invalid GstBufferList in a streaming thread, not found yet) */
+  if ((list = gst_sample_get_buffer_list (sample))) {
+    guint n = gst_buffer_list_length (list);
+    for (guint i = 0; i < n; i++)
+      gst_app_src_push_buffer (exit, gst_buffer_ref (gst_buffer_list_get
+              (list, i)));
+  } else if ((buffer = gst_sample_get_buffer (sample)))
     gst_app_src_push_buffer (exit, gst_buffer_ref (buffer));
   gst_sample_unref (sample);
   return GST_FLOW_OK;
