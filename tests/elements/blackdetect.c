@@ -57,6 +57,9 @@ typedef struct
   const Layout *layout;
 } Fixture;
 
+#define DETECT_NAME "blackdetect"
+#include "content-detect-check.h"
+
 static const Layout *
 layout_of (const gchar * format)
 {
@@ -142,40 +145,6 @@ push_frames (Fixture * f, guint from, guint to, guint8 value)
   }
 }
 
-typedef struct
-{
-  gchar *event;
-  GstClockTime running_time, stream_time, duration;
-} Message;
-
-/* The next blackdetect message, or NULL */
-static gboolean
-next_message (Fixture * f, Message * m)
-{
-  GstMessage *msg;
-
-  while ((msg = gst_bus_pop_filtered (f->bus, GST_MESSAGE_ELEMENT))) {
-    const GstStructure *s = gst_message_get_structure (msg);
-
-    if (gst_structure_has_name (s, "blackdetect")) {
-      m->event = g_strdup (gst_structure_get_string (s, "event"));
-      fail_unless (gst_structure_get_uint64 (s, "running-time",
-              &m->running_time));
-      fail_unless (gst_structure_get_uint64 (s, "stream-time",
-              &m->stream_time));
-      m->duration = GST_CLOCK_TIME_NONE;
-      if (g_str_equal (m->event, "end"))
-        fail_unless (gst_structure_get_uint64 (s, "duration", &m->duration));
-      else
-        fail_if (gst_structure_has_field (s, "duration"));
-      gst_message_unref (msg);
-      return TRUE;
-    }
-    gst_message_unref (msg);
-  }
-  return FALSE;
-}
-
 /* The next message must be @event at running time @t (stream time follows
  * from the segment) */
 static void
@@ -191,70 +160,6 @@ expect_message (Fixture * f, const gchar * event, GstClockTime t,
   if (duration != GST_CLOCK_TIME_NONE)
     fail_unless_equals_uint64 (m.duration, duration);
   g_free (m.event);
-}
-
-static void
-expect_no_message (Fixture * f)
-{
-  Message m;
-
-  if (next_message (f, &m))
-    fail ("unexpected %s at %" GST_TIME_FORMAT, m.event,
-        GST_TIME_ARGS (m.running_time));
-}
-
-static GstStructure *
-stats (Fixture * f)
-{
-  GstStructure *s;
-
-  g_object_get (f->h->element, "stats", &s, NULL);
-  fail_unless (gst_structure_has_name (s, "application/x-blackdetect"));
-  return s;
-}
-
-static guint64
-stat (Fixture * f, const gchar * field)
-{
-  GstStructure *s = stats (f);
-  guint64 v = 0;
-
-  fail_unless (gst_structure_get_uint64 (s, field, &v), "no %s", field);
-  gst_structure_free (s);
-  return v;
-}
-
-static gboolean
-stat_bool (Fixture * f, const gchar * field)
-{
-  GstStructure *s = stats (f);
-  gboolean v = FALSE;
-
-  fail_unless (gst_structure_get_boolean (s, field, &v), "no %s", field);
-  gst_structure_free (s);
-  return v;
-}
-
-static guint
-stat_uint (Fixture * f, const gchar * field)
-{
-  GstStructure *s = stats (f);
-  guint v = 0;
-
-  fail_unless (gst_structure_get_uint (s, field, &v), "no %s", field);
-  gst_structure_free (s);
-  return v;
-}
-
-static gdouble
-stat_double (Fixture * f, const gchar * field)
-{
-  GstStructure *s = stats (f);
-  gdouble v = -1;
-
-  fail_unless (gst_structure_get_double (s, field, &v), "no %s", field);
-  gst_structure_free (s);
-  return v;
 }
 
 GST_START_TEST (test_black_stretch)

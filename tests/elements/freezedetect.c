@@ -50,6 +50,9 @@ typedef struct
   const Layout *layout;
 } Fixture;
 
+#define DETECT_NAME "freezedetect"
+#include "content-detect-check.h"
+
 static guint
 layout_size (const Layout * l)
 {
@@ -154,37 +157,6 @@ push_frozen (Fixture * f, guint picture, guint from, guint to, guint changed)
     push (f, frame_new (f->layout, picture, changed, SEG_START + i * FRAME));
 }
 
-typedef struct
-{
-  gchar *event;
-  GstClockTime running_time, stream_time, duration;
-} Message;
-
-static gboolean
-next_message (Fixture * f, Message * m)
-{
-  GstMessage *msg;
-
-  while ((msg = gst_bus_pop_filtered (f->bus, GST_MESSAGE_ELEMENT))) {
-    const GstStructure *s = gst_message_get_structure (msg);
-
-    if (gst_structure_has_name (s, "freezedetect")) {
-      m->event = g_strdup (gst_structure_get_string (s, "event"));
-      fail_unless (gst_structure_get_uint64 (s, "running-time",
-              &m->running_time));
-      fail_unless (gst_structure_get_uint64 (s, "stream-time",
-              &m->stream_time));
-      m->duration = GST_CLOCK_TIME_NONE;
-      if (g_str_equal (m->event, "end"))
-        fail_unless (gst_structure_get_uint64 (s, "duration", &m->duration));
-      gst_message_unref (msg);
-      return TRUE;
-    }
-    gst_message_unref (msg);
-  }
-  return FALSE;
-}
-
 static void
 expect_message (Fixture * f, const gchar * event, GstClockTime t,
     GstClockTime duration)
@@ -198,48 +170,6 @@ expect_message (Fixture * f, const gchar * event, GstClockTime t,
   if (duration != GST_CLOCK_TIME_NONE)
     fail_unless_equals_uint64 (m.duration, duration);
   g_free (m.event);
-}
-
-static void
-expect_no_message (Fixture * f)
-{
-  Message m;
-
-  if (next_message (f, &m))
-    fail ("unexpected %s at %" GST_TIME_FORMAT, m.event,
-        GST_TIME_ARGS (m.running_time));
-}
-
-static GstStructure *
-stats (Fixture * f)
-{
-  GstStructure *s;
-
-  g_object_get (f->h->element, "stats", &s, NULL);
-  fail_unless (gst_structure_has_name (s, "application/x-freezedetect"));
-  return s;
-}
-
-static guint64
-stat (Fixture * f, const gchar * field)
-{
-  GstStructure *s = stats (f);
-  guint64 v = 0;
-
-  fail_unless (gst_structure_get_uint64 (s, field, &v), "no %s", field);
-  gst_structure_free (s);
-  return v;
-}
-
-static gboolean
-stat_bool (Fixture * f, const gchar * field)
-{
-  GstStructure *s = stats (f);
-  gboolean v = FALSE;
-
-  fail_unless (gst_structure_get_boolean (s, field, &v), "no %s", field);
-  gst_structure_free (s);
-  return v;
 }
 
 static gdouble

@@ -33,6 +33,9 @@ typedef struct
   guint64 pushed;               /* frames */
 } Fixture;
 
+#define DETECT_NAME "silencedetect"
+#include "content-detect-check.h"
+
 /* The value of a sample: silent (0) or loud (alternating signs), by the
  * caller's schedule */
 typedef gint (*SampleFunc) (guint64 frame, guint channel, gpointer data);
@@ -143,42 +146,6 @@ near (GstClockTime a, GstClockTime b)
   return a + 1 >= b && a <= b + 1;
 }
 
-typedef struct
-{
-  gchar *event;
-  GstClockTime running_time, stream_time, duration;
-  gint channel;                 /* -1: no field */
-} Message;
-
-static gboolean
-next_message (Fixture * f, Message * m)
-{
-  GstMessage *msg;
-
-  while ((msg = gst_bus_pop_filtered (f->bus, GST_MESSAGE_ELEMENT))) {
-    const GstStructure *s = gst_message_get_structure (msg);
-
-    if (gst_structure_has_name (s, "silencedetect")) {
-      guint channel;
-
-      m->event = g_strdup (gst_structure_get_string (s, "event"));
-      fail_unless (gst_structure_get_uint64 (s, "running-time",
-              &m->running_time));
-      fail_unless (gst_structure_get_uint64 (s, "stream-time",
-              &m->stream_time));
-      m->duration = GST_CLOCK_TIME_NONE;
-      if (g_str_equal (m->event, "end"))
-        fail_unless (gst_structure_get_uint64 (s, "duration", &m->duration));
-      m->channel = gst_structure_get_uint (s, "channel", &channel) ?
-          (gint) channel : -1;
-      gst_message_unref (msg);
-      return TRUE;
-    }
-    gst_message_unref (msg);
-  }
-  return FALSE;
-}
-
 static void
 expect_message_on (Fixture * f, const gchar * event, gint channel,
     GstClockTime t, GstClockTime duration)
@@ -204,70 +171,6 @@ expect_message (Fixture * f, const gchar * event, GstClockTime t,
     GstClockTime duration)
 {
   expect_message_on (f, event, -1, t, duration);
-}
-
-static void
-expect_no_message (Fixture * f)
-{
-  Message m;
-
-  if (next_message (f, &m))
-    fail ("unexpected %s at %" GST_TIME_FORMAT, m.event,
-        GST_TIME_ARGS (m.running_time));
-}
-
-static GstStructure *
-stats (Fixture * f)
-{
-  GstStructure *s;
-
-  g_object_get (f->h->element, "stats", &s, NULL);
-  fail_unless (gst_structure_has_name (s, "application/x-silencedetect"));
-  return s;
-}
-
-static guint64
-stat (Fixture * f, const gchar * field)
-{
-  GstStructure *s = stats (f);
-  guint64 v = 0;
-
-  fail_unless (gst_structure_get_uint64 (s, field, &v), "no %s", field);
-  gst_structure_free (s);
-  return v;
-}
-
-static gboolean
-stat_bool (Fixture * f, const gchar * field)
-{
-  GstStructure *s = stats (f);
-  gboolean v = FALSE;
-
-  fail_unless (gst_structure_get_boolean (s, field, &v), "no %s", field);
-  gst_structure_free (s);
-  return v;
-}
-
-static guint
-stat_uint (Fixture * f, const gchar * field)
-{
-  GstStructure *s = stats (f);
-  guint v = 0;
-
-  fail_unless (gst_structure_get_uint (s, field, &v), "no %s", field);
-  gst_structure_free (s);
-  return v;
-}
-
-static gdouble
-stat_double (Fixture * f, const gchar * field)
-{
-  GstStructure *s = stats (f);
-  gdouble v = 0;
-
-  fail_unless (gst_structure_get_double (s, field, &v), "no %s", field);
-  gst_structure_free (s);
-  return v;
 }
 
 /* 2.5 s of silence from 1.0 s, in every format, rate and layout */
