@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "flow-spec.h"
+#include "json-reader.h"
 #include "mediamtx.h"
 #include "prometheus.h"
 #include "store.h"
@@ -115,37 +116,19 @@ parse_body (MrApi * api, SoupServerMessage * msg)
 {
   SoupMessageBody *body = soup_server_message_get_request_body (msg);
   g_autoptr (GBytes) bytes = soup_message_body_flatten (body);
-  g_autoptr (JsonParser) parser = json_parser_new_immutable ();
   g_autoptr (GError) error = NULL;
   gsize len;
   const gchar *data = g_bytes_get_data (bytes, &len);
   JsonNode *root;
 
-  if (len == 0) {
-    write_error (msg, SOUP_STATUS_BAD_REQUEST, NULL,
-        "body: a JSON object is required");
-    return NULL;
-  }
-  if (len > api->max_body) {
-    g_autofree gchar *m = g_strdup_printf ("body: larger than %" G_GSIZE_FORMAT
-        " bytes", api->max_body);
-    write_error (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, NULL, m);
-    return NULL;
-  }
-  if (!g_utf8_validate (data, len, NULL)
-      || !json_parser_load_from_data (parser, data, len, &error)) {
-    g_autofree gchar *m = g_strdup_printf ("body: invalid JSON: %s",
-        error ? error->message : "not UTF-8");
-    write_error (msg, SOUP_STATUS_BAD_REQUEST, NULL, m);
-    return NULL;
-  }
-  root = json_parser_get_root (parser);
-  if (!root || !JSON_NODE_HOLDS_OBJECT (root)) {
-    write_error (msg, SOUP_STATUS_BAD_REQUEST, NULL,
-        "body: must be a JSON object");
-    return NULL;
-  }
-  return json_node_ref (root);
+  root = mr_json_read_object (data, len, api->max_body, MR_JSON_MAX_DEPTH,
+      &error);
+  if (!root)
+    write_error (msg, g_error_matches (error, MR_JSON_READER_ERROR,
+            MR_JSON_READER_ERROR_TOO_LARGE) ?
+        SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE : SOUP_STATUS_BAD_REQUEST, NULL,
+        error->message);
+  return root;
 }
 
 static gboolean

@@ -28,6 +28,7 @@
 #include <json-glib/json-glib.h>
 
 #include "notify-private.h"
+#include "json-reader.h"
 
 #define MR_TELEGRAM_QUEUE_MAX 100
 #define MR_TELEGRAM_INTERVAL_US G_USEC_PER_SEC
@@ -179,17 +180,17 @@ log_success (MrTelegram * tg)
 static gchar *
 parse_answer (GBytes * body, gint64 * retry_after)
 {
-  g_autoptr (JsonParser) parser = json_parser_new ();
-  JsonNode *root, *params, *member;
+  g_autoptr (JsonNode) root = NULL;
+  JsonNode *params, *member;
   gsize size = 0;
   const gchar *data = body ? g_bytes_get_data (body, &size) : NULL;
   const gchar *description;
 
   *retry_after = 0;
-  if (!data || !json_parser_load_from_data (parser, data, size, NULL))
-    return NULL;
-  root = json_parser_get_root (parser);
-  if (!root || !JSON_NODE_HOLDS_OBJECT (root))
+  /* a Bot API URL may point anywhere: its answer is outside input too */
+  root = mr_json_read_object (data, size, 1024 * 1024, MR_JSON_MAX_DEPTH,
+      NULL);
+  if (!root)
     return NULL;
   params = json_object_get_member (json_node_get_object (root), "parameters");
   if (params && JSON_NODE_HOLDS_OBJECT (params)) {
