@@ -1312,7 +1312,7 @@ class SecretsTest(ApiTestCase):
         for s in self.SECRETS:
             self.assertNotIn(s, log, "secret %r in the controller log" % s)
 
-    def secret_body(self, sport=5000, oport=9000):
+    def secret_body(self, sport=5000, oport=9000, mport=6000, rtmp="rtmp://127.0.0.1/live"):
         return {"name": "secret",
                 "source": {"name": "primary", "protocol": "srt-listener", "ingest_port": sport,
                            "max_latency": 200,
@@ -1321,9 +1321,9 @@ class SecretsTest(ApiTestCase):
                              "destination": "127.0.0.1", "port": oport, "max_latency": 300,
                              "encryption": {"algorithm": "aes256", "passphrase": PASS_OUT}},
                             {"name": "rtmp_out", "protocol": "rtmp",
-                             "destination": "rtmp://127.0.0.1/live", "stream_key": STREAM_KEY},
+                             "destination": rtmp, "stream_key": STREAM_KEY},
                             {"name": "monitoring", "protocol": "udp",
-                             "destination": "127.0.0.1", "port": 6000}]}
+                             "destination": "127.0.0.1", "port": mport}]}
 
     def check_redacted(self, flow, out_algo="aes256"):
         self.assertEqual(flow["source"].get("decryption"), {"algorithm": "aes128"}, flow["source"])
@@ -1397,7 +1397,8 @@ class SecretsTest(ApiTestCase):
         errors, events) does not log or return the secrets."""
         sport = free_port(socket.SOCK_DGRAM)
         oport = free_port(socket.SOCK_DGRAM)
-        f = self.create(self.secret_body(sport, oport))
+        f = self.create(self.secret_body(sport, oport, free_port(socket.SOCK_DGRAM),
+                                         "rtmp://127.0.0.1:%d/live" % free_port(socket.SOCK_STREAM)))
         fid = f["id"]
         r, g = self.post("/v1/flows/%s/start" % fid)
         self.assertEqual(r.status, 200, r.body[:300])

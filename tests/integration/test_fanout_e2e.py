@@ -551,14 +551,15 @@ class FanoutE2E(unittest.TestCase):
                     used.add(p)
                     return p
 
-        ingest, good, dead = port(), port(), port()
+        ingest, good, dead, closed = port(), port(), port(), port()
         rx = self.receiver(good, idle=2.0, hard=30.0)
         c = self.controller()
         flow_id = self.create_started_flow(c, ingest, [
             # nobody listens there: ICMP port unreachable for each datagram
             {"name": "dead", "protocol": "udp", "destination": LO, "port": dead},
-            # the discard port, closed on this machine as well
-            {"name": "discard", "protocol": "udp", "destination": LO, "port": 9},
+            # a second closed port (not the fixed discard port 9: nothing
+            # here is sent to a port that was not picked free)
+            {"name": "discard", "protocol": "udp", "destination": LO, "port": closed},
             {"name": "good", "protocol": "udp", "destination": LO, "port": good},
             {"name": "dead-rtp", "protocol": "rtp", "destination": LO, "port": dead},
         ])
