@@ -2,9 +2,11 @@
 
 #include "api.h"
 
+#include <gio/gnetworking.h>
 #include <string.h>
 
 #include "flow-spec.h"
+#include "http-guard.h"
 #include "json-reader.h"
 #include "mediamtx.h"
 #include "prometheus.h"
@@ -19,7 +21,18 @@ struct _MrApi
   GBytes *key_digest;           /* SHA-256 of the API key, or NULL */
   gboolean metrics_public;
   gsize max_body;
+  MrHttpGuard *guard;
+  gint64 last_remote_refusal_log;       /* monotonic, microseconds */
 };
+
+/* Connections the kernel completes before we accept them; a burst past
+ * libsoup's default of 10 would wait for SYN retransmits (1 s, 3 s ...). */
+#define LISTEN_BACKLOG 1024
+
+#define NO_KEY_MESSAGE "this controller has no API key, so it answers only " \
+  "clients on its own host (loopback): set [api] api_key in its " \
+  "configuration or MROUTE_API_KEY in its environment, and send the key " \
+  "in X-API-Key"
 
 /* ---------------------------------------------------------------------- */
 /* responses */
@@ -44,9 +57,8 @@ respond_json (SoupServerMessage * msg, guint status, JsonNode * node)
 }
 
 /* The one error envelope: {"error": "...", "field": "..."} */
-static void
-write_error (SoupServerMessage * msg, guint status, const gchar * field,
-    const gchar * message)
+static gchar *
+error_envelope (const gchar * field, const gchar * message)
 {
   g_autoptr (JsonBuilder) b = json_builder_new ();
   g_autoptr (JsonNode) root = NULL;
@@ -60,7 +72,14 @@ write_error (SoupServerMessage * msg, guint status, const gchar * field,
   }
   json_builder_end_object (b);
   root = json_builder_get_root (b);
-  respond (msg, status, json_to_string (root, FALSE));
+  return json_to_string (root, FALSE);
+}
+
+static void
+write_error (SoupServerMessage * msg, guint status, const gchar * field,
+    const gchar * message)
+{
+  respond (msg, status, error_envelope (field, message));
 }
 
 static void
@@ -422,17 +441,75 @@ key_matches (MrApi * api, const gchar * given)
   return diff == 0;
 }
 
+/* @path is @route, with or without one trailing slash */
+static gboolean
+is_route (const gchar * path, const gchar * route)
+{
+  gsize n = strlen (route);
+
+  return strncmp (path, route, n) == 0 && (path[n] == '\0'
+      || (path[n] == '/' && path[n + 1] == '\0'));
+}
+
 /* Everything needs the key but /health and, if so configured, /metrics */
 static gboolean
 needs_key (MrApi * api, const gchar * path)
 {
   if (!api->key_digest)
     return FALSE;
-  if (g_str_equal (path, "/health") || g_str_equal (path, "/health/"))
+  if (is_route (path, "/health"))
     return FALSE;
-  if (api->metrics_public
-      && (g_str_equal (path, "/metrics") || g_str_equal (path, "/metrics/")))
+  if (api->metrics_public && is_route (path, "/metrics"))
     return FALSE;
+  return TRUE;
+}
+
+/* 127.0.0.0/8, ::1, and 127.0.0.0/8 mapped into IPv6 (::ffff:127.x.y.z,
+ * what an IPv6 socket that also takes IPv4 sees) */
+static gboolean
+is_loopback (GSocketAddress * sa)
+{
+  static const guint8 v4_mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0xff, 0xff
+  };
+  GInetAddress *a;
+  const guint8 *bytes;
+
+  if (!G_IS_INET_SOCKET_ADDRESS (sa))
+    return FALSE;
+  a = g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (sa));
+  if (g_inet_address_get_is_loopback (a))
+    return TRUE;
+  if (g_inet_address_get_family (a) != G_SOCKET_FAMILY_IPV6)
+    return FALSE;
+  bytes = g_inet_address_to_bytes (a);
+  return memcmp (bytes, v4_mapped, sizeof (v4_mapped)) == 0
+      && bytes[12] == 127;
+}
+
+/* Without a key only the controller's own host is answered, as MediaMTX
+ * does: a controller left on 0.0.0.0 without a key must not hand its flows
+ * to the whole network.  /health stays open to all, for monitoring probes
+ * (it tells only the flow counts). */
+static gboolean
+refused_without_key (MrApi * api, SoupServerMessage * msg,
+    const gchar * path)
+{
+  GSocketAddress *peer = soup_server_message_get_remote_address (msg);
+  gint64 now;
+
+  if (api->key_digest || is_route (path, "/health") || is_loopback (peer))
+    return FALSE;
+  now = g_get_monotonic_time ();
+  if (!api->last_remote_refusal_log
+      || now - api->last_remote_refusal_log > 10 * G_USEC_PER_SEC) {
+    const gchar *host = soup_server_message_get_remote_host (msg);
+
+    api->last_remote_refusal_log = now;
+    g_message ("api: %s %s from %s refused: no API key is configured, so "
+        "only loopback clients are answered (this line at most every 10 s)",
+        soup_server_message_get_method (msg), path, host ? host : "?");
+  }
   return TRUE;
 }
 
@@ -460,6 +537,10 @@ handle_early (SoupServer * server, SoupServerMessage * msg,
   SoupMessageHeaders *h = soup_server_message_get_request_headers (msg);
   SoupEncoding encoding = soup_message_headers_get_encoding (h);
 
+  if (refused_without_key (api, msg, path)) {
+    refuse_early (msg, SOUP_STATUS_FORBIDDEN, NO_KEY_MESSAGE);
+    return;
+  }
   if (needs_key (api, path)) {
     const gchar *key = soup_message_headers_get_one (h, "X-API-Key");
 
@@ -494,6 +575,15 @@ mr_api_new (MrManager * manager)
 {
   MrApi *api = g_new0 (MrApi, 1);
   const MrConfig *config = mr_manager_get_config (manager);
+  MrHttpLimits limits = {
+    .header_timeout_ms = config->header_timeout_sec * 1000,
+    .body_timeout_ms = config->body_timeout_sec * 1000,
+    .max_connections = config->max_connections,
+  };
+  g_autofree gchar *too_many = g_strdup_printf ("too many connections: "
+      "this controller serves at most %d at once ([api] max_connections); "
+      "try again later", config->max_connections);
+  g_autofree gchar *overflow_body = error_envelope (NULL, too_many);
 
   api->manager = manager;
   api->mediamtx = mr_mediamtx_new (manager, config->mediamtx_grace_sec);
@@ -504,14 +594,53 @@ mr_api_new (MrManager * manager)
   api->server = soup_server_new ("server-header", "mroute ", NULL);
   soup_server_add_early_handler (api->server, NULL, handle_early, api, NULL);
   soup_server_add_handler (api->server, NULL, handle_request, api, NULL);
+  api->guard = mr_http_guard_new (api->server, &limits, overflow_body);
   return api;
 }
 
+GTlsCertificate *
+mr_api_load_certificate (const gchar * cert_path, const gchar * key_path,
+    GError ** error)
+{
+  g_autoptr (GError) err = NULL;
+  GTlsCertificate *cert;
+
+  if (!g_tls_backend_supports_tls (g_tls_backend_get_default ())) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+        "[api] tls_certificate: GIO has no TLS backend here: install "
+        "glib-networking");
+    return NULL;
+  }
+  /* the error names the files, never their contents */
+  cert = g_tls_certificate_new_from_files (cert_path, key_path, &err);
+  if (!cert) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+        "[api] tls_certificate '%s', tls_key '%s': %s", cert_path, key_path,
+        err->message);
+    return NULL;
+  }
+  return cert;
+}
+
+guint
+mr_api_connections (MrApi * api)
+{
+  return mr_http_guard_count (api->guard);
+}
+
+/* As soup_server_listen() (SO_REUSEADDR, IPv6 sockets IPv6 only) but
+ * with a longer accept queue.  libsoup itself accepts the connections:
+ * it keeps a connection alive between requests only when it has a
+ * listener (soup_server_accept_iostream() connections close after each
+ * answer), and the guard follows them through the server's signals. */
 gboolean
-mr_api_listen (MrApi * api, const gchar * host, gint port, GError ** error)
+mr_api_listen (MrApi * api, const gchar * host, gint port,
+    GTlsCertificate * tls, GError ** error)
 {
   g_autoptr (GInetAddress) addr = g_inet_address_new_from_string (host);
   g_autoptr (GSocketAddress) sa = NULL;
+  g_autoptr (GSocket) socket = NULL;
+  GSocketFamily family;
 
   if (!addr) {
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
@@ -519,7 +648,23 @@ mr_api_listen (MrApi * api, const gchar * host, gint port, GError ** error)
     return FALSE;
   }
   sa = g_inet_socket_address_new (addr, port);
-  return soup_server_listen (api->server, sa, 0, error);
+  family = g_socket_address_get_family (sa);
+  socket = g_socket_new (family, G_SOCKET_TYPE_STREAM,
+      G_SOCKET_PROTOCOL_DEFAULT, error);
+  if (!socket)
+    return FALSE;
+  if (family == G_SOCKET_FAMILY_IPV6
+      && !g_socket_set_option (socket, IPPROTO_IPV6, IPV6_V6ONLY, TRUE,
+          error))
+    return FALSE;
+  g_socket_set_listen_backlog (socket, LISTEN_BACKLOG);
+  if (!g_socket_bind (socket, sa, TRUE, error)
+      || !g_socket_listen (socket, error))
+    return FALSE;
+  if (tls)
+    soup_server_set_tls_certificate (api->server, tls);
+  return soup_server_listen_socket (api->server, socket,
+      tls ? SOUP_SERVER_LISTEN_HTTPS : 0, error);
 }
 
 void
@@ -528,6 +673,7 @@ mr_api_free (MrApi * api)
   if (!api)
     return;
   soup_server_disconnect (api->server);
+  mr_http_guard_free (api->guard);
   g_object_unref (api->server);
   mr_mediamtx_free (api->mediamtx);
   g_clear_pointer (&api->key_digest, g_bytes_unref);

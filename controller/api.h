@@ -13,11 +13,22 @@ G_BEGIN_DECLS
 
 typedef struct _MrApi MrApi;
 
-/* Its settings ([api] api_key, metrics_public, max_body_bytes, [mediamtx]
- * grace_period_sec) come from the manager's configuration. */
+/* Its settings ([api] api_key, metrics_public, max_body_bytes,
+ * header_timeout_sec, body_timeout_sec, max_connections, [mediamtx]
+ * grace_period_sec) come from the manager's configuration.
+ *
+ * Without an API key only loopback clients are answered (403 for the
+ * others), but for /health. */
 MrApi *mr_api_new (MrManager * manager);
+/* The certificate and private key of [api] tls_certificate and tls_key
+ * (PEM files); the error names the files, never what they hold. */
+GTlsCertificate *mr_api_load_certificate (const gchar * cert_path,
+    const gchar * key_path, GError ** error);
+/* Serves plain HTTP on @host:@port, or only HTTPS with @tls. */
 gboolean mr_api_listen (MrApi * api, const gchar * host, gint port,
-    GError ** error);
+    GTlsCertificate * tls, GError ** error);
+/* API connections open now */
+guint mr_api_connections (MrApi * api);
 void mr_api_free (MrApi * api);
 
 G_END_DECLS

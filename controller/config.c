@@ -20,6 +20,9 @@ mr_config_new_default (void)
   c->telegram_api_url = g_strdup ("https://api.telegram.org");
   c->metrics_public = TRUE;
   c->max_body_bytes = 1024 * 1024;
+  c->header_timeout_sec = 10;
+  c->body_timeout_sec = 30;
+  c->max_connections = 512;
   c->webhook_urls = g_new0 (gchar *, 1);
   c->mediamtx_grace_sec = 30;
   c->maintenance_check_sec = 60;
@@ -37,9 +40,79 @@ mr_config_free (MrConfig * c)
   g_free (c->telegram_chat_id);
   g_free (c->telegram_api_url);
   g_free (c->api_key);
+  g_free (c->tls_certificate);
+  g_free (c->tls_key);
   g_strfreev (c->webhook_urls);
   g_free (c->webhook_secret);
   g_free (c);
+}
+
+/* Every section and key this version reads.  A typo ("[apii]",
+ * "api-key") would otherwise leave a default in force without a word,
+ * which for api_key means an open controller. */
+typedef struct
+{
+  const gchar *section;
+  const gchar *const keys[12];
+} MrConfigSection;
+
+static const MrConfigSection known_sections[] = {
+  {"api", {"host", "port", "api_key", "metrics_public", "max_body_bytes",
+              "header_timeout_sec", "body_timeout_sec", "max_connections",
+          "tls_certificate", "tls_key", NULL}},
+  {"storage", {"dsn", NULL}},
+  {"gstreamer", {"max_flows", "health_timeout_ms", NULL}},
+  {"mediamtx", {"grace_period_sec", NULL}},
+  {"maintenance", {"check_interval_sec", NULL}},
+  {"telegram", {"enabled", "bot_token", "chat_id", "api_url", NULL}},
+  {"webhooks", {"urls", "secret", NULL}},
+};
+
+static gchar *
+known_section_names (void)
+{
+  g_autoptr (GString) s = g_string_new (NULL);
+
+  for (guint i = 0; i < G_N_ELEMENTS (known_sections); i++)
+    g_string_append_printf (s, "%s%s", i ? ", " : "",
+        known_sections[i].section);
+  return g_string_free (g_steal_pointer (&s), FALSE);
+}
+
+/* Names the first section or key of @kf that is not in known_sections
+ * (only names: a value may be a secret). */
+static gboolean
+check_known (GKeyFile * kf, GError ** error)
+{
+  g_auto (GStrv) groups = g_key_file_get_groups (kf, NULL);
+
+  for (guint g = 0; groups[g]; g++) {
+    const MrConfigSection *section = NULL;
+    g_auto (GStrv) keys = NULL;
+
+    for (guint i = 0; i < G_N_ELEMENTS (known_sections); i++)
+      if (g_str_equal (groups[g], known_sections[i].section))
+        section = &known_sections[i];
+    if (!section) {
+      g_autofree gchar *names = known_section_names ();
+
+      g_set_error (error, MR_CONFIG_ERROR, 0,
+          "[%s]: unknown section (known: %s)", groups[g], names);
+      return FALSE;
+    }
+    keys = g_key_file_get_keys (kf, groups[g], NULL, NULL);
+    for (guint k = 0; keys && keys[k]; k++) {
+      if (!g_strv_contains (section->keys, keys[k])) {
+        g_autofree gchar *names = g_strjoinv (", ", (gchar **) section->keys);
+
+        g_set_error (error, MR_CONFIG_ERROR, 0,
+            "[%s] %s: unknown key (known in [%s]: %s)", groups[g], keys[k],
+            groups[g], names);
+        return FALSE;
+      }
+    }
+  }
+  return TRUE;
 }
 
 static gboolean
@@ -149,7 +222,8 @@ mr_config_load_file (MrConfig * c, const gchar * path, GError ** error)
   g_autofree gchar *dsn = NULL;
   g_autofree gchar *enabled = NULL;
 
-  if (!g_key_file_load_from_file (kf, path, G_KEY_FILE_NONE, error))
+  if (!g_key_file_load_from_file (kf, path, G_KEY_FILE_NONE, error)
+      || !check_known (kf, error))
     return FALSE;
 
   if (!get_string (kf, "api", "host", &c->host, error)
@@ -168,6 +242,15 @@ mr_config_load_file (MrConfig * c, const gchar * path, GError ** error)
       || !get_string (kf, "api", "metrics_public", &metrics_public, error)
       || !get_int (kf, "api", "max_body_bytes", 1024, 64 * 1024 * 1024,
           &c->max_body_bytes, error)
+      || !get_int (kf, "api", "header_timeout_sec", 1, 3600,
+          &c->header_timeout_sec, error)
+      || !get_int (kf, "api", "body_timeout_sec", 1, 3600,
+          &c->body_timeout_sec, error)
+      || !get_int (kf, "api", "max_connections", 1, 100000,
+          &c->max_connections, error)
+      || !get_string (kf, "api", "tls_certificate", &c->tls_certificate,
+          error)
+      || !get_string (kf, "api", "tls_key", &c->tls_key, error)
       || !get_string (kf, "webhooks", "urls", &webhook_urls, error)
       || !get_string (kf, "webhooks", "secret", &c->webhook_secret, error)
       || !get_int (kf, "mediamtx", "grace_period_sec", 0, 86400,
@@ -185,6 +268,17 @@ mr_config_load_file (MrConfig * c, const gchar * path, GError ** error)
     g_clear_pointer (&c->api_key, g_free);
   if (c->webhook_secret && !*c->webhook_secret)
     g_clear_pointer (&c->webhook_secret, g_free);
+  if (c->tls_certificate && !*c->tls_certificate)
+    g_clear_pointer (&c->tls_certificate, g_free);
+  if (c->tls_key && !*c->tls_key)
+    g_clear_pointer (&c->tls_key, g_free);
+  if (!c->tls_certificate != !c->tls_key) {
+    g_set_error (error, MR_CONFIG_ERROR, 0,
+        "[api] %s: set without %s (HTTPS needs both the certificate and "
+        "its private key)", c->tls_certificate ? "tls_certificate" : "tls_key",
+        c->tls_certificate ? "tls_key" : "tls_certificate");
+    return FALSE;
+  }
 
   if (dsn) {
     if (!g_str_has_prefix (dsn, "sqlite:") || strlen (dsn) == 7) {

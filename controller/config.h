@@ -15,6 +15,13 @@ typedef struct
   gchar *api_key;               /* secret; NULL: no key needed */
   gboolean metrics_public;      /* GET /metrics without the key */
   gint max_body_bytes;
+  gint header_timeout_sec;      /* headers (and the next request on a
+                                 * kept-alive connection) must come within */
+  gint body_timeout_sec;        /* a request body, or the taking of an
+                                 * answer, must finish within */
+  gint max_connections;         /* open API connections at once */
+  gchar *tls_certificate;       /* PEM path; with tls_key: HTTPS only */
+  gchar *tls_key;               /* PEM path of the private key */
   /* [storage] */
   gchar *db_path;               /* from dsn = sqlite:PATH */
   /* [gstreamer] */
@@ -35,7 +42,8 @@ typedef struct
 } MrConfig;
 
 MrConfig *mr_config_new_default (void);
-/* Reads @path (a GLib key file) over the defaults. */
+/* Reads @path (a GLib key file) over the defaults.  A section or a key
+ * this version does not know is an error that names it. */
 gboolean mr_config_load_file (MrConfig * config, const gchar * path,
     GError ** error);
 /* MROUTE_PORT, MROUTE_API_KEY, TELEGRAM_BOT_TOKEN, TELEGRAM_CHAT_ID,

@@ -73,6 +73,9 @@ main (int argc, char **argv)
   g_autoptr (GMainLoop) loop = NULL;
   g_autoptr (MrNotifier) notifier = NULL;
   g_autofree gchar *note = NULL;
+  g_autofree gchar *url = NULL;
+  g_autoptr (GTlsCertificate) tls = NULL;
+  g_autoptr (GInetAddress) listen_addr = NULL;
   MrStore *store;
   MrManager *manager;
   MrApi *api;
@@ -114,6 +117,13 @@ main (int argc, char **argv)
     g_free (config->db_path);
     config->db_path = g_strdup (db_path);
   }
+  /* before anything opens: a wrong path is a configuration error */
+  if (config->tls_certificate && !(tls = mr_api_load_certificate
+          (config->tls_certificate, config->tls_key, &error))) {
+    g_printerr ("mroute: configuration %s: %s\n", config_path,
+        error->message);
+    return 2;
+  }
 
   gst_init (NULL, NULL);
   if (!ensure_plugin (&error)) {
@@ -130,7 +140,7 @@ main (int argc, char **argv)
   mr_manager_add_event_listener (manager, mr_notifier_event_listener,
       notifier);
   api = mr_api_new (manager);
-  if (!mr_api_listen (api, config->host, config->port, &error)) {
+  if (!mr_api_listen (api, config->host, config->port, tls, &error)) {
     g_printerr ("mroute: cannot listen on %s:%d: %s\n", config->host,
         config->port, error->message);
     mr_api_free (api);
@@ -149,8 +159,20 @@ main (int argc, char **argv)
     g_clear_error (&error);
   }
   mr_manager_counts (manager, &total, &active);
-  g_message ("mroute listening on http://%s:%d (database %s, %u flows)",
-      config->host, config->port, config->db_path, total);
+  listen_addr = g_inet_address_new_from_string (config->host);
+  url = g_strdup_printf (g_inet_address_get_family (listen_addr) ==
+      G_SOCKET_FAMILY_IPV6 ? "%s://[%s]:%d" : "%s://%s:%d",
+      tls ? "https" : "http", config->host, config->port);
+  g_message ("mroute listening on %s (database %s, %u flows)", url,
+      config->db_path, total);
+  if (!config->api_key && !g_inet_address_get_is_loopback (listen_addr))
+    g_message ("api: no API key: only clients on this host (loopback) are "
+        "answered, and /health; set [api] api_key or MROUTE_API_KEY to "
+        "serve others");
+  else if (config->api_key && !tls
+      && !g_inet_address_get_is_loopback (listen_addr))
+    g_message ("api: the API key crosses the network in clear: set [api] "
+        "tls_certificate and tls_key to serve HTTPS");
   note = g_strdup_printf ("mroute started on %s:%d, %u flow%s", config->host,
       config->port, total, total == 1 ? "" : "s");
   mr_notifier_system (notifier, "startup", note);
