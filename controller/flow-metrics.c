@@ -37,10 +37,15 @@ add_raw_stats (JsonBuilder * b, const gchar * member, const GstStructure * s)
 }
 
 static void
-add_srt_object (JsonBuilder * b, const MrSrtStats * st, gboolean sending)
+add_srt_object (JsonBuilder * b, const MrSrtStats * st, gboolean sending,
+    gint64 refused)
 {
   json_builder_set_member_name (b, "srt");
   json_builder_begin_object (b);
+  if (refused >= 0) {
+    json_builder_set_member_name (b, "callers_refused");
+    json_builder_add_int_value (b, refused);
+  }
   json_builder_set_member_name (b, "connected_callers");
   json_builder_add_int_value (b, st->callers);
   json_builder_set_member_name (b, "rtt_ms");
@@ -65,7 +70,7 @@ add_srt_object (JsonBuilder * b, const MrSrtStats * st, gboolean sending)
 static void
 add_source_metrics (JsonBuilder * b, const MrEndpoint * src, gboolean selected,
     const GstStructure * s, guint64 kbps, gboolean connected,
-    const MrSrtStats * srt, const GstStructure * rist)
+    const MrSrtStats * srt, const GstStructure * rist, gint64 refused)
 {
   /* SRT recovers what it detects as lost; what stays lost is dropped */
   guint64 lost = srt ? (guint64) srt->dropped :
@@ -109,7 +114,7 @@ add_source_metrics (JsonBuilder * b, const MrEndpoint * src, gboolean selected,
   json_builder_set_member_name (b, "source_selected");
   json_builder_add_boolean_value (b, selected);
   if (srt)
-    add_srt_object (b, srt, FALSE);
+    add_srt_object (b, srt, FALSE, refused);
   if (rist)
     add_raw_stats (b, "rist", rist);
   json_builder_end_object (b);
@@ -156,7 +161,7 @@ add_output_metrics (JsonBuilder * b, const MrEndpoint * out,
     gst_structure_get_int64 (s, "srt-dropped", &st.dropped);
     gst_structure_get_double (s, "srt-rate-mbps", &st.rate_mbps);
     gst_structure_get_int (s, "srt-latency-ms", &st.negotiated_latency_ms);
-    add_srt_object (b, &st, TRUE);
+    add_srt_object (b, &st, TRUE, -1);
   }
   json_builder_end_object (b);
 }
@@ -231,8 +236,28 @@ build_metrics (const MrFlowSpec * spec, MrFlowState state, MrRunner * r)
           g_object_get (ristsrc, "stats", &rist, NULL);
       }
     }
+    /* totals across the source's lives (rebuilt, new peers) */
+    if (running) {
+      if (!s)
+        s = gst_structure_new_empty ("packetstats");
+      gst_structure_set (s,
+          "bytes", G_TYPE_UINT64, mr_runner_total (r, "source", src->name,
+              "bytes", mr_runner_struct_u64 (s, "bytes")),
+          "packets", G_TYPE_UINT64, mr_runner_total (r, "source", src->name,
+              "packets", mr_runner_struct_u64 (s, "packets")),
+          "lost", G_TYPE_UINT64, mr_runner_total (r, "source", src->name,
+              "lost", mr_runner_struct_u64 (s, "lost")), NULL);
+      if (have_srt) {
+        srt.dropped = mr_runner_total (r, "source", src->name, "srt-dropped",
+            MAX (srt.dropped, 0));
+        srt.lost = mr_runner_total (r, "source", src->name, "srt-lost",
+            MAX (srt.lost, 0));
+      }
+    }
     add_source_metrics (b, src, selected, s, kbps, runs
-        && r->source_active[i], have_srt ? &srt : NULL, rist);
+        && r->source_active[i], have_srt ? &srt : NULL, rist,
+        running && src->protocol == MR_PROTOCOL_SRT_LISTENER ?
+        (gint64) mr_runner_total (r, "source", src->name, "refused", 0) : -1);
     g_clear_pointer (&s, gst_structure_free);
     g_clear_pointer (&rist, gst_structure_free);
   }

@@ -9,6 +9,7 @@
 #include "flow-runner.h"
 #include "recipe.h"
 #include "srt-stats.h"
+#include "totals.h"
 
 G_BEGIN_DECLS
 
@@ -35,6 +36,10 @@ struct _MrRunner
   GHashTable *reconnects;       /* output name -> MrReconnect* */
   GHashTable *link_up;          /* output name -> GINT_TO_POINTER (was up) */
   GHashTable *refused_at;       /* "source:N"/"output:N" -> gint64* (µs) */
+  GHashTable *source_retries;   /* source name -> MrSourceRetry* */
+  GHashTable *totals;           /* "source:N:field" / "output:N:field" ->
+                                 * MrTotal*: counters across lives */
+  GHashTable *attached_at;      /* output name -> gint64* (monotonic µs) */
 };
 
 void mr_runner_emit (MrRunner * r, const gchar * type,
@@ -49,6 +54,45 @@ GstStructure *mr_runner_output_stats (MrRunner * r, const MrEndpoint * out);
 /* SRT figures of a running source, or FALSE */
 gboolean mr_runner_source_srt_stats (MrRunner * r, const MrEndpoint * src,
     MrSrtStats * st);
+
+/* Sources (flow-sources.c): started, failed, retried after 1, 2, 4 ... 30
+ * s, each try a source_retry event, in every mode. */
+/* Starts every source the spec runs.  With @retry_failed a source that
+ * cannot start is retried later; without, the first failure stops there
+ * and says why in @error. */
+gboolean mr_runner_start_sources (MrRunner * r, gboolean retry_failed,
+    GError ** error);
+/* The source at @index failed (@type: source_error or source_eof): its
+ * bin goes, an event says why, and it is started again after a back-off. */
+void mr_runner_source_failed (MrRunner * r, guint index, const gchar * type,
+    const gchar * reason);
+/* The source at @index could not start (@message says why): it is tried
+ * again after a back-off. */
+void mr_runner_source_start_failed (MrRunner * r, guint index,
+    const gchar * message);
+/* The source at @index delivers data again: its back-off starts over. */
+void mr_runner_source_healthy (MrRunner * r, guint index);
+/* Whether the source named @name waits to be started again */
+gboolean mr_runner_source_retrying (MrRunner * r, const gchar * name);
+/* Forgets the retry of a source that left the spec */
+void mr_runner_source_forget (MrRunner * r, const gchar * name);
+/* An srtsrc refused a caller with another stream id (any thread posted
+ * it; this runs on the main thread) */
+void mr_runner_srt_caller_refused (MrRunner * r, guint index,
+    const gchar * stream_id);
+
+/* TRUE if no refusal of @kind was reported for @name in the last 10 s */
+gboolean mr_runner_refusal_is_news (MrRunner * r, const gchar * kind,
+    const gchar * name);
+
+/* Totals that never go down, whatever restarts beneath them */
+guint64 mr_runner_total (MrRunner * r, const gchar * kind, const gchar * name,
+    const gchar * field, guint64 current);
+void mr_runner_total_end_life (MrRunner * r, const gchar * kind,
+    const gchar * name, const gchar * field, guint64 final);
+/* The source's packetstats counters go into its totals before its bin
+ * goes */
+void mr_runner_source_end_life (MrRunner * r, guint index);
 
 /* MERGE mode (flow-merge.c) */
 void mr_runner_merge_started (MrRunner * r);

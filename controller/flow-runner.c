@@ -119,7 +119,10 @@ teardown (MrRunner * r)
     r->bus_watch = 0;
   }
   g_hash_table_remove_all (r->reconnects);
+  g_clear_pointer (&r->source_retries, g_hash_table_unref);
   mr_recipe_clear (&r->recipe);
+  g_clear_pointer (&r->totals, g_hash_table_unref);
+  g_clear_pointer (&r->attached_at, g_hash_table_unref);
   g_hash_table_remove_all (r->rates);
   g_hash_table_remove_all (r->disconnections);
   g_hash_table_remove_all (r->link_up);
@@ -178,6 +181,36 @@ count_disconnection (MrRunner * r, const gchar * name)
               (r->disconnections, name)) + 1));
 }
 
+/* An output's counters go into its totals before its sink goes */
+static GstStructure *output_raw_stats (MrRunner * r,
+    const MrEndpoint * out);
+
+static void
+output_end_life (MrRunner * r, const MrEndpoint * out)
+{
+  GstStructure *s = output_raw_stats (r, out);
+
+  mr_runner_total_end_life (r, "output", out->name, "bytes-sent",
+      mr_runner_struct_u64 (s, "bytes-sent"));
+  mr_runner_total_end_life (r, "output", out->name, "packets-sent",
+      mr_runner_struct_u64 (s, "packets-sent"));
+  g_clear_pointer (&s, gst_structure_free);
+}
+
+/* When an output was (re)attached: a caller that never connects after it
+ * is a failed connection like any other. */
+static void
+note_attached (MrRunner * r, const MrEndpoint * out)
+{
+  gint64 *t = g_new (gint64, 1);
+
+  if (!r->attached_at)
+    r->attached_at = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+        g_free);
+  *t = g_get_monotonic_time ();
+  g_hash_table_replace (r->attached_at, g_strdup (out->name), t);
+}
+
 static gboolean
 reconnect_now (gpointer user_data)
 {
@@ -192,6 +225,7 @@ reconnect_now (gpointer user_data)
   g_message ("flow %s: output '%s': connecting again (attempt %u)",
       r->spec->id, out->name, rc->attempts + 1);
   rc->attached_at = g_get_monotonic_time ();
+  note_attached (r, out);
   if (!mr_recipe_attach_output (&r->recipe, out, &error))
     emit (r, "connection_error", "error", "output '%s': %s", out->name,
         error->message);
@@ -228,6 +262,7 @@ handle_output_error (MrRunner * r, const gchar * name, const GError * err)
   g_hash_table_remove (r->link_up, name);
   emit (r, "connection_error", "error",
       "output '%s': %s; connecting again in %u s", name, err->message, delay);
+  output_end_life (r, out);
   mr_recipe_detach_output (&r->recipe, out);
   rc->timer = g_timeout_add_seconds (delay, reconnect_now, rc);
 }
@@ -238,17 +273,22 @@ handle_error (MrRunner * r, GstMessage * msg)
   g_autoptr (GError) err = NULL;
   g_autofree gchar *debug = NULL;
   g_autofree gchar *output = mr_recipe_element_output (GST_MESSAGE_SRC (msg));
-  gboolean from_source = mr_recipe_element_is_source (GST_MESSAGE_SRC (msg));
+  gint source = mr_recipe_source_of_element (&r->recipe, GST_MESSAGE_SRC
+      (msg));
 
   gst_message_parse_error (msg, &err, &debug);
-  if (from_source && (r->recipe.selector || r->recipe.merger)) {
-    g_autofree gchar *source = mr_recipe_element_source (GST_MESSAGE_SRC
-        (msg));
-    /* with two sources the selector or merger goes on with the other */
-    g_warning ("flow %s: source '%s' failed: %s (%s)", r->spec->id, source,
-        err->message, debug ? debug : "");
-    emit (r, "source_error", "error", "source '%s': %s", source,
-        err->message);
+  if (source >= 0) {
+    /* in every mode: the source is started again, the flow goes on */
+    g_message ("flow %s: error from %s: %s (%s)", r->spec->id,
+        GST_MESSAGE_SRC_NAME (msg), err->message, debug ? debug : "");
+    mr_recipe_error_add_reason (err, debug);
+    mr_runner_source_failed (r, source, "source_error", err->message);
+    return;
+  }
+  if (mr_recipe_element_is_source (GST_MESSAGE_SRC (msg))) {
+    /* a source bin already taken out: its follow-up errors say nothing */
+    g_message ("flow %s: error from a stopped source's %s: %s", r->spec->id,
+        GST_MESSAGE_SRC_NAME (msg), err->message);
     return;
   }
   if (output) {
@@ -259,12 +299,8 @@ handle_error (MrRunner * r, GstMessage * msg)
   }
   g_warning ("flow %s: error from %s: %s (%s)", r->spec->id,
       GST_MESSAGE_SRC_NAME (msg), err->message, debug ? debug : "");
-  if (from_source)
-    emit (r, "source_error", "error", "source '%s': %s",
-        active_source_name (r), err->message);
-  else
-    emit (r, "connection_error", "error", "%s: %s",
-        GST_MESSAGE_SRC_NAME (msg), err->message);
+  emit (r, "connection_error", "error", "%s: %s",
+      GST_MESSAGE_SRC_NAME (msg), err->message);
 
   /* the pipeline cannot go on: stop it outside the bus callback */
   if (!r->fail_idle && r->state != MR_FLOW_ERROR)
@@ -292,6 +328,8 @@ handle_activity (MrRunner * r, gint index, const GstStructure * s)
     return;
   r->activity_seq[index] = seq;
   r->source_active[index] = active;
+  if (active)
+    mr_runner_source_healthy (r, index);
   if (active)
     emit (r, "source_active", "info", "source '%s' is receiving data",
         source_name (r, index));
@@ -336,6 +374,16 @@ handle_element_message (MrRunner * r, GstMessage * msg)
       && (index = mr_recipe_source_of_stats (&r->recipe,
               GST_MESSAGE_SRC (msg))) >= 0)
     handle_activity (r, index, s);
+  else if (gst_structure_has_name (s, MR_RECIPE_SOURCE_EOS)
+      && (index = mr_recipe_source_of_element (&r->recipe,
+              GST_MESSAGE_SRC (msg))) >= 0)
+    mr_runner_source_failed (r, index, "source_eof",
+        "the source ended the stream");
+  else if (gst_structure_has_name (s, MR_RECIPE_SRT_REFUSED)
+      && (index = mr_recipe_source_of_element (&r->recipe,
+              GST_MESSAGE_SRC (msg))) >= 0)
+    mr_runner_srt_caller_refused (r, index,
+        gst_structure_get_string (s, "stream-id"));
   else if (gst_structure_has_name (s, "failoverselector-switched")
       && GST_MESSAGE_SRC (msg) == GST_OBJECT (r->recipe.selector))
     handle_switch (r, s);
@@ -461,11 +509,11 @@ srt_structure (const MrSrtStats * st)
       "srt-latency-ms", G_TYPE_INT, st->negotiated_latency_ms, NULL);
 }
 
-/* One output's counters, whatever carries it: `bytes-sent`,
- * `packets-sent`, `connected`, and `srt-*` for SRT. NULL when the output
- * has no sink now (waiting to reconnect). */
-GstStructure *
-mr_runner_output_stats (MrRunner * r, const MrEndpoint * out)
+/* One output's counters as its sink counts them now, whatever carries
+ * it: `bytes-sent`, `packets-sent`, `connected`, and `srt-*` for SRT.
+ * NULL when the output has no sink now (waiting to reconnect). */
+static GstStructure *
+output_raw_stats (MrRunner * r, const MrEndpoint * out)
 {
   GstElement *sink = mr_recipe_output_sink (&r->recipe, out);
   GstStructure *s = NULL;
@@ -537,6 +585,24 @@ mr_runner_output_stats (MrRunner * r, const MrEndpoint * out)
   return s;
 }
 
+GstStructure *
+mr_runner_output_stats (MrRunner * r, const MrEndpoint * out)
+{
+  GstStructure *s;
+
+  if (!r->recipe.pipeline)
+    return NULL;
+  if (!(s = output_raw_stats (r, out)))
+    s = gst_structure_new ("mroute-link-stats", "connected", G_TYPE_BOOLEAN,
+        FALSE, NULL);
+  gst_structure_set (s,
+      "bytes-sent", G_TYPE_UINT64, mr_runner_total (r, "output", out->name,
+          "bytes-sent", mr_runner_struct_u64 (s, "bytes-sent")),
+      "packets-sent", G_TYPE_UINT64, mr_runner_total (r, "output", out->name,
+          "packets-sent", mr_runner_struct_u64 (s, "packets-sent")), NULL);
+  return s;
+}
+
 /* SRT figures of the running source, or FALSE */
 gboolean
 mr_runner_source_srt_stats (MrRunner * r, const MrEndpoint * src,
@@ -587,9 +653,37 @@ watch_link (MrRunner * r, const MrEndpoint * out, const GstStructure * s)
       GINT_TO_POINTER (up));
   if (was_up && !up) {
     count_disconnection (r, out->name);
+    note_attached (r, out);     /* connecting again from now */
     emit (r, "connection_error", "warning",
         "output '%s': the peer went away; connecting again", out->name);
   }
+}
+
+/* An SRT caller output that has not connected within this long after it
+ * was attached or lost its peer failed to connect: counted, written as a
+ * connection_error, and attached again after the back-off, as any output
+ * that fails. */
+#define SRT_CONNECT_TIMEOUT_US (5 * G_USEC_PER_SEC)
+
+static void
+watch_connecting (MrRunner * r, const MrEndpoint * out,
+    const GstStructure * s, gint64 now)
+{
+  gboolean up = FALSE;
+  gint64 *since = r->attached_at ?
+      g_hash_table_lookup (r->attached_at, out->name) : NULL;
+  g_autoptr (GError) err = NULL;
+
+  if (s)
+    gst_structure_get_boolean (s, "connected", &up);
+  if (up || !since || now - *since < SRT_CONNECT_TIMEOUT_US
+      || !mr_recipe_output_sink (&r->recipe, out))
+    return;
+  g_hash_table_remove (r->attached_at, out->name);
+  err = g_error_new (GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_OPEN_WRITE,
+      "could not connect to %s:%d within %d s", out->destination, out->port,
+      (gint) (SRT_CONNECT_TIMEOUT_US / G_USEC_PER_SEC));
+  handle_output_error (r, out->name, err);
 }
 
 static gboolean
@@ -606,7 +700,8 @@ sample (gpointer user_data)
       continue;
     key = g_strdup_printf ("source:%s", source_name (r, i));
     g_object_get (r->recipe.source_stats[i], "stats", &s, NULL);
-    update_rate (r, key, mr_runner_struct_u64 (s, "bytes"), now);
+    update_rate (r, key, mr_runner_total (r, "source", source_name (r, i),
+            "bytes", mr_runner_struct_u64 (s, "bytes")), now);
     g_clear_pointer (&s, gst_structure_free);
   }
   for (guint i = 0; i < r->spec->outputs->len; i++) {
@@ -617,57 +712,67 @@ sample (gpointer user_data)
     update_rate (r, key, mr_runner_struct_u64 (s, "bytes-sent"), now);
     if (mr_runner_protocol_is_srt (out->protocol))
       watch_link (r, out, s);
+    if (out->protocol == MR_PROTOCOL_SRT_CALLER)
+      watch_connecting (r, out, s, now);
     g_clear_pointer (&s, gst_structure_free);
   }
   return G_SOURCE_CONTINUE;
 }
 
 gboolean
-mr_runner_start (MrRunner * r, GError ** error)
+mr_runner_start (MrRunner * r, gboolean retry_sources, GError ** error)
 {
   g_autoptr (GstBus) bus = NULL;
   GstStateChangeReturn ret;
+  GError *err = NULL;
 
   g_return_val_if_fail (r->state == MR_FLOW_STANDBY
       || r->state == MR_FLOW_ERROR, FALSE);
 
   set_state (r, MR_FLOW_STARTING);
-  if (!mr_recipe_build (&r->recipe, r->spec, r->health_timeout_ms, error)) {
-    emit (r, "source_error", "error", "%s", (*error)->message);
-    set_state (r, MR_FLOW_ERROR);
-    return FALSE;
-  }
+  if (!mr_recipe_build (&r->recipe, r->spec, r->health_timeout_ms, &err))
+    goto failed;
 
   bus = gst_pipeline_get_bus (GST_PIPELINE (r->recipe.pipeline));
   r->bus_watch = gst_bus_add_watch (bus, on_bus_message, r);
 
+  /* the outputs and the monitoring first: every sink is async=false, so
+   * the pipeline plays without a source; then each source on its own, so
+   * that one that cannot start is retried (or named) alone */
   ret = gst_element_set_state (r->recipe.pipeline, GST_STATE_PLAYING);
   if (ret == GST_STATE_CHANGE_FAILURE) {
     g_autoptr (GstMessage) msg =
         gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
-    g_autoptr (GError) err = NULL;
+    g_autofree gchar *debug = NULL;
 
     if (msg) {
-      gboolean from_source =
-          mr_recipe_element_is_source (GST_MESSAGE_SRC (msg));
-      gst_message_parse_error (msg, &err, NULL);
-      g_warning ("flow %s: cannot start: %s", r->spec->id, err->message);
-      emit (r, from_source ? "source_error" : "connection_error", "error",
-          "%s%s%s: %s", from_source ? "source '" : "",
-          from_source ? active_source_name (r) : GST_MESSAGE_SRC_NAME (msg),
-          from_source ? "'" : "", err->message);
+      gst_message_parse_error (msg, &err, &debug);
+      mr_recipe_error_add_reason (err, debug);
+      g_prefix_error (&err, "%s: ", GST_MESSAGE_SRC_NAME (msg));
     } else {
-      emit (r, "source_error", "error", "the pipeline could not start");
+      g_set_error_literal (&err, GST_CORE_ERROR, GST_CORE_ERROR_STATE_CHANGE,
+          "the pipeline could not start");
     }
-    g_set_error (error, GST_CORE_ERROR, GST_CORE_ERROR_STATE_CHANGE,
-        "flow could not start: %s", err ? err->message : "unknown error");
-    teardown (r);
-    set_state (r, MR_FLOW_ERROR);
-    return FALSE;
+    goto failed;
   }
+  if (!mr_runner_start_sources (r, retry_sources, &err))
+    goto failed;
+  for (guint i = 0; i < r->spec->outputs->len; i++)
+    note_attached (r, r->spec->outputs->pdata[i]);
 
   r->sample_timer = g_timeout_add (SAMPLE_INTERVAL_MS, sample, r);
   return TRUE;
+
+failed:
+  g_warning ("flow %s: cannot start: %s", r->spec->id, err->message);
+  emit (r, "source_error", "error", "the flow could not start: %s",
+      err->message);
+  g_set_error (error, GST_CORE_ERROR, GST_CORE_ERROR_STATE_CHANGE,
+      "the flow could not start: %s", err->message);
+  g_error_free (err);
+  teardown (r);
+  set_state (r, MR_FLOW_ERROR);
+  return FALSE;
 }
 
 void
@@ -717,7 +822,8 @@ output_is_live_changeable (const MrEndpoint * out)
 /* Brings the selector's sources from r->spec to @spec without touching
  * the ones that stay. */
 static gboolean
-update_failover_sources (MrRunner * r, const MrFlowSpec * spec)
+update_failover_sources (MrRunner * r, const MrFlowSpec * spec,
+    GPtrArray * failed)
 {
   g_autoptr (GPtrArray) running = g_ptr_array_new ();    /* names, recipe order */
   g_autoptr (GError) error = NULL;
@@ -742,6 +848,7 @@ update_failover_sources (MrRunner * r, const MrFlowSpec * spec)
             &index))
       continue;
     g_message ("flow %s: stopping source '%s'", r->spec->id, o->name);
+    mr_runner_source_forget (r, o->name);
     mr_recipe_remove_source (&r->recipe, o->name, index);
     g_ptr_array_remove_index (running, index);
   }
@@ -754,8 +861,10 @@ update_failover_sources (MrRunner * r, const MrFlowSpec * spec)
       continue;
     g_message ("flow %s: starting source '%s'", r->spec->id, n->name);
     if (!mr_recipe_add_source (&r->recipe, spec, i, &error)) {
-      emit (r, "source_error", "error", "%s", error->message);
-      return FALSE;
+      /* tried again once the spec is in place */
+      g_ptr_array_add (failed, g_strdup (n->name));
+      g_ptr_array_add (failed, g_strdup (error->message));
+      g_clear_error (&error);
     }
     g_ptr_array_insert (running, i, n->name);
   }
@@ -782,6 +891,7 @@ mr_runner_update (MrRunner * r, const MrFlowSpec * spec)
   MrEndpoint *old_src = r->spec->sources->pdata[r->recipe.active_source];
   MrEndpoint *new_src;
   g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) failed = g_ptr_array_new_with_free_func (g_free);
 
   if (!r->recipe.pipeline) {
     mr_flow_spec_free (r->spec);
@@ -795,7 +905,7 @@ mr_runner_update (MrRunner * r, const MrFlowSpec * spec)
       || mr_recipe_uses_merge (r->spec) != mr_recipe_uses_merge (spec))
     return FALSE;
   if (mr_recipe_runs_all_sources (spec)
-      && !update_failover_sources (r, spec))
+      && !update_failover_sources (r, spec, failed))
     return FALSE;
   if (r->recipe.merger && spec->recovery_window != r->spec->recovery_window)
     g_object_set (r->recipe.merger, "recovery-window",
@@ -830,6 +940,7 @@ mr_runner_update (MrRunner * r, const MrFlowSpec * spec)
     MrEndpoint *n = mr_flow_spec_find_output (spec, o->name, NULL);
     if (!n || !endpoint_same_transport (o, n)) {
       g_autofree gchar *key = g_strdup_printf ("output:%s", o->name);
+      output_end_life (r, o);
       mr_recipe_detach_output (&r->recipe, o);
       g_hash_table_remove (r->rates, key);
       g_hash_table_remove (r->reconnects, o->name);
@@ -839,6 +950,7 @@ mr_runner_update (MrRunner * r, const MrFlowSpec * spec)
     MrEndpoint *n = spec->outputs->pdata[i];
     MrEndpoint *o = mr_flow_spec_find_output (r->spec, n->name, NULL);
     if (!o || !endpoint_same_transport (o, n)) {
+      note_attached (r, n);
       if (!mr_recipe_attach_output (&r->recipe, n, &error)) {
         emit (r, "connection_error", "error", "%s", error->message);
         g_clear_error (&error);
@@ -848,12 +960,18 @@ mr_runner_update (MrRunner * r, const MrFlowSpec * spec)
 
   mr_flow_spec_free (r->spec);
   r->spec = mr_flow_spec_copy (spec);
+  for (guint i = 0; i + 1 < failed->len; i += 2) {
+    guint index;
+
+    if (mr_flow_spec_find_source (r->spec, failed->pdata[i], &index))
+      mr_runner_source_start_failed (r, index, failed->pdata[i + 1]);
+  }
   return TRUE;
 }
 
-/* TRUE if no refusal was reported for @key in the last interval */
-static gboolean
-refusal_is_news (MrRunner * r, const gchar * kind, const gchar * name)
+gboolean
+mr_runner_refusal_is_news (MrRunner * r, const gchar * kind,
+    const gchar * name)
 {
   gchar *key = g_strdup_printf ("%s:%s", kind, name);
   gint64 now = g_get_monotonic_time (), *last;
@@ -879,7 +997,7 @@ mr_runner_srt_rejected (MrRunner * r, const gchar * reason)
     return;
   src = r->spec->sources->pdata[r->recipe.active_source];
   if (src->passphrase && mr_runner_source_srt_stats (r, src, &st) && !st.connected
-      && refusal_is_news (r, "source", src->name))
+      && mr_runner_refusal_is_news (r, "source", src->name))
     emit (r, "source_error", "error", "source '%s': an SRT caller was "
         "refused: %s", src->name, reason);
 
@@ -894,7 +1012,7 @@ mr_runner_srt_rejected (MrRunner * r, const gchar * reason)
     if (s)
       gst_structure_get_boolean (s, "connected", &up);
     g_clear_pointer (&s, gst_structure_free);
-    if (!up && refusal_is_news (r, "output", out->name))
+    if (!up && mr_runner_refusal_is_news (r, "output", out->name))
       emit (r, "connection_error", "error", "output '%s': the SRT "
           "connection was refused: %s", out->name, reason);
   }

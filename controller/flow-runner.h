@@ -39,9 +39,13 @@ MrRunner *mr_runner_new (const MrFlowSpec * spec, guint health_timeout_ms,
     const MrRunnerCallbacks * callbacks, gpointer user_data);
 void mr_runner_free (MrRunner * runner);
 
-/* Builds and starts the pipeline.  On failure the runner is in
- * MR_FLOW_ERROR, an event says why, and @error too. */
-gboolean mr_runner_start (MrRunner * runner, GError ** error);
+/* Builds and starts the pipeline.  A source that cannot start (its port
+ * is taken, say) is tried again later with @retry_sources (a restart, the
+ * daemon coming back); without it the start fails.  On failure the runner
+ * is in MR_FLOW_ERROR, an event says why, and @error too, with the
+ * element's own reason. */
+gboolean mr_runner_start (MrRunner * runner, gboolean retry_sources,
+    GError ** error);
 /* Stops the pipeline; the runner is in MR_FLOW_STANDBY after. */
 void mr_runner_stop (MrRunner * runner);
 MrFlowState mr_runner_get_state (MrRunner * runner);

@@ -168,12 +168,15 @@ flow_is_running (MrFlow * flow)
   return s == MR_FLOW_STARTING || s == MR_FLOW_ACTIVE;
 }
 
-/* A start that fails leaves the flow in ERROR with an event saying why */
+/* A start that fails leaves the flow in ERROR with an event saying why.
+ * @retry_sources: a source that cannot start now is tried again later
+ * (restarts nobody asked for: the daemon coming back, a maintenance
+ * window, a configuration change); without, the start fails. */
 static gboolean
-run_flow (MrFlow * flow, GError ** error)
+run_flow (MrFlow * flow, gboolean retry_sources, GError ** error)
 {
   flow->running_since = mr_clock_now_us ();
-  return mr_runner_start (flow->runner, error);
+  return mr_runner_start (flow->runner, retry_sources, error);
 }
 
 /* Every running flow inside its maintenance window after 24 hours or more
@@ -199,7 +202,7 @@ maintenance_check (gpointer user_data)
         / G_USEC_PER_SEC / 3600);
     on_event (flow->runner, "maintenance_restart", "info", msg, flow);
     mr_runner_stop (flow->runner);
-    run_flow (flow, &err);
+    run_flow (flow, TRUE, &err);
   }
   return G_SOURCE_CONTINUE;
 }
@@ -277,7 +280,7 @@ commit_spec (MrManager * mgr, MrFlow * flow, MrFlowSpec * spec,
         spec->id);
     mr_runner_stop (flow->runner);
     mr_runner_update (flow->runner, spec);
-    run_flow (flow, &err);
+    run_flow (flow, TRUE, &err);
   }
   return TRUE;
 }
@@ -310,7 +313,7 @@ restore_one (const gchar * id, const gchar * spec_json, gboolean running,
     g_autoptr (GError) err = NULL;
 
     g_message ("flow %s: was running, starting it again", id);
-    run_flow (flow, &err);
+    run_flow (flow, TRUE, &err);
   }
 }
 
@@ -439,8 +442,14 @@ mr_manager_start_flow (MrManager * mgr, const gchar * id, GError ** error)
   }
   if (!set_running (mgr, flow, TRUE, error))
     return NULL;
-  /* a start that fails leaves the flow in ERROR with an event saying why */
-  run_flow (flow, &err);
+  /* a start that fails leaves the flow in ERROR with an event saying why,
+   * and answers why */
+  if (!run_flow (flow, FALSE, &err)) {
+    set_running (mgr, flow, FALSE, NULL);
+    g_set_error (error, MR_MANAGER_ERROR, MR_MANAGER_ERROR_CONFLICT,
+        "flow '%s': %s", id, err->message);
+    return NULL;
+  }
   return flow_to_json (flow);
 }
 

@@ -29,6 +29,29 @@ make (const gchar * factory, const gchar * name, GError ** error)
   return e;
 }
 
+void
+mr_recipe_error_add_reason (GError * error, const gchar * debug)
+{
+  const gchar *nl;
+  g_autofree gchar *detail = NULL;
+  g_autofree gchar *message = NULL;
+  gsize len;
+
+  if (!error || !debug)
+    return;
+  /* "file.c(123): function (): /GstPipeline:p/...:\nthe reason" */
+  nl = strrchr (debug, '\n');
+  detail = g_strstrip (g_strdup (nl ? nl + 1 : debug));
+  if (!*detail || strstr (error->message, detail) || strstr (detail, "): "))
+    return;
+  message = g_strdup (error->message);
+  len = strlen (message);
+  while (len > 0 && (message[len - 1] == '.' || message[len - 1] == ' '))
+    message[--len] = '\0';
+  g_free (error->message);
+  error->message = g_strdup_printf ("%s: %s", message, detail);
+}
+
 guint
 mr_recipe_pick_source (const MrFlowSpec * spec)
 {
@@ -161,6 +184,29 @@ configure_srt (GstElement * e, const MrEndpoint * ep, gboolean listener)
   }
 }
 
+static void
+free_closure_data (gpointer data, GClosure * closure)
+{
+  g_free (data);
+}
+
+/* srtsrc in listener mode asks this, on libsrt's thread, for every caller
+ * before accepting it: one with another stream id is refused before any
+ * media flows, and said on the bus. */
+static gboolean
+on_srt_caller_connecting (GstElement * srtsrc, GSocketAddress * addr,
+    const gchar * stream_id, gpointer user_data)
+{
+  const gchar *expected = user_data;
+
+  if (g_strcmp0 (stream_id, expected) == 0)
+    return TRUE;
+  gst_element_post_message (srtsrc, gst_message_new_element (GST_OBJECT
+          (srtsrc), gst_structure_new (MR_RECIPE_SRT_REFUSED, "stream-id",
+              G_TYPE_STRING, stream_id, NULL)));
+  return FALSE;
+}
+
 /* srtsrc ! capsfilter(TS) ! packetstats */
 static gboolean
 build_srt_source (GstElement * bin, const MrEndpoint * src,
@@ -183,6 +229,12 @@ build_srt_source (GstElement * bin, const MrEndpoint * src,
     g_object_set (srtsrc, "keep-listening", TRUE, NULL);
   else
     g_object_set (srtsrc, "auto-reconnect", TRUE, NULL);
+  if (listener && src->stream_id) {
+    g_object_set (srtsrc, "authentication", TRUE, NULL);
+    g_signal_connect_data (srtsrc, "caller-connecting",
+        G_CALLBACK (on_srt_caller_connecting), g_strdup (src->stream_id),
+        free_closure_data, 0);
+  }
   g_object_set (srtsrc, "do-timestamp", TRUE, NULL);
   g_object_set (filter, "caps", caps, NULL);
   gst_bin_add_many (GST_BIN (bin), srtsrc, filter, *stats, NULL);
@@ -274,6 +326,26 @@ build_fec_source (GstElement * bin, const MrEndpoint * src,
   return TRUE;
 }
 
+/* One source ending must not end the flow: its EOS stops at the bin's
+ * edge, and the bin says so on the bus, so that the runner can start the
+ * source again.  (A tee or selector that saw EOS would refuse the data of
+ * the source's next life.) */
+static GstPadProbeReturn
+hold_back_eos (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+{
+  GstEvent *event = GST_PAD_PROBE_INFO_EVENT (info);
+  GstObject *bin;
+
+  if (GST_EVENT_TYPE (event) != GST_EVENT_EOS)
+    return GST_PAD_PROBE_OK;
+  if ((bin = gst_pad_get_parent (pad))) {
+    gst_element_post_message (GST_ELEMENT (bin), gst_message_new_element (bin,
+            gst_structure_new_empty (MR_RECIPE_SOURCE_EOS)));
+    gst_object_unref (bin);
+  }
+  return GST_PAD_PROBE_DROP;
+}
+
 /* Builds the elements of one source as a bin with one src pad: MPEG-TS,
  * or with @rtp_out the RTP packets of an RTP source, for the merger. */
 static GstElement *
@@ -285,6 +357,7 @@ build_source (const MrEndpoint * src, GstElement ** stats, gboolean rtp_out,
   GstElement *udpsrc, *last;
   g_autoptr (GstCaps) caps = NULL;
   g_autoptr (GstPad) pad = NULL;
+  GstPad *ghost;
 
   switch (src->protocol) {
     case MR_PROTOCOL_SRT_LISTENER:
@@ -354,35 +427,142 @@ depay:
 
 done:
   pad = gst_element_get_static_pad (last, "src");
-  gst_element_add_pad (bin, gst_ghost_pad_new ("src", pad));
+  ghost = gst_ghost_pad_new ("src", pad);
+  gst_pad_add_probe (ghost, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
+      hold_back_eos, NULL, NULL);
+  gst_element_add_pad (bin, ghost);
   return bin;
 }
 
-/* FAILOVER and MERGE: the source at @index into a new pad of the selector
- * or the merger, in the pipeline's current state.  For the selector lower
- * priority wins: the primary 0. */
-static gboolean
-attach_source (MrRecipe * recipe, const MrFlowSpec * spec,
-    guint index, GError ** error)
+/* The element every source runs into, and the pad there for the source
+ * at @index: a new pad of the selector or merger (for the selector lower
+ * priority wins: the primary 0), or the tee's sink pad. */
+static GstPad *
+source_peer (MrRecipe * recipe, const MrFlowSpec * spec, guint index)
 {
-  GstElement *source = build_source (spec->sources->pdata[index],
-      &recipe->source_stats[index], recipe->merger != NULL, error);
   GstPad *sinkpad;
-  g_autoptr (GstPad) srcpad = NULL;
 
-  if (!source)
-    return FALSE;
-  gst_bin_add (GST_BIN (recipe->pipeline), source);
+  if (!combiner (recipe))
+    return gst_element_get_static_pad (recipe->fanout, "sink");
   sinkpad = gst_element_request_pad_simple (combiner (recipe), "sink_%u");
   if (recipe->selector)
     g_object_set (sinkpad, "priority",
         index == mr_recipe_pick_source (spec) ? 0 : 1, NULL);
-  recipe->selector_pads[index] = gst_pad_get_name (sinkpad);
-  srcpad = gst_element_get_static_pad (source, "src");
+  return sinkpad;
+}
+
+/* Runs in the thread that posts: outputs mark their branch failed, and the
+ * error a source posts while mr_recipe_start_source () brings it up (in
+ * that same thread) is kept for it to say why. */
+static GstBusSyncReply
+bus_sync_handler (GstBus * bus, GstMessage * msg, gpointer user_data)
+{
+  MrRecipe *recipe = user_data;
+
+  if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR && recipe->starting_bin
+      && recipe->starting_thread == g_thread_self ()) {
+    gboolean ours = FALSE;
+
+    for (GstObject * o = GST_MESSAGE_SRC (msg); o; o = GST_OBJECT_PARENT (o))
+      ours |= o == GST_OBJECT (recipe->starting_bin);
+    if (ours && !recipe->start_error) {
+      g_autofree gchar *debug = NULL;
+
+      gst_message_parse_error (msg, &recipe->start_error, &debug);
+      mr_recipe_error_add_reason (recipe->start_error, debug);
+    }
+  }
+  return mr_branch_bus_sync_handler (bus, msg, NULL);
+}
+
+gboolean
+mr_recipe_start_source (MrRecipe * recipe, const MrFlowSpec * spec,
+    guint index, GError ** error)
+{
+  MrEndpoint *src = spec->sources->pdata[index];
+  GstElement *stats = NULL;
+  GstElement *bin;
+  GstPad *sinkpad;
+  g_autoptr (GstPad) srcpad = NULL;
+  GError *err = NULL;
+
+  g_return_val_if_fail (index < MR_MAX_SOURCES, FALSE);
+  g_return_val_if_fail (recipe->source_bins[index] == NULL, FALSE);
+
+  if (!(bin = build_source (src, &stats, recipe->merger != NULL, error)))
+    return FALSE;
+  gst_bin_add (GST_BIN (recipe->pipeline), bin);
+  sinkpad = source_peer (recipe, spec, index);
+  srcpad = gst_element_get_static_pad (bin, "src");
   gst_pad_link (srcpad, sinkpad);
+
+  recipe->starting_bin = bin;
+  recipe->starting_thread = g_thread_self ();
+  if (!gst_element_sync_state_with_parent (bin)) {
+    err = g_steal_pointer (&recipe->start_error);
+    recipe->starting_bin = NULL;
+    gst_element_set_state (bin, GST_STATE_NULL);
+    gst_pad_unlink (srcpad, sinkpad);
+    if (combiner (recipe))
+      gst_element_release_request_pad (combiner (recipe), sinkpad);
+    gst_object_unref (sinkpad);
+    gst_bin_remove (GST_BIN (recipe->pipeline), bin);
+    if (err) {
+      g_set_error (error, MR_RECIPE_ERROR, 0, "source '%s': %s", src->name,
+          err->message);
+      g_error_free (err);
+    } else {
+      g_set_error (error, MR_RECIPE_ERROR, 0, "source '%s': could not start",
+          src->name);
+    }
+    return FALSE;
+  }
+  recipe->starting_bin = NULL;
+  g_clear_error (&recipe->start_error);
+
+  recipe->source_bins[index] = bin;
+  recipe->source_stats[index] = stats;
+  if (combiner (recipe))
+    recipe->selector_pads[index] = gst_pad_get_name (sinkpad);
   gst_object_unref (sinkpad);
-  gst_element_sync_state_with_parent (source);
   return TRUE;
+}
+
+void
+mr_recipe_stop_source (MrRecipe * recipe, guint index)
+{
+  GstElement *bin;
+  g_autoptr (GstPad) srcpad = NULL;
+  GstPad *peer;
+
+  g_return_if_fail (index < MR_MAX_SOURCES);
+  if (!(bin = recipe->source_bins[index]))
+    return;
+
+  /* stops its streaming thread; the selector switches away if needed */
+  gst_element_set_locked_state (bin, TRUE);
+  gst_element_set_state (bin, GST_STATE_NULL);
+  srcpad = gst_element_get_static_pad (bin, "src");
+  if ((peer = gst_pad_get_peer (srcpad))) {
+    gst_pad_unlink (srcpad, peer);
+    if (combiner (recipe))
+      gst_element_release_request_pad (combiner (recipe), peer);
+    gst_object_unref (peer);
+  }
+  gst_bin_remove (GST_BIN (recipe->pipeline), bin);
+  recipe->source_bins[index] = NULL;
+  recipe->source_stats[index] = NULL;
+  g_clear_pointer (&recipe->selector_pads[index], g_free);
+}
+
+gint
+mr_recipe_source_of_element (MrRecipe * recipe, GstObject * element)
+{
+  for (GstObject * o = element; o; o = GST_OBJECT_PARENT (o))
+    for (guint i = 0; i < MR_MAX_SOURCES; i++)
+      if (recipe->source_bins[i] && o == GST_OBJECT (recipe->source_bins[i]))
+        return i;
+  return -1;
 }
 
 static GstElement *
@@ -398,9 +578,6 @@ build_failover (MrRecipe * recipe, const MrFlowSpec * spec,
       NULL);
   gst_bin_add (GST_BIN (recipe->pipeline), selector);
   recipe->selector = selector;
-  for (guint i = 0; i < spec->sources->len; i++)
-    if (!attach_source (recipe, spec, i, error))
-      return NULL;
   return selector;
 }
 
@@ -424,9 +601,6 @@ build_merge (MrRecipe * recipe, const MrFlowSpec * spec, GError ** error)
   gst_bin_add_many (GST_BIN (recipe->pipeline), merger, depay, NULL);
   gst_element_link (merger, depay);
   recipe->merger = merger;
-  for (guint i = 0; i < spec->sources->len; i++)
-    if (!attach_source (recipe, spec, i, error))
-      return NULL;
   return depay;
 }
 
@@ -439,46 +613,31 @@ mr_recipe_add_source (MrRecipe * recipe, const MrFlowSpec * spec,
 
   /* make room: the sources after @index move up by one */
   for (guint i = MR_MAX_SOURCES - 1; i > index; i--) {
+    recipe->source_bins[i] = recipe->source_bins[i - 1];
     recipe->source_stats[i] = recipe->source_stats[i - 1];
     recipe->selector_pads[i] = recipe->selector_pads[i - 1];
   }
+  recipe->source_bins[index] = NULL;
   recipe->source_stats[index] = NULL;
   recipe->selector_pads[index] = NULL;
   if (recipe->active_source >= index && spec->sources->len > 1)
     recipe->active_source++;
-  return attach_source (recipe, spec, index, error);
+  return mr_recipe_start_source (recipe, spec, index, error);
 }
 
 void
 mr_recipe_remove_source (MrRecipe * recipe, const gchar * name, guint index)
 {
-  g_autofree gchar *bin_name = g_strdup_printf (SOURCE_PREFIX "%s", name);
-  GstElement *bin;
-  GstPad *pad = NULL;
-
   g_return_if_fail (combiner (recipe) != NULL);
   g_return_if_fail (index < MR_MAX_SOURCES);
 
-  bin = gst_bin_get_by_name (GST_BIN (recipe->pipeline), bin_name);
-  if (recipe->selector_pads[index])
-    pad = gst_element_get_static_pad (combiner (recipe),
-        recipe->selector_pads[index]);
-  if (bin) {
-    /* stops its streaming thread; the selector switches away if needed */
-    gst_element_set_locked_state (bin, TRUE);
-    gst_element_set_state (bin, GST_STATE_NULL);
-    gst_bin_remove (GST_BIN (recipe->pipeline), bin);
-    gst_object_unref (bin);
-  }
-  if (pad) {
-    gst_element_release_request_pad (combiner (recipe), pad);
-    gst_object_unref (pad);
-  }
-  g_free (recipe->selector_pads[index]);
+  mr_recipe_stop_source (recipe, index);
   for (guint i = index; i + 1 < MR_MAX_SOURCES; i++) {
+    recipe->source_bins[i] = recipe->source_bins[i + 1];
     recipe->source_stats[i] = recipe->source_stats[i + 1];
     recipe->selector_pads[i] = recipe->selector_pads[i + 1];
   }
+  recipe->source_bins[MR_MAX_SOURCES - 1] = NULL;
   recipe->source_stats[MR_MAX_SOURCES - 1] = NULL;
   recipe->selector_pads[MR_MAX_SOURCES - 1] = NULL;
   if (recipe->active_source > index)
@@ -518,26 +677,23 @@ mr_recipe_build (MrRecipe * recipe, const MrFlowSpec * spec,
   recipe->branches = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
       (GDestroyNotify) mr_branch_forget);
   bus = gst_pipeline_get_bus (GST_PIPELINE (recipe->pipeline));
-  gst_bus_set_sync_handler (bus, mr_branch_bus_sync_handler, NULL, NULL);
+  gst_bus_set_sync_handler (bus, bus_sync_handler, recipe, NULL);
 
+  source = NULL;
   if (mr_recipe_uses_failover (spec)) {
     if (!(source = build_failover (recipe, spec, health_timeout_ms, error)))
       goto fail;
   } else if (mr_recipe_uses_merge (spec)) {
     if (!(source = build_merge (recipe, spec, error)))
       goto fail;
-  } else {
-    source = build_source (spec->sources->pdata[recipe->active_source],
-        &recipe->source_stats[recipe->active_source], FALSE, error);
-    if (!source)
-      goto fail;
-    gst_bin_add (GST_BIN (recipe->pipeline), source);
   }
+  /* one source links straight to the tee when it starts */
   if (!(recipe->fanout = make ("tee", "fanout", error)))
     goto fail;
   g_object_set (recipe->fanout, "allow-not-linked", TRUE, NULL);
   gst_bin_add (GST_BIN (recipe->pipeline), recipe->fanout);
-  gst_element_link (source, recipe->fanout);
+  if (source)
+    gst_element_link (source, recipe->fanout);
 
   for (guint i = 0; i < spec->outputs->len; i++)
     if (!mr_recipe_attach_output (recipe, spec->outputs->pdata[i], error))
@@ -567,6 +723,7 @@ mr_recipe_clear (MrRecipe * recipe)
   g_clear_pointer (&recipe->branches, g_hash_table_unref);
   for (guint i = 0; i < MR_MAX_SOURCES; i++)
     g_free (recipe->selector_pads[i]);
+  g_clear_error (&recipe->start_error);
   memset (recipe, 0, sizeof (*recipe));
 }
 

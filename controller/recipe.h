@@ -29,6 +29,8 @@ typedef struct
   GstElement *fanout;           /* the tee */
   guint active_source;          /* index in spec->sources; the runner
                                  * follows the selector's switches */
+  GstElement *source_bins[MR_MAX_SOURCES];      /* the bin of each running
+                                                 * source, or NULL */
   GstElement *source_stats[MR_MAX_SOURCES];     /* packetstats of each
                                                  * running source, or NULL */
   GstElement *selector;         /* failoverselector, FAILOVER mode only */
@@ -40,12 +42,47 @@ typedef struct
   GstElement *rtp_sink;         /* NULL until an RTP output exists */
   GHashTable *branches;         /* output name -> MrBranch* (SRT, ...) */
   struct _MrMonitor *monitor;   /* the monitoring branch (recipe-monitor.h) */
+  /* while mr_recipe_start_source () brings a source up: its bin, the
+   * thread doing it, and the first error the bin posted there */
+  GstElement *starting_bin;
+  GThread *starting_thread;
+  GError *start_error;
 } MrRecipe;
 
-/* Builds the pipeline, in state NULL, with every output of @spec;
- * @health_timeout_ms is the failover selector's `timeout`. */
+/* The element message a source bin posts instead of letting EOS out */
+#define MR_RECIPE_SOURCE_EOS "mroute-source-eos"
+
+/* The element message an SRT listener source posts for a caller it
+ * refused because of its stream id (field "stream-id", the id it sent) */
+#define MR_RECIPE_SRT_REFUSED "mroute-srt-refused"
+
+/* Adds to @error's message the detail an element gave only in its debug
+ * string ("Could not open resource for reading." then "Cannot bind to
+ * 0.0.0.0:5000 - ..."): the reason an operator needs. */
+void mr_recipe_error_add_reason (GError * error, const gchar * debug);
+
+/* Builds the pipeline, in state NULL, with every output of @spec and no
+ * source yet (see mr_recipe_start_source); @health_timeout_ms is the
+ * failover selector's `timeout`.  Every sink is async=false: the pipeline
+ * reaches PLAYING without a source. */
 gboolean mr_recipe_build (MrRecipe * recipe, const MrFlowSpec * spec,
     guint health_timeout_ms, GError ** error);
+
+/* Starts the source at @index of @spec->sources: builds its bin, links it
+ * to the tee (one source) or to a new pad of the selector or merger, and
+ * brings it to the pipeline's state.  On failure nothing of it stays in
+ * the pipeline and @error gives the element's own reason ("Cannot bind to
+ * 0.0.0.0:5000 ...").  A source bin never lets EOS through: it posts an
+ * element message "mroute-source-eos" from the bin instead, so that one
+ * source ending never ends the flow. */
+gboolean mr_recipe_start_source (MrRecipe * recipe, const MrFlowSpec * spec,
+    guint index, GError ** error);
+/* Stops the source at @index and takes its bin out; the slot stays, empty,
+ * for mr_recipe_start_source to fill again. */
+void mr_recipe_stop_source (MrRecipe * recipe, guint index);
+/* The index of the source whose current bin holds @element, or -1 (for an
+ * element of a bin that was already stopped, too). */
+gint mr_recipe_source_of_element (MrRecipe * recipe, GstObject * element);
 void mr_recipe_clear (MrRecipe * recipe);
 
 /* Adds or removes one output; works in any state, without disturbing the
@@ -75,10 +112,11 @@ gint mr_recipe_source_of_pad (MrRecipe * recipe, const gchar * pad_name);
 
 /* Whether an element belongs to the source side or the output side. */
 gboolean mr_recipe_element_is_source (GstObject * element);
-/* FAILOVER and MERGE: a source that now stands at @index of @spec->sources
- * is started and linked to the selector or merger; a source is stopped and
- * unlinked; (FAILOVER) the primary (priority 0) changes.  In any state, the
- * others untouched. */
+/* FAILOVER and MERGE, when the spec changes: a source that now stands at
+ * @index of @spec->sources is started and linked to the selector or merger
+ * (the slots after it move up); a source is stopped and its slot removed
+ * (the slots after it move down); (FAILOVER) the primary (priority 0)
+ * changes.  In any state, the others untouched. */
 gboolean mr_recipe_add_source (MrRecipe * recipe, const MrFlowSpec * spec,
     guint index, GError ** error);
 void mr_recipe_remove_source (MrRecipe * recipe, const gchar * name,

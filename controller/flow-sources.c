@@ -1,0 +1,269 @@
+/* mroute: the sources of a running flow heal themselves.
+ *
+ * A source that errors, reaches EOS, loses its peer for good, cannot
+ * connect or finds its port busy is taken out of the pipeline and started
+ * again after 1, 2, 4 ... 30 s, each try a `source_retry` event; the flow
+ * stays ACTIVE, its outputs and monitoring stay where they are, and video
+ * resumes by itself when the source returns.  The same in every mode: with
+ * one source it links to the tee again, in FAILOVER and MERGE it gets a new
+ * pad of the selector or merger (the other source carries the flow
+ * meanwhile).  The back-off starts over once the source delivers again.
+ *
+ * Counters of a source or an output start from 0 with every new element
+ * (a rebuilt source, a reconnected output, a new SRT peer): the totals here
+ * add the lives up so that what the API and Prometheus show never goes
+ * down. */
+
+#include <string.h>
+
+#include "flow-runner-private.h"
+
+#define RETRY_MAX_S 30
+
+typedef struct
+{
+  MrRunner *runner;
+  gchar *name;
+  guint timer;
+  guint attempts;               /* failures since the source last delivered */
+} MrSourceRetry;
+
+static void
+source_retry_free (MrSourceRetry * rc)
+{
+  if (rc->timer)
+    g_source_remove (rc->timer);
+  g_free (rc->name);
+  g_free (rc);
+}
+
+static MrSourceRetry *
+source_retry_get (MrRunner * r, const gchar * name)
+{
+  MrSourceRetry *rc;
+
+  if (!r->source_retries)
+    r->source_retries = g_hash_table_new_full (g_str_hash, g_str_equal,
+        NULL, (GDestroyNotify) source_retry_free);
+  if (!(rc = g_hash_table_lookup (r->source_retries, name))) {
+    rc = g_new0 (MrSourceRetry, 1);
+    rc->runner = r;
+    rc->name = g_strdup (name);
+    g_hash_table_insert (r->source_retries, rc->name, rc);
+  }
+  return rc;
+}
+
+/* ---------------------------------------------------------------------- */
+/* totals */
+
+static MrTotal *
+total_get (MrRunner * r, const gchar * kind, const gchar * name,
+    const gchar * field)
+{
+  g_autofree gchar *key = g_strdup_printf ("%s:%s:%s", kind, name, field);
+  MrTotal *t;
+
+  if (!r->totals)
+    r->totals = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+        g_free);
+  if (!(t = g_hash_table_lookup (r->totals, key))) {
+    t = g_new0 (MrTotal, 1);
+    g_hash_table_insert (r->totals, g_steal_pointer (&key), t);
+  }
+  return t;
+}
+
+guint64
+mr_runner_total (MrRunner * r, const gchar * kind, const gchar * name,
+    const gchar * field, guint64 current)
+{
+  return mr_total_update (total_get (r, kind, name, field), current);
+}
+
+void
+mr_runner_total_end_life (MrRunner * r, const gchar * kind,
+    const gchar * name, const gchar * field, guint64 final)
+{
+  mr_total_end_life (total_get (r, kind, name, field), final);
+}
+
+static const gchar *source_counters[] = { "bytes", "packets", "lost" };
+
+void
+mr_runner_source_end_life (MrRunner * r, guint index)
+{
+  MrEndpoint *src = r->spec->sources->pdata[index];
+  GstStructure *s = NULL;
+
+  if (!r->recipe.source_stats[index])
+    return;
+  g_object_get (r->recipe.source_stats[index], "stats", &s, NULL);
+  for (guint i = 0; i < G_N_ELEMENTS (source_counters); i++)
+    mr_runner_total_end_life (r, "source", src->name, source_counters[i],
+        mr_runner_struct_u64 (s, source_counters[i]));
+  g_clear_pointer (&s, gst_structure_free);
+}
+
+/* ---------------------------------------------------------------------- */
+/* failing and trying again */
+
+static const gchar *
+source_name (MrRunner * r, guint index)
+{
+  return ((MrEndpoint *) r->spec->sources->pdata[index])->name;
+}
+
+static gboolean retry_now (gpointer user_data);
+
+/* Takes the source out and schedules its next try */
+static guint
+schedule_retry (MrRunner * r, guint index)
+{
+  MrSourceRetry *rc = source_retry_get (r, source_name (r, index));
+  guint delay = MIN (1u << MIN (rc->attempts, 5), RETRY_MAX_S);
+
+  rc->attempts++;
+  mr_runner_source_end_life (r, index);
+  mr_recipe_stop_source (&r->recipe, index);
+  r->source_active[index] = FALSE;
+  if (rc->timer)
+    g_source_remove (rc->timer);
+  rc->timer = g_timeout_add_seconds (delay, retry_now, rc);
+  return delay;
+}
+
+void
+mr_runner_source_failed (MrRunner * r, guint index, const gchar * type,
+    const gchar * reason)
+{
+  const gchar *name = source_name (r, index);
+  guint delay;
+
+  if (!r->recipe.pipeline || !r->recipe.source_bins[index])
+    return;
+  delay = schedule_retry (r, index);
+  g_warning ("flow %s: source '%s' failed: %s; starting it again in %u s",
+      r->spec->id, name, reason, delay);
+  mr_runner_emit (r, type, g_str_equal (type, "source_eof") ? "warning" :
+      "error", "source '%s': %s; trying again in %u s", name, reason, delay);
+  if (r->recipe.merger && g_str_equal (type, "source_eof")) {
+    gboolean any = FALSE;
+
+    for (guint i = 0; i < MR_MAX_SOURCES; i++)
+      any |= r->recipe.source_bins[i] != NULL;
+    if (!any)
+      mr_runner_emit (r, "merge_eof", "error", "every source of the merge "
+          "ended the stream; trying them again");
+  }
+}
+
+void
+mr_runner_source_start_failed (MrRunner * r, guint index,
+    const gchar * message)
+{
+  guint delay = schedule_retry (r, index);
+
+  g_message ("flow %s: %s; next try in %u s", r->spec->id, message, delay);
+  mr_runner_emit (r, "source_error", "error", "%s; trying again in %u s",
+      message, delay);
+}
+
+static gboolean
+retry_now (gpointer user_data)
+{
+  MrSourceRetry *rc = user_data;
+  MrRunner *r = rc->runner;
+  g_autoptr (GError) error = NULL;
+  guint index;
+
+  rc->timer = 0;
+  if (!r->recipe.pipeline || !mr_flow_spec_find_source (r->spec, rc->name,
+          &index) || r->recipe.source_bins[index])
+    return G_SOURCE_REMOVE;
+  mr_runner_emit (r, "source_retry", "warning", "source '%s': starting it "
+      "again (attempt %u)", rc->name, rc->attempts);
+  if (!mr_recipe_start_source (&r->recipe, r->spec, index, &error))
+    mr_runner_source_start_failed (r, index, error->message);
+  return G_SOURCE_REMOVE;
+}
+
+void
+mr_runner_source_healthy (MrRunner * r, guint index)
+{
+  MrSourceRetry *rc = r->source_retries ?
+      g_hash_table_lookup (r->source_retries, source_name (r, index)) : NULL;
+
+  if (rc && !rc->timer)
+    rc->attempts = 0;
+}
+
+gboolean
+mr_runner_source_retrying (MrRunner * r, const gchar * name)
+{
+  MrSourceRetry *rc = r->source_retries ?
+      g_hash_table_lookup (r->source_retries, name) : NULL;
+
+  return rc && rc->timer;
+}
+
+void
+mr_runner_source_forget (MrRunner * r, const gchar * name)
+{
+  if (r->source_retries)
+    g_hash_table_remove (r->source_retries, name);
+}
+
+gboolean
+mr_runner_start_sources (MrRunner * r, gboolean retry_failed,
+    GError ** error)
+{
+  for (guint i = 0; i < r->spec->sources->len; i++) {
+    GError *err = NULL;
+
+    if (!mr_recipe_runs_all_sources (r->spec)
+        && i != mr_recipe_pick_source (r->spec))
+      continue;
+    if (mr_recipe_start_source (&r->recipe, r->spec, i, &err))
+      continue;
+    if (!retry_failed) {
+      g_propagate_error (error, err);
+      return FALSE;
+    }
+    mr_runner_source_start_failed (r, i, err->message);
+    g_error_free (err);
+  }
+  return TRUE;
+}
+
+/* ---------------------------------------------------------------------- */
+/* SRT stream ids */
+
+void
+mr_runner_srt_caller_refused (MrRunner * r, guint index,
+    const gchar * stream_id)
+{
+  const gchar *name = source_name (r, index);
+  g_autofree gchar *shown = NULL;
+  guint64 refused;
+  MrTotal *t;
+
+  t = total_get (r, "source", name, "refused");
+  refused = mr_total_update (t, t->last + 1);
+  /* what a caller sent is outside input: printable and short in events */
+  if (stream_id && *stream_id) {
+    g_autofree gchar *cut = g_utf8_make_valid (stream_id, MIN (strlen
+            (stream_id), 64));
+    g_autofree gchar *escaped = g_strescape (cut, NULL);
+    shown = g_strdup_printf ("'%s'", escaped);
+  } else {
+    shown = g_strdup ("none");
+  }
+  g_message ("flow %s: source '%s': refused an SRT caller with stream id %s "
+      "(%" G_GUINT64_FORMAT " so far)", r->spec->id, name, shown, refused);
+  /* a caller tries again several times a second: one event per 10 s */
+  if (mr_runner_refusal_is_news (r, "caller", name))
+    mr_runner_emit (r, "source_error", "warning", "source '%s': refused an "
+        "SRT caller with stream id %s (%" G_GUINT64_FORMAT " refused so far)",
+        name, shown, refused);
+}

@@ -1,0 +1,413 @@
+"""Sources that heal themselves, starts that say why they failed, SRT
+stream ids that are enforced, SRT caller outputs that report a peer that
+never answers, and counters that never go down.
+
+Each case reproduces something seen on a fresh machine (the hardening
+issue's "What was seen"), with a real controller, real senders
+(gst-launch-1.0, ffmpeg, nginx-rtmp) and a real UDP receiver on loopback.
+"""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from mroute_harness import Controller, free_port  # noqa: E402
+from mroute_media import tail, test_failed, udp_socket, wait_until  # noqa: E402
+import rtmp_server  # noqa: E402
+
+LO = "127.0.0.1"
+FPS = 25
+
+
+class UdpCounter:
+    """Counts what arrives on a UDP port, with arrival times; stops by
+    itself after `hard` seconds."""
+
+    def __init__(self, port, hard=90.0):
+        self.sock = udp_socket(port)
+        self.sock.settimeout(0.2)
+        self.hard = hard
+        self.times = []
+        self.bytes = 0
+        self._stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self):
+        deadline = time.monotonic() + self.hard
+        while not self._stop.is_set() and time.monotonic() < deadline:
+            try:
+                data = self.sock.recv(65536)
+            except socket.timeout:
+                continue
+            except OSError:
+                break
+            self.bytes += len(data)
+            self.times.append(time.monotonic())
+
+    def count(self):
+        return len(self.times)
+
+    def count_since(self, t):
+        return len([x for x in self.times if x >= t])
+
+    def first_after(self, t):
+        for x in self.times:
+            if x >= t:
+                return x
+        return None
+
+    def stop(self):
+        self._stop.set()
+        self.thread.join(2)
+        self.sock.close()
+
+
+def gst_ts_pipeline(seconds):
+    """A live H.264 TS (7 packets per buffer), `seconds` long."""
+    return ["videotestsrc", "is-live=true", "pattern=ball", "num-buffers=%d" % (seconds * FPS),
+            "!", "video/x-raw,width=320,height=240,framerate=%d/1" % FPS,
+            "!", "x264enc", "tune=zerolatency", "speed-preset=ultrafast", "key-int-max=%d" % FPS,
+            "bitrate=800", "!", "h264parse", "!", "mpegtsmux", "alignment=7"]
+
+
+class SelfHealing(unittest.TestCase):
+
+    def setUp(self):
+        self.procs = []
+        self.counters = []
+        self.controllers = []
+        self.sockets = []
+        self.servers = []
+        self.logdir = tempfile.mkdtemp(prefix="mroute-heal-")
+
+    def tearDown(self):
+        failed = test_failed(self)
+        for p, _ in self.procs:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+        for r in self.counters:
+            r.stop()
+        for s in self.sockets:
+            s.close()
+        for c in self.controllers:
+            if failed:
+                sys.stderr.write("\n--- controller log ---\n%s\n" % c.read_log()[-6000:])
+            c.stop()
+        for srv in self.servers:
+            srv.close()
+        if failed:
+            for p, log in self.procs:
+                sys.stderr.write("\n--- %s ---\n%s\n" % (log, tail(log, 1500)))
+
+    # helpers ---------------------------------------------------------------
+
+    def controller(self, **kw):
+        c = Controller(**kw).start()
+        self.controllers.append(c)
+        return c
+
+    def counter(self, port, **kw):
+        r = UdpCounter(port, **kw)
+        self.counters.append(r)
+        return r
+
+    def popen(self, cmd, label):
+        log = os.path.join(self.logdir, label + ".log")
+        with open(log, "ab") as f:
+            p = subprocess.Popen(cmd, stdout=f, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        self.procs.append((p, log))
+        return p
+
+    def udp_sender(self, port, seconds, label="udp-sender"):
+        return self.popen(["gst-launch-1.0", "-q"] + gst_ts_pipeline(seconds) +
+                          ["!", "udpsink", "host=%s" % LO, "port=%d" % port, "sync=false"], label)
+
+    def srt_caller_sender(self, port, seconds, label, streamid=None):
+        sink = ["srtsink", "uri=srt://%s:%d?mode=caller" % (LO, port), "sync=false",
+                "wait-for-connection=false"]
+        if streamid:
+            sink.append("streamid=%s" % streamid)
+        return self.popen(["gst-launch-1.0", "-q"] + gst_ts_pipeline(seconds) + ["!"] + sink, label)
+
+    def rtmp_publisher(self, url, seconds, label):
+        return self.popen(["ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-re",
+                           "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=%d" % FPS,
+                           "-f", "lavfi", "-i", "sine=frequency=1000:sample_rate=48000",
+                           "-t", str(seconds), "-c:v", "libx264", "-preset", "ultrafast",
+                           "-tune", "zerolatency", "-g", str(FPS), "-b:v", "500k", "-pix_fmt", "yuv420p",
+                           "-c:a", "aac", "-b:a", "64k", "-f", "flv", url], label)
+
+    def start_flow(self, c, sources, outputs, failover=None, expect=200):
+        body = {"name": "heal", "sources": sources, "outputs": outputs}
+        if failover:
+            body["source_failover_config"] = failover
+        r = c.post("/v1/flows", body)
+        self.assertEqual(r.status, 201, r.body)
+        flow_id = r.json()["id"]
+        r = c.post("/v1/flows/%s/start" % flow_id)
+        self.assertEqual(r.status, expect, r.body)
+        return flow_id, r
+
+    def events(self, c, flow_id):
+        return list(reversed(c.get("/v1/flows/%s/events?limit=1000" % flow_id).json()["events"]))
+
+    def event_types(self, c, flow_id):
+        return [e["type"] for e in self.events(c, flow_id)]
+
+    def metrics(self, c, flow_id):
+        return c.get("/v1/flows/%s/metrics" % flow_id).json()
+
+    def busy_udp(self, port):
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.bind(("0.0.0.0", port))
+        self.sockets.append(s)
+        return s
+
+    # a start that fails says why ---------------------------------------------
+
+    def test_a_start_with_udp_port_in_use_answers_the_reason(self):
+        ingest, out = free_port(), free_port()
+        self.busy_udp(ingest)
+        c = self.controller()
+        flow_id, r = self.start_flow(c, [{"name": "in", "protocol": "udp", "ingest_port": ingest}],
+                                     [{"name": "o", "protocol": "udp", "destination": LO, "port": out}],
+                                     expect=409)
+        err = r.json()["error"]
+        self.assertIn("in", err)
+        self.assertRegex(err, r"(?i)address already in use|bind", err)
+        self.assertEqual(c.get("/v1/flows/%s" % flow_id).json()["status"], "ERROR")
+        ev = [e for e in self.events(c, flow_id) if e["type"] == "source_error"]
+        self.assertTrue(ev and "bind" in ev[-1]["message"].lower(), ev)
+
+    def test_b_start_with_srt_port_in_use_answers_cannot_bind(self):
+        ingest, out = free_port(), free_port()
+        self.busy_udp(ingest)
+        c = self.controller()
+        _, r = self.start_flow(c, [{"name": "in", "protocol": "srt-listener", "ingest_port": ingest}],
+                               [{"name": "o", "protocol": "udp", "destination": LO, "port": out}],
+                               expect=409)
+        err = r.json()["error"]
+        # GStreamer's own message is only "Could not open resource for
+        # reading."; the reason is in the element's debug text
+        self.assertIn("Cannot bind", err, err)
+
+    # a source that fails is retried --------------------------------------------
+
+    def test_c_udp_source_port_busy_after_restart_is_retried(self):
+        ingest, out = free_port(), free_port()
+        c = self.controller()
+        flow_id, _ = self.start_flow(c, [{"name": "in", "protocol": "udp", "ingest_port": ingest}],
+                                     [{"name": "o", "protocol": "udp", "destination": LO, "port": out}])
+        c.wait_status(flow_id, "ACTIVE")
+        self.assertEqual(c.stop(), 0)
+        self.controllers.remove(c)
+        # another process holds the port when the daemon comes back
+        holder = self.busy_udp(ingest)
+        c2 = Controller(db_path=c.db_path)
+        c2.start()
+        self.controllers.append(c2)
+        c2.wait_status(flow_id, "ACTIVE", timeout=10)
+        self.assertTrue(wait_until(lambda: self.event_types(c2, flow_id).count("source_retry") >= 1, 8),
+                        self.event_types(c2, flow_id))
+        m = self.metrics(c2, flow_id)
+        self.assertFalse(m["source_metrics"][0]["connected"], m)
+        self.assertEqual(m["status"], "ACTIVE", m)
+        self.assertEqual(len(m["output_metrics"]), 1)
+        # the port comes free: the next try takes it and video flows again
+        holder.close()
+        self.sockets.remove(holder)
+        rx = self.counter(out)
+        self.udp_sender(ingest, 40)
+        self.assertTrue(wait_until(lambda: rx.count() > 50, 25),
+                        "nothing reached the output after the port came free: %r"
+                        % self.event_types(c2, flow_id))
+        self.assertEqual(c2.get("/v1/flows/%s" % flow_id).json()["status"], "ACTIVE")
+
+    def test_d_rtmp_pull_source_server_down_then_publisher_leaves_and_returns(self):
+        why = rtmp_server.available()
+        if why:
+            self.skipTest(why)
+        srv = rtmp_server.RtmpServer()
+        self.servers.append(srv)
+        out = free_port()
+        rx = self.counter(out)
+        c = self.controller()
+        key = "late"
+        # the RTMP server is not there yet: the source cannot connect and is
+        # tried again (the seed's source_retry), the flow stays ACTIVE
+        flow_id, _ = self.start_flow(c, [{"name": "obs", "protocol": "rtmp", "destination": srv.base_url,
+                                          "stream_id": key}],
+                                     [{"name": "o", "protocol": "udp", "destination": LO, "port": out}])
+        self.assertTrue(wait_until(lambda: self.event_types(c, flow_id).count("source_retry") >= 2, 12),
+                        self.event_types(c, flow_id))
+        self.assertEqual(c.get("/v1/flows/%s" % flow_id).json()["status"], "ACTIVE")
+        self.assertFalse(self.metrics(c, flow_id)["source_metrics"][0]["connected"])
+        srv.start()
+        pub = self.rtmp_publisher(srv.url(key), 25, "pub-1")
+        t_pub = time.monotonic()
+        self.assertTrue(wait_until(lambda: rx.count() > 100, 40),
+                        "nothing reached the output within 40 s of the publish: %r" % self.event_types(c, flow_id))
+        sys.stderr.write("\n[rtmp] first output %.1f s after the publisher started\n"
+                         % (rx.first_after(t_pub) - t_pub))
+        bytes_before = self.metrics(c, flow_id)["source_metrics"][0]["bytes_received"]
+        self.assertGreater(bytes_before, 0)
+        # the publisher leaves and comes back: the flow resumes by itself
+        pub.kill()
+        pub.wait()
+        time.sleep(2.0)
+        self.assertGreaterEqual(self.metrics(c, flow_id)["source_metrics"][0]["bytes_received"], bytes_before)
+        self.rtmp_publisher(srv.url(key), 25, "pub-2")
+        t_back = time.monotonic()
+        self.assertTrue(wait_until(lambda: rx.count_since(t_back) > 100, 40),
+                        "the output did not resume within 40 s of the publisher's return: %r"
+                        % self.event_types(c, flow_id))
+        sys.stderr.write("[rtmp] output back %.1f s after the publisher returned\n"
+                         % (rx.first_after(t_back) - t_back))
+        m = self.metrics(c, flow_id)
+        self.assertEqual(m["status"], "ACTIVE")
+        # the source's counters went on from where they were
+        self.assertGreater(m["source_metrics"][0]["bytes_received"], bytes_before, m)
+        types = self.event_types(c, flow_id)
+        self.assertEqual(types.count("flow_started"), 1, types)
+
+    def test_e_failover_primary_encoder_reconnects(self):
+        a, b, out = free_port(), free_port(), free_port()
+        rx = self.counter(out)
+        c = self.controller()
+        flow_id, _ = self.start_flow(
+            c, [{"name": "main", "protocol": "srt-listener", "ingest_port": a},
+                {"name": "backup", "protocol": "srt-listener", "ingest_port": b}],
+            [{"name": "o", "protocol": "udp", "destination": LO, "port": out}],
+            failover={"state": "ENABLED", "failover_mode": "FAILOVER",
+                      "source_priority": {"primary_source": "main"}})
+        c.wait_status(flow_id, "ACTIVE")
+        primary = self.srt_caller_sender(a, 60, "enc-main-1")
+        self.srt_caller_sender(b, 60, "enc-backup")
+
+        def active():
+            return self.metrics(c, flow_id)["active_source"]
+
+        self.assertTrue(wait_until(lambda: rx.count() > 50 and active() == "main", 15),
+                        "not on the primary: %r" % self.metrics(c, flow_id))
+        primary.kill()
+        primary.wait()
+        self.assertTrue(wait_until(lambda: active() == "backup", 5),
+                        "no failover: %r" % self.event_types(c, flow_id))
+        time.sleep(1.0)
+        # the primary's encoder connects again
+        self.srt_caller_sender(a, 60, "enc-main-2")
+        t_back = time.monotonic()
+        self.assertTrue(wait_until(lambda: active() == "main", 20),
+                        "still on the backup 20 s after the primary returned: %r" % self.events(c, flow_id))
+        sys.stderr.write("\n[failover] back on the primary %.1f s after its encoder returned\n"
+                         % (time.monotonic() - t_back))
+        types = self.event_types(c, flow_id)
+        self.assertIn("primary_recovered", types)
+        n = rx.count()
+        self.assertTrue(wait_until(lambda: rx.count() > n + 50, 5), "the output stopped")
+
+    # SRT ----------------------------------------------------------------------
+
+    def test_f_srt_listener_refuses_another_stream_id(self):
+        ingest, out = free_port(), free_port()
+        rx = self.counter(out)
+        c = self.controller()
+        flow_id, _ = self.start_flow(c, [{"name": "in", "protocol": "srt-listener", "ingest_port": ingest,
+                                          "stream_id": "cam1"}],
+                                     [{"name": "o", "protocol": "udp", "destination": LO, "port": out}])
+        c.wait_status(flow_id, "ACTIVE")
+        wrong = self.srt_caller_sender(ingest, 20, "wrong-id", streamid="cam2")
+
+        def refused_event():
+            return [e for e in self.events(c, flow_id)
+                    if e["type"] == "source_error" and "'cam2'" in e["message"]]
+
+        self.assertTrue(wait_until(refused_event, 10), "no source_error naming cam2: %r" % self.events(c, flow_id))
+        time.sleep(2.0)
+        self.assertEqual(rx.count(), 0, "media from a caller with another stream id reached the output")
+        m = self.metrics(c, flow_id)["source_metrics"][0]
+        self.assertEqual(m["packets_received"], 0, m)
+        self.assertGreaterEqual(m["srt"]["callers_refused"], 1, m)
+        self.assertNotIn("cam1", refused_event()[0]["message"])
+        wrong.kill()
+        wrong.wait()
+        self.srt_caller_sender(ingest, 20, "right-id", streamid="cam1")
+        self.assertTrue(wait_until(lambda: rx.count() > 50, 15),
+                        "the caller with the right stream id was not received: %r" % self.events(c, flow_id))
+
+    def test_g_srt_caller_output_that_never_connects(self):
+        ingest, out_srt, out_udp = free_port(), free_port(), free_port()
+        rx = self.counter(out_udp)
+        c = self.controller()
+        flow_id, _ = self.start_flow(c, [{"name": "in", "protocol": "udp", "ingest_port": ingest}],
+                                     [{"name": "nowhere", "protocol": "srt-caller", "destination": LO,
+                                       "port": out_srt},
+                                      {"name": "udp", "protocol": "udp", "destination": LO, "port": out_udp}])
+        self.udp_sender(ingest, 40)
+
+        def out_metrics():
+            return [o for o in self.metrics(c, flow_id)["output_metrics"] if o["name"] == "nowhere"][0]
+
+        self.assertTrue(wait_until(lambda: out_metrics()["disconnections"] >= 1, 15),
+                        "no disconnection counted: %r" % out_metrics())
+        ev = [e for e in self.events(c, flow_id) if e["type"] == "connection_error"
+              and "nowhere" in e["message"]]
+        self.assertTrue(ev, self.events(c, flow_id))
+        self.assertIn("connect", ev[0]["message"])
+        self.assertFalse(out_metrics()["connected"])
+        # the other output never noticed
+        n = rx.count()
+        self.assertTrue(wait_until(lambda: rx.count() > n + 50, 5), "the udp output stalled")
+        # a listener appears: the output connects on a later try
+        listener_rx = free_port()
+        self.popen(["srt-live-transmit", "-q", "srt://:%d?mode=listener" % out_srt,
+                    "udp://%s:%d" % (LO, listener_rx)], "srt-listener")
+        self.assertTrue(wait_until(lambda: out_metrics()["connected"], 40),
+                        "the srt-caller output never connected: %r" % out_metrics())
+        sent = [out_metrics()["bytes_sent"] for _ in range(3) if time.sleep(1.0) is None]
+        self.assertEqual(sent, sorted(sent), sent)
+        self.assertGreater(sent[-1], 0)
+
+    def test_h_srt_output_counters_never_go_down(self):
+        ingest, out_srt = free_port(), free_port()
+        c = self.controller()
+        sink_rx = free_port()
+        listener_cmd = ["srt-live-transmit", "-q", "srt://:%d?mode=listener" % out_srt,
+                        "udp://%s:%d" % (LO, sink_rx)]
+        peer = self.popen(listener_cmd, "peer-1")
+        flow_id, _ = self.start_flow(c, [{"name": "in", "protocol": "udp", "ingest_port": ingest}],
+                                     [{"name": "srt", "protocol": "srt-caller", "destination": LO,
+                                       "port": out_srt}])
+        self.udp_sender(ingest, 50)
+        seen = []
+
+        def sample():
+            o = self.metrics(c, flow_id)["output_metrics"][0]
+            seen.append((o["bytes_sent"], o["packets_sent"]))
+            return o
+
+        self.assertTrue(wait_until(lambda: sample()["bytes_sent"] > 200000, 20), seen[-3:])
+        peer.kill()
+        peer.wait()
+        for _ in range(30):
+            sample()
+            time.sleep(0.1)
+        self.popen(listener_cmd, "peer-2")
+        before = sample()["bytes_sent"]
+        self.assertTrue(wait_until(lambda: sample()["bytes_sent"] > before + 200000, 30),
+                        "no data after the peer came back: %r" % self.events(c, flow_id))
+        self.assertEqual(seen, sorted(seen), "a counter went down: %r" % seen)
+        self.assertGreaterEqual(sample()["disconnections"], 1)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
