@@ -9,6 +9,8 @@
 #define REAP_DELAY_MS 1000
 /* At most one log line per kind of refusal in this time */
 #define LOG_INTERVAL_US (10 * G_USEC_PER_SEC)
+/* On each message we follow: its connection's socket (not a reference) */
+#define MSG_SOCKET_KEY "mr-http-guard-socket"
 
 typedef enum
 {
@@ -30,7 +32,8 @@ struct _MrHttpGuard
   SoupServer *server;
   MrHttpLimits limits;
   GBytes *overflow_answer;      /* a whole HTTP/1.1 503 answer */
-  GHashTable *conns;            /* GSocket (weak) -> MrGuardedConn, owned */
+  GHashTable *conns;            /* GSocket -> MrGuardedConn, owned: the
+                                 * connections whose socket is open */
   MrLogBurst timeouts;
   MrLogBurst overflows;
 };
@@ -38,7 +41,7 @@ struct _MrHttpGuard
 typedef struct
 {
   MrHttpGuard *guard;
-  GSocket *socket;              /* not owned: a weak reference */
+  GSocket *socket;              /* not owned (a weak reference) */
   MrWait waiting;
   guint deadline_id;
   guint answered;               /* requests answered on it */
@@ -90,7 +93,9 @@ conn_free (gpointer data)
   g_free (conn);
 }
 
-/* The socket is gone: libsoup closed the connection. */
+/* A safety net only: libsoup 3.2's listener leaks the GSocket of every
+ * connection it accepts (fixed in 3.4, upstream commit b545d5f0), so a
+ * connection ends for us when its messages hear it is disconnected. */
 static void
 on_socket_finalized (gpointer data, GObject * where_the_socket_was)
 {
@@ -99,7 +104,7 @@ on_socket_finalized (gpointer data, GObject * where_the_socket_was)
   g_hash_table_remove (conn->guard->conns, where_the_socket_was);
 }
 
-/* Stops following @conn, whose socket may live on. */
+/* Stops following @conn (its socket is closed, or about to be). */
 static void
 conn_forget (MrGuardedConn * conn)
 {
@@ -217,6 +222,19 @@ refuse_overflow (MrHttpGuard * guard, GSocket * socket)
   }
 }
 
+/* libsoup closed the connection's socket (the message's own socket is
+ * already unset). */
+static void
+on_disconnected (SoupServerMessage * msg, gpointer user_data)
+{
+  MrHttpGuard *guard = user_data;
+  GSocket *socket = g_object_get_data (G_OBJECT (msg), MSG_SOCKET_KEY);
+  MrGuardedConn *conn = g_hash_table_lookup (guard->conns, socket);
+
+  if (conn)
+    conn_forget (conn);
+}
+
 static void
 on_got_headers (SoupServerMessage * msg, gpointer user_data)
 {
@@ -264,6 +282,8 @@ on_request_started (SoupServer * server, SoupServerMessage * msg,
   }
   /* the idle deadline armed at the end of the previous answer goes on:
    * the whole next request line and headers must come within it */
+  g_object_set_data (G_OBJECT (msg), MSG_SOCKET_KEY, socket);
+  g_signal_connect (msg, "disconnected", G_CALLBACK (on_disconnected), guard);
   g_signal_connect (msg, "got-headers", G_CALLBACK (on_got_headers), guard);
   g_signal_connect (msg, "wrote-headers", G_CALLBACK (on_wrote_headers),
       guard);
