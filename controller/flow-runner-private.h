@@ -70,6 +70,10 @@ void mr_runner_source_failed (MrRunner * r, guint index, const gchar * type,
  * again after a back-off. */
 void mr_runner_source_start_failed (MrRunner * r, guint index,
     const gchar * message);
+/* The source at @index is started anew at once (a listener whose caller
+ * went silent: only a fresh listener takes the next caller). */
+void mr_runner_source_restart (MrRunner * r, guint index,
+    const gchar * reason);
 /* The source at @index delivers data again: its back-off starts over. */
 void mr_runner_source_healthy (MrRunner * r, guint index);
 /* Whether the source named @name waits to be started again */

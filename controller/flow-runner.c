@@ -336,6 +336,16 @@ handle_activity (MrRunner * r, gint index, const GstStructure * s)
   else
     emit (r, "source_error", "warning",
         "source '%s' has received no data for 2 s", source_name (r, index));
+  /* An SRT listener (srtsrc 1.22) takes one caller at a time and looks for
+   * the next only once libsrt has given the silent one up, after its peer
+   * idle time (5 s); a caller that connects meanwhile (an encoder that
+   * restarted) waits on the old listening socket and is dropped when
+   * srtsrc listens anew, and ffmpeg then gives up for good.  A caller
+   * silent for 2 s is gone: listen anew at once. */
+  if (!active && ((MrEndpoint *) r->spec->sources->pdata[index])->protocol
+      == MR_PROTOCOL_SRT_LISTENER)
+    mr_runner_source_restart (r, index, "its caller has sent nothing for "
+        "2 s");
 }
 
 /* failoverselector: the output now comes from another source */

@@ -116,6 +116,17 @@ source_name (MrRunner * r, guint index)
 
 static gboolean retry_now (gpointer user_data);
 
+/* The source's bin goes; what it counted stays in the totals */
+static void
+take_out (MrRunner * r, guint index)
+{
+  mr_runner_source_end_life (r, index);
+  mr_recipe_stop_source (&r->recipe, index);
+  r->source_active[index] = FALSE;
+  /* the next bin's packetstats numbers its messages from 1 again */
+  r->activity_seq[index] = 0;
+}
+
 /* Takes the source out and schedules its next try */
 static guint
 schedule_retry (MrRunner * r, guint index)
@@ -124,9 +135,7 @@ schedule_retry (MrRunner * r, guint index)
   guint delay = MIN (1u << MIN (rc->attempts, 5), RETRY_MAX_S);
 
   rc->attempts++;
-  mr_runner_source_end_life (r, index);
-  mr_recipe_stop_source (&r->recipe, index);
-  r->source_active[index] = FALSE;
+  take_out (r, index);
   if (rc->timer)
     g_source_remove (rc->timer);
   rc->timer = g_timeout_add_seconds (delay, retry_now, rc);
@@ -186,6 +195,20 @@ retry_now (gpointer user_data)
   if (!mr_recipe_start_source (&r->recipe, r->spec, index, &error))
     mr_runner_source_start_failed (r, index, error->message);
   return G_SOURCE_REMOVE;
+}
+
+void
+mr_runner_source_restart (MrRunner * r, guint index, const gchar * reason)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (!r->recipe.pipeline || !r->recipe.source_bins[index])
+    return;
+  mr_runner_emit (r, "source_retry", "warning", "source '%s': %s; starting "
+      "it again now", source_name (r, index), reason);
+  take_out (r, index);
+  if (!mr_recipe_start_source (&r->recipe, r->spec, index, &error))
+    mr_runner_source_start_failed (r, index, error->message);
 }
 
 void

@@ -16,6 +16,9 @@ static G_DEFINE_QUARK (mr-recipe-error-quark, mr_recipe_error);
 #define TS_CAPS "video/mpegts, systemstream=(boolean)true, packetsize=(int)188"
 /* how much a slow queued output may lag before it loses its oldest data */
 #define OUTPUT_QUEUE_MS 1000
+/* how long an SRT element waits on its socket before it looks whether it
+ * is being stopped */
+#define SRT_POLL_TIMEOUT_MS 100
 
 static GstElement *
 make (const gchar * factory, const gchar * name, GError ** error)
@@ -173,6 +176,12 @@ configure_srt (GstElement * e, const MrEndpoint * ep, gboolean listener)
         ep->port);
   }
   g_object_set (e, "uri", uri, NULL);
+  /* srtsrc and srtsink wait for their socket without a timeout by default,
+   * and stopping them only wakes the listening socket's wait: a source
+   * whose caller vanished held the main thread in its state change until
+   * libsrt gave the peer up (5 s), with the old socket still accepting
+   * the next caller.  A bounded wait makes every stop prompt. */
+  g_object_set (e, "poll-timeout", SRT_POLL_TIMEOUT_MS, NULL);
   if (ep->max_latency >= 0)
     g_object_set (e, "latency", ep->max_latency, NULL);
   if (ep->stream_id)

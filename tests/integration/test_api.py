@@ -1688,21 +1688,23 @@ class LifecycleTest(ApiTestCase):
                 s.close()
 
     def test_error_state_and_restart(self):
-        """A source port already in use -> ERROR; an ERROR flow can be
-        stopped and started again."""
+        """A source port already in use: the start answers 409 with the
+        reason and the flow is in ERROR; an ERROR flow can be stopped and
+        started again."""
         f, sport, _ = self.udp_flow("err")
         fid = f["id"]
         blocker = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         blocker.bind(("0.0.0.0", sport))
         try:
             r, g = self.post("/v1/flows/%s/start" % fid)
-            self.assertEqual(r.status, 200, r.body[:600])
+            self.assertEqual(r.status, 409, r.body[:600])
+            self.assertIn("Address already in use", g["error"])
             self.wait_status(fid, "ERROR", timeout=10)
             r, g = self.post("/v1/flows/%s/stop" % fid, expect=200)
             self.assertIn(g["status"], ("STOPPING", "STANDBY"))
             self.wait_status(fid, "STANDBY")
             r, g = self.post("/v1/flows/%s/start" % fid)
-            self.assertEqual(r.status, 200, r.body[:600])
+            self.assertEqual(r.status, 409, r.body[:600])
             self.wait_status(fid, "ERROR", timeout=10)
         finally:
             blocker.close()

@@ -279,7 +279,22 @@ class SelfHealing(unittest.TestCase):
         types = self.event_types(c, flow_id)
         self.assertEqual(types.count("flow_started"), 1, types)
 
+    def ffmpeg_srt_caller(self, port, seconds, label):
+        """ffmpeg as an SRT caller encoder, as plants run it: it does not
+        retry a broken connection by itself."""
+        return self.popen(["ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-re",
+                           "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=%d" % FPS,
+                           "-t", str(seconds), "-c:v", "libx264", "-preset", "ultrafast",
+                           "-tune", "zerolatency", "-g", str(FPS), "-b:v", "500k", "-pix_fmt", "yuv420p",
+                           "-f", "mpegts", "srt://%s:%d?mode=caller&pkt_size=1316" % (LO, port)], label)
+
     def test_e_failover_primary_encoder_reconnects(self):
+        self._failover_primary_returns(self.srt_caller_sender)
+
+    def test_e2_failover_primary_ffmpeg_encoder_reconnects(self):
+        self._failover_primary_returns(lambda port, seconds, label: self.ffmpeg_srt_caller(port, seconds, label))
+
+    def _failover_primary_returns(self, encoder):
         a, b, out = free_port(), free_port(), free_port()
         rx = self.counter(out)
         c = self.controller()
@@ -290,8 +305,8 @@ class SelfHealing(unittest.TestCase):
             failover={"state": "ENABLED", "failover_mode": "FAILOVER",
                       "source_priority": {"primary_source": "main"}})
         c.wait_status(flow_id, "ACTIVE")
-        primary = self.srt_caller_sender(a, 60, "enc-main-1")
-        self.srt_caller_sender(b, 60, "enc-backup")
+        primary = encoder(a, 60, "enc-main-1")
+        encoder(b, 60, "enc-backup")
 
         def active():
             return self.metrics(c, flow_id)["active_source"]
@@ -300,11 +315,13 @@ class SelfHealing(unittest.TestCase):
                         "not on the primary: %r" % self.metrics(c, flow_id))
         primary.kill()
         primary.wait()
+        t_kill = time.monotonic()
         self.assertTrue(wait_until(lambda: active() == "backup", 5),
                         "no failover: %r" % self.event_types(c, flow_id))
-        time.sleep(1.0)
+        # an encoder restarted by hand or by its supervisor: 3 s later
+        time.sleep(max(0.0, t_kill + 3.0 - time.monotonic()))
         # the primary's encoder connects again
-        self.srt_caller_sender(a, 60, "enc-main-2")
+        encoder(a, 60, "enc-main-2")
         t_back = time.monotonic()
         self.assertTrue(wait_until(lambda: active() == "main", 20),
                         "still on the backup 20 s after the primary returned: %r" % self.events(c, flow_id))
