@@ -36,19 +36,41 @@ bench: build
 	python3 bench/merge.py --build $(BUILDDIR)
 	python3 bench/content.py --build $(BUILDDIR)
 
-# the merge window's libFuzzer target (tests/fuzz) with ASan and UBSan, for
-# FUZZ_SECONDS; clang comes with libFuzzer (libclang-rt, a recommends)
+# the libFuzzer targets of tests/fuzz with ASan and UBSan (merge-window,
+# flow-spec, mpegts-rap, packet-counter), each for FUZZ_SECONDS one after
+# the other, or FUZZ_TARGET=name alone; clang comes with libFuzzer
+# (libclang-rt, a recommends).  New inputs go to $(FUZZDIR)/fuzz-corpus
+# (merge-window) or $(FUZZDIR)/fuzz-corpus-NAME, crashes to $(FUZZDIR)/.
 FUZZDIR ?= build-fuzz
 FUZZ_SECONDS ?= 60
+FUZZ_TARGETS = merge-window flow-spec mpegts-rap packet-counter
+FUZZ_TARGET ?= $(FUZZ_TARGETS)
+# per target: -max_len, the seeds, the dictionary
+FUZZ_MAX_LEN_merge-window = 4096
+FUZZ_MAX_LEN_flow-spec = 4096
+FUZZ_MAX_LEN_mpegts-rap = 13058
+FUZZ_MAX_LEN_packet-counter = 4096
+FUZZ_SEEDS_merge-window = tests/fuzz/corpus
+FUZZ_CORPUS_merge-window = $(FUZZDIR)/fuzz-corpus
+FUZZ_DICT_flow-spec = -dict=tests/fuzz/flow-spec.dict
 fuzz: deps
 	@command -v clang >/dev/null || { SUDO=; [ "$$(id -u)" -eq 0 ] || SUDO=sudo; \
 	  $$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq clang; }
 	@[ -f $(FUZZDIR)/build.ninja ] || CC=clang meson setup $(FUZZDIR) -Db_sanitize=address,undefined -Db_lundef=false
-	ninja -C $(FUZZDIR) tests/fuzz/fuzz-merge-window
-	mkdir -p $(FUZZDIR)/fuzz-corpus
-	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 $(FUZZDIR)/tests/fuzz/fuzz-merge-window \
-	  -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -print_final_stats=1 \
-	  -artifact_prefix=$(FUZZDIR)/ $(FUZZDIR)/fuzz-corpus tests/fuzz/corpus
+	@$(if $(filter-out $(FUZZ_TARGETS),$(FUZZ_TARGET)),echo "unknown FUZZ_TARGET $(filter-out $(FUZZ_TARGETS),$(FUZZ_TARGET)) (one of $(FUZZ_TARGETS))"; exit 2,true)
+	ninja -C $(FUZZDIR) $(foreach t,$(FUZZ_TARGET),tests/fuzz/fuzz-$(t))
+	$(foreach t,$(FUZZ_TARGET),$(call fuzz_run,$(t)))
+
+# $(1): the target's name
+define fuzz_run
+	mkdir -p $(or $(FUZZ_CORPUS_$(1)),$(FUZZDIR)/fuzz-corpus-$(1))
+	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 $(FUZZDIR)/tests/fuzz/fuzz-$(1) \
+	  -max_total_time=$(FUZZ_SECONDS) -max_len=$(FUZZ_MAX_LEN_$(1)) -print_final_stats=1 \
+	  $(FUZZ_DICT_$(1)) -artifact_prefix=$(FUZZDIR)/$(if $(filter merge-window,$(1)),,$(1)-) \
+	  $(or $(FUZZ_CORPUS_$(1)),$(FUZZDIR)/fuzz-corpus-$(1)) \
+	  $(or $(FUZZ_SEEDS_$(1)),tests/fuzz/corpus-$(1))
+
+endef
 
 clean:
 	rm -rf $(BUILDDIR)

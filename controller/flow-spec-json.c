@@ -75,7 +75,14 @@ mr_format_time (gint64 usec)
   if (!dt)
     return g_strdup ("1970-01-01T00:00:00Z");
   full = g_date_time_add (dt, usec % G_USEC_PER_SEC);
-  return g_date_time_format (full, "%Y-%m-%dT%H:%M:%S.%fZ");
+  if (!full)
+    return g_strdup ("1970-01-01T00:00:00Z");
+  /* not %Y: it does not pad, and "999-01-01" is not ISO 8601 */
+  return g_strdup_printf ("%04d-%02d-%02dT%02d:%02d:%02d.%06dZ",
+      g_date_time_get_year (full), g_date_time_get_month (full),
+      g_date_time_get_day_of_month (full), g_date_time_get_hour (full),
+      g_date_time_get_minute (full), g_date_time_get_second (full),
+      g_date_time_get_microsecond (full));
 }
 
 JsonNode *

@@ -50,6 +50,8 @@ invalid (GError ** error, const gchar * path, const gchar * field,
   va_list args;
   g_autofree gchar *reason = NULL;
   g_autofree gchar *full = NULL;
+  g_autofree gchar *message = NULL;
+  g_autofree gchar *valid = NULL;
 
   va_start (args, fmt);
   reason = g_strdup_vprintf (fmt, args);
@@ -57,11 +59,28 @@ invalid (GError ** error, const gchar * path, const gchar * field,
 
   if (path && *path && field)
     full = g_strdup_printf ("%s.%s", path, field);
-  else
+  else if (field || (path && *path))
     full = g_strdup (field ? field : path);
-  g_set_error (error, MR_SPEC_ERROR, MR_SPEC_ERROR_INVALID, "%s: %s", full,
-      reason);
+  else
+    full = g_strdup ("body");   /* the whole request, no field */
+  /* a member name from the request may be anything: the message goes into
+   * a JSON answer as it is */
+  message = g_strdup_printf ("%s: %s", full, reason);
+  g_set_error_literal (error, MR_SPEC_ERROR, MR_SPEC_ERROR_INVALID,
+      g_utf8_validate (message, -1, NULL) ? message :
+      (valid = g_utf8_make_valid (message, -1)));
   return FALSE;
+}
+
+/* An unknown member: its name is the last step of the field path, unless
+ * it cannot be one ("a: b" would be read back as the field "a", "" as no
+ * field): then the field is the object that holds it. */
+static gboolean
+unknown_field (GError ** error, const gchar * path, const gchar * member)
+{
+  if (*member && !strstr (member, ": "))
+    return invalid (error, path, member, "unknown field");
+  return invalid (error, path, NULL, "unknown field \"%s\"", member);
 }
 
 gchar *
@@ -235,7 +254,7 @@ parse_encryption (MrEndpoint * ep, JsonNode * node, const gchar * path,
       if (!get_string (value, sub, member, 256, &ep->passphrase, error))
         return FALSE;
     } else {
-      return invalid (error, sub, member, "unknown field");
+      return unknown_field (error, sub, member);
     }
   }
   if (!ep->cipher)
@@ -307,7 +326,7 @@ endpoint_apply (MrEndpoint * ep, JsonObject * obj, const gchar * path,
       if (!parse_encryption (ep, v, path, m, error))
         return FALSE;
     } else {
-      return invalid (error, path, m, "unknown field");
+      return unknown_field (error, path, m);
     }
   }
   return TRUE;
@@ -590,12 +609,12 @@ parse_failover (MrFlowSpec * spec, JsonNode * node, GError ** error)
       json_object_iter_init (&pi, po);
       while (json_object_iter_next (&pi, &pm, &pv)) {
         if (!g_str_equal (pm, "primary_source"))
-          return invalid (error, sub, pm, "unknown field");
+          return unknown_field (error, sub, pm);
         if (!get_string (pv, sub, pm, 64, &spec->primary_source, error))
           return FALSE;
       }
     } else {
-      return invalid (error, path, m, "unknown field");
+      return unknown_field (error, path, m);
     }
   }
   return TRUE;
@@ -626,7 +645,7 @@ parse_monitor (MrFlowSpec * spec, JsonNode * node, GError ** error)
         return FALSE;
       spec->thumbnail_interval_sec = n;
     } else {
-      return invalid (error, path, m, "unknown field");
+      return unknown_field (error, path, m);
     }
   }
   return TRUE;
@@ -671,7 +690,7 @@ parse_maintenance (MrFlowSpec * spec, JsonNode * node, GError ** error)
       spec->maintenance_hour = n;
       have_hour = TRUE;
     } else {
-      return invalid (error, path, m, "unknown field");
+      return unknown_field (error, path, m);
     }
   }
   if (!have_day)
@@ -687,11 +706,15 @@ parse_time (JsonNode * node, const gchar * field, gint64 * out,
     GError ** error)
 {
   g_autoptr (GDateTime) dt = NULL;
+  g_autoptr (GDateTime) utc = NULL;
 
+  /* in UTC too, as mr_format_time() writes it: "0001-01-01T00:00:00+05:00"
+   * is a year 0 that would come back as 1970 */
   if (!JSON_NODE_HOLDS_VALUE (node)
       || json_node_get_value_type (node) != G_TYPE_STRING
       || !(dt = g_date_time_new_from_iso8601 (json_node_get_string (node),
-              NULL)))
+              NULL))
+      || !(utc = g_date_time_to_utc (dt)))
     return invalid (error, NULL, field, "must be an ISO 8601 time");
   *out = g_date_time_to_unix (dt) * G_USEC_PER_SEC +
       g_date_time_get_microsecond (dt);
@@ -783,7 +806,7 @@ mr_flow_spec_from_json (JsonNode * node, MrSpecParseMode mode,
     } else if (mode == MR_SPEC_PARSE_STORED && g_str_equal (m, "status")) {
       /* derived, not stored state */
     } else {
-      invalid (error, NULL, m, "unknown field");
+      unknown_field (error, NULL, m);
       return NULL;
     }
   }

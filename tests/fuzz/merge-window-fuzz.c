@@ -720,3 +720,42 @@ LLVMFuzzerTestOneInput (const uint8_t * data, size_t size)
   current = NULL;
   return 0;
 }
+
+#ifdef MR_FUZZ_STANDALONE
+#include "standalone.h"
+
+/* Half the records are uniform bytes, half a plain push on a leg: the next
+ * seqnum or another leg's copy, a small clock step.  The uniform ones bring
+ * the jumps, SSRC changes, window changes and removed legs. */
+static gsize
+random_input (guint8 * buf, gsize max_len)
+{
+  gsize len = 4 + mr_fuzz_random () % (max_len - 4);
+  guint uniform = mr_fuzz_random () % 40;
+
+  for (gsize i = 0; i < 4; i++)
+    buf[i] = mr_fuzz_random ();
+  for (gsize i = 4; i + 4 <= len; i += 4) {
+    if (mr_fuzz_random () % 100 < uniform) {
+      for (gsize j = 0; j < 4; j++)
+        buf[i + j] = mr_fuzz_random ();
+    } else {
+      guint32 r = mr_fuzz_random ();
+      buf[i] = (r % 11) | ((r >> 4) & 0x30);
+      buf[i + 1] = (r >> 8) & 1 ? 0 : 192 + ((r >> 9) & 3);
+      buf[i + 2] = (r >> 12) % 40;
+      buf[i + 3] = r >> 24;
+    }
+  }
+  return len;
+}
+
+const MrFuzzStandalone mr_fuzz_standalone = {
+  .name = "merge-window",
+  .runs_env = "MERGE_FUZZ_RUNS",
+  .runs = 20000,
+  .runs_valgrind = 2000,
+  .max_len = 1024,
+  .random_input = random_input,
+};
+#endif /* MR_FUZZ_STANDALONE */

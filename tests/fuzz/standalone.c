@@ -8,16 +8,18 @@
  */
 
 /* main() for a fuzz target when there is no libFuzzer (gcc builds, make
- * check): with file arguments, runs each file once (a crash input or a
- * corpus); without, runs MERGE_FUZZ_RUNS (default 20000, 2000 under
- * valgrind) pseudo-random inputs from a fixed seed, so that every run is
- * the same. */
+ * check).  With file or directory arguments, runs each file once (a crash
+ * input, a corpus); without, or with --random as well, runs the target's
+ * pseudo-random inputs (standalone.h: how many, and $runs_env to change
+ * it) from a fixed seed, so that every run is the same;
+ * MR_FUZZ_LAST_INPUT=FILE keeps the input being run in FILE. */
 
-#include <glib.h>
+#include "standalone.h"
 
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #ifdef HAVE_VALGRIND_H
 #include <valgrind/valgrind.h>
@@ -27,16 +29,11 @@
 
 int LLVMFuzzerTestOneInput (const uint8_t * data, size_t size);
 
-#define DEFAULT_RUNS 20000
-/* memcheck is some 15 times slower: make check runs the unit suite there too */
-#define DEFAULT_RUNS_VALGRIND 2000
-#define MAX_LEN 1024
-
 static guint64 rng = 0x9e3779b97f4a7c15u;
 
 /* xorshift64* */
-static guint32
-next_random (void)
+guint32
+mr_fuzz_random (void)
 {
   rng ^= rng >> 12;
   rng ^= rng << 25;
@@ -44,62 +41,87 @@ next_random (void)
   return (guint32) ((rng * G_GUINT64_CONSTANT (0x2545f4914f6cdd1d)) >> 32);
 }
 
-/* Half the records are uniform bytes, half a plain push on a leg: the next
- * seqnum or another leg's copy, a small clock step.  The uniform ones bring
- * the jumps, SSRC changes, window changes and removed legs. */
-static gsize
-random_input (guint8 * buf)
+static gboolean
+run_file (const char *path)
 {
-  gsize len = 4 + next_random () % (MAX_LEN - 4);
-  guint uniform = next_random () % 40;
+  gchar *contents;
+  gsize len;
+  GError *error = NULL;
 
-  for (gsize i = 0; i < 4; i++)
-    buf[i] = next_random ();
-  for (gsize i = 4; i + 4 <= len; i += 4) {
-    if (next_random () % 100 < uniform) {
-      for (gsize j = 0; j < 4; j++)
-        buf[i + j] = next_random ();
-    } else {
-      guint32 r = next_random ();
-      buf[i] = (r % 11) | ((r >> 4) & 0x30);
-      buf[i + 1] = (r >> 8) & 1 ? 0 : 192 + ((r >> 9) & 3);
-      buf[i + 2] = (r >> 12) % 40;
-      buf[i + 3] = r >> 24;
-    }
+  if (!g_file_get_contents (path, &contents, &len, &error)) {
+    fprintf (stderr, "%s\n", error->message);
+    g_error_free (error);
+    return FALSE;
   }
-  return len;
+  LLVMFuzzerTestOneInput ((const uint8_t *) contents, len);
+  g_free (contents);
+  return TRUE;
+}
+
+/* a file, or every file of a directory (sorted, so the order is fixed) */
+static gint
+run_path (const char *path)
+{
+  GDir *dir;
+  GPtrArray *names;
+  const gchar *name;
+  gint n = 0;
+
+  if (!g_file_test (path, G_FILE_TEST_IS_DIR))
+    return run_file (path) ? 1 : -1;
+  if (!(dir = g_dir_open (path, 0, NULL)))
+    return -1;
+  names = g_ptr_array_new_with_free_func (g_free);
+  while ((name = g_dir_read_name (dir)))
+    g_ptr_array_add (names, g_build_filename (path, name, NULL));
+  g_dir_close (dir);
+  g_ptr_array_sort (names, (GCompareFunc) g_strcmp0);
+  for (guint i = 0; i < names->len && n >= 0; i++)
+    n = run_file (names->pdata[i]) ? n + 1 : -1;
+  g_ptr_array_unref (names);
+  return n;
 }
 
 int
 main (int argc, char **argv)
 {
-  if (argc > 1) {
-    for (int i = 1; i < argc; i++) {
-      gchar *contents;
-      gsize len;
-      GError *error = NULL;
+  const MrFuzzStandalone *t = &mr_fuzz_standalone;
+  gboolean random = argc == 1;
+  gint files = 0;
 
-      if (!g_file_get_contents (argv[i], &contents, &len, &error)) {
-        fprintf (stderr, "%s\n", error->message);
-        g_error_free (error);
-        return 1;
-      }
-      LLVMFuzzerTestOneInput ((const uint8_t *) contents, len);
-      g_free (contents);
+  for (int i = 1; i < argc; i++) {
+    gint n;
+
+    if (strcmp (argv[i], "--random") == 0) {
+      random = TRUE;
+      continue;
     }
-    printf ("ran %d inputs\n", argc - 1);
-  } else {
-    const char *env = g_getenv ("MERGE_FUZZ_RUNS");
+    if ((n = run_path (argv[i])) < 0) {
+      fprintf (stderr, "%s: cannot read %s\n", t->name, argv[i]);
+      return 1;
+    }
+    files += n;
+  }
+  if (argc > 1)
+    printf ("%s: ran %d inputs\n", t->name, files);
+
+  if (random) {
+    const char *env = g_getenv (t->runs_env);
     guint64 runs = env ? g_ascii_strtoull (env, NULL, 10)
-        : RUNNING_ON_VALGRIND ? DEFAULT_RUNS_VALGRIND : DEFAULT_RUNS;
-    guint8 *buf = g_malloc (MAX_LEN);
+        : RUNNING_ON_VALGRIND ? t->runs_valgrind : t->runs;
+    /* each input is written there before it runs: after an abort, it is
+     * the one to replay */
+    const char *last = g_getenv ("MR_FUZZ_LAST_INPUT");
+    guint8 *buf = g_malloc (t->max_len);
 
     for (guint64 i = 0; i < runs; i++) {
-      gsize len = random_input (buf);
+      gsize len = t->random_input (buf, t->max_len);
+      if (last)
+        g_file_set_contents (last, (const gchar *) buf, len, NULL);
       LLVMFuzzerTestOneInput (buf, len);
     }
     g_free (buf);
-    printf ("ran %" G_GUINT64_FORMAT " random inputs\n", runs);
+    printf ("%s: ran %" G_GUINT64_FORMAT " random inputs\n", t->name, runs);
   }
   return 0;
 }
