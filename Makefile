@@ -3,7 +3,7 @@ BUILDDIR ?= build
 PORT ?= 8080
 DB ?= ./mroute.db
 
-.PHONY: all deps setup build run check memcheck bench fuzz clean
+.PHONY: all deps setup build run check memcheck bench soak fuzz clean
 
 all: build
 
@@ -35,6 +35,11 @@ bench: build
 	python3 bench/failover.py --build $(BUILDDIR)
 	python3 bench/merge.py --build $(BUILDDIR)
 	python3 bench/content.py --build $(BUILDDIR)
+
+# soak and fault figures (bench/README.md), not part of `make check`: about
+# 15 minutes at the default counts; SOAK_ARGS="--part 1 --cycles 100" etc.
+soak: build
+	python3 bench/soak.py --build $(BUILDDIR) $(SOAK_ARGS)
 
 # the libFuzzer targets of tests/fuzz with ASan and UBSan (merge-window,
 # flow-spec, mpegts-rap, packet-counter), each for FUZZ_SECONDS one after
