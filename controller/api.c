@@ -2,7 +2,6 @@
 
 #include "api.h"
 
-#include <gio/gnetworking.h>
 #include <string.h>
 
 #include "flow-spec.h"
@@ -24,10 +23,6 @@ struct _MrApi
   MrHttpGuard *guard;
   gint64 last_remote_refusal_log;       /* monotonic, microseconds */
 };
-
-/* Connections the kernel completes before we accept them; a burst past
- * libsoup's default of 10 would wait for SYN retransmits (1 s, 3 s ...). */
-#define LISTEN_BACKLOG 1024
 
 #define NO_KEY_MESSAGE "this controller has no API key, so it answers only " \
   "clients on its own host (loopback): set [api] api_key in its " \
@@ -628,19 +623,13 @@ mr_api_connections (MrApi * api)
   return mr_http_guard_count (api->guard);
 }
 
-/* As soup_server_listen() (SO_REUSEADDR, IPv6 sockets IPv6 only) but
- * with a longer accept queue.  libsoup itself accepts the connections:
- * it keeps a connection alive between requests only when it has a
- * listener (soup_server_accept_iostream() connections close after each
- * answer), and the guard follows them through the server's signals. */
+/* The guard accepts the connections (see http-guard.h) */
 gboolean
 mr_api_listen (MrApi * api, const gchar * host, gint port,
     GTlsCertificate * tls, GError ** error)
 {
   g_autoptr (GInetAddress) addr = g_inet_address_new_from_string (host);
   g_autoptr (GSocketAddress) sa = NULL;
-  g_autoptr (GSocket) socket = NULL;
-  GSocketFamily family;
 
   if (!addr) {
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
@@ -648,23 +637,7 @@ mr_api_listen (MrApi * api, const gchar * host, gint port,
     return FALSE;
   }
   sa = g_inet_socket_address_new (addr, port);
-  family = g_socket_address_get_family (sa);
-  socket = g_socket_new (family, G_SOCKET_TYPE_STREAM,
-      G_SOCKET_PROTOCOL_DEFAULT, error);
-  if (!socket)
-    return FALSE;
-  if (family == G_SOCKET_FAMILY_IPV6
-      && !g_socket_set_option (socket, IPPROTO_IPV6, IPV6_V6ONLY, TRUE,
-          error))
-    return FALSE;
-  g_socket_set_listen_backlog (socket, LISTEN_BACKLOG);
-  if (!g_socket_bind (socket, sa, TRUE, error)
-      || !g_socket_listen (socket, error))
-    return FALSE;
-  if (tls)
-    soup_server_set_tls_certificate (api->server, tls);
-  return soup_server_listen_socket (api->server, socket,
-      tls ? SOUP_SERVER_LISTEN_HTTPS : 0, error);
+  return mr_http_guard_listen (api->guard, sa, tls, error);
 }
 
 void
@@ -672,8 +645,8 @@ mr_api_free (MrApi * api)
 {
   if (!api)
     return;
-  soup_server_disconnect (api->server);
   mr_http_guard_free (api->guard);
+  soup_server_disconnect (api->server);
   g_object_unref (api->server);
   mr_mediamtx_free (api->mediamtx);
   g_clear_pointer (&api->key_digest, g_bytes_unref);
