@@ -332,6 +332,45 @@ class SelfHealing(unittest.TestCase):
         n = rx.count()
         self.assertTrue(wait_until(lambda: rx.count() > n + 50, 5), "the output stopped")
 
+    def test_i_merge_leg_retried_and_merged_again(self):
+        a, b, out = free_port(), free_port(), free_port()
+        c = self.controller()
+        flow_id, _ = self.start_flow(
+            c, [{"name": "red", "protocol": "rtp", "ingest_port": a},
+                {"name": "blue", "protocol": "rtp", "ingest_port": b}],
+            [{"name": "o", "protocol": "udp", "destination": LO, "port": out}],
+            failover={"state": "ENABLED", "failover_mode": "MERGE", "recovery_window": 100})
+        c.wait_status(flow_id, "ACTIVE")
+        self.assertEqual(c.stop(), 0)
+        self.controllers.remove(c)
+        holder = self.busy_udp(b)
+        c2 = Controller(db_path=c.db_path)
+        c2.start()
+        self.controllers.append(c2)
+        c2.wait_status(flow_id, "ACTIVE")
+        rx = self.counter(out)
+        # one RTP stream to both legs, as a 2022-7 sender does
+        self.popen(["gst-launch-1.0", "-q"] + gst_ts_pipeline(40) +
+                   ["!", "rtpmp2tpay", "mtu=1328", "!", "tee", "name=t",
+                    "t.", "!", "queue", "!", "udpsink", "host=%s" % LO, "port=%d" % a, "sync=false",
+                    "t.", "!", "queue", "!", "udpsink", "host=%s" % LO, "port=%d" % b, "sync=false"],
+                   "rtp-sender")
+        # the red leg carries the flow alone while blue is retried
+        self.assertTrue(wait_until(lambda: rx.count() > 50, 15), self.event_types(c2, flow_id))
+        self.assertTrue(wait_until(lambda: "source_retry" in self.event_types(c2, flow_id), 5),
+                        self.event_types(c2, flow_id))
+        m = self.metrics(c2, flow_id)
+        self.assertFalse(m["merge_active"], m)
+        holder.close()
+        self.sockets.remove(holder)
+        self.assertTrue(wait_until(lambda: self.metrics(c2, flow_id)["merge_active"], 20),
+                        "the blue leg never joined again: %r" % self.event_types(c2, flow_id))
+        n = rx.count()
+        self.assertTrue(wait_until(lambda: rx.count() > n + 50, 5), "the output stalled")
+        types = self.event_types(c2, flow_id)
+        # one start before the daemon's restart, one after: none for the leg
+        self.assertEqual(types.count("flow_started"), 2, types)
+
     # SRT ----------------------------------------------------------------------
 
     def test_f_srt_listener_refuses_another_stream_id(self):
