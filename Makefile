@@ -37,7 +37,7 @@ bench: build
 	python3 bench/content.py --build $(BUILDDIR)
 
 # soak and fault figures (bench/README.md), not part of `make check`: about
-# 15 minutes at the default counts; SOAK_ARGS="--part 1 --cycles 100" etc.
+# 75 minutes at the default counts (most of it part 3); SOAK_ARGS="--part 1 --cycles 100" etc.
 soak: build
 	python3 bench/soak.py --build $(BUILDDIR) $(SOAK_ARGS)
 
