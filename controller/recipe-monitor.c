@@ -462,6 +462,8 @@ mr_monitor_config_from_spec (MrMonitorConfig * config,
   config->thumbnail_interval_sec = MAX (spec->thumbnail_interval_sec, 1);
 }
 
+static gsize mpegts_ready;
+
 MrMonitor *
 mr_monitor_attach (GstElement * pipeline, GstElement * tee,
     const MrMonitorConfig * config)
@@ -471,7 +473,12 @@ mr_monitor_attach (GstElement * pipeline, GstElement * tee,
     "silencedetect"
   };
 
-  gst_mpegts_initialize ();
+  /* once: every call forgets libgstmpegts' cached iconv converters (one
+   * opened per SDT read, never closed) */
+  if (g_once_init_enter (&mpegts_ready)) {
+    gst_mpegts_initialize ();
+    g_once_init_leave (&mpegts_ready, 1);
+  }
   g_atomic_ref_count_init (&m->ref);
   g_mutex_init (&m->lock);
   m->config = *config;
