@@ -103,15 +103,19 @@ node_depth (JsonNode * node)
     JsonNode *v;
 
     json_object_iter_init (&iter, json_node_get_object (node));
-    while (json_object_iter_next (&iter, &m, &v))
-      deepest = MAX (deepest, node_depth (v));
+    while (json_object_iter_next (&iter, &m, &v)) {
+      guint d = node_depth (v);
+      deepest = MAX (deepest, d);
+    }
     return deepest + 1;
   }
   if (JSON_NODE_HOLDS_ARRAY (node)) {
     JsonArray *a = json_node_get_array (node);
 
-    for (guint i = 0; i < json_array_get_length (a); i++)
-      deepest = MAX (deepest, node_depth (json_array_get_element (a, i)));
+    for (guint i = 0; i < json_array_get_length (a); i++) {
+      guint d = node_depth (json_array_get_element (a, i));
+      deepest = MAX (deepest, d);
+    }
     return deepest + 1;
   }
   return 0;
@@ -806,7 +810,7 @@ const MrFuzzStandalone mr_fuzz_standalone = {
   .name = "flow-spec",
   .runs_env = "FLOW_FUZZ_RUNS",
   .runs = 3000,
-  .runs_valgrind = 300,
+  .runs_valgrind = 1000,
   .max_len = 4096,
   .random_input = random_body,
 };

@@ -195,6 +195,8 @@ LLVMFuzzerTestOneInput (const uint8_t * data, size_t size)
     gboolean sync_extra = (options & 8) != 0;
     gssize r188, r192, r204;
 
+    if (n == 0)
+      return 0;
     for (gsize i = 0; i < n; i++) {
       ts[i * TS] = 0x47;
       memcpy (ts192 + i * 192 + 4, ts + i * TS, TS);
@@ -308,7 +310,7 @@ const MrFuzzStandalone mr_fuzz_standalone = {
   .name = "mpegts-rap",
   .runs_env = "RAP_FUZZ_RUNS",
   .runs = 5000,
-  .runs_valgrind = 300,
+  .runs_valgrind = 1000,
   .max_len = HEADER + 12 * TS,
   .random_input = random_stream,
 };

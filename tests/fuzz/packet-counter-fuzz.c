@@ -508,7 +508,7 @@ const MrFuzzStandalone mr_fuzz_standalone = {
   .name = "packet-counter",
   .runs_env = "COUNTER_FUZZ_RUNS",
   .runs = 5000,
-  .runs_valgrind = 500,
+  .runs_valgrind = 1500,
   .max_len = 1024,
   .random_input = random_script,
 };
