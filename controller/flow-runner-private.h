@@ -28,6 +28,9 @@ struct _MrRunner
   gint64 started_at;            /* monotonic µs when ACTIVE, 0 before */
   gboolean source_active[MR_MAX_SOURCES];
   guint activity_seq[MR_MAX_SOURCES];   /* of the last packetstats message */
+  gboolean listening_anew[MR_MAX_SOURCES];      /* an SRT listener said its
+                                                 * caller left and listens
+                                                 * again by itself */
   guint failover_count;
   guint merge_legs;             /* the merger's active legs, last said */
 

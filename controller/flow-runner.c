@@ -130,6 +130,7 @@ teardown (MrRunner * r)
   r->started_at = 0;
   memset (r->source_active, 0, sizeof (r->source_active));
   memset (r->activity_seq, 0, sizeof (r->activity_seq));
+  memset (r->listening_anew, 0, sizeof (r->listening_anew));
   r->failover_count = 0;
 }
 
@@ -333,19 +334,28 @@ handle_activity (MrRunner * r, gint index, const GstStructure * s)
   if (active)
     emit (r, "source_active", "info", "source '%s' is receiving data",
         source_name (r, index));
-  else
-    emit (r, "source_error", "warning",
-        "source '%s' has received no data for 2 s", source_name (r, index));
+  else {
+    guint idle_ms = 2000;
+
+    if (r->recipe.source_stats[index])
+      g_object_get (r->recipe.source_stats[index], "idle-timeout", &idle_ms,
+          NULL);
+    emit (r, "source_error", "warning", "source '%s' has received no data "
+        "for %g s", source_name (r, index), idle_ms / 1000.0);
+  }
   /* An SRT listener (srtsrc 1.22) takes one caller at a time and looks for
    * the next only once libsrt has given the silent one up, after its peer
    * idle time (5 s); a caller that connects meanwhile (an encoder that
    * restarted) waits on the old listening socket and is dropped when
    * srtsrc listens anew, and ffmpeg then gives up for good.  A caller
-   * silent for 2 s is gone: listen anew at once. */
-  if (!active && ((MrEndpoint *) r->spec->sources->pdata[index])->protocol
-      == MR_PROTOCOL_SRT_LISTENER)
+   * silent for 1 s (the listener's idle-timeout, recipe.c) is gone: listen
+   * anew at once. */
+  if (active)
+    r->listening_anew[index] = FALSE;
+  else if (((MrEndpoint *) r->spec->sources->pdata[index])->protocol
+      == MR_PROTOCOL_SRT_LISTENER && !r->listening_anew[index])
     mr_runner_source_restart (r, index, "its caller has sent nothing for "
-        "2 s");
+        "1 s");
 }
 
 /* failoverselector: the output now comes from another source */
@@ -389,6 +399,11 @@ handle_element_message (MrRunner * r, GstMessage * msg)
               GST_MESSAGE_SRC (msg))) >= 0)
     mr_runner_source_failed (r, index, "source_eof",
         "the source ended the stream");
+  else if (gst_structure_has_name (s, "connection-removed")
+      && (index = mr_recipe_source_of_element (&r->recipe,
+              GST_MESSAGE_SRC (msg))) >= 0)
+    /* srtsrc (keep-listening) saw its caller close and listens again */
+    r->listening_anew[index] = TRUE;
   else if (gst_structure_has_name (s, MR_RECIPE_SRT_REFUSED)
       && (index = mr_recipe_source_of_element (&r->recipe,
               GST_MESSAGE_SRC (msg))) >= 0)

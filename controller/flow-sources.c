@@ -125,6 +125,7 @@ take_out (MrRunner * r, guint index)
   r->source_active[index] = FALSE;
   /* the next bin's packetstats numbers its messages from 1 again */
   r->activity_seq[index] = 0;
+  r->listening_anew[index] = FALSE;
 }
 
 /* Takes the source out and schedules its next try */

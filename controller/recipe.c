@@ -19,6 +19,9 @@ static G_DEFINE_QUARK (mr-recipe-error-quark, mr_recipe_error);
 /* how long an SRT element waits on its socket before it looks whether it
  * is being stopped */
 #define SRT_POLL_TIMEOUT_MS 100
+/* an SRT caller sends all the time (TS with its PCRs, SRT's own
+ * keep-alives): silent this long, it is gone */
+#define SRT_LISTENER_SILENCE_MS 1000
 
 static GstElement *
 make (const gchar * factory, const gchar * name, GError ** error)
@@ -232,6 +235,10 @@ build_srt_source (GstElement * bin, const MrEndpoint * src,
     return FALSE;
   }
   configure_srt (srtsrc, src, listener);
+  /* a listener's caller silent this long is taken for gone (the runner
+   * then listens anew, see flow-runner.c handle_activity) */
+  if (listener)
+    g_object_set (*stats, "idle-timeout", SRT_LISTENER_SILENCE_MS, NULL);
   /* a caller that drops is waited for again, a listener we call is called
    * again: the flow goes on */
   if (listener)
