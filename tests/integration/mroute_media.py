@@ -183,3 +183,8 @@ def kill_proc(proc, sig=signal.SIGINT):
         proc.wait(5)
     except OSError:
         pass
+
+
+def describe_dgram_mismatch(got, want):
+    """describe_mismatch() counted in 1316-byte datagrams."""
+    return describe_mismatch(got, want, DGRAM, "datagram")

@@ -15,26 +15,16 @@ time and cleaned up.
 
 import os
 import shutil
-import signal
-import socket
 import struct
 import subprocess
 import sys
-import tempfile
-import threading
 import time
-import traceback
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from mroute_media import (DGRAM, TS, kill_proc, make_ts_clip, test_failed,  # noqa: E402,F401
+from mroute_media import (DGRAM, describe_dgram_mismatch, kill_proc, make_ts_clip,  # noqa: E402
                           ts_cc_errors)
-from mroute_media import describe_mismatch as _describe  # noqa: E402
-from mroute_harness import Controller, free_port  # noqa: E402
-
-LO = "127.0.0.1"
-RCVBUF = 4 * 1024 * 1024
-SO_RCVBUFFORCE = getattr(socket, "SO_RCVBUFFORCE", 33)   # Linux value
+from mroute_testcase import LO, MrouteTestCase, live_encoder  # noqa: E402
 
 CLIP_DIR = None
 CLIP_PATH = None
@@ -70,121 +60,9 @@ def parse_rtp(pkt):
     return version, seq, pkt[off:end]
 
 
-
-
-
-
-# --------------------------------------------------------------------------
-# Receivers and senders
-# --------------------------------------------------------------------------
-
-def _describe_dgram(got, want):
-    return _describe(got, want, DGRAM, "datagram")
-
-
-# the protocol tests import these from here
-describe_mismatch = _describe_dgram
-
-
-class Receiver:
-    """A UDP socket on 127.0.0.1:port read by a thread.  Stops by itself
-    after `idle` seconds of silence once data has started (idle=None: never
-    on silence), after `hard` seconds in all, or on stop()."""
-
-    def __init__(self, port, idle=2.0, hard=30.0):
-        self.port = port
-        self.idle = idle
-        self.hard = hard
-        self.packets = []            # (monotonic arrival time, bytes)
-        self.error = None
-        self._stop = threading.Event()
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        try:
-            self.sock.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, RCVBUF)
-        except OSError:
-            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RCVBUF)
-        self.sock.bind((LO, port))
-        self.sock.settimeout(0.05)
-        self.thread = threading.Thread(target=self._run, name="rx-%d" % port, daemon=True)
-
-    def start(self):
-        self.thread.start()
-        return self
-
-    def _run(self):
-        t0 = time.monotonic()
-        last = None
-        try:
-            while not self._stop.is_set():
-                now = time.monotonic()
-                if now - t0 > self.hard:
-                    break
-                if self.idle is not None and last is not None and now - last >= self.idle:
-                    break
-                try:
-                    data = self.sock.recv(65536)
-                except socket.timeout:
-                    continue
-                except ConnectionRefusedError:
-                    continue
-                last = time.monotonic()
-                self.packets.append((last, data))
-        except Exception as e:  # reported by the test
-            self.error = e
-
-    def wait(self, timeout):
-        self.thread.join(timeout)
-        return not self.thread.is_alive()
-
-    def stop(self):
-        self._stop.set()
-        if self.thread.ident is not None:
-            self.thread.join(5)
-        try:
-            self.sock.close()
-        except OSError:
-            pass
-
-    # views
-    def snapshot(self):
-        return list(self.packets)
-
-    def data(self):
-        return b"".join(p for _, p in self.packets)
-
-    def times(self):
-        return [t for t, _ in self.packets]
-
-    def count_since(self, t):
-        return sum(1 for ts, _ in self.packets if ts >= t)
-
-    def first_time(self):
-        return self.packets[0][0] if self.packets else None
-
-    def last_time(self):
-        return self.packets[-1][0] if self.packets else None
-
-
-def gst_has(element):
-    try:
-        r = subprocess.run(["gst-inspect-1.0", "--exists", element],
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=30)
-        return r.returncode == 0
-    except (OSError, subprocess.TimeoutExpired):
-        return False
-
-
-def live_encoder():
-    """gst-launch fragment of an H.264 encoder that is installed here:
-    x264enc (gst-plugins-ugly) when present, else openh264enc (bad)."""
-    if gst_has("x264enc"):
-        return ["x264enc", "tune=zerolatency", "speed-preset=ultrafast",
-                "bitrate=1000", "key-int-max=25"]
-    if gst_has("openh264enc"):
-        return ["openh264enc", "rate-control=bitrate", "bitrate=1000000", "gop-size=25"]
-    return None
-
-
+# test_srt, test_rist, test_rtmp and test_rtp_fec still import these from here
+from mroute_testcase import Receiver, gst_has  # noqa: E402,F401
+describe_mismatch = describe_dgram_mismatch
 
 
 # --------------------------------------------------------------------------
@@ -205,82 +83,22 @@ def tearDownModule():
 # Tests
 # --------------------------------------------------------------------------
 
-class FanoutE2E(unittest.TestCase):
-
-    def setUp(self):
-        self.controllers = []
-        self.receivers = []
-        self.procs = []
-        self.logs = []
-
-    def tearDown(self):
-        failed = self._failed()
-        for p in self.procs:
-            kill_proc(p)
-        for r in self.receivers:
-            r.stop()
-        for c in self.controllers:
-            if failed:
-                sys.stderr.write("\n---- controller log (%s) ----\n%s\n" % (c.log_path, c.read_log()[-6000:]))
-            try:
-                c.stop()
-            except Exception:
-                if c.proc is not None:
-                    c.proc.kill()
-                    c.proc.wait()
-            shutil.rmtree(c.tmpdir, ignore_errors=True)
-        for path in self.logs:
-            if failed:
-                try:
-                    with open(path, "rb") as f:
-                        sys.stderr.write("\n---- %s ----\n%s\n" % (path, f.read()[-3000:].decode("utf-8", "replace")))
-                except OSError:
-                    pass
-            try:
-                os.unlink(path)
-            except OSError:
-                pass
-
-    def _failed(self):
-        return test_failed(self)
-
+class FanoutE2E(MrouteTestCase):
 
     # helpers -------------------------------------------------------------
 
-    def controller(self):
-        c = Controller()
-        self.controllers.append(c)
-        c.start()
-        return c
-
-    def receiver(self, port, **kw):
-        r = Receiver(port, **kw)
-        self.receivers.append(r)
-        return r
-
     def create_started_flow(self, c, ingest, outputs):
-        body = {"name": "e2e-%d" % ingest,
-                "source": {"name": "primary", "protocol": "udp", "ingest_port": ingest},
-                "outputs": outputs}
-        r = c.post("/v1/flows", body)
-        self.assertEqual(r.status, 201, r.body)
-        flow = r.json()
-        r = c.post("/v1/flows/%s/start" % flow["id"])
-        self.assertEqual(r.status, 200, r.body)
-        c.wait_status(flow["id"], "ACTIVE", timeout=20)
-        return flow["id"]
+        return self.start_flow(c, {"name": "primary", "protocol": "udp", "ingest_port": ingest},
+                               outputs, name="e2e-%d" % ingest)
 
     def send_clip(self, ingest):
-        err = tempfile.NamedTemporaryFile(prefix="mroute-sender-", suffix=".log", delete=False)
-        self.logs.append(err.name)
+        log = self.logfile("sender")
         cmd = ["gst-launch-1.0", "-q", "filesrc", "location=%s" % CLIP_PATH, "blocksize=%d" % DGRAM,
                "!", "identity", "sleep-time=1000",
                "!", "udpsink", "host=%s" % LO, "port=%d" % ingest, "sync=false"]
-        try:
+        with open(log, "wb") as err:
             r = subprocess.run(cmd, stdout=err, stderr=subprocess.STDOUT, timeout=90)
-        finally:
-            err.close()
-        self.assertEqual(r.returncode, 0, "sender failed, see %s" % err.name)
+        self.assertEqual(r.returncode, 0, "sender failed, see %s" % log)
 
     def wait_receivers(self, receivers, timeout=40):
         deadline = time.monotonic() + timeout
@@ -294,7 +112,7 @@ class FanoutE2E(unittest.TestCase):
         self.assertTrue(packets, "%s: nothing received on port %d" % (label, r.port))
         data = b"".join(packets)
         if data != CLIP:
-            self.fail("%s: capture is not byte-identical to clip.ts: %s" % (label, _describe_dgram(data, CLIP)))
+            self.fail("%s: capture is not byte-identical to clip.ts: %s" % (label, describe_dgram_mismatch(data, CLIP)))
         sizes = [len(p) for p in packets]
         bad = [(i, s) for i, s in enumerate(sizes[:-1]) if s != DGRAM]
         self.assertFalse(bad, "%s: datagrams not of %d bytes (index, size): %r" % (label, DGRAM, bad[:10]))
@@ -318,7 +136,7 @@ class FanoutE2E(unittest.TestCase):
             payload.append(pl)
         data = b"".join(payload)
         if data != CLIP:
-            self.fail("%s: RTP payload is not byte-identical to clip.ts: %s" % (label, _describe_dgram(data, CLIP)))
+            self.fail("%s: RTP payload is not byte-identical to clip.ts: %s" % (label, describe_dgram_mismatch(data, CLIP)))
         jumps = [(i, seqs[i - 1], seqs[i]) for i in range(1, len(seqs))
                  if seqs[i] != (seqs[i - 1] + 1) & 0xFFFF]
         self.assertFalse(jumps, "%s: RTP sequence numbers not consecutive (index, prev, seq): %r" % (label, jumps[:10]))
@@ -326,33 +144,12 @@ class FanoutE2E(unittest.TestCase):
         self.assertEqual(errors, 0, "%s: %d continuity errors: %s" % (label, errors, notes))
         return len(packets)
 
-    def metrics_when(self, c, flow_id, done, timeout=10):
-        """Polls the metrics until done(m) or timeout; returns the last."""
-        deadline = time.monotonic() + timeout
-        m = None
-        while True:
-            r = c.get("/v1/flows/%s/metrics" % flow_id)
-            self.assertEqual(r.status, 200, r.body)
-            m = r.json()
-            try:
-                if done(m):
-                    return m
-            except (KeyError, TypeError, StopIteration):
-                pass
-            if time.monotonic() > deadline:
-                return m
-            time.sleep(0.2)
-
     # 1 -------------------------------------------------------------------
 
     def test_clip_fanout_udp_and_rtp_byte_identical(self):
         n = (len(CLIP) + DGRAM - 1) // DGRAM
-        ingest = free_port()
-        ports = []
-        while len(ports) < 3:
-            p = free_port()
-            if p != ingest and p not in ports:
-                ports.append(p)
+        ingest = self.port()
+        ports = self.ports(3)
         rx = [self.receiver(p, idle=2.0, hard=30.0) for p in ports]
 
         c = self.controller()
@@ -396,16 +193,7 @@ class FanoutE2E(unittest.TestCase):
         enc = live_encoder()
         if enc is None:
             self.skipTest("neither x264enc nor openh264enc is installed")
-        used = set()
-
-        def port():
-            while True:
-                p = free_port()
-                if p not in used:
-                    used.add(p)
-                    return p
-
-        ingest, p1, p2, p2_new, p3, p_ref = (port() for _ in range(6))
+        ingest, p1, p2, p2_new, p3, p_ref = self.ports(6)
         r1 = self.receiver(p1, idle=None, hard=45.0)
         r2_old = self.receiver(p2, idle=None, hard=45.0)
         r2_new = self.receiver(p2_new, idle=None, hard=45.0)
@@ -423,17 +211,13 @@ class FanoutE2E(unittest.TestCase):
             {"name": "out2", "protocol": "udp", "destination": LO, "port": p2},
         ])
 
-        err = tempfile.NamedTemporaryFile(prefix="mroute-live-sender-", suffix=".log", delete=False)
-        self.logs.append(err.name)
         # 20 s of live video at most (500 frames); stopped as soon as the
         # changes are checked, killed by tearDown in any case.
         cmd = (["gst-launch-1.0", "-q", "videotestsrc", "is-live=true", "num-buffers=500", "pattern=ball",
                 "!", "video/x-raw,width=320,height=240,framerate=25/1", "!"] + enc +
                ["!", "h264parse", "!", "mpegtsmux", "alignment=7", "bitrate=2000000",
                 "!", "multiudpsink", "clients=%s:%d,%s:%d" % (LO, ingest, LO, p_ref)])
-        sender = subprocess.Popen(cmd, stdout=err, stderr=subprocess.STDOUT)
-        err.close()
-        self.procs.append(sender)
+        sender = self.spawn(cmd, "live-sender")
 
         def wait_until(cond, timeout):
             deadline = time.monotonic() + timeout
@@ -521,7 +305,7 @@ class FanoutE2E(unittest.TestCase):
         # one side).
         n = min(len(d1), len(ref_data))
         if d1[:n] != ref_data[:n] or max(len(d1), len(ref_data)) - n > 2 * DGRAM:
-            self.fail("out1 is not the sender's stream: %s" % _describe_dgram(d1, ref_data))
+            self.fail("out1 is not the sender's stream: %s" % describe_dgram_mismatch(d1, ref_data))
 
         # out3: data after its POST, none some time after its DELETE.
         self.assertGreater(r3.count_since(t_post), 0, "out3 received nothing after POST")
@@ -542,16 +326,8 @@ class FanoutE2E(unittest.TestCase):
     # 3 -------------------------------------------------------------------
 
     def test_failing_outputs_do_not_stall_good_one(self):
-        used = set()
-
-        def port():
-            while True:
-                p = free_port()
-                if p not in used and p != 9:
-                    used.add(p)
-                    return p
-
-        ingest, good, dead, closed = port(), port(), port(), port()
+        # free ports are ephemeral ones: never the discard port 9
+        ingest, good, dead, closed = self.ports(4)
         rx = self.receiver(good, idle=2.0, hard=30.0)
         c = self.controller()
         flow_id = self.create_started_flow(c, ingest, [
