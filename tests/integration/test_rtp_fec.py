@@ -11,6 +11,7 @@ in the source's packets_lost (the source still works without FEC).
 """
 
 import os
+import shutil
 import socket
 import sys
 import threading
@@ -19,11 +20,12 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import test_fanout_e2e as e2e  # noqa: E402  (clip, Receiver, CC check)
-from mroute_media import test_failed  # noqa: E402
-from mroute_harness import Controller, free_port  # noqa: E402
+from mroute_media import (DGRAM, describe_dgram_mismatch, make_ts_clip, ts_cc_errors,  # noqa: E402
+                          udp_socket)
+from mroute_testcase import LO, MrouteTestCase  # noqa: E402
 
-LO = "127.0.0.1"
+CLIP_DIR = None
+CLIP = b""
 
 
 class LossyRelay:
@@ -40,9 +42,7 @@ class LossyRelay:
         self._stop = threading.Event()
         self.socks = {}
         for k in (0, 2, 4):
-            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
-            s.bind((LO, in_port + k))
+            s = udp_socket(in_port + k)
             s.settimeout(0.05)
             self.socks[k] = (s, (LO, out_port + k))
         self.tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -84,10 +84,10 @@ class LossyRelay:
 def send_clip(port, clip, rate_bps=3_000_000):
     """A paced UDP sender of the clip in 1316-byte datagrams."""
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    interval = e2e.DGRAM * 8 / rate_bps
+    interval = DGRAM * 8 / rate_bps
     t = time.monotonic()
-    for off in range(0, len(clip), e2e.DGRAM):
-        s.sendto(clip[off:off + e2e.DGRAM], (LO, port))
+    for off in range(0, len(clip), DGRAM):
+        s.sendto(clip[off:off + DGRAM], (LO, port))
         t += interval
         delay = t - time.monotonic()
         if delay > 0:
@@ -96,43 +96,31 @@ def send_clip(port, clip, rate_bps=3_000_000):
 
 
 def setUpModule():
-    e2e.setUpModule()
+    global CLIP_DIR, CLIP
+    # the clip of test_fanout_e2e
+    CLIP_DIR, _, CLIP = make_ts_clip("mroute-e2e-clip-", 4, 500 * 1024)
 
 
 def tearDownModule():
-    e2e.tearDownModule()
+    if CLIP_DIR:
+        shutil.rmtree(CLIP_DIR, ignore_errors=True)
 
 
-class RtpFecE2E(unittest.TestCase):
+class RtpFecE2E(MrouteTestCase):
+    LOG_TAIL = 4000
 
     def setUp(self):
-        self.c = Controller().start()
-        self.relay = None
-        self.rx = None
-
-    def tearDown(self):
-        if self.relay:
-            self.relay.stop()
-        if self.rx:
-            self.rx.stop()
-        if test_failed(self):
-            sys.stderr.write(self.c.read_log()[-4000:])
-        self.c.stop()
-
-    def _even_port(self, span):
-        while True:
-            p = free_port(count=span)
-            if p % 2 == 0 and p + span < 65535:
-                return p
+        super().setUp()
+        self.c = self.controller()
 
     def _flows(self, with_fec_streams):
-        ingest_a = free_port()
-        relay_in = self._even_port(6)
-        b_in = self._even_port(6)
-        while b_in in range(relay_in - 6, relay_in + 6):
-            b_in = self._even_port(6)
-        out_port = free_port()
-        self.rx = e2e.Receiver(out_port, idle=3.0, hard=40.0).start()
+        ingest_a = self.port()
+        # media, column FEC and row FEC on P, P + 2, P + 4 (the picker
+        # never hands out overlapping ranges)
+        relay_in = self.even_port(6)
+        b_in = self.even_port(6)
+        out_port = self.port()
+        self.rx = self.receiver(out_port, idle=3.0, hard=40.0).start()
 
         r = self.c.post("/v1/flows", {
             "name": "fec-b",
@@ -153,13 +141,13 @@ class RtpFecE2E(unittest.TestCase):
 
         # 10 x 10 matrix: one loss per row and per column is recoverable;
         # drop one packet in each block of 100, at a different place each time
-        n_media = len(e2e.CLIP) // e2e.DGRAM
+        n_media = len(CLIP) // DGRAM
         drop = set()
         for block in range(0, n_media, 100):
             k = block // 100
             drop.add(block + (k * 11) % 100)
         drop = {i for i in drop if 20 <= i < n_media - 120}
-        self.relay = LossyRelay(relay_in, b_in, drop, fec=with_fec_streams).start()
+        self.relay = self.own(LossyRelay(relay_in, b_in, drop, fec=with_fec_streams)).start()
 
         for fid in (b, a):
             self.assertEqual(self.c.post("/v1/flows/%s/start" % fid).status, 200)
@@ -168,18 +156,18 @@ class RtpFecE2E(unittest.TestCase):
 
     def test_fec_recovers_dropped_packets(self):
         a, b, ingest_a, drop = self._flows(with_fec_streams=True)
-        send_clip(ingest_a, e2e.CLIP)
+        send_clip(ingest_a, CLIP)
         self.assertTrue(self.rx.wait(30), "the receiver did not finish")
         got = self.rx.data()
         self.assertTrue(self.relay.dropped, "the relay dropped nothing")
         self.assertGreater(self.relay.count[2] + self.relay.count[4], 0,
                            "flow A sent no FEC packets")
         # the jitter buffer may hold back the last packets of the stream
-        self.assertGreater(len(got), len(e2e.CLIP) * 0.9,
-                           "got %d of %d bytes" % (len(got), len(e2e.CLIP)))
-        self.assertEqual(got, e2e.CLIP[:len(got)],
-                         "not the clip: %s" % e2e.describe_mismatch(got, e2e.CLIP))
-        errors, notes = e2e.ts_cc_errors(got)
+        self.assertGreater(len(got), len(CLIP) * 0.9,
+                           "got %d of %d bytes" % (len(got), len(CLIP)))
+        self.assertEqual(got, CLIP[:len(got)],
+                         "not the clip: %s" % describe_dgram_mismatch(got, CLIP))
+        errors, notes = ts_cc_errors(got)
         self.assertEqual(errors, 0, notes)
         m = self.c.get("/v1/flows/%s/metrics" % b).json()
         src = m["source_metrics"][0]
@@ -191,14 +179,14 @@ class RtpFecE2E(unittest.TestCase):
 
     def test_without_fec_streams_losses_show(self):
         a, b, ingest_a, drop = self._flows(with_fec_streams=False)
-        send_clip(ingest_a, e2e.CLIP)
+        send_clip(ingest_a, CLIP)
         self.assertTrue(self.rx.wait(30), "the receiver did not finish")
         got = self.rx.data()
         self.assertTrue(self.relay.dropped)
-        self.assertGreater(len(got), len(e2e.CLIP) * 0.8,
+        self.assertGreater(len(got), len(CLIP) * 0.8,
                            "the source does not work without FEC streams: %d bytes"
                            % len(got))
-        errors, _ = e2e.ts_cc_errors(got)
+        errors, _ = ts_cc_errors(got)
         self.assertGreater(errors, 0, "dropped packets left no trace in the TS")
         m = self.c.get("/v1/flows/%s/metrics" % b).json()
         src = m["source_metrics"][0]
