@@ -33,7 +33,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from mroute_harness import Controller, free_port  # noqa: E402
-from mroute_media import kill_proc, tail, test_failed, udp_socket, wait_until  # noqa: E402
+from mroute_media import DGRAM, kill_proc, tail, test_failed, udp_socket, wait_until  # noqa: E402
 
 LO = "127.0.0.1"
 
@@ -328,6 +328,7 @@ class MrouteTestCase(unittest.TestCase):
 
     LOG_TAIL = 6000              # characters of a controller log dumped on failure
     CHILD_LOG_TAIL = 2000        # ... of a child's log
+    METRICS_POLL = 0.2           # s between two reads of metrics_when()
 
     _class_owned = None
     _class_failed = False
@@ -464,6 +465,19 @@ class MrouteTestCase(unittest.TestCase):
         self.owned.procs.append(p)
         return p
 
+    def send_file_udp(self, path, port, label="udp-sender", timeout=30):
+        """Sends a TS file to 127.0.0.1:port with gst-launch-1.0, one
+        1316-byte datagram per millisecond (about 10 Mbit/s, faster than
+        real time); returns when all is sent, fails the test if the sender
+        did."""
+        log = self.logfile(label)
+        cmd = ["gst-launch-1.0", "-q", "filesrc", "location=%s" % path, "blocksize=%d" % DGRAM,
+               "!", "identity", "sleep-time=1000",
+               "!", "udpsink", "host=%s" % LO, "port=%d" % port, "sync=false"]
+        with open(log, "wb") as f:
+            r = subprocess.run(cmd, stdout=f, stderr=subprocess.STDOUT, timeout=timeout)
+        self.assertEqual(r.returncode, 0, "UDP sender failed: %s" % tail(log))
+
     # -- waiting ---------------------------------------------------------------
 
     @staticmethod
@@ -493,7 +507,7 @@ class MrouteTestCase(unittest.TestCase):
         self.assertEqual(r.status, 200, r.body)
         return r.json()
 
-    def metrics_when(self, c, flow_id, done, timeout=10, step=0.2):
+    def metrics_when(self, c, flow_id, done, timeout=10, step=None):
         """Polls the metrics until done(m) or `timeout`; returns the last.
         done() raising KeyError, TypeError, IndexError or StopIteration
         counts as not done."""
@@ -507,7 +521,7 @@ class MrouteTestCase(unittest.TestCase):
                 pass
             if time.monotonic() > deadline:
                 return m
-            time.sleep(step)
+            time.sleep(self.METRICS_POLL if step is None else step)
 
     def events(self, c, flow_id=None, types=None, oldest_first=False, limit=1000):
         """The events of a flow (of all flows without flow_id), newest first

@@ -16,7 +16,6 @@ time and cleaned up.
 import os
 import shutil
 import struct
-import subprocess
 import sys
 import time
 import unittest
@@ -92,13 +91,7 @@ class FanoutE2E(MrouteTestCase):
                                outputs, name="e2e-%d" % ingest)
 
     def send_clip(self, ingest):
-        log = self.logfile("sender")
-        cmd = ["gst-launch-1.0", "-q", "filesrc", "location=%s" % CLIP_PATH, "blocksize=%d" % DGRAM,
-               "!", "identity", "sleep-time=1000",
-               "!", "udpsink", "host=%s" % LO, "port=%d" % ingest, "sync=false"]
-        with open(log, "wb") as err:
-            r = subprocess.run(cmd, stdout=err, stderr=subprocess.STDOUT, timeout=90)
-        self.assertEqual(r.returncode, 0, "sender failed, see %s" % log)
+        self.send_file_udp(CLIP_PATH, ingest, "sender", timeout=90)
 
     def wait_receivers(self, receivers, timeout=40):
         deadline = time.monotonic() + timeout

@@ -31,22 +31,17 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from mroute_media import contiguous_offset, make_ts_clip, tail, test_failed, wait_until  # noqa: E402,F401
-from mroute_harness import Controller, free_port  # noqa: E402
-# Plain helpers of the fan-out e2e test (its test class is not imported, so
-# its tests do not run here).
-from test_fanout_e2e import (  # noqa: E402
-    Receiver, describe_mismatch, kill_proc, live_encoder, ts_cc_errors)
+from mroute_media import (DGRAM, TS, contiguous_offset, kill_proc, make_ts_clip, tail,  # noqa: E402
+                          ts_cc_errors)
+from mroute_media import describe_dgram_mismatch as describe_mismatch  # noqa: E402
+from mroute_testcase import LO, MrouteTestCase, live_encoder  # noqa: E402
 
-LO = "127.0.0.1"
-DGRAM = 1316                 # 7 TS packets: one datagram / SRT packet
-TS = 188
+# DGRAM: 7 TS packets, one datagram / SRT packet
 SLT = "srt-live-transmit"
 KEYLEN = {"aes128": 16, "aes192": 24, "aes256": 32}
 
@@ -74,9 +69,7 @@ class Peer:
 
     def __init__(self, test, src, dst, label, stdin=False, chunk=None):
         self.label = label
-        fd, self.log_path = tempfile.mkstemp(prefix="mroute-srt-%s-" % label, suffix=".log")
-        os.close(fd)
-        test.logs.append(self.log_path)
+        self.log_path = test.logfile("srt-" + label)
         self.out_path = None
         args = [SLT]
         if chunk:
@@ -87,9 +80,7 @@ class Peer:
         log = open(self.log_path, "wb")
         out = subprocess.DEVNULL
         if dst == "file://con":
-            fd, self.out_path = tempfile.mkstemp(prefix="mroute-srt-%s-" % label, suffix=".ts")
-            os.close(fd)
-            test.logs.append(self.out_path)
+            self.out_path = test.logfile("srt-" + label, suffix=".ts")
             out = open(self.out_path, "wb")
         try:
             self.proc = subprocess.Popen(args, stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
@@ -98,7 +89,7 @@ class Peer:
             log.close()
             if out is not subprocess.DEVNULL:
                 out.close()
-        test.procs.append(self.proc)
+        test.own_proc(self.proc)
 
     def log(self):
         return tail(self.log_path, 1 << 20)
@@ -211,113 +202,20 @@ def tearDownModule():
 # Tests
 # --------------------------------------------------------------------------
 
-class SrtTests(unittest.TestCase):
-
-    def setUp(self):
-        self.controllers = []
-        self.receivers = []
-        self.procs = []
-        self.logs = []
-        self.used_ports = set()
-
-    def tearDown(self):
-        failed = self._failed()
-        for p in self.procs:
-            if p.stdin:
-                try:
-                    p.stdin.close()
-                except OSError:
-                    pass
-            kill_proc(p)
-        for r in self.receivers:
-            r.stop()
-        for c in self.controllers:
-            if failed:
-                sys.stderr.write("\n---- controller log (%s) ----\n%s\n" % (c.log_path, c.read_log()[-6000:]))
-            try:
-                c.stop()
-            except Exception:
-                if c.proc is not None:
-                    c.proc.kill()
-                    c.proc.wait()
-            shutil.rmtree(c.tmpdir, ignore_errors=True)
-        for path in self.logs:
-            if failed and path.endswith(".log"):
-                sys.stderr.write("\n---- %s ----\n%s\n" % (path, tail(path, 1500)))
-            try:
-                os.unlink(path)
-            except OSError:
-                pass
-
-    def _failed(self):
-        return test_failed(self)
-
+class SrtTests(MrouteTestCase):
+    METRICS_POLL = 0.1
 
     # helpers -------------------------------------------------------------
-
-    def port(self):
-        while True:
-            p = free_port()
-            if p not in self.used_ports:
-                self.used_ports.add(p)
-                return p
-
-    def controller(self):
-        c = Controller()
-        self.controllers.append(c)
-        c.start()
-        return c
-
-    def receiver(self, port, **kw):
-        r = Receiver(port, **kw)
-        self.receivers.append(r)
-        return r
 
     def peer(self, src, dst, label, **kw):
         return Peer(self, src, dst, label, **kw)
 
     def start_flow(self, c, source, outputs, name="srt"):
-        r = c.post("/v1/flows", {"name": name, "source": source, "outputs": outputs})
-        self.assertEqual(r.status, 201, r.body)
-        flow = r.json()
-        r = c.post("/v1/flows/%s/start" % flow["id"])
-        self.assertEqual(r.status, 200, r.body)
-        c.wait_status(flow["id"], "ACTIVE", timeout=20)
-        return flow["id"]
-
-    def metrics(self, c, flow_id):
-        r = c.get("/v1/flows/%s/metrics" % flow_id)
-        self.assertEqual(r.status, 200, r.body)
-        return r.json()
-
-    def metrics_when(self, c, flow_id, done, timeout=10):
-        deadline = time.monotonic() + timeout
-        while True:
-            m = self.metrics(c, flow_id)
-            try:
-                if done(m):
-                    return m
-            except (KeyError, TypeError, IndexError, StopIteration):
-                pass
-            if time.monotonic() > deadline:
-                return m
-            time.sleep(0.1)
-
-    def events(self, c, flow_id):
-        r = c.get("/v1/flows/%s/events?limit=1000" % flow_id)
-        self.assertEqual(r.status, 200, r.body)
-        return r.json()["events"]
+        return super().start_flow(c, source, outputs, name=name)
 
     def send_clip_udp(self, port, timeout=30):
         """Sends the clip to 127.0.0.1:port, one datagram per millisecond."""
-        fd, log = tempfile.mkstemp(prefix="mroute-srt-udp-sender-", suffix=".log")
-        self.logs.append(log)
-        cmd = ["gst-launch-1.0", "-q", "filesrc", "location=%s" % CLIP_PATH, "blocksize=%d" % DGRAM,
-               "!", "identity", "sleep-time=1000",
-               "!", "udpsink", "host=%s" % LO, "port=%d" % port, "sync=false"]
-        with os.fdopen(fd, "wb") as f:
-            r = subprocess.run(cmd, stdout=f, stderr=subprocess.STDOUT, timeout=timeout)
-        self.assertEqual(r.returncode, 0, "UDP sender failed: %s" % tail(log))
+        self.send_file_udp(CLIP_PATH, port, "srt-udp-sender", timeout=timeout)
 
     def assert_clip(self, data, label):
         """data is the clip byte for byte, without continuity errors."""
@@ -586,26 +484,15 @@ class SrtTests(unittest.TestCase):
             {"name": "srt-out", "protocol": "srt-caller", "destination": LO, "port": p_peer},
             {"name": "udp-out", "protocol": "udp", "destination": LO, "port": p_udp},
         ])
-        fd, log = tempfile.mkstemp(prefix="mroute-srt-live-sender-", suffix=".log")
-        self.logs.append(log)
         # 30 s of live video at most; killed as soon as the test is done
         cmd = (["gst-launch-1.0", "-q", "videotestsrc", "is-live=true", "num-buffers=750", "pattern=ball",
                 "!", "video/x-raw,width=320,height=240,framerate=25/1", "!"] + enc +
                ["!", "h264parse", "!", "mpegtsmux", "alignment=7", "bitrate=2000000",
                 "!", "multiudpsink", "clients=%s:%d,%s:%d" % (LO, ingest, LO, p_ref)])
-        with os.fdopen(fd, "wb") as f:
-            sender = subprocess.Popen(cmd, stdout=f, stderr=subprocess.STDOUT)
-        self.procs.append(sender)
+        sender = self.spawn(cmd, "srt-live-sender", stdin=None)
+        log = sender.log_path
 
-        def wait_until(cond, timeout):
-            deadline = time.monotonic() + timeout
-            while time.monotonic() < deadline:
-                if cond():
-                    return True
-                time.sleep(0.05)
-            return cond()
-
-        self.assertTrue(wait_until(lambda: peer1.size() > 50 * DGRAM, 15),
+        self.assertTrue(self.wait_until(lambda: peer1.size() > 50 * DGRAM, 15),
                         "the first listener peer received %d bytes (udp output %d datagrams, reference %d)"
                         % (peer1.size(), len(udp_rx.packets), len(ref.packets)))
         m = self.metrics(c, flow_id)
@@ -622,7 +509,7 @@ class SrtTests(unittest.TestCase):
         time.sleep(3.0)
         t_back = time.monotonic()
         peer2 = self.peer(srt_uri(p_peer, "listener"), "file://con", "rx-second")
-        resumed = wait_until(lambda: peer2.size() > 50 * DGRAM, 20)
+        resumed = self.wait_until(lambda: peer2.size() > 50 * DGRAM, 20)
         t_resumed = time.monotonic()
         time.sleep(0.5)
         sender_alive = sender.poll() is None
