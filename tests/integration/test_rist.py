@@ -22,54 +22,22 @@ and cleaned up.
 
 import os
 import shutil
-import subprocess
 import sys
-import tempfile
 import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from mroute_media import contiguous_offset, make_ts_clip, tail, test_failed, wait_until  # noqa: E402,F401
-from mroute_harness import Controller, free_port  # noqa: E402
-# Plain helpers of the fan-out e2e test (its test class is not imported, so
-# its tests do not run here).
-from test_fanout_e2e import (  # noqa: E402
-    Receiver, describe_mismatch, gst_has, kill_proc, ts_cc_errors)
+from mroute_media import (DGRAM, TS, contiguous_offset, kill_proc, make_ts_clip, tail,  # noqa: E402
+                          ts_cc_errors, wait_until)
+from mroute_media import describe_dgram_mismatch as describe_mismatch  # noqa: E402
+from mroute_testcase import LO, MrouteTestCase, gst_has  # noqa: E402
 
-LO = "127.0.0.1"
-DGRAM = 1316                 # 7 TS packets: one datagram / RTP payload
-TS = 188
+# DGRAM: 7 TS packets, one datagram / RTP payload
+# RIST ports: RTP on an even port, RTCP on the next one (self.even_port())
 
 CLIP_DIR = None
 CLIP_PATH = None
 CLIP = b""
-
-
-def even_port(used):
-    """An even port p with p and p + 1 free for UDP on 127.0.0.1."""
-    for _ in range(200):
-        p = free_port(count=2)
-        if p % 2:
-            p += 1
-            if not _udp_free(p) or not _udp_free(p + 1):
-                continue
-        if p in used or p + 1 in used:
-            continue
-        used.update((p, p + 1))
-        return p
-    raise RuntimeError("no free even port pair")
-
-
-def _udp_free(port):
-    import socket
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    try:
-        s.bind((LO, port))
-        return True
-    except OSError:
-        return False
-    finally:
-        s.close()
 
 
 # --------------------------------------------------------------------------
@@ -104,16 +72,12 @@ class RistSender:
     pipeline at end of stream: stop() kills it once the receiver has all."""
 
     def __init__(self, test, port, label):
-        fd, self.log_path = tempfile.mkstemp(prefix="mroute-rist-%s-" % label, suffix=".log")
-        os.close(fd)
-        test.logs.append(self.log_path)
         cmd = ["gst-launch-1.0", "-q", "filesrc", "location=%s" % CLIP_PATH, "blocksize=%d" % DGRAM,
                "!", "tsparse", "set-timestamps=true", "alignment=7",
                "!", "identity", "sleep-time=1000",
                "!", "rtpmp2tpay", "!", "ristsink", "address=%s" % LO, "port=%d" % port]
-        with open(self.log_path, "wb") as f:
-            self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=f, stderr=subprocess.STDOUT)
-        test.procs.append(self.proc)
+        self.proc = test.spawn(cmd, "rist-" + label)
+        self.log_path = self.proc.log_path
 
     def alive(self):
         return self.proc.poll() is None
@@ -127,17 +91,11 @@ class RistReceiver:
     (unbuffered): the file holds the TS received so far."""
 
     def __init__(self, test, port, label):
-        fd, self.log_path = tempfile.mkstemp(prefix="mroute-rist-%s-" % label, suffix=".log")
-        os.close(fd)
-        fd, self.out_path = tempfile.mkstemp(prefix="mroute-rist-%s-" % label, suffix=".ts")
-        os.close(fd)
-        test.logs.append(self.log_path)
-        test.logs.append(self.out_path)
+        self.out_path = test.logfile("rist-" + label, suffix=".ts")
         cmd = ["gst-launch-1.0", "-e", "ristsrc", "address=%s" % LO, "port=%d" % port,
                "!", "rtpmp2tdepay", "!", "filesink", "location=%s" % self.out_path, "buffer-mode=2"]
-        with open(self.log_path, "wb") as f:
-            self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=f, stderr=subprocess.STDOUT)
-        test.procs.append(self.proc)
+        self.proc = test.spawn(cmd, "rist-" + label)
+        self.log_path = self.proc.log_path
 
     def wait_ready(self, timeout=10):
         return wait_until(lambda: "PLAYING" in tail(self.log_path) or self.proc.poll() is not None,
@@ -161,65 +119,10 @@ class RistReceiver:
 # Tests
 # --------------------------------------------------------------------------
 
-class RistTests(unittest.TestCase):
-
-    def setUp(self):
-        self.controllers = []
-        self.receivers = []
-        self.procs = []
-        self.logs = []
-        self.used_ports = set()
-
-    def tearDown(self):
-        failed = self._failed()
-        for p in self.procs:
-            kill_proc(p)
-        for r in self.receivers:
-            r.stop()
-        for c in self.controllers:
-            if failed:
-                sys.stderr.write("\n---- controller log (%s) ----\n%s\n" % (c.log_path, c.read_log()[-8000:]))
-            try:
-                c.stop()
-            except Exception:
-                if c.proc is not None:
-                    c.proc.kill()
-                    c.proc.wait()
-            shutil.rmtree(c.tmpdir, ignore_errors=True)
-        for path in self.logs:
-            if failed and path.endswith(".log"):
-                sys.stderr.write("\n---- %s ----\n%s\n" % (path, tail(path, 1500)))
-            try:
-                os.unlink(path)
-            except OSError:
-                pass
-
-    def _failed(self):
-        return test_failed(self)
-
+class RistTests(MrouteTestCase):
+    LOG_TAIL = 8000
 
     # helpers -------------------------------------------------------------
-
-    def port(self):
-        while True:
-            p = free_port()
-            if p not in self.used_ports:
-                self.used_ports.add(p)
-                return p
-
-    def even_port(self):
-        return even_port(self.used_ports)
-
-    def controller(self):
-        c = Controller()
-        self.controllers.append(c)
-        c.start()
-        return c
-
-    def receiver(self, port, **kw):
-        r = Receiver(port, **kw)
-        self.receivers.append(r)
-        return r
 
     def start_flow(self, c, source, outputs, name="rist", strict=True):
         """Creates and starts a flow; waits until it is ACTIVE (20 s).  With
@@ -250,29 +153,9 @@ class RistTests(unittest.TestCase):
                          "received anything (a flow with only UDP outputs is ACTIVE at once); events %r"
                          % (st, self.event_summary(c, flow_id)))
 
-    def metrics(self, c, flow_id):
-        r = c.get("/v1/flows/%s/metrics" % flow_id)
-        self.assertEqual(r.status, 200, r.body)
-        return r.json()
-
-    def events(self, c, flow_id):
-        r = c.get("/v1/flows/%s/events?limit=1000" % flow_id)
-        self.assertEqual(r.status, 200, r.body)
-        return r.json()["events"]
-
-    def event_summary(self, c, flow_id):
-        return ["%s/%s: %s" % (e["type"], e["severity"], e["message"]) for e in self.events(c, flow_id)]
-
     def send_clip_udp(self, port, timeout=30):
         """Sends the clip to 127.0.0.1:port, one datagram per millisecond."""
-        fd, log = tempfile.mkstemp(prefix="mroute-rist-udp-sender-", suffix=".log")
-        self.logs.append(log)
-        cmd = ["gst-launch-1.0", "-q", "filesrc", "location=%s" % CLIP_PATH, "blocksize=%d" % DGRAM,
-               "!", "identity", "sleep-time=1000",
-               "!", "udpsink", "host=%s" % LO, "port=%d" % port, "sync=false"]
-        with os.fdopen(fd, "wb") as f:
-            r = subprocess.run(cmd, stdout=f, stderr=subprocess.STDOUT, timeout=timeout)
-        self.assertEqual(r.returncode, 0, "UDP sender failed: %s" % tail(log))
+        self.send_file_udp(CLIP_PATH, port, "rist-udp-sender", timeout=timeout)
 
     def send_clip_rist(self, port, rx_count, label, timeout=10):
         """A RIST sender sends the clip to port; returns once rx_count()
