@@ -32,7 +32,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -41,17 +40,11 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from mroute_media import tail, test_failed, wait_until  # noqa: E402
-from mroute_harness import Controller, free_port  # noqa: E402
+from mroute_media import DGRAM, TS, kill_proc, tail, ts_cc_errors, wait_until  # noqa: E402
+from mroute_media import describe_dgram_mismatch as describe_mismatch  # noqa: E402
+from mroute_testcase import LO, MrouteTestCase, gst_has, live_encoder  # noqa: E402
 from rtmp_server import RtmpServer, available as rtmp_server_available  # noqa: E402
-# Plain helpers of the fan-out e2e test (its test class is not imported, so
-# its tests do not run here).
-from test_fanout_e2e import (  # noqa: E402
-    Receiver, describe_mismatch, gst_has, kill_proc, live_encoder, ts_cc_errors)
 
-LO = "127.0.0.1"
-DGRAM = 1316
-TS = 188
 FPS = 25
 ST_H264, ST_AAC, ST_HEVC = 0x1B, 0x0F, 0x24
 
@@ -165,20 +158,13 @@ class RtmpReader:
 
     def __init__(self, test, url, label):
         self.label = label
-        fd, self.log_path = tempfile.mkstemp(prefix="mroute-rtmp-reader-%s-" % label, suffix=".log")
-        os.close(fd)
-        test.logs.append(self.log_path)
         self.progress = []           # (monotonic time, frames decoded)
-        log = open(self.log_path, "wb")
-        try:
-            self.proc = subprocess.Popen(
-                ["ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "info",
-                 "-rw_timeout", "20000000", "-i", url,
-                 "-f", "null", "-progress", "pipe:1", "-stats_period", "0.25", "-"],
-                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=log)
-        finally:
-            log.close()
-        test.procs.append(self.proc)
+        self.proc = test.spawn(
+            ["ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "info",
+             "-rw_timeout", "20000000", "-i", url,
+             "-f", "null", "-progress", "pipe:1", "-stats_period", "0.25", "-"],
+            "rtmp-reader-" + label, stdout=subprocess.PIPE)
+        self.log_path = self.proc.log_path
         self.thread = threading.Thread(target=self._run, name="rtmp-reader-%s" % label, daemon=True)
         self.thread.start()
 
@@ -253,94 +239,19 @@ def tearDownModule():
         shutil.rmtree(WORK_DIR, ignore_errors=True)
 
 
-class RtmpTests(unittest.TestCase):
-
-    def setUp(self):
-        self.controllers = []
-        self.receivers = []
-        self.procs = []
-        self.readers = []
-        self.servers = []
-        self.logs = []
-        self.used_ports = set()
-
-    def tearDown(self):
-        failed = self._failed()
-        for rd in self.readers:
-            rd.stop()
-        for p in self.procs:
-            kill_proc(p)
-        for r in self.receivers:
-            r.stop()
-        for c in self.controllers:
-            if failed:
-                sys.stderr.write("\n---- controller log (%s) ----\n%s\n" % (c.log_path, c.read_log()[-8000:]))
-            try:
-                c.stop()
-            except Exception:
-                if c.proc is not None:
-                    c.proc.kill()
-                    c.proc.wait()
-            shutil.rmtree(c.tmpdir, ignore_errors=True)
-        for s in self.servers:
-            if failed:
-                sys.stderr.write("\n---- nginx log (port %d) ----\n%s\n" % (s.port, s.read_log(3000)))
-            s.close()
-        for path in self.logs:
-            if failed:
-                sys.stderr.write("\n---- %s ----\n%s\n" % (path, tail(path, 1500)))
-            try:
-                os.unlink(path)
-            except OSError:
-                pass
-
-    def _failed(self):
-        return test_failed(self)
-
+class RtmpTests(MrouteTestCase):
+    LOG_TAIL = 8000
 
     # helpers -------------------------------------------------------------
 
-    def port(self):
-        while True:
-            p = free_port()
-            if p not in self.used_ports:
-                self.used_ports.add(p)
-                return p
-
-    def controller(self):
-        c = Controller()
-        self.controllers.append(c)
-        c.start()
-        return c
-
     def server(self):
-        s = RtmpServer()
-        self.servers.append(s)
-        return s.start()
-
-    def receiver(self, port, **kw):
-        r = Receiver(port, **kw)
-        self.receivers.append(r)
-        return r
+        return self.own_server(RtmpServer()).start()
 
     def reader(self, url, label):
-        rd = RtmpReader(self, url, label)
-        self.readers.append(rd)
-        return rd
-
-    def logfile(self, label):
-        fd, path = tempfile.mkstemp(prefix="mroute-rtmp-%s-" % label, suffix=".log")
-        os.close(fd)
-        self.logs.append(path)
-        return path
+        return self.own(RtmpReader(self, url, label))
 
     def popen(self, cmd, label):
-        log = self.logfile(label)
-        with open(log, "wb") as f:
-            p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=f, stderr=subprocess.STDOUT)
-        self.procs.append(p)
-        p.log_path = log
-        return p
+        return self.spawn(cmd, "rtmp-" + label)
 
     def start_flow(self, c, source, outputs, name="rtmp"):
         r = c.post("/v1/flows", {"name": name, "source": source, "outputs": outputs})
@@ -359,25 +270,12 @@ class RtmpTests(unittest.TestCase):
                          % (flow["id"], name, st, self.event_summary(c, flow["id"])))
         return flow["id"]
 
-    def metrics(self, c, flow_id):
-        r = c.get("/v1/flows/%s/metrics" % flow_id)
-        self.assertEqual(r.status, 200, r.body)
-        return r.json()
-
     def output_metrics(self, c, flow_id, name):
         m = self.metrics(c, flow_id)
         for o in m.get("output_metrics", []):
             if o.get("name") == name:
                 return o, m
         self.fail("no output_metrics for %r: %r" % (name, m))
-
-    def events(self, c, flow_id):
-        r = c.get("/v1/flows/%s/events?limit=1000" % flow_id)
-        self.assertEqual(r.status, 200, r.body)
-        return r.json()["events"]
-
-    def event_summary(self, c, flow_id):
-        return ["%s/%s: %s" % (e["type"], e["severity"], e["message"]) for e in self.events(c, flow_id)]
 
     def live_sender(self, ports, seconds=40, label="sender"):
         """A live H.264 (25 fps, GOP 1 s) + AAC MPEG-TS sender, 7 TS packets
@@ -432,13 +330,7 @@ class RtmpTests(unittest.TestCase):
     def send_clip_udp(self, path, port, label="clip-sender"):
         """Sends a clip file to 127.0.0.1:port, one datagram per millisecond
         (about 10 Mbit/s: faster than real time)."""
-        log = self.logfile(label)
-        with open(log, "wb") as f:
-            r = subprocess.run(["gst-launch-1.0", "-q", "filesrc", "location=%s" % path,
-                                "blocksize=%d" % DGRAM, "!", "identity", "sleep-time=1000",
-                                "!", "udpsink", "host=%s" % LO, "port=%d" % port, "sync=false"],
-                               stdout=f, stderr=subprocess.STDOUT, timeout=30)
-        self.assertEqual(r.returncode, 0, "UDP sender failed: %s" % tail(log))
+        self.send_file_udp(path, port, "rtmp-" + label)
 
     def assert_reader_decodes(self, rd, label, window=4.0, first_timeout=20):
         """rd finds H.264 + AAC and decodes >= 80 % of 25 fps over `window`
@@ -719,7 +611,7 @@ class RtmpTests(unittest.TestCase):
     def test_f_refused_destination_others_never_notice(self):
         ingest, out = self.port(), self.port()
         # a TCP port nobody listens on: every connection is refused
-        dead = free_port(socket.SOCK_STREAM)
+        dead = self.tcp_port()
         clip, data = self.make_clip("h264.ts", "libx264")
         rx = self.receiver(out, idle=None, hard=60.0).start()
         c = self.controller()
