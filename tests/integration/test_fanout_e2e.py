@@ -59,11 +59,6 @@ def parse_rtp(pkt):
     return version, seq, pkt[off:end]
 
 
-# test_srt, test_rist, test_rtmp and test_rtp_fec still import these from here
-from mroute_testcase import Receiver, gst_has  # noqa: E402,F401
-describe_mismatch = describe_dgram_mismatch
-
-
 # --------------------------------------------------------------------------
 # The clip, made once per run
 # --------------------------------------------------------------------------
