@@ -329,6 +329,7 @@ class MrouteTestCase(unittest.TestCase):
     LOG_TAIL = 6000              # characters of a controller log dumped on failure
     CHILD_LOG_TAIL = 2000        # ... of a child's log
     METRICS_POLL = 0.2           # s between two reads of metrics_when()
+    METRICS_TIMEOUT = 10         # s metrics_when() waits by default
 
     _class_owned = None
     _class_failed = False
@@ -507,11 +508,12 @@ class MrouteTestCase(unittest.TestCase):
         self.assertEqual(r.status, 200, r.body)
         return r.json()
 
-    def metrics_when(self, c, flow_id, done, timeout=10, step=None):
-        """Polls the metrics until done(m) or `timeout`; returns the last.
+    def metrics_when(self, c, flow_id, done, timeout=None, step=None):
+        """Polls the metrics until done(m) or `timeout` (METRICS_TIMEOUT);
+        returns the last.
         done() raising KeyError, TypeError, IndexError or StopIteration
         counts as not done."""
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + (self.METRICS_TIMEOUT if timeout is None else timeout)
         while True:
             m = self.metrics(c, flow_id)
             try:

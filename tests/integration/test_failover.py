@@ -31,22 +31,13 @@ up; the whole file takes about 20 s (45 s at most per test).
 
 import os
 import signal
-import socket
-import subprocess
 import sys
-import tempfile
-import threading
 import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from mroute_media import ts_cc_errors  # noqa: E402
-from mroute_harness import Controller, free_port  # noqa: E402
-
-LO = "127.0.0.1"
-TS = 188
-RCVBUF = 4 * 1024 * 1024
-SO_RCVBUFFORCE = getattr(socket, "SO_RCVBUFFORCE", 33)   # Linux value
+from mroute_media import TS, kill_proc, ts_cc_errors  # noqa: E402
+from mroute_testcase import LO, MrouteTestCase, Receiver, gst_has  # noqa: E402
 
 SELECTOR_TIMEOUT = 0.5       # failoverselector `timeout` default, s
 RECOVERY_TIME = 2.0          # failoverselector `recovery-time` default, s
@@ -129,92 +120,19 @@ def pes_nal_types(pkt):
 # Sockets: a receiver and a recording relay
 # --------------------------------------------------------------------------
 
-def _udp_socket(port):
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    try:
-        s.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, RCVBUF)
-    except OSError:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RCVBUF)
-    s.bind((LO, port))
-    s.settimeout(0.05)
-    return s
-
-
-class Receiver:
-    """Records (monotonic arrival time, datagram) on 127.0.0.1:port until
-    stop() or `hard` seconds."""
-
-    def __init__(self, port, hard=50.0):
-        self.port = port
-        self.hard = hard
-        self.packets = []
-        self.error = None
-        self._stop = threading.Event()
-        self.sock = _udp_socket(port)
-        self.thread = threading.Thread(target=self._run, name="rx-%d" % port, daemon=True)
-
-    def start(self):
-        self.thread.start()
-        return self
-
-    def _run(self):
-        t0 = time.monotonic()
-        try:
-            while not self._stop.is_set() and time.monotonic() - t0 < self.hard:
-                try:
-                    data = self.sock.recv(65536)
-                except (socket.timeout, ConnectionRefusedError):
-                    continue
-                self.packets.append((time.monotonic(), data))
-        except Exception as e:  # reported by the test
-            self.error = e
-
-    def stop(self):
-        self._stop.set()
-        if self.thread.ident is not None:
-            self.thread.join(5)
-        try:
-            self.sock.close()
-        except OSError:
-            pass
-
-    def snapshot(self):
-        return list(self.packets)
-
-
 class Relay(Receiver):
     """A Receiver that also forwards every datagram to 127.0.0.1:target at
     once, and remembers the set of datagrams it saw (for live checks)."""
 
     def __init__(self, label, port, target, hard=50.0):
-        super().__init__(port, hard)
+        super().__init__(port, hard=hard, forward=target)
         self.label = label
         self.target = target
         self.seen = set()
-        self.out = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.send_errors = 0
 
-    def _run(self):
-        t0 = time.monotonic()
-        try:
-            while not self._stop.is_set() and time.monotonic() - t0 < self.hard:
-                try:
-                    data = self.sock.recv(65536)
-                except (socket.timeout, ConnectionRefusedError):
-                    continue
-                now = time.monotonic()
-                try:
-                    self.out.sendto(data, (LO, self.target))
-                except OSError:       # the flow's port closed (ICMP): keep going
-                    self.send_errors += 1
-                self.packets.append((now, data))
-                self.seen.add(data)
-        except Exception as e:
-            self.error = e
-
-    def stop(self):
-        super().stop()
-        self.out.close()
+    def on_datagram(self, now, data):
+        super().on_datagram(now, data)
+        self.seen.add(data)
 
 
 # --------------------------------------------------------------------------
@@ -313,106 +231,26 @@ def max_gap(times, t_from=None, t_to=None):
 # Senders
 # --------------------------------------------------------------------------
 
-def gst_has(element):
-    try:
-        r = subprocess.run(["gst-inspect-1.0", "--exists", element],
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=30)
-        return r.returncode == 0
-    except (OSError, subprocess.TimeoutExpired):
-        return False
-
-
-def kill_proc(proc, sig=signal.SIGKILL):
-    if proc is None or proc.poll() is not None:
-        return
-    try:
-        proc.send_signal(sig)
-        proc.wait(3)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(5)
-    except OSError:
-        pass
-
-
 # --------------------------------------------------------------------------
 # Tests
 # --------------------------------------------------------------------------
 
-def dump_on_failure(test):
-    """Marks the test as failed for tearDown, which then prints the logs."""
-    def wrapper(self):
-        try:
-            test(self)
-        except unittest.SkipTest:
-            raise
-        except BaseException:
-            self.failed = True
-            raise
-    wrapper.__name__ = test.__name__
-    wrapper.__doc__ = test.__doc__
-    return wrapper
-
-
-class FailoverE2E(unittest.TestCase):
+class FailoverE2E(MrouteTestCase):
+    LOG_TAIL = 4000
+    METRICS_POLL = 0.1
+    METRICS_TIMEOUT = 5
 
     @classmethod
     def setUpClass(cls):
+        super().setUpClass()
         for e in ("videotestsrc", "x264enc", "mpegtsmux", "udpsink"):
             if not gst_has(e):
                 raise unittest.SkipTest("GStreamer element %s is not installed" % e)
 
-    def setUp(self):
-        self.procs = []
-        self.sockets = []       # Receivers and Relays
-        self.controllers = []
-        self.logs = []
-        self.used_ports = set()
-        self.tmp = tempfile.mkdtemp(prefix="mroute-failover-")
-
-    def tearDown(self):
-        for p in self.procs:
-            kill_proc(p)
-        for s in self.sockets:
-            s.stop()
-        for c in self.controllers:
-            try:
-                c.stop()
-            except RuntimeError as e:
-                sys.stderr.write("controller: %s\n" % e)
-        if getattr(self, "failed", False):
-            for c in self.controllers:
-                log = c.read_log()
-                sys.stderr.write("\n--- controller log (last 4000 chars, %s) ---\n%s\n"
-                                 % (c.log_path, log[-4000:]))
-            for path in self.logs:
-                try:
-                    with open(path, "rb") as f:
-                        txt = f.read().decode("utf-8", "replace")
-                except OSError:
-                    continue
-                if txt.strip():
-                    sys.stderr.write("--- %s ---\n%s\n" % (path, txt[-2000:]))
-
     # helpers --------------------------------------------------------------
-
-    def port(self):
-        while True:
-            p = free_port()
-            if p not in self.used_ports:
-                self.used_ports.add(p)
-                return p
-
-    def controller(self):
-        c = Controller()
-        self.controllers.append(c)
-        c.start()
-        return c
 
     def sender(self, name, pattern, port):
         """A live H.264/MPEG-TS sender of 60 s at most (1500 frames)."""
-        log = os.path.join(self.tmp, "sender-%s-%d.log" % (name, len(self.procs)))
-        self.logs.append(log)
         cmd = ["gst-launch-1.0", "-q", "videotestsrc", "is-live=true", "num-buffers=1500",
                "pattern=%s" % pattern,
                "!", "video/x-raw,width=320,height=240,framerate=25/1",
@@ -420,41 +258,10 @@ class FailoverE2E(unittest.TestCase):
                "key-int-max=%d" % KEY_INT,
                "!", "mpegtsmux", "alignment=7",
                "!", "udpsink", "host=%s" % LO, "port=%d" % port, "sync=false"]
-        with open(log, "ab") as f:
-            p = subprocess.Popen(cmd, stdout=f, stderr=subprocess.STDOUT)
-        self.procs.append(p)
-        return p
-
-    def wait_until(self, cond, timeout, step=0.05):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if cond():
-                return True
-            time.sleep(step)
-        return cond()
-
-    def metrics_when(self, c, flow_id, done, timeout=5):
-        deadline = time.monotonic() + timeout
-        while True:
-            r = c.get("/v1/flows/%s/metrics" % flow_id)
-            self.assertEqual(r.status, 200, r.body)
-            m = r.json()
-            try:
-                if done(m):
-                    return m
-            except (KeyError, TypeError, StopIteration):
-                pass
-            if time.monotonic() > deadline:
-                return m
-            time.sleep(0.1)
+        return self.spawn(cmd, "sender-%s" % name, stdin=None, stop_signal=signal.SIGKILL)
 
     def events(self, c, flow_id, types=None):
-        r = c.get("/v1/flows/%s/events?limit=1000" % flow_id)
-        self.assertEqual(r.status, 200, r.body)
-        evs = list(reversed(r.json()["events"]))      # oldest first
-        if types:
-            evs = [e for e in evs if e.get("type") in types]
-        return evs
+        return super().events(c, flow_id, types, oldest_first=True)
 
     def failover_flow(self, c, ingest_p, ingest_b, out_port):
         body = {
@@ -481,9 +288,9 @@ class FailoverE2E(unittest.TestCase):
     def setup_plumbing(self):
         """Controller, failover flow, receiver, relays; both senders on."""
         ingest_p, ingest_b, relay_p, relay_b, out_port = (self.port() for _ in range(5))
-        rx = Receiver(out_port)
-        relays = {"P": Relay("P", relay_p, ingest_p), "B": Relay("B", relay_b, ingest_b)}
-        self.sockets += [rx, relays["P"], relays["B"]]
+        rx = self.own(Receiver(out_port, hard=50.0))
+        relays = {"P": self.own(Relay("P", relay_p, ingest_p)),
+                  "B": self.own(Relay("B", relay_b, ingest_b))}
         c = self.controller()
         flow_id = self.failover_flow(c, ingest_p, ingest_b, out_port)
         rx.start()
@@ -503,7 +310,6 @@ class FailoverE2E(unittest.TestCase):
 
     # 1 -------------------------------------------------------------------
 
-    @dump_on_failure
     def test_failover_to_backup_and_back_to_primary_at_rap(self):
         c, flow_id, rx, relays, senders, relay_p = self.setup_plumbing()
         P, B = relays["P"], relays["B"]
@@ -687,7 +493,6 @@ class FailoverE2E(unittest.TestCase):
 
     # 2 -------------------------------------------------------------------
 
-    @dump_on_failure
     def test_remove_backup_while_running(self):
         c, flow_id, rx, relays, senders, _ = self.setup_plumbing()
         P, B = relays["P"], relays["B"]
@@ -760,19 +565,15 @@ class FailoverE2E(unittest.TestCase):
 
     # 3 -------------------------------------------------------------------
 
-    @dump_on_failure
     def test_add_backup_live_then_fail_over_with_health_timeout(self):
         """A FAILOVER flow started with its primary alone gets its backup
         while running (no restart), and [gstreamer] health_timeout_ms sets
         how long the primary may be silent."""
         timeout_ms = 200
         ingest_p, ingest_b, relay_p, relay_b, out_port = (self.port() for _ in range(5))
-        rx = Receiver(out_port)
-        P, B = Relay("P", relay_p, ingest_p), Relay("B", relay_b, ingest_b)
-        self.sockets += [rx, P, B]
-        c = Controller(config="[gstreamer]\nhealth_timeout_ms = %d\n" % timeout_ms)
-        self.controllers.append(c)
-        c.start()
+        rx = self.own(Receiver(out_port, hard=50.0))
+        P, B = self.own(Relay("P", relay_p, ingest_p)), self.own(Relay("B", relay_b, ingest_b))
+        c = self.controller(config="[gstreamer]\nhealth_timeout_ms = %d\n" % timeout_ms)
         r = c.post("/v1/flows", {
             "name": "failover-live-add",
             "source": {"name": "primary", "protocol": "udp", "ingest_port": ingest_p,
@@ -806,7 +607,7 @@ class FailoverE2E(unittest.TestCase):
         note("adding the backup live: largest output gap %.3f s" % g)
         self.assertLessEqual(g, 0.3, "adding the backup silenced the output for %.3f s" % g)
 
-        kill_proc(senders["P"])
+        kill_proc(senders["P"], signal.SIGKILL)
         time.sleep(0.1)
         P.stop()
         t_kill = time.monotonic()
