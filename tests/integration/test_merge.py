@@ -40,22 +40,18 @@ import os
 import random
 import select
 import shutil
-import signal
 import socket
 import struct
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from mroute_media import (DGRAM, describe_mismatch, kill_proc, make_ts_clip, tail,  # noqa: E402
-                          test_failed, ts_cc_errors, udp_socket, wait_until)
-from mroute_harness import Controller, free_port  # noqa: E402
-
-LO = "127.0.0.1"
+from mroute_media import (DGRAM, describe_mismatch, make_ts_clip, ts_cc_errors,  # noqa: E402
+                          udp_socket, wait_until)
+from mroute_testcase import LO, MrouteTestCase, Receiver  # noqa: E402
 
 CLIP_SECONDS = 8
 WINDOW_MS = 100               # recovery_window of the flows
@@ -71,12 +67,6 @@ CLIP = b""
 def note(msg):
     sys.stderr.write("    [merge] %s\n" % msg)
     sys.stderr.flush()
-
-
-
-
-
-
 
 
 # --------------------------------------------------------------------------
@@ -109,7 +99,7 @@ def common_plan(seed, n):
 
 
 # --------------------------------------------------------------------------
-# The relay, the receiver, the sender
+# The relay
 # --------------------------------------------------------------------------
 
 class Relay:
@@ -222,55 +212,6 @@ class Relay:
         return b"".join(self.payload[i] for i in sorted(self.payload) if i not in without)
 
 
-class Receiver:
-    """Records the datagrams arriving on 127.0.0.1:port until stop() or
-    `hard` s."""
-
-    def __init__(self, port, hard=40.0):
-        self.port = port
-        self.hard = hard
-        self.packets = []           # (monotonic time, bytes)
-        self.error = None
-        self._stop = threading.Event()
-        self.sock = udp_socket(port)
-        self.sock.settimeout(0.05)
-        self.thread = threading.Thread(target=self._run, name="rx-%d" % port, daemon=True)
-
-    def start(self):
-        self.thread.start()
-        return self
-
-    def _run(self):
-        t0 = time.monotonic()
-        try:
-            while not self._stop.is_set() and time.monotonic() - t0 < self.hard:
-                try:
-                    data = self.sock.recv(65536)
-                except (socket.timeout, ConnectionRefusedError):
-                    continue
-                self.packets.append((time.monotonic(), data))
-        except Exception as e:
-            self.error = e
-
-    def stop(self):
-        self._stop.set()
-        if self.thread.ident is not None:
-            self.thread.join(5)
-        try:
-            self.sock.close()
-        except OSError:
-            pass
-
-    def data(self):
-        return b"".join(d for _, d in list(self.packets))
-
-    def idle(self, quiet=0.5):
-        p = self.packets
-        return bool(p) and time.monotonic() - p[-1][0] >= quiet
-
-
-
-
 def setUpModule():
     global CLIP_DIR, CLIP_PATH, CLIP
     CLIP_DIR, CLIP_PATH, CLIP = make_ts_clip("mroute-merge-clip-", CLIP_SECONDS, 1024 * 1024)
@@ -285,72 +226,22 @@ def tearDownModule():
 # Tests
 # --------------------------------------------------------------------------
 
-class MergeE2E(unittest.TestCase):
+class MergeE2E(MrouteTestCase):
 
     def setUp(self):
-        self.tmp = tempfile.mkdtemp(prefix="mroute-merge-")
-        self.procs = []
-        self.sockets = []
-        self.logs = []
-        self.used_ports = set()
-        self.c = Controller().start()
-
-    def tearDown(self):
-        failed = test_failed(self)
-        for p in self.procs:
-            kill_proc(p)
-        for s in self.sockets:
-            s.stop()
-        if failed:
-            sys.stderr.write("\n--- controller log (last 6000 chars, %s) ---\n%s\n"
-                             % (self.c.log_path, self.c.read_log()[-6000:]))
-            for path in self.logs:
-                txt = tail(path, 2000)
-                if txt.strip():
-                    sys.stderr.write("--- %s ---\n%s\n" % (path, txt))
-        try:
-            self.c.stop()
-        except RuntimeError as e:
-            sys.stderr.write("controller: %s\n" % e)
-        if not failed:
-            shutil.rmtree(self.c.tmpdir, ignore_errors=True)
-            shutil.rmtree(self.tmp, ignore_errors=True)
+        super().setUp()
+        self.c = self.controller()
 
     # helpers --------------------------------------------------------------
-
-    def port(self):
-        while True:
-            p = free_port()
-            if p not in self.used_ports:
-                self.used_ports.add(p)
-                return p
 
     def sender(self, port):
         """gst-launch-1.0 sending the clip as RTP (rtpmp2tpay: up to 7 TS
         packets per RTP packet), paced by the clip's PCR."""
-        log = os.path.join(self.tmp, "sender-%d.log" % len(self.procs))
-        self.logs.append(log)
         cmd = ["gst-launch-1.0", "-q", "filesrc", "location=%s" % CLIP_PATH,
                "!", "tsparse", "set-timestamps=true",
                "!", "rtpmp2tpay", "seqnum-offset=%d" % SEQ_OFFSET,
                "!", "udpsink", "host=%s" % LO, "port=%d" % port, "sync=true"]
-        with open(log, "ab") as f:
-            p = subprocess.Popen(cmd, stdout=f, stderr=subprocess.STDOUT)
-        self.procs.append(p)
-        return p
-
-    def metrics(self, flow_id):
-        r = self.c.get("/v1/flows/%s/metrics" % flow_id)
-        self.assertEqual(r.status, 200, r.body)
-        return r.json()
-
-    def events(self, flow_id, types=None):
-        r = self.c.get("/v1/flows/%s/events?limit=1000" % flow_id)
-        self.assertEqual(r.status, 200, r.body)
-        evs = list(reversed(r.json()["events"]))      # oldest first
-        if types:
-            evs = [e for e in evs if e.get("type") in types]
-        return evs
+        return self.spawn(cmd, "sender", stdin=None)
 
     @staticmethod
     def legs(m):
@@ -388,14 +279,14 @@ class MergeE2E(unittest.TestCase):
 
         def accounted():
             nonlocal m
-            m = self.metrics(flow_id)
+            m = self.metrics(self.c, flow_id)
             st = m.get("merge_stats", {})
             return st.get("output_packets", 0) + st.get("missing_packets", 0) >= relay.count()
 
         wait_until(accounted, 5, step=0.2)
-        wait_until(rx.idle, 3)
+        wait_until(rx.quiet, 3)
         time.sleep(0.3)
-        return self.metrics(flow_id)
+        return self.metrics(self.c, flow_id)
 
     # 1-3: two legs through the lossy relay ----------------------------------
 
@@ -406,9 +297,8 @@ class MergeE2E(unittest.TestCase):
         n_est = len(CLIP) // DGRAM      # fewer than the sender's packets
         drop_a, drop_b = plan(n_est)
         pa, pb, pin, pout = self.port(), self.port(), self.port(), self.port()
-        rx = Receiver(pout)
-        relay = Relay(pin, pa, pb, drop_a, drop_b, delay_b=delay_b)
-        self.sockets += [rx, relay]
+        rx = self.own(Receiver(pout, hard=40.0))
+        relay = self.own(Relay(pin, pa, pb, drop_a, drop_b, delay_b=delay_b))
         flow_id = self.merge_flow([self.rtp_source("a", pa), self.rtp_source("b", pb)],
                                   pout, window)
         rx.start()
@@ -421,8 +311,8 @@ class MergeE2E(unittest.TestCase):
                         "%s: no output (%d datagrams; relay got %d packets)"
                         % (label, len(rx.packets), relay.count()))
         wait_until(lambda: time.monotonic() - t0 >= CLIP_SECONDS / 2, CLIP_SECONDS)
-        mid = self.metrics(flow_id)
-        mid_events = self.events(flow_id)
+        mid = self.metrics(self.c, flow_id)
+        mid_events = self.events(self.c, flow_id, oldest_first=True)
         self.assertIsNone(proc.poll(), "%s: the sender ended too early" % label)
 
         final = self.finish(proc, relay, rx, flow_id)
@@ -512,9 +402,9 @@ class MergeE2E(unittest.TestCase):
         self.assertLess(st["skew_ms"], 20, st)
         self.check_hitless("complementary", relay, got, final)
         # the sender has ended: the legs go silent (leg-timeout 1 s)
-        ok = wait_until(lambda: self.metrics(flow_id).get("merge_active") is False, 4, step=0.2)
-        m = self.metrics(flow_id)
-        errs = [e for e in self.events(flow_id) if e["type"] == "merge_error"]
+        ok = wait_until(lambda: self.metrics(self.c, flow_id).get("merge_active") is False, 4, step=0.2)
+        m = self.metrics(self.c, flow_id)
+        errs = [e for e in self.events(self.c, flow_id, oldest_first=True) if e["type"] == "merge_error"]
         note("complementary: after the end merge_active %s, active_legs %s, merge_error events %r"
              % (m.get("merge_active"), m["merge_stats"]["active_legs"], [e["message"] for e in errs]))
         self.assertTrue(ok, "merge_active still true after the sender ended: %r" % m)
@@ -611,9 +501,8 @@ class MergeE2E(unittest.TestCase):
 
     def test_5_single_leg_then_second_source_added_live(self):
         pa, pb, pin, pout = self.port(), self.port(), self.port(), self.port()
-        rx = Receiver(pout)
-        relay = Relay(pin, pa, pb)
-        self.sockets += [rx, relay]
+        rx = self.own(Receiver(pout, hard=40.0))
+        relay = self.own(Relay(pin, pa, pb))
         flow_id = self.merge_flow([self.rtp_source("a", pa)], pout)
         rx.start()
         relay.start()
@@ -621,8 +510,8 @@ class MergeE2E(unittest.TestCase):
 
         self.assertTrue(wait_until(lambda: len(rx.packets) >= 100, 10),
                         "single-leg MERGE flow: no output (%d datagrams)" % len(rx.packets))
-        m1 = self.metrics(flow_id)
-        evs = self.events(flow_id)
+        m1 = self.metrics(self.c, flow_id)
+        evs = self.events(self.c, flow_id, oldest_first=True)
         note("single leg: merge_active %s, merge_stats %r" % (m1.get("merge_active"), m1.get("merge_stats")))
         note("single leg: events %r" % [(e["type"], e["message"]) for e in evs])
         self.assertEqual(m1["status"], "ACTIVE", m1)
@@ -634,7 +523,7 @@ class MergeE2E(unittest.TestCase):
         self.assertFalse([e for e in evs if e["type"] == "merge_started"], evs)
 
         time.sleep(1.0)
-        up_before = self.metrics(flow_id)["uptime_seconds"]
+        up_before = self.metrics(self.c, flow_id)["uptime_seconds"]
         t_add = time.monotonic()
         r = self.c.post("/v1/flows/%s/source" % flow_id, self.rtp_source("b", pb))
         self.assertEqual(r.status, 201, r.body)
@@ -645,7 +534,7 @@ class MergeE2E(unittest.TestCase):
 
         def merging():
             nonlocal m2
-            m2 = self.metrics(flow_id)
+            m2 = self.metrics(self.c, flow_id)
             return m2.get("merge_active") is True
 
         ok = wait_until(merging, 5, step=0.1)
@@ -653,8 +542,8 @@ class MergeE2E(unittest.TestCase):
         self.assertTrue(ok, "merge_active not true 5 s after adding b: %r" % m2)
         self.assertIsNone(proc.poll(), "the sender ended before the merge started")
         time.sleep(1.5)
-        m3 = self.metrics(flow_id)
-        evs = self.events(flow_id)
+        m3 = self.metrics(self.c, flow_id)
+        evs = self.events(self.c, flow_id, oldest_first=True)
         note("second source added live: merge_active after %.2f s; uptime %s s before, %s s 1.5 s "
              "later; merge_stats %r" % (t_merge, up_before, m3["uptime_seconds"], m3["merge_stats"]))
         self.assertIs(m3.get("merge_active"), True, m3)
