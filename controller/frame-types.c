@@ -9,199 +9,100 @@
 
 /* The type of a coded picture read from its headers, without decoding.
  *
- * Every read goes through a bounded reader: whatever the input, nothing is
- * read past @size, nothing is allocated, and what cannot be read is
- * skipped (a slice whose header is cut short, an OBU whose size runs past
- * the end...).  When nothing readable is left, MR_FRAME_UNKNOWN.
+ * What GStreamer's codecparsers library (gstreamer-codecparsers-1.0, 1.22)
+ * does here, and what it cannot:
  *
- * A picture of several slices (or a temporal unit of several frames) is
- * the "lowest" of them: B over P over I, which is the largest
- * MrFrameType.
+ *  - H.264: gst_h264_parser_identify_nalu () finds the NAL units of the
+ *    access unit and reads their headers (type, IdrPicFlag).  The slice
+ *    type is read by us, from the two fields in front of it
+ *    (first_mb_in_slice, slice_type): gst_h264_parser_parse_slice_hdr ()
+ *    returns BROKEN_LINK for a slice whose PPS and SPS it has not parsed
+ *    (slice_type comes before pic_parameter_set_id, but the function stops
+ *    there without saying it), which is every picture but the IDR ones when
+ *    an access unit is read on its own, and it fails the whole slice when
+ *    anything later in its header (reference lists, weights, marking) is
+ *    cut short or damaged.  NAL 20 (SVC/MVC extension slices) belongs to
+ *    other layers / views: ignored.  Keyframe: IdrPicFlag (NAL 5).
  *
- * H.264 (Annex B byte stream, one access unit): coded slices (NAL 1 and 5)
- * give first_mb_in_slice ue(v) and slice_type ue(v), modulo 5: P, B, I, SP
- * (counted as P), SI (counted as I).  Keyframe: an IDR slice (NAL 5).  NAL
- * 20 (SVC/MVC extension slices) belongs to other layers / views: ignored.
+ *  - HEVC: gst_h265_parser_identify_nalu () finds the NAL units and reads
+ *    their headers; gst_h265_parser_parse_nal () parses the VPS, SPS and
+ *    PPS and keeps them (in a GstH265Parser made when the first of them
+ *    comes, kept by a MrFrameTypeParser across access units).  The slice
+ *    segment header is read by us up to slice_type, for the same reasons
+ *    as H.264 (gst_h265_parser_parse_slice_hdr () needs the PPS, which
+ *    encoders send with the IRAP pictures only, and the whole header):
+ *    first_slice_segment_in_pic_flag, no_output_of_prior_pics_flag for
+ *    IRAP, slice_pic_parameter_set_id, then for the slice segments after
+ *    the first dependent_slice_segment_flag and slice_segment_address
+ *    (their presence and length from the library's PPS and SPS),
+ *    num_extra_slice_header_bits bits (from the PPS), slice_type: 0 B,
+ *    1 P, 2 I.  Base layer only (nuh_layer_id 0), defined VCL types only
+ *    (0-9, 16-21; the reserved ones are ignored as the spec tells
+ *    decoders to).  Keyframe: an IRAP picture (16-23: BLA, IDR, CRA).
+ *    Without the PPS of a slice (not in the access unit, not kept from an
+ *    earlier one):
+ *     - the first slice segment of the picture is read assuming
+ *       num_extra_slice_header_bits = 0 (what every encoder we know
+ *       writes);
+ *     - the other slice segments are skipped (their address has a length
+ *       we do not know), so the picture is the type of its first one.
+ *    Dependent slice segments have their slice's type: skipped.  A VPS,
+ *    SPS or PPS the library refuses (cut short, out of range) is not
+ *    kept: an earlier one of the same id stays.
  *
- * HEVC (Annex B byte stream, one access unit): base layer
- * (nuh_layer_id 0) slice segments of the defined VCL types (0-9, 16-21;
- * the reserved ones, 10-15 and 22-31, are ignored as the spec tells
- * decoders to): first_slice_segment_in_pic_flag, no_output_of_prior_pics_flag
- * for IRAP, slice_pic_parameter_set_id, then for the slice segments after
- * the first of a picture dependent_slice_segment_flag and
- * slice_segment_address (whose length comes from the SPS), then
- * num_extra_slice_header_bits bits (from the PPS), slice_type: 0 B, 1 P,
- * 2 I.  Keyframe: an IRAP picture (16-23: BLA, IDR, CRA).  SPS and PPS
- * NALs in the access unit are read as they come.  Without them (they are
- * usually only with the IRAP pictures), unless a MrFrameTypeParser kept
- * them from an earlier access unit:
- *  - the first slice segment of the picture is read assuming
- *    num_extra_slice_header_bits = 0 (what every encoder we know writes);
- *  - the other slice segments are skipped (their address has a length we
- *    do not know), so the picture is the type of its first slice segment.
- * Dependent slice segments have their slice's type: skipped.
+ *  - MPEG-2 (and MPEG-1) video (one picture as mpegvideoparse outputs it,
+ *    sequence and GOP headers included): gst_mpeg_video_parse () finds the
+ *    start codes, gst_mpeg_video_packet_parse_picture_header () reads
+ *    picture_coding_type: 1 I, 2 P, 3 B, 4 D (MPEG-1 DC pictures, intra:
+ *    I); a picture header cut short (without its vbv_delay, and its
+ *    f_codes for P and B) or of another coding type says nothing.
+ *    Keyframe: an I picture after a sequence header (0xB3) or a GOP header
+ *    (0xB8) in the same data.  Two field pictures in the same data are the
+ *    lowest of the two (an I field and a P field: P), a keyframe if the I
+ *    field is.
  *
- * MPEG-2 (and MPEG-1) video (one picture as mpegvideoparse outputs it,
- * sequence and GOP headers included): picture_start_code 0x00000100, then
- * temporal_reference (10 bits) and picture_coding_type (3 bits): 1 I,
- * 2 P, 3 B, 4 D (MPEG-1 DC pictures, intra: I).  Keyframe: an I picture
- * after a sequence header (0x000001B3) or a GOP header (0x000001B8) in the
- * same data.  Two field pictures in the same data are the lowest of the
- * two (an I field and a P field: P), a keyframe if the I field is.
+ *  - AV1 (low overhead bitstream format, one temporal unit): our own code,
+ *    on GstBitReader.  In 1.22 gst_av1_parser_identify_one_obu () refuses
+ *    an OBU without obu_has_size_field outside Annex B and an OBU cut
+ *    short, and gst_av1_parser_parse_frame_header_obu () needs the
+ *    sequence header and the reference frame state of every frame before
+ *    (a decoder's bookkeeping, gst_av1_parser_reference_frame_update ()):
+ *    it cannot type a temporal unit on its own, nor any frame before the
+ *    first sequence header and key frame of a stream joined midway.  Every
+ *    OBU_FRAME (6) and OBU_FRAME_HEADER (3) gives, from the uncompressed
+ *    header, show_existing_frame and frame_type: KEY_FRAME I (and
+ *    keyframe), INTRA_ONLY I, INTER and SWITCH P.  AV1 has no B frames in
+ *    the MPEG sense: a frame predicted from both directions (from a hidden
+ *    "alt-ref" frame ahead in display order) is an INTER frame, P; that is
+ *    what ffprobe says too.  A frame shown again with show_existing_frame
+ *    (the hidden alt-ref frame, when its display time comes) is P: its
+ *    type was in an earlier temporal unit (a key frame shown that way,
+ *    libaom's forward key frames, is P and not a keyframe here; its
+ *    temporal unit with the hidden key frame is the keyframe).  Those
+ *    header bits need reduced_still_picture_header from the sequence
+ *    header OBU (1): read when in the temporal unit (encoders repeat it
+ *    with every key frame), else the one a MrFrameTypeParser kept, else
+ *    assumed 0 (1 is only for still pictures: AVIF).  An OBU without
+ *    obu_has_size_field runs to the end of the data; an OBU cut short is
+ *    read as far as it goes.  OBU_REDUNDANT_FRAME_HEADER (7) repeats a
+ *    header already read: ignored.
  *
- * AV1 (low overhead bitstream format, one temporal unit): every OBU_FRAME
- * (6) and OBU_FRAME_HEADER (3) gives, from the uncompressed header,
- * show_existing_frame and frame_type: KEY_FRAME I (and keyframe),
- * INTRA_ONLY I, INTER and SWITCH P.  AV1 has no B frames in the MPEG
- * sense: a frame predicted from both directions (from a hidden
- * "alt-ref" frame ahead in display order) is an INTER frame, P; that is
- * what ffprobe says too.  A frame shown again with show_existing_frame
- * (the hidden alt-ref frame, when its display time comes) is P: its type
- * was in an earlier temporal unit (a key frame shown that way, libaom's
- * forward key frames, is P and not a keyframe here; its temporal unit
- * with the hidden key frame is the keyframe).  Those header bits need
- * reduced_still_picture_header from the sequence header OBU (1): read
- * when in the temporal unit (encoders repeat it with every key frame),
- * else the one a MrFrameTypeParser kept, else assumed 0 (1 is only for
- * still pictures: AVIF).  An OBU without obu_has_size_field runs to the
- * end of the data.  OBU_REDUNDANT_FRAME_HEADER (7) repeats a header
- * already read: ignored. */
+ * Whatever the input, nothing is read past @size and what cannot be read
+ * is skipped.  When nothing readable is left, MR_FRAME_UNKNOWN.  A picture
+ * of several slices (or a temporal unit of several frames) is the
+ * "lowest" of them: B over P over I, which is the largest MrFrameType. */
 
 #include "frame-types.h"
 
+#ifndef GST_USE_UNSTABLE_API
+#define GST_USE_UNSTABLE_API    /* codecparsers' */
+#endif
+#include <gst/base/gstbitreader.h>
+#include <gst/codecparsers/gsth264parser.h>
+#include <gst/codecparsers/gsth265parser.h>
+#include <gst/codecparsers/gstmpegvideoparser.h>
+
 #include <string.h>
-
-/* A bit reader over a bounded buffer; for H.264 and HEVC NAL units, the
- * emulation prevention bytes (0x03 after two zero bytes) are skipped.
- * Reading past the end sets @error and gives zeros. */
-typedef struct
-{
-  const guint8 *data;
-  gsize size;
-  gsize pos;                    /* byte */
-  guint bit;                    /* bits of data[pos] already read */
-  guint zeros;                  /* zero bytes just before pos */
-  gboolean epb;
-  gboolean error;
-} BitReader;
-
-static void
-br_init (BitReader * br, const guint8 * data, gsize size, gboolean epb)
-{
-  br->data = data;
-  br->size = size;
-  br->pos = 0;
-  br->bit = 0;
-  br->zeros = 0;
-  br->epb = epb;
-  br->error = FALSE;
-}
-
-static guint
-br_bit (BitReader * br)
-{
-  guint8 byte;
-  guint v;
-
-  if (br->error)
-    return 0;
-  if (br->bit == 0) {
-    if (br->epb && br->zeros >= 2 && br->pos < br->size
-        && br->data[br->pos] == 0x03) {
-      br->pos++;
-      br->zeros = 0;
-    }
-    if (br->pos >= br->size) {
-      br->error = TRUE;
-      return 0;
-    }
-  }
-  byte = br->data[br->pos];
-  v = (byte >> (7 - br->bit)) & 1;
-  if (++br->bit == 8) {
-    br->bit = 0;
-    br->zeros = byte == 0 ? br->zeros + 1 : 0;
-    br->pos++;
-  }
-  return v;
-}
-
-/* u(n), n <= 32 */
-static guint32
-br_bits (BitReader * br, guint n)
-{
-  guint32 v = 0;
-
-  while (n-- > 0 && !br->error)
-    v = (v << 1) | br_bit (br);
-  return v;
-}
-
-static void
-br_skip (BitReader * br, guint n)
-{
-  while (n-- > 0 && !br->error)
-    br_bit (br);
-}
-
-/* ue(v), up to 2^32 - 2 */
-static guint32
-br_ue (BitReader * br)
-{
-  guint zeros = 0;
-
-  while (!br->error && br_bit (br) == 0) {
-    if (++zeros > 31) {
-      br->error = TRUE;
-      return 0;
-    }
-  }
-  if (br->error)
-    return 0;
-  if (zeros == 0)
-    return 0;
-  return ((1u << zeros) - 1) + br_bits (br, zeros);
-}
-
-/* Annex B: the offset of the next 00 00 01 at or after @from, or @size */
-static gsize
-next_start_code (const guint8 * d, gsize size, gsize from)
-{
-  gsize i = from;
-
-  while (i + 3 <= size) {
-    if (d[i + 2] > 1)
-      i += 3;
-    else if (d[i + 2] == 1 && d[i + 1] == 0 && d[i] == 0)
-      return i;
-    else
-      i++;
-  }
-  return size;
-}
-
-/* Calls @func on each NAL unit (header included, start codes not) of an
- * Annex B byte stream; stops when it returns FALSE. */
-typedef gboolean (*NalFunc) (const guint8 * nal, gsize size, gpointer user);
-
-static void
-foreach_nal (const guint8 * data, gsize size, NalFunc func, gpointer user)
-{
-  gsize sc = next_start_code (data, size, 0);
-
-  while (sc < size) {
-    gsize start = sc + 3;
-    gsize end;
-
-    sc = next_start_code (data, size, start);
-    end = sc;
-    /* the zero byte of a 4-byte start code, trailing_zero_8bits */
-    while (end > start && data[end - 1] == 0)
-      end--;
-    if (end > start && !func (data + start, end - start, user))
-      return;
-  }
-}
 
 static MrFrameType
 lowest (MrFrameType a, MrFrameType b)
@@ -216,247 +117,345 @@ typedef struct
   gboolean keyframe;
 } ParseResult;
 
-/* H.264 */
+/* gst_h26x_parser_identify_nalu () reads nothing of its parser: one
+ * splitter each, shared and never written, so that a call without
+ * parameter sets allocates nothing. */
+static GstH264NalParser *
+h264_splitter (void)
+{
+  static GstH264NalParser *splitter;
+
+  if (g_once_init_enter (&splitter))
+    g_once_init_leave (&splitter, gst_h264_nal_parser_new ());
+  return splitter;
+}
+
+static GstH265Parser *
+h265_splitter (void)
+{
+  static GstH265Parser *splitter;
+
+  if (g_once_init_enter (&splitter))
+    g_once_init_leave (&splitter, gst_h265_parser_new ());
+  return splitter;
+}
+
+/* The first bytes of a slice header without their emulation prevention
+ * bytes (0x03 after two zero bytes): what is in front of slice_type fits
+ * in 21 bytes (H.264: two ue(v); HEVC: two flags, one ue(v), one flag, a
+ * 24-bit address, 7 extra bits). */
+#define SLICE_PREFIX 32
+
+typedef struct
+{
+  guint8 rbsp[SLICE_PREFIX];
+  GstBitReader br;
+} SliceReader;
+
+static void
+slice_reader_init (SliceReader * r, const guint8 * payload, gsize size)
+{
+  guint n = 0, zeros = 0;
+
+  for (gsize i = 0; i < size && n < SLICE_PREFIX; i++) {
+    if (zeros >= 2 && payload[i] == 0x03) {
+      zeros = 0;
+      continue;
+    }
+    zeros = payload[i] == 0 ? zeros + 1 : 0;
+    r->rbsp[n++] = payload[i];
+  }
+  gst_bit_reader_init (&r->br, r->rbsp, n);
+}
 
 static gboolean
-h264_nal (const guint8 * nal, gsize size, gpointer user)
+read_flag (SliceReader * r, guint * flag)
 {
-  ParseResult *res = user;
+  guint8 v;
+
+  if (!gst_bit_reader_get_bits_uint8 (&r->br, &v, 1))
+    return FALSE;
+  *flag = v;
+  return TRUE;
+}
+
+/* ue(v), up to 2^32 - 2 */
+static gboolean
+read_ue (SliceReader * r, guint32 * value)
+{
+  guint zeros = 0;
+  guint32 rest = 0;
+  guint flag;
+
+  do {
+    if (!read_flag (r, &flag))
+      return FALSE;
+  } while (!flag && ++zeros <= 31);
+  if (zeros > 31)
+    return FALSE;
+  if (zeros > 0 && !gst_bit_reader_get_bits_uint32 (&r->br, &rest, zeros))
+    return FALSE;
+  *value = (guint32) ((G_GUINT64_CONSTANT (1) << zeros) - 1 + rest);
+  return TRUE;
+}
+
+/* The NAL unit @nalu found in @size bytes, without the trailing zero bytes
+ * the library leaves on the last one */
+static gsize
+nal_size (const guint8 * data, guint offset, guint size)
+{
+  while (size > 0 && data[offset + size - 1] == 0)
+    size--;
+  return size;
+}
+
+/* H.264 */
+
+static void
+h264_nal (const GstH264NalUnit * nalu, ParseResult * res)
+{
   static const MrFrameType types[5] = {
-    MR_FRAME_P, MR_FRAME_B, MR_FRAME_I, MR_FRAME_P /* SP */ ,
-    MR_FRAME_I /* SI */ ,
+    [GST_H264_P_SLICE] = MR_FRAME_P,
+    [GST_H264_B_SLICE] = MR_FRAME_B,
+    [GST_H264_I_SLICE] = MR_FRAME_I,
+    [GST_H264_SP_SLICE] = MR_FRAME_P,
+    [GST_H264_SI_SLICE] = MR_FRAME_I,
   };
-  BitReader br;
-  guint nal_type;
-  guint32 slice_type;
+  const guint8 *nal = nalu->data + nalu->offset;
+  gsize size = nal_size (nalu->data, nalu->offset, nalu->size);
+  SliceReader r;
+  guint32 first_mb, slice_type;
 
-  if (nal[0] & 0x80)            /* forbidden_zero_bit */
-    return TRUE;
-  nal_type = nal[0] & 0x1f;
-  if (nal_type != 1 && nal_type != 5)
-    return TRUE;
+  if (size < 1 || (nal[0] & 0x80))     /* forbidden_zero_bit */
+    return;
+  if (nalu->type != GST_H264_NAL_SLICE && nalu->type != GST_H264_NAL_SLICE_IDR)
+    return;
 
-  br_init (&br, nal + 1, size - 1, TRUE);
-  br_ue (&br);                  /* first_mb_in_slice */
-  slice_type = br_ue (&br);
-  if (br.error || slice_type > 9)
-    return TRUE;
+  slice_reader_init (&r, nal + nalu->header_bytes, size - nalu->header_bytes);
+  if (!read_ue (&r, &first_mb) || !read_ue (&r, &slice_type)
+      || slice_type > 9)
+    return;
 
   res->type = lowest (res->type, types[slice_type % 5]);
-  if (nal_type == 5)
+  if (nalu->idr_pic_flag)
     res->keyframe = TRUE;
-  return TRUE;
+}
+
+static void
+h264_parse (const guint8 * data, guint size, ParseResult * res)
+{
+  GstH264NalParser *splitter = h264_splitter ();
+  GstH264NalUnit nalu;
+  guint offset = 0;
+
+  while (offset < size) {
+    GstH264ParserResult r = gst_h264_parser_identify_nalu (splitter, data,
+        offset, size, &nalu);
+
+    if (r == GST_H264_PARSER_OK || r == GST_H264_PARSER_NO_NAL_END)
+      h264_nal (&nalu, res);
+    else if (r != GST_H264_PARSER_BROKEN_DATA)
+      return;
+    if (r == GST_H264_PARSER_NO_NAL_END)
+      return;
+    offset = nalu.offset + nalu.size;
+  }
 }
 
 /* HEVC */
 
-static void
-hevc_skip_profile_tier_level (BitReader * br, guint max_sub_layers_minus1)
+/* The parser's PPS @pps_id and its SPS, or NULL */
+static const GstH265PPS *
+hevc_pps (const MrFrameTypeParser * parser, guint pps_id,
+    const GstH265SPS ** sps)
 {
-  gboolean profile_present[8], level_present[8];
-  guint i;
+  const GstH265PPS *pps;
 
-  /* general_profile_space .. general_inbld_flag / reserved: 88 bits */
-  br_skip (br, 88);
-  br_skip (br, 8);              /* general_level_idc */
-  for (i = 0; i < max_sub_layers_minus1; i++) {
-    profile_present[i] = br_bit (br);
-    level_present[i] = br_bit (br);
-  }
-  if (max_sub_layers_minus1 > 0)
-    br_skip (br, 2 * (8 - max_sub_layers_minus1));
-  for (i = 0; i < max_sub_layers_minus1; i++) {
-    if (profile_present[i])
-      br_skip (br, 88);
-    if (level_present[i])
-      br_skip (br, 8);
-  }
+  *sps = NULL;
+  if (!parser->hevc || pps_id >= GST_H265_MAX_PPS_COUNT)
+    return NULL;
+  pps = &parser->hevc->pps[pps_id];
+  if (!pps->valid)
+    return NULL;
+  if (pps->sps_id < GST_H265_MAX_SPS_COUNT
+      && parser->hevc->sps[pps->sps_id].valid)
+    *sps = &parser->hevc->sps[pps->sps_id];
+  return pps;
 }
 
-static void
-hevc_sps (MrFrameTypeParser * parser, const guint8 * rbsp, gsize size)
+/* Ceil (Log2 (PicSizeInCtbsY)), the length of slice_segment_address; -1
+ * for sizes the spec does not allow */
+static gint
+hevc_address_bits (const GstH265SPS * sps)
 {
-  BitReader br;
-  guint max_sub_layers_minus1, sps_id, chroma_format_idc, ordering_info;
-  guint32 width, height, min_cb_log2, ctb_log2, ctbs, bits;
-  guint i;
+  guint ctb_log2 = sps->log2_min_luma_coding_block_size_minus3 + 3 +
+      sps->log2_diff_max_min_luma_coding_block_size;
+  guint64 ctbs;
+  gint bits = 0;
 
-  br_init (&br, rbsp, size, TRUE);
-  br_skip (&br, 4);             /* sps_video_parameter_set_id */
-  max_sub_layers_minus1 = br_bits (&br, 3);
-  br_skip (&br, 1);             /* sps_temporal_id_nesting_flag */
-  if (max_sub_layers_minus1 > 6)
-    return;
-  hevc_skip_profile_tier_level (&br, max_sub_layers_minus1);
-  sps_id = br_ue (&br);
-  if (br.error || sps_id > 15)
-    return;
-  chroma_format_idc = br_ue (&br);
-  if (chroma_format_idc > 3)
-    return;
-  if (chroma_format_idc == 3)
-    br_skip (&br, 1);           /* separate_colour_plane_flag */
-  width = br_ue (&br);
-  height = br_ue (&br);
-  if (br_bit (&br)) {           /* conformance_window_flag */
-    for (i = 0; i < 4; i++)
-      br_ue (&br);
-  }
-  br_ue (&br);                  /* bit_depth_luma_minus8 */
-  br_ue (&br);                  /* bit_depth_chroma_minus8 */
-  br_ue (&br);                  /* log2_max_pic_order_cnt_lsb_minus4 */
-  ordering_info = br_bit (&br);
-  for (i = ordering_info ? 0 : max_sub_layers_minus1;
-      i <= max_sub_layers_minus1; i++) {
-    br_ue (&br);                /* sps_max_dec_pic_buffering_minus1 */
-    br_ue (&br);                /* sps_max_num_reorder_pics */
-    br_ue (&br);                /* sps_max_latency_increase_plus1 */
-  }
-  min_cb_log2 = br_ue (&br);
-  ctb_log2 = br_ue (&br);
-  if (br.error || min_cb_log2 > 3 || ctb_log2 > 3)
-    return;
-  ctb_log2 += min_cb_log2 + 3;
-  if (ctb_log2 < 4 || ctb_log2 > 6 || width == 0 || height == 0
-      || width > 65535 || height > 65535)
-    return;
-
-  ctbs = ((width + (1u << ctb_log2) - 1) >> ctb_log2) *
-      ((height + (1u << ctb_log2) - 1) >> ctb_log2);
-  bits = 0;
-  while ((1u << bits) < ctbs)
+  if (ctb_log2 < 4 || ctb_log2 > 6 || sps->pic_width_in_luma_samples == 0
+      || sps->pic_height_in_luma_samples == 0)
+    return -1;
+  ctbs = (guint64) ((sps->pic_width_in_luma_samples + (1u << ctb_log2) - 1)
+      >> ctb_log2) * ((sps->pic_height_in_luma_samples + (1u << ctb_log2) -
+          1) >> ctb_log2);
+  while ((G_GUINT64_CONSTANT (1) << bits) < ctbs)
     bits++;
-
-  parser->hevc_sps_valid[sps_id] = TRUE;
-  parser->hevc_sps_address_bits[sps_id] = bits;
+  return bits;
 }
 
 static void
-hevc_pps (MrFrameTypeParser * parser, const guint8 * rbsp, gsize size)
+hevc_slice (MrFrameTypeParser * parser, const GstH265NalUnit * nalu,
+    const guint8 * payload, gsize size, ParseResult * res)
 {
-  BitReader br;
-  guint32 pps_id, sps_id;
-  guint dependent, extra_bits;
+  static const MrFrameType types[3] = {
+    [GST_H265_B_SLICE] = MR_FRAME_B,
+    [GST_H265_P_SLICE] = MR_FRAME_P,
+    [GST_H265_I_SLICE] = MR_FRAME_I,
+  };
+  gboolean irap = GST_H265_IS_NAL_TYPE_IRAP (nalu->type);
+  const GstH265PPS *pps;
+  const GstH265SPS *sps;
+  SliceReader r;
+  guint first, skip, extra_bits = 0;
+  guint32 pps_id, slice_type;
 
-  br_init (&br, rbsp, size, TRUE);
-  pps_id = br_ue (&br);
-  sps_id = br_ue (&br);
-  dependent = br_bit (&br);     /* dependent_slice_segments_enabled_flag */
-  br_skip (&br, 1);             /* output_flag_present_flag */
-  extra_bits = br_bits (&br, 3);
-  if (br.error || pps_id > 63 || sps_id > 15)
+  slice_reader_init (&r, payload, size);
+  if (!read_flag (&r, &first)   /* first_slice_segment_in_pic_flag */
+      || (irap && !read_flag (&r, &skip))       /* no_output_of_prior_pics */
+      || !read_ue (&r, &pps_id) || pps_id >= GST_H265_MAX_PPS_COUNT)
     return;
 
-  parser->hevc_pps_valid[pps_id] = TRUE;
-  parser->hevc_pps_sps_id[pps_id] = sps_id;
-  parser->hevc_pps_dependent_slices[pps_id] = dependent;
-  parser->hevc_pps_extra_bits[pps_id] = extra_bits;
-}
-
-static gboolean
-hevc_nal (const guint8 * nal, gsize size, gpointer user)
-{
-  ParseResult *res = user;
-  MrFrameTypeParser *parser = res->parser;
-  static const MrFrameType types[3] = { MR_FRAME_B, MR_FRAME_P, MR_FRAME_I };
-  BitReader br;
-  guint nal_type, layer_id, first, extra_bits = 0;
-  guint32 pps_id, slice_type;
-  gboolean irap;
-
-  if (size < 2 || (nal[0] & 0x80) || (nal[1] & 0x07) == 0)
-    return TRUE;                /* forbidden_zero_bit, nuh_temporal_id_plus1 */
-  nal_type = (nal[0] >> 1) & 0x3f;
-  layer_id = ((nal[0] & 0x01) << 5) | (nal[1] >> 3);
-  if (layer_id != 0)
-    return TRUE;
-
-  if (nal_type == 33) {
-    hevc_sps (parser, nal + 2, size - 2);
-    return TRUE;
-  }
-  if (nal_type == 34) {
-    hevc_pps (parser, nal + 2, size - 2);
-    return TRUE;
-  }
-  if (nal_type > 21 || (nal_type >= 10 && nal_type <= 15))
-    return TRUE;
-  irap = nal_type >= 16;
-
-  br_init (&br, nal + 2, size - 2, TRUE);
-  first = br_bit (&br);         /* first_slice_segment_in_pic_flag */
-  if (irap)
-    br_skip (&br, 1);           /* no_output_of_prior_pics_flag */
-  pps_id = br_ue (&br);
-  if (br.error || pps_id > 63)
-    return TRUE;
-
-  if (parser->hevc_pps_valid[pps_id]) {
-    extra_bits = parser->hevc_pps_extra_bits[pps_id];
-  } else if (!first) {
-    return TRUE;
-  }
+  pps = hevc_pps (parser, pps_id, &sps);
+  if (pps)
+    extra_bits = pps->num_extra_slice_header_bits;
+  else if (!first)
+    return;
   if (!first) {
-    guint sps_id = parser->hevc_pps_sps_id[pps_id];
+    guint dependent = 0;
+    gint address_bits = sps ? hevc_address_bits (sps) : -1;
 
-    if (!parser->hevc_sps_valid[sps_id])
-      return TRUE;
-    if (parser->hevc_pps_dependent_slices[pps_id] && br_bit (&br))
-      return TRUE;              /* dependent: its slice's type */
-    br_skip (&br, parser->hevc_sps_address_bits[sps_id]);
+    if (address_bits < 0)
+      return;
+    if (pps->dependent_slice_segments_enabled_flag
+        && (!read_flag (&r, &dependent) || dependent))
+      return;                   /* dependent: its slice's type */
+    if (!gst_bit_reader_skip (&r.br, address_bits))
+      return;
   }
-  br_skip (&br, extra_bits);    /* slice_reserved_flag[] */
-  slice_type = br_ue (&br);
-  if (br.error || slice_type > 2)
-    return TRUE;
+  if (!gst_bit_reader_skip (&r.br, extra_bits)  /* slice_reserved_flag[] */
+      || !read_ue (&r, &slice_type) || slice_type > GST_H265_I_SLICE)
+    return;
 
   res->type = lowest (res->type, types[slice_type]);
   if (irap)
     res->keyframe = TRUE;
-  return TRUE;
+}
+
+static void
+hevc_nal (MrFrameTypeParser * parser, GstH265NalUnit * nalu,
+    ParseResult * res)
+{
+  const guint8 *nal = nalu->data + nalu->offset;
+  gsize size = nal_size (nalu->data, nalu->offset, nalu->size);
+
+  if (size < nalu->header_bytes || (nal[0] & 0x80)
+      || nalu->temporal_id_plus1 == 0 || nalu->layer_id != 0)
+    return;
+
+  switch (nalu->type) {
+    case GST_H265_NAL_VPS:
+    case GST_H265_NAL_SPS:
+    case GST_H265_NAL_PPS:
+      if (!parser->hevc)
+        parser->hevc = gst_h265_parser_new ();
+      nalu->size = size;
+      gst_h265_parser_parse_nal (parser->hevc, nalu);
+      return;
+    default:
+      break;
+  }
+  if (nalu->type > GST_H265_NAL_SLICE_CRA_NUT
+      || (nalu->type > GST_H265_NAL_SLICE_RASL_R
+          && nalu->type < GST_H265_NAL_SLICE_BLA_W_LP))
+    return;
+  hevc_slice (parser, nalu, nal + nalu->header_bytes,
+      size - nalu->header_bytes, res);
+}
+
+static void
+hevc_parse (MrFrameTypeParser * parser, const guint8 * data, guint size,
+    ParseResult * res)
+{
+  GstH265Parser *splitter = h265_splitter ();
+  GstH265NalUnit nalu;
+  guint offset = 0;
+
+  while (offset < size) {
+    GstH265ParserResult r = gst_h265_parser_identify_nalu (splitter, data,
+        offset, size, &nalu);
+
+    if (r == GST_H265_PARSER_OK || r == GST_H265_PARSER_NO_NAL_END)
+      hevc_nal (parser, &nalu, res);
+    else if (r != GST_H265_PARSER_BROKEN_DATA)
+      return;
+    if (r == GST_H265_PARSER_NO_NAL_END)
+      return;
+    offset = nalu.offset + nalu.size;
+  }
 }
 
 /* MPEG-2 */
 
 static void
-mpeg2_parse (const guint8 * data, gsize size, ParseResult * res)
+mpeg2_parse (const guint8 * data, guint size, ParseResult * res)
 {
+  GstMpegVideoPacket packet;
   gboolean headers = FALSE;
-  gsize sc = next_start_code (data, size, 0);
+  guint offset = 0;
 
-  while (sc + 3 < size) {
-    guint8 code = data[sc + 3];
+  while (gst_mpeg_video_parse (&packet, data, size, offset)) {
+    GstMpegVideoPictureHdr hdr;
+    MrFrameType type = MR_FRAME_UNKNOWN;
 
-    if (code == 0xb3 || code == 0xb8) {
-      headers = TRUE;
-    } else if (code == 0x00 && sc + 5 < size) {
-      MrFrameType type;
+    /* the last one: to the end */
+    if (packet.size < 0)
+      packet.size = size - packet.offset;
 
-      /* temporal_reference: 10 bits, then picture_coding_type: 3 */
-      switch ((data[sc + 5] >> 3) & 0x07) {
-        case 1:
-        case 4:                /* D picture */
-          type = MR_FRAME_I;
+    switch (packet.type) {
+      case GST_MPEG_VIDEO_PACKET_SEQUENCE:
+      case GST_MPEG_VIDEO_PACKET_GOP:
+        headers = TRUE;
+        break;
+      case GST_MPEG_VIDEO_PACKET_PICTURE:
+        if (!gst_mpeg_video_packet_parse_picture_header (&packet, &hdr))
           break;
-        case 2:
-          type = MR_FRAME_P;
-          break;
-        case 3:
-          type = MR_FRAME_B;
-          break;
-        default:
-          type = MR_FRAME_UNKNOWN;
-          break;
-      }
-      res->type = lowest (res->type, type);
-      if (type == MR_FRAME_I && headers)
-        res->keyframe = TRUE;
+        switch (hdr.pic_type) {
+          case GST_MPEG_VIDEO_PICTURE_TYPE_I:
+          case GST_MPEG_VIDEO_PICTURE_TYPE_D:
+            type = MR_FRAME_I;
+            break;
+          case GST_MPEG_VIDEO_PICTURE_TYPE_P:
+            type = MR_FRAME_P;
+            break;
+          case GST_MPEG_VIDEO_PICTURE_TYPE_B:
+            type = MR_FRAME_B;
+            break;
+          default:
+            break;
+        }
+        res->type = lowest (res->type, type);
+        if (type == MR_FRAME_I && headers)
+          res->keyframe = TRUE;
+        break;
+      default:
+        break;
     }
-    sc = next_start_code (data, size, sc + 3);
+    offset = packet.offset + packet.size;
   }
 }
 
-/* AV1 */
+/* AV1: see the top of the file for why not gstav1parser */
 
 #define OBU_SEQUENCE_HEADER 1
 #define OBU_FRAME_HEADER 3
@@ -499,7 +498,8 @@ av1_parse (MrFrameTypeParser * parser, const guint8 * data, gsize size,
     guint obu_type = (header >> 3) & 0x0f;
     guint64 obu_size;
     gsize payload_size;
-    BitReader br;
+    GstBitReader br;
+    guint8 bit, frame_type;
 
     if (header & 0x80)          /* obu_forbidden_bit: not AV1 */
       return;
@@ -516,29 +516,23 @@ av1_parse (MrFrameTypeParser * parser, const guint8 * data, gsize size,
     }
     /* an OBU cut short: what there is of it */
     payload_size = MIN (obu_size, size - pos);
-    br_init (&br, data + pos, payload_size, FALSE);
+    gst_bit_reader_init (&br, data + pos, payload_size);
 
     if (obu_type == OBU_SEQUENCE_HEADER) {
-      guint reduced;
-
-      br_skip (&br, 3);         /* seq_profile */
-      br_skip (&br, 1);         /* still_picture */
-      reduced = br_bit (&br);
-      if (!br.error)
-        parser->av1_reduced_still_picture_header = reduced;
+      /* seq_profile (3), still_picture (1), reduced_still_picture_header */
+      if (gst_bit_reader_skip (&br, 4)
+          && gst_bit_reader_get_bits_uint8 (&br, &bit, 1))
+        parser->av1_reduced_still_picture_header = bit;
     } else if ((obu_type == OBU_FRAME_HEADER || obu_type == OBU_FRAME)
         && payload_size > 0) {
       if (parser->av1_reduced_still_picture_header == 1) {
         /* KEY_FRAME, shown */
         res->type = lowest (res->type, MR_FRAME_I);
         res->keyframe = TRUE;
-      } else if (br_bit (&br)) {        /* show_existing_frame */
-        if (!br.error)
+      } else if (gst_bit_reader_get_bits_uint8 (&br, &bit, 1)) {
+        if (bit) {              /* show_existing_frame */
           res->type = lowest (res->type, MR_FRAME_P);
-      } else {
-        guint frame_type = br_bits (&br, 2);
-
-        if (!br.error) {
+        } else if (gst_bit_reader_get_bits_uint8 (&br, &frame_type, 2)) {
           res->type = lowest (res->type, types[frame_type]);
           if (frame_type == 0)
             res->keyframe = TRUE;
@@ -563,6 +557,15 @@ mr_frame_type_parser_init (MrFrameTypeParser * parser)
   parser->av1_reduced_still_picture_header = -1;
 }
 
+void
+mr_frame_type_parser_clear (MrFrameTypeParser * parser)
+{
+  g_return_if_fail (parser != NULL);
+
+  g_clear_pointer (&parser->hevc, gst_h265_parser_free);
+  mr_frame_type_parser_init (parser);
+}
+
 MrFrameType
 mr_frame_type_parser_parse (MrFrameTypeParser * parser, MrVideoCodec codec,
     const guint8 * data, gsize size, gboolean * keyframe)
@@ -574,13 +577,15 @@ mr_frame_type_parser_parse (MrFrameTypeParser * parser, MrVideoCodec codec,
   g_return_val_if_fail (parser != NULL, MR_FRAME_UNKNOWN);
   if (data == NULL)
     size = 0;
+  /* the library's offsets are guint: an access unit is far smaller */
+  size = MIN (size, G_MAXUINT32);
 
   switch (codec) {
     case MR_VIDEO_CODEC_H264:
-      foreach_nal (data, size, h264_nal, &res);
+      h264_parse (data, size, &res);
       break;
     case MR_VIDEO_CODEC_HEVC:
-      foreach_nal (data, size, hevc_nal, &res);
+      hevc_parse (parser, data, size, &res);
       break;
     case MR_VIDEO_CODEC_MPEG2:
       mpeg2_parse (data, size, &res);
@@ -604,9 +609,12 @@ mr_frame_type_parse (MrVideoCodec codec, const guint8 * data, gsize size,
     gboolean * keyframe)
 {
   MrFrameTypeParser parser;
+  MrFrameType type;
 
   mr_frame_type_parser_init (&parser);
-  return mr_frame_type_parser_parse (&parser, codec, data, size, keyframe);
+  type = mr_frame_type_parser_parse (&parser, codec, data, size, keyframe);
+  mr_frame_type_parser_clear (&parser);
+  return type;
 }
 
 /* GOP statistics.  @current counts the pictures of the GOP in progress,

@@ -52,28 +52,29 @@ void mr_gop_stats_add (MrGopStats * stats, MrFrameType type,
 const gchar *mr_frame_type_to_string (MrFrameType type);
 
 /* A parser that remembers, across the access units of one stream, what the
- * pictures depend on but do not repeat: HEVC SPS/PPS (the slice segment
- * address length, num_extra_slice_header_bits and
+ * pictures depend on but do not repeat: the HEVC VPS, SPS and PPS (parsed
+ * and kept by codecparsers' GstH265Parser, made when the first of them
+ * comes: the slice segment address length, num_extra_slice_header_bits and
  * dependent_slice_segments_enabled_flag, so that every slice, not only the
  * first of a picture, is read and so that a PPS with extra slice header
  * bits seen once still applies to the pictures after it) and the AV1
- * sequence header's reduced_still_picture_header.  Plain data, no
- * allocation: one per stream, set up with mr_frame_type_parser_init ().
+ * sequence header's reduced_still_picture_header.  One per stream, set up
+ * with mr_frame_type_parser_init () and released with
+ * mr_frame_type_parser_clear (); used by one thread at a time.
  * mr_frame_type_parse () is mr_frame_type_parser_parse () with a fresh
  * parser: it uses only what is in @data. */
+struct _GstH265Parser;
+
 typedef struct
 {
   /*< private >*/
-  guint8 hevc_sps_valid[16];
-  guint8 hevc_sps_address_bits[16];     /* Ceil (Log2 (PicSizeInCtbsY)) */
-  guint8 hevc_pps_valid[64];
-  guint8 hevc_pps_sps_id[64];
-  guint8 hevc_pps_extra_bits[64];       /* num_extra_slice_header_bits */
-  guint8 hevc_pps_dependent_slices[64]; /* dependent_slice_segments_enabled_flag */
+  struct _GstH265Parser *hevc;  /* NULL until a parameter set comes */
   gint av1_reduced_still_picture_header;        /* -1: no sequence header yet */
 } MrFrameTypeParser;
 
 void mr_frame_type_parser_init (MrFrameTypeParser * parser);
+/* Frees what the parser holds; it can be used again after init */
+void mr_frame_type_parser_clear (MrFrameTypeParser * parser);
 
 MrFrameType mr_frame_type_parser_parse (MrFrameTypeParser * parser,
     MrVideoCodec codec, const guint8 * data, gsize size,

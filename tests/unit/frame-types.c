@@ -131,6 +131,7 @@ test_samples (void)
     g_assert_cmpuint (stats.gop_length, ==, expected_gop);
     g_assert_cmpuint (stats.current, ==, sample->n_units - last_key);
     g_assert_true (stats.seen_keyframe);
+    mr_frame_type_parser_clear (&parser);
   }
 }
 
@@ -402,7 +403,15 @@ hevc_sps (GByteArray * au, guint sps_id, guint width, guint height,
   }
   bw_ue (&bw, 0);               /* log2_min_luma_coding_block_size_minus3 */
   bw_ue (&bw, 1);               /* log2_diff_max_min: CTB 16 */
-  bw_bits (&bw, 0x2a, 6);       /* the rest */
+  /* the rest, complete: codecparsers keeps only an SPS it read through */
+  bw_ue (&bw, 0);               /* log2_min_luma_transform_block_size_minus2 */
+  bw_ue (&bw, 2);               /* log2_diff_max_min_luma_transform_block_size */
+  bw_ue (&bw, 0);               /* max_transform_hierarchy_depth_inter */
+  bw_ue (&bw, 0);               /* max_transform_hierarchy_depth_intra */
+  bw_bits (&bw, 0x2, 4);        /* scaling_list, amp, sao, pcm */
+  bw_ue (&bw, 0);               /* num_short_term_ref_pic_sets */
+  bw_bits (&bw, 0xc, 5);        /* long_term_ref_pics_present_flag ..
+                                 * sps_extension_present_flag */
   hevc_nal (au, 33, 0, &bw);
 }
 
@@ -418,7 +427,21 @@ hevc_pps (GByteArray * au, guint pps_id, guint sps_id, gboolean dependent,
   bw_bits (&bw, dependent, 1);
   bw_bits (&bw, 0, 1);          /* output_flag_present_flag */
   bw_bits (&bw, extra_bits, 3);
-  bw_bits (&bw, 0x15, 5);       /* the rest */
+  /* the rest, complete: codecparsers keeps only a PPS it read through */
+  bw_bits (&bw, 0, 2);          /* sign_data_hiding, cabac_init_present */
+  bw_ue (&bw, 0);               /* num_ref_idx_l0_default_active_minus1 */
+  bw_ue (&bw, 0);               /* num_ref_idx_l1_default_active_minus1 */
+  bw_ue (&bw, 0);               /* init_qp_minus26: se(v) 0 */
+  bw_bits (&bw, 0, 3);          /* constrained_intra, transform_skip, cu_qp_delta */
+  bw_ue (&bw, 0);               /* pps_cb_qp_offset: se(v) 0 */
+  bw_ue (&bw, 0);               /* pps_cr_qp_offset: se(v) 0 */
+  bw_bits (&bw, 0x1, 7);        /* slice_chroma_qp_offsets_present .. tiles,
+                                 * entropy_coding_sync: 0, then
+                                 * loop_filter_across_slices 1 */
+  bw_bits (&bw, 0, 3);          /* deblocking_control, scaling_list,
+                                 * lists_modification */
+  bw_ue (&bw, 0);               /* log2_parallel_merge_level_minus2 */
+  bw_bits (&bw, 0, 2);          /* slice_segment_header_extension, extension */
   hevc_nal (au, 34, 0, &bw);
 }
 
@@ -553,6 +576,7 @@ test_hevc (void)
   g_byte_array_unref (au);
 
   g_byte_array_unref (headers);
+  mr_frame_type_parser_clear (&parser);
 }
 
 /* MPEG-2 */
@@ -571,8 +595,10 @@ test_mpeg2 (void)
       MR_FRAME_UNKNOWN, MR_FRAME_I, MR_FRAME_P, MR_FRAME_B, MR_FRAME_I,
       MR_FRAME_UNKNOWN, MR_FRAME_UNKNOWN, MR_FRAME_UNKNOWN,
     };
-    /* temporal_reference 0x3ff: the coding type's bits next to ones */
-    guint8 pic[] = { 0, 0, 1, 0, 0xff, 0xc7 | (t << 3), 0xff, 0xf8 };
+    /* temporal_reference 0x3ff: the coding type's bits next to ones;
+     * vbv_delay, and the f_codes a P or B picture has: codecparsers reads
+     * only a picture header that is all there */
+    guint8 pic[] = { 0, 0, 1, 0, 0xff, 0xc7 | (t << 3), 0xff, 0xf8, 0xff };
     g_autoptr (GByteArray) alone = g_byte_array_new ();
     g_autoptr (GByteArray) after_seq = g_byte_array_new ();
     g_autoptr (GByteArray) after_gop = g_byte_array_new ();
@@ -599,9 +625,11 @@ test_mpeg2 (void)
   {
     /* a header after the picture does not make it a keyframe; an I and a
      * P field: P, a keyframe */
-    static const guint8 late_seq[] = { 0, 0, 1, 0, 0, 0x08, 0, 0, 1, 0xb3 };
+    static const guint8 late_seq[] = { 0, 0, 1, 0, 0, 0x08, 0xff, 0xf8, 0, 0,
+      1, 0xb3
+    };
     static const guint8 fields[] = { 0, 0, 1, 0xb8, 0, 0, 1, 0, 0, 0x08,
-      0, 0, 1, 1, 0, 0, 1, 0, 0, 0x10
+      0xff, 0xf8, 0, 0, 1, 1, 0, 0, 1, 0, 0, 0x10, 0xff, 0xf8, 0x00
     };
     static const guint8 cut[] = { 0, 0, 1, 0xb3, 0, 0, 1, 0, 0x12 };
 
@@ -718,6 +746,7 @@ test_av1 (void)
     g_assert_cmpint (parse_au (&parser, MR_VIDEO_CODEC_AV1, next, &key), ==,
         MR_FRAME_I);
     g_assert_true (key);
+    mr_frame_type_parser_clear (&parser);
   }
 
   /* garbage: the forbidden bit; an empty frame; a size past the end
@@ -764,6 +793,7 @@ parse_every_codec (const guint8 * data, gsize size)
       g_assert_false (key);
     parse_exact (&parser, codecs[c], data, size, NULL);
   }
+  mr_frame_type_parser_clear (&parser);
 }
 
 static void
