@@ -8,19 +8,16 @@ Standard library only; all traffic on 127.0.0.1.
 """
 
 import os
-import shutil
 import signal
 import socket
 import sqlite3
 import sys
-import tempfile
 import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from mroute_harness import Controller, free_port  # noqa: E402
+from mroute_testcase import LO, MrouteTestCase  # noqa: E402
 
-LO = "127.0.0.1"
 TS = 188
 TS_PER_DGRAM = 7
 TS_PID = 0x100
@@ -56,40 +53,8 @@ class TsSender:
             time.sleep(spacing)
         return sent
 
-    def close(self):
+    def stop(self):
         self.sock.close()
-
-
-def bound_receiver(port):
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
-    s.bind((LO, port))
-    s.settimeout(0.1)
-    return s
-
-
-def drain(sock):
-    sock.setblocking(False)
-    try:
-        while True:
-            sock.recv(65536)
-    except (BlockingIOError, OSError):
-        pass
-    finally:
-        sock.settimeout(0.1)
-
-
-def receive(sock, count, timeout):
-    got = []
-    deadline = time.monotonic() + timeout
-    while len(got) < count and time.monotonic() < deadline:
-        try:
-            got.append(sock.recv(65536))
-        except socket.timeout:
-            pass
-        except ConnectionRefusedError:
-            pass
-    return got
 
 
 def db_integrity(path):
@@ -103,56 +68,21 @@ def db_integrity(path):
 VOLATILE = ("status", "updated_at")
 
 
-class Persistence(unittest.TestCase):
+class Persistence(MrouteTestCase):
 
     def setUp(self):
-        self.controllers = []
-        self.socks = []
-        self.sender = TsSender()
-        self.dbdir = None
-
-    def tearDown(self):
-        failed = getattr(getattr(self, "_outcome", None), "success", True) is False
-        for c in self.controllers:
-            if failed:
-                sys.stderr.write("\n---- controller log (%s) ----\n%s\n" % (c.log_path, c.read_log()[-6000:]))
-            if c.proc is not None:
-                try:
-                    c.stop()
-                except Exception:
-                    if c.proc is not None:
-                        c.proc.kill()
-                        c.proc.wait()
-            shutil.rmtree(c.tmpdir, ignore_errors=True)
-        for s in self.socks:
-            s.close()
-        self.sender.close()
-        if self.dbdir:
-            shutil.rmtree(self.dbdir, ignore_errors=True)
+        super().setUp()
+        self.sender = self.own(TsSender())
 
     # helpers -------------------------------------------------------------
 
     def controller(self, db_path=None):
         if db_path is None:
-            self.dbdir = tempfile.mkdtemp(prefix="mroute-persist-")
-            db_path = os.path.join(self.dbdir, "mroute.db")
-        c = Controller(db_path=db_path)
-        self.controllers.append(c)
-        c.start(timeout=20)
-        return c
-
-    def ports(self, n):
-        out = []
-        while len(out) < n:
-            p = free_port()
-            if p not in out:
-                out.append(p)
-        return out
+            db_path = os.path.join(self.tmpdir(), "mroute.db")
+        return super().controller(db_path=db_path, timeout=20)
 
     def receiver(self, port):
-        s = bound_receiver(port)
-        self.socks.append(s)
-        return s
+        return super().receiver(port, hard=120.0).start()
 
     def create(self, c, body):
         r = c.post("/v1/flows", body)
@@ -169,15 +99,22 @@ class Persistence(unittest.TestCase):
         self.assertEqual(r.status, 200, r.body)
         return c.wait_status(flow_id, "STANDBY", timeout=20)
 
+    @staticmethod
+    def receive(rx, mark, count, timeout):
+        """Up to `count` datagrams that arrived after the first `mark`,
+        waiting `timeout` s at most for them."""
+        rx.wait_count(mark + count, timeout)
+        return rx.datagrams()[mark:mark + count]
+
     def assert_forwards(self, ingest, out_sock, label):
         """Sends batches of 20 TS datagrams to the ingest port until one
         batch comes out complete, in order and byte-identical (at most 5
         batches, so a source still binding its socket is tolerated)."""
         history = []
         for _attempt in range(5):
-            drain(out_sock)
+            mark = out_sock.count()
             sent = self.sender.send(ingest, 20)
-            got = receive(out_sock, len(sent), timeout=3.0)
+            got = self.receive(out_sock, mark, len(sent), timeout=3.0)
             if got == sent:
                 return
             history.append("sent %d, got %d%s" % (len(sent), len(got),
@@ -192,10 +129,7 @@ class Persistence(unittest.TestCase):
         return [f["id"] for f in flows], {f["id"]: f for f in flows}
 
     def events(self, c, flow_id=None):
-        path = "/v1/flows/%s/events?limit=10000" % flow_id if flow_id else "/v1/events?limit=10000"
-        r = c.get(path)
-        self.assertEqual(r.status, 200, r.body)
-        return r.json()["events"]
+        return super().events(c, flow_id, limit=10000)
 
     def assert_same_flow(self, before, after, running):
         if running:
@@ -329,9 +263,9 @@ class Persistence(unittest.TestCase):
         time.sleep(1.0)
         st = c2.get("/v1/flows/%s" % stopped).json()
         self.assertEqual(st["status"], "STANDBY", st)
-        drain(out_sock_s)
+        mark = out_sock_s.count()
         self.sender.send(ingest_s, 10)
-        leaked = receive(out_sock_s, 1, timeout=1.0)
+        leaked = self.receive(out_sock_s, mark, 1, timeout=1.0)
         self.assertEqual(leaked, [], "the stopped flow forwards data after restart")
         m = c2.get("/v1/flows/%s/metrics" % stopped)
         self.assertEqual(m.status, 200, m.body)
