@@ -26,28 +26,19 @@ import base64
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
-import threading
 import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from mroute_harness import Controller, free_port  # noqa: E402
-from mroute_media import (kill_proc, tail, ts_cc_errors, udp_socket,  # noqa: E402
-                          wait_until)
+from mroute_media import kill_proc, tail, ts_cc_errors  # noqa: E402
+from mroute_testcase import LO, MrouteTestCase  # noqa: E402
 
-LO = "127.0.0.1"
 FPS = 25
 GOP = 25
 INTERVAL = 2                 # thumbnail_interval_sec
 BLACK_FROM, BLACK_TO = 9, 13  # seconds of the sender's clock
-
-
-def ports(n):
-    base = free_port(count=n)
-    return [base + i for i in range(n)]
 
 
 def note(msg):
@@ -56,7 +47,7 @@ def note(msg):
 
 
 # --------------------------------------------------------------------------
-# senders and sockets
+# senders
 # --------------------------------------------------------------------------
 
 def ffmpeg_sender(port, codec="h264", size="320x240", bframes=0, seconds=40,
@@ -90,42 +81,6 @@ def ffmpeg_sender(port, codec="h264", size="320x240", bframes=0, seconds=40,
                             stderr=log or subprocess.DEVNULL)
 
 
-class Capture(threading.Thread):
-    """Records every datagram arriving on LO:port (and forwards it to
-    LO:forward if given) until stop() or `hard` seconds."""
-
-    def __init__(self, port, forward=None, hard=90.0):
-        super().__init__(daemon=True)
-        self.sock = udp_socket(port)
-        self.sock.settimeout(0.05)
-        self.forward = forward
-        self.out = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.hard = hard
-        self.packets = []
-        self._halt = threading.Event()
-
-    def run(self):
-        t0 = time.monotonic()
-        while not self._halt.is_set() and time.monotonic() - t0 < self.hard:
-            try:
-                data = self.sock.recv(65536)
-            except (socket.timeout, ConnectionRefusedError):
-                continue
-            self.packets.append(data)
-            if self.forward:
-                try:
-                    self.out.sendto(data, (LO, self.forward))
-                except OSError:
-                    pass
-
-    def stop(self):
-        self._halt.set()
-        if self.ident is not None:
-            self.join(5)
-        self.sock.close()
-        self.out.close()
-
-
 def jpeg_size(data):
     """(width, height) from the first SOF marker of a JPEG, or None."""
     i = 2
@@ -152,30 +107,23 @@ def parse_time(ts):
 # --------------------------------------------------------------------------
 
 @unittest.skipUnless(shutil.which("ffmpeg"), "ffmpeg is needed")
-class MonitoringTest(unittest.TestCase):
+class MonitoringTest(MrouteTestCase):
 
     @classmethod
     def setUpClass(cls):
-        cls.ctl = Controller().start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.ctl.stop()
+        super().setUpClass()
+        cls.ctl = cls.class_controller()
 
     def setUp(self):
-        self.procs = []
-        self.captures = []
+        super().setUp()
         self.flows = []
-        self.sender_log = open(os.path.join(self.ctl.tmpdir, "senders.log"), "ab")
+        self.sender_log = open(self.logfile("senders"), "ab")
 
     def tearDown(self):
-        for p in self.procs:
-            kill_proc(p, signal.SIGKILL)
-        for c in self.captures:
-            c.stop()
+        self.sender_log.close()
+        super().tearDown()
         for fid in self.flows:
             self.ctl.delete("/v1/flows/%s" % fid)
-        self.sender_log.close()
 
     # helpers
 
@@ -199,15 +147,12 @@ class MonitoringTest(unittest.TestCase):
         self.ctl.wait_status(fid, "ACTIVE", timeout=10)
 
     def sender(self, port, **kw):
-        p = ffmpeg_sender(port, log=self.sender_log, **kw)
-        self.procs.append(p)
-        return p
+        return self.own_proc(ffmpeg_sender(port, log=self.sender_log, **kw), signal.SIGKILL)
 
     def capture(self, port, forward=None):
-        c = Capture(port, forward)
-        c.start()
-        self.captures.append(c)
-        return c
+        """Records every datagram arriving on LO:port (and forwards it to
+        LO:forward if given) until the test ends or 90 s."""
+        return self.receiver(port, forward=forward, hard=90.0).start()
 
     def poll(self, fid, what, cond, timeout, status=200):
         """GETs /v1/flows/fid/what until cond(json) holds (status 200);
@@ -237,7 +182,7 @@ class MonitoringTest(unittest.TestCase):
     # ---------------------------------------------------------------------
 
     def test_errors(self):
-        p1, p2 = ports(2)
+        p1, p2 = self.consecutive_ports(2)
         for what in ("thumbnail", "metadata", "content-quality"):
             r = self.ctl.get("/v1/flows/flow_nope/%s" % what)
             self.assertError(r, 404, contains="not found")
@@ -277,7 +222,7 @@ class MonitoringTest(unittest.TestCase):
                          field="source_monitor_config.thumbnail_enabled")
 
     def test_live_monitoring(self):
-        relay_port, ingest, out_port = ports(3)
+        relay_port, ingest, out_port = self.consecutive_ports(3)
         rx = self.capture(out_port)
         fid = self.create([{"name": "cam", "protocol": "udp", "ingest_port": ingest}],
                           [{"name": "out", "protocol": "udp", "destination": LO,
@@ -372,8 +317,8 @@ class MonitoringTest(unittest.TestCase):
 
         # the transport: every datagram, byte for byte, in order
         time.sleep(0.5)
-        sent = list(relay.packets)
-        got = list(rx.packets)
+        sent = relay.datagrams()
+        got = rx.datagrams()
         index = {d: i for i, d in enumerate(sent)}
         missing = [d for d in got if d not in index]
         self.assertFalse(missing, "%d output datagrams the sender never sent" % len(missing))
@@ -389,7 +334,7 @@ class MonitoringTest(unittest.TestCase):
         self.assertGreater(len(got), 0.9 * len(sent))
 
     def test_failover_metadata_follows_backup(self):
-        p_main, p_back = ports(2)
+        p_main, p_back = self.consecutive_ports(2)
         fid = self.create([{"name": "main", "protocol": "udp", "ingest_port": p_main},
                            {"name": "backup", "protocol": "udp", "ingest_port": p_back}],
                           thumbnails=True, quality=False, failover=True)
