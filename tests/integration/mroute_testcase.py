@@ -306,6 +306,8 @@ class Owned:
                 if c.proc is not None:
                     c.proc.kill()
                     c.proc.wait()
+        # after all of them stopped: a controller may use another's database
+        for c in self.controllers:
             shutil.rmtree(c.tmpdir, ignore_errors=True)
         for path in self.logs:
             if failed:

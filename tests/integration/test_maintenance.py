@@ -19,13 +19,13 @@ import calendar
 import json
 import os
 import sys
-import tempfile
 import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from mroute_harness import Controller, free_port  # noqa: E402
+from mroute_harness import free_port  # noqa: E402
+from mroute_testcase import MrouteTestCase  # noqa: E402
 
 CHECK = 1                       # [maintenance] check_interval_sec
 CONFIG = "[maintenance]\ncheck_interval_sec = %d\n" % CHECK
@@ -53,19 +53,14 @@ def flow_body(name, window=None):
     return b
 
 
-class MaintenanceTest(unittest.TestCase):
+class MaintenanceTest(MrouteTestCase):
 
     def setUp(self):
-        self.tmp = tempfile.mkdtemp(prefix="mroute-clock-")
-        self.clock = os.path.join(self.tmp, "now")
+        super().setUp()
+        self.clock = os.path.join(self.tmpdir(), "now")
         self.set_clock(MON_0200)
-        self.c = Controller(config=CONFIG, env={"MROUTE_TEST_CLOCK_FILE": self.clock,
-                                                "MROUTE_API_KEY": ""})
-        self.c.start()
-
-    def tearDown(self):
-        if self.c.proc is not None:
-            self.c.stop()
+        self.c = self.controller(config=CONFIG, env={"MROUTE_TEST_CLOCK_FILE": self.clock,
+                                                     "MROUTE_API_KEY": ""})
 
     def set_clock(self, t):
         """Atomically: the controller never reads a half-written file."""
@@ -89,8 +84,7 @@ class MaintenanceTest(unittest.TestCase):
         return f
 
     def events(self, fid):
-        _, d = self.call("GET", "/v1/flows/%s/events?limit=1000" % fid, expect=200)
-        return list(reversed(d["events"]))      # oldest first
+        return super().events(self.c, fid, oldest_first=True)
 
     def count(self, fid, type_):
         return sum(1 for e in self.events(fid) if e["type"] == type_)
@@ -191,9 +185,8 @@ class MaintenanceTest(unittest.TestCase):
 
         # the same after a restart of the controller on the same database
         self.c.stop()
-        self.c = Controller(db_path=self.c.db_path, config=CONFIG,
-                            env={"MROUTE_TEST_CLOCK_FILE": self.clock, "MROUTE_API_KEY": ""})
-        self.c.start()
+        self.c = self.controller(db_path=self.c.db_path, config=CONFIG,
+                                 env={"MROUTE_TEST_CLOCK_FILE": self.clock, "MROUTE_API_KEY": ""})
         _, lst = self.call("GET", "/v1/flows", expect=200)
         self.assertEqual({x["id"]: x["maintenance_window"] for x in lst["flows"]}, want)
         self.c.wait_status(b["id"], "ACTIVE")
