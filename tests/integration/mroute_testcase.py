@@ -223,6 +223,17 @@ class Receiver:
         return wait_until(lambda: len(self.packets) >= n, timeout)
 
 
+def wait_for(predicate, timeout, interval=0.2):
+    """Calls predicate() until it returns something true or `timeout`
+    seconds pass; returns its last result (wait_until() returns a bool)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = predicate()
+        if result or time.monotonic() >= deadline:
+            return result
+        time.sleep(interval)
+
+
 # --------------------------------------------------------------------------
 # GStreamer elements
 # --------------------------------------------------------------------------
@@ -361,6 +372,18 @@ class MrouteTestCase(unittest.TestCase):
             cls._class_owned.close(True, cls.LOG_TAIL, cls.CHILD_LOG_TAIL)
             raise
         return c
+
+    @classmethod
+    def class_own(cls, thing):
+        """Stops `thing` (anything with stop()) in tearDownClass, before
+        the class's controllers."""
+        cls._class_owned.threads.append(thing)
+        return thing
+
+    @classmethod
+    def class_port(cls):
+        """A free UDP port, not handed out before in this class."""
+        return cls._class_owned.ports.udp()
 
     def setUp(self):
         super().setUp()

@@ -31,7 +31,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from mroute_harness import Controller, free_port  # noqa: E402
+from mroute_testcase import MrouteTestCase, Receiver, wait_for  # noqa: E402
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 TS_PER_DATAGRAM = 7
@@ -286,47 +286,6 @@ class Sender(threading.Thread):
             s.close()
 
 
-class Receiver(threading.Thread):
-    """Counts the datagrams and bytes that arrive on 127.0.0.1:port."""
-
-    def __init__(self, port):
-        super().__init__(daemon=True)
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
-        self.sock.bind(("127.0.0.1", port))
-        self.sock.settimeout(0.1)
-        self.datagrams = 0
-        self.bytes = 0
-        self.halt = threading.Event()
-
-    def run(self):
-        try:
-            while not self.halt.is_set():
-                try:
-                    data = self.sock.recv(65536)
-                except socket.timeout:
-                    continue
-                self.datagrams += 1
-                self.bytes += len(data)
-        finally:
-            self.sock.close()
-
-    def stop(self):
-        self.halt.set()
-        self.join(5)
-
-
-def wait_for(predicate, timeout, interval=0.2):
-    """Calls predicate() until it returns something true or `timeout`
-    seconds pass; returns its last result."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = predicate()
-        if result or time.monotonic() >= deadline:
-            return result
-        time.sleep(interval)
-
-
 # --------------------------------------------------------------------------
 # what the JSON API says, as the series /metrics should have
 
@@ -397,7 +356,7 @@ def without_moving_parts(metrics):
 
 # --------------------------------------------------------------------------
 
-class PrometheusTest(unittest.TestCase):
+class PrometheusTest(MrouteTestCase):
     """One controller and one traffic run for the class; the tests look at
     the scrapes taken on the way."""
 
@@ -405,14 +364,15 @@ class PrometheusTest(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
+        super().setUpClass()
         cls.started_at = time.time()
-        cls.ctl = Controller()
-        cls.ctl.start(timeout=15)
-        cls.receiver = cls.merge_receiver = None
+        cls.ctl = cls.class_controller(timeout=15)
+        cls.live_receiver = cls.merge_receiver = None
         cls.sender = cls.merge_sender = None
         try:
             cls.run_traffic()
         except BaseException:
+            cls._class_failed = True
             cls.tearDownClass()
             raise
 
@@ -422,12 +382,7 @@ class PrometheusTest(unittest.TestCase):
             if sender:
                 sender.halt.set()
                 sender.join(5)
-        for receiver in (cls.receiver, cls.merge_receiver):
-            if receiver:
-                receiver.stop()
-        if cls.ctl:
-            cls.ctl.stop()
-            cls.ctl = None
+        super().tearDownClass()
 
     # -- helpers -----------------------------------------------------------
 
@@ -479,12 +434,12 @@ class PrometheusTest(unittest.TestCase):
     @classmethod
     def run_traffic(cls):
         ctl = cls.ctl
-        sport, oport = free_port(), free_port()
+        sport, oport = cls.class_port(), cls.class_port()
         cls.live = cls.create_flow(LIVE_NAME, sport, oport)
-        cls.idle = cls.create_flow(IDLE_NAME, free_port(), free_port())
+        cls.idle = cls.create_flow(IDLE_NAME, cls.class_port(), cls.class_port())
         lid, iid = cls.live["id"], cls.idle["id"]
 
-        pa, pb, mport = free_port(), free_port(), free_port()
+        pa, pb, mport = cls.class_port(), cls.class_port(), cls.class_port()
         body = {"name": MERGE_NAME,
                 "sources": [{"name": leg, "protocol": "rtp", "ingest_port": port,
                              "ingest_address": "127.0.0.1"}
@@ -502,10 +457,10 @@ class PrometheusTest(unittest.TestCase):
         cls.check_status(ctl.post("/v1/flows/%s/stop" % iid), 200, "stop idle")
         ctl.wait_status(iid, "STANDBY")
 
-        cls.receiver = Receiver(oport)
-        cls.receiver.start()
-        cls.merge_receiver = Receiver(mport)
-        cls.merge_receiver.start()
+        # counts the datagrams and bytes that arrive (bounded: the whole
+        # run takes well under a minute)
+        cls.live_receiver = cls.class_own(Receiver(oport, hard=120.0)).start()
+        cls.merge_receiver = cls.class_own(Receiver(mport, hard=120.0)).start()
         cls.check_status(ctl.post("/v1/flows/%s/start" % lid), 200, "start live")
         cls.check_status(ctl.post("/v1/flows/%s/start" % mid), 200, "start merge")
         ctl.wait_status(lid, "ACTIVE")
@@ -545,11 +500,11 @@ class PrometheusTest(unittest.TestCase):
             merged_out = e.get("mroute_output_sent_bytes_total", flow_id=mid,
                                flow_name=MERGE_NAME, output="out-m")
             cls.scrape_done = e
-            return (got == cls.sender.sent and out == cls.receiver.bytes
-                    and cls.receiver.datagrams == cls.sender.sent
+            return (got == cls.sender.sent and out == cls.live_receiver.byte_count()
+                    and cls.live_receiver.count() == cls.sender.sent
                     and merged == cls.merge_sender.sent
-                    and merged_out == cls.merge_receiver.bytes
-                    and cls.merge_receiver.bytes == cls.merge_sender.sent * DATAGRAM_BYTES)
+                    and merged_out == cls.merge_receiver.byte_count()
+                    and cls.merge_receiver.byte_count() == cls.merge_sender.sent * DATAGRAM_BYTES)
         wait_for(all_counted, 10)
 
         cls.merge_before, cls.merge_final, cls.merge_after = cls.sandwich(mid)
@@ -634,7 +589,7 @@ class PrometheusTest(unittest.TestCase):
         e = self.scrape_done
         labels = {"flow_id": lid, "flow_name": LIVE_NAME}
         self.assertEqual(self.sender.sent, SEND_COUNT)
-        self.assertEqual(self.receiver.datagrams, SEND_COUNT, "loopback lost datagrams")
+        self.assertEqual(self.live_receiver.count(), SEND_COUNT, "loopback lost datagrams")
         self.assertEqual(e.get("mroute_source_received_packets_total", source="primary",
                                **labels), SEND_COUNT)
         self.assertEqual(e.get("mroute_source_received_bytes_total", source="primary",
@@ -642,9 +597,9 @@ class PrometheusTest(unittest.TestCase):
         self.assertEqual(e.get("mroute_source_lost_packets_total", source="primary",
                                **labels), 0)
         self.assertEqual(e.get("mroute_output_sent_bytes_total", output="out-1", **labels),
-                         self.receiver.bytes)
+                         self.live_receiver.byte_count())
         self.assertEqual(e.get("mroute_output_sent_packets_total", output="out-1", **labels),
-                         self.receiver.datagrams)
+                         self.live_receiver.count())
         self.assertEqual(e.get("mroute_output_disconnections_total", output="out-1",
                                **labels), 0)
         self.assertEqual(e.get("mroute_source_selected", source="primary", **labels), 1)
@@ -715,7 +670,7 @@ class PrometheusTest(unittest.TestCase):
                          + e.get("mroute_merge_used_packets_total", source="b", **labels), sent)
         self.assertEqual(e.get("mroute_merge_recovery_window_seconds", **labels), 0.1)
         self.assertEqual(e.get("mroute_output_sent_bytes_total", output="out-m", **labels),
-                         self.merge_receiver.bytes)
+                         self.merge_receiver.byte_count())
         flowing = self.scrape_flowing
         self.assertEqual(flowing.get("mroute_merge_active_legs", **labels), 2)
         self.assertEqual(flowing.get("mroute_flow_merge_active", **labels), 1)
