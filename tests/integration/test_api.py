@@ -26,7 +26,8 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from mroute_harness import Controller, free_port  # noqa: E402
+from mroute_harness import free_port  # noqa: E402
+from mroute_testcase import MrouteTestCase, Receiver  # noqa: E402
 
 # Sentinels for the expected `field` member of an error envelope.
 ABSENT = object()     # `field` must not be present
@@ -119,41 +120,10 @@ class UdpSender(threading.Thread):
         self.join(5)
 
 
-class UdpDrain(threading.Thread):
-    """Binds 127.0.0.1:port and counts the datagrams received."""
-
-    def __init__(self, port, max_seconds=30):
-        super().__init__(daemon=True)
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.bind(("127.0.0.1", port))
-        self.sock.settimeout(0.1)
-        self.max_seconds = max_seconds
-        self._halt = threading.Event()
-        self.received = 0
-
-    def run(self):
-        deadline = time.monotonic() + self.max_seconds
-        try:
-            while not self._halt.is_set() and time.monotonic() < deadline:
-                try:
-                    self.sock.recv(65536)
-                    self.received += 1
-                except socket.timeout:
-                    pass
-                except OSError:
-                    break
-        finally:
-            self.sock.close()
-
-    def stop(self):
-        self._halt.set()
-        self.join(5)
-
-
 # --------------------------------------------------------------------------
 # base class
 
-class ApiTestCase(unittest.TestCase):
+class ApiTestCase(MrouteTestCase):
     """One controller process per TestCase class."""
 
     ctl = None
@@ -162,22 +132,13 @@ class ApiTestCase(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        cls.ctl = Controller(env=cls.controller_env)
-        try:
-            cls.ctl.start(timeout=15)
-        except Exception:
-            try:
-                cls.ctl.stop(timeout=5)
-            except Exception:
-                pass
-            cls.ctl = None
-            raise
+        super().setUpClass()
+        cls.ctl = cls.class_controller(env=cls.controller_env, timeout=15)
 
     @classmethod
     def tearDownClass(cls):
-        if cls.ctl is not None:
-            cls.ctl.stop()
-            cls.ctl = None
+        super().tearDownClass()
+        cls.ctl = None
 
     # -- requests ----------------------------------------------------------
 
@@ -1286,9 +1247,12 @@ class SecretsTest(ApiTestCase):
     @classmethod
     def tearDownClass(cls):
         ctl = cls.ctl
-        super().tearDownClass()
+        log = None
         if ctl is not None:
+            ctl.stop()                  # its whole log, before the base removes it
             log = ctl.read_log()
+        super().tearDownClass()
+        if log is not None:
             for s in cls.SECRETS:
                 if s in log:
                     raise AssertionError("secret %r appears in the controller log" % s)
@@ -1607,8 +1571,7 @@ class LifecycleTest(ApiTestCase):
     def test_metrics_running(self):
         f, sport, oports = self.udp_flow("m-running")
         fid = f["id"]
-        drain = UdpDrain(oports[0])
-        drain.start()
+        drain = Receiver(oports[0], hard=30.0).start()
         self.start_flow(fid)
         sender = UdpSender(sport)
         sender.start()
@@ -1628,7 +1591,7 @@ class LifecycleTest(ApiTestCase):
                 time.sleep(0.2)
             else:
                 self.fail("metrics never showed traffic (sent %d datagrams, output got %d): %r"
-                          % (sender.sent, drain.received, last))
+                          % (sender.sent, drain.count(), last))
             m = last
             self.assertEqual(m["flow_id"], fid)
             self.assertEqual(m["status"], "ACTIVE")
@@ -1637,7 +1600,7 @@ class LifecycleTest(ApiTestCase):
             self.assertEqual(m["source_metrics"][0]["packets_lost"], 0,
                              "continuity counters were all in order: %r" % m)
             self.assertEqual(m["output_metrics"][0]["disconnections"], 0)
-            self.assertGreater(drain.received, 0, "the output receiver got nothing")
+            self.assertGreater(drain.count(), 0, "the output receiver got nothing")
         finally:
             sender.stop()
             drain.stop()
