@@ -1,5 +1,6 @@
 /* mroute: the REST API. */
 
+#define G_LOG_DOMAIN "mroute-api"
 #include "api.h"
 
 #include <string.h>
@@ -591,6 +592,15 @@ mr_api_new (MrManager * manager)
   soup_server_add_handler (api->server, NULL, handle_request, api, NULL);
   api->guard = mr_http_guard_new (api->server, &limits, overflow_body);
   return api;
+}
+
+void
+mr_api_set_key (MrApi * api, const gchar * api_key, gboolean metrics_public)
+{
+  g_clear_pointer (&api->key_digest, g_bytes_unref);
+  if (api_key)
+    api->key_digest = digest (api_key);
+  api->metrics_public = metrics_public;
 }
 
 GTlsCertificate *

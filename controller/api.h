@@ -20,6 +20,10 @@ typedef struct _MrApi MrApi;
  * Without an API key only loopback clients are answered (403 for the
  * others), but for /health. */
 MrApi *mr_api_new (MrManager * manager);
+/* A new [api] api_key (NULL: none) and metrics_public, from the next
+ * request on (SIGHUP).  Only a digest of the key is kept. */
+void mr_api_set_key (MrApi * api, const gchar * api_key,
+    gboolean metrics_public);
 /* The certificate and private key of [api] tls_certificate and tls_key
  * (PEM files); the error names the files, never what they hold. */
 GTlsCertificate *mr_api_load_certificate (const gchar * cert_path,

@@ -1,5 +1,6 @@
 /* mroute: an isolated output branch of a flow's pipeline. */
 
+#define G_LOG_DOMAIN "mroute-branch"
 #include "branch.h"
 
 #include <gst/app/gstappsink.h>

@@ -1,5 +1,6 @@
 /* mroute: the wall clock of schedules. */
 
+#define G_LOG_DOMAIN "mroute-clock"
 #include "clock.h"
 
 #include <stdlib.h>

@@ -1,5 +1,6 @@
 /* mroute: controller configuration (GLib key file + environment). */
 
+#define G_LOG_DOMAIN "mroute-config"
 #include "config.h"
 
 #include <string.h>
@@ -66,6 +67,7 @@ static const MrConfigSection known_sections[] = {
   {"maintenance", {"check_interval_sec", NULL}},
   {"telegram", {"enabled", "bot_token", "chat_id", "api_url", NULL}},
   {"webhooks", {"urls", "secret", NULL}},
+  {"log", {"format", "level", NULL}},
 };
 
 static gchar *
@@ -189,7 +191,8 @@ parse_bool (const gchar * group, const gchar * key, const gchar * s,
   return TRUE;
 }
 
-/* Only http(s) URLs, separated by ',' ';' or spaces */
+/* Only http(s) URLs, separated by ',' ';' or spaces.  A wrong one is named
+ * by its place only: a URL may hold a secret. */
 static gboolean
 parse_urls (const gchar * what, const gchar * s, gchar *** out,
     GError ** error)
@@ -197,13 +200,16 @@ parse_urls (const gchar * what, const gchar * s, gchar *** out,
   g_auto (GStrv) parts = g_strsplit_set (s, ",; \t", -1);
   g_autoptr (GStrvBuilder) urls = g_strv_builder_new ();
 
+  guint n = 0;
+
   for (guint i = 0; parts[i]; i++) {
     if (!*parts[i])
       continue;
+    n++;
     if (!g_str_has_prefix (parts[i], "http://")
         && !g_str_has_prefix (parts[i], "https://")) {
       g_set_error (error, MR_CONFIG_ERROR, 0,
-          "%s: '%s' is not an http:// or https:// URL", what, parts[i]);
+          "%s: URL %u is not an http:// or https:// URL", what, n);
       return FALSE;
     }
     g_strv_builder_add (urls, parts[i]);
@@ -221,6 +227,8 @@ mr_config_load_file (MrConfig * c, const gchar * path, GError ** error)
   g_autoptr (GKeyFile) kf = g_key_file_new ();
   g_autofree gchar *dsn = NULL;
   g_autofree gchar *enabled = NULL;
+  g_autofree gchar *log_format = NULL;
+  g_autofree gchar *log_level = NULL;
 
   if (!g_key_file_load_from_file (kf, path, G_KEY_FILE_NONE, error)
       || !check_known (kf, error))
@@ -256,8 +264,20 @@ mr_config_load_file (MrConfig * c, const gchar * path, GError ** error)
       || !get_int (kf, "mediamtx", "grace_period_sec", 0, 86400,
           &c->mediamtx_grace_sec, error)
       || !get_int (kf, "maintenance", "check_interval_sec", 1, 3600,
-          &c->maintenance_check_sec, error))
+          &c->maintenance_check_sec, error)
+      || !get_string (kf, "log", "format", &log_format, error)
+      || !get_string (kf, "log", "level", &log_level, error))
     return FALSE;
+  if (log_format && !mr_log_format_from_string (log_format, &c->log_format)) {
+    g_set_error (error, MR_CONFIG_ERROR, 0,
+        "[log] format: '%s' must be text or json", log_format);
+    return FALSE;
+  }
+  if (log_level && !mr_log_level_from_string (log_level, &c->log_level)) {
+    g_set_error (error, MR_CONFIG_ERROR, 0,
+        "[log] level: '%s' must be error, warning, info or debug", log_level);
+    return FALSE;
+  }
   if (metrics_public && !parse_bool ("api", "metrics_public", metrics_public,
           &c->metrics_public, error))
     return FALSE;
@@ -328,4 +348,95 @@ mr_config_apply_env (MrConfig * c, GError ** error)
     c->webhook_secret = g_strdup (v);
   }
   return TRUE;
+}
+
+/* ---------------------------------------------------------------------- */
+/* reloading */
+
+GStrv
+mr_config_restart_keys (const MrConfig * a, const MrConfig * b)
+{
+  g_autoptr (GStrvBuilder) keys = g_strv_builder_new ();
+
+#define DIFFERS_STR(field, name) \
+  if (g_strcmp0 (a->field, b->field) != 0) \
+    g_strv_builder_add (keys, name)
+#define DIFFERS(field, name) \
+  if (a->field != b->field) \
+    g_strv_builder_add (keys, name)
+  DIFFERS_STR (host, "[api] host");
+  DIFFERS (port, "[api] port");
+  DIFFERS (max_body_bytes, "[api] max_body_bytes");
+  DIFFERS (header_timeout_sec, "[api] header_timeout_sec");
+  DIFFERS (body_timeout_sec, "[api] body_timeout_sec");
+  DIFFERS (max_connections, "[api] max_connections");
+  DIFFERS_STR (tls_certificate, "[api] tls_certificate");
+  DIFFERS_STR (tls_key, "[api] tls_key");
+  DIFFERS_STR (db_path, "[storage] dsn");
+  DIFFERS (max_flows, "[gstreamer] max_flows");
+  DIFFERS (health_timeout_ms, "[gstreamer] health_timeout_ms");
+  DIFFERS (mediamtx_grace_sec, "[mediamtx] grace_period_sec");
+  DIFFERS (maintenance_check_sec, "[maintenance] check_interval_sec");
+#undef DIFFERS_STR
+#undef DIFFERS
+  return g_strv_builder_end (keys);
+}
+
+static void
+take_string (gchar ** running, gchar ** next, const gchar * name,
+    GStrvBuilder * changed)
+{
+  gchar *old = *running;
+
+  if (g_strcmp0 (*running, *next) == 0)
+    return;
+  g_strv_builder_add (changed, name);
+  /* @next keeps the old value, for its owner to free */
+  *running = *next;
+  *next = old;
+}
+
+static void
+take_value (gint * running, gint next, const gchar * name,
+    GStrvBuilder * changed)
+{
+  if (*running == next)
+    return;
+  g_strv_builder_add (changed, name);
+  *running = next;
+}
+
+void
+mr_config_take_live (MrConfig * running, MrConfig * next,
+    GStrvBuilder * changed)
+{
+  take_string (&running->api_key, &next->api_key, "[api] api_key", changed);
+  take_value (&running->metrics_public, next->metrics_public,
+      "[api] metrics_public", changed);
+  take_value (&running->telegram_enabled, next->telegram_enabled,
+      "[telegram] enabled", changed);
+  take_string (&running->telegram_bot_token, &next->telegram_bot_token,
+      "[telegram] bot_token", changed);
+  take_string (&running->telegram_chat_id, &next->telegram_chat_id,
+      "[telegram] chat_id", changed);
+  take_string (&running->telegram_api_url, &next->telegram_api_url,
+      "[telegram] api_url", changed);
+  if (!g_strv_equal ((const gchar * const *) running->webhook_urls,
+          (const gchar * const *) next->webhook_urls)) {
+    GStrv old = running->webhook_urls;
+
+    g_strv_builder_add (changed, "[webhooks] urls");
+    running->webhook_urls = next->webhook_urls;
+    next->webhook_urls = old;
+  }
+  take_string (&running->webhook_secret, &next->webhook_secret,
+      "[webhooks] secret", changed);
+  if (running->log_format != next->log_format) {
+    g_strv_builder_add (changed, "[log] format");
+    running->log_format = next->log_format;
+  }
+  if (running->log_level != next->log_level) {
+    g_strv_builder_add (changed, "[log] level");
+    running->log_level = next->log_level;
+  }
 }

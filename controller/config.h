@@ -5,6 +5,8 @@
 
 #include <glib.h>
 
+#include "log.h"
+
 G_BEGIN_DECLS
 
 typedef struct
@@ -39,6 +41,9 @@ typedef struct
   gint mediamtx_grace_sec;      /* not-ready -> stop delay */
   /* [maintenance] */
   gint maintenance_check_sec;   /* scheduler period */
+  /* [log] */
+  MrLogFormat log_format;
+  MrLogLevel log_level;         /* UNSET when the file has none */
 } MrConfig;
 
 MrConfig *mr_config_new_default (void);
@@ -50,6 +55,16 @@ gboolean mr_config_load_file (MrConfig * config, const gchar * path,
  * TELEGRAM_API_URL, MROUTE_WEBHOOK_URLS, MROUTE_WEBHOOK_SECRET */
 gboolean mr_config_apply_env (MrConfig * config, GError ** error);
 void mr_config_free (MrConfig * config);
+
+/* Reloading (SIGHUP).  The keys a running controller cannot change, whose
+ * values differ between @running and @next: "[api] port", ... (names only,
+ * never values). */
+GStrv mr_config_restart_keys (const MrConfig * running, const MrConfig * next);
+/* Moves into @running the keys it can change live ([api] api_key and
+ * metrics_public, [telegram], [webhooks], [log]) from @next, and adds to
+ * @changed the names of those whose values differ ("[api] api_key"). */
+void mr_config_take_live (MrConfig * running, MrConfig * next,
+    GStrvBuilder * changed);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MrConfig, mr_config_free);
 
 G_END_DECLS

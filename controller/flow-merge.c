@@ -7,6 +7,7 @@
  * with the reason (a leg went silent, a leg carries another stream) and
  * when the flow runs single-leg; merge_eof when the merged stream ends. */
 
+#define G_LOG_DOMAIN "mroute-flow"
 #include "flow-runner-private.h"
 
 #include <string.h>

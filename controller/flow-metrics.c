@@ -1,6 +1,7 @@
 /* mroute: the metrics object of a flow (the seed's GET /v1/flows/{id}/metrics),
  * from the running pipeline's own counters. */
 
+#define G_LOG_DOMAIN "mroute-flow"
 #include "flow-runner-private.h"
 
 /* The numbers of an element's own stats structure as a JSON object, names

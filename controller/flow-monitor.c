@@ -5,6 +5,7 @@
  * The branch taps the tee after the selector, so it describes the source
  * the flow runs on; a failover builds it again for the new source. */
 
+#define G_LOG_DOMAIN "mroute-flow"
 #include "flow-runner-private.h"
 
 #include "recipe-monitor.h"

@@ -1,5 +1,6 @@
 /* mroute: one running flow. */
 
+#define G_LOG_DOMAIN "mroute-flow"
 #include "flow-runner.h"
 
 #include <string.h>

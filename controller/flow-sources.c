@@ -14,6 +14,7 @@
  * add the lives up so that what the API and Prometheus show never goes
  * down. */
 
+#define G_LOG_DOMAIN "mroute-flow"
 #include <string.h>
 
 #include "flow-runner-private.h"

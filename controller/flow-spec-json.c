@@ -1,6 +1,7 @@
 /* mroute: a flow spec written as JSON, for the API (without secrets) or
  * for storage (with them). */
 
+#define G_LOG_DOMAIN "mroute-flow-spec"
 #include "flow-spec.h"
 
 

@@ -1,5 +1,6 @@
 /* mroute: the configuration of a flow, its validation and its JSON form. */
 
+#define G_LOG_DOMAIN "mroute-flow-spec"
 #include "flow-spec.h"
 
 #include <string.h>

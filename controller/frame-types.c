@@ -92,6 +92,7 @@
  * of several slices (or a temporal unit of several frames) is the
  * "lowest" of them: B over P over I, which is the largest MrFrameType. */
 
+#define G_LOG_DOMAIN "mroute-frame-types"
 #include "frame-types.h"
 
 #ifndef GST_USE_UNSTABLE_API

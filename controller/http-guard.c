@@ -1,5 +1,6 @@
 /* mroute: accepts a SoupServer's connections, with deadlines and a cap. */
 
+#define G_LOG_DOMAIN "mroute-http"
 #include "http-guard.h"
 
 #include <errno.h>

@@ -1,5 +1,6 @@
 /* mroute: the one way a JSON text from outside becomes a JsonNode. */
 
+#define G_LOG_DOMAIN "mroute-json"
 #include "json-reader.h"
 
 #include <string.h>

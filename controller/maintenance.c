@@ -1,5 +1,6 @@
 /* mroute: maintenance windows. */
 
+#define G_LOG_DOMAIN "mroute-maintenance"
 #include "maintenance.h"
 
 gboolean

@@ -1,5 +1,6 @@
 /* mroute: the flow manager. */
 
+#define G_LOG_DOMAIN "mroute-manager"
 #include "manager.h"
 
 #include "clock.h"

@@ -1,5 +1,6 @@
 /* mroute: the MediaMTX hook receiver. */
 
+#define G_LOG_DOMAIN "mroute-mediamtx"
 #include "mediamtx.h"
 
 #include <libsoup/soup.h>

@@ -57,6 +57,11 @@ gboolean mr_telegram_wants (const MrEvent * event);
 void mr_telegram_post (MrTelegram * tg, const MrEvent * event,
     const gchar * flow_name);
 guint mr_telegram_pending (MrTelegram * tg);
+/* Whether @tg (maybe NULL: off) is what @config asks for */
+gboolean mr_telegram_matches (MrTelegram * tg, const MrConfig * config);
+/* Moves the alerts waiting in @from to the end of @tg's queue (a reload);
+ * the one in flight is abandoned, and sent again by @tg. */
+void mr_telegram_take_queue (MrTelegram * tg, MrTelegram * from);
 void mr_telegram_free (MrTelegram * tg);
 
 typedef struct _MrWebhooks MrWebhooks;
@@ -67,6 +72,11 @@ void mr_webhooks_post (MrWebhooks * hooks, const MrEvent * event,
 /* From now on a failing receiver is given up instead of retried */
 void mr_webhooks_set_draining (MrWebhooks * hooks);
 guint mr_webhooks_pending (MrWebhooks * hooks);
+/* The webhooks of @config (a reload), taking over from @hooks (may be NULL;
+ * freed) the queue and state of every URL configured in both; the events
+ * waiting for a URL no longer configured are dropped. */
+MrWebhooks *mr_webhooks_reconfigure (MrWebhooks * hooks,
+    const MrConfig * config, SoupSession * session);
 void mr_webhooks_free (MrWebhooks * hooks);
 
 G_END_DECLS

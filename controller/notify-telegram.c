@@ -23,6 +23,7 @@
  * logged, and a transport error that would quote it is redacted.
  */
 
+#define G_LOG_DOMAIN "mroute-notify"
 #include <string.h>
 
 #include <json-glib/json-glib.h>
@@ -42,6 +43,7 @@ struct _MrTelegram
   SoupSession *session;
   gchar *token;                 /* secret */
   gchar *chat_id;
+  gchar *api_url;               /* [telegram] api_url, as configured */
   gchar *send_url;              /* secret: holds the token; never logged */
 
   GQueue queue;                 /* gchar* texts, oldest first */
@@ -397,10 +399,43 @@ mr_telegram_new (const MrConfig * config, SoupSession * session)
   tg->session = g_object_ref (session);
   tg->token = g_strdup (config->telegram_bot_token);
   tg->chat_id = g_strdup (config->telegram_chat_id);
+  tg->api_url = g_strdup (config->telegram_api_url);
   tg->send_url = g_steal_pointer (&url);
   g_queue_init (&tg->queue);
   g_message ("telegram: alerts to chat %s through %s", tg->chat_id, base);
   return tg;
+}
+
+gboolean
+mr_telegram_matches (MrTelegram * tg, const MrConfig * config)
+{
+  if (!tg)
+    return !config->telegram_enabled;
+  return config->telegram_enabled
+      && g_strcmp0 (tg->token, config->telegram_bot_token) == 0
+      && g_strcmp0 (tg->chat_id, config->telegram_chat_id) == 0
+      && g_strcmp0 (tg->api_url, config->telegram_api_url) == 0;
+}
+
+void
+mr_telegram_take_queue (MrTelegram * tg, MrTelegram * from)
+{
+  gchar *text;
+  guint n = 0;
+
+  mr_notify_request_abandon (from->in_flight);
+  from->in_flight = NULL;
+  g_clear_handle_id (&from->timer, g_source_remove);
+  from->tries = 0;
+  while ((text = g_queue_pop_head (&from->queue))) {
+    g_queue_push_tail (&tg->queue, text);
+    n++;
+  }
+  tg->dropped_untold += from->dropped_untold;
+  from->dropped_untold = 0;
+  if (n)
+    g_message ("telegram: %u waiting alerts go to the new settings", n);
+  pump (tg);
 }
 
 void
@@ -417,6 +452,7 @@ mr_telegram_free (MrTelegram * tg)
   g_object_unref (tg->session);
   g_free (tg->token);
   g_free (tg->chat_id);
+  g_free (tg->api_url);
   g_free (tg->send_url);
   g_free (tg->last_failure);
   g_free (tg);

@@ -18,6 +18,7 @@
  * host only.
  */
 
+#define G_LOG_DOMAIN "mroute-notify"
 #include <string.h>
 
 #include <json-glib/json-glib.h>
@@ -376,6 +377,62 @@ mr_webhooks_new (const MrConfig * config, SoupSession * session)
       hooks->targets->len == 1 ? "" : "s",
       hooks->secret ? ", signed with HMAC-SHA256" : "");
   return hooks;
+}
+
+/* The signatures of what waits in @t, made again with @secret */
+static void
+target_sign_again (MrTarget * t, const gchar * secret)
+{
+  for (GList * l = t->queue.head; l; l = l->next) {
+    MrDelivery *d = l->data;
+    gsize length;
+    const gchar *body = g_bytes_get_data (d->body, &length);
+
+    g_free (d->signature);
+    d->signature = webhook_signature (secret, body, length);
+  }
+}
+
+MrWebhooks *
+mr_webhooks_reconfigure (MrWebhooks * hooks, const MrConfig * config,
+    SoupSession * session)
+{
+  MrWebhooks *next = mr_webhooks_new (config, session);
+  gboolean new_secret;
+
+  if (!hooks)
+    return next;
+  new_secret = next && g_strcmp0 (hooks->secret, next->secret) != 0;
+  for (guint i = 0; next && i < next->targets->len; i++) {
+    MrTarget *fresh = next->targets->pdata[i];
+
+    for (guint j = 0; j < hooks->targets->len; j++) {
+      MrTarget *t = hooks->targets->pdata[j];
+
+      if (!g_str_equal (t->url, fresh->url))
+        continue;
+      g_ptr_array_steal_index (hooks->targets, j);
+      /* the new number, and the new shutdown flag */
+      g_free (t->label);
+      t->label = g_steal_pointer (&fresh->label);
+      t->draining = &next->draining;
+      if (new_secret)
+        target_sign_again (t, next->secret);
+      next->targets->pdata[i] = t;
+      target_free (fresh);
+      break;
+    }
+  }
+  for (guint j = 0; j < hooks->targets->len; j++) {
+    MrTarget *t = hooks->targets->pdata[j];
+    guint n = g_queue_get_length (&t->queue);
+
+    if (n)
+      g_warning ("%s: no longer configured: %u events not delivered",
+          t->label, n);
+  }
+  mr_webhooks_free (hooks);
+  return next;
 }
 
 void

@@ -8,6 +8,7 @@
  * so nothing needs to wait for the network to free the notifier.
  */
 
+#define G_LOG_DOMAIN "mroute-notify"
 #include "notify.h"
 
 #include "notify-private.h"
@@ -140,24 +141,61 @@ mr_notify_valid_utf8 (const gchar * s)
 /* ---------------------------------------------------------------------- */
 /* the notifier */
 
+static gboolean
+wants_any (const MrConfig * config)
+{
+  return config->telegram_enabled || (config->webhook_urls
+      && config->webhook_urls[0]);
+}
+
+static SoupSession *
+new_session (void)
+{
+  return soup_session_new_with_options ("timeout", MR_NOTIFY_IO_TIMEOUT_S,
+      "idle-timeout", 60, "max-conns", 64, "user-agent", "mroute", NULL);
+}
+
 MrNotifier *
 mr_notifier_new (const MrConfig * config)
 {
   MrNotifier *n = g_new0 (MrNotifier, 1);
-  guint n_urls = config->webhook_urls ? g_strv_length (config->webhook_urls)
-      : 0;
 
-  if (!config->telegram_enabled && n_urls == 0)
+  if (!wants_any (config))
     return n;
 
-  n->session = soup_session_new_with_options ("timeout",
-      MR_NOTIFY_IO_TIMEOUT_S, "idle-timeout", 60, "max-conns", 64,
-      "user-agent", "mroute", NULL);
+  n->session = new_session ();
   n->telegram = mr_telegram_new (config, n->session);
   n->webhooks = mr_webhooks_new (config, n->session);
   if (!n->telegram && !n->webhooks)
     g_clear_object (&n->session);
   return n;
+}
+
+void
+mr_notifier_reconfigure (MrNotifier * n, const MrConfig * config)
+{
+  if (!n)
+    return;
+  if (!n->session && wants_any (config))
+    n->session = new_session ();
+  if (!mr_telegram_matches (n->telegram, config)) {
+    MrTelegram *tg = n->session ? mr_telegram_new (config, n->session) : NULL;
+
+    if (n->telegram && tg)
+      mr_telegram_take_queue (tg, n->telegram);
+    else if (n->telegram && mr_telegram_pending (n->telegram))
+      g_message ("telegram: switched off: %u waiting alerts dropped",
+          mr_telegram_pending (n->telegram));
+    else if (n->telegram)
+      g_message ("telegram: switched off");
+    g_clear_pointer (&n->telegram, mr_telegram_free);
+    n->telegram = tg;
+  }
+  if (n->session)
+    n->webhooks = mr_webhooks_reconfigure (n->webhooks, config, n->session);
+  /* requests still in flight hold their own reference */
+  if (!n->telegram && !n->webhooks)
+    g_clear_object (&n->session);
 }
 
 void

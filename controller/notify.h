@@ -24,6 +24,12 @@ typedef struct _MrNotifier MrNotifier;
  * Every function below also accepts NULL. */
 MrNotifier *mr_notifier_new (const MrConfig * config);
 
+/* Applies the [telegram] and [webhooks] settings of @config (a reload).
+ * A part whose settings did not change goes on untouched; alerts waiting
+ * for Telegram go to the new bot or chat; events waiting for a webhook URL
+ * that stays are delivered there, signed with the new secret. */
+void mr_notifier_reconfigure (MrNotifier * n, const MrConfig * config);
+
 /* A flow event (after it is stored).  @flow_name may be NULL. */
 void mr_notifier_flow_event (MrNotifier * n, const MrEvent * event,
     const gchar * flow_name);

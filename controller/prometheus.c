@@ -16,6 +16,7 @@
  * counts from 0, which Prometheus' rate() takes as a counter reset.
  */
 
+#define G_LOG_DOMAIN "mroute-prometheus"
 #include "prometheus.h"
 
 #include <math.h>

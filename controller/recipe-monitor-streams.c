@@ -3,6 +3,7 @@
  * picture types after it, and the decoding paths for thumbnails and
  * content analysis; and the SDT, which tsdemux does not read. */
 
+#define G_LOG_DOMAIN "mroute-monitor"
 #include "recipe-monitor-private.h"
 
 #include <gst/app/gstappsink.h>

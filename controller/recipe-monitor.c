@@ -2,6 +2,7 @@
  * its bin (which keeps its children's errors and messages to itself) and
  * the getters.  Each elementary stream is in recipe-monitor-streams.c. */
 
+#define G_LOG_DOMAIN "mroute-monitor"
 #include "recipe-monitor-private.h"
 
 #include "branch.h"

@@ -1,5 +1,6 @@
 /* mroute: RTMP in and out. */
 
+#define G_LOG_DOMAIN "mroute-recipe"
 #include "recipe-rtmp.h"
 
 #include <string.h>

@@ -1,5 +1,6 @@
 /* mroute: the pipeline recipe. */
 
+#define G_LOG_DOMAIN "mroute-recipe"
 #include "recipe.h"
 
 #include "branch.h"

@@ -1,5 +1,6 @@
 /* mroute: what libsrt says only in its log. */
 
+#define G_LOG_DOMAIN "mroute-srt"
 #include "srt-log.h"
 
 #include <gst/gst.h>

@@ -1,5 +1,6 @@
 /* mroute: srtsrc/srtsink statistics into one shape. */
 
+#define G_LOG_DOMAIN "mroute-srt"
 #include "srt-stats.h"
 
 #include <string.h>

@@ -1,5 +1,6 @@
 /* mroute: SQLite persistence of flows and events. */
 
+#define G_LOG_DOMAIN "mroute-store"
 #include "store.h"
 
 #include <sqlite3.h>

@@ -1,5 +1,6 @@
 /* mroute: a counter's total over all its lives. */
 
+#define G_LOG_DOMAIN "mroute-totals"
 #include "totals.h"
 
 guint64

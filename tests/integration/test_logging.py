@@ -1,0 +1,428 @@
+#!/usr/bin/env python3
+"""The controller's log, --version and SIGHUP.
+
+Checks that every line of the text log has the ISO 8601 UTC date with
+milliseconds, the level and the domain; that with --log-format=json every
+line is one JSON object with time, level, domain, flow_id, flow_name and
+message, a flow's lines carrying its id and name; that --log-level filters;
+that --version prints the versions and exits 0; and that SIGHUP reloads the
+configuration file in the same process: a new API key (the old one then
+gets 401), the log format, the webhooks; a changed port is a warning and the
+old port keeps serving; a broken file changes nothing.  No key, token or
+secret ever appears in the log.
+
+Run:  MROUTE_BIN=build/controller/mroute GST_PLUGIN_PATH=build/plugins \\
+      python3 tests/integration/test_logging.py -v
+
+Standard library only.  All traffic stays on 127.0.0.1; every wait is
+bounded.
+"""
+
+import http.server
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import unittest
+import urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from mroute_harness import Controller, free_port  # noqa: E402
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+OLD_KEY = "OldKey-5d2f8a61c0e4"
+NEW_KEY = "NewKey-9b7e3c14aa02"
+BAD_KEY = "BrokenFileKey-77c1e0d9"
+HOOK_SECRET = "HookSecret-41f0c2e8d6"
+SECRETS = (OLD_KEY, NEW_KEY, BAD_KEY, HOOK_SECRET)
+
+LEVELS = ("error", "critical", "warning", "info", "debug")
+TIME_RE = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z"
+TEXT_RE = re.compile(r"^(%s) (error|critical|warning|info|debug) +(\S+): (.*)$" % TIME_RE)
+JSON_FIELDS = {"time", "level", "domain", "flow_id", "flow_name", "message"}
+# a name that needs escaping in both formats
+ODD_NAME = 'studio "B" \\ \u00fcber \u2014 ok'
+
+
+def project_version():
+    with open(os.path.join(REPO, "meson.build")) as f:
+        m = re.search(r"version\s*:\s*'([^']+)'", f.read())
+    return m.group(1)
+
+
+def wait_for(predicate, timeout, what):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        v = predicate()
+        if v:
+            return v
+        time.sleep(0.05)
+    raise AssertionError("timed out after %ss waiting for %s" % (timeout, what))
+
+
+def flow_body(name):
+    return {"name": name,
+            "source": {"name": "primary", "protocol": "udp",
+                       "ingest_port": free_port()},
+            "outputs": [{"name": "out1", "protocol": "udp",
+                         "destination": "127.0.0.1", "port": free_port()}]}
+
+
+class ConfiguredController(Controller):
+    """A controller whose port comes from its configuration file, not from
+    --port (which would win over the file), so that a reload can change
+    it."""
+
+    def __init__(self, key=OLD_KEY, **kw):
+        super().__init__(**kw)
+        self.config_path = os.path.join(self.tmpdir, "mroute.conf")
+        self.write_config(api_conf(self.port, key))
+
+    def write_config(self, text):
+        tmp = self.config_path + ".new"
+        with open(tmp, "w") as f:
+            f.write(text)
+        os.replace(tmp, self.config_path)
+
+    def start(self, timeout=10):
+        args = [self.bin, "--db", self.db_path, "--config", self.config_path]
+        args += self.extra_args
+        self.log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT,
+                                     env=self.env, cwd=self.tmpdir)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError("mroute exited with %d:\n%s" % (self.proc.returncode, self.read_log()))
+            try:
+                if self.request("GET", "/health", timeout=1).status == 200:
+                    return self
+            except OSError:
+                pass
+            time.sleep(0.05)
+        raise RuntimeError("mroute did not answer /health in %ss" % timeout)
+
+    def reload(self, timeout=10):
+        """SIGHUP, then waits for the line that says how it went; returns
+        the log written since."""
+        before = len(self.read_log())
+        self.proc.send_signal(signal.SIGHUP)
+        return wait_for(lambda: (lambda t: t if re.search(r"SIGHUP: (configuration .* reloaded|not reloaded)", t)
+                                 else None)(self.read_log()[before:]),
+                        timeout, "the reload's log line")
+
+
+def api_conf(port, key, extra=""):
+    return "[api]\nhost = 127.0.0.1\nport = %d\napi_key = %s\n%s" % (port, key, extra)
+
+
+class Recorder(http.server.ThreadingHTTPServer):
+    """A webhook receiver: records every POST."""
+
+    daemon_threads = True
+
+    def __init__(self):
+        super().__init__(("127.0.0.1", 0), RecorderHandler)
+        self.port = self.server_address[1]
+        self.requests = []
+        self.lock = threading.Lock()
+        self.thread = threading.Thread(target=self.serve_forever,
+                                       kwargs={"poll_interval": 0.05}, daemon=True)
+        self.thread.start()
+
+    def snapshot(self):
+        with self.lock:
+            return list(self.requests)
+
+    def close(self):
+        self.shutdown()
+        self.server_close()
+
+
+class RecorderHandler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        with self.server.lock:
+            self.server.requests.append({"headers": dict(self.headers), "body": body})
+        self.send_response(204)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+class LoggingTestCase(unittest.TestCase):
+    controllers = []
+
+    def tearDown(self):
+        for c in self.controllers:
+            try:
+                c.stop()
+            except Exception:
+                pass
+        self.controllers = []
+
+    def run_controller(self, c):
+        self.controllers.append(c)
+        return c.start()
+
+    def assertNoSecret(self, log):
+        for s in SECRETS:
+            self.assertNotIn(s, log, "a secret is in the controller's log")
+
+    def run_flow(self, c, name, headers=None):
+        """Creates, starts and stops a flow; returns its id once its
+        flow_stopped event is stored (and so logged: the log line comes
+        first)."""
+        r = c.post("/v1/flows", flow_body(name), headers=headers)
+        self.assertEqual(r.status, 201, r.body)
+        fid = r.json()["id"]
+
+        def has_event(kind):
+            r = c.get("/v1/flows/%s/events?limit=1000" % fid, headers=headers)
+            return r.status == 200 and kind in [e["type"] for e in r.json()["events"]]
+
+        self.assertEqual(c.post("/v1/flows/%s/start" % fid, headers=headers).status, 200)
+        wait_for(lambda: has_event("flow_started"), 10, "flow_started")
+        self.assertEqual(c.post("/v1/flows/%s/stop" % fid, headers=headers).status, 200)
+        wait_for(lambda: has_event("flow_stopped"), 10, "flow_stopped")
+        return fid
+
+
+class TestFormats(LoggingTestCase):
+
+    def test_text_lines(self):
+        c = self.run_controller(Controller())
+        fid = self.run_flow(c, "studio-a")
+        self.assertEqual(c.stop(), 0)
+        lines = [ln for ln in c.read_log().splitlines() if ln]
+        self.assertGreater(len(lines), 3)
+        domains = set()
+        for ln in lines:
+            m = TEXT_RE.match(ln)
+            self.assertIsNotNone(m, "not a log line: %r" % ln)
+            domains.add(m.group(3))
+        self.assertIn("mroute", domains)
+        self.assertIn("mroute-manager", domains)
+        # a flow's lines: its name and id in front of the message, which is
+        # unchanged
+        ctx = '[flow "studio-a" (%s)] ' % fid
+        flow_lines = [ln for ln in lines if ctx in ln]
+        self.assertTrue(any(("flow %s: flow_started: " % fid) in ln for ln in flow_lines), lines)
+        self.assertTrue(any(ln.endswith("mroute stopped") for ln in lines))
+
+    def test_json_lines(self):
+        c = self.run_controller(Controller(extra_args=["--log-format=json"]))
+        fid = self.run_flow(c, ODD_NAME)
+        self.assertEqual(c.stop(), 0)
+        with open(c.log_path, "rb") as f:
+            raw = f.read()
+        raw.decode("utf-8")          # strict: valid UTF-8 throughout
+        entries = []
+        for ln in raw.decode().splitlines():
+            if not ln:
+                continue
+            e = json.loads(ln)
+            self.assertEqual(set(e), JSON_FIELDS, ln)
+            self.assertRegex(e["time"], "^%s$" % TIME_RE)
+            self.assertIn(e["level"], LEVELS)
+            self.assertIsInstance(e["message"], str)
+            entries.append(e)
+        events = [e for e in entries if e["message"].startswith("flow %s: flow_" % fid)]
+        self.assertGreaterEqual(len(events), 2, entries)
+        for e in events:
+            self.assertEqual(e["flow_id"], fid)
+            self.assertEqual(e["flow_name"], ODD_NAME)
+            self.assertEqual(e["domain"], "mroute-manager")
+        others = [e for e in entries if "listening on" in e["message"]]
+        self.assertEqual(len(others), 1)
+        self.assertIsNone(others[0]["flow_id"])
+        self.assertIsNone(others[0]["flow_name"])
+        self.assertEqual(others[0]["domain"], "mroute")
+        self.assertEqual(others[0]["level"], "info")
+
+    def test_text_escapes_the_name(self):
+        c = self.run_controller(Controller())
+        fid = self.run_flow(c, ODD_NAME)
+        log = c.read_log()
+        self.assertIn('[flow "studio \\"B\\" \\\\ \u00fcber \u2014 ok" (%s)]' % fid, log)
+
+    def test_level_warning_hides_info(self):
+        c = self.run_controller(Controller(extra_args=["--log-level=warning"]))
+        self.run_flow(c, "quiet")
+        self.assertEqual(c.stop(), 0)
+        for ln in c.read_log().splitlines():
+            m = TEXT_RE.match(ln)
+            self.assertIsNotNone(m, ln)
+            self.assertIn(m.group(2), ("error", "critical", "warning"), ln)
+
+    def test_bad_options(self):
+        for arg in ("--log-format=xml", "--log-level=loud"):
+            p = subprocess.run([Controller().bin, arg], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, timeout=30)
+            self.assertEqual(p.returncode, 2, arg)
+            self.assertIn(arg.split("=")[0].encode(), p.stderr)
+
+    def test_version(self):
+        p = subprocess.run([Controller().bin, "--version"], stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, timeout=30)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        lines = p.stdout.decode().splitlines()
+        self.assertEqual(lines[0], "mroute %s" % project_version())
+        for lib in ("GStreamer", "GLib", "libsoup", "SQLite"):
+            self.assertTrue(any(re.match(r"^%s \d+\.\d+\.\d+" % lib, ln) for ln in lines[1:]),
+                            "%s missing in %r" % (lib, lines))
+
+
+class TestReload(LoggingTestCase):
+
+    def status(self, c, key, port=None):
+        hdrs = {"X-API-Key": key}
+        base = "http://127.0.0.1:%d" % (port or c.port)
+        req = urllib.request.Request(base + "/v1/flows", headers=hdrs)
+        try:
+            with urllib.request.urlopen(req, timeout=10) as r:
+                return r.status
+        except urllib.error.HTTPError as e:
+            return e.code
+
+    def test_new_key(self):
+        c = ConfiguredController()
+        self.run_controller(c)
+        pid = c.proc.pid
+        self.assertEqual(self.status(c, OLD_KEY), 200)
+        self.assertEqual(self.status(c, NEW_KEY), 401)
+
+        c.write_config(api_conf(c.port, NEW_KEY, "metrics_public = false\n"))
+        out = c.reload()
+        self.assertIn("[api] api_key", out)
+        self.assertIn("[api] metrics_public", out)
+        self.assertIsNone(c.proc.poll())
+        self.assertEqual(c.proc.pid, pid)
+        self.assertEqual(self.status(c, OLD_KEY), 401)
+        self.assertEqual(self.status(c, NEW_KEY), 200)
+        self.assertEqual(c.get("/metrics").status, 401)
+        self.assertEqual(c.get("/metrics", headers={"X-API-Key": NEW_KEY}).status, 200)
+        self.assertNotIn("needs a restart", c.read_log())
+        # the same file again: nothing to apply
+        self.assertIn("nothing to apply live", c.reload())
+        self.assertEqual(c.stop(), 0)
+        self.assertNoSecret(c.read_log())
+
+    def test_port_needs_restart(self):
+        c = ConfiguredController()
+        self.run_controller(c)
+        other = free_port(socket.SOCK_STREAM)
+        c.write_config(api_conf(other, NEW_KEY, "max_connections = 7\n"))
+        out = c.reload()
+        self.assertRegex(out, r"warning +mroute: \[api\] port changed: needs a restart")
+        self.assertIn("[api] max_connections changed: needs a restart", out)
+        # what can change did
+        self.assertEqual(self.status(c, NEW_KEY), 200)
+        self.assertEqual(c.get("/health").status, 200)
+        with self.assertRaises(OSError):
+            socket.create_connection(("127.0.0.1", other), timeout=2).close()
+        self.assertEqual(c.stop(), 0)
+        self.assertNoSecret(c.read_log())
+
+    def test_broken_file_changes_nothing(self):
+        c = ConfiguredController()
+        self.run_controller(c)
+        broken = [
+            (api_conf(c.port, BAD_KEY, "max_connections = many\n"), "[api] max_connections"),
+            (api_conf(c.port, BAD_KEY, "api-key = x\n"), "[api] api-key"),
+            (api_conf(c.port, BAD_KEY) + "[log]\nformat = xml\n", "[log] format"),
+            (api_conf(c.port, BAD_KEY) + "[webhooks]\nurls = ftp://x/%s\n" % HOOK_SECRET,
+             "[webhooks] urls"),
+            ("[api\nport = 1\n", "mroute.conf"),
+        ]
+        for text, name in broken:
+            c.write_config(text)
+            out = c.reload()
+            self.assertRegex(out, r"warning +mroute: SIGHUP: not reloaded, nothing changed: .*"
+                             + re.escape(name), text)
+            self.assertEqual(self.status(c, OLD_KEY), 200)
+            self.assertEqual(self.status(c, BAD_KEY), 401)
+        self.assertIsNone(c.proc.poll())
+        self.assertEqual(c.stop(), 0)
+        self.assertNoSecret(c.read_log())
+
+    def test_log_format_and_level(self):
+        c = self.run_controller(ConfiguredController())
+        c.write_config(api_conf(c.port, OLD_KEY) + "[log]\nformat = json\nlevel = debug\n")
+        out = c.reload()
+        # the reload's own line is the first in the new format
+        last = json.loads(out.splitlines()[-1])
+        self.assertEqual(last["domain"], "mroute")
+        self.assertIn("[log] format, [log] level", last["message"])
+        before = len(c.read_log())
+        fid = self.run_flow(c, "reloaded", headers={"X-API-Key": OLD_KEY})
+        entries = [json.loads(ln) for ln in c.read_log()[before:].splitlines() if ln]
+        flows = [e for e in entries if e["flow_id"] == fid]
+        self.assertTrue(flows, entries)
+        self.assertTrue(all(e["flow_name"] == "reloaded" for e in flows))
+
+        # at warning level the reload says nothing (what it applied shows:
+        # /metrics now needs the key); a broken file it does say
+        c.write_config(api_conf(c.port, OLD_KEY, "metrics_public = false\n")
+                       + "[log]\nlevel = warning\n")
+        before = len(c.read_log())
+        c.proc.send_signal(signal.SIGHUP)
+        wait_for(lambda: c.get("/metrics").status == 401, 10, "/metrics needing the key")
+        self.assertEqual(c.read_log()[before:], "")
+        c.write_config(api_conf(c.port, OLD_KEY) + "[log]\nlevel = bogus\n")
+        out = c.reload()
+        self.assertRegex(out.strip(), TEXT_RE.pattern)
+        self.assertIn("[log] level", out)
+        before = len(c.read_log())
+        self.assertEqual(c.stop(), 0)
+        self.assertNotIn("mroute stopped", c.read_log()[before:])
+        self.assertNoSecret(c.read_log())
+
+    def test_webhooks(self):
+        hook = Recorder()
+        self.addCleanup(hook.close)
+        c = ConfiguredController()
+        self.run_controller(c)
+        url = "http://127.0.0.1:%d/hook?token=%s" % (hook.port, HOOK_SECRET)
+        c.write_config(api_conf(c.port, OLD_KEY)
+                       + "[webhooks]\nurls = %s\nsecret = %s\n" % (url, HOOK_SECRET))
+        out = c.reload()
+        self.assertIn("[webhooks] urls, [webhooks] secret", out)
+        fid = self.run_flow(c, "hooked", headers={"X-API-Key": OLD_KEY})
+        got = wait_for(lambda: [r for r in hook.snapshot()
+                                if json.loads(r["body"])["type"] == "flow_stopped"],
+                       10, "flow_stopped at the webhook")
+        ev = json.loads(got[0]["body"])
+        self.assertEqual(ev["flow_id"], fid)
+        self.assertTrue(got[0]["headers"].get("X-Mroute-Signature", "").startswith("sha256="))
+        # and off again
+        c.write_config(api_conf(c.port, OLD_KEY))
+        c.reload()
+        n = len(hook.snapshot())
+        self.run_flow(c, "unhooked", headers={"X-API-Key": OLD_KEY})
+        time.sleep(0.5)
+        self.assertEqual(len(hook.snapshot()), n)
+        self.assertEqual(c.stop(), 0)
+        self.assertNoSecret(c.read_log())
+
+    def test_sigterm_and_sigint_still_stop(self):
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            c = ConfiguredController()
+            self.run_controller(c)
+            self.assertEqual(c.stop(sig), 0)
+            self.assertIn("mroute stopped", c.read_log())
+
+
+if __name__ == "__main__":
+    unittest.main()
