@@ -41,7 +41,8 @@ OLD_KEY = "OldKey-5d2f8a61c0e4"
 NEW_KEY = "NewKey-9b7e3c14aa02"
 BAD_KEY = "BrokenFileKey-77c1e0d9"
 HOOK_SECRET = "HookSecret-41f0c2e8d6"
-SECRETS = (OLD_KEY, NEW_KEY, BAD_KEY, HOOK_SECRET)
+BOT_TOKEN = "515151:BotSecret-a0c3e9f27b"
+SECRETS = (OLD_KEY, NEW_KEY, BAD_KEY, HOOK_SECRET, BOT_TOKEN)
 
 LEVELS = ("error", "critical", "warning", "info", "debug")
 TIME_RE = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z"
@@ -153,9 +154,13 @@ class RecorderHandler(http.server.BaseHTTPRequestHandler):
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         with self.server.lock:
             self.server.requests.append({"headers": dict(self.headers), "body": body})
-        self.send_response(204)
-        self.send_header("Content-Length", "0")
+        self.server.requests[-1]["path"] = self.path
+        answer = b'{"ok": true, "result": {}}'
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(answer)))
         self.end_headers()
+        self.wfile.write(answer)
 
     def log_message(self, *args):
         pass
@@ -413,6 +418,33 @@ class TestReload(LoggingTestCase):
         self.run_flow(c, "unhooked", headers={"X-API-Key": OLD_KEY})
         time.sleep(0.5)
         self.assertEqual(len(hook.snapshot()), n)
+        self.assertEqual(c.stop(), 0)
+        self.assertNoSecret(c.read_log())
+
+    def test_telegram(self):
+        bot = Recorder()
+        self.addCleanup(bot.close)
+        c = self.run_controller(ConfiguredController())
+
+        def telegram(chat):
+            return (api_conf(c.port, OLD_KEY)
+                    + "[telegram]\nenabled = true\nbot_token = %s\nchat_id = %s\n"
+                    "api_url = http://127.0.0.1:%d\n" % (BOT_TOKEN, chat, bot.port))
+
+        def chats():
+            return [json.loads(r["body"])["chat_id"] for r in bot.snapshot()
+                    if "flow_started" in r["body"].decode() or "flow started" in r["body"].decode()]
+
+        c.write_config(telegram("-100111"))
+        self.assertIn("[telegram] enabled, [telegram] bot_token, [telegram] chat_id, "
+                      "[telegram] api_url", c.reload())
+        self.run_flow(c, "alerted", headers={"X-API-Key": OLD_KEY})
+        wait_for(lambda: chats() == ["-100111"], 15, "the alert to the first chat")
+        self.assertEqual(bot.snapshot()[0]["path"], "/bot%s/sendMessage" % BOT_TOKEN)
+        c.write_config(telegram("-100222"))
+        self.assertIn("applied [telegram] chat_id", c.reload())
+        self.run_flow(c, "alerted-again", headers={"X-API-Key": OLD_KEY})
+        wait_for(lambda: chats() == ["-100111", "-100222"], 15, "the alert to the new chat")
         self.assertEqual(c.stop(), 0)
         self.assertNoSecret(c.read_log())
 
