@@ -349,7 +349,7 @@ handle_activity (MrRunner * r, gint index, const GstStructure * s)
    * idle time (5 s); a caller that connects meanwhile (an encoder that
    * restarted) waits on the old listening socket and is dropped when
    * srtsrc listens anew, and ffmpeg then gives up for good.  A caller
-   * silent for 1 s (the listener's idle-timeout, recipe.c) is gone: listen
+   * silent for 1 s (the listener's idle-timeout, transports/srt.c) is gone: listen
    * anew at once. */
   if (active)
     r->listening_anew[index] = FALSE;
@@ -405,7 +405,7 @@ handle_element_message (MrRunner * r, GstMessage * msg)
               GST_MESSAGE_SRC (msg))) >= 0)
     /* srtsrc (keep-listening) saw its caller close and listens again */
     r->listening_anew[index] = TRUE;
-  else if (gst_structure_has_name (s, MR_RECIPE_SRT_REFUSED)
+  else if (gst_structure_has_name (s, MR_TRANSPORT_SRT_REFUSED)
       && (index = mr_recipe_source_of_element (&r->recipe,
               GST_MESSAGE_SRC (msg))) >= 0)
     mr_runner_srt_caller_refused (r, index,
@@ -519,96 +519,21 @@ mr_runner_protocol_is_srt (MrProtocol p)
   return p == MR_PROTOCOL_SRT_LISTENER || p == MR_PROTOCOL_SRT_CALLER;
 }
 
-static GstStructure *
-srt_structure (const MrSrtStats * st)
-{
-  return gst_structure_new ("mroute-link-stats",
-      "connected", G_TYPE_BOOLEAN, st->connected,
-      "bytes-sent", G_TYPE_UINT64, st->bytes,
-      "packets-sent", G_TYPE_UINT64, (guint64) st->packets,
-      "srt-callers", G_TYPE_UINT, st->callers,
-      "srt-rtt-ms", G_TYPE_DOUBLE, st->rtt_ms,
-      "srt-lost", G_TYPE_INT64, st->lost,
-      "srt-retransmitted", G_TYPE_INT64, st->retransmitted,
-      "srt-dropped", G_TYPE_INT64, st->dropped,
-      "srt-rate-mbps", G_TYPE_DOUBLE, st->rate_mbps,
-      "srt-latency-ms", G_TYPE_INT, st->negotiated_latency_ms, NULL);
-}
-
-/* One output's counters as its sink counts them now, whatever carries
- * it: `bytes-sent`, `packets-sent`, `connected`, and `srt-*` for SRT.
+/* One output's counters as its sink counts them now (its transport reads
+ * them): `bytes-sent`, `packets-sent`, `connected`, and `srt-*` for SRT.
  * NULL when the output has no sink now (waiting to reconnect). */
 static GstStructure *
 output_raw_stats (MrRunner * r, const MrEndpoint * out)
 {
-  GstElement *sink = mr_recipe_output_sink (&r->recipe, out);
-  GstStructure *s = NULL;
+  const MrTransport *transport = mr_transport_get (out->protocol);
+  MrOutputReading reading = { NULL, };
 
-  if (!sink)
+  reading.sink = mr_recipe_output_sink (&r->recipe, out);
+  if (!reading.sink || !transport)
     return NULL;
-  if (out->protocol == MR_PROTOCOL_RTMP) {
-    guint64 bytes = 0, packets = 0;
-    gboolean failed = TRUE;
-
-    mr_recipe_output_counters (&r->recipe, out, &bytes, &packets, &failed);
-    return gst_structure_new ("mroute-link-stats",
-        "connected", G_TYPE_BOOLEAN, !failed,
-        "bytes-sent", G_TYPE_UINT64, bytes,
-        "packets-sent", G_TYPE_UINT64, packets, NULL);
-  }
-  if (out->protocol == MR_PROTOCOL_RIST) {
-    g_autoptr (GstElement) rist = gst_bin_get_by_name (GST_BIN (sink),
-        "ristsink");
-    GstStructure *raw = NULL;
-    guint64 sent = 0;
-    const GValue *sessions;
-
-    if (rist)
-      g_object_get (rist, "stats", &raw, NULL);
-    if (raw)
-      gst_structure_get_uint64 (raw, "sent-original-packets", &sent);
-    sessions = raw ? gst_structure_get_value (raw, "session-stats") : NULL;
-    G_GNUC_BEGIN_IGNORE_DEPRECATIONS;
-    guint64 bytes = 0, packets = 0;
-    gboolean failed;
-
-    mr_recipe_output_counters (&r->recipe, out, &bytes, &packets, &failed);
-    s = gst_structure_new ("mroute-link-stats",
-        "bytes-sent", G_TYPE_UINT64, bytes,
-        "connected", G_TYPE_BOOLEAN, sessions
-        && G_VALUE_TYPE (sessions) == g_type_from_name ("GValueArray")
-        && g_value_get_boxed (sessions)
-        && ((GValueArray *) g_value_get_boxed (sessions))->n_values > 0,
-        "packets-sent", G_TYPE_UINT64, sent, NULL);
-    G_GNUC_END_IGNORE_DEPRECATIONS;
-    if (raw)
-      gst_structure_set (s, "rist", GST_TYPE_STRUCTURE, raw, NULL);
-    g_clear_pointer (&raw, gst_structure_free);
-    return s;
-  }
-  if (mr_runner_protocol_is_srt (out->protocol)) {
-    MrSrtStats st;
-
-    g_object_get (sink, "stats", &s, NULL);
-    mr_srt_stats_read (s, TRUE, &st);
-    g_clear_pointer (&s, gst_structure_free);
-    return srt_structure (&st);
-  }
-  if (out->protocol == MR_PROTOCOL_RTP_FEC) {
-    /* the media stream's sink inside the FEC branch */
-    g_autoptr (GstElement) media = gst_bin_get_by_name (GST_BIN (sink),
-        "media");
-    if (media)
-      g_signal_emit_by_name (media, "get-stats", out->destination, out->port,
-          &s);
-  } else {
-    g_signal_emit_by_name (sink, "get-stats", out->destination, out->port,
-        &s);
-  }
-  if (s)
-    gst_structure_set (s, "connected", G_TYPE_BOOLEAN,
-        gst_structure_has_field (s, "bytes-sent"), NULL);
-  return s;
+  reading.in_branch = mr_recipe_output_counters (&r->recipe, out,
+      &reading.branch_bytes, &reading.branch_packets, &reading.failed);
+  return transport->read_output_stats (out, &reading);
 }
 
 GstStructure *
@@ -831,18 +756,9 @@ endpoint_same_transport (const MrEndpoint * a, const MrEndpoint * b)
 static gboolean
 output_is_live_changeable (const MrEndpoint * out)
 {
-  switch (out->protocol) {
-    case MR_PROTOCOL_UDP:
-    case MR_PROTOCOL_RTP:
-    case MR_PROTOCOL_RTP_FEC:
-    case MR_PROTOCOL_SRT_LISTENER:
-    case MR_PROTOCOL_SRT_CALLER:
-    case MR_PROTOCOL_RIST:
-    case MR_PROTOCOL_RTMP:
-      return TRUE;
-    default:
-      return FALSE;
-  }
+  const MrTransport *transport = mr_transport_get (out->protocol);
+
+  return transport && transport->output_live;
 }
 
 /* Brings the selector's sources from r->spec to @spec without touching

@@ -5,24 +5,16 @@
 
 #include "branch.h"
 #include "recipe-monitor.h"
-#include "recipe-rtmp.h"
+#include "transports/transport.h"
 
 #include <string.h>
 
 #define MR_RECIPE_ERROR (mr_recipe_error_quark ())
 static G_DEFINE_QUARK (mr-recipe-error-quark, mr_recipe_error);
 
-#define UDP_RECV_BUFFER (4 * 1024 * 1024)
 #define SOURCE_PREFIX "source-"
-#define TS_CAPS "video/mpegts, systemstream=(boolean)true, packetsize=(int)188"
 /* how much a slow queued output may lag before it loses its oldest data */
 #define OUTPUT_QUEUE_MS 1000
-/* how long an SRT element waits on its socket before it looks whether it
- * is being stopped */
-#define SRT_POLL_TIMEOUT_MS 100
-/* an SRT caller sends all the time (TS with its PCRs, SRT's own
- * keep-alives): silent this long, it is gone */
-#define SRT_LISTENER_SILENCE_MS 1000
 
 static GstElement *
 make (const gchar * factory, const gchar * name, GError ** error)
@@ -151,198 +143,6 @@ mr_recipe_element_output (GstObject * element)
   return NULL;
 }
 
-static gint
-srt_key_length (const gchar * cipher)
-{
-  if (g_strcmp0 (cipher, "aes192") == 0)
-    return 24;
-  if (g_strcmp0 (cipher, "aes256") == 0)
-    return 32;
-  return 16;
-}
-
-/* Configures an srtsrc or srtsink; secrets go in properties, never in the
- * URI, which ends up in debug logs. */
-static void
-configure_srt (GstElement * e, const MrEndpoint * ep, gboolean listener)
-{
-  g_autofree gchar *uri = NULL;
-  g_autofree gchar *keylen = NULL;
-
-  /* the mode must come with the URI: it decides whether the URI's address
-   * is the local or the remote one */
-  if (listener) {
-    gint port = ep->role == MR_ENDPOINT_SOURCE ? ep->ingest_port : ep->port;
-    uri = g_strdup_printf ("srt://%s:%d?mode=listener", ep->ingest_address ?
-        ep->ingest_address : "0.0.0.0", port);
-  } else {
-    uri = g_strdup_printf ("srt://%s:%d?mode=caller", ep->destination,
-        ep->port);
-  }
-  g_object_set (e, "uri", uri, NULL);
-  /* srtsrc and srtsink wait for their socket without a timeout by default,
-   * and stopping them only wakes the listening socket's wait: a source
-   * whose caller vanished held the main thread in its state change until
-   * libsrt gave the peer up (5 s), with the old socket still accepting
-   * the next caller.  A bounded wait makes every stop prompt. */
-  g_object_set (e, "poll-timeout", SRT_POLL_TIMEOUT_MS, NULL);
-  if (ep->max_latency >= 0)
-    g_object_set (e, "latency", ep->max_latency, NULL);
-  if (ep->stream_id)
-    g_object_set (e, "streamid", ep->stream_id, NULL);
-  if (ep->cipher && ep->passphrase) {
-    keylen = g_strdup_printf ("%d", srt_key_length (ep->cipher));
-    g_object_set (e, "passphrase", ep->passphrase, NULL);
-    gst_util_set_object_arg (G_OBJECT (e), "pbkeylen", keylen);
-  }
-}
-
-static void
-free_closure_data (gpointer data, GClosure * closure)
-{
-  g_free (data);
-}
-
-/* srtsrc in listener mode asks this, on libsrt's thread, for every caller
- * before accepting it: one with another stream id is refused before any
- * media flows, and said on the bus. */
-static gboolean
-on_srt_caller_connecting (GstElement * srtsrc, GSocketAddress * addr,
-    const gchar * stream_id, gpointer user_data)
-{
-  const gchar *expected = user_data;
-
-  if (g_strcmp0 (stream_id, expected) == 0)
-    return TRUE;
-  gst_element_post_message (srtsrc, gst_message_new_element (GST_OBJECT
-          (srtsrc), gst_structure_new (MR_RECIPE_SRT_REFUSED, "stream-id",
-              G_TYPE_STRING, stream_id, NULL)));
-  return FALSE;
-}
-
-/* srtsrc ! capsfilter(TS) ! packetstats */
-static gboolean
-build_srt_source (GstElement * bin, const MrEndpoint * src,
-    GstElement ** stats, GstElement ** last, GError ** error)
-{
-  gboolean listener = src->protocol == MR_PROTOCOL_SRT_LISTENER;
-  GstElement *srtsrc = make ("srtsrc", "srtsrc", error);
-  GstElement *filter = make ("capsfilter", "tscaps", error);
-  g_autoptr (GstCaps) caps = gst_caps_from_string (TS_CAPS);
-
-  if (!srtsrc || !filter || !(*stats = make ("packetstats", "stats", error))) {
-    g_clear_object (&srtsrc);
-    g_clear_object (&filter);
-    return FALSE;
-  }
-  configure_srt (srtsrc, src, listener);
-  /* a listener's caller silent this long is taken for gone (the runner
-   * then listens anew, see flow-runner.c handle_activity) */
-  if (listener)
-    g_object_set (*stats, "idle-timeout", SRT_LISTENER_SILENCE_MS, NULL);
-  /* a caller that drops is waited for again, a listener we call is called
-   * again: the flow goes on */
-  if (listener)
-    g_object_set (srtsrc, "keep-listening", TRUE, NULL);
-  else
-    g_object_set (srtsrc, "auto-reconnect", TRUE, NULL);
-  if (listener && src->stream_id) {
-    g_object_set (srtsrc, "authentication", TRUE, NULL);
-    g_signal_connect_data (srtsrc, "caller-connecting",
-        G_CALLBACK (on_srt_caller_connecting), g_strdup (src->stream_id),
-        free_closure_data, 0);
-  }
-  g_object_set (srtsrc, "do-timestamp", TRUE, NULL);
-  g_object_set (filter, "caps", caps, NULL);
-  gst_bin_add_many (GST_BIN (bin), srtsrc, filter, *stats, NULL);
-  gst_element_link_many (srtsrc, filter, *stats, NULL);
-  *last = *stats;
-  return TRUE;
-}
-
-/* ristsrc (RTP, simple profile) ! capsfilter ! packetstats */
-static gboolean
-build_rist_source (GstElement * bin, const MrEndpoint * src,
-    GstElement ** stats, GstElement ** last, GError ** error)
-{
-  GstElement *ristsrc = make ("ristsrc", "ristsrc", error);
-  GstElement *filter = make ("capsfilter", "rtpcaps", error);
-  g_autoptr (GstCaps) caps = gst_caps_from_string ("application/x-rtp,"
-      " media=(string)video, clock-rate=(int)90000,"
-      " encoding-name=(string)MP2T");
-
-  if (!ristsrc || !filter || !(*stats = make ("packetstats", "stats", error))) {
-    g_clear_object (&ristsrc);
-    g_clear_object (&filter);
-    return FALSE;
-  }
-  g_object_set (ristsrc, "port", src->ingest_port, "address",
-      src->ingest_address ? src->ingest_address : "0.0.0.0", NULL);
-  if (src->max_latency > 0)
-    g_object_set (ristsrc, "receiver-buffer", (guint) src->max_latency, NULL);
-  g_object_set (filter, "caps", caps, NULL);
-  gst_bin_add_many (GST_BIN (bin), ristsrc, filter, *stats, NULL);
-  gst_element_link_many (ristsrc, filter, *stats, NULL);
-  *last = *stats;
-  return TRUE;
-}
-
-/* SMPTE 2022-1: the media on ingest_port, column and row FEC on +2 and +4
- * when a sender sends them.  Recovered packets come late, so a jitter
- * buffer puts them back in order before the depayloader.
- *
- *   udpbatchsrc ! packetstats ! fecdec ! rtpjitterbuffer
- *   udpbatchsrc(+2) ! fecdec.fec_0     udpbatchsrc(+4) ! fecdec.fec_1 */
-static gboolean
-build_fec_source (GstElement * bin, const MrEndpoint * src,
-    GstElement ** stats, GstElement ** last, GError ** error)
-{
-  const gchar *address = src->ingest_address ? src->ingest_address :
-      "0.0.0.0";
-  g_autoptr (GstCaps) media_caps = gst_caps_from_string ("application/x-rtp,"
-      " media=(string)video, clock-rate=(int)90000,"
-      " encoding-name=(string)MP2T");
-  g_autoptr (GstCaps) fec_caps = gst_caps_from_string ("application/x-rtp,"
-      " clock-rate=(int)90000");
-  GstElement *media = make ("udpbatchsrc", "udpsrc", error);
-  GstElement *dec = make ("rtpst2022-1-fecdec", "fecdec", error);
-  GstElement *jb = make ("rtpjitterbuffer", "jitterbuffer", error);
-
-  if (!media || !dec || !jb
-      || !(*stats = make ("packetstats", "stats", error))) {
-    g_clear_object (&media);
-    g_clear_object (&dec);
-    g_clear_object (&jb);
-    return FALSE;
-  }
-  g_object_set (media, "port", src->ingest_port, "address", address, "caps",
-      media_caps, "buffer-size", UDP_RECV_BUFFER, NULL);
-  g_object_set (jb, "latency", src->max_latency > 0 ?
-      (guint) src->max_latency : 200, "mode", 0 /* none: sender's clock */ ,
-      NULL);
-  gst_bin_add_many (GST_BIN (bin), media, *stats, dec, jb, NULL);
-  gst_element_link_many (media, *stats, dec, jb, NULL);
-
-  for (guint i = 0; i < 2; i++) {
-    g_autofree gchar *name = g_strdup_printf ("fec%u", i);
-    GstElement *fec = make ("udpbatchsrc", name, error);
-    GstPad *decpad;
-    g_autoptr (GstPad) fecpad = NULL;
-
-    if (!fec)
-      return FALSE;
-    g_object_set (fec, "port", src->ingest_port + 2 + 2 * i, "address",
-        address, "caps", fec_caps, "buffer-size", UDP_RECV_BUFFER, NULL);
-    gst_bin_add (GST_BIN (bin), fec);
-    decpad = gst_element_request_pad_simple (dec, "fec_%u");
-    fecpad = gst_element_get_static_pad (fec, "src");
-    gst_pad_link (fecpad, decpad);
-    gst_object_unref (decpad);
-  }
-  *last = jb;
-  return TRUE;
-}
-
 /* One source ending must not end the flow: its EOS stops at the bin's
  * edge, and the bin says so on the bus, so that the runner can start the
  * source again.  (A tee or selector that saw EOS would refuse the data of
@@ -369,80 +169,24 @@ static GstElement *
 build_source (const MrEndpoint * src, GstElement ** stats, gboolean rtp_out,
     GError ** error)
 {
+  const MrTransport *transport = mr_transport_get (src->protocol);
   g_autofree gchar *bin_name = g_strdup_printf (SOURCE_PREFIX "%s", src->name);
-  GstElement *bin = gst_bin_new (bin_name);
-  GstElement *udpsrc, *last;
-  g_autoptr (GstCaps) caps = NULL;
+  GstElement *bin, *last = NULL;
   g_autoptr (GstPad) pad = NULL;
   GstPad *ghost;
 
-  switch (src->protocol) {
-    case MR_PROTOCOL_SRT_LISTENER:
-    case MR_PROTOCOL_SRT_CALLER:
-      if (!build_srt_source (bin, src, stats, &last, error)) {
-        gst_object_unref (bin);
-        return NULL;
-      }
-      goto done;
-    case MR_PROTOCOL_RTMP:
-      if (!mr_rtmp_build_source (bin, src, stats, &last, error)) {
-        gst_object_unref (bin);
-        return NULL;
-      }
-      goto done;
-    case MR_PROTOCOL_RIST:
-      if (!build_rist_source (bin, src, stats, &last, error)) {
-        gst_object_unref (bin);
-        return NULL;
-      }
-      goto depay;
-    case MR_PROTOCOL_RTP_FEC:
-      if (!build_fec_source (bin, src, stats, &last, error)) {
-        gst_object_unref (bin);
-        return NULL;
-      }
-      goto depay;
-    case MR_PROTOCOL_UDP:
-      caps = gst_caps_from_string (TS_CAPS);
-      break;
-    case MR_PROTOCOL_RTP:
-      caps = gst_caps_from_string ("application/x-rtp, media=(string)video,"
-          " clock-rate=(int)90000, encoding-name=(string)MP2T");
-      break;
-    default:
-      g_set_error (error, MR_RECIPE_ERROR, 0, "source '%s': protocol %s is "
-          "not supported by this version of mroute yet", src->name,
-          mr_protocol_to_string (src->protocol));
-      gst_object_unref (bin);
-      return NULL;
+  if (!transport) {
+    g_set_error (error, MR_RECIPE_ERROR, 0, "source '%s': protocol %s is "
+        "not supported by this version of mroute yet", src->name,
+        mr_protocol_to_string (src->protocol));
+    return NULL;
   }
-
-  if (!(udpsrc = make ("udpbatchsrc", "udpsrc", error))
-      || !(*stats = make ("packetstats", "stats", error))) {
-    g_clear_object (&udpsrc);
+  bin = gst_bin_new (bin_name);
+  if (!transport->build_source (GST_BIN (bin), src, rtp_out, stats, &last,
+          error)) {
     gst_object_unref (bin);
     return NULL;
   }
-  g_object_set (udpsrc, "port", src->ingest_port, "address",
-      src->ingest_address ? src->ingest_address : "0.0.0.0", "caps", caps,
-      "buffer-size", UDP_RECV_BUFFER, NULL);
-  gst_bin_add_many (GST_BIN (bin), udpsrc, *stats, NULL);
-  gst_element_link (udpsrc, *stats);
-  last = *stats;
-
-depay:
-  if (src->protocol != MR_PROTOCOL_UDP && !rtp_out) {
-    GstElement *depay = make ("rtpmp2tdepay", "depay", error);
-    if (!depay) {
-      gst_object_unref (bin);
-      return NULL;
-    }
-    gst_bin_add (GST_BIN (bin), depay);
-    gst_element_link (last, depay);
-    last = depay;
-  }
-
-done:
   pad = gst_element_get_static_pad (last, "src");
   ghost = gst_ghost_pad_new ("src", pad);
   gst_pad_add_probe (ghost, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
@@ -693,6 +437,9 @@ mr_recipe_build (MrRecipe * recipe, const MrFlowSpec * spec,
   recipe->active_source = mr_recipe_pick_source (spec);
   recipe->branches = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
       (GDestroyNotify) mr_branch_forget);
+  /* payloader name ("" for none) -> udpfanoutsink, owned by the pipeline */
+  recipe->fanout_sinks = g_hash_table_new_full (g_str_hash, g_str_equal,
+      g_free, NULL);
   bus = gst_pipeline_get_bus (GST_PIPELINE (recipe->pipeline));
   gst_bus_set_sync_handler (bus, bus_sync_handler, recipe, NULL);
 
@@ -738,38 +485,43 @@ mr_recipe_clear (MrRecipe * recipe)
     gst_object_unref (recipe->pipeline);
   }
   g_clear_pointer (&recipe->branches, g_hash_table_unref);
+  g_clear_pointer (&recipe->fanout_sinks, g_hash_table_unref);
   for (guint i = 0; i < MR_MAX_SOURCES; i++)
     g_free (recipe->selector_pads[i]);
   g_clear_error (&recipe->start_error);
   memset (recipe, 0, sizeof (*recipe));
 }
 
-/* Adds "fanout. ! [payloader !] multiudpsink" to the pipeline, in the
- * pipeline's current state. */
+/* The shared udpfanoutsink of the outputs that go through @payloader
+ * (NULL: plain TS), added as "fanout. ! [payloader !] udpfanoutsink" in
+ * the pipeline's current state when the first such output comes. */
 static GstElement *
-ensure_udp_sink (MrRecipe * recipe, gboolean rtp, GError ** error)
+ensure_fanout_sink (MrRecipe * recipe, const gchar * payloader,
+    GError ** error)
 {
-  GstElement **slot = rtp ? &recipe->rtp_sink : &recipe->udp_sink;
+  const gchar *key = payloader ? payloader : "";
+  g_autofree gchar *sink_name = g_strdup_printf ("fanout-%s",
+      payloader ? payloader : "ts");
   GstElement *sink, *pay = NULL, *first;
   GstPad *teepad, *sinkpad;
 
-  if (*slot)
-    return *slot;
+  if ((sink = g_hash_table_lookup (recipe->fanout_sinks, key)))
+    return sink;
 
-  if (!(sink = make ("udpfanoutsink", rtp ? "rtp-out" : "udp-out", error)))
+  if (!(sink = make ("udpfanoutsink", sink_name, error)))
     return NULL;
   /* sends happen in the source thread: never wait on the clock, never
    * block a state change for preroll */
   g_object_set (sink, "sync", FALSE, "async", FALSE, "qos", FALSE,
       "enable-last-sample", FALSE, NULL);
   first = sink;
-  if (rtp) {
-    if (!(pay = make ("rtpmp2tpay", "rtp-pay", error))) {
+  if (payloader) {
+    if (!(pay = make (payloader, NULL, error))) {
       gst_object_unref (sink);
       return NULL;
     }
     /* one RTP packet per incoming datagram of 7 TS packets */
-    g_object_set (pay, "mtu", 12 + 7 * 188, NULL);
+    g_object_set (pay, "mtu", MR_RTP_MTU, NULL);
     gst_bin_add_many (GST_BIN (recipe->pipeline), pay, sink, NULL);
     gst_element_link (pay, sink);
     first = pay;
@@ -786,148 +538,25 @@ ensure_udp_sink (MrRecipe * recipe, gboolean rtp, GError ** error)
   gst_pad_link (teepad, sinkpad);
   gst_object_unref (sinkpad);
   gst_object_unref (teepad);
-  *slot = sink;
+  g_hash_table_insert (recipe->fanout_sinks, g_strdup (key), sink);
   return sink;
 }
 
 GstElement *
 mr_recipe_output_sink (MrRecipe * recipe, const MrEndpoint * out)
 {
-  switch (out->protocol) {
-    case MR_PROTOCOL_UDP:
-      return recipe->udp_sink;
-    case MR_PROTOCOL_RTP:
-      return recipe->rtp_sink;
-    default:{
-      MrBranch *b = recipe->branches ?
-          g_hash_table_lookup (recipe->branches, out->name) : NULL;
-      return b ? mr_branch_get_sink (b) : NULL;
-    }
-  }
-}
+  const MrTransport *transport = mr_transport_get (out->protocol);
+  MrBranch *b;
 
-/* fecenc adds its FEC pads (fec_0 column, fec_1 row) when it starts */
-static void
-on_fec_pad (GstElement * enc, GstPad * pad, gpointer user_data)
-{
-  GstElement *bin = user_data;
-  g_autofree gchar *pad_name = gst_pad_get_name (pad);
-  g_autofree gchar *sink_name = NULL;
-  g_autoptr (GstElement) udp = NULL;
-  g_autoptr (GstPad) sinkpad = NULL;
-
-  if (!g_str_has_prefix (pad_name, "fec_"))
-    return;
-  sink_name = g_strdup_printf ("fec%s", pad_name + 4);
-  udp = gst_bin_get_by_name (GST_BIN (bin), sink_name);
-  if (!udp)
-    return;
-  sinkpad = gst_element_get_static_pad (udp, "sink");
-  if (!gst_pad_is_linked (sinkpad))
-    gst_pad_link (pad, sinkpad);
-}
-
-/* rtpmp2tpay ! fecenc: media to port, column FEC to port + 2, row FEC to
- * port + 4 (10 x 10 matrix), as one bin with a sink pad */
-static GstElement *
-make_fec_sink (const MrEndpoint * out, GError ** error)
-{
-  GstElement *bin = gst_bin_new ("sink");
-  GstElement *pay = make ("rtpmp2tpay", "pay", error);
-  GstElement *enc = make ("rtpst2022-1-fecenc", "fecenc", error);
-  const gchar *names[] = { "media", "fec0", "fec1" };
-  g_autoptr (GstPad) pad = NULL;
-
-  if (!pay || !enc) {
-    g_clear_object (&pay);
-    g_clear_object (&enc);
-    gst_object_unref (bin);
+  if (!transport)
     return NULL;
-  }
-  /* SMPTE 2022-1 protects a stream whose SSRC is 0 */
-  g_object_set (pay, "mtu", 12 + 7 * 188, "ssrc", 0, NULL);
-  g_object_set (enc, "columns", 10, "rows", 10, NULL);
-  gst_bin_add_many (GST_BIN (bin), pay, enc, NULL);
-  gst_element_link (pay, enc);
-  for (guint i = 0; i < G_N_ELEMENTS (names); i++) {
-    GstElement *udp = make ("udpfanoutsink", names[i], error);
-    g_autofree gchar *client = g_strdup_printf ("%s:%d", out->destination,
-        out->port + 2 * i);
-    g_autoptr (GstPad) sinkpad = NULL;
-    GstPad *srcpad;
-
-    if (!udp) {
-      gst_object_unref (bin);
-      return NULL;
-    }
-    g_object_set (udp, "clients", client, "sync", FALSE, "async", FALSE,
-        NULL);
-    gst_bin_add (GST_BIN (bin), udp);
-    if (i > 0)
-      continue;                 /* the FEC pads come later, see on_fec_pad */
-    srcpad = gst_element_get_static_pad (enc, "src");
-    sinkpad = gst_element_get_static_pad (udp, "sink");
-    gst_pad_link (srcpad, sinkpad);
-    gst_object_unref (srcpad);
-  }
-  g_signal_connect (enc, "pad-added", G_CALLBACK (on_fec_pad), bin);
-  /* in case it made them when its properties were set */
-  {
-    GstIterator *it = gst_element_iterate_src_pads (enc);
-    GValue v = G_VALUE_INIT;
-
-    while (gst_iterator_next (it, &v) == GST_ITERATOR_OK) {
-      on_fec_pad (enc, g_value_get_object (&v), bin);
-      g_value_reset (&v);
-    }
-    g_value_unset (&v);
-    gst_iterator_free (it);
-  }
-  pad = gst_element_get_static_pad (pay, "sink");
-  gst_element_add_pad (bin, gst_ghost_pad_new ("sink", pad));
-  return bin;
-}
-
-/* rtpmp2tpay ! ristsink, as one bin with a sink pad */
-static GstElement *
-make_rist_sink (const MrEndpoint * out, GError ** error)
-{
-  GstElement *bin = gst_bin_new ("sink");
-  GstElement *pay = make ("rtpmp2tpay", "pay", error);
-  GstElement *rist = make ("ristsink", "ristsink", error);
-  g_autoptr (GstPad) pad = NULL;
-
-  if (!pay || !rist) {
-    g_clear_object (&pay);
-    g_clear_object (&rist);
-    gst_object_unref (bin);
-    return NULL;
-  }
-  g_object_set (pay, "mtu", 12 + 7 * 188, NULL);
-  g_object_set (rist, "address", out->destination, "port", out->port, NULL);
-  if (out->max_latency > 0)
-    g_object_set (rist, "sender-buffer", (guint) out->max_latency, NULL);
-  gst_bin_add_many (GST_BIN (bin), pay, rist, NULL);
-  gst_element_link (pay, rist);
-  pad = gst_element_get_static_pad (pay, "sink");
-  gst_element_add_pad (bin, gst_ghost_pad_new ("sink", pad));
-  return bin;
-}
-
-static GstElement *
-make_srt_sink (const MrEndpoint * out, GError ** error)
-{
-  gboolean listener = out->protocol == MR_PROTOCOL_SRT_LISTENER;
-  GstElement *sink = make ("srtsink", "sink", error);
-
-  if (!sink)
-    return NULL;
-  configure_srt (sink, out, listener);
-  g_object_set (sink, "sync", FALSE, "async", FALSE, "wait-for-connection",
-      FALSE, "enable-last-sample", FALSE, NULL);
-  if (out->max_bitrate > 0)
-    g_object_set (sink, "max-bitrate", (guint64) out->max_bitrate * 8, NULL);
-  return sink;
+  if (transport->output_kind == MR_TRANSPORT_OUTPUT_FANOUT)
+    return recipe->fanout_sinks ? g_hash_table_lookup (recipe->fanout_sinks,
+        transport->fanout_payloader ? transport->fanout_payloader : "") :
+        NULL;
+  b = recipe->branches ? g_hash_table_lookup (recipe->branches, out->name) :
+      NULL;
+  return b ? mr_branch_get_sink (b) : NULL;
 }
 
 gboolean
@@ -948,66 +577,48 @@ gboolean
 mr_recipe_attach_output (MrRecipe * recipe, const MrEndpoint * out,
     GError ** error)
 {
+  const MrTransport *transport = mr_transport_get (out->protocol);
   GstElement *sink;
 
-  switch (out->protocol) {
-    case MR_PROTOCOL_UDP:
-    case MR_PROTOCOL_RTP:
-      sink = ensure_udp_sink (recipe, out->protocol != MR_PROTOCOL_UDP, error);
-      if (!sink)
-        return FALSE;
-      g_signal_emit_by_name (sink, "add", out->destination, out->port);
-      return TRUE;
-    case MR_PROTOCOL_RTP_FEC:
-    case MR_PROTOCOL_RTMP:
-    case MR_PROTOCOL_RIST:
-    case MR_PROTOCOL_SRT_LISTENER:
-    case MR_PROTOCOL_SRT_CALLER:
-      if (out->protocol == MR_PROTOCOL_RTP_FEC)
-        sink = make_fec_sink (out, error);
-      else if (out->protocol == MR_PROTOCOL_RTMP)
-        sink = mr_rtmp_make_sink (out, error);
-      else if (out->protocol == MR_PROTOCOL_RIST)
-        sink = make_rist_sink (out, error);
-      else
-        sink = make_srt_sink (out, error);
-      if (!sink)
-        return FALSE;
-      g_hash_table_replace (recipe->branches, g_strdup (out->name),
-          mr_branch_attach (recipe->pipeline, recipe->fanout, out->name, sink,
-              OUTPUT_QUEUE_MS));
-      return TRUE;
-    default:
-      g_set_error (error, MR_RECIPE_ERROR, 0, "output '%s': protocol %s is "
-          "not supported by this version of mroute yet", out->name,
-          mr_protocol_to_string (out->protocol));
-      return FALSE;
+  if (!transport) {
+    g_set_error (error, MR_RECIPE_ERROR, 0, "output '%s': protocol %s is "
+        "not supported by this version of mroute yet", out->name,
+        mr_protocol_to_string (out->protocol));
+    return FALSE;
   }
+  if (transport->output_kind == MR_TRANSPORT_OUTPUT_FANOUT) {
+    if (!(sink = ensure_fanout_sink (recipe, transport->fanout_payloader,
+                error)))
+      return FALSE;
+    g_signal_emit_by_name (sink, "add", out->destination, out->port);
+    return TRUE;
+  }
+  if (!(sink = transport->make_output (out, error)))
+    return FALSE;
+  g_hash_table_replace (recipe->branches, g_strdup (out->name),
+      mr_branch_attach (recipe->pipeline, recipe->fanout, out->name, sink,
+          OUTPUT_QUEUE_MS));
+  return TRUE;
 }
 
 void
 mr_recipe_detach_output (MrRecipe * recipe, const MrEndpoint * out)
 {
+  const MrTransport *transport = mr_transport_get (out->protocol);
   MrBranch *b = NULL;
+  gchar *key;
 
-  switch (out->protocol) {
-    case MR_PROTOCOL_UDP:
-    case MR_PROTOCOL_RTP:{
-      GstElement *sink = mr_recipe_output_sink (recipe, out);
-      if (sink)
-        g_signal_emit_by_name (sink, "remove", out->destination, out->port);
-      break;
-    }
-    default:{
-      gchar *key;
+  if (transport && transport->output_kind == MR_TRANSPORT_OUTPUT_FANOUT) {
+    GstElement *sink = mr_recipe_output_sink (recipe, out);
 
-      if (recipe->branches
-          && g_hash_table_steal_extended (recipe->branches, out->name,
-              (gpointer *) & key, (gpointer *) & b)) {
-        g_free (key);
-        mr_branch_detach (b);
-      }
-      break;
-    }
+    if (sink)
+      g_signal_emit_by_name (sink, "remove", out->destination, out->port);
+    return;
+  }
+  if (recipe->branches
+      && g_hash_table_steal_extended (recipe->branches, out->name,
+          (gpointer *) & key, (gpointer *) & b)) {
+    g_free (key);
+    mr_branch_detach (b);
   }
 }

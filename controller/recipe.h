@@ -4,8 +4,10 @@
  *   source:  udpbatchsrc ! packetstats [! rtpmp2tdepay] ! tee name=fanout
  *   FAILOVER: every source ! failoverselector ! tee
  *   MERGE:    every source's RTP ! rtpst2022-7-merge ! rtpmp2tdepay ! tee
- *   UDP outputs:  fanout. ! udpfanoutsink name=udp-out      (one for all)
- *   RTP outputs:  fanout. ! rtpmp2tpay ! udpfanoutsink name=rtp-out
+ *   UDP outputs:  fanout. ! udpfanoutsink name=fanout-ts      (one for all)
+ *   RTP outputs:  fanout. ! rtpmp2tpay ! udpfanoutsink name=fanout-rtpmp2tpay
+ *   other outputs: fanout. ! isolated branch (branch.h) ! the transport's sink
+ *   a source's elements: its transport (transports/transport.h)
  *   monitoring:   fanout. ! bin monitor-N (recipe-monitor.h), always
  *
  * Datagrams travel in buffer lists (one recvmmsg), all UDP outputs share one
@@ -20,6 +22,7 @@
 #include <gst/gst.h>
 
 #include "flow-spec.h"
+#include "transports/transport.h"
 
 G_BEGIN_DECLS
 
@@ -38,8 +41,8 @@ typedef struct
   gchar *selector_pads[MR_MAX_SOURCES];         /* the selector's or the
                                                  * merger's pad of each
                                                  * source */
-  GstElement *udp_sink;         /* NULL until a UDP output exists */
-  GstElement *rtp_sink;         /* NULL until an RTP output exists */
+  GHashTable *fanout_sinks;     /* the shared udpfanoutsinks, by payloader
+                                 * ("" for plain TS) */
   GHashTable *branches;         /* output name -> MrBranch* (SRT, ...) */
   struct _MrMonitor *monitor;   /* the monitoring branch (recipe-monitor.h) */
   /* while mr_recipe_start_source () brings a source up: its bin, the
@@ -52,9 +55,6 @@ typedef struct
 /* The element message a source bin posts instead of letting EOS out */
 #define MR_RECIPE_SOURCE_EOS "mroute-source-eos"
 
-/* The element message an SRT listener source posts for a caller it
- * refused because of its stream id (field "stream-id", the id it sent) */
-#define MR_RECIPE_SRT_REFUSED "mroute-srt-refused"
 
 /* Adds to @error's message the detail an element gave only in its debug
  * string ("Could not open resource for reading." then "Cannot bind to

@@ -1,15 +1,21 @@
-/* mroute: RTMP in and out. */
+/* mroute: RTMP in and out.  The one place where a flow re-wraps media:
+ * FLV carries H.264 and AAC (or MP3) in its own framing, so an RTMP output
+ * demuxes the TS and muxes FLV, and an RTMP source does the reverse.
+ * Nothing is decoded.
+ *
+ *   source: rtmp2src ! flvdemux ! parsers ! mpegtsmux ! packetstats
+ *   output: tsdemux ! h264parse/aacparse ! flvmux ! rtmp2sink, in an
+ *           isolated branch; a stream FLV cannot carry posts an error from
+ *           the demuxer naming its codec */
 
-#define G_LOG_DOMAIN "mroute-recipe"
-#include "recipe-rtmp.h"
+#define G_LOG_DOMAIN "mroute-transport"
+#include "transport.h"
 
 #include <string.h>
 
-#define MR_RTMP_ERROR (mr_rtmp_error_quark ())
-static G_DEFINE_QUARK (mr-rtmp-error-quark, mr_rtmp_error);
-
-gchar *
-mr_rtmp_location (const gchar * url, const gchar * key)
+/* rtmp://host[:port]/app + "/" + key */
+static gchar *
+rtmp_location (const gchar * url, const gchar * key)
 {
   gsize len = strlen (url);
 
@@ -18,18 +24,6 @@ mr_rtmp_location (const gchar * url, const gchar * key)
   if (!key || !*key)
     return g_strndup (url, len);
   return g_strdup_printf ("%.*s/%s", (int) len, url, key);
-}
-
-static GstElement *
-make (const gchar * factory, const gchar * name, GError ** error)
-{
-  GstElement *e = gst_element_factory_make (factory, name);
-
-  if (!e)
-    g_set_error (error, MR_RTMP_ERROR, 0,
-        "GStreamer element '%s' is missing: is its plugin installed?",
-        factory);
-  return e;
 }
 
 /* What FLV can carry, and the parser that gets it there */
@@ -112,13 +106,13 @@ on_ts_pad (GstElement * demux, GstPad * pad, gpointer user_data)
   gst_pad_link (pad, qpad);
 }
 
-GstElement *
-mr_rtmp_make_sink (const MrEndpoint * out, GError ** error)
+static GstElement *
+make_output (const MrEndpoint * out, GError ** error)
 {
   GstElement *bin = gst_bin_new ("sink");
-  GstElement *demux = make ("tsdemux", "tsdemux", error);
-  GstElement *mux = make ("flvmux", "flvmux", error);
-  GstElement *sink = make ("rtmp2sink", "rtmp2sink", error);
+  GstElement *demux = mr_transport_make ("tsdemux", "tsdemux", error);
+  GstElement *mux = mr_transport_make ("flvmux", "flvmux", error);
+  GstElement *sink = mr_transport_make ("rtmp2sink", "rtmp2sink", error);
   g_autofree gchar *location = NULL;
   g_autoptr (GstPad) pad = NULL;
 
@@ -130,7 +124,7 @@ mr_rtmp_make_sink (const MrEndpoint * out, GError ** error)
     return NULL;
   }
   /* the stream key is a secret: in the property, never logged by us */
-  location = mr_rtmp_location (out->destination, out->stream_key);
+  location = rtmp_location (out->destination, out->stream_key);
   g_object_set (sink, "location", location, "async", FALSE, "sync", FALSE,
       NULL);
   g_object_set (mux, "streamable", TRUE, NULL);
@@ -173,30 +167,49 @@ on_flv_pad (GstElement * demux, GstPad * pad, gpointer user_data)
   gst_pad_link (pad, qpad);
 }
 
-gboolean
-mr_rtmp_build_source (GstElement * bin, const MrEndpoint * src,
+static gboolean
+build_source (GstBin * bin, const MrEndpoint * src, gboolean rtp_out,
     GstElement ** stats, GstElement ** last, GError ** error)
 {
-  GstElement *rtmpsrc = make ("rtmp2src", "rtmp2src", error);
-  GstElement *demux = make ("flvdemux", "flvdemux", error);
-  GstElement *mux = make ("mpegtsmux", "tsmux", error);
+  GstElement *rtmpsrc = mr_transport_make ("rtmp2src", "rtmp2src", error);
+  GstElement *demux = mr_transport_make ("flvdemux", "flvdemux", error);
+  GstElement *mux = mr_transport_make ("mpegtsmux", "tsmux", error);
   g_autofree gchar *location = NULL;
 
   if (!rtmpsrc || !demux || !mux
-      || !(*stats = make ("packetstats", "stats", error))) {
+      || !(*stats = mr_transport_make ("packetstats", "stats", error))) {
     g_clear_object (&rtmpsrc);
     g_clear_object (&demux);
     g_clear_object (&mux);
     return FALSE;
   }
-  location = mr_rtmp_location (src->destination, src->stream_id);
+  location = rtmp_location (src->destination, src->stream_id);
   g_object_set (rtmpsrc, "location", location, NULL);
   /* 7 TS packets per buffer, the datagram size of every other output */
   g_object_set (mux, "alignment", 7, NULL);
-  gst_bin_add_many (GST_BIN (bin), rtmpsrc, demux, mux, *stats, NULL);
+  gst_bin_add_many (bin, rtmpsrc, demux, mux, *stats, NULL);
   gst_element_link (rtmpsrc, demux);
   gst_element_link (mux, *stats);
   g_signal_connect (demux, "pad-added", G_CALLBACK (on_flv_pad), bin);
   *last = *stats;
   return TRUE;
 }
+
+/* what the branch was handed: rtmp2sink counts nothing we can read */
+static GstStructure *
+read_output_stats (const MrEndpoint * out, const MrOutputReading * reading)
+{
+  return gst_structure_new ("mroute-link-stats",
+      "connected", G_TYPE_BOOLEAN, reading->in_branch && !reading->failed,
+      "bytes-sent", G_TYPE_UINT64, reading->branch_bytes,
+      "packets-sent", G_TYPE_UINT64, reading->branch_packets, NULL);
+}
+
+const MrTransport mr_transport_rtmp = {
+  .protocol = MR_PROTOCOL_RTMP,
+  .build_source = build_source,
+  .output_kind = MR_TRANSPORT_OUTPUT_BRANCH,
+  .make_output = make_output,
+  .read_output_stats = read_output_stats,
+  .output_live = TRUE,
+};

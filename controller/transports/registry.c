@@ -1,0 +1,94 @@
+/* mroute: the transports, by protocol, and what they share. */
+
+#define G_LOG_DOMAIN "mroute-transport"
+#include "transport.h"
+
+G_DEFINE_QUARK (mr-transport-error-quark, mr_transport_error);
+
+extern const MrTransport mr_transport_udp;
+extern const MrTransport mr_transport_rtp;
+extern const MrTransport mr_transport_rtp_fec;
+extern const MrTransport mr_transport_rist;
+extern const MrTransport mr_transport_srt_listener;
+extern const MrTransport mr_transport_srt_caller;
+extern const MrTransport mr_transport_rtmp;
+
+static const MrTransport *const transports[] = {
+  &mr_transport_udp,
+  &mr_transport_rtp,
+  &mr_transport_rtp_fec,
+  &mr_transport_rist,
+  &mr_transport_srt_listener,
+  &mr_transport_srt_caller,
+  &mr_transport_rtmp,
+};
+
+const MrTransport *
+mr_transport_get (MrProtocol protocol)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (transports); i++)
+    if (transports[i]->protocol == protocol)
+      return transports[i];
+  return NULL;
+}
+
+GstElement *
+mr_transport_make (const gchar * factory, const gchar * name,
+    GError ** error)
+{
+  GstElement *e = gst_element_factory_make (factory, name);
+
+  if (!e)
+    g_set_error (error, MR_TRANSPORT_ERROR, 0,
+        "GStreamer element '%s' is missing: is its plugin installed?",
+        factory);
+  return e;
+}
+
+GstElement *
+mr_transport_add_udp_receiver (GstBin * bin, const MrEndpoint * src,
+    gint port, const gchar * caps_str, GstElement ** stats, GError ** error)
+{
+  g_autoptr (GstCaps) caps = gst_caps_from_string (caps_str);
+  GstElement *udpsrc;
+
+  if (!(udpsrc = mr_transport_make ("udpbatchsrc", "udpsrc", error))
+      || !(*stats = mr_transport_make ("packetstats", "stats", error))) {
+    g_clear_object (&udpsrc);
+    return NULL;
+  }
+  g_object_set (udpsrc, "port", port, "address",
+      src->ingest_address ? src->ingest_address : "0.0.0.0", "caps", caps,
+      "buffer-size", MR_UDP_RECV_BUFFER, NULL);
+  gst_bin_add_many (bin, udpsrc, *stats, NULL);
+  gst_element_link (udpsrc, *stats);
+  return *stats;
+}
+
+gboolean
+mr_transport_add_depay (GstBin * bin, gboolean rtp_out, GstElement ** last,
+    GError ** error)
+{
+  GstElement *depay;
+
+  if (rtp_out)
+    return TRUE;
+  if (!(depay = mr_transport_make ("rtpmp2tdepay", "depay", error)))
+    return FALSE;
+  gst_bin_add (bin, depay);
+  gst_element_link (*last, depay);
+  *last = depay;
+  return TRUE;
+}
+
+GstStructure *
+mr_transport_fanout_stats (GstElement * sink, const MrEndpoint * out)
+{
+  GstStructure *s = NULL;
+
+  g_signal_emit_by_name (sink, "get-stats", out->destination, out->port, &s);
+  if (s)
+    gst_structure_set (s, "connected", G_TYPE_BOOLEAN,
+        gst_structure_has_field (s, "bytes-sent"), NULL);
+  return s;
+}

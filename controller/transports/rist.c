@@ -1,0 +1,100 @@
+/* mroute: RIST, simple profile (RTP on an even port, RTCP on the next).
+ *
+ *   source: ristsrc ! packetstats [! rtpmp2tdepay]
+ *   output: rtpmp2tpay ! ristsink, in an isolated branch */
+
+#define G_LOG_DOMAIN "mroute-transport"
+#include "transport.h"
+
+/* ristsrc (RTP, simple profile) ! capsfilter ! packetstats */
+static gboolean
+build_source (GstBin * bin, const MrEndpoint * src, gboolean rtp_out,
+    GstElement ** stats, GstElement ** last, GError ** error)
+{
+  GstElement *ristsrc = mr_transport_make ("ristsrc", "ristsrc", error);
+  GstElement *filter = mr_transport_make ("capsfilter", "rtpcaps", error);
+  g_autoptr (GstCaps) caps = gst_caps_from_string (MR_RTP_MP2T_CAPS);
+
+  if (!ristsrc || !filter || !(*stats = mr_transport_make ("packetstats", "stats", error))) {
+    g_clear_object (&ristsrc);
+    g_clear_object (&filter);
+    return FALSE;
+  }
+  g_object_set (ristsrc, "port", src->ingest_port, "address",
+      src->ingest_address ? src->ingest_address : "0.0.0.0", NULL);
+  if (src->max_latency > 0)
+    g_object_set (ristsrc, "receiver-buffer", (guint) src->max_latency, NULL);
+  g_object_set (filter, "caps", caps, NULL);
+  gst_bin_add_many (bin, ristsrc, filter, *stats, NULL);
+  gst_element_link_many (ristsrc, filter, *stats, NULL);
+  *last = *stats;
+  return mr_transport_add_depay (bin, rtp_out, last, error);
+}
+
+/* rtpmp2tpay ! ristsink, as one bin with a sink pad */
+static GstElement *
+make_output (const MrEndpoint * out, GError ** error)
+{
+  GstElement *bin = gst_bin_new ("sink");
+  GstElement *pay = mr_transport_make ("rtpmp2tpay", "pay", error);
+  GstElement *rist = mr_transport_make ("ristsink", "ristsink", error);
+  g_autoptr (GstPad) pad = NULL;
+
+  if (!pay || !rist) {
+    g_clear_object (&pay);
+    g_clear_object (&rist);
+    gst_object_unref (bin);
+    return NULL;
+  }
+  g_object_set (pay, "mtu", MR_RTP_MTU, NULL);
+  g_object_set (rist, "address", out->destination, "port", out->port, NULL);
+  if (out->max_latency > 0)
+    g_object_set (rist, "sender-buffer", (guint) out->max_latency, NULL);
+  gst_bin_add_many (GST_BIN (bin), pay, rist, NULL);
+  gst_element_link (pay, rist);
+  pad = gst_element_get_static_pad (pay, "sink");
+  gst_element_add_pad (bin, gst_ghost_pad_new ("sink", pad));
+  return bin;
+}
+
+/* ristsink's own statistics, under `rist`; connected while it has a
+ * session with the receiver */
+static GstStructure *
+read_output_stats (const MrEndpoint * out, const MrOutputReading * reading)
+{
+  g_autoptr (GstElement) rist = gst_bin_get_by_name (GST_BIN
+      (reading->sink), "ristsink");
+  GstStructure *raw = NULL, *s;
+  guint64 sent = 0;
+  const GValue *sessions;
+  gboolean connected;
+
+  if (rist)
+    g_object_get (rist, "stats", &raw, NULL);
+  if (raw)
+    gst_structure_get_uint64 (raw, "sent-original-packets", &sent);
+  sessions = raw ? gst_structure_get_value (raw, "session-stats") : NULL;
+  G_GNUC_BEGIN_IGNORE_DEPRECATIONS;
+  connected = sessions
+      && G_VALUE_TYPE (sessions) == g_type_from_name ("GValueArray")
+      && g_value_get_boxed (sessions)
+      && ((GValueArray *) g_value_get_boxed (sessions))->n_values > 0;
+  G_GNUC_END_IGNORE_DEPRECATIONS;
+  s = gst_structure_new ("mroute-link-stats",
+      "bytes-sent", G_TYPE_UINT64, reading->branch_bytes,
+      "connected", G_TYPE_BOOLEAN, connected,
+      "packets-sent", G_TYPE_UINT64, sent, NULL);
+  if (raw)
+    gst_structure_set (s, "rist", GST_TYPE_STRUCTURE, raw, NULL);
+  g_clear_pointer (&raw, gst_structure_free);
+  return s;
+}
+
+const MrTransport mr_transport_rist = {
+  .protocol = MR_PROTOCOL_RIST,
+  .build_source = build_source,
+  .output_kind = MR_TRANSPORT_OUTPUT_BRANCH,
+  .make_output = make_output,
+  .read_output_stats = read_output_stats,
+  .output_live = TRUE,
+};

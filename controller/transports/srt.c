@@ -1,0 +1,183 @@
+/* mroute: SRT, listener and caller, with AES-128/192/256.  Secrets go in
+ * properties, never in the URI, which ends up in debug logs.
+ *
+ *   source: srtsrc ! capsfilter (TS) ! packetstats
+ *   output: srtsink, in an isolated branch */
+
+#define G_LOG_DOMAIN "mroute-transport"
+#include "transport.h"
+
+#include "srt-stats.h"
+
+/* how long an SRT element waits on its socket before it looks whether it
+ * is being stopped */
+#define SRT_POLL_TIMEOUT_MS 100
+/* an SRT caller sends all the time (TS with its PCRs, SRT's own
+ * keep-alives): silent this long, it is gone */
+#define SRT_LISTENER_SILENCE_MS 1000
+
+static gint
+srt_key_length (const gchar * cipher)
+{
+  if (g_strcmp0 (cipher, "aes192") == 0)
+    return 24;
+  if (g_strcmp0 (cipher, "aes256") == 0)
+    return 32;
+  return 16;
+}
+
+/* Configures an srtsrc or srtsink; secrets go in properties, never in the
+ * URI, which ends up in debug logs. */
+static void
+configure_srt (GstElement * e, const MrEndpoint * ep, gboolean listener)
+{
+  g_autofree gchar *uri = NULL;
+  g_autofree gchar *keylen = NULL;
+
+  /* the mode must come with the URI: it decides whether the URI's address
+   * is the local or the remote one */
+  if (listener) {
+    gint port = ep->role == MR_ENDPOINT_SOURCE ? ep->ingest_port : ep->port;
+    uri = g_strdup_printf ("srt://%s:%d?mode=listener", ep->ingest_address ?
+        ep->ingest_address : "0.0.0.0", port);
+  } else {
+    uri = g_strdup_printf ("srt://%s:%d?mode=caller", ep->destination,
+        ep->port);
+  }
+  g_object_set (e, "uri", uri, NULL);
+  /* srtsrc and srtsink wait for their socket without a timeout by default,
+   * and stopping them only wakes the listening socket's wait: a source
+   * whose caller vanished held the main thread in its state change until
+   * libsrt gave the peer up (5 s), with the old socket still accepting
+   * the next caller.  A bounded wait makes every stop prompt. */
+  g_object_set (e, "poll-timeout", SRT_POLL_TIMEOUT_MS, NULL);
+  if (ep->max_latency >= 0)
+    g_object_set (e, "latency", ep->max_latency, NULL);
+  if (ep->stream_id)
+    g_object_set (e, "streamid", ep->stream_id, NULL);
+  if (ep->cipher && ep->passphrase) {
+    keylen = g_strdup_printf ("%d", srt_key_length (ep->cipher));
+    g_object_set (e, "passphrase", ep->passphrase, NULL);
+    gst_util_set_object_arg (G_OBJECT (e), "pbkeylen", keylen);
+  }
+}
+
+static void
+free_closure_data (gpointer data, GClosure * closure)
+{
+  g_free (data);
+}
+
+/* srtsrc in listener mode asks this, on libsrt's thread, for every caller
+ * before accepting it: one with another stream id is refused before any
+ * media flows, and said on the bus. */
+static gboolean
+on_srt_caller_connecting (GstElement * srtsrc, GSocketAddress * addr,
+    const gchar * stream_id, gpointer user_data)
+{
+  const gchar *expected = user_data;
+
+  if (g_strcmp0 (stream_id, expected) == 0)
+    return TRUE;
+  gst_element_post_message (srtsrc, gst_message_new_element (GST_OBJECT
+          (srtsrc), gst_structure_new (MR_TRANSPORT_SRT_REFUSED, "stream-id",
+              G_TYPE_STRING, stream_id, NULL)));
+  return FALSE;
+}
+
+/* srtsrc ! capsfilter(TS) ! packetstats */
+static gboolean
+build_source (GstBin * bin, const MrEndpoint * src, gboolean rtp_out,
+    GstElement ** stats, GstElement ** last, GError ** error)
+{
+  gboolean listener = src->protocol == MR_PROTOCOL_SRT_LISTENER;
+  GstElement *srtsrc = mr_transport_make ("srtsrc", "srtsrc", error);
+  GstElement *filter = mr_transport_make ("capsfilter", "tscaps", error);
+  g_autoptr (GstCaps) caps = gst_caps_from_string (MR_TS_CAPS);
+
+  if (!srtsrc || !filter || !(*stats = mr_transport_make ("packetstats", "stats", error))) {
+    g_clear_object (&srtsrc);
+    g_clear_object (&filter);
+    return FALSE;
+  }
+  configure_srt (srtsrc, src, listener);
+  /* a listener's caller silent this long is taken for gone (the runner
+   * then listens anew, see flow-runner.c handle_activity) */
+  if (listener)
+    g_object_set (*stats, "idle-timeout", SRT_LISTENER_SILENCE_MS, NULL);
+  /* a caller that drops is waited for again, a listener we call is called
+   * again: the flow goes on */
+  if (listener)
+    g_object_set (srtsrc, "keep-listening", TRUE, NULL);
+  else
+    g_object_set (srtsrc, "auto-reconnect", TRUE, NULL);
+  if (listener && src->stream_id) {
+    g_object_set (srtsrc, "authentication", TRUE, NULL);
+    g_signal_connect_data (srtsrc, "caller-connecting",
+        G_CALLBACK (on_srt_caller_connecting), g_strdup (src->stream_id),
+        free_closure_data, 0);
+  }
+  g_object_set (srtsrc, "do-timestamp", TRUE, NULL);
+  g_object_set (filter, "caps", caps, NULL);
+  gst_bin_add_many (bin, srtsrc, filter, *stats, NULL);
+  gst_element_link_many (srtsrc, filter, *stats, NULL);
+  *last = *stats;
+  return TRUE;
+}
+
+static GstElement *
+make_output (const MrEndpoint * out, GError ** error)
+{
+  gboolean listener = out->protocol == MR_PROTOCOL_SRT_LISTENER;
+  GstElement *sink = mr_transport_make ("srtsink", "sink", error);
+
+  if (!sink)
+    return NULL;
+  configure_srt (sink, out, listener);
+  g_object_set (sink, "sync", FALSE, "async", FALSE, "wait-for-connection",
+      FALSE, "enable-last-sample", FALSE, NULL);
+  if (out->max_bitrate > 0)
+    g_object_set (sink, "max-bitrate", (guint64) out->max_bitrate * 8, NULL);
+  return sink;
+}
+
+/* srtsink's own statistics (srt-stats.h), as `srt-*` fields */
+static GstStructure *
+read_output_stats (const MrEndpoint * out, const MrOutputReading * reading)
+{
+  GstStructure *s = NULL;
+  MrSrtStats st;
+
+  g_object_get (reading->sink, "stats", &s, NULL);
+  mr_srt_stats_read (s, TRUE, &st);
+  g_clear_pointer (&s, gst_structure_free);
+  return gst_structure_new ("mroute-link-stats",
+      "connected", G_TYPE_BOOLEAN, st.connected,
+      "bytes-sent", G_TYPE_UINT64, st.bytes,
+      "packets-sent", G_TYPE_UINT64, (guint64) st.packets,
+      "srt-callers", G_TYPE_UINT, st.callers,
+      "srt-rtt-ms", G_TYPE_DOUBLE, st.rtt_ms,
+      "srt-lost", G_TYPE_INT64, st.lost,
+      "srt-retransmitted", G_TYPE_INT64, st.retransmitted,
+      "srt-dropped", G_TYPE_INT64, st.dropped,
+      "srt-rate-mbps", G_TYPE_DOUBLE, st.rate_mbps,
+      "srt-latency-ms", G_TYPE_INT, st.negotiated_latency_ms, NULL);
+}
+
+const MrTransport mr_transport_srt_listener = {
+  .protocol = MR_PROTOCOL_SRT_LISTENER,
+  .build_source = build_source,
+  .output_kind = MR_TRANSPORT_OUTPUT_BRANCH,
+  .make_output = make_output,
+  .read_output_stats = read_output_stats,
+  .output_live = TRUE,
+};
+
+const MrTransport mr_transport_srt_caller = {
+  .protocol = MR_PROTOCOL_SRT_CALLER,
+  .build_source = build_source,
+  .output_kind = MR_TRANSPORT_OUTPUT_BRANCH,
+  .make_output = make_output,
+  .read_output_stats = read_output_stats,
+  .output_live = TRUE,
+};

@@ -1,0 +1,112 @@
+/* mroute: a transport, the one place that knows how a protocol's sources
+ * and outputs are made of GStreamer elements.
+ *
+ * One table per protocol, one file each (udp.c, rtp.c, rtp-fec.c, rist.c,
+ * srt.c, rtmp.c), found by mr_transport_get (); the recipe asks the table
+ * and never switches on the protocol.  Adding a protocol is a file and a
+ * line in registry.c.
+ *
+ * Still outside the tables (next steps of the redesign): the validation of
+ * a protocol's fields (flow-spec.c) and the reading of its statistics
+ * (flow-runner.c, flow-metrics.c). */
+
+#ifndef __MR_TRANSPORT_H__
+#define __MR_TRANSPORT_H__
+
+#include <gst/gst.h>
+
+#include "flow-spec.h"
+
+G_BEGIN_DECLS
+
+typedef enum
+{
+  /* a destination of the flow's one udpfanoutsink (one sendmmsg for all),
+   * in the source's thread */
+  MR_TRANSPORT_OUTPUT_FANOUT,
+  /* its own sink, in an isolated branch (branch.h) */
+  MR_TRANSPORT_OUTPUT_BRANCH,
+} MrTransportOutputKind;
+
+/* What the runner knows of a running output when it asks its transport
+ * for the output's counters */
+typedef struct
+{
+  GstElement *sink;             /* the shared udpfanoutsink or the branch's
+                                 * sink */
+  gboolean in_branch;           /* the three below are known */
+  guint64 branch_bytes;         /* what the isolated branch was handed */
+  guint64 branch_packets;
+  gboolean failed;              /* the branch failed */
+} MrOutputReading;
+
+typedef struct
+{
+  MrProtocol protocol;
+
+  /* Adds the elements of a source to @bin, linked; *@last is the element
+   * whose src pad carries the source's MPEG-TS, or with @rtp_out its RTP
+   * packets (for the ST 2022-7 merger: only protocols that carry RTP are
+   * asked), and *@stats its packetstats. */
+  gboolean (*build_source) (GstBin * bin, const MrEndpoint * src,
+      gboolean rtp_out, GstElement ** stats, GstElement ** last,
+      GError ** error);
+
+  MrTransportOutputKind output_kind;
+  /* FANOUT: the element between the tee and the shared sink, or NULL
+   * (plain TS); one shared sink per payloader */
+  const gchar *fanout_payloader;
+  /* BRANCH: the output's sink, an element or a bin with a sink pad */
+  GstElement *(*make_output) (const MrEndpoint * out, GError ** error);
+  /* The output's counters now: a "mroute-link-stats" structure with
+   * `bytes-sent`, `packets-sent` (guint64) and `connected`, plus `srt-*`
+   * (SRT) or a `rist` structure (RIST); NULL if there are none */
+  GstStructure *(*read_output_stats) (const MrEndpoint * out,
+      const MrOutputReading * reading);
+  /* whether a running flow can add, change or remove such an output
+   * without a restart */
+  gboolean output_live;
+} MrTransport;
+
+/* The element message an SRT listener source posts for a caller it
+ * refused because of its stream id (field "stream-id", the id it sent) */
+#define MR_TRANSPORT_SRT_REFUSED "mroute-srt-refused"
+
+/* The transport of @protocol, or NULL for one this build does not have */
+const MrTransport *mr_transport_get (MrProtocol protocol);
+
+/* ---------------------------------------------------------------------- */
+/* for the transports */
+
+#define MR_TRANSPORT_ERROR (mr_transport_error_quark ())
+GQuark mr_transport_error_quark (void);
+
+#define MR_TS_CAPS \
+  "video/mpegts, systemstream=(boolean)true, packetsize=(int)188"
+#define MR_RTP_MP2T_CAPS "application/x-rtp, media=(string)video, " \
+  "clock-rate=(int)90000, encoding-name=(string)MP2T"
+/* the kernel's receive buffer of every UDP socket of a source */
+#define MR_UDP_RECV_BUFFER (4 * 1024 * 1024)
+/* one RTP packet per datagram of 7 TS packets */
+#define MR_RTP_MTU (12 + 7 * 188)
+
+/* gst_element_factory_make () that says which plugin is missing */
+GstElement *mr_transport_make (const gchar * factory, const gchar * name,
+    GError ** error);
+/* udpbatchsrc on @src's ingest address and @port with @caps, then
+ * packetstats, added to @bin; *@stats (and the return value) is the
+ * packetstats */
+GstElement *mr_transport_add_udp_receiver (GstBin * bin,
+    const MrEndpoint * src, gint port, const gchar * caps,
+    GstElement ** stats, GError ** error);
+/* A destination's counters in a udpfanoutsink (its `get-stats`), with
+ * `connected` once it has sent */
+GstStructure *mr_transport_fanout_stats (GstElement * udpfanoutsink,
+    const MrEndpoint * out);
+/* Appends rtpmp2tdepay after *@last unless @rtp_out */
+gboolean mr_transport_add_depay (GstBin * bin, gboolean rtp_out,
+    GstElement ** last, GError ** error);
+
+G_END_DECLS
+
+#endif /* __MR_TRANSPORT_H__ */
