@@ -5,7 +5,57 @@
 
 #include <string.h>
 
-G_DEFINE_QUARK (mr-spec-error-quark, mr_spec_error);
+typedef struct
+{
+  gchar *field;                 /* NULL: the whole body */
+} MrSpecErrorPrivate;
+
+static void
+mr_spec_error_private_init (MrSpecErrorPrivate * priv)
+{
+  priv->field = NULL;
+}
+
+static void
+mr_spec_error_private_copy (const MrSpecErrorPrivate * src,
+    MrSpecErrorPrivate * dest)
+{
+  dest->field = g_strdup (src->field);
+}
+
+static void
+mr_spec_error_private_clear (MrSpecErrorPrivate * priv)
+{
+  g_clear_pointer (&priv->field, g_free);
+}
+
+G_DEFINE_EXTENDED_ERROR (MrSpecError, mr_spec_error);
+
+void
+mr_spec_error_set (GError ** error, const gchar * field, const gchar * fmt,
+    ...)
+{
+  va_list args;
+  g_autofree gchar *reason = NULL;
+  g_autofree gchar *message = NULL;
+  g_autofree gchar *valid = NULL;
+  GError *err;
+
+  if (!error)
+    return;
+  va_start (args, fmt);
+  reason = g_strdup_vprintf (fmt, args);
+  va_end (args);
+  /* a member name from the request may be anything: the message goes into
+   * a JSON answer as it is */
+  message = g_strdup_printf ("%s: %s", field ? field : "body", reason);
+  err = g_error_new_literal (MR_SPEC_ERROR, MR_SPEC_ERROR_INVALID,
+      g_utf8_validate (message, -1, NULL) ? message :
+      (valid = g_utf8_make_valid (message, -1)));
+  if (field)
+    mr_spec_error_get_private (err)->field = g_utf8_make_valid (field, -1);
+  g_propagate_error (error, err);
+}
 
 static const gchar *protocol_names[] = {
   "udp", "rtp", "rtp-fec", "rist", "srt-listener", "srt-caller", "rtmp",
@@ -51,8 +101,6 @@ invalid (GError ** error, const gchar * path, const gchar * field,
   va_list args;
   g_autofree gchar *reason = NULL;
   g_autofree gchar *full = NULL;
-  g_autofree gchar *message = NULL;
-  g_autofree gchar *valid = NULL;
 
   va_start (args, fmt);
   reason = g_strdup_vprintf (fmt, args);
@@ -62,14 +110,7 @@ invalid (GError ** error, const gchar * path, const gchar * field,
     full = g_strdup_printf ("%s.%s", path, field);
   else if (field || (path && *path))
     full = g_strdup (field ? field : path);
-  else
-    full = g_strdup ("body");   /* the whole request, no field */
-  /* a member name from the request may be anything: the message goes into
-   * a JSON answer as it is */
-  message = g_strdup_printf ("%s: %s", full, reason);
-  g_set_error_literal (error, MR_SPEC_ERROR, MR_SPEC_ERROR_INVALID,
-      g_utf8_validate (message, -1, NULL) ? message :
-      (valid = g_utf8_make_valid (message, -1)));
+  mr_spec_error_set (error, full, "%s", reason);
   return FALSE;
 }
 
@@ -87,15 +128,12 @@ unknown_field (GError ** error, const gchar * path, const gchar * member)
 gchar *
 mr_spec_error_field (const GError * error)
 {
-  const gchar *sep;
+  MrSpecErrorPrivate *priv;
 
   if (!error || !g_error_matches (error, MR_SPEC_ERROR, MR_SPEC_ERROR_INVALID))
     return NULL;
-  sep = strstr (error->message, ": ");
-  /* "body: ..." is about the whole request, not one field */
-  if (!sep || g_str_has_prefix (error->message, "body: "))
-    return NULL;
-  return g_strndup (error->message, sep - error->message);
+  priv = mr_spec_error_get_private (error);
+  return priv ? g_strdup (priv->field) : NULL;
 }
 
 /* ---------------------------------------------------------------------- */

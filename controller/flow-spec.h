@@ -97,14 +97,22 @@ MrFlowSpec *mr_flow_spec_copy (const MrFlowSpec * spec);
 void mr_flow_spec_free (MrFlowSpec * spec);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MrFlowSpec, mr_flow_spec_free);
 
-/* Errors: the message is "FIELD: reason" for MR_SPEC_ERROR_INVALID; the
- * field path can be had with mr_spec_error_field(). */
+/* Validation errors (400): the message is "FIELD: reason" for people; the
+ * field path ("outputs[2].port") travels with the error as data (a GLib
+ * extended error domain): mr_spec_error_field (). */
 #define MR_SPEC_ERROR (mr_spec_error_quark ())
 GQuark mr_spec_error_quark (void);
 typedef enum
 {
   MR_SPEC_ERROR_INVALID,
 } MrSpecError;
+/* Sets an MR_SPEC_ERROR_INVALID about @field (NULL: the whole body); the
+ * message becomes "FIELD: reason" ("body: reason" without a field) and is
+ * made valid UTF-8 (a field path may quote what a client sent). */
+void mr_spec_error_set (GError ** error, const gchar * field,
+    const gchar * fmt, ...) G_GNUC_PRINTF (3, 4);
+/* The field path of a validation error, or NULL (not one, or about the
+ * whole body) */
 gchar *mr_spec_error_field (const GError * error);
 
 typedef enum

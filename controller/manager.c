@@ -478,15 +478,15 @@ mr_manager_add_source (MrManager * mgr, const gchar * id, JsonNode * body,
   if (!flow)
     return NULL;
   if (flow->spec->sources->len >= MR_MAX_SOURCES) {
-    g_set_error (error, MR_SPEC_ERROR, MR_SPEC_ERROR_INVALID,
-        "sources: a flow has at most %d sources", MR_MAX_SOURCES);
+    mr_spec_error_set (error, "sources", "a flow has at most %d sources",
+        MR_MAX_SOURCES);
     return NULL;
   }
   if (!(ep = mr_endpoint_from_json (body, MR_ENDPOINT_SOURCE, "", error)))
     return NULL;
   if (mr_flow_spec_find_source (flow->spec, ep->name, NULL)) {
-    g_set_error (error, MR_SPEC_ERROR, MR_SPEC_ERROR_INVALID,
-        "name: a source named '%s' already exists", ep->name);
+    mr_spec_error_set (error, "name", "a source named '%s' already exists",
+        ep->name);
     mr_endpoint_free (ep);
     return NULL;
   }
@@ -513,9 +513,8 @@ mr_manager_remove_source (MrManager * mgr, const gchar * id,
     return NULL;
   }
   if (flow->spec->sources->len == 1) {
-    g_set_error (error, MR_SPEC_ERROR, MR_SPEC_ERROR_INVALID,
-        "source: '%s' is the last source of the flow and cannot be removed",
-        name);
+    mr_spec_error_set (error, "source", "'%s' is the last source of the "
+        "flow and cannot be removed", name);
     return NULL;
   }
   spec = mr_flow_spec_copy (flow->spec);
@@ -538,15 +537,15 @@ mr_manager_add_output (MrManager * mgr, const gchar * id, JsonNode * body,
   if (!flow)
     return NULL;
   if (flow->spec->outputs->len >= MR_MAX_OUTPUTS) {
-    g_set_error (error, MR_SPEC_ERROR, MR_SPEC_ERROR_INVALID,
-        "outputs: a flow has at most %d outputs", MR_MAX_OUTPUTS);
+    mr_spec_error_set (error, "outputs", "a flow has at most %d outputs",
+        MR_MAX_OUTPUTS);
     return NULL;
   }
   if (!(ep = mr_endpoint_from_json (body, MR_ENDPOINT_OUTPUT, "", error)))
     return NULL;
   if (mr_flow_spec_find_output (flow->spec, ep->name, NULL)) {
-    g_set_error (error, MR_SPEC_ERROR, MR_SPEC_ERROR_INVALID,
-        "name: an output named '%s' already exists", ep->name);
+    mr_spec_error_set (error, "name", "an output named '%s' already exists",
+        ep->name);
     mr_endpoint_free (ep);
     return NULL;
   }
@@ -577,8 +576,8 @@ mr_manager_update_output (MrManager * mgr, const gchar * id,
     return NULL;
   if (g_strcmp0 (ep->name, name) != 0
       && mr_flow_spec_find_output (flow->spec, ep->name, NULL)) {
-    g_set_error (error, MR_SPEC_ERROR, MR_SPEC_ERROR_INVALID,
-        "name: an output named '%s' already exists", ep->name);
+    mr_spec_error_set (error, "name", "an output named '%s' already exists",
+        ep->name);
     mr_endpoint_free (ep);
     return NULL;
   }

@@ -85,8 +85,7 @@ mr_mediamtx_forget (MrMediamtx * m, const gchar * flow_id)
 static gboolean
 invalid (GError ** error, const gchar * field, const gchar * reason)
 {
-  g_set_error (error, MR_SPEC_ERROR, MR_SPEC_ERROR_INVALID, "%s: %s", field,
-      reason);
+  mr_spec_error_set (error, field, "%s", reason);
   return FALSE;
 }
 
