@@ -40,18 +40,6 @@ static const gchar schema[] =
     "  ts INTEGER NOT NULL);"
     "CREATE INDEX IF NOT EXISTS events_by_flow ON events (flow_id, id);";
 
-void
-mr_event_free (MrEvent * event)
-{
-  if (!event)
-    return;
-  g_free (event->flow_id);
-  g_free (event->type);
-  g_free (event->severity);
-  g_free (event->message);
-  g_free (event);
-}
-
 static gboolean
 fail (MrStore * store, GError ** error, const gchar * what)
 {

@@ -10,6 +10,8 @@
 
 #include <glib.h>
 
+#include "event.h"
+
 G_BEGIN_DECLS
 
 #define MR_EVENTS_PER_FLOW 1000
@@ -17,18 +19,6 @@ G_BEGIN_DECLS
 
 typedef struct _MrStore MrStore;
 
-typedef struct
-{
-  gint64 id;
-  gchar *flow_id;
-  gchar *type;
-  gchar *severity;
-  gchar *message;
-  gint64 timestamp;             /* µs since the epoch */
-} MrEvent;
-
-void mr_event_free (MrEvent * event);
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (MrEvent, mr_event_free);
 
 MrStore *mr_store_open (const gchar * path, GError ** error);
 void mr_store_close (MrStore * store);
