@@ -207,10 +207,12 @@ build_metrics (const MrFlowSpec * spec, MrFlowState state, MrRunner * r)
     gboolean have_srt = FALSE;
     GstStructure *rist = NULL;
 
+    MrSourceState *st = running ? mr_runner_source_state (r, src->name) :
+        NULL;
+
     if (runs) {
-      g_autofree gchar *key = g_strdup_printf ("source:%s", src->name);
       g_object_get (r->recipe.source_stats[i], "stats", &s, NULL);
-      kbps = mr_runner_get_rate (r, key);
+      kbps = st->rate.kbps;
       have_srt = mr_runner_source_srt_stats (r, src, &srt);
       if (src->protocol == MR_PROTOCOL_RTP_FEC && s) {
         g_autofree gchar *bin_name = g_strdup_printf ("source-%s", src->name);
@@ -242,23 +244,22 @@ build_metrics (const MrFlowSpec * spec, MrFlowState state, MrRunner * r)
       if (!s)
         s = gst_structure_new_empty ("packetstats");
       gst_structure_set (s,
-          "bytes", G_TYPE_UINT64, mr_runner_total (r, "source", src->name,
-              "bytes", mr_runner_struct_u64 (s, "bytes")),
-          "packets", G_TYPE_UINT64, mr_runner_total (r, "source", src->name,
-              "packets", mr_runner_struct_u64 (s, "packets")),
-          "lost", G_TYPE_UINT64, mr_runner_total (r, "source", src->name,
-              "lost", mr_runner_struct_u64 (s, "lost")), NULL);
+          "bytes", G_TYPE_UINT64, mr_total_update (&st->bytes,
+              mr_runner_struct_u64 (s, "bytes")),
+          "packets", G_TYPE_UINT64, mr_total_update (&st->packets,
+              mr_runner_struct_u64 (s, "packets")),
+          "lost", G_TYPE_UINT64, mr_total_update (&st->lost,
+              mr_runner_struct_u64 (s, "lost")), NULL);
       if (have_srt) {
-        srt.dropped = mr_runner_total (r, "source", src->name, "srt-dropped",
-            MAX (srt.dropped, 0));
-        srt.lost = mr_runner_total (r, "source", src->name, "srt-lost",
-            MAX (srt.lost, 0));
+        srt.dropped = mr_total_update (&st->srt_dropped, MAX (srt.dropped,
+                0));
+        srt.lost = mr_total_update (&st->srt_lost, MAX (srt.lost, 0));
       }
     }
-    add_source_metrics (b, src, selected, s, kbps, runs
-        && r->source_active[i], have_srt ? &srt : NULL, rist,
+    add_source_metrics (b, src, selected, s, kbps, runs && st->active,
+        have_srt ? &srt : NULL, rist,
         running && src->protocol == MR_PROTOCOL_SRT_LISTENER ?
-        (gint64) mr_runner_total (r, "source", src->name, "refused", 0) : -1);
+        (gint64) st->callers_refused : -1);
     g_clear_pointer (&s, gst_structure_free);
     g_clear_pointer (&rist, gst_structure_free);
   }
@@ -269,15 +270,11 @@ build_metrics (const MrFlowSpec * spec, MrFlowState state, MrRunner * r)
   for (guint i = 0; i < spec->outputs->len; i++) {
     MrEndpoint *out = spec->outputs->pdata[i];
     GstStructure *s = running ? mr_runner_output_stats (r, out) : NULL;
-    guint64 kbps = 0;
+    MrOutputState *st = running ? mr_runner_output_state (r, out->name) :
+        NULL;
 
-    if (running) {
-      g_autofree gchar *key = g_strdup_printf ("output:%s", out->name);
-      kbps = mr_runner_get_rate (r, key);
-    }
-    add_output_metrics (b, out, s, kbps, running, r ?
-        GPOINTER_TO_UINT (g_hash_table_lookup (r->disconnections,
-                out->name)) : 0);
+    add_output_metrics (b, out, s, st ? st->rate.kbps : 0, running,
+        st ? st->disconnections : 0);
     g_clear_pointer (&s, gst_structure_free);
   }
   json_builder_end_array (b);

@@ -1,7 +1,8 @@
 /* mroute: the running flow's state, shared by flow-runner.c (lifecycle,
  * bus, sampling), flow-metrics.c (the metrics object) and flow-merge.c
  * (MERGE mode's events and stats).  Private to the
- * runner: nothing else includes it. */
+ * runner: nothing else includes it.  flow-state.c holds the per-source
+ * and per-output state, flow-sources.c the sources' retries. */
 
 #ifndef __MR_FLOW_RUNNER_PRIVATE_H__
 #define __MR_FLOW_RUNNER_PRIVATE_H__
@@ -12,6 +13,54 @@
 #include "totals.h"
 
 G_BEGIN_DECLS
+
+/* A bit rate from a byte counter sampled once a second */
+typedef struct
+{
+  guint64 bytes;
+  gint64 time;                  /* monotonic µs of the sample, 0: none */
+  guint64 kbps;
+} MrRate;
+
+void mr_rate_update (MrRate * rate, guint64 bytes, gint64 now);
+
+/* What the runner keeps of one source while the flow runs (flow-state.c),
+ * found by the source's name: it follows the source wherever the source
+ * stands in the spec. */
+typedef struct
+{
+  MrRunner *runner;
+  gchar *name;
+  MrRate rate;
+  gboolean active;              /* packetstats says data arrives */
+  guint activity_seq;           /* of the last packetstats message */
+  gboolean listening_anew;      /* an SRT listener said its caller left
+                                 * and listens again by itself */
+  guint retry_timer;            /* waiting to be started again */
+  guint retry_attempts;         /* failures since it last delivered */
+  /* counters across the source's lives (rebuilt, new peers) */
+  MrTotal bytes, packets, lost, srt_dropped, srt_lost;
+  guint64 callers_refused;      /* SRT callers with another stream id */
+  gint64 refused_at;            /* µs of the last refusal event */
+  gint64 caller_refused_at;
+} MrSourceState;
+
+/* What the runner keeps of one output while the flow runs */
+typedef struct
+{
+  MrRunner *runner;
+  gchar *name;
+  MrRate rate;
+  guint disconnections;
+  gboolean link_up;             /* a connected SRT output is connected */
+  gint64 connecting_since;      /* monotonic µs of its attach or of its
+                                 * peer's leaving, 0: not connecting */
+  guint reconnect_timer;        /* waiting to be attached again */
+  guint reconnect_attempts;     /* failures in a row */
+  gint64 attached_at;           /* monotonic µs of the last re-attach */
+  MrTotal bytes_sent, packets_sent;     /* across its sinks' lives */
+  gint64 refused_at;            /* µs of the last refusal event */
+} MrOutputState;
 
 struct _MrRunner
 {
@@ -26,31 +75,29 @@ struct _MrRunner
   guint sample_timer;
   guint fail_idle;
   gint64 started_at;            /* monotonic µs when ACTIVE, 0 before */
-  gboolean source_active[MR_MAX_SOURCES];
-  guint activity_seq[MR_MAX_SOURCES];   /* of the last packetstats message */
-  gboolean listening_anew[MR_MAX_SOURCES];      /* an SRT listener said its
-                                                 * caller left and listens
-                                                 * again by itself */
   guint failover_count;
   guint merge_legs;             /* the merger's active legs, last said */
 
-  GHashTable *rates;            /* "source:NAME" / "output:NAME" -> MrRate */
-  GHashTable *disconnections;   /* output name -> GUINT_TO_POINTER (count) */
-  GHashTable *reconnects;       /* output name -> MrReconnect* */
-  GHashTable *link_up;          /* output name -> GINT_TO_POINTER (was up) */
-  GHashTable *refused_at;       /* "source:N"/"output:N" -> gint64* (µs) */
-  GHashTable *source_retries;   /* source name -> MrSourceRetry* */
-  GHashTable *totals;           /* "source:N:field" / "output:N:field" ->
-                                 * MrTotal*: counters across lives */
-  GHashTable *attached_at;      /* output name -> gint64* (monotonic µs) */
+  GHashTable *sources;          /* name -> MrSourceState*, while running */
+  GHashTable *outputs;          /* name -> MrOutputState*, while running */
 };
+
+/* The state of a source or output, made when first asked for */
+MrSourceState *mr_runner_source_state (MrRunner * r, const gchar * name);
+MrOutputState *mr_runner_output_state (MrRunner * r, const gchar * name);
+/* ... by the source's index in the spec */
+MrSourceState *mr_runner_source_state_at (MrRunner * r, guint index);
+/* Forgets the state of a source or output (it left the spec, or it changed
+ * so much that it is another one) */
+void mr_runner_forget_source (MrRunner * r, const gchar * name);
+void mr_runner_forget_output (MrRunner * r, const gchar * name);
+/* Forgets every state (the flow stops) */
+void mr_runner_forget_all (MrRunner * r);
 
 void mr_runner_emit (MrRunner * r, const gchar * type,
     const gchar * severity, const gchar * fmt, ...) G_GNUC_PRINTF (4, 5);
 gboolean mr_runner_protocol_is_srt (MrProtocol p);
 guint64 mr_runner_struct_u64 (const GstStructure * s, const gchar * field);
-/* kbps over the last sample for "source:NAME" / "output:NAME" */
-guint64 mr_runner_get_rate (MrRunner * r, const gchar * key);
 /* One output's counters: `bytes-sent`, `packets-sent`, `connected`, and
  * `srt-*` for SRT; NULL when the output has no sink now. */
 GstStructure *mr_runner_output_stats (MrRunner * r, const MrEndpoint * out);
@@ -79,24 +126,15 @@ void mr_runner_source_restart (MrRunner * r, guint index,
     const gchar * reason);
 /* The source at @index delivers data again: its back-off starts over. */
 void mr_runner_source_healthy (MrRunner * r, guint index);
-/* Whether the source named @name waits to be started again */
-gboolean mr_runner_source_retrying (MrRunner * r, const gchar * name);
-/* Forgets the retry of a source that left the spec */
-void mr_runner_source_forget (MrRunner * r, const gchar * name);
 /* An srtsrc refused a caller with another stream id (any thread posted
  * it; this runs on the main thread) */
 void mr_runner_srt_caller_refused (MrRunner * r, guint index,
     const gchar * stream_id);
 
-/* TRUE if no refusal of @kind was reported for @name in the last 10 s */
-gboolean mr_runner_refusal_is_news (MrRunner * r, const gchar * kind,
-    const gchar * name);
+/* TRUE if no refusal was reported at *@last in the last 10 s (and then
+ * *@last is now) */
+gboolean mr_runner_refusal_is_news (gint64 * last);
 
-/* Totals that never go down, whatever restarts beneath them */
-guint64 mr_runner_total (MrRunner * r, const gchar * kind, const gchar * name,
-    const gchar * field, guint64 current);
-void mr_runner_total_end_life (MrRunner * r, const gchar * kind,
-    const gchar * name, const gchar * field, guint64 final);
 /* The source's packetstats counters go into its totals before its bin
  * goes */
 void mr_runner_source_end_life (MrRunner * r, guint index);

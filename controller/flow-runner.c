@@ -11,39 +11,13 @@
 
 #define SAMPLE_INTERVAL_MS 1000
 
-typedef struct
-{
-  guint64 bytes;
-  gint64 time;                  /* monotonic µs of the sample */
-  guint64 kbps;
-} MrRate;
-
 
 /* one passphrase event per endpoint per this many µs: a caller retries
  * several times a second */
 #define REFUSED_EVENT_INTERVAL_US (10 * G_USEC_PER_SEC)
 
-/* A failed output waiting to be attached again */
-typedef struct
-{
-  MrRunner *runner;
-  gchar *output;
-  guint timer;
-  guint attempts;               /* failures in a row */
-  gint64 attached_at;           /* monotonic µs of the last attach */
-} MrReconnect;
-
 #define RECONNECT_MAX_S 30
 #define RECONNECT_STABLE_US (10 * G_USEC_PER_SEC)
-
-static void
-reconnect_free (MrReconnect * rc)
-{
-  if (rc->timer)
-    g_source_remove (rc->timer);
-  g_free (rc->output);
-  g_free (rc);
-}
 
 static const gchar *state_names[] = {
   "STANDBY", "STARTING", "ACTIVE", "STOPPING", "ERROR",
@@ -93,14 +67,6 @@ mr_runner_new (const MrFlowSpec * spec, guint health_timeout_ms,
   r->callbacks = *callbacks;
   r->user_data = user_data;
   r->state = MR_FLOW_STANDBY;
-  r->rates = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-  r->disconnections = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
-      NULL);
-  r->reconnects = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
-      (GDestroyNotify) reconnect_free);
-  r->link_up = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  r->refused_at = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
-      g_free);
   return r;
 }
 
@@ -119,19 +85,10 @@ teardown (MrRunner * r)
     g_source_remove (r->bus_watch);
     r->bus_watch = 0;
   }
-  g_hash_table_remove_all (r->reconnects);
-  g_clear_pointer (&r->source_retries, g_hash_table_unref);
+  /* their timers first: nothing may try again into a pipeline going */
+  mr_runner_forget_all (r);
   mr_recipe_clear (&r->recipe);
-  g_clear_pointer (&r->totals, g_hash_table_unref);
-  g_clear_pointer (&r->attached_at, g_hash_table_unref);
-  g_hash_table_remove_all (r->rates);
-  g_hash_table_remove_all (r->disconnections);
-  g_hash_table_remove_all (r->link_up);
-  g_hash_table_remove_all (r->refused_at);
   r->started_at = 0;
-  memset (r->source_active, 0, sizeof (r->source_active));
-  memset (r->activity_seq, 0, sizeof (r->activity_seq));
-  memset (r->listening_anew, 0, sizeof (r->listening_anew));
   r->failover_count = 0;
 }
 
@@ -141,11 +98,6 @@ mr_runner_free (MrRunner * r)
   if (!r)
     return;
   teardown (r);
-  g_hash_table_unref (r->reconnects);
-  g_hash_table_unref (r->disconnections);
-  g_hash_table_unref (r->link_up);
-  g_hash_table_unref (r->refused_at);
-  g_hash_table_unref (r->rates);
   mr_flow_spec_free (r->spec);
   g_free (r);
 }
@@ -175,14 +127,6 @@ fail_idle (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
-static void
-count_disconnection (MrRunner * r, const gchar * name)
-{
-  g_hash_table_insert (r->disconnections, g_strdup (name),
-      GUINT_TO_POINTER (GPOINTER_TO_UINT (g_hash_table_lookup
-              (r->disconnections, name)) + 1));
-}
-
 /* An output's counters go into its totals before its sink goes */
 static GstStructure *output_raw_stats (MrRunner * r,
     const MrEndpoint * out);
@@ -190,12 +134,12 @@ static GstStructure *output_raw_stats (MrRunner * r,
 static void
 output_end_life (MrRunner * r, const MrEndpoint * out)
 {
+  MrOutputState *st = mr_runner_output_state (r, out->name);
   GstStructure *s = output_raw_stats (r, out);
 
-  mr_runner_total_end_life (r, "output", out->name, "bytes-sent",
-      mr_runner_struct_u64 (s, "bytes-sent"));
-  mr_runner_total_end_life (r, "output", out->name, "packets-sent",
-      mr_runner_struct_u64 (s, "packets-sent"));
+  mr_total_end_life (&st->bytes_sent, mr_runner_struct_u64 (s, "bytes-sent"));
+  mr_total_end_life (&st->packets_sent, mr_runner_struct_u64 (s,
+          "packets-sent"));
   g_clear_pointer (&s, gst_structure_free);
 }
 
@@ -204,29 +148,24 @@ output_end_life (MrRunner * r, const MrEndpoint * out)
 static void
 note_attached (MrRunner * r, const MrEndpoint * out)
 {
-  gint64 *t = g_new (gint64, 1);
-
-  if (!r->attached_at)
-    r->attached_at = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
-        g_free);
-  *t = g_get_monotonic_time ();
-  g_hash_table_replace (r->attached_at, g_strdup (out->name), t);
+  mr_runner_output_state (r, out->name)->connecting_since =
+      g_get_monotonic_time ();
 }
 
 static gboolean
 reconnect_now (gpointer user_data)
 {
-  MrReconnect *rc = user_data;
-  MrRunner *r = rc->runner;
-  MrEndpoint *out = mr_flow_spec_find_output (r->spec, rc->output, NULL);
+  MrOutputState *st = user_data;
+  MrRunner *r = st->runner;
+  MrEndpoint *out = mr_flow_spec_find_output (r->spec, st->name, NULL);
   g_autoptr (GError) error = NULL;
 
-  rc->timer = 0;
+  st->reconnect_timer = 0;
   if (!out || !r->recipe.pipeline)
     return G_SOURCE_REMOVE;
   g_message ("flow %s: output '%s': connecting again (attempt %u)",
-      r->spec->id, out->name, rc->attempts + 1);
-  rc->attached_at = g_get_monotonic_time ();
+      r->spec->id, out->name, st->reconnect_attempts + 1);
+  st->attached_at = g_get_monotonic_time ();
   note_attached (r, out);
   if (!mr_recipe_attach_output (&r->recipe, out, &error))
     emit (r, "connection_error", "error", "output '%s': %s", out->name,
@@ -240,33 +179,28 @@ static void
 handle_output_error (MrRunner * r, const gchar * name, const GError * err)
 {
   MrEndpoint *out = mr_flow_spec_find_output (r->spec, name, NULL);
-  MrReconnect *rc;
+  MrOutputState *st;
   guint delay;
 
   if (!out)
     return;
-  rc = g_hash_table_lookup (r->reconnects, name);
-  if (rc && rc->timer)
+  st = mr_runner_output_state (r, name);
+  if (st->reconnect_timer)
     return;                     /* already waiting: a follow-up error */
-  if (!rc) {
-    rc = g_new0 (MrReconnect, 1);
-    rc->runner = r;
-    rc->output = g_strdup (name);
-    g_hash_table_insert (r->reconnects, g_strdup (name), rc);
-  }
-  if (rc->attached_at
-      && g_get_monotonic_time () - rc->attached_at > RECONNECT_STABLE_US)
-    rc->attempts = 0;
-  delay = MIN (1u << MIN (rc->attempts, 5), RECONNECT_MAX_S);
-  rc->attempts++;
+  if (st->attached_at
+      && g_get_monotonic_time () - st->attached_at > RECONNECT_STABLE_US)
+    st->reconnect_attempts = 0;
+  delay = MIN (1u << MIN (st->reconnect_attempts, 5), RECONNECT_MAX_S);
+  st->reconnect_attempts++;
 
-  count_disconnection (r, name);
-  g_hash_table_remove (r->link_up, name);
+  st->disconnections++;
+  st->link_up = FALSE;
+  st->connecting_since = 0;
   emit (r, "connection_error", "error",
       "output '%s': %s; connecting again in %u s", name, err->message, delay);
   output_end_life (r, out);
   mr_recipe_detach_output (&r->recipe, out);
-  rc->timer = g_timeout_add_seconds (delay, reconnect_now, rc);
+  st->reconnect_timer = g_timeout_add_seconds (delay, reconnect_now, st);
 }
 
 static void
@@ -319,6 +253,7 @@ source_name (MrRunner * r, gint index)
 static void
 handle_activity (MrRunner * r, gint index, const GstStructure * s)
 {
+  MrSourceState *st = mr_runner_source_state_at (r, index);
   gboolean active;
   guint seq = 0;
 
@@ -326,10 +261,10 @@ handle_activity (MrRunner * r, gint index, const GstStructure * s)
     return;
   /* a change that a later one overtook on the bus is stale */
   gst_structure_get_uint (s, "sequence", &seq);
-  if ((gint) (seq - r->activity_seq[index]) <= 0)
+  if ((gint) (seq - st->activity_seq) <= 0)
     return;
-  r->activity_seq[index] = seq;
-  r->source_active[index] = active;
+  st->activity_seq = seq;
+  st->active = active;
   if (active)
     mr_runner_source_healthy (r, index);
   if (active)
@@ -349,12 +284,12 @@ handle_activity (MrRunner * r, gint index, const GstStructure * s)
    * idle time (5 s); a caller that connects meanwhile (an encoder that
    * restarted) waits on the old listening socket and is dropped when
    * srtsrc listens anew, and ffmpeg then gives up for good.  A caller
-   * silent for 1 s (the listener's idle-timeout, transports/srt.c) is gone: listen
-   * anew at once. */
+   * silent for 1 s (the listener's idle-timeout, transports/srt.c) is
+   * gone: listen anew at once. */
   if (active)
-    r->listening_anew[index] = FALSE;
+    st->listening_anew = FALSE;
   else if (((MrEndpoint *) r->spec->sources->pdata[index])->protocol
-      == MR_PROTOCOL_SRT_LISTENER && !r->listening_anew[index])
+      == MR_PROTOCOL_SRT_LISTENER && !st->listening_anew)
     mr_runner_source_restart (r, index, "its caller has sent nothing for "
         "1 s");
 }
@@ -404,7 +339,7 @@ handle_element_message (MrRunner * r, GstMessage * msg)
       && (index = mr_recipe_source_of_element (&r->recipe,
               GST_MESSAGE_SRC (msg))) >= 0)
     /* srtsrc (keep-listening) saw its caller close and listens again */
-    r->listening_anew[index] = TRUE;
+    mr_runner_source_state_at (r, index)->listening_anew = TRUE;
   else if (gst_structure_has_name (s, MR_TRANSPORT_SRT_REFUSED)
       && (index = mr_recipe_source_of_element (&r->recipe,
               GST_MESSAGE_SRC (msg))) >= 0)
@@ -432,10 +367,11 @@ handle_warning (MrRunner * r, GstMessage * msg)
   gst_message_parse_warning (msg, &err, NULL);
   if (out && mr_runner_protocol_is_srt (out->protocol)
       && strstr (err->message, "reconnect")) {
-    if (GPOINTER_TO_INT (g_hash_table_lookup (r->link_up, out->name))) {
-      g_hash_table_insert (r->link_up, g_strdup (out->name),
-          GINT_TO_POINTER (FALSE));
-      count_disconnection (r, out->name);
+    MrOutputState *st = mr_runner_output_state (r, out->name);
+
+    if (st->link_up) {
+      st->link_up = FALSE;
+      st->disconnections++;
       emit (r, "connection_error", "warning", "output '%s': %s",
           out->name, err->message);
     }
@@ -490,29 +426,6 @@ on_bus_message (GstBus * bus, GstMessage * msg, gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
-static void
-update_rate (MrRunner * r, const gchar * key, guint64 bytes, gint64 now)
-{
-  MrRate *rate = g_hash_table_lookup (r->rates, key);
-
-  if (!rate) {
-    rate = g_new0 (MrRate, 1);
-    g_hash_table_insert (r->rates, g_strdup (key), rate);
-  } else if (now > rate->time && bytes >= rate->bytes) {
-    rate->kbps = (bytes - rate->bytes) * 8 * 1000 / (guint64) (now -
-        rate->time);
-  }
-  rate->bytes = bytes;
-  rate->time = now;
-}
-
-guint64
-mr_runner_get_rate (MrRunner * r, const gchar * key)
-{
-  MrRate *rate = g_hash_table_lookup (r->rates, key);
-  return rate ? rate->kbps : 0;
-}
-
 gboolean
 mr_runner_protocol_is_srt (MrProtocol p)
 {
@@ -539,6 +452,7 @@ output_raw_stats (MrRunner * r, const MrEndpoint * out)
 GstStructure *
 mr_runner_output_stats (MrRunner * r, const MrEndpoint * out)
 {
+  MrOutputState *st;
   GstStructure *s;
 
   if (!r->recipe.pipeline)
@@ -546,11 +460,12 @@ mr_runner_output_stats (MrRunner * r, const MrEndpoint * out)
   if (!(s = output_raw_stats (r, out)))
     s = gst_structure_new ("mroute-link-stats", "connected", G_TYPE_BOOLEAN,
         FALSE, NULL);
+  st = mr_runner_output_state (r, out->name);
   gst_structure_set (s,
-      "bytes-sent", G_TYPE_UINT64, mr_runner_total (r, "output", out->name,
-          "bytes-sent", mr_runner_struct_u64 (s, "bytes-sent")),
-      "packets-sent", G_TYPE_UINT64, mr_runner_total (r, "output", out->name,
-          "packets-sent", mr_runner_struct_u64 (s, "packets-sent")), NULL);
+      "bytes-sent", G_TYPE_UINT64, mr_total_update (&st->bytes_sent,
+          mr_runner_struct_u64 (s, "bytes-sent")),
+      "packets-sent", G_TYPE_UINT64, mr_total_update (&st->packets_sent,
+          mr_runner_struct_u64 (s, "packets-sent")), NULL);
   return s;
 }
 
@@ -593,17 +508,16 @@ mr_runner_struct_u64 (const GstStructure * s, const gchar * field)
 static void
 watch_link (MrRunner * r, const MrEndpoint * out, const GstStructure * s)
 {
-  gboolean up = FALSE, was_up;
+  MrOutputState *st = mr_runner_output_state (r, out->name);
+  gboolean up = FALSE, was_up = st->link_up;
 
   if (s)
     gst_structure_get_boolean (s, "connected", &up);
-  was_up = GPOINTER_TO_INT (g_hash_table_lookup (r->link_up, out->name));
   if (up == was_up)
     return;
-  g_hash_table_insert (r->link_up, g_strdup (out->name),
-      GINT_TO_POINTER (up));
+  st->link_up = up;
   if (was_up && !up) {
-    count_disconnection (r, out->name);
+    st->disconnections++;
     note_attached (r, out);     /* connecting again from now */
     emit (r, "connection_error", "warning",
         "output '%s': the peer went away; connecting again", out->name);
@@ -620,17 +534,17 @@ static void
 watch_connecting (MrRunner * r, const MrEndpoint * out,
     const GstStructure * s, gint64 now)
 {
+  MrOutputState *st = mr_runner_output_state (r, out->name);
   gboolean up = FALSE;
-  gint64 *since = r->attached_at ?
-      g_hash_table_lookup (r->attached_at, out->name) : NULL;
   g_autoptr (GError) err = NULL;
 
   if (s)
     gst_structure_get_boolean (s, "connected", &up);
-  if (up || !since || now - *since < SRT_CONNECT_TIMEOUT_US
+  if (up || !st->connecting_since
+      || now - st->connecting_since < SRT_CONNECT_TIMEOUT_US
       || !mr_recipe_output_sink (&r->recipe, out))
     return;
-  g_hash_table_remove (r->attached_at, out->name);
+  st->connecting_since = 0;
   err = g_error_new (GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_OPEN_WRITE,
       "could not connect to %s:%d within %d s", out->destination, out->port,
       (gint) (SRT_CONNECT_TIMEOUT_US / G_USEC_PER_SEC));
@@ -645,22 +559,22 @@ sample (gpointer user_data)
   GstStructure *s = NULL;
 
   for (guint i = 0; i < r->spec->sources->len; i++) {
-    g_autofree gchar *key = NULL;
+    MrSourceState *st;
 
     if (!r->recipe.source_stats[i])
       continue;
-    key = g_strdup_printf ("source:%s", source_name (r, i));
+    st = mr_runner_source_state_at (r, i);
     g_object_get (r->recipe.source_stats[i], "stats", &s, NULL);
-    update_rate (r, key, mr_runner_total (r, "source", source_name (r, i),
-            "bytes", mr_runner_struct_u64 (s, "bytes")), now);
+    mr_rate_update (&st->rate, mr_total_update (&st->bytes,
+            mr_runner_struct_u64 (s, "bytes")), now);
     g_clear_pointer (&s, gst_structure_free);
   }
   for (guint i = 0; i < r->spec->outputs->len; i++) {
     MrEndpoint *out = r->spec->outputs->pdata[i];
-    g_autofree gchar *key = g_strdup_printf ("output:%s", out->name);
 
     s = mr_runner_output_stats (r, out);
-    update_rate (r, key, mr_runner_struct_u64 (s, "bytes-sent"), now);
+    mr_rate_update (&mr_runner_output_state (r, out->name)->rate,
+        mr_runner_struct_u64 (s, "bytes-sent"), now);
     if (mr_runner_protocol_is_srt (out->protocol))
       watch_link (r, out, s);
     if (out->protocol == MR_PROTOCOL_SRT_CALLER)
@@ -769,11 +683,6 @@ update_failover_sources (MrRunner * r, const MrFlowSpec * spec,
 {
   g_autoptr (GPtrArray) running = g_ptr_array_new ();    /* names, recipe order */
   g_autoptr (GError) error = NULL;
-  gboolean was_active[MR_MAX_SOURCES];
-  guint seq[MR_MAX_SOURCES];
-
-  memcpy (was_active, r->source_active, sizeof (was_active));
-  memcpy (seq, r->activity_seq, sizeof (seq));
 
   for (guint i = 0; i < r->spec->sources->len; i++)
     g_ptr_array_add (running, ((MrEndpoint *) r->spec->sources->pdata[i])->name);
@@ -790,7 +699,9 @@ update_failover_sources (MrRunner * r, const MrFlowSpec * spec,
             &index))
       continue;
     g_message ("flow %s: stopping source '%s'", r->spec->id, o->name);
-    mr_runner_source_forget (r, o->name);
+    /* gone or another source under the same name: what we knew of it
+     * (its state follows its name otherwise) goes */
+    mr_runner_forget_source (r, o->name);
     mr_recipe_remove_source (&r->recipe, o->name, index);
     g_ptr_array_remove_index (running, index);
   }
@@ -811,19 +722,6 @@ update_failover_sources (MrRunner * r, const MrFlowSpec * spec,
     g_ptr_array_insert (running, i, n->name);
   }
   mr_recipe_set_primary (&r->recipe, mr_recipe_pick_source (spec));
-
-  /* what we know of each source follows it to its new index */
-  for (guint i = 0; i < MR_MAX_SOURCES; i++) {
-    guint old = 0;
-    gboolean kept = i < spec->sources->len
-        && mr_flow_spec_find_source (r->spec,
-        ((MrEndpoint *) spec->sources->pdata[i])->name, &old)
-        && endpoint_same_transport (r->spec->sources->pdata[old],
-        spec->sources->pdata[i]);
-
-    r->source_active[i] = kept ? was_active[old] : FALSE;
-    r->activity_seq[i] = kept ? seq[old] : 0;
-  }
   return TRUE;
 }
 
@@ -881,11 +779,18 @@ mr_runner_update (MrRunner * r, const MrFlowSpec * spec)
     MrEndpoint *o = r->spec->outputs->pdata[i];
     MrEndpoint *n = mr_flow_spec_find_output (spec, o->name, NULL);
     if (!n || !endpoint_same_transport (o, n)) {
-      g_autofree gchar *key = g_strdup_printf ("output:%s", o->name);
       output_end_life (r, o);
       mr_recipe_detach_output (&r->recipe, o);
-      g_hash_table_remove (r->rates, key);
-      g_hash_table_remove (r->reconnects, o->name);
+      if (n) {
+        /* changed: its counters go on, its rate and back-off start over */
+        MrOutputState *st = mr_runner_output_state (r, o->name);
+
+        g_clear_handle_id (&st->reconnect_timer, g_source_remove);
+        st->reconnect_attempts = 0;
+        memset (&st->rate, 0, sizeof (st->rate));
+      } else {
+        mr_runner_forget_output (r, o->name);
+      }
     }
   }
   for (guint i = 0; i < spec->outputs->len; i++) {
@@ -912,20 +817,13 @@ mr_runner_update (MrRunner * r, const MrFlowSpec * spec)
 }
 
 gboolean
-mr_runner_refusal_is_news (MrRunner * r, const gchar * kind,
-    const gchar * name)
+mr_runner_refusal_is_news (gint64 * last)
 {
-  gchar *key = g_strdup_printf ("%s:%s", kind, name);
-  gint64 now = g_get_monotonic_time (), *last;
+  gint64 now = g_get_monotonic_time ();
 
-  last = g_hash_table_lookup (r->refused_at, key);
-  if (last && now - *last < REFUSED_EVENT_INTERVAL_US) {
-    g_free (key);
+  if (*last && now - *last < REFUSED_EVENT_INTERVAL_US)
     return FALSE;
-  }
-  last = g_new (gint64, 1);
   *last = now;
-  g_hash_table_insert (r->refused_at, key, last);
   return TRUE;
 }
 
@@ -939,7 +837,8 @@ mr_runner_srt_rejected (MrRunner * r, const gchar * reason)
     return;
   src = r->spec->sources->pdata[r->recipe.active_source];
   if (src->passphrase && mr_runner_source_srt_stats (r, src, &st) && !st.connected
-      && mr_runner_refusal_is_news (r, "source", src->name))
+      && mr_runner_refusal_is_news (&mr_runner_source_state (r,
+              src->name)->refused_at))
     emit (r, "source_error", "error", "source '%s': an SRT caller was "
         "refused: %s", src->name, reason);
 
@@ -954,7 +853,8 @@ mr_runner_srt_rejected (MrRunner * r, const gchar * reason)
     if (s)
       gst_structure_get_boolean (s, "connected", &up);
     g_clear_pointer (&s, gst_structure_free);
-    if (!up && mr_runner_refusal_is_news (r, "output", out->name))
+    if (!up && mr_runner_refusal_is_news (&mr_runner_output_state (r,
+                out->name)->refused_at))
       emit (r, "connection_error", "error", "output '%s': the SRT "
           "connection was refused: %s", out->name, reason);
   }

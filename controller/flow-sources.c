@@ -21,88 +21,21 @@
 
 #define RETRY_MAX_S 30
 
-typedef struct
-{
-  MrRunner *runner;
-  gchar *name;
-  guint timer;
-  guint attempts;               /* failures since the source last delivered */
-} MrSourceRetry;
-
-static void
-source_retry_free (MrSourceRetry * rc)
-{
-  if (rc->timer)
-    g_source_remove (rc->timer);
-  g_free (rc->name);
-  g_free (rc);
-}
-
-static MrSourceRetry *
-source_retry_get (MrRunner * r, const gchar * name)
-{
-  MrSourceRetry *rc;
-
-  if (!r->source_retries)
-    r->source_retries = g_hash_table_new_full (g_str_hash, g_str_equal,
-        NULL, (GDestroyNotify) source_retry_free);
-  if (!(rc = g_hash_table_lookup (r->source_retries, name))) {
-    rc = g_new0 (MrSourceRetry, 1);
-    rc->runner = r;
-    rc->name = g_strdup (name);
-    g_hash_table_insert (r->source_retries, rc->name, rc);
-  }
-  return rc;
-}
-
 /* ---------------------------------------------------------------------- */
 /* totals */
-
-static MrTotal *
-total_get (MrRunner * r, const gchar * kind, const gchar * name,
-    const gchar * field)
-{
-  g_autofree gchar *key = g_strdup_printf ("%s:%s:%s", kind, name, field);
-  MrTotal *t;
-
-  if (!r->totals)
-    r->totals = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
-        g_free);
-  if (!(t = g_hash_table_lookup (r->totals, key))) {
-    t = g_new0 (MrTotal, 1);
-    g_hash_table_insert (r->totals, g_steal_pointer (&key), t);
-  }
-  return t;
-}
-
-guint64
-mr_runner_total (MrRunner * r, const gchar * kind, const gchar * name,
-    const gchar * field, guint64 current)
-{
-  return mr_total_update (total_get (r, kind, name, field), current);
-}
-
-void
-mr_runner_total_end_life (MrRunner * r, const gchar * kind,
-    const gchar * name, const gchar * field, guint64 final)
-{
-  mr_total_end_life (total_get (r, kind, name, field), final);
-}
-
-static const gchar *source_counters[] = { "bytes", "packets", "lost" };
 
 void
 mr_runner_source_end_life (MrRunner * r, guint index)
 {
-  MrEndpoint *src = r->spec->sources->pdata[index];
+  MrSourceState *st = mr_runner_source_state_at (r, index);
   GstStructure *s = NULL;
 
   if (!r->recipe.source_stats[index])
     return;
   g_object_get (r->recipe.source_stats[index], "stats", &s, NULL);
-  for (guint i = 0; i < G_N_ELEMENTS (source_counters); i++)
-    mr_runner_total_end_life (r, "source", src->name, source_counters[i],
-        mr_runner_struct_u64 (s, source_counters[i]));
+  mr_total_end_life (&st->bytes, mr_runner_struct_u64 (s, "bytes"));
+  mr_total_end_life (&st->packets, mr_runner_struct_u64 (s, "packets"));
+  mr_total_end_life (&st->lost, mr_runner_struct_u64 (s, "lost"));
   g_clear_pointer (&s, gst_structure_free);
 }
 
@@ -121,26 +54,28 @@ static gboolean retry_now (gpointer user_data);
 static void
 take_out (MrRunner * r, guint index)
 {
+  MrSourceState *st = mr_runner_source_state_at (r, index);
+
   mr_runner_source_end_life (r, index);
   mr_recipe_stop_source (&r->recipe, index);
-  r->source_active[index] = FALSE;
+  st->active = FALSE;
   /* the next bin's packetstats numbers its messages from 1 again */
-  r->activity_seq[index] = 0;
-  r->listening_anew[index] = FALSE;
+  st->activity_seq = 0;
+  st->listening_anew = FALSE;
 }
 
 /* Takes the source out and schedules its next try */
 static guint
 schedule_retry (MrRunner * r, guint index)
 {
-  MrSourceRetry *rc = source_retry_get (r, source_name (r, index));
-  guint delay = MIN (1u << MIN (rc->attempts, 5), RETRY_MAX_S);
+  MrSourceState *st = mr_runner_source_state_at (r, index);
+  guint delay = MIN (1u << MIN (st->retry_attempts, 5), RETRY_MAX_S);
 
-  rc->attempts++;
+  st->retry_attempts++;
   take_out (r, index);
-  if (rc->timer)
-    g_source_remove (rc->timer);
-  rc->timer = g_timeout_add_seconds (delay, retry_now, rc);
+  if (st->retry_timer)
+    g_source_remove (st->retry_timer);
+  st->retry_timer = g_timeout_add_seconds (delay, retry_now, st);
   return delay;
 }
 
@@ -183,17 +118,17 @@ mr_runner_source_start_failed (MrRunner * r, guint index,
 static gboolean
 retry_now (gpointer user_data)
 {
-  MrSourceRetry *rc = user_data;
-  MrRunner *r = rc->runner;
+  MrSourceState *st = user_data;
+  MrRunner *r = st->runner;
   g_autoptr (GError) error = NULL;
   guint index;
 
-  rc->timer = 0;
-  if (!r->recipe.pipeline || !mr_flow_spec_find_source (r->spec, rc->name,
+  st->retry_timer = 0;
+  if (!r->recipe.pipeline || !mr_flow_spec_find_source (r->spec, st->name,
           &index) || r->recipe.source_bins[index])
     return G_SOURCE_REMOVE;
   mr_runner_emit (r, "source_retry", "warning", "source '%s': starting it "
-      "again (attempt %u)", rc->name, rc->attempts);
+      "again (attempt %u)", st->name, st->retry_attempts);
   if (!mr_recipe_start_source (&r->recipe, r->spec, index, &error))
     mr_runner_source_start_failed (r, index, error->message);
   return G_SOURCE_REMOVE;
@@ -216,27 +151,10 @@ mr_runner_source_restart (MrRunner * r, guint index, const gchar * reason)
 void
 mr_runner_source_healthy (MrRunner * r, guint index)
 {
-  MrSourceRetry *rc = r->source_retries ?
-      g_hash_table_lookup (r->source_retries, source_name (r, index)) : NULL;
+  MrSourceState *st = mr_runner_source_state_at (r, index);
 
-  if (rc && !rc->timer)
-    rc->attempts = 0;
-}
-
-gboolean
-mr_runner_source_retrying (MrRunner * r, const gchar * name)
-{
-  MrSourceRetry *rc = r->source_retries ?
-      g_hash_table_lookup (r->source_retries, name) : NULL;
-
-  return rc && rc->timer;
-}
-
-void
-mr_runner_source_forget (MrRunner * r, const gchar * name)
-{
-  if (r->source_retries)
-    g_hash_table_remove (r->source_retries, name);
+  if (!st->retry_timer)
+    st->retry_attempts = 0;
 }
 
 gboolean
@@ -268,13 +186,11 @@ void
 mr_runner_srt_caller_refused (MrRunner * r, guint index,
     const gchar * stream_id)
 {
-  const gchar *name = source_name (r, index);
+  MrSourceState *st = mr_runner_source_state_at (r, index);
+  const gchar *name = st->name;
   g_autofree gchar *shown = NULL;
-  guint64 refused;
-  MrTotal *t;
+  guint64 refused = ++st->callers_refused;
 
-  t = total_get (r, "source", name, "refused");
-  refused = mr_total_update (t, t->last + 1);
   /* what a caller sent is outside input: printable and short in events */
   if (stream_id && *stream_id) {
     g_autofree gchar *cut = g_utf8_make_valid (stream_id, MIN (strlen
@@ -287,7 +203,7 @@ mr_runner_srt_caller_refused (MrRunner * r, guint index,
   g_message ("flow %s: source '%s': refused an SRT caller with stream id %s "
       "(%" G_GUINT64_FORMAT " so far)", r->spec->id, name, shown, refused);
   /* a caller tries again several times a second: one event per 10 s */
-  if (mr_runner_refusal_is_news (r, "caller", name))
+  if (mr_runner_refusal_is_news (&st->caller_refused_at))
     mr_runner_emit (r, "source_error", "warning", "source '%s': refused an "
         "SRT caller with stream id %s (%" G_GUINT64_FORMAT " refused so far)",
         name, shown, refused);
