@@ -97,6 +97,55 @@ add_u64 (JsonBuilder * b, const gchar * name, const GstStructure * s,
   json_builder_add_int_value (b, mr_runner_struct_u64 (s, field));
 }
 
+/* A leg's counters in the merger start from 0 with each new pad (its
+ * source started again): what the API and Prometheus show are totals over
+ * the source's pads.  (`unique` alone can still be taken back by one within
+ * a pad's life, when a copy arrives late on another leg: see the notes in
+ * docs/st2022-7.md.) */
+static const gchar *leg_counters[] = {
+  "received", "used", "unique", "duplicates", "late", "foreign", "invalid",
+};
+
+G_STATIC_ASSERT (G_N_ELEMENTS (leg_counters) ==
+    G_N_ELEMENTS (((MrSourceState *) NULL)->merge));
+
+static guint64
+leg_total (MrRunner * r, guint index, const GstStructure * l,
+    const gchar * field)
+{
+  MrSourceState *st = mr_runner_source_state_at (r, index);
+
+  for (guint k = 0; k < G_N_ELEMENTS (leg_counters); k++)
+    if (g_str_equal (leg_counters[k], field))
+      return st->merge[k].ended + mr_runner_struct_u64 (l, field);
+  g_return_val_if_reached (0);
+}
+
+static void
+add_leg_u64 (JsonBuilder * b, const gchar * name, MrRunner * r, guint index,
+    const GstStructure * l, const gchar * field)
+{
+  json_builder_set_member_name (b, name);
+  json_builder_add_int_value (b, leg_total (r, index, l, field));
+}
+
+void
+mr_runner_merge_leg_end_life (MrRunner * r, guint index)
+{
+  g_autoptr (GstStructure) s = NULL;
+  MrSourceState *st = mr_runner_source_state_at (r, index);
+  const GstStructure *l;
+
+  if (!r->recipe.merger || !r->recipe.selector_pads[index])
+    return;
+  g_object_get (r->recipe.merger, "stats", &s, NULL);
+  if (!(l = leg_stats (s, r->recipe.selector_pads[index])))
+    return;
+  for (guint k = 0; k < G_N_ELEMENTS (leg_counters); k++)
+    mr_total_end_life (&st->merge[k], mr_runner_struct_u64 (l,
+            leg_counters[k]));
+}
+
 /* "merge_stats": the seed's fields for the first two sources ("a", "b"),
  * then every leg by name with all its counters */
 void
@@ -122,8 +171,13 @@ mr_runner_add_merge_metrics (JsonBuilder * b, MrRunner * r)
     g_autofree gchar *fills = g_strdup_printf ("source_%c_gap_fills",
         'a' + i);
 
-    add_u64 (b, packets, l, "received");
-    add_u64 (b, fills, l, "unique");
+    if (i < r->spec->sources->len) {
+      add_leg_u64 (b, packets, r, i, l, "received");
+      add_leg_u64 (b, fills, r, i, l, "unique");
+    } else {
+      add_u64 (b, packets, NULL, "received");
+      add_u64 (b, fills, NULL, "unique");
+    }
   }
   add_u64 (b, "output_packets", s, "output-packets");
   add_u64 (b, "missing_packets", s, "lost-packets");
@@ -150,13 +204,13 @@ mr_runner_add_merge_metrics (JsonBuilder * b, MrRunner * r)
     json_builder_begin_object (b);
     json_builder_set_member_name (b, "name");
     json_builder_add_string_value (b, src->name);
-    add_u64 (b, "packets", l, "received");
-    add_u64 (b, "used", l, "used");
-    add_u64 (b, "gap_fills", l, "unique");
-    add_u64 (b, "duplicates", l, "duplicates");
-    add_u64 (b, "late", l, "late");
-    add_u64 (b, "foreign", l, "foreign");
-    add_u64 (b, "invalid", l, "invalid");
+    add_leg_u64 (b, "packets", r, i, l, "received");
+    add_leg_u64 (b, "used", r, i, l, "used");
+    add_leg_u64 (b, "gap_fills", r, i, l, "unique");
+    add_leg_u64 (b, "duplicates", r, i, l, "duplicates");
+    add_leg_u64 (b, "late", r, i, l, "late");
+    add_leg_u64 (b, "foreign", r, i, l, "foreign");
+    add_leg_u64 (b, "invalid", r, i, l, "invalid");
     json_builder_set_member_name (b, "delivering");
     json_builder_add_boolean_value (b, l && !silent);
     json_builder_set_member_name (b, "lag_ms");

@@ -41,6 +41,8 @@ typedef struct
   /* counters across the source's lives (rebuilt, new peers) */
   MrTotal bytes, packets, lost, srt_dropped, srt_lost;
   guint64 callers_refused;      /* SRT callers with another stream id */
+  MrTotal merge[7];             /* its leg's counters in the merger
+                                 * (flow-merge.c), across its pads */
   gint64 refused_at;            /* µs of the last refusal event */
   gint64 caller_refused_at;
 } MrSourceState;
@@ -145,6 +147,9 @@ void mr_runner_handle_merge_message (MrRunner * r, const GstStructure * s);
 void mr_runner_merge_eof (MrRunner * r);
 gboolean mr_runner_merge_active (MrRunner * r);
 void mr_runner_add_merge_metrics (JsonBuilder * b, MrRunner * r);
+/* The merger's counters of the source at @index go into its totals before
+ * its pad goes */
+void mr_runner_merge_leg_end_life (MrRunner * r, guint index);
 
 /* Source monitoring (flow-monitor.c): the selector switched source */
 void mr_runner_monitor_source_changed (MrRunner * r);

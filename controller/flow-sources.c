@@ -32,6 +32,8 @@ mr_runner_source_end_life (MrRunner * r, guint index)
 
   if (!r->recipe.source_stats[index])
     return;
+  if (r->recipe.merger)
+    mr_runner_merge_leg_end_life (r, index);
   g_object_get (r->recipe.source_stats[index], "stats", &s, NULL);
   mr_total_end_life (&st->bytes, mr_runner_struct_u64 (s, "bytes"));
   mr_total_end_life (&st->packets, mr_runner_struct_u64 (s, "packets"));
