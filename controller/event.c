@@ -1,5 +1,6 @@
 /* mroute: an event of a flow. */
 
+#define G_LOG_DOMAIN "mroute-store"
 #include "event.h"
 
 void

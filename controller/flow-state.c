@@ -1,5 +1,6 @@
 /* mroute: what a running flow keeps of each source and each output. */
 
+#define G_LOG_DOMAIN "mroute-flow"
 #include "flow-runner-private.h"
 
 void
