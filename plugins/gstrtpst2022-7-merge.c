@@ -44,9 +44,11 @@
  * `restarts`, `skew-ms` (between the slowest and the fastest active leg),
  * `active-legs`, `ssrc` and `legs`, an array with one structure per leg:
  * `pad`, `received`, `used` (went out from this leg), `unique` (went out
- * and no other leg had it: the gaps this leg filled), `duplicates`, `late`
- * (came after the window gave up), `foreign`, `invalid`, `silent`,
- * `lag-ms` (behind the fastest leg).
+ * and no other leg had it: the gaps this leg filled; counted once no other
+ * copy can come, `recovery-window` + `leg-timeout` after it arrived, or at
+ * EOS, so it never decreases), `duplicates`, `late` (came after the window
+ * gave up), `foreign`, `invalid`, `silent`, `lag-ms` (behind the fastest
+ * leg).
  *
  * ## Example launch line
  * |[
@@ -66,10 +68,11 @@
  * only deadline.  A leg's packet goes out from its own streaming thread as
  * soon as it is next in order, so the usual path costs one lookup and no
  * thread switch; a clock task waits on the element's clock for the next
- * deadline (a gap that runs out, a leg that goes silent) and pushes what it
- * releases.  Emitting and pushing happen under one push lock, so the output
- * of two threads never interleaves; the object lock protects the window
- * and is never held while pushing or posting.  Times are running times of
+ * deadline (a gap that runs out, a leg that goes silent, a `unique` count
+ * that becomes final) and pushes what it releases.  Emitting and pushing
+ * happen under one push lock, so the output of two threads never
+ * interleaves; the object lock protects the window and is never held while
+ * pushing or posting.  Times are running times of
  * the element's clock, so a #GstTestClock drives the window in tests.
  *
  * The element sends its own stream-start, the first leg's caps and

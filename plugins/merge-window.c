@@ -22,7 +22,15 @@
  * leg, or the sender restarted.  The window follows a restart when every
  * leg still delivering has moved to the same new stream (no time lost when
  * both legs restart), or when the merged stream has been silent for a leg
- * timeout while another arrives. */
+ * timeout while another arrives.
+ *
+ * A packet that went out from one leg counts as unique (a gap this leg
+ * filled) only once no other leg's copy can come any more: the late path
+ * recognises a copy up to window + leg timeout after the first one arrived.
+ * settled walks behind next_out, deciding each seqnum when that time has
+ * passed, or at once when it is already decided: lost, or had two legs.  A
+ * later seqnum that takes the slot, a flush and a restart decide what still
+ * waits, so nothing is ever taken back and every count is made once. */
 
 #include "merge-window.h"
 
@@ -65,6 +73,13 @@ static inline guint64
 elapsed (guint64 now, guint64 then)
 {
   return now > then ? now - then : 0;
+}
+
+/* at most one leg: the late path may still add another */
+static inline gboolean
+one_leg (guint32 legs)
+{
+  return (legs & (legs - 1)) == 0;
 }
 
 static inline MrMergeSlot *
@@ -131,6 +146,8 @@ mr_merge_window_add_leg (MrMergeWindow * w, guint leg)
   memset (&w->legs[leg], 0, sizeof (MrMergeLeg));
   w->legs[leg].present = TRUE;
   w->legs[leg].foreign_since = MR_MERGE_TIME_NONE;
+  /* what its previous self sent out is not counted to it */
+  w->legs[leg].counts_from = w->next_out;
   w->present |= 1u << leg;
 }
 
@@ -168,9 +185,7 @@ emit_slot (MrMergeWindow * w, MrMergeSlot * s)
   w->output++;
   w->rate_count++;
   l->used++;
-  /* another leg's copy may still come; it takes this back if so */
-  if ((s->legs & (s->legs - 1)) == 0)
-    l->unique++;
+  /* unique or not is decided by settle(): another leg's copy may still come */
   w->emit (packet, s->ext, s->leg, flags, w->user_data);
 }
 
@@ -183,6 +198,30 @@ lose_slot (MrMergeWindow * w, MrMergeSlot * s, guint64 now)
   w->lost++;
   w->rate_count++;
   w->discont = TRUE;
+}
+
+/* Decides the unique counts from settled up: a seqnum that went out from
+ * one leg waits until no other copy can come (the late path's bound), but
+ * those below @force are decided as they are (their slots are taken next,
+ * or the stream ends). */
+static void
+settle (MrMergeWindow * w, guint64 now, guint64 force)
+{
+  while (w->settled < w->next_out) {
+    MrMergeSlot *s = slot_of (w, w->settled);
+    gboolean out = s->ext == w->settled && s->state == SLOT_OUT;
+
+    if (out && one_leg (s->legs)) {
+      MrMergeLeg *l = &w->legs[s->leg];
+
+      if (w->settled >= force
+          && elapsed (now, s->time) <= w->window + w->leg_timeout)
+        break;
+      if (w->settled >= l->counts_from)
+        l->unique++;
+    }
+    w->settled++;
+  }
 }
 
 /* Emits the head while it is there, gives up holes whose window ran out */
@@ -201,6 +240,7 @@ release (MrMergeWindow * w, guint64 now)
       lose_slot (w, s, now);
     w->next_out++;
   }
+  settle (w, now, 0);
 }
 
 /* Everything held goes out in order, the holes are lost */
@@ -216,6 +256,7 @@ mr_merge_window_flush (MrMergeWindow * w)
       lose_slot (w, s, s->time);
     w->next_out++;
   }
+  settle (w, 0, MR_MERGE_TIME_NONE);
 }
 
 static void
@@ -280,6 +321,15 @@ mr_merge_window_next_deadline (MrMergeWindow * w)
     if (s->state == SLOT_MISSING)
       deadline = s->time + w->window;
   }
+  if (w->started && w->settled < w->next_out) {
+    /* settle() stopped at a packet waiting for a late copy, or one a late
+     * copy has since decided: either way, done by then */
+    guint64 ready = slot_of (w, w->settled)->time + w->window
+        + w->leg_timeout + 1;
+    ready = (ready + MR_MERGE_SETTLE_STEP - 1) / MR_MERGE_SETTLE_STEP
+        * MR_MERGE_SETTLE_STEP;
+    deadline = MIN (deadline, ready);
+  }
   return MIN (deadline, w->leg_check);
 }
 
@@ -306,6 +356,7 @@ restart (MrMergeWindow * w, guint32 ssrc, guint16 seq, guint64 now)
   w->started = TRUE;
   w->ssrc = ssrc;
   w->next_out = ext;
+  w->settled = ext;
   w->highest = ext - 1;
   w->last_current = now;
   w->pending = 0;
@@ -355,6 +406,8 @@ accept (MrMergeWindow * w, guint leg, guint64 ext, guint64 now,
   MrMergeSlot *s = slot_of (w, ext);
 
   if (ext > w->highest) {
+    /* the seqnums whose slots are taken now cannot get a late copy */
+    settle (w, now, ext - MR_MERGE_CAPACITY + 1);
     /* the seqnums skipped over are due from now on */
     for (guint64 e = w->highest + 1; e < ext; e++) {
       MrMergeSlot *m = slot_of (w, e);
@@ -457,9 +510,7 @@ mr_merge_window_push (MrMergeWindow * w, guint leg, guint32 ssrc,
     if (s->state == SLOT_OUT) {
       guint32 bit = 1u << leg;
       if (!(s->legs & bit)) {
-        /* the first copy was not unique after all */
-        if ((s->legs & (s->legs - 1)) == 0 && w->legs[s->leg].unique > 0)
-          w->legs[s->leg].unique--;
+        /* not unique: settle() has not counted it, unless it had to */
         s->legs |= bit;
         sample_lag (l, elapsed (now, s->time));
       }

@@ -32,6 +32,8 @@ G_BEGIN_DECLS
  * behind it (a power of two, half the 16-bit space) */
 #define MR_MERGE_CAPACITY 32768
 #define MR_MERGE_TIME_NONE G_MAXUINT64
+/* granularity of the deadline for deciding unique counts, in ns */
+#define MR_MERGE_SETTLE_STEP (G_GUINT64_CONSTANT (64) * 1000000)
 
 typedef enum
 {
@@ -64,7 +66,11 @@ typedef struct
   gboolean present;             /* a pad is attached */
   guint64 received;             /* every packet pushed on this leg */
   guint64 used;                 /* went out from this leg (it came first) */
-  guint64 unique;               /* used, and no other leg had it */
+  /* used, and no other leg had it.  Counted only once that is final, so it
+   * never decreases: when no other copy can come any more (window +
+   * leg_timeout after it arrived, the bound of a late duplicate), when a
+   * later seqnum takes its slot, or at flush() and at a restart */
+  guint64 unique;
   guint64 duplicates;           /* another leg's copy went out before */
   guint64 late;                 /* came after the window gave up on it */
   guint64 foreign;              /* another stream's packets, not merged */
@@ -79,6 +85,8 @@ typedef struct
   guint32 last_ssrc;
   guint16 last_seq;
   gboolean last_was_foreign;
+  guint64 counts_from;          /* first ext whose unique counts here: a
+                                 * leg added again has no earlier ones */
 } MrMergeLeg;
 
 typedef struct _MrMergeSlot MrMergeSlot;
@@ -102,6 +110,9 @@ typedef struct
   gboolean discont;             /* next emitted packet follows a loss */
   MrMergeSlot *slots;           /* MR_MERGE_CAPACITY of them */
   guint pending;                /* packets held for a gap */
+  guint64 settled;              /* every ext below it has its unique decided;
+                                 * from it to next_out, those gone out from
+                                 * one leg wait for a late copy */
 
   /* rate, for the largest plausible jump ahead */
   guint64 rate_since;
@@ -142,10 +153,14 @@ MrMergeVerdict mr_merge_window_push (MrMergeWindow * w, guint leg,
 /* Releases what is due at @now: gaps whose window ran out, silent legs. */
 void mr_merge_window_advance (MrMergeWindow * w, guint64 now);
 
-/* When advance() next has something to do, or MR_MERGE_TIME_NONE. */
+/* When advance() next has something to do, or MR_MERGE_TIME_NONE.  For the
+ * unique counts, a time rounded up to MR_MERGE_SETTLE_STEP: in a steady
+ * stream push() decides them, and the caller's timer fires once a step, not
+ * once a packet. */
 guint64 mr_merge_window_next_deadline (MrMergeWindow * w);
 
-/* Emits everything held, in order, declaring the gaps lost (end of stream) */
+/* Emits everything held, in order, declaring the gaps lost, and decides
+ * every unique count still waiting for a late copy (end of stream) */
 void mr_merge_window_flush (MrMergeWindow * w);
 
 /* Legs that are present, have delivered and are not silent */

@@ -16,6 +16,8 @@
 #include <gst/check/gstharness.h>
 #include <gst/check/gsttestclock.h>
 
+#include "merge-window.h"
+
 #define MS GST_MSECOND
 #define SSRC 0x12345678u
 #define MAX_LEGS 3
@@ -192,6 +194,24 @@ crank (Fixture * f)
   fail_unless (gst_harness_crank_single_clock_wait (f->h));
 }
 
+/* Cranks the element's clock waits until its time is past @t */
+static void
+crank_past (Fixture * f, GstClockTime t)
+{
+  while (gst_clock_get_time (GST_CLOCK (f->clock)) <= t)
+    crank (f);
+}
+
+/* The clock task handles a wait after the crank returns: waits for it,
+ * bounded, until the leg's @field is @want */
+static void
+wait_leg_stat (Fixture * f, guint leg, const gchar * field, guint64 want)
+{
+  for (gint i = 0; i < 5000 && leg_stat (f, leg, field) != want; i++)
+    g_usleep (1000);
+  fail_unless_equals_uint64 (leg_stat (f, leg, field), want);
+}
+
 GST_START_TEST (test_complementary_loss)
 {
   Fixture *f = fixture_new (2, 100);
@@ -210,7 +230,9 @@ GST_START_TEST (test_complementary_loss)
   fail_unless_equals_int (stat (f, "lost-packets"), 0);
   fail_unless_equals_int (leg_stat (f, 0, "received"), 8);
   fail_unless_equals_int (leg_stat (f, 1, "received"), 9);
-  fail_unless_equals_int (leg_stat (f, 1, "unique"), 2);
+  /* final once no late copy can come: window + leg-timeout after 6 */
+  crank_past (f, (6 + 100 + 1000) * MS);
+  wait_leg_stat (f, 1, "unique", 2);
   fail_unless_equals_int (leg_stat (f, 0, "unique"), 1);
   fail_unless_equals_int (leg_stat (f, 1, "duplicates"), 7);
   fixture_free (f);
@@ -408,6 +430,40 @@ GST_START_TEST (test_silence_on_clock)
 
 GST_END_TEST;
 
+/* A packet from one leg only is counted unique when the clock passes
+ * window + leg-timeout after it, with no other packet to trigger it */
+GST_START_TEST (test_unique_on_clock)
+{
+  Fixture *f = fixture_new (2, 100);
+  GstClockID id;
+
+  set_time (f, 0);
+  push (f, 0, 7);
+  push (f, 1, 7);
+  set_time (f, 1 * MS);
+  push (f, 0, 8);
+  expect_out (f, 7, 2);
+  fail_unless_equals_int (leg_stat (f, 0, "unique"), 0);
+
+  /* the legs go silent at 1 s and 1.001 s: the count still waits */
+  crank_past (f, 1000 * MS);
+  fail_unless_equals_uint64 (gst_clock_get_time (GST_CLOCK (f->clock)),
+      1001 * MS);
+  gst_test_clock_wait_for_next_pending_id (f->clock, &id);
+  fail_unless (gst_clock_id_get_time (id) > 1101 * MS);
+  fail_unless (gst_clock_id_get_time (id) <= 1101 * MS + MR_MERGE_SETTLE_STEP);
+  gst_clock_id_unref (id);
+  fail_unless_equals_int (leg_stat (f, 0, "unique"), 0);
+
+  crank (f);
+  wait_leg_stat (f, 0, "unique", 1);
+  fail_unless_equals_int (leg_stat (f, 1, "unique"), 0);
+  fail_unless_equals_int (leg_stat (f, 0, "used"), 2);
+  fixture_free (f);
+}
+
+GST_END_TEST;
+
 /* The sender restarts with a new SSRC and seqnums; leg 0 sees it 20 ms
  * before leg 1.  Nothing of either stream is lost. */
 GST_START_TEST (test_sender_restart)
@@ -556,6 +612,8 @@ GST_START_TEST (test_eos_flushes)
   expect_nothing (f);
   gst_harness_push_event (f->leg[1], gst_event_new_eos ());
   expect_out (f, 5, 1);
+  /* the end decides what waited for a late copy */
+  fail_unless_equals_int (leg_stat (f, 0, "unique"), 2);
   while ((e = gst_harness_try_pull_event (f->h))) {
     gboolean eos = GST_EVENT_TYPE (e) == GST_EVENT_EOS;
     gst_event_unref (e);
@@ -661,6 +719,7 @@ rtpst2022_7_merge_suite (void)
   tcase_add_test (tc, test_window_changed_while_playing);
   tcase_add_test (tc, test_leg_silent_and_back);
   tcase_add_test (tc, test_silence_on_clock);
+  tcase_add_test (tc, test_unique_on_clock);
   tcase_add_test (tc, test_sender_restart);
   tcase_add_test (tc, test_sequence_jump);
   tcase_add_test (tc, test_foreign_leg);

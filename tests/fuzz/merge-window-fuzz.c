@@ -30,6 +30,11 @@
  *    restarts excepted; checked at the end, when every ext is known);
  *  - w->pending is what is held, the counters add up (output, used,
  *    received, duplicates, late, foreign, restarts, lost);
+ *  - a leg's unique never decreases and stays within its used; it is
+ *    decided by window + leg timeout (and a MR_MERGE_SETTLE_STEP) after the
+ *    packet arrived; after the final flush the sum of unique is at least the
+ *    packets no other leg ever delivered and at most those no other leg had
+ *    delivered when they went out (a DUPLICATE verdict tells which);
  *  - a leg is reported active on its first packet, silent when (not
  *    before, and by the deadline after) it sent nothing for leg-timeout,
  *    returned on data after that; active_legs() agrees with the events;
@@ -112,6 +117,10 @@ typedef struct
   guint64 accepted;
   guint epoch;                  /* restarts before */
   gboolean exempt;              /* in a flush or a restart */
+  guint leg;
+  guint incarnation;            /* of its leg when it went out */
+  gboolean other_before;        /* another leg's copy came while it was held */
+  gboolean other_ever;          /* ... or after it went out */
 } Emission;
 
 typedef struct
@@ -161,6 +170,10 @@ typedef struct
 
   /* a leg's counters from before add_leg() zeroed them */
   guint64 base_received, base_used, base_duplicates, base_late, base_foreign;
+  guint64 base_unique;
+  guint64 last_unique[MR_MERGE_MAX_LEGS];
+  guint incarnation[MR_MERGE_MAX_LEGS]; /* add_leg() after remove_leg() */
+  GHashTable *held_copies;      /* ext of a held packet: legs with a copy */
 } Ctx;
 
 /* free_packet has no user data */
@@ -265,7 +278,14 @@ on_emit (gpointer packet, guint64 ext, guint leg, guint flags, gpointer data)
       "%s at %" G_GUINT64_FORMAT "\n", p->id, leg, p->seq, p->ssrc, ext,
       discont ? " DISCONT" : "", c->now);
   {
-    Emission e = { ext, c->now, r->time, c->epoch, c->in_flush };
+    guint64 key = ext;
+    guint32 copies = GPOINTER_TO_UINT (g_hash_table_lookup (c->held_copies,
+            &key));
+    Emission e = { ext, c->now, r->time, c->epoch, c->in_flush, leg,
+      c->incarnation[leg], (copies & ~(1u << leg)) != 0, FALSE
+    };
+    e.other_ever = e.other_before;
+    g_hash_table_remove (c->held_copies, &key);
     g_array_append_val (c->emissions, e);
   }
   c->have_prev = TRUE;
@@ -359,10 +379,31 @@ bank_leg (Ctx * c, guint id)
   c->base_duplicates += l->duplicates;
   c->base_late += l->late;
   c->base_foreign += l->foreign;
+  c->base_unique += l->unique;
+  c->last_unique[id] = 0;
+  c->incarnation[id]++;
   c->present[id] = TRUE;
   c->seen[id] = FALSE;
   c->silent[id] = FALSE;
   c->foreign[id] = FALSE;
+}
+
+static Emission *
+find_emission (Ctx * c, guint64 ext)
+{
+  guint lo = 0, hi = c->emissions->len;
+
+  while (lo < hi) {
+    guint mid = lo + (hi - lo) / 2;
+    Emission *e = &g_array_index (c->emissions, Emission, mid);
+    if (e->ext == ext)
+      return e;
+    if (e->ext < ext)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return NULL;
 }
 
 static void
@@ -417,6 +458,27 @@ check_state (Ctx * c)
   }
   CHECK (mr_merge_window_active_legs (w) == active, "%u active legs, the "
       "events say %u", mr_merge_window_active_legs (w), active);
+
+  /* unique: a counter, decided in time */
+  for (guint i = 0; i < MR_MERGE_MAX_LEGS; i++) {
+    MrMergeLeg *l = &w->legs[i];
+    CHECK (l->unique >= c->last_unique[i], "leg %u: unique went down from %"
+        G_GUINT64_FORMAT " to %" G_GUINT64_FORMAT, i, c->last_unique[i],
+        l->unique);
+    CHECK (l->unique <= l->used, "leg %u: unique %" G_GUINT64_FORMAT " > "
+        "used %" G_GUINT64_FORMAT, i, l->unique, l->used);
+    c->last_unique[i] = l->unique;
+  }
+  if (w->started && w->settled < w->next_out) {
+    Emission *e = find_emission (c, w->settled);
+    CHECK (w->settled >= w->next_out - MR_MERGE_CAPACITY, "ext %"
+        G_GUINT64_FORMAT " undecided, its slot taken by %" G_GUINT64_FORMAT,
+        w->settled, w->next_out);
+    CHECK (!e || c->now < e->accepted + w->window + w->leg_timeout
+        + MR_MERGE_SETTLE_STEP, "ext %" G_GUINT64_FORMAT " (arrived at %"
+        G_GUINT64_FORMAT ") undecided at %" G_GUINT64_FORMAT, e->ext,
+        e->accepted, c->now);
+  }
   skew = mr_merge_window_skew_ms (w);
   CHECK (skew >= 0 && skew <= G_MAXDOUBLE, "skew %f ms", skew);
 }
@@ -534,6 +596,51 @@ do_push (Ctx * c, DriverLeg * dl)
     r->state = P_REJECTED;
     g_free (p);
   }
+
+  if (v == MR_MERGE_DUPLICATE) {
+    /* a copy of the merged stream's ext nearest the output */
+    guint64 next = c->w.next_out;
+    guint64 ext = next + (gint16) (guint16) (dl->seq - (guint16) next);
+    Emission *e = find_emission (c, ext);
+
+    if (e) {
+      if (e->leg != dl->id)
+        e->other_ever = TRUE;
+    } else {
+      guint64 *key = g_new (guint64, 1);
+      guint32 copies;
+
+      *key = ext;
+      copies = GPOINTER_TO_UINT (g_hash_table_lookup (c->held_copies, key));
+      g_hash_table_replace (c->held_copies, key,
+          GUINT_TO_POINTER (copies | 1u << dl->id));
+    }
+  }
+}
+
+/* After the final flush every unique is decided: at least the packets no
+ * other leg delivered (from a leg not added again since, whose earlier
+ * packets are no longer counted), at most those no other leg had delivered
+ * when they went out */
+static void
+check_unique_sums (Ctx * c)
+{
+  guint64 unique = c->base_unique, least = 0, most = 0;
+
+  CHECK (c->w.settled == c->w.next_out, "ext %" G_GUINT64_FORMAT " to %"
+      G_GUINT64_FORMAT " undecided after flush", c->w.settled, c->w.next_out);
+  for (guint i = 0; i < MR_MERGE_MAX_LEGS; i++)
+    unique += c->w.legs[i].unique;
+  for (guint i = 0; i < c->emissions->len; i++) {
+    Emission *e = &g_array_index (c->emissions, Emission, i);
+    if (!e->other_before)
+      most++;
+    if (!e->other_ever && e->incarnation == c->incarnation[e->leg])
+      least++;
+  }
+  CHECK (least <= unique && unique <= most, "unique adds up to %"
+      G_GUINT64_FORMAT ", %" G_GUINT64_FORMAT " packets had no other copy, %"
+      G_GUINT64_FORMAT " none before they went out", unique, least, most);
 }
 
 /* Every accepted packet is out: when each skipped seqnum was due is known,
@@ -603,6 +710,8 @@ LLVMFuzzerTestOneInput (const uint8_t * data, size_t size)
   c->records = g_array_new (FALSE, FALSE, sizeof (Record));
   c->windows = g_array_new (FALSE, FALSE, sizeof (Window));
   c->emissions = g_array_new (FALSE, FALSE, sizeof (Emission));
+  c->held_copies = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free,
+      NULL);
   {
     Window win = { 0, window };
     g_array_append_val (c->windows, win);
@@ -694,6 +803,7 @@ LLVMFuzzerTestOneInput (const uint8_t * data, size_t size)
     CHECK (c->w.lost == c->lost, "lost is %" G_GUINT64_FORMAT ", the output "
         "skipped %" G_GUINT64_FORMAT " seqnums", c->w.lost, c->lost);
     check_gaps (c);
+    check_unique_sums (c);
   }
 
   {
@@ -717,6 +827,7 @@ LLVMFuzzerTestOneInput (const uint8_t * data, size_t size)
   g_array_unref (c->records);
   g_array_unref (c->windows);
   g_array_unref (c->emissions);
+  g_hash_table_unref (c->held_copies);
   current = NULL;
   return 0;
 }

@@ -284,6 +284,17 @@ class MergeE2E(MrouteTestCase):
             return st.get("output_packets", 0) + st.get("missing_packets", 0) >= relay.count()
 
         wait_until(accounted, 5, step=0.2)
+
+        # a gap fill is counted once no late copy can come any more (the
+        # recovery window + leg timeout after the packet): every packet out
+        # is then a gap fill of one leg or has a duplicate
+        def settled():
+            st = self.metrics(self.c, flow_id).get("merge_stats", {})
+            legs = st.get("sources", [])
+            return (sum(leg.get("gap_fills", 0) + leg.get("duplicates", 0) for leg in legs)
+                    == st.get("output_packets", -1))
+
+        wait_until(settled, 5, step=0.2)
         wait_until(rx.quiet, 3)
         time.sleep(0.3)
         return self.metrics(self.c, flow_id)

@@ -499,8 +499,16 @@ class PrometheusTest(MrouteTestCase):
                            flow_name=MERGE_NAME)
             merged_out = e.get("mroute_output_sent_bytes_total", flow_id=mid,
                                flow_name=MERGE_NAME, output="out-m")
+            # a gap fill is counted once no late copy can come any more
+            # (recovery window + leg timeout after the packet): every
+            # packet out is then a gap fill of one leg or has a duplicate
+            settled = sum(e.get(name, flow_id=mid, flow_name=MERGE_NAME, source=leg)
+                          for name in ("mroute_merge_gap_fills_total",
+                                       "mroute_merge_duplicate_packets_total")
+                          for leg in ("a", "b"))
             cls.scrape_done = e
             return (got == cls.sender.sent and out == cls.live_receiver.byte_count()
+                    and settled == merged
                     and cls.live_receiver.count() == cls.sender.sent
                     and merged == cls.merge_sender.sent
                     and merged_out == cls.merge_receiver.byte_count()

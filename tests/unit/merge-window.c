@@ -102,6 +102,14 @@ has_event (Fixture * f, guint leg, MrMergeLegEvent event)
   return FALSE;
 }
 
+/* Lets the time pass after which no late copy of what arrived by @last can
+ * come: the unique counts are final */
+static void
+settle_counts (Fixture * f, guint64 last)
+{
+  mr_merge_window_advance (&f->w, last + WINDOW + LEG_TIMEOUT + 1);
+}
+
 /* The output is @count consecutive seqnums from @first, ext increasing */
 static void
 assert_output (Fixture * f, guint first, guint count)
@@ -123,6 +131,9 @@ test_single_leg_in_order (Fixture * f, gconstpointer unused)
     g_assert_cmpint (push (f, 0, 1000 + i, i * MS), ==, MR_MERGE_ACCEPTED);
   assert_output (f, 1000, 50);
   g_assert_cmpuint (f->w.legs[0].used, ==, 50);
+  /* leg 1 might still send its copies */
+  g_assert_cmpuint (f->w.legs[0].unique, ==, 0);
+  settle_counts (f, 49 * MS);
   g_assert_cmpuint (f->w.legs[0].unique, ==, 50);
   g_assert_cmpuint (f->w.pending, ==, 0);
   g_assert_cmpuint (f->w.lost, ==, 0);
@@ -146,6 +157,7 @@ test_complementary_loss (Fixture * f, gconstpointer unused)
   g_assert_cmpuint (g_array_index (f->out, Out, 5).leg, ==, 0);
   g_assert_cmpuint (f->w.legs[0].used, ==, 8);
   g_assert_cmpuint (f->w.legs[1].used, ==, 2);
+  settle_counts (f, 9 * MS + 10000);
   g_assert_cmpuint (f->w.legs[0].unique, ==, 1);
   g_assert_cmpuint (f->w.legs[1].unique, ==, 2);
   g_assert_cmpuint (f->w.legs[1].duplicates, ==, 7);
@@ -216,10 +228,11 @@ test_skew_within_window (Fixture * f, gconstpointer unused)
     push (f, 1, i, (200 + i - 170) * 2 * MS);
   assert_output (f, 0, 200);
   g_assert_cmpuint (f->w.lost, ==, 0);
-  g_assert_cmpuint (f->w.legs[1].unique, ==, 20);
   g_assert_cmpfloat (mr_merge_window_skew_ms (&f->w), >, 50);
   g_assert_cmpfloat (mr_merge_window_skew_ms (&f->w), <, 61);
   g_assert_cmpfloat (f->w.legs[0].lag_ms, <, 1);
+  settle_counts (f, 229 * 2 * MS);
+  g_assert_cmpuint (f->w.legs[1].unique, ==, 20);
 }
 
 /* B runs 150 ms behind: more than the window, so A's holes are lost */
@@ -441,6 +454,141 @@ test_three_legs (Fixture * f, gconstpointer unused)
   g_assert_cmpuint (f->w.lost, ==, 0);
 }
 
+/* unique never goes down: checked after every call */
+static void
+check_unique_grows (Fixture * f, guint64 * last)
+{
+  for (guint leg = 0; leg < 2; leg++) {
+    g_assert_cmpuint (f->w.legs[leg].unique, >=, last[leg]);
+    last[leg] = f->w.legs[leg].unique;
+  }
+}
+
+/* B runs 500 ms behind A, beyond the window but within window + leg
+ * timeout, and has only the even seqnums: its late copies make A's packets
+ * not unique, and the count waits for them instead of taking any back */
+static void
+test_late_copy_not_unique (Fixture * f, gconstpointer unused)
+{
+  guint64 last[2] = { 0, 0 };
+
+  for (guint i = 0; i < 20; i++) {
+    g_assert_cmpint (push (f, 0, i, i * MS), ==, MR_MERGE_ACCEPTED);
+    check_unique_grows (f, last);
+  }
+  for (guint i = 0; i < 20; i += 2) {
+    g_assert_cmpint (push (f, 1, i, (500 + i) * MS), ==, MR_MERGE_DUPLICATE);
+    check_unique_grows (f, last);
+  }
+  assert_output (f, 0, 20);
+  g_assert_cmpuint (f->w.legs[0].unique, ==, 0);
+
+  /* the bound is the late path's: window + leg timeout after the arrival */
+  mr_merge_window_advance (&f->w, 1100 * MS);
+  check_unique_grows (f, last);
+  g_assert_cmpuint (f->w.legs[0].unique, ==, 0);
+  mr_merge_window_advance (&f->w, 1101 * MS);
+  check_unique_grows (f, last);
+  g_assert_cmpuint (f->w.legs[0].unique, ==, 0);
+  mr_merge_window_advance (&f->w, 1101 * MS + 1);
+  check_unique_grows (f, last);
+  g_assert_cmpuint (f->w.legs[0].unique, ==, 1);
+  settle_counts (f, 19 * MS);
+  check_unique_grows (f, last);
+  g_assert_cmpuint (f->w.legs[0].unique, ==, 10);
+  g_assert_cmpuint (f->w.legs[1].unique, ==, 0);
+  g_assert_cmpuint (f->w.legs[1].duplicates, ==, 10);
+  g_assert_cmpuint (f->w.legs[0].late + f->w.legs[1].late, ==, 0);
+}
+
+/* With no packet after it, the deadline says when a count is final */
+static void
+test_unique_on_deadline (Fixture * f, gconstpointer unused)
+{
+  guint64 d;
+
+  push (f, 0, 0, 0);
+  g_assert_cmpuint (mr_merge_window_next_deadline (&f->w), ==, LEG_TIMEOUT);
+  mr_merge_window_advance (&f->w, LEG_TIMEOUT);
+  g_assert_true (has_event (f, 0, MR_MERGE_LEG_SILENT));
+  g_assert_cmpuint (f->w.legs[0].unique, ==, 0);
+  /* window + leg timeout, rounded up to a step */
+  d = mr_merge_window_next_deadline (&f->w);
+  g_assert_cmpuint (d, >, WINDOW + LEG_TIMEOUT);
+  g_assert_cmpuint (d, <=, WINDOW + LEG_TIMEOUT + MR_MERGE_SETTLE_STEP);
+  g_assert_cmpuint (d % MR_MERGE_SETTLE_STEP, ==, 0);
+  /* advance() decides at the exact bound; the deadline may be later */
+  mr_merge_window_advance (&f->w, WINDOW + LEG_TIMEOUT);
+  g_assert_cmpuint (f->w.legs[0].unique, ==, 0);
+  g_assert_cmpuint (mr_merge_window_next_deadline (&f->w), ==, d);
+  mr_merge_window_advance (&f->w, d);
+  g_assert_cmpuint (f->w.legs[0].unique, ==, 1);
+  g_assert_cmpuint (mr_merge_window_next_deadline (&f->w), ==,
+      MR_MERGE_TIME_NONE);
+}
+
+/* flush() is the end: what waits for a late copy is decided */
+static void
+test_flush_decides_unique (Fixture * f, gconstpointer unused)
+{
+  for (guint i = 0; i < 5; i++)
+    push (f, 0, i, i * MS);
+  push (f, 1, 2, 5 * MS);
+  push (f, 1, 7, 6 * MS);
+  g_assert_cmpuint (f->w.legs[0].unique, ==, 0);
+  g_assert_cmpuint (f->w.pending, ==, 1);
+  mr_merge_window_flush (&f->w);
+  g_assert_cmpuint (f->out->len, ==, 6);
+  g_assert_cmpuint (f->w.legs[0].unique, ==, 4);
+  g_assert_cmpuint (f->w.legs[1].unique, ==, 1);
+  /* nothing is left to decide: the deadline is the legs' silence */
+  g_assert_cmpuint (mr_merge_window_next_deadline (&f->w), <=,
+      LEG_TIMEOUT + 6 * MS);
+  mr_merge_window_advance (&f->w, LEG_TIMEOUT + 6 * MS);
+  g_assert_cmpuint (mr_merge_window_next_deadline (&f->w), ==,
+      MR_MERGE_TIME_NONE);
+}
+
+/* More packets within window + leg timeout than the ring holds: a later
+ * seqnum that takes a slot decides its packet early, none is lost or
+ * counted twice, and the rest still wait for a late copy */
+static void
+test_unique_beyond_capacity (Fixture * f, gconstpointer unused)
+{
+  const guint n = MR_MERGE_CAPACITY + 1000;
+  guint64 last[2] = { 0, 0 };
+
+  for (guint i = 0; i < n; i++) {
+    push (f, 0, i, i * 1000);
+    check_unique_grows (f, last);
+  }
+  g_assert_cmpuint (f->out->len, ==, n);
+  g_assert_cmpuint (f->w.legs[0].unique, ==, n - MR_MERGE_CAPACITY);
+  /* a late copy of one still waiting */
+  g_assert_cmpint (push (f, 1, n - 10, n * 1000), ==, MR_MERGE_DUPLICATE);
+  check_unique_grows (f, last);
+  settle_counts (f, n * 1000);
+  check_unique_grows (f, last);
+  g_assert_cmpuint (f->w.legs[0].unique, ==, n - 1);
+  g_assert_cmpuint (f->w.legs[0].used, ==, n);
+}
+
+/* A leg removed and added again: its counters start over, and what its
+ * previous self sent is not counted to the new one */
+static void
+test_unique_leg_added_again (Fixture * f, gconstpointer unused)
+{
+  for (guint i = 0; i < 10; i++)
+    push (f, 0, i, i * MS);
+  mr_merge_window_remove_leg (&f->w, 0);
+  mr_merge_window_add_leg (&f->w, 0);
+  for (guint i = 10; i < 15; i++)
+    push (f, 0, i, i * MS);
+  settle_counts (f, 14 * MS);
+  g_assert_cmpuint (f->w.legs[0].used, ==, 5);
+  g_assert_cmpuint (f->w.legs[0].unique, ==, 5);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -463,5 +611,10 @@ main (int argc, char **argv)
   ADD ("flush", test_flush);
   ADD ("lost-on-both", test_lost_on_both);
   ADD ("three-legs", test_three_legs);
+  ADD ("late-copy-not-unique", test_late_copy_not_unique);
+  ADD ("unique-on-deadline", test_unique_on_deadline);
+  ADD ("flush-decides-unique", test_flush_decides_unique);
+  ADD ("unique-beyond-capacity", test_unique_beyond_capacity);
+  ADD ("unique-leg-added-again", test_unique_leg_added_again);
   return g_test_run ();
 }
