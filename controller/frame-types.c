@@ -113,7 +113,6 @@ lowest (MrFrameType a, MrFrameType b)
 
 typedef struct
 {
-  MrFrameTypeParser *parser;
   MrFrameType type;
   gboolean keyframe;
 } ParseResult;
@@ -200,12 +199,24 @@ read_ue (SliceReader * r, guint32 * value)
   return TRUE;
 }
 
-/* The NAL unit @nalu found in @size bytes, without the trailing zero bytes
- * the library leaves on the last one */
+/* The size of the NAL unit of @size bytes at @offset without trailing zero
+ * bytes.  The library leaves them on the last NAL unit of the data, and
+ * more: its scan wants a byte after a start code (H.264) or two (HEVC)
+ * before it ends a NAL unit there, so data that ends with a start code
+ * and less than that has it in its last NAL unit.  No NAL unit has
+ * 00 00 01 in it (emulation prevention): it ends at the first. */
 static gsize
-nal_size (const guint8 * data, guint offset, guint size)
+nal_size (const guint8 * data, guint offset, guint size, gboolean last)
 {
-  while (size > 0 && data[offset + size - 1] == 0)
+  const guint8 *nal = data + offset;
+
+  for (guint i = 0; last && i + 3 <= size; i++) {
+    if (nal[i + 2] > 1)
+      i += 2;
+    else if (nal[i] == 0 && nal[i + 1] == 0 && nal[i + 2] == 1)
+      size = i;
+  }
+  while (size > 0 && nal[size - 1] == 0)
     size--;
   return size;
 }
@@ -213,7 +224,7 @@ nal_size (const guint8 * data, guint offset, guint size)
 /* H.264 */
 
 static void
-h264_nal (const GstH264NalUnit * nalu, ParseResult * res)
+h264_nal (const GstH264NalUnit * nalu, gboolean last, ParseResult * res)
 {
   static const MrFrameType types[5] = {
     [GST_H264_P_SLICE] = MR_FRAME_P,
@@ -223,7 +234,7 @@ h264_nal (const GstH264NalUnit * nalu, ParseResult * res)
     [GST_H264_SI_SLICE] = MR_FRAME_I,
   };
   const guint8 *nal = nalu->data + nalu->offset;
-  gsize size = nal_size (nalu->data, nalu->offset, nalu->size);
+  gsize size = nal_size (nalu->data, nalu->offset, nalu->size, last);
   SliceReader r;
   guint32 first_mb, slice_type;
 
@@ -254,7 +265,7 @@ h264_parse (const guint8 * data, guint size, ParseResult * res)
         offset, size, &nalu);
 
     if (r == GST_H264_PARSER_OK || r == GST_H264_PARSER_NO_NAL_END)
-      h264_nal (&nalu, res);
+      h264_nal (&nalu, r == GST_H264_PARSER_NO_NAL_END, res);
     else if (r != GST_H264_PARSER_BROKEN_DATA)
       return;
     if (r == GST_H264_PARSER_NO_NAL_END)
@@ -354,11 +365,11 @@ hevc_slice (MrFrameTypeParser * parser, const GstH265NalUnit * nalu,
 }
 
 static void
-hevc_nal (MrFrameTypeParser * parser, GstH265NalUnit * nalu,
+hevc_nal (MrFrameTypeParser * parser, GstH265NalUnit * nalu, gboolean last,
     ParseResult * res)
 {
   const guint8 *nal = nalu->data + nalu->offset;
-  gsize size = nal_size (nalu->data, nalu->offset, nalu->size);
+  gsize size = nal_size (nalu->data, nalu->offset, nalu->size, last);
 
   if (size < nalu->header_bytes || (nal[0] & 0x80)
       || nalu->temporal_id_plus1 == 0 || nalu->layer_id != 0)
@@ -397,7 +408,7 @@ hevc_parse (MrFrameTypeParser * parser, const guint8 * data, guint size,
         offset, size, &nalu);
 
     if (r == GST_H265_PARSER_OK || r == GST_H265_PARSER_NO_NAL_END)
-      hevc_nal (parser, &nalu, res);
+      hevc_nal (parser, &nalu, r == GST_H265_PARSER_NO_NAL_END, res);
     else if (r != GST_H265_PARSER_BROKEN_DATA)
       return;
     if (r == GST_H265_PARSER_NO_NAL_END)
@@ -571,7 +582,7 @@ MrFrameType
 mr_frame_type_parser_parse (MrFrameTypeParser * parser, MrVideoCodec codec,
     const guint8 * data, gsize size, gboolean * keyframe)
 {
-  ParseResult res = { parser, MR_FRAME_UNKNOWN, FALSE };
+  ParseResult res = { MR_FRAME_UNKNOWN, FALSE };
 
   if (keyframe)
     *keyframe = FALSE;

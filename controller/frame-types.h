@@ -73,7 +73,7 @@ typedef struct
 } MrFrameTypeParser;
 
 void mr_frame_type_parser_init (MrFrameTypeParser * parser);
-/* Frees what the parser holds; it can be used again after init */
+/* Frees what the parser holds and sets it up again, for another stream */
 void mr_frame_type_parser_clear (MrFrameTypeParser * parser);
 
 MrFrameType mr_frame_type_parser_parse (MrFrameTypeParser * parser,
