@@ -48,13 +48,14 @@ soak: build
 # (merge-window) or $(FUZZDIR)/fuzz-corpus-NAME, crashes to $(FUZZDIR)/.
 FUZZDIR ?= build-fuzz
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS = merge-window flow-spec mpegts-rap packet-counter
+FUZZ_TARGETS = merge-window flow-spec mpegts-rap packet-counter frame-types
 FUZZ_TARGET ?= $(FUZZ_TARGETS)
 # per target: -max_len, the seeds, the dictionary
 FUZZ_MAX_LEN_merge-window = 4096
 FUZZ_MAX_LEN_flow-spec = 4096
 FUZZ_MAX_LEN_mpegts-rap = 13058
 FUZZ_MAX_LEN_packet-counter = 4096
+FUZZ_MAX_LEN_frame-types = 16384
 FUZZ_SEEDS_merge-window = tests/fuzz/corpus
 FUZZ_CORPUS_merge-window = $(FUZZDIR)/fuzz-corpus
 FUZZ_DICT_flow-spec = -dict=tests/fuzz/flow-spec.dict
