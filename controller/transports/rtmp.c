@@ -55,6 +55,30 @@ flv_parser_for (const GstStructure * s, const gchar ** what)
   return NULL;
 }
 
+/* @pad (a demuxer's new pad) ! queue ! @parser_name ! a new @mux_pad of
+ * @mux, in @bin's state */
+static void
+link_through_parser (GstBin * bin, GstPad * pad, const gchar * parser_name,
+    GstElement * mux, const gchar * mux_pad)
+{
+  GstElement *queue = gst_element_factory_make ("queue", NULL);
+  GstElement *parser = gst_element_factory_make (parser_name, NULL);
+  g_autoptr (GstPad) qpad = NULL;
+  GstPad *muxpad;
+
+  gst_bin_add_many (bin, queue, parser, NULL);
+  gst_element_link (queue, parser);
+  if ((muxpad = gst_element_request_pad_simple (mux, mux_pad))) {
+    g_autoptr (GstPad) ppad = gst_element_get_static_pad (parser, "src");
+    gst_pad_link (ppad, muxpad);
+    gst_object_unref (muxpad);
+  }
+  gst_element_sync_state_with_parent (parser);
+  gst_element_sync_state_with_parent (queue);
+  qpad = gst_element_get_static_pad (queue, "sink");
+  gst_pad_link (pad, qpad);
+}
+
 /* tsdemux found a stream: FLV-able ones go to the muxer, the others end
  * the output with an error that says why */
 static void
@@ -65,9 +89,6 @@ on_ts_pad (GstElement * demux, GstPad * pad, gpointer user_data)
   const GstStructure *s;
   const gchar *parser_name, *what;
   g_autoptr (GstElement) mux = NULL;
-  GstElement *queue, *parser;
-  GstPad *muxpad;
-  g_autoptr (GstPad) qpad = NULL;
 
   if (!caps)
     caps = gst_pad_query_caps (pad, NULL);
@@ -88,22 +109,9 @@ on_ts_pad (GstElement * demux, GstPad * pad, gpointer user_data)
   }
 
   mux = gst_bin_get_by_name (GST_BIN (bin), "flvmux");
-  queue = gst_element_factory_make ("queue", NULL);
-  parser = gst_element_factory_make (parser_name, NULL);
-  gst_bin_add_many (GST_BIN (bin), queue, parser, NULL);
-  gst_element_link (queue, parser);
-  muxpad = gst_element_request_pad_simple (mux,
+  link_through_parser (GST_BIN (bin), pad, parser_name, mux,
       g_str_has_prefix (gst_structure_get_name (s), "video/") ? "video" :
       "audio");
-  if (muxpad) {
-    g_autoptr (GstPad) ppad = gst_element_get_static_pad (parser, "src");
-    gst_pad_link (ppad, muxpad);
-    gst_object_unref (muxpad);
-  }
-  gst_element_sync_state_with_parent (parser);
-  gst_element_sync_state_with_parent (queue);
-  qpad = gst_element_get_static_pad (queue, "sink");
-  gst_pad_link (pad, qpad);
 }
 
 static GstElement *
@@ -148,23 +156,8 @@ on_flv_pad (GstElement * demux, GstPad * pad, gpointer user_data)
           0));
   const gchar *parser_name = g_str_has_prefix (name, "video/") ?
       "h264parse" : "aacparse";
-  GstElement *queue = gst_element_factory_make ("queue", NULL);
-  GstElement *parser = gst_element_factory_make (parser_name, NULL);
-  GstPad *muxpad;
-  g_autoptr (GstPad) qpad = NULL;
 
-  gst_bin_add_many (GST_BIN (bin), queue, parser, NULL);
-  gst_element_link (queue, parser);
-  muxpad = gst_element_request_pad_simple (mux, "sink_%d");
-  if (muxpad) {
-    g_autoptr (GstPad) ppad = gst_element_get_static_pad (parser, "src");
-    gst_pad_link (ppad, muxpad);
-    gst_object_unref (muxpad);
-  }
-  gst_element_sync_state_with_parent (parser);
-  gst_element_sync_state_with_parent (queue);
-  qpad = gst_element_get_static_pad (queue, "sink");
-  gst_pad_link (pad, qpad);
+  link_through_parser (GST_BIN (bin), pad, parser_name, mux, "sink_%d");
 }
 
 static gboolean
