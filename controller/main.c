@@ -9,13 +9,12 @@
 #include <locale.h>
 #include <sqlite3.h>
 
-#include "api.h"
-#include "config.h"
-#include "log.h"
-#include "manager.h"
-#include "notify.h"
-#include "srt-log.h"
-#include "store.h"
+#include "api/api.h"
+#include "core/core.h"
+#include "flows/manager.h"
+#include "notify/notify.h"
+#include "pipeline/pipeline.h"
+#include "store/store.h"
 
 /* The command line: it wins over the file and the environment, at start
  * and at every reload. */

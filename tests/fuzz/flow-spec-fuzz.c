@@ -36,8 +36,8 @@
  * The reader is called with the API's defaults (1 MiB, MR_JSON_MAX_DEPTH).
  * FLOW_FUZZ_TRACE=1 prints every verdict. */
 
-#include "flow-spec.h"
-#include "json-reader.h"
+#include "core/flow-spec.h"
+#include "core/json-reader.h"
 
 #include <stdint.h>
 #include <stdio.h>

@@ -37,7 +37,7 @@
  *    added, @current is 1 at a keyframe, one more after, 0 before the
  *    first, and @gop_length is the @current a keyframe ended. */
 
-#include "frame-types.h"
+#include "monitor/frame-types.h"
 
 #ifndef GST_USE_UNSTABLE_API
 #define GST_USE_UNSTABLE_API    /* codecparsers' */

@@ -20,7 +20,7 @@
  *    exactly its size (so that valgrind sees a read past it);
  *  - the GOP statistics. */
 
-#include "frame-types.h"
+#include "monitor/frame-types.h"
 
 #include <string.h>
 

@@ -10,7 +10,7 @@
 /* Unit tests for the maintenance window decision: the weekly hour in UTC,
  * and the 24 hours of running before a restart. */
 
-#include "maintenance.h"
+#include "core/core.h"
 
 #define S G_USEC_PER_SEC
 #define H (G_GINT64_CONSTANT (3600) * S)

@@ -2,7 +2,7 @@
 
 #include <glib.h>
 
-#include "totals.h"
+#include "core/core.h"
 
 static void
 test_one_life (void)

@@ -12,8 +12,8 @@
 
 #include <glib.h>
 
-#include "config.h"
-#include "store.h"
+#include "core/core.h"
+#include "store/store.h"
 
 G_BEGIN_DECLS
 

@@ -29,7 +29,7 @@
 #include <json-glib/json-glib.h>
 
 #include "notify-private.h"
-#include "json-reader.h"
+#include "core/core.h"
 
 #define MR_TELEGRAM_QUEUE_MAX 100
 #define MR_TELEGRAM_INTERVAL_US G_USEC_PER_SEC

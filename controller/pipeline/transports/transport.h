@@ -15,7 +15,7 @@
 
 #include <gst/gst.h>
 
-#include "flow-spec.h"
+#include "core/core.h"
 
 G_BEGIN_DECLS
 

@@ -1,7 +1,7 @@
 /* mroute: controller configuration (GLib key file + environment). */
 
-#ifndef __MR_CONFIG_H__
-#define __MR_CONFIG_H__
+#ifndef __MR_SETTINGS_H__
+#define __MR_SETTINGS_H__
 
 #include <glib.h>
 
@@ -69,4 +69,4 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (MrConfig, mr_config_free);
 
 G_END_DECLS
 
-#endif /* __MR_CONFIG_H__ */
+#endif /* __MR_SETTINGS_H__ */

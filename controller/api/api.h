@@ -7,7 +7,7 @@
 
 #include <libsoup/soup.h>
 
-#include "manager.h"
+#include "flows/manager.h"
 
 G_BEGIN_DECLS
 

@@ -1,12 +1,12 @@
 /* mroute: the inside of the monitoring branch, shared by
- * recipe-monitor.c (the monitor's life, its bin, the getters) and
- * recipe-monitor-streams.c (each elementary stream: parser, probes,
+ * monitor.c (the monitor's life, its bin, the getters) and
+ * monitor-streams.c (each elementary stream: parser, probes,
  * decoding paths; and the SDT).  Nothing else includes it. */
 
 #ifndef __MR_RECIPE_MONITOR_PRIVATE_H__
 #define __MR_RECIPE_MONITOR_PRIVATE_H__
 
-#include "recipe-monitor.h"
+#include "monitor.h"
 
 G_BEGIN_DECLS
 
@@ -109,7 +109,7 @@ void mr_monitor_schedule_restart (MrMonitor * monitor, MrMonitorBin * bin);
 GQuark mr_monitor_path_quark (void);
 gboolean mr_monitor_have_element (const gchar * factory);
 
-/* recipe-monitor-streams.c */
+/* monitor-streams.c */
 /* tsdemux's pad-added: a stream of the program, with @user_data the bin */
 void mr_monitor_stream_added (GstElement * demux, GstPad * pad,
     gpointer user_data);

@@ -9,8 +9,8 @@
 #include <glib.h>
 #include <json-glib/json-glib.h>
 
-#include "config.h"
-#include "store.h"
+#include "core/core.h"
+#include "store/store.h"
 
 G_BEGIN_DECLS
 

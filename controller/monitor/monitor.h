@@ -32,7 +32,7 @@
 
 #include <gst/gst.h>
 
-#include "flow-spec.h"
+#include "core/core.h"
 #include "frame-types.h"
 
 G_BEGIN_DECLS

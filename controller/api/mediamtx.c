@@ -6,7 +6,7 @@
 #include <libsoup/soup.h>
 #include <string.h>
 
-#include "flow-spec.h"
+#include "core/core.h"
 
 #define FIELD_MAX 4096
 

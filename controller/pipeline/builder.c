@@ -1,10 +1,9 @@
 /* mroute: the pipeline recipe. */
 
 #define G_LOG_DOMAIN "mroute-recipe"
-#include "recipe.h"
+#include "builder.h"
 
 #include "branch.h"
-#include "recipe-monitor.h"
 #include "transports/transport.h"
 
 #include <string.h>
@@ -430,7 +429,6 @@ mr_recipe_build (MrRecipe * recipe, const MrFlowSpec * spec,
 {
   GstElement *source;
   g_autoptr (GstBus) bus = NULL;
-  MrMonitorConfig monitor_config;
 
   memset (recipe, 0, sizeof (*recipe));
   recipe->pipeline = gst_pipeline_new (spec->id);
@@ -462,11 +460,6 @@ mr_recipe_build (MrRecipe * recipe, const MrFlowSpec * spec,
   for (guint i = 0; i < spec->outputs->len; i++)
     if (!mr_recipe_attach_output (recipe, spec->outputs->pdata[i], error))
       goto fail;
-
-  /* metadata, thumbnails, content quality: never a reason not to run */
-  mr_monitor_config_from_spec (&monitor_config, spec);
-  recipe->monitor = mr_monitor_attach (recipe->pipeline, recipe->fanout,
-      &monitor_config);
   return TRUE;
 
 fail:
@@ -479,7 +472,6 @@ mr_recipe_clear (MrRecipe * recipe)
 {
   if (recipe->pipeline) {
     gst_element_set_state (recipe->pipeline, GST_STATE_NULL);
-    g_clear_pointer (&recipe->monitor, mr_monitor_free);
     /* the branches still in the pipeline go with it */
     g_clear_pointer (&recipe->branches, g_hash_table_unref);
     gst_object_unref (recipe->pipeline);

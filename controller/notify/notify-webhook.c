@@ -23,7 +23,7 @@
 
 #include <json-glib/json-glib.h>
 
-#include "flow-spec.h"
+#include "core/core.h"
 #include "notify-private.h"
 
 #define MR_WEBHOOK_QUEUE_MAX 1000

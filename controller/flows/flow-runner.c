@@ -6,8 +6,7 @@
 #include <string.h>
 #include "flow-runner-private.h"
 
-#include "recipe.h"
-#include "srt-stats.h"
+#include "pipeline/pipeline.h"
 
 #define SAMPLE_INTERVAL_MS 1000
 
@@ -87,6 +86,9 @@ teardown (MrRunner * r)
   }
   /* their timers first: nothing may try again into a pipeline going */
   mr_runner_forget_all (r);
+  if (r->recipe.pipeline)
+    gst_element_set_state (r->recipe.pipeline, GST_STATE_NULL);
+  g_clear_pointer (&r->monitor, mr_monitor_free);
   mr_recipe_clear (&r->recipe);
   r->started_at = 0;
   r->failover_count = 0;
@@ -589,6 +591,7 @@ mr_runner_start (MrRunner * r, gboolean retry_sources, GError ** error)
 {
   g_autoptr (GstBus) bus = NULL;
   GstStateChangeReturn ret;
+  MrMonitorConfig monitor_config;
   GError *err = NULL;
 
   g_return_val_if_fail (r->state == MR_FLOW_STANDBY
@@ -597,6 +600,10 @@ mr_runner_start (MrRunner * r, gboolean retry_sources, GError ** error)
   set_state (r, MR_FLOW_STARTING);
   if (!mr_recipe_build (&r->recipe, r->spec, r->health_timeout_ms, &err))
     goto failed;
+  /* metadata, thumbnails, content quality: never a reason not to run */
+  mr_monitor_config_from_spec (&monitor_config, r->spec);
+  r->monitor = mr_monitor_attach (r->recipe.pipeline, r->recipe.fanout,
+      &monitor_config);
 
   bus = gst_pipeline_get_bus (GST_PIPELINE (r->recipe.pipeline));
   r->bus_watch = gst_bus_add_watch (bus, on_bus_message, r);

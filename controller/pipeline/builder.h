@@ -8,7 +8,8 @@
  *   RTP outputs:  fanout. ! rtpmp2tpay ! udpfanoutsink name=fanout-rtpmp2tpay
  *   other outputs: fanout. ! isolated branch (branch.h) ! the transport's sink
  *   a source's elements: its transport (transports/transport.h)
- *   monitoring:   fanout. ! bin monitor-N (recipe-monitor.h), always
+ *   monitoring:   fanout. ! bin monitor-N (monitor/monitor.h, attached
+ *                 by the runner), always
  *
  * Datagrams travel in buffer lists (one recvmmsg), all UDP outputs share one
  * udpfanoutsink (UDP GSO, one sendmmsg for all destinations) and run in the
@@ -21,7 +22,7 @@
 
 #include <gst/gst.h>
 
-#include "flow-spec.h"
+#include "core/core.h"
 #include "transports/transport.h"
 
 G_BEGIN_DECLS
@@ -44,7 +45,6 @@ typedef struct
   GHashTable *fanout_sinks;     /* the shared udpfanoutsinks, by payloader
                                  * ("" for plain TS) */
   GHashTable *branches;         /* output name -> MrBranch* (SRT, ...) */
-  struct _MrMonitor *monitor;   /* the monitoring branch (recipe-monitor.h) */
   /* while mr_recipe_start_source () brings a source up: its bin, the
    * thread doing it, and the first error the bin posted there */
   GstElement *starting_bin;

@@ -10,7 +10,7 @@
 
 #include <json-glib/json-glib.h>
 
-#include "manager.h"
+#include "flows/manager.h"
 
 G_BEGIN_DECLS
 

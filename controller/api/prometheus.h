@@ -9,7 +9,7 @@
 
 #include <glib.h>
 
-#include "manager.h"
+#include "flows/manager.h"
 
 G_BEGIN_DECLS
 

@@ -9,7 +9,7 @@
 #include <gst/gst.h>
 #include <json-glib/json-glib.h>
 
-#include "flow-spec.h"
+#include "core/core.h"
 
 G_BEGIN_DECLS
 

@@ -10,7 +10,7 @@
 
 #include <glib.h>
 
-#include "event.h"
+#include "core/core.h"
 
 G_BEGIN_DECLS
 

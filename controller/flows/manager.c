@@ -3,10 +3,8 @@
 #define G_LOG_DOMAIN "mroute-manager"
 #include "manager.h"
 
-#include "clock.h"
+#include "core/core.h"
 #include "flow-runner.h"
-#include "flow-spec.h"
-#include "maintenance.h"
 
 G_DEFINE_QUARK (mr-manager-error-quark, mr_manager_error);
 

@@ -8,9 +8,9 @@
 #define __MR_FLOW_RUNNER_PRIVATE_H__
 
 #include "flow-runner.h"
-#include "recipe.h"
-#include "srt-stats.h"
-#include "totals.h"
+#include "core/core.h"
+#include "monitor/monitor.h"
+#include "pipeline/pipeline.h"
 
 G_BEGIN_DECLS
 
@@ -72,6 +72,7 @@ struct _MrRunner
 
   MrFlowState state;
   MrRecipe recipe;
+  MrMonitor *monitor;           /* the monitoring branch, on recipe.fanout */
   guint health_timeout_ms;
   guint bus_watch;
   guint sample_timer;

@@ -1,11 +1,11 @@
 /* mroute: the monitoring branch of a flow's pipeline: the monitor's life,
  * its bin (which keeps its children's errors and messages to itself) and
- * the getters.  Each elementary stream is in recipe-monitor-streams.c. */
+ * the getters.  Each elementary stream is in monitor-streams.c. */
 
 #define G_LOG_DOMAIN "mroute-monitor"
-#include "recipe-monitor-private.h"
+#include "monitor-private.h"
 
-#include "branch.h"
+#include "pipeline/pipeline.h"
 
 #include <gst/app/gstappsink.h>
 #include <gst/app/gstappsrc.h>

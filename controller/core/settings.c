@@ -1,7 +1,7 @@
 /* mroute: controller configuration (GLib key file + environment). */
 
 #define G_LOG_DOMAIN "mroute-config"
-#include "config.h"
+#include "settings.h"
 
 #include <string.h>
 

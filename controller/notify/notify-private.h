@@ -7,8 +7,8 @@
 
 #include <libsoup/soup.h>
 
-#include "config.h"
-#include "store.h"
+#include "core/core.h"
+#include "store/store.h"
 
 G_BEGIN_DECLS
 

@@ -1,6 +1,6 @@
 /* mroute: source monitoring of a running flow: the thumbnail, the stream
  * metadata and the content quality the monitoring branch
- * (recipe-monitor.c) reads from the live stream, as the seed's JSON.
+ * (monitor.c) reads from the live stream, as the seed's JSON.
  *
  * The branch taps the tee after the selector, so it describes the source
  * the flow runs on; a failover builds it again for the new source. */
@@ -8,7 +8,7 @@
 #define G_LOG_DOMAIN "mroute-flow"
 #include "flow-runner-private.h"
 
-#include "recipe-monitor.h"
+#include "monitor/monitor.h"
 
 G_DEFINE_QUARK (mr-runner-error-quark, mr_runner_error);
 
@@ -28,7 +28,7 @@ monitor_for (MrRunner * r, const gchar * field, gboolean enabled,
         "flow '%s' is not running", r->spec->id);
     return NULL;
   }
-  return r->recipe.monitor;
+  return r->monitor;
 }
 
 JsonNode *
@@ -223,6 +223,6 @@ mr_runner_monitor_source_changed (MrRunner * r)
 {
   MrEndpoint *src = r->spec->sources->pdata[r->recipe.active_source];
 
-  if (r->recipe.monitor)
-    mr_monitor_restart (r->recipe.monitor, src->name);
+  if (r->monitor)
+    mr_monitor_restart (r->monitor, src->name);
 }

@@ -5,12 +5,11 @@
 
 #include <string.h>
 
-#include "flow-spec.h"
+#include "core/core.h"
 #include "http-guard.h"
-#include "json-reader.h"
 #include "mediamtx.h"
 #include "prometheus.h"
-#include "store.h"
+#include "store/store.h"
 
 struct _MrApi
 {

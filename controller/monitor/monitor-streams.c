@@ -4,7 +4,7 @@
  * content analysis; and the SDT, which tsdemux does not read. */
 
 #define G_LOG_DOMAIN "mroute-monitor"
-#include "recipe-monitor-private.h"
+#include "monitor-private.h"
 
 #include <gst/app/gstappsink.h>
 #include <gst/mpegts/mpegts.h>
