@@ -92,3 +92,9 @@ mr_transport_fanout_stats (GstElement * sink, const MrEndpoint * out)
         gst_structure_has_field (s, "bytes-sent"), NULL);
   return s;
 }
+
+void
+mr_source_reading_clear (MrSourceReading * reading)
+{
+  g_clear_pointer (&reading->rist, gst_structure_free);
+}

@@ -90,6 +90,23 @@ read_output_stats (const MrEndpoint * out, const MrOutputReading * reading)
   return s;
 }
 
+/* ristsrc's own statistics, and what its retransmissions recovered */
+static void
+read_source_stats (const MrEndpoint * src, GstBin * bin,
+    MrSourceReading * reading)
+{
+  g_autoptr (GstElement) ristsrc = gst_bin_get_by_name (bin, "ristsrc");
+
+  if (ristsrc)
+    g_object_get (ristsrc, "stats", &reading->rist, NULL);
+  if (reading->rist) {
+    reading->has_recovered = TRUE;
+    if (!gst_structure_get_uint64 (reading->rist, "recovered",
+            &reading->recovered))
+      reading->recovered = 0;
+  }
+}
+
 const MrTransport mr_transport_rist = {
   .protocol = MR_PROTOCOL_RIST,
   .build_source = build_source,
@@ -97,4 +114,5 @@ const MrTransport mr_transport_rist = {
   .make_output = make_output,
   .read_output_stats = read_output_stats,
   .output_live = TRUE,
+  .read_source_stats = read_source_stats,
 };

@@ -155,6 +155,22 @@ read_output_stats (const MrEndpoint * out, const MrOutputReading * reading)
   return media ? mr_transport_fanout_stats (media, out) : NULL;
 }
 
+/* packetstats counts the losses before the FEC decoder, the jitter buffer
+ * those after it: the difference was recovered */
+static void
+read_source_stats (const MrEndpoint * src, GstBin * bin,
+    MrSourceReading * reading)
+{
+  g_autoptr (GstElement) jb = gst_bin_get_by_name (bin, "jitterbuffer");
+  g_autoptr (GstStructure) s = NULL;
+
+  if (jb)
+    g_object_get (jb, "stats", &s, NULL);
+  if (s && gst_structure_get_uint64 (s, "num-lost",
+          &reading->lost_after_recovery))
+    reading->has_lost_after_recovery = TRUE;
+}
+
 const MrTransport mr_transport_rtp_fec = {
   .protocol = MR_PROTOCOL_RTP_FEC,
   .build_source = build_source,
@@ -162,4 +178,5 @@ const MrTransport mr_transport_rtp_fec = {
   .make_output = make_output,
   .read_output_stats = read_output_stats,
   .output_live = TRUE,
+  .read_source_stats = read_source_stats,
 };

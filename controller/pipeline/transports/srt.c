@@ -164,6 +164,31 @@ read_output_stats (const MrEndpoint * out, const MrOutputReading * reading)
       "srt-latency-ms", G_TYPE_INT, st.negotiated_latency_ms, NULL);
 }
 
+/* srtsrc's own statistics (srt-stats.h) */
+static void
+read_source_stats (const MrEndpoint * src, GstBin * bin,
+    MrSourceReading * reading)
+{
+  g_autoptr (GstElement) srtsrc = gst_bin_get_by_name (bin, "srtsrc");
+  g_autoptr (GstStructure) s = NULL;
+
+  if (!srtsrc)
+    return;
+  g_object_get (srtsrc, "stats", &s, NULL);
+  mr_srt_stats_read (s, FALSE, &reading->srt);
+  reading->has_srt = TRUE;
+}
+
+/* a listener also refuses callers that ask for another stream id: the
+ * runner counts them (flow-runner.c) */
+static void
+read_listener_source_stats (const MrEndpoint * src, GstBin * bin,
+    MrSourceReading * reading)
+{
+  read_source_stats (src, bin, reading);
+  reading->refuses_callers = TRUE;
+}
+
 const MrTransport mr_transport_srt_listener = {
   .protocol = MR_PROTOCOL_SRT_LISTENER,
   .build_source = build_source,
@@ -171,6 +196,7 @@ const MrTransport mr_transport_srt_listener = {
   .make_output = make_output,
   .read_output_stats = read_output_stats,
   .output_live = TRUE,
+  .read_source_stats = read_listener_source_stats,
 };
 
 const MrTransport mr_transport_srt_caller = {
@@ -180,4 +206,5 @@ const MrTransport mr_transport_srt_caller = {
   .make_output = make_output,
   .read_output_stats = read_output_stats,
   .output_live = TRUE,
+  .read_source_stats = read_source_stats,
 };

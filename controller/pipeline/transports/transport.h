@@ -7,8 +7,7 @@
  * line in registry.c.
  *
  * Still outside the tables (next steps of the redesign): the validation of
- * a protocol's fields (flow-spec.c) and the reading of its statistics
- * (flow-runner.c, flow-metrics.c). */
+ * a protocol's fields (flow-spec.c). */
 
 #ifndef __MR_TRANSPORT_H__
 #define __MR_TRANSPORT_H__
@@ -16,6 +15,7 @@
 #include <gst/gst.h>
 
 #include "core/core.h"
+#include "srt-stats.h"
 
 G_BEGIN_DECLS
 
@@ -39,6 +39,30 @@ typedef struct
   guint64 branch_packets;
   gboolean failed;              /* the branch failed */
 } MrOutputReading;
+
+/* A running source's figures beyond its packetstats' counters, as its
+ * transport reads them from the source's bin; all unset (zero) for a
+ * protocol that has none. */
+typedef struct
+{
+  /* what stays lost after the protocol's own recovery (RTP-FEC: the
+   * jitter buffer after the FEC decoder counts it) */
+  gboolean has_lost_after_recovery;
+  guint64 lost_after_recovery;
+  /* packets the protocol recovered (RIST: retransmissions) */
+  gboolean has_recovered;
+  guint64 recovered;
+  /* the link's own figures (SRT) */
+  gboolean has_srt;
+  MrSrtStats srt;
+  /* an SRT listener: callers with another stream id are refused, and the
+   * runner counts them */
+  gboolean refuses_callers;
+  /* ristsrc's own `stats`, shown as they are; owned, or NULL */
+  GstStructure *rist;
+} MrSourceReading;
+
+void mr_source_reading_clear (MrSourceReading * reading);
 
 typedef struct
 {
@@ -66,6 +90,11 @@ typedef struct
   /* whether a running flow can add, change or remove such an output
    * without a restart */
   gboolean output_live;
+  /* A running source's own figures, read from its bin (@bin, the
+   * "source-NAME" bin build_source filled) into @reading, which starts
+   * zeroed; NULL: the protocol has none beyond packetstats */
+  void (*read_source_stats) (const MrEndpoint * src, GstBin * bin,
+      MrSourceReading * reading);
 } MrTransport;
 
 /* The element message an SRT listener source posts for a caller it
