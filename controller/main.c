@@ -182,17 +182,13 @@ on_sighup (gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
-/* The log's flow namer.  The manager has no getter of a flow's name by id:
- * a flow's public form is what it shows of a flow. */
+/* The log's flow namer */
 static gchar *
 flow_name_of (const gchar * flow_id, gpointer manager)
 {
-  g_autoptr (JsonNode) flow = mr_manager_get_flow (manager, flow_id, NULL);
+  g_autoptr (MrFlowInfo) flow = mr_manager_get_flow (manager, flow_id, NULL);
 
-  if (!flow || !JSON_NODE_HOLDS_OBJECT (flow))
-    return NULL;
-  return g_strdup (json_object_get_string_member_with_default
-      (json_node_get_object (flow), "name", NULL));
+  return flow ? g_strdup (flow->spec->name) : NULL;
 }
 
 /* Our own elements: found through GST_PLUGIN_PATH, or else next to the

@@ -9,6 +9,7 @@
 #include "http-guard.h"
 #include "mediamtx.h"
 #include "prometheus.h"
+#include "render.h"
 #include "store/store.h"
 
 struct _MrApi
@@ -122,6 +123,16 @@ respond_result (SoupServerMessage * msg, guint ok, JsonNode * node,
   g_clear_error (error);
 }
 
+/* Answers with @flow (taken) rendered, or with the error. */
+static void
+respond_flow (SoupServerMessage * msg, guint ok, MrFlowInfo * flow,
+    GError ** error)
+{
+  g_autoptr (MrFlowInfo) f = flow;
+
+  respond_result (msg, ok, f ? mr_render_flow (f) : NULL, error);
+}
+
 /* ---------------------------------------------------------------------- */
 /* requests */
 
@@ -205,6 +216,89 @@ handle_health (MrApi * api, SoupServerMessage * msg, const gchar * method)
   respond_json (msg, SOUP_STATUS_OK, json_builder_get_root (b));
 }
 
+/* GET /v1/flows/{id}/metrics, thumbnail, metadata, content-quality and
+ * events: the manager's typed answer, rendered */
+static void
+handle_flow_reading (MrApi * api, SoupServerMessage * msg, const gchar * id,
+    const gchar * what, guint limit)
+{
+  MrManager *m = api->manager;
+  GError *error = NULL;
+  JsonNode *node = NULL;
+
+  if (IS (what, "metrics")) {
+    g_autoptr (MrFlowMetrics) metrics = mr_manager_flow_metrics (m, id,
+        &error);
+
+    node = metrics ? mr_render_metrics (metrics) : NULL;
+  } else if (IS (what, "thumbnail")) {
+    g_autoptr (MrThumbnail) t = mr_manager_flow_thumbnail (m, id, &error);
+
+    node = t ? mr_render_thumbnail (t) : NULL;
+  } else if (IS (what, "metadata")) {
+    g_autoptr (MrStreamMetadata) md = mr_manager_flow_metadata (m, id,
+        &error);
+
+    node = md ? mr_render_stream_metadata (md) : NULL;
+  } else if (IS (what, "content-quality")) {
+    g_autofree MrContentQuality *cq = mr_manager_flow_content_quality (m, id,
+        &error);
+
+    node = cq ? mr_render_content_quality (cq) : NULL;
+  } else {
+    g_autoptr (GPtrArray) events = mr_manager_events (m, id, limit, &error);
+
+    node = events ? mr_render_events (events) : NULL;
+  }
+  respond_result (msg, SOUP_STATUS_OK, node, &error);
+}
+
+/* POST /v1/flows/{id}/source and /outputs: the flow is looked up and its
+ * room checked before the body is read as an endpoint */
+static void
+handle_add_endpoint (MrApi * api, SoupServerMessage * msg, const gchar * id,
+    MrEndpointRole role)
+{
+  MrManager *m = api->manager;
+  g_autoptr (JsonNode) body = NULL;
+  GError *error = NULL;
+  MrEndpoint *ep;
+
+  if (!(body = parse_body (api, msg)))
+    return;
+  if (!mr_manager_check_room (m, id, role, &error)
+      || !(ep = mr_endpoint_from_json (body, role, "", &error))) {
+    respond_result (msg, 0, NULL, &error);
+    return;
+  }
+  respond_flow (msg, SOUP_STATUS_CREATED, role == MR_ENDPOINT_SOURCE ?
+      mr_manager_add_source (m, id, ep, &error) :
+      mr_manager_add_output (m, id, ep, &error), &error);
+}
+
+/* PUT /v1/flows/{id}/outputs/{name}: the body patches a copy of the
+ * output */
+static void
+handle_update_output (MrApi * api, SoupServerMessage * msg, const gchar * id,
+    const gchar * name)
+{
+  MrManager *m = api->manager;
+  g_autoptr (JsonNode) body = NULL;
+  g_autoptr (MrEndpoint) old = NULL;
+  GError *error = NULL;
+  MrEndpoint *ep;
+
+  if (!(body = parse_body (api, msg)))
+    return;
+  if (!(old = mr_manager_get_output (m, id, name, &error))
+      || !(ep = mr_endpoint_patch (old, body, "", &error))) {
+    respond_result (msg, 0, NULL, &error);
+    return;
+  }
+  respond_flow (msg, SOUP_STATUS_OK, mr_manager_update_output (m, id, name,
+          ep, &error), &error);
+}
+
 /* /v1/flows/{id}/... with @rest the segments after the id */
 static void
 handle_flow (MrApi * api, SoupServerMessage * msg, const gchar * method,
@@ -213,11 +307,10 @@ handle_flow (MrApi * api, SoupServerMessage * msg, const gchar * method,
 {
   MrManager *m = api->manager;
   GError *error = NULL;
-  g_autoptr (JsonNode) body = NULL;
 
   if (n_rest == 0) {
     if (IS (method, "GET")) {
-      respond_result (msg, SOUP_STATUS_OK, mr_manager_get_flow (m, id,
+      respond_flow (msg, SOUP_STATUS_OK, mr_manager_get_flow (m, id,
               &error), &error);
     } else if (IS (method, "DELETE")) {
       mr_mediamtx_forget (api->mediamtx, id);
@@ -239,37 +332,21 @@ handle_flow (MrApi * api, SoupServerMessage * msg, const gchar * method,
     /* a start or stop by hand overrides a stop a hook scheduled */
     mr_mediamtx_forget (api->mediamtx, id);
     if (IS (rest[0], "start")) {
-      respond_result (msg, SOUP_STATUS_OK, mr_manager_start_flow (m, id,
+      respond_flow (msg, SOUP_STATUS_OK, mr_manager_start_flow (m, id,
               &error), &error);
     } else {
-      respond_result (msg, SOUP_STATUS_OK, mr_manager_stop_flow (m, id,
+      respond_flow (msg, SOUP_STATUS_OK, mr_manager_stop_flow (m, id,
               &error), &error);
     }
     return;
   }
 
-  if (n_rest == 1 && IS (rest[0], "metrics")) {
+  if (n_rest == 1 && (IS (rest[0], "metrics") || IS (rest[0], "thumbnail")
+          || IS (rest[0], "metadata") || IS (rest[0], "content-quality"))) {
     if (!IS (method, "GET"))
       method_not_allowed (msg, "GET");
     else
-      respond_result (msg, SOUP_STATUS_OK, mr_manager_flow_metrics (m, id,
-              &error), &error);
-    return;
-  }
-
-  if (n_rest == 1 && (IS (rest[0], "thumbnail") || IS (rest[0], "metadata")
-          || IS (rest[0], "content-quality"))) {
-    if (!IS (method, "GET"))
-      method_not_allowed (msg, "GET");
-    else if (IS (rest[0], "thumbnail"))
-      respond_result (msg, SOUP_STATUS_OK, mr_manager_flow_thumbnail (m, id,
-              &error), &error);
-    else if (IS (rest[0], "metadata"))
-      respond_result (msg, SOUP_STATUS_OK, mr_manager_flow_metadata (m, id,
-              &error), &error);
-    else
-      respond_result (msg, SOUP_STATUS_OK, mr_manager_flow_content_quality (m,
-              id, &error), &error);
+      handle_flow_reading (api, msg, id, rest[0], 0);
     return;
   }
 
@@ -279,17 +356,15 @@ handle_flow (MrApi * api, SoupServerMessage * msg, const gchar * method,
     if (!IS (method, "GET"))
       method_not_allowed (msg, "GET");
     else if (parse_limit (msg, query, &limit))
-      respond_result (msg, SOUP_STATUS_OK, mr_manager_events (m, id, limit,
-              &error), &error);
+      handle_flow_reading (api, msg, id, "events", limit);
     return;
   }
 
   if (n_rest == 1 && IS (rest[0], "source")) {
     if (!IS (method, "POST"))
       method_not_allowed (msg, "POST");
-    else if ((body = parse_body (api, msg)))
-      respond_result (msg, SOUP_STATUS_CREATED, mr_manager_add_source (m, id,
-              body, &error), &error);
+    else
+      handle_add_endpoint (api, msg, id, MR_ENDPOINT_SOURCE);
     return;
   }
 
@@ -297,7 +372,7 @@ handle_flow (MrApi * api, SoupServerMessage * msg, const gchar * method,
     if (!IS (method, "DELETE"))
       method_not_allowed (msg, "DELETE");
     else
-      respond_result (msg, SOUP_STATUS_OK, mr_manager_remove_source (m, id,
+      respond_flow (msg, SOUP_STATUS_OK, mr_manager_remove_source (m, id,
               rest[1], &error), &error);
     return;
   }
@@ -305,19 +380,16 @@ handle_flow (MrApi * api, SoupServerMessage * msg, const gchar * method,
   if (n_rest == 1 && IS (rest[0], "outputs")) {
     if (!IS (method, "POST"))
       method_not_allowed (msg, "POST");
-    else if ((body = parse_body (api, msg)))
-      respond_result (msg, SOUP_STATUS_CREATED, mr_manager_add_output (m, id,
-              body, &error), &error);
+    else
+      handle_add_endpoint (api, msg, id, MR_ENDPOINT_OUTPUT);
     return;
   }
 
   if (n_rest == 2 && IS (rest[0], "outputs")) {
     if (IS (method, "PUT")) {
-      if ((body = parse_body (api, msg)))
-        respond_result (msg, SOUP_STATUS_OK, mr_manager_update_output (m, id,
-                rest[1], body, &error), &error);
+      handle_update_output (api, msg, id, rest[1]);
     } else if (IS (method, "DELETE")) {
-      respond_result (msg, SOUP_STATUS_OK, mr_manager_remove_output (m, id,
+      respond_flow (msg, SOUP_STATUS_OK, mr_manager_remove_output (m, id,
               rest[1], &error), &error);
     } else {
       method_not_allowed (msg, "PUT, DELETE");
@@ -369,13 +441,23 @@ handle_request (SoupServer * server, SoupServerMessage * msg,
   } else if (NSEG == 2 && IS (SEG (0), "v1") && IS (SEG (1), "flows")) {
     g_autoptr (JsonNode) body = NULL;
 
-    if (IS (method, "GET"))
-      respond_json (msg, SOUP_STATUS_OK, mr_manager_list_flows (api->manager));
-    else if (!IS (method, "POST"))
+    if (IS (method, "GET")) {
+      g_autoptr (GPtrArray) flows = mr_manager_list_flows (api->manager);
+
+      respond_json (msg, SOUP_STATUS_OK, mr_render_flow_list (flows));
+    } else if (!IS (method, "POST")) {
       method_not_allowed (msg, "GET, POST");
-    else if ((body = parse_body (api, msg)))
-      respond_result (msg, SOUP_STATUS_CREATED,
-          mr_manager_create_flow (api->manager, body, &error), &error);
+    } else if ((body = parse_body (api, msg))) {
+      /* the body is read into a spec here, at the edge */
+      MrFlowSpec *spec = mr_flow_spec_from_json (body, MR_SPEC_PARSE_REQUEST,
+          &error);
+
+      if (!spec)
+        respond_result (msg, 0, NULL, &error);
+      else
+        respond_flow (msg, SOUP_STATUS_CREATED,
+            mr_manager_create_flow (api->manager, spec, &error), &error);
+    }
   } else if (NSEG >= 3 && IS (SEG (0), "v1") && IS (SEG (1), "flows")) {
     handle_flow (api, msg, method, SEG (2), (gchar **) seg->pdata + 3,
         NSEG - 3, query, path);
@@ -399,8 +481,7 @@ handle_request (SoupServer * server, SoupServerMessage * msg,
     if (!IS (method, "GET"))
       method_not_allowed (msg, "GET");
     else if (parse_limit (msg, query, &limit))
-      respond_result (msg, SOUP_STATUS_OK, mr_manager_events (api->manager,
-              NULL, limit, &error), &error);
+      handle_flow_reading (api, msg, NULL, "events", limit);
   } else {
     not_found (msg, path);
   }

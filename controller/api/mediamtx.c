@@ -145,31 +145,23 @@ stop_now (gpointer user_data)
 {
   MrPendingStop *p = user_data;
   MrMediamtx *m = p->m;
-  g_autoptr (JsonNode) node = NULL;
+  g_autoptr (MrFlowInfo) flow = NULL;
   g_autoptr (GError) error = NULL;
 
   p->timer = 0;
   g_message ("mediamtx: flow %s: stream still not ready after %u s, "
       "stopping it", p->flow_id, m->grace_sec);
-  node = mr_manager_stop_flow (m->manager, p->flow_id, &error);
-  if (!node)
+  flow = mr_manager_stop_flow (m->manager, p->flow_id, &error);
+  if (!flow)
     g_message ("mediamtx: flow %s: %s", p->flow_id, error->message);
   g_hash_table_remove (m->stops, p->flow_id);
   return G_SOURCE_REMOVE;
 }
 
-static const gchar *
-flow_status (JsonNode * flow)
-{
-  return json_object_get_string_member_with_default (json_node_get_object
-      (flow), "status", "");
-}
-
 static gboolean
-is_running (JsonNode * flow)
+is_running (const MrFlowInfo * flow)
 {
-  const gchar *s = flow_status (flow);
-  return g_str_equal (s, "STARTING") || g_str_equal (s, "ACTIVE");
+  return flow->state == MR_FLOW_STARTING || flow->state == MR_FLOW_ACTIVE;
 }
 
 static JsonNode *
@@ -211,7 +203,7 @@ mr_mediamtx_hook (MrMediamtx * m, gboolean ready, JsonNode * body,
   g_auto (MrHook) h = { 0 };
   g_autofree gchar *stream = NULL;
   g_autofree gchar *request_id = g_strdup_printf ("mtx-%u", ++m->requests);
-  g_autoptr (JsonNode) flow = NULL;
+  g_autoptr (MrFlowInfo) flow = NULL;
   g_autofree gchar *log_path = NULL;
   g_autofree gchar *log_source = NULL;
   g_autofree gchar *log_type = NULL;
@@ -269,7 +261,7 @@ mr_mediamtx_hook (MrMediamtx * m, gboolean ready, JsonNode * body,
     if (is_running (flow))
       return answer (cancelled ? "stop_cancelled" : "already_running", id,
           stream, request_id, NULL, -1);
-    json_node_unref (g_steal_pointer (&flow));
+    g_clear_pointer (&flow, mr_flow_info_free);
     if (!(flow = mr_manager_start_flow (m->manager, id, error)))
       return NULL;
     g_message ("mediamtx %s: flow %s started for stream '%s'", request_id,
@@ -281,7 +273,7 @@ mr_mediamtx_hook (MrMediamtx * m, gboolean ready, JsonNode * body,
     return answer ("not_running", id, stream, request_id, NULL, -1);
   if (!pending) {
     if (m->grace_sec == 0) {
-      json_node_unref (g_steal_pointer (&flow));
+      g_clear_pointer (&flow, mr_flow_info_free);
       if (!(flow = mr_manager_stop_flow (m->manager, id, error)))
         return NULL;
       return answer ("stopped", id, stream, request_id, NULL, -1);

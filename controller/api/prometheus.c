@@ -1,7 +1,8 @@
 /* mroute: GET /metrics, the Prometheus text exposition format 0.0.4.
  *
  * The numbers are those of the REST API: the manager's flow list and each
- * flow's metrics object (docs/api.md), converted to base units: bytes
+ * flow's metrics (the same typed structs api/render.c writes as JSON,
+ * docs/api.md), converted to base units: bytes
  * (rates too, as `promtool check metrics` wants) and seconds.  Families
  * are declared once, below, in the order they are written; each collects
  * its samples while the flows are walked and is then written whole behind
@@ -179,58 +180,6 @@ static const gchar *const flow_states[] = {
   "STANDBY", "STARTING", "ACTIVE", "STOPPING", "ERROR",
 };
 
-/* A number of the API's JSON and the factor to its base unit. */
-typedef struct
-{
-  Family family;
-  const gchar *member;
-  gdouble scale;
-} Field;
-
-static const Field flow_fields[] = {
-  {FAM_FLOW_FAILOVERS, "failover_count", 1},
-  {FAM_FLOW_MERGE_ACTIVE, "merge_active", 1},
-};
-
-static const Field source_fields[] = {
-  {FAM_SOURCE_RECEIVED_BYTES, "bytes_received", 1},
-  {FAM_SOURCE_RECEIVED_PACKETS, "packets_received", 1},
-  {FAM_SOURCE_LOST_PACKETS, "packets_lost", 1},
-  {FAM_SOURCE_RECOVERED_PACKETS, "packets_recovered", 1},
-  {FAM_SOURCE_RATE, "bitrate_kbps", 1000.0 / 8},
-  {FAM_SOURCE_SELECTED, "source_selected", 1},
-  {FAM_SOURCE_CONNECTED, "connected", 1},
-};
-
-static const Field output_fields[] = {
-  {FAM_OUTPUT_SENT_BYTES, "bytes_sent", 1},
-  {FAM_OUTPUT_SENT_PACKETS, "packets_sent", 1},
-  {FAM_OUTPUT_DISCONNECTIONS, "disconnections", 1},
-  {FAM_OUTPUT_RATE, "bitrate_kbps", 1000.0 / 8},
-  {FAM_OUTPUT_CONNECTED, "connected", 1},
-};
-
-static const Field merge_fields[] = {
-  {FAM_MERGE_OUTPUT_PACKETS, "output_packets", 1},
-  {FAM_MERGE_MISSING_PACKETS, "missing_packets", 1},
-  {FAM_MERGE_RESTARTS, "restarts", 1},
-  {FAM_MERGE_ACTIVE_LEGS, "active_legs", 1},
-  {FAM_MERGE_SKEW, "skew_ms", 1e-3},
-  {FAM_MERGE_RECOVERY_WINDOW, "recovery_window_ms", 1e-3},
-};
-
-static const Field merge_source_fields[] = {
-  {FAM_MERGE_RECEIVED_PACKETS, "packets", 1},
-  {FAM_MERGE_USED_PACKETS, "used", 1},
-  {FAM_MERGE_GAP_FILLS, "gap_fills", 1},
-  {FAM_MERGE_DUPLICATE_PACKETS, "duplicates", 1},
-  {FAM_MERGE_LATE_PACKETS, "late", 1},
-  {FAM_MERGE_FOREIGN_PACKETS, "foreign", 1},
-  {FAM_MERGE_INVALID_PACKETS, "invalid", 1},
-  {FAM_MERGE_DELIVERING, "delivering", 1},
-  {FAM_MERGE_LAG, "lag_ms", 1e-3},
-};
-
 typedef struct
 {
   GString *samples[N_FAMILIES];
@@ -305,141 +254,115 @@ add_double (Exposition * e, Family family, const GString * labels,
   g_string_append_c (out, '\n');
 }
 
-/* A sample from a JSON number or boolean; none when @v is neither. */
+/* An integer sample, exact past 2^53 */
 static void
-add_json (Exposition * e, Family family, const GString * labels,
-    JsonNode * v, gdouble scale)
+add_int (Exposition * e, Family family, const GString * labels, gint64 v)
 {
-  GString *out;
-  GType type;
+  GString *out = sample_start (e, family, labels);
 
-  if (!v || !JSON_NODE_HOLDS_VALUE (v))
-    return;
-  type = json_node_get_value_type (v);
-  if (type != G_TYPE_BOOLEAN && type != G_TYPE_INT64 && type != G_TYPE_DOUBLE)
-    return;
-
-  out = sample_start (e, family, labels);
-  if (type == G_TYPE_BOOLEAN)
-    g_string_append_c (out, json_node_get_boolean (v) ? '1' : '0');
-  else if (type == G_TYPE_INT64 && scale == 1)
-    /* exact past 2^53 */
-    g_string_append_printf (out, "%" G_GINT64_FORMAT, json_node_get_int (v));
-  else if (type == G_TYPE_INT64)
-    append_double (out, (gdouble) json_node_get_int (v) * scale);
-  else
-    append_double (out, json_node_get_double (v) * scale);
-  g_string_append_c (out, '\n');
+  g_string_append_printf (out, "%" G_GINT64_FORMAT "\n", v);
 }
 
 static void
-add_fields (Exposition * e, const Field * fields, guint n, JsonObject * obj,
-    const GString * labels)
+add_bool (Exposition * e, Family family, const GString * labels, gboolean v)
 {
-  for (guint i = 0; i < n; i++)
-    add_json (e, fields[i].family, labels, json_object_get_member (obj,
-            fields[i].member), fields[i].scale);
+  GString *out = sample_start (e, family, labels);
+
+  g_string_append (out, v ? "1\n" : "0\n");
 }
 
 /* ---------------------------------------------------------------------- */
 /* flows */
 
-static JsonObject *
-object_member (JsonObject * obj, const gchar * member)
-{
-  JsonNode *n = obj ? json_object_get_member (obj, member) : NULL;
-
-  return n && JSON_NODE_HOLDS_OBJECT (n) ? json_node_get_object (n) : NULL;
-}
-
-static JsonArray *
-array_member (JsonObject * obj, const gchar * member)
-{
-  JsonNode *n = obj ? json_object_get_member (obj, member) : NULL;
-
-  return n && JSON_NODE_HOLDS_ARRAY (n) ? json_node_get_array (n) : NULL;
-}
-
-static const gchar *
-string_member (JsonObject * obj, const gchar * member)
-{
-  JsonNode *n = obj ? json_object_get_member (obj, member) : NULL;
-
-  if (!n || !JSON_NODE_HOLDS_VALUE (n)
-      || json_node_get_value_type (n) != G_TYPE_STRING)
-    return NULL;
-  return json_node_get_string (n);
-}
-
-/* The objects of @array, each labelled @label="its name". */
-static void
-add_endpoints (Exposition * e, const Field * fields, guint n,
-    JsonArray * array, const GString * flow_labels, const gchar * label)
-{
-  for (guint i = 0; array && i < json_array_get_length (array); i++) {
-    JsonNode *node = json_array_get_element (array, i);
-    JsonObject *obj;
-    const gchar *name;
-    g_autoptr (GString) labels = NULL;
-
-    if (!JSON_NODE_HOLDS_OBJECT (node))
-      continue;
-    obj = json_node_get_object (node);
-    if (!(name = string_member (obj, "name")))
-      continue;
-    labels = labels_with (flow_labels, label, name);
-    add_fields (e, fields, n, obj, labels);
-  }
-}
+/* kilobits per second (the API's unit) to bytes per second */
+#define KBPS_TO_BYTES (1000.0 / 8)
 
 /* The sources, and their round-trip time: SRT's own when there is one,
  * with more precision than the API's whole milliseconds (loopback is well
  * under one). */
 static void
-add_sources (Exposition * e, JsonArray * sources, const GString * flow_labels)
+add_sources (Exposition * e, GPtrArray * sources, const GString * flow_labels)
 {
-  add_endpoints (e, source_fields, G_N_ELEMENTS (source_fields), sources,
-      flow_labels, "source");
+  for (guint i = 0; i < sources->len; i++) {
+    const MrSourceMetrics *m = sources->pdata[i];
+    g_autoptr (GString) l = labels_with (flow_labels, "source", m->name);
 
-  for (guint i = 0; sources && i < json_array_get_length (sources); i++) {
-    JsonNode *node = json_array_get_element (sources, i);
-    JsonObject *obj = JSON_NODE_HOLDS_OBJECT (node) ?
-        json_node_get_object (node) : NULL;
-    JsonObject *srt = object_member (obj, "srt");
-    const gchar *name = string_member (obj, "name");
-    g_autoptr (GString) labels = NULL;
+    add_int (e, FAM_SOURCE_RECEIVED_BYTES, l, m->bytes_received);
+    add_int (e, FAM_SOURCE_RECEIVED_PACKETS, l, m->packets_received);
+    add_int (e, FAM_SOURCE_LOST_PACKETS, l, m->packets_lost);
+    add_int (e, FAM_SOURCE_RECOVERED_PACKETS, l, m->packets_recovered);
+    add_double (e, FAM_SOURCE_RATE, l, (gdouble) (gint64) m->bitrate_kbps *
+        KBPS_TO_BYTES);
+    add_bool (e, FAM_SOURCE_SELECTED, l, m->selected);
+    add_bool (e, FAM_SOURCE_CONNECTED, l, m->connected);
+  }
+  for (guint i = 0; i < sources->len; i++) {
+    const MrSourceMetrics *m = sources->pdata[i];
+    g_autoptr (GString) l = labels_with (flow_labels, "source", m->name);
 
-    if (!name)
-      continue;
-    labels = labels_with (flow_labels, "source", name);
-    if (srt && json_object_get_member (srt, "rtt_ms"))
-      add_json (e, FAM_SOURCE_RTT, labels, json_object_get_member (srt,
-              "rtt_ms"), 1e-3);
-    else
-      add_json (e, FAM_SOURCE_RTT, labels, json_object_get_member (obj,
-              "round_trip_time_ms"), 1e-3);
+    add_double (e, FAM_SOURCE_RTT, l, m->has_srt ? m->srt.rtt_ms * 1e-3 :
+        (gdouble) m->round_trip_time_ms * 1e-3);
   }
 }
 
 static void
-add_flow (Exposition * e, MrManager * mgr, JsonObject * flow,
+add_outputs (Exposition * e, GPtrArray * outputs, const GString * flow_labels)
+{
+  for (guint i = 0; i < outputs->len; i++) {
+    const MrOutputMetrics *m = outputs->pdata[i];
+    g_autoptr (GString) l = labels_with (flow_labels, "output", m->name);
+
+    add_int (e, FAM_OUTPUT_SENT_BYTES, l, m->bytes_sent);
+    add_int (e, FAM_OUTPUT_SENT_PACKETS, l, m->packets_sent);
+    add_int (e, FAM_OUTPUT_DISCONNECTIONS, l, m->disconnections);
+    add_double (e, FAM_OUTPUT_RATE, l, (gdouble) (gint64) m->bitrate_kbps *
+        KBPS_TO_BYTES);
+    add_bool (e, FAM_OUTPUT_CONNECTED, l, m->connected);
+  }
+}
+
+static void
+add_merge (Exposition * e, const MrMergeMetrics * m, const GString * labels)
+{
+  add_int (e, FAM_MERGE_OUTPUT_PACKETS, labels, m->output_packets);
+  add_int (e, FAM_MERGE_MISSING_PACKETS, labels, m->missing_packets);
+  add_int (e, FAM_MERGE_RESTARTS, labels, m->restarts);
+  add_int (e, FAM_MERGE_ACTIVE_LEGS, labels, m->active_legs);
+  add_double (e, FAM_MERGE_SKEW, labels, m->skew_ms * 1e-3);
+  add_double (e, FAM_MERGE_RECOVERY_WINDOW, labels,
+      (gdouble) m->recovery_window_ms * 1e-3);
+
+  for (guint i = 0; i < m->legs->len; i++) {
+    const MrMergeLegMetrics *leg = m->legs->pdata[i];
+    g_autoptr (GString) l = labels_with (labels, "source", leg->name);
+
+    add_int (e, FAM_MERGE_RECEIVED_PACKETS, l, leg->packets);
+    add_int (e, FAM_MERGE_USED_PACKETS, l, leg->used);
+    add_int (e, FAM_MERGE_GAP_FILLS, l, leg->gap_fills);
+    add_int (e, FAM_MERGE_DUPLICATE_PACKETS, l, leg->duplicates);
+    add_int (e, FAM_MERGE_LATE_PACKETS, l, leg->late);
+    add_int (e, FAM_MERGE_FOREIGN_PACKETS, l, leg->foreign);
+    add_int (e, FAM_MERGE_INVALID_PACKETS, l, leg->invalid);
+    add_bool (e, FAM_MERGE_DELIVERING, l, leg->delivering);
+    add_double (e, FAM_MERGE_LAG, l, leg->lag_ms * 1e-3);
+  }
+}
+
+static void
+add_flow (Exposition * e, MrManager * mgr, const MrFlowInfo * flow,
     guint state_counts[G_N_ELEMENTS (flow_states)])
 {
-  const gchar *id = string_member (flow, "id");
-  const gchar *name = string_member (flow, "name");
+  const gchar *id = flow->spec->id;
+  const gchar *name = flow->spec->name;
   const gchar *status;
   g_autoptr (GString) labels = g_string_new (NULL);
-  g_autoptr (JsonNode) node = NULL;
+  g_autoptr (MrFlowMetrics) metrics = NULL;
   g_autoptr (GError) error = NULL;
-  JsonObject *metrics, *merge;
   gboolean known = FALSE;
 
-  if (!id || !(node = mr_manager_flow_metrics (mgr, id, &error)))
+  if (!id || !(metrics = mr_manager_flow_metrics (mgr, id, &error)))
     return;
-  metrics = json_node_get_object (node);
-  status = string_member (metrics, "status");
-  if (!status)
-    return;
+  status = mr_flow_state_to_string (metrics->state);
 
   add_label (labels, "flow_id", id);
   add_label (labels, "flow_name", name ? name : "");
@@ -458,24 +381,19 @@ add_flow (Exposition * e, MrManager * mgr, JsonObject * flow,
     add_double (e, FAM_FLOW_STATE, l, 1);
   }
 
-  if (!g_str_equal (status, "ACTIVE") && !g_str_equal (status, "STARTING")) {
+  if (metrics->state != MR_FLOW_ACTIVE && metrics->state != MR_FLOW_STARTING) {
     add_double (e, FAM_FLOW_UPTIME, labels, 0);
     return;
   }
 
-  add_json (e, FAM_FLOW_UPTIME, labels, json_object_get_member (metrics,
-          "uptime_seconds"), 1);
-  add_fields (e, flow_fields, G_N_ELEMENTS (flow_fields), metrics, labels);
+  add_int (e, FAM_FLOW_UPTIME, labels, metrics->uptime_seconds);
+  add_int (e, FAM_FLOW_FAILOVERS, labels, metrics->failover_count);
+  add_bool (e, FAM_FLOW_MERGE_ACTIVE, labels, metrics->merge_active);
 
-  add_sources (e, array_member (metrics, "source_metrics"), labels);
-  add_endpoints (e, output_fields, G_N_ELEMENTS (output_fields),
-      array_member (metrics, "output_metrics"), labels, "output");
-
-  if ((merge = object_member (metrics, "merge_stats"))) {
-    add_fields (e, merge_fields, G_N_ELEMENTS (merge_fields), merge, labels);
-    add_endpoints (e, merge_source_fields, G_N_ELEMENTS (merge_source_fields),
-        array_member (merge, "sources"), labels, "source");
-  }
+  add_sources (e, metrics->sources, labels);
+  add_outputs (e, metrics->outputs, labels);
+  if (metrics->merge)
+    add_merge (e, metrics->merge, labels);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -557,8 +475,7 @@ add_process (Exposition * e)
 gchar *
 mr_prometheus_render (MrManager * mgr)
 {
-  g_autoptr (JsonNode) list = mr_manager_list_flows (mgr);
-  JsonArray *flows = array_member (json_node_get_object (list), "flows");
+  g_autoptr (GPtrArray) flows = mr_manager_list_flows (mgr);
   guint state_counts[G_N_ELEMENTS (flow_states)] = { 0 };
   g_autoptr (GString) labels = g_string_new (NULL);
   GString *out = g_string_sized_new (16384);
@@ -570,12 +487,8 @@ mr_prometheus_render (MrManager * mgr)
   add_label (labels, "version", MROUTE_VERSION);
   add_double (&e, FAM_BUILD_INFO, labels, 1);
 
-  for (guint i = 0; flows && i < json_array_get_length (flows); i++) {
-    JsonNode *flow = json_array_get_element (flows, i);
-
-    if (JSON_NODE_HOLDS_OBJECT (flow))
-      add_flow (&e, mgr, json_node_get_object (flow), state_counts);
-  }
+  for (guint i = 0; i < flows->len; i++)
+    add_flow (&e, mgr, flows->pdata[i], state_counts);
   for (guint i = 0; i < G_N_ELEMENTS (flow_states); i++) {
     g_string_truncate (labels, 0);
     add_label (labels, "state", flow_states[i]);

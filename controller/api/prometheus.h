@@ -1,7 +1,8 @@
 /* mroute: GET /metrics, the Prometheus text exposition format 0.0.4.
- * Rendered from the same JSON the REST API serves (the manager's flow
- * list and each flow's metrics object), so a scrape and
- * GET /v1/flows/{id}/metrics never disagree; no GStreamer, no HTTP here.
+ * Rendered from the same typed structs the REST API renders as JSON (the
+ * manager's flow list and each flow's MrFlowMetrics), so a scrape and
+ * GET /v1/flows/{id}/metrics never disagree; no JSON, no GStreamer, no
+ * HTTP here.
  */
 
 #ifndef __MR_PROMETHEUS_H__

@@ -89,14 +89,6 @@ leg_stats (const GstStructure * s, const gchar * pad)
   return NULL;
 }
 
-static void
-add_u64 (JsonBuilder * b, const gchar * name, const GstStructure * s,
-    const gchar * field)
-{
-  json_builder_set_member_name (b, name);
-  json_builder_add_int_value (b, mr_runner_struct_u64 (s, field));
-}
-
 /* A leg's counters in the merger start from 0 with each new pad (its
  * source started again): what the API and Prometheus show are totals over
  * the source's pads.  (`unique` alone can still be taken back by one within
@@ -121,14 +113,6 @@ leg_total (MrRunner * r, guint index, const GstStructure * l,
   g_return_val_if_reached (0);
 }
 
-static void
-add_leg_u64 (JsonBuilder * b, const gchar * name, MrRunner * r, guint index,
-    const GstStructure * l, const gchar * field)
-{
-  json_builder_set_member_name (b, name);
-  json_builder_add_int_value (b, leg_total (r, index, l, field));
-}
-
 void
 mr_runner_merge_leg_end_life (MrRunner * r, guint index)
 {
@@ -148,75 +132,51 @@ mr_runner_merge_leg_end_life (MrRunner * r, guint index)
 
 /* "merge_stats": the seed's fields for the first two sources ("a", "b"),
  * then every leg by name with all its counters */
-void
-mr_runner_add_merge_metrics (JsonBuilder * b, MrRunner * r)
+MrMergeMetrics *
+mr_runner_merge_metrics (MrRunner * r)
 {
   g_autoptr (GstStructure) s = NULL;
-  gdouble skew = 0;
-  guint legs = 0;
+  MrMergeMetrics *m;
 
   if (!r || !r->recipe.merger)
-    return;
+    return NULL;
   g_object_get (r->recipe.merger, "stats", &s, NULL);
-  gst_structure_get_double (s, "skew-ms", &skew);
-  gst_structure_get_uint (s, "active-legs", &legs);
+  m = mr_merge_metrics_new ();
+  gst_structure_get_double (s, "skew-ms", &m->skew_ms);
+  gst_structure_get_uint (s, "active-legs", &m->active_legs);
 
-  json_builder_set_member_name (b, "merge_stats");
-  json_builder_begin_object (b);
-  for (guint i = 0; i < 2; i++) {
-    const GstStructure *l = i < r->spec->sources->len ?
-        leg_stats (s, r->recipe.selector_pads[i]) : NULL;
-    g_autofree gchar *packets = g_strdup_printf ("source_%c_packets",
-        'a' + i);
-    g_autofree gchar *fills = g_strdup_printf ("source_%c_gap_fills",
-        'a' + i);
+  for (guint i = 0; i < MR_MERGE_NAMED_LEGS && i < r->spec->sources->len;
+      i++) {
+    const GstStructure *l = leg_stats (s, r->recipe.selector_pads[i]);
 
-    if (i < r->spec->sources->len) {
-      add_leg_u64 (b, packets, r, i, l, "received");
-      add_leg_u64 (b, fills, r, i, l, "unique");
-    } else {
-      add_u64 (b, packets, NULL, "received");
-      add_u64 (b, fills, NULL, "unique");
-    }
+    m->named_packets[i] = leg_total (r, i, l, "received");
+    m->named_gap_fills[i] = leg_total (r, i, l, "unique");
   }
-  add_u64 (b, "output_packets", s, "output-packets");
-  add_u64 (b, "missing_packets", s, "lost-packets");
-  json_builder_set_member_name (b, "recovery_window_ms");
-  json_builder_add_int_value (b, r->spec->recovery_window);
-  json_builder_set_member_name (b, "active_legs");
-  json_builder_add_int_value (b, legs);
-  json_builder_set_member_name (b, "skew_ms");
-  json_builder_add_double_value (b, skew);
-  add_u64 (b, "restarts", s, "restarts");
+  m->output_packets = mr_runner_struct_u64 (s, "output-packets");
+  m->missing_packets = mr_runner_struct_u64 (s, "lost-packets");
+  m->recovery_window_ms = r->spec->recovery_window;
+  m->restarts = mr_runner_struct_u64 (s, "restarts");
 
-  json_builder_set_member_name (b, "sources");
-  json_builder_begin_array (b);
   for (guint i = 0; i < r->spec->sources->len; i++) {
     MrEndpoint *src = r->spec->sources->pdata[i];
     const GstStructure *l = leg_stats (s, r->recipe.selector_pads[i]);
+    MrMergeLegMetrics *leg = g_new0 (MrMergeLegMetrics, 1);
     gboolean silent = TRUE;
-    gdouble lag = 0;
 
+    leg->name = g_strdup (src->name);
+    leg->packets = leg_total (r, i, l, "received");
+    leg->used = leg_total (r, i, l, "used");
+    leg->gap_fills = leg_total (r, i, l, "unique");
+    leg->duplicates = leg_total (r, i, l, "duplicates");
+    leg->late = leg_total (r, i, l, "late");
+    leg->foreign = leg_total (r, i, l, "foreign");
+    leg->invalid = leg_total (r, i, l, "invalid");
     if (l) {
       gst_structure_get_boolean (l, "silent", &silent);
-      gst_structure_get_double (l, "lag-ms", &lag);
+      gst_structure_get_double (l, "lag-ms", &leg->lag_ms);
     }
-    json_builder_begin_object (b);
-    json_builder_set_member_name (b, "name");
-    json_builder_add_string_value (b, src->name);
-    add_leg_u64 (b, "packets", r, i, l, "received");
-    add_leg_u64 (b, "used", r, i, l, "used");
-    add_leg_u64 (b, "gap_fills", r, i, l, "unique");
-    add_leg_u64 (b, "duplicates", r, i, l, "duplicates");
-    add_leg_u64 (b, "late", r, i, l, "late");
-    add_leg_u64 (b, "foreign", r, i, l, "foreign");
-    add_leg_u64 (b, "invalid", r, i, l, "invalid");
-    json_builder_set_member_name (b, "delivering");
-    json_builder_add_boolean_value (b, l && !silent);
-    json_builder_set_member_name (b, "lag_ms");
-    json_builder_add_double_value (b, lag);
-    json_builder_end_object (b);
+    leg->delivering = l && !silent;
+    g_ptr_array_add (m->legs, leg);
   }
-  json_builder_end_array (b);
-  json_builder_end_object (b);
+  return m;
 }

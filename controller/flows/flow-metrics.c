@@ -1,297 +1,341 @@
-/* mroute: the metrics object of a flow (the seed's GET /v1/flows/{id}/metrics),
- * from the running pipeline's own counters. */
+/* mroute: the metrics of a flow (the seed's GET /v1/flows/{id}/metrics) as
+ * typed structs (flow-metrics.h), from the running pipeline's own
+ * counters: packetstats, what each source's and output's transport reads
+ * (transports/transport.h) and the runner's totals across lives.
+ *
+ * It knows no protocol: what one adds (SRT's link figures, RIST's own
+ * statistics, what FEC recovered) comes from its transport.  No JSON
+ * here: the api layer renders the structs. */
 
 #define G_LOG_DOMAIN "mroute-flow"
 #include "flow-runner-private.h"
 
-/* The numbers of an element's own stats structure as a JSON object, names
- * with '_' for '-' (RIST's statistics are given as they are). */
-static void
-add_raw_stats (JsonBuilder * b, const gchar * member, const GstStructure * s)
+/* ---------------------------------------------------------------------- */
+/* the structs */
+
+MrFlowInfo *
+mr_flow_info_new (const MrFlowSpec * spec, MrFlowState state)
 {
-  json_builder_set_member_name (b, member);
-  json_builder_begin_object (b);
+  MrFlowInfo *info = g_new0 (MrFlowInfo, 1);
+
+  info->spec = mr_flow_spec_copy (spec);
+  info->state = state;
+  return info;
+}
+
+void
+mr_flow_info_free (MrFlowInfo * info)
+{
+  if (!info)
+    return;
+  mr_flow_spec_free (info->spec);
+  g_free (info);
+}
+
+static void
+stat_value_clear (gpointer data)
+{
+  g_free (((MrStatValue *) data)->name);
+}
+
+GArray *
+mr_stat_values_new (void)
+{
+  GArray *values = g_array_new (FALSE, TRUE, sizeof (MrStatValue));
+
+  g_array_set_clear_func (values, stat_value_clear);
+  return values;
+}
+
+void
+mr_stat_values_add_int (GArray * values, const gchar * name, gint64 value)
+{
+  MrStatValue v = { g_strdup (name), FALSE, value, 0 };
+
+  g_array_append_val (values, v);
+}
+
+void
+mr_stat_values_add_double (GArray * values, const gchar * name,
+    gdouble value)
+{
+  MrStatValue v = { g_strdup (name), TRUE, 0, value };
+
+  g_array_append_val (values, v);
+}
+
+static void
+source_metrics_free (MrSourceMetrics * m)
+{
+  g_free (m->name);
+  g_clear_pointer (&m->rist, g_array_unref);
+  g_free (m);
+}
+
+static void
+output_metrics_free (MrOutputMetrics * m)
+{
+  g_free (m->name);
+  g_clear_pointer (&m->rist, g_array_unref);
+  g_free (m);
+}
+
+static void
+merge_leg_metrics_free (MrMergeLegMetrics * m)
+{
+  g_free (m->name);
+  g_free (m);
+}
+
+MrMergeMetrics *
+mr_merge_metrics_new (void)
+{
+  MrMergeMetrics *merge = g_new0 (MrMergeMetrics, 1);
+
+  merge->legs = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      merge_leg_metrics_free);
+  return merge;
+}
+
+void
+mr_merge_metrics_free (MrMergeMetrics * merge)
+{
+  if (!merge)
+    return;
+  g_ptr_array_unref (merge->legs);
+  g_free (merge);
+}
+
+MrFlowMetrics *
+mr_flow_metrics_new (void)
+{
+  MrFlowMetrics *m = g_new0 (MrFlowMetrics, 1);
+
+  m->sources = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      source_metrics_free);
+  m->outputs = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      output_metrics_free);
+  return m;
+}
+
+void
+mr_flow_metrics_free (MrFlowMetrics * m)
+{
+  if (!m)
+    return;
+  g_free (m->flow_id);
+  g_free (m->active_source);
+  mr_merge_metrics_free (m->merge);
+  g_ptr_array_unref (m->sources);
+  g_ptr_array_unref (m->outputs);
+  g_free (m);
+}
+
+/* ---------------------------------------------------------------------- */
+/* filling them */
+
+/* The numbers of an element's own stats structure, names with '_' for
+ * '-' (RIST's statistics are given as they are); other fields are left
+ * out. */
+static GArray *
+stat_values_from_structure (const GstStructure * s)
+{
+  GArray *values = mr_stat_values_new ();
+
   for (gint i = 0; s && i < gst_structure_n_fields (s); i++) {
     const gchar *field = gst_structure_nth_field_name (s, i);
     const GValue *v = gst_structure_get_value (s, field);
     g_autofree gchar *name = g_strdup (field);
 
     g_strdelimit (name, "-", '_');
-    if (G_VALUE_HOLDS_UINT64 (v)) {
-      json_builder_set_member_name (b, name);
-      json_builder_add_int_value (b, g_value_get_uint64 (v));
-    } else if (G_VALUE_HOLDS_INT64 (v)) {
-      json_builder_set_member_name (b, name);
-      json_builder_add_int_value (b, g_value_get_int64 (v));
-    } else if (G_VALUE_HOLDS_INT (v)) {
-      json_builder_set_member_name (b, name);
-      json_builder_add_int_value (b, g_value_get_int (v));
-    } else if (G_VALUE_HOLDS_UINT (v)) {
-      json_builder_set_member_name (b, name);
-      json_builder_add_int_value (b, g_value_get_uint (v));
-    } else if (G_VALUE_HOLDS_DOUBLE (v)) {
-      json_builder_set_member_name (b, name);
-      json_builder_add_double_value (b, g_value_get_double (v));
+    if (G_VALUE_HOLDS_UINT64 (v))
+      mr_stat_values_add_int (values, name, g_value_get_uint64 (v));
+    else if (G_VALUE_HOLDS_INT64 (v))
+      mr_stat_values_add_int (values, name, g_value_get_int64 (v));
+    else if (G_VALUE_HOLDS_INT (v))
+      mr_stat_values_add_int (values, name, g_value_get_int (v));
+    else if (G_VALUE_HOLDS_UINT (v))
+      mr_stat_values_add_int (values, name, g_value_get_uint (v));
+    else if (G_VALUE_HOLDS_DOUBLE (v))
+      mr_stat_values_add_double (values, name, g_value_get_double (v));
+  }
+  return values;
+}
+
+static void
+srt_metrics_from (MrSrtMetrics * m, const MrSrtStats * st)
+{
+  m->connected_callers = st->callers;
+  m->rtt_ms = st->rtt_ms;
+  m->lost = st->lost;
+  m->retransmitted = st->retransmitted;
+  m->dropped = st->dropped;
+  m->rate_mbps = st->rate_mbps;
+  m->negotiated_latency_ms = st->negotiated_latency_ms;
+}
+
+/* What the source's transport reads from its bin, zeroed when it has
+ * nothing to read */
+static void
+read_source (MrRunner * r, const MrEndpoint * src, MrSourceReading * reading)
+{
+  const MrTransport *transport = mr_transport_get (src->protocol);
+  g_autofree gchar *bin_name = NULL;
+  g_autoptr (GstElement) bin = NULL;
+
+  if (!transport || !transport->read_source_stats)
+    return;
+  bin_name = g_strdup_printf ("source-%s", src->name);
+  if ((bin = gst_bin_get_by_name (GST_BIN (r->recipe.pipeline), bin_name)))
+    transport->read_source_stats (src, GST_BIN (bin), reading);
+}
+
+static MrSourceMetrics *
+source_metrics (MrRunner * r, const MrFlowSpec * spec, guint i,
+    gboolean running, guint active)
+{
+  MrEndpoint *src = spec->sources->pdata[i];
+  MrSourceMetrics *m = g_new0 (MrSourceMetrics, 1);
+  g_autoptr (GstStructure) s = NULL;
+  MrSourceReading reading = { 0, };
+  /* in MERGE every running source feeds the output */
+  gboolean runs = running && r->recipe.source_stats[i];
+  MrSourceState *st = running ? mr_runner_source_state (r, src->name) : NULL;
+  guint64 lost, recovered;
+
+  m->name = g_strdup (src->name);
+  m->protocol = src->protocol;
+  m->selected = running && (i == active || (r->recipe.merger
+          && r->recipe.source_stats[i]));
+  m->connected = runs && st->active;
+
+  if (runs) {
+    g_object_get (r->recipe.source_stats[i], "stats", &s, NULL);
+    m->bitrate_kbps = st->rate.kbps;
+    read_source (r, src, &reading);
+  }
+  /* totals across the source's lives (rebuilt, new peers) */
+  if (running) {
+    m->bytes_received = mr_total_update (&st->bytes,
+        mr_runner_struct_u64 (s, "bytes"));
+    m->packets_received = mr_total_update (&st->packets,
+        mr_runner_struct_u64 (s, "packets"));
+    m->packets_lost = mr_total_update (&st->lost,
+        mr_runner_struct_u64 (s, "lost"));
+    if (reading.has_srt) {
+      reading.srt.dropped = mr_total_update (&st->srt_dropped,
+          MAX (reading.srt.dropped, 0));
+      reading.srt.lost = mr_total_update (&st->srt_lost,
+          MAX (reading.srt.lost, 0));
     }
   }
-  json_builder_end_object (b);
-}
 
-static void
-add_srt_object (JsonBuilder * b, const MrSrtStats * st, gboolean sending,
-    gint64 refused)
-{
-  json_builder_set_member_name (b, "srt");
-  json_builder_begin_object (b);
-  if (refused >= 0) {
-    json_builder_set_member_name (b, "callers_refused");
-    json_builder_add_int_value (b, refused);
-  }
-  json_builder_set_member_name (b, "connected_callers");
-  json_builder_add_int_value (b, st->callers);
-  json_builder_set_member_name (b, "rtt_ms");
-  json_builder_add_double_value (b, st->rtt_ms);
-  json_builder_set_member_name (b, sending ? "packets_sent_lost" :
-      "packets_received_lost");
-  json_builder_add_int_value (b, st->lost);
-  json_builder_set_member_name (b, sending ? "packets_retransmitted" :
-      "nak_sent");
-  json_builder_add_int_value (b, st->retransmitted);
-  json_builder_set_member_name (b, "packets_dropped");
-  json_builder_add_int_value (b, st->dropped);
-  json_builder_set_member_name (b, sending ? "send_rate_mbps" :
-      "receive_rate_mbps");
-  json_builder_add_double_value (b, st->rate_mbps);
-  json_builder_set_member_name (b, "negotiated_latency_ms");
-  json_builder_add_int_value (b, st->negotiated_latency_ms);
-  json_builder_end_object (b);
-}
-
-
-static void
-add_source_metrics (JsonBuilder * b, const MrEndpoint * src, gboolean selected,
-    const GstStructure * s, guint64 kbps, gboolean connected,
-    const MrSrtStats * srt, const GstStructure * rist, gint64 refused)
-{
   /* SRT recovers what it detects as lost; what stays lost is dropped */
-  guint64 lost = srt ? (guint64) srt->dropped :
-      mr_runner_struct_u64 (s, "lost");
-  guint64 recovered = srt && srt->lost > srt->dropped ?
-      (guint64) (srt->lost - srt->dropped) :
-      mr_runner_struct_u64 (rist, "recovered");
-
-  /* RTP-FEC: packetstats counts the losses before the FEC decoder, the
-   * jitter buffer those after it: the difference was recovered */
-  if (src->protocol == MR_PROTOCOL_RTP_FEC && s
-      && gst_structure_has_field (s, "fec-lost")) {
-    guint64 after = mr_runner_struct_u64 (s, "fec-lost");
-    lost = MIN (after, mr_runner_struct_u64 (s, "lost"));
-    recovered = mr_runner_struct_u64 (s, "lost") - lost;
+  lost = reading.has_srt ? (guint64) reading.srt.dropped : m->packets_lost;
+  recovered = reading.has_srt && reading.srt.lost > reading.srt.dropped ?
+      (guint64) (reading.srt.lost - reading.srt.dropped) : reading.recovered;
+  /* a recovery counted after packetstats (FEC): the rest was recovered */
+  if (s && reading.has_lost_after_recovery) {
+    lost = MIN (reading.lost_after_recovery, m->packets_lost);
+    recovered = m->packets_lost - lost;
   }
+  m->packets_lost = lost;
+  m->packets_recovered = recovered;
 
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "name");
-  json_builder_add_string_value (b, src->name);
-  json_builder_set_member_name (b, "protocol");
-  json_builder_add_string_value (b, mr_protocol_to_string (src->protocol));
-  json_builder_set_member_name (b, "status");
-  json_builder_add_string_value (b, connected ? "CONNECTED" : "DISCONNECTED");
-  json_builder_set_member_name (b, "connected");
-  json_builder_add_boolean_value (b, connected);
-  json_builder_set_member_name (b, "bitrate_kbps");
-  json_builder_add_int_value (b, kbps);
-  json_builder_set_member_name (b, "bytes_received");
-  json_builder_add_int_value (b, mr_runner_struct_u64 (s, "bytes"));
-  json_builder_set_member_name (b, "packets_received");
-  json_builder_add_int_value (b, mr_runner_struct_u64 (s, "packets"));
-  json_builder_set_member_name (b, "packets_lost");
-  json_builder_add_int_value (b, lost);
-  json_builder_set_member_name (b, "packets_recovered");
-  json_builder_add_int_value (b, recovered);
-  json_builder_set_member_name (b, "round_trip_time_ms");
-  json_builder_add_int_value (b, srt ? (gint64) (srt->rtt_ms + 0.5) : 0);
-  json_builder_set_member_name (b, "jitter_ms");
-  json_builder_add_int_value (b, 0);
-  json_builder_set_member_name (b, "source_selected");
-  json_builder_add_boolean_value (b, selected);
-  if (srt)
-    add_srt_object (b, srt, FALSE, refused);
-  if (rist)
-    add_raw_stats (b, "rist", rist);
-  json_builder_end_object (b);
+  if (reading.has_srt) {
+    m->has_srt = TRUE;
+    srt_metrics_from (&m->srt, &reading.srt);
+    m->round_trip_time_ms = (gint64) (reading.srt.rtt_ms + 0.5);
+    if (running && reading.refuses_callers) {
+      m->srt.has_callers_refused = TRUE;
+      m->srt.callers_refused = st->callers_refused;
+    }
+  }
+  if (reading.rist)
+    m->rist = stat_values_from_structure (reading.rist);
+  mr_source_reading_clear (&reading);
+  return m;
 }
 
-static void
-add_output_metrics (JsonBuilder * b, const MrEndpoint * out,
-    const GstStructure * s, guint64 kbps, gboolean running,
-    guint disconnections)
+/* @s: the output's counters (mr_runner_output_stats), NULL when the flow
+ * does not run */
+static MrOutputMetrics *
+output_metrics (const MrEndpoint * out, const GstStructure * s,
+    MrOutputState * st)
 {
-  gboolean connected = FALSE;
+  MrOutputMetrics *m = g_new0 (MrOutputMetrics, 1);
 
-  if (running && s)
-    gst_structure_get_boolean (s, "connected", &connected);
-
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "name");
-  json_builder_add_string_value (b, out->name);
-  json_builder_set_member_name (b, "protocol");
-  json_builder_add_string_value (b, mr_protocol_to_string (out->protocol));
-  json_builder_set_member_name (b, "status");
-  json_builder_add_string_value (b, connected ? "CONNECTED" : "DISCONNECTED");
-  json_builder_set_member_name (b, "connected");
-  json_builder_add_boolean_value (b, connected);
-  json_builder_set_member_name (b, "bitrate_kbps");
-  json_builder_add_int_value (b, kbps);
-  json_builder_set_member_name (b, "bytes_sent");
-  json_builder_add_int_value (b, mr_runner_struct_u64 (s, "bytes-sent"));
-  json_builder_set_member_name (b, "packets_sent");
-  json_builder_add_int_value (b, mr_runner_struct_u64 (s, "packets-sent"));
-  json_builder_set_member_name (b, "disconnections");
-  json_builder_add_int_value (b, disconnections);
-  if (out->protocol == MR_PROTOCOL_RIST && s
-      && gst_structure_has_field (s, "rist"))
-    add_raw_stats (b, "rist", gst_value_get_structure
+  m->name = g_strdup (out->name);
+  m->protocol = out->protocol;
+  if (s)
+    gst_structure_get_boolean (s, "connected", &m->connected);
+  m->bitrate_kbps = st ? st->rate.kbps : 0;
+  m->bytes_sent = mr_runner_struct_u64 (s, "bytes-sent");
+  m->packets_sent = mr_runner_struct_u64 (s, "packets-sent");
+  m->disconnections = st ? st->disconnections : 0;
+  /* what only some transports add (transport.h) */
+  if (s && gst_structure_has_field (s, "rist"))
+    m->rist = stat_values_from_structure (gst_value_get_structure
         (gst_structure_get_value (s, "rist")));
-  if (mr_runner_protocol_is_srt (out->protocol) && s
-      && gst_structure_has_field (s, "srt-rtt-ms")) {
-    MrSrtStats st = { 0 };
-    gst_structure_get_uint (s, "srt-callers", &st.callers);
-    gst_structure_get_double (s, "srt-rtt-ms", &st.rtt_ms);
-    gst_structure_get_int64 (s, "srt-lost", &st.lost);
-    gst_structure_get_int64 (s, "srt-retransmitted", &st.retransmitted);
-    gst_structure_get_int64 (s, "srt-dropped", &st.dropped);
-    gst_structure_get_double (s, "srt-rate-mbps", &st.rate_mbps);
-    gst_structure_get_int (s, "srt-latency-ms", &st.negotiated_latency_ms);
-    add_srt_object (b, &st, TRUE, -1);
+  if (s && gst_structure_has_field (s, "srt-rtt-ms")) {
+    MrSrtStats srt = { 0 };
+
+    gst_structure_get_uint (s, "srt-callers", &srt.callers);
+    gst_structure_get_double (s, "srt-rtt-ms", &srt.rtt_ms);
+    gst_structure_get_int64 (s, "srt-lost", &srt.lost);
+    gst_structure_get_int64 (s, "srt-retransmitted", &srt.retransmitted);
+    gst_structure_get_int64 (s, "srt-dropped", &srt.dropped);
+    gst_structure_get_double (s, "srt-rate-mbps", &srt.rate_mbps);
+    gst_structure_get_int (s, "srt-latency-ms", &srt.negotiated_latency_ms);
+    m->has_srt = TRUE;
+    srt_metrics_from (&m->srt, &srt);
   }
-  json_builder_end_object (b);
+  return m;
 }
 
-static JsonNode *
+static MrFlowMetrics *
 build_metrics (const MrFlowSpec * spec, MrFlowState state, MrRunner * r)
 {
-  g_autoptr (JsonBuilder) b = json_builder_new ();
-  g_autofree gchar *now = mr_format_time (g_get_real_time ());
+  MrFlowMetrics *m = mr_flow_metrics_new ();
   gboolean running = r && r->recipe.pipeline;
-  guint active = running ? r->recipe.active_source : mr_recipe_pick_source (spec);
-  gint64 uptime = r && r->started_at ?
-      (g_get_monotonic_time () - r->started_at) / G_USEC_PER_SEC : 0;
+  guint active = running ? r->recipe.active_source :
+      mr_recipe_pick_source (spec);
 
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "flow_id");
-  json_builder_add_string_value (b, spec->id);
-  json_builder_set_member_name (b, "active_source");
-  json_builder_add_string_value (b, running ?
+  m->flow_id = g_strdup (spec->id);
+  m->active_source = g_strdup (running ?
       ((MrEndpoint *) spec->sources->pdata[active])->name : "");
-  json_builder_set_member_name (b, "status");
-  json_builder_add_string_value (b, mr_flow_state_to_string (state));
-  json_builder_set_member_name (b, "uptime_seconds");
-  json_builder_add_int_value (b, uptime);
-  json_builder_set_member_name (b, "failover_count");
-  json_builder_add_int_value (b, r ? r->failover_count : 0);
-  json_builder_set_member_name (b, "merge_active");
-  json_builder_add_boolean_value (b, mr_runner_merge_active (r));
-  mr_runner_add_merge_metrics (b, r);
+  m->state = state;
+  m->uptime_seconds = r && r->started_at ?
+      (g_get_monotonic_time () - r->started_at) / G_USEC_PER_SEC : 0;
+  m->failover_count = r ? r->failover_count : 0;
+  m->merge_active = mr_runner_merge_active (r);
+  m->merge = mr_runner_merge_metrics (r);
 
-  json_builder_set_member_name (b, "source_metrics");
-  json_builder_begin_array (b);
-  for (guint i = 0; i < spec->sources->len; i++) {
-    MrEndpoint *src = spec->sources->pdata[i];
-    GstStructure *s = NULL;
-    guint64 kbps = 0;
-    /* in MERGE every running source feeds the output */
-    gboolean selected = running && (i == active || (r->recipe.merger
-            && r->recipe.source_stats[i]));
-    gboolean runs = running && r->recipe.source_stats[i];
-    MrSrtStats srt;
-    gboolean have_srt = FALSE;
-    GstStructure *rist = NULL;
+  for (guint i = 0; i < spec->sources->len; i++)
+    g_ptr_array_add (m->sources, source_metrics (r, spec, i, running,
+            active));
 
-    MrSourceState *st = running ? mr_runner_source_state (r, src->name) :
-        NULL;
-
-    if (runs) {
-      g_object_get (r->recipe.source_stats[i], "stats", &s, NULL);
-      kbps = st->rate.kbps;
-      have_srt = mr_runner_source_srt_stats (r, src, &srt);
-      if (src->protocol == MR_PROTOCOL_RTP_FEC && s) {
-        g_autofree gchar *bin_name = g_strdup_printf ("source-%s", src->name);
-        g_autoptr (GstElement) bin = gst_bin_get_by_name (GST_BIN
-            (r->recipe.pipeline), bin_name);
-        g_autoptr (GstElement) jb = bin ?
-            gst_bin_get_by_name (GST_BIN (bin), "jitterbuffer") : NULL;
-        GstStructure *jbs = NULL;
-        guint64 num_lost = 0;
-
-        if (jb)
-          g_object_get (jb, "stats", &jbs, NULL);
-        if (jbs && gst_structure_get_uint64 (jbs, "num-lost", &num_lost))
-          gst_structure_set (s, "fec-lost", G_TYPE_UINT64, num_lost, NULL);
-        g_clear_pointer (&jbs, gst_structure_free);
-      }
-      if (src->protocol == MR_PROTOCOL_RIST) {
-        g_autofree gchar *bin_name = g_strdup_printf ("source-%s", src->name);
-        g_autoptr (GstElement) bin = gst_bin_get_by_name (GST_BIN
-            (r->recipe.pipeline), bin_name);
-        g_autoptr (GstElement) ristsrc = bin ?
-            gst_bin_get_by_name (GST_BIN (bin), "ristsrc") : NULL;
-        if (ristsrc)
-          g_object_get (ristsrc, "stats", &rist, NULL);
-      }
-    }
-    /* totals across the source's lives (rebuilt, new peers) */
-    if (running) {
-      if (!s)
-        s = gst_structure_new_empty ("packetstats");
-      gst_structure_set (s,
-          "bytes", G_TYPE_UINT64, mr_total_update (&st->bytes,
-              mr_runner_struct_u64 (s, "bytes")),
-          "packets", G_TYPE_UINT64, mr_total_update (&st->packets,
-              mr_runner_struct_u64 (s, "packets")),
-          "lost", G_TYPE_UINT64, mr_total_update (&st->lost,
-              mr_runner_struct_u64 (s, "lost")), NULL);
-      if (have_srt) {
-        srt.dropped = mr_total_update (&st->srt_dropped, MAX (srt.dropped,
-                0));
-        srt.lost = mr_total_update (&st->srt_lost, MAX (srt.lost, 0));
-      }
-    }
-    add_source_metrics (b, src, selected, s, kbps, runs && st->active,
-        have_srt ? &srt : NULL, rist,
-        running && src->protocol == MR_PROTOCOL_SRT_LISTENER ?
-        (gint64) st->callers_refused : -1);
-    g_clear_pointer (&s, gst_structure_free);
-    g_clear_pointer (&rist, gst_structure_free);
-  }
-  json_builder_end_array (b);
-
-  json_builder_set_member_name (b, "output_metrics");
-  json_builder_begin_array (b);
   for (guint i = 0; i < spec->outputs->len; i++) {
     MrEndpoint *out = spec->outputs->pdata[i];
-    GstStructure *s = running ? mr_runner_output_stats (r, out) : NULL;
+    g_autoptr (GstStructure) s = running ? mr_runner_output_stats (r, out) :
+        NULL;
     MrOutputState *st = running ? mr_runner_output_state (r, out->name) :
         NULL;
 
-    add_output_metrics (b, out, s, st ? st->rate.kbps : 0, running,
-        st ? st->disconnections : 0);
-    g_clear_pointer (&s, gst_structure_free);
+    g_ptr_array_add (m->outputs, output_metrics (out, s, st));
   }
-  json_builder_end_array (b);
 
-  json_builder_set_member_name (b, "timestamp");
-  json_builder_add_string_value (b, now);
-  json_builder_end_object (b);
-  return json_builder_get_root (b);
+  m->timestamp = g_get_real_time ();
+  return m;
 }
 
-JsonNode *
+MrFlowMetrics *
 mr_runner_metrics (MrRunner * r)
 {
   return build_metrics (r->spec, r->state, r);
 }
 
-JsonNode *
+MrFlowMetrics *
 mr_runner_idle_metrics (const MrFlowSpec * spec, MrFlowState state)
 {
   return build_metrics (spec, state, NULL);

@@ -1,6 +1,7 @@
 /* mroute: source monitoring of a running flow: the thumbnail, the stream
  * metadata and the content quality the monitoring branch
- * (monitor.c) reads from the live stream, as the seed's JSON.
+ * (monitor.c) reads from the live stream, as typed structs
+ * (flow-metrics.h) for the api layer to render.
  *
  * The branch taps the tee after the selector, so it describes the source
  * the flow runs on; a failover builds it again for the new source. */
@@ -31,18 +32,14 @@ monitor_for (MrRunner * r, const gchar * field, gboolean enabled,
   return r->monitor;
 }
 
-JsonNode *
+MrThumbnail *
 mr_runner_thumbnail (MrRunner * r, GError ** error)
 {
   MrMonitor *m = monitor_for (r, "thumbnail_enabled",
       r->spec->thumbnail_enabled, "thumbnails are", error);
-  g_autoptr (JsonBuilder) b = NULL;
+  MrThumbnail *t;
   g_autoptr (GBytes) jpeg = NULL;
-  g_autofree gchar *data = NULL;
-  g_autofree gchar *ts = NULL;
   gint64 wall = 0;
-  gsize size;
-  const guint8 *bytes;
 
   if (!m)
     return NULL;
@@ -54,81 +51,28 @@ mr_runner_thumbnail (MrRunner * r, GError ** error)
         " (the next key frame makes one)", note ? note : "");
     return NULL;
   }
-  bytes = g_bytes_get_data (jpeg, &size);
-  data = g_base64_encode (bytes, size);
-  ts = mr_format_time (wall);
-
-  b = json_builder_new ();
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "flow_id");
-  json_builder_add_string_value (b, r->spec->id);
-  json_builder_set_member_name (b, "data");
-  json_builder_add_string_value (b, data);
-  json_builder_set_member_name (b, "timestamp");
-  json_builder_add_string_value (b, ts);
-  json_builder_end_object (b);
-  return json_builder_get_root (b);
+  t = g_new0 (MrThumbnail, 1);
+  t->flow_id = g_strdup (r->spec->id);
+  t->jpeg = g_steal_pointer (&jpeg);
+  t->timestamp = wall;
+  return t;
 }
 
-static void
-add_int (JsonBuilder * b, const gchar * name, gint64 value)
+void
+mr_thumbnail_free (MrThumbnail * t)
 {
-  json_builder_set_member_name (b, name);
-  json_builder_add_int_value (b, value);
+  if (!t)
+    return;
+  g_free (t->flow_id);
+  g_clear_pointer (&t->jpeg, g_bytes_unref);
+  g_free (t);
 }
 
-static void
-add_gop (JsonBuilder * b, const MrGopStats * gop)
-{
-  json_builder_set_member_name (b, "gop");
-  json_builder_begin_object (b);
-  add_int (b, "length", gop->gop_length);
-  json_builder_set_member_name (b, "frames");
-  json_builder_begin_object (b);
-  add_int (b, "I", gop->frames[MR_FRAME_I]);
-  add_int (b, "P", gop->frames[MR_FRAME_P]);
-  add_int (b, "B", gop->frames[MR_FRAME_B]);
-  json_builder_end_object (b);
-  add_int (b, "keyframes", gop->keyframes);
-  json_builder_end_object (b);
-}
-
-static void
-add_stream (JsonBuilder * b, const MrMonitorStream * st)
-{
-  json_builder_begin_object (b);
-  add_int (b, "index", st->index);
-  json_builder_set_member_name (b, "stream_type");
-  json_builder_add_string_value (b, mr_monitor_stream_type_to_string
-      (st->type));
-  json_builder_set_member_name (b, "codec");
-  json_builder_add_string_value (b, st->codec ? st->codec : "unknown");
-  if (st->type == MR_MONITOR_STREAM_VIDEO) {
-    g_autofree gchar *rate = g_strdup_printf ("%d/%d", st->fps_n, st->fps_d);
-
-    if (st->profile) {
-      json_builder_set_member_name (b, "profile");
-      json_builder_add_string_value (b, st->profile);
-    }
-    add_int (b, "width", st->width);
-    add_int (b, "height", st->height);
-    json_builder_set_member_name (b, "frame_rate");
-    json_builder_add_string_value (b, rate);
-  } else if (st->type == MR_MONITOR_STREAM_AUDIO) {
-    add_int (b, "channels", st->channels);
-    add_int (b, "sample_rate", st->sample_rate);
-  }
-  add_int (b, "bit_rate", st->bit_rate);
-  if (st->has_gop)
-    add_gop (b, &st->gop);
-  json_builder_end_object (b);
-}
-
-JsonNode *
+MrStreamMetadata *
 mr_runner_stream_metadata (MrRunner * r, GError ** error)
 {
   MrMonitor *m = monitor_for (r, NULL, TRUE, NULL, error);
-  g_autoptr (JsonBuilder) b = NULL;
+  MrStreamMetadata *md;
   g_autoptr (GPtrArray) programs = NULL;
   g_autoptr (GPtrArray) streams = NULL;
   g_autofree gchar *source = NULL;
@@ -148,42 +92,33 @@ mr_runner_stream_metadata (MrRunner * r, GError ** error)
     source = g_strdup (src->name);
   }
 
-  b = json_builder_new ();
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "flow_id");
-  json_builder_add_string_value (b, r->spec->id);
-  json_builder_set_member_name (b, "source");
-  json_builder_add_string_value (b, source);
-  json_builder_set_member_name (b, "programs");
-  json_builder_begin_array (b);
-  for (guint i = 0; i < programs->len; i++) {
-    MrMonitorProgram *p = programs->pdata[i];
-
-    json_builder_begin_object (b);
-    add_int (b, "program_id", p->program_id);
-    json_builder_set_member_name (b, "program_name");
-    json_builder_add_string_value (b, p->program_name ? p->program_name : "");
-    json_builder_end_object (b);
-  }
-  json_builder_end_array (b);
-  json_builder_set_member_name (b, "streams");
-  json_builder_begin_array (b);
-  for (guint i = 0; i < streams->len; i++)
-    add_stream (b, streams->pdata[i]);
-  json_builder_end_array (b);
-  json_builder_end_object (b);
-  return json_builder_get_root (b);
+  md = g_new0 (MrStreamMetadata, 1);
+  md->flow_id = g_strdup (r->spec->id);
+  md->source = g_steal_pointer (&source);
+  md->programs = g_steal_pointer (&programs);
+  md->streams = g_steal_pointer (&streams);
+  return md;
 }
 
-JsonNode *
+void
+mr_stream_metadata_free (MrStreamMetadata * md)
+{
+  if (!md)
+    return;
+  g_free (md->flow_id);
+  g_free (md->source);
+  g_clear_pointer (&md->programs, g_ptr_array_unref);
+  g_clear_pointer (&md->streams, g_ptr_array_unref);
+  g_free (md);
+}
+
+MrContentQuality *
 mr_runner_content_quality (MrRunner * r, GError ** error)
 {
   MrMonitor *m = monitor_for (r, "content_quality_enabled",
       r->spec->content_quality_enabled, "content quality analysis is",
       error);
-  g_autoptr (JsonBuilder) b = NULL;
   g_autofree gchar *why = NULL;
-  g_autofree gchar *ts = NULL;
   MrContentQuality cq;
 
   if (!m)
@@ -198,24 +133,7 @@ mr_runner_content_quality (MrRunner * r, GError ** error)
         "flow '%s': no frame analysed yet", r->spec->id);
     return NULL;
   }
-  ts = mr_format_time (cq.last_check_time);
-
-  b = json_builder_new ();
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "black_frame_detected");
-  json_builder_add_boolean_value (b, cq.black_frame_detected);
-  json_builder_set_member_name (b, "frozen_frame_detected");
-  json_builder_add_boolean_value (b, cq.frozen_frame_detected);
-  json_builder_set_member_name (b, "silent_audio_detected");
-  json_builder_add_boolean_value (b, cq.silent_audio_detected);
-  json_builder_set_member_name (b, "video_stream_present");
-  json_builder_add_boolean_value (b, cq.video_stream_present);
-  json_builder_set_member_name (b, "audio_stream_present");
-  json_builder_add_boolean_value (b, cq.audio_stream_present);
-  json_builder_set_member_name (b, "last_check_time");
-  json_builder_add_string_value (b, ts);
-  json_builder_end_object (b);
-  return json_builder_get_root (b);
+  return g_memdup2 (&cq, sizeof cq);
 }
 
 void

@@ -1,5 +1,5 @@
 /* mroute: the running flow's state, shared by flow-runner.c (lifecycle,
- * bus, sampling), flow-metrics.c (the metrics object) and flow-merge.c
+ * bus, sampling), flow-metrics.c (the metrics structs) and flow-merge.c
  * (MERGE mode's events and stats).  Private to the
  * runner: nothing else includes it.  flow-state.c holds the per-source
  * and per-output state, flow-sources.c the sources' retries. */
@@ -147,7 +147,8 @@ void mr_runner_merge_started (MrRunner * r);
 void mr_runner_handle_merge_message (MrRunner * r, const GstStructure * s);
 void mr_runner_merge_eof (MrRunner * r);
 gboolean mr_runner_merge_active (MrRunner * r);
-void mr_runner_add_merge_metrics (JsonBuilder * b, MrRunner * r);
+/* "merge_stats" of the metrics, NULL unless the merger runs */
+MrMergeMetrics *mr_runner_merge_metrics (MrRunner * r);
 /* The merger's counters of the source at @index go into its totals before
  * its pad goes */
 void mr_runner_merge_leg_end_life (MrRunner * r, guint index);

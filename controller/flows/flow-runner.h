@@ -7,22 +7,13 @@
 #define __MR_FLOW_RUNNER_H__
 
 #include <gst/gst.h>
-#include <json-glib/json-glib.h>
 
 #include "core/core.h"
+#include "flow-metrics.h"
 
 G_BEGIN_DECLS
 
-typedef enum
-{
-  MR_FLOW_STANDBY,
-  MR_FLOW_STARTING,
-  MR_FLOW_ACTIVE,
-  MR_FLOW_STOPPING,
-  MR_FLOW_ERROR,
-} MrFlowState;
-
-const gchar *mr_flow_state_to_string (MrFlowState state);
+/* MrFlowState: flow-metrics.h */
 
 typedef struct _MrRunner MrRunner;
 
@@ -59,13 +50,14 @@ gboolean mr_runner_update (MrRunner * runner, const MrFlowSpec * spec);
  * listener source with no caller, a caller output not connected). */
 void mr_runner_srt_rejected (MrRunner * runner, const gchar * reason);
 
-/* The seed's metrics object for this flow. */
-JsonNode *mr_runner_metrics (MrRunner * runner);
+/* The flow's metrics now (flow-metrics.c) */
+MrFlowMetrics *mr_runner_metrics (MrRunner * runner);
 /* Metrics of a flow with no runner. */
-JsonNode *mr_runner_idle_metrics (const MrFlowSpec * spec, MrFlowState state);
+MrFlowMetrics *mr_runner_idle_metrics (const MrFlowSpec * spec,
+    MrFlowState state);
 
-/* Source monitoring (flow-monitor.c): the seed's thumbnail, metadata and
- * content-quality objects, from the flow's monitoring branch. */
+/* Source monitoring (flow-monitor.c): the thumbnail, metadata and content
+ * quality from the flow's monitoring branch. */
 #define MR_RUNNER_ERROR (mr_runner_error_quark ())
 GQuark mr_runner_error_quark (void);
 typedef enum
@@ -76,9 +68,12 @@ typedef enum
   MR_RUNNER_ERROR_NOT_READY,    /* nothing seen yet: ask again */
 } MrRunnerError;
 
-JsonNode *mr_runner_thumbnail (MrRunner * runner, GError ** error);
-JsonNode *mr_runner_stream_metadata (MrRunner * runner, GError ** error);
-JsonNode *mr_runner_content_quality (MrRunner * runner, GError ** error);
+MrThumbnail *mr_runner_thumbnail (MrRunner * runner, GError ** error);
+MrStreamMetadata *mr_runner_stream_metadata (MrRunner * runner,
+    GError ** error);
+/* free with g_free () */
+MrContentQuality *mr_runner_content_quality (MrRunner * runner,
+    GError ** error);
 
 G_END_DECLS
 

@@ -206,11 +206,10 @@ maintenance_check (gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
-static JsonNode *
-flow_to_json (MrFlow * flow)
+static MrFlowInfo *
+flow_info (MrFlow * flow)
 {
-  return mr_flow_spec_to_json (flow->spec, MR_SPEC_JSON_PUBLIC,
-      mr_flow_state_to_string (mr_runner_get_state (flow->runner)));
+  return mr_flow_info_new (flow->spec, mr_runner_get_state (flow->runner));
 }
 
 static MrFlow *
@@ -352,14 +351,9 @@ mr_manager_counts (MrManager * mgr, guint * total, guint * active)
       (*active)++;
 }
 
-JsonNode *
-mr_manager_create_flow (MrManager * mgr, JsonNode * body, GError ** error)
+MrFlowInfo *
+mr_manager_create_flow (MrManager * mgr, MrFlowSpec * spec, GError ** error)
 {
-  MrFlowSpec *spec = mr_flow_spec_from_json (body, MR_SPEC_PARSE_REQUEST,
-      error);
-
-  if (!spec)
-    return NULL;
   do {
     g_free (spec->id);
     spec->id = mr_generate_flow_id ();
@@ -370,30 +364,26 @@ mr_manager_create_flow (MrManager * mgr, JsonNode * body, GError ** error)
     mr_flow_spec_free (spec);
     return NULL;
   }
-  return flow_to_json (flow_add (mgr, spec));
+  return flow_info (flow_add (mgr, spec));
 }
 
-JsonNode *
+GPtrArray *
 mr_manager_list_flows (MrManager * mgr)
 {
-  g_autoptr (JsonBuilder) b = json_builder_new ();
+  GPtrArray *flows = g_ptr_array_new_full (mgr->flows->len,
+      (GDestroyNotify) mr_flow_info_free);
 
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "flows");
-  json_builder_begin_array (b);
   for (guint i = 0; i < mgr->flows->len; i++)
-    json_builder_add_value (b, flow_to_json (mgr->flows->pdata[i]));
-  json_builder_end_array (b);
-  json_builder_end_object (b);
-  return json_builder_get_root (b);
+    g_ptr_array_add (flows, flow_info (mgr->flows->pdata[i]));
+  return flows;
 }
 
-JsonNode *
+MrFlowInfo *
 mr_manager_get_flow (MrManager * mgr, const gchar * id, GError ** error)
 {
   MrFlow *flow = lookup (mgr, id, error);
 
-  return flow ? flow_to_json (flow) : NULL;
+  return flow ? flow_info (flow) : NULL;
 }
 
 gboolean
@@ -416,7 +406,7 @@ mr_manager_delete_flow (MrManager * mgr, const gchar * id, GError ** error)
   return TRUE;
 }
 
-JsonNode *
+MrFlowInfo *
 mr_manager_start_flow (MrManager * mgr, const gchar * id, GError ** error)
 {
   MrFlow *flow = lookup (mgr, id, error);
@@ -449,10 +439,10 @@ mr_manager_start_flow (MrManager * mgr, const gchar * id, GError ** error)
         "flow '%s': %s", id, err->message);
     return NULL;
   }
-  return flow_to_json (flow);
+  return flow_info (flow);
 }
 
-JsonNode *
+MrFlowInfo *
 mr_manager_stop_flow (MrManager * mgr, const gchar * id, GError ** error)
 {
   MrFlow *flow = lookup (mgr, id, error);
@@ -462,26 +452,51 @@ mr_manager_stop_flow (MrManager * mgr, const gchar * id, GError ** error)
   if (!set_running (mgr, flow, FALSE, error))
     return NULL;
   mr_runner_stop (flow->runner);
-  return flow_to_json (flow);
+  return flow_info (flow);
 }
 
-JsonNode *
-mr_manager_add_source (MrManager * mgr, const gchar * id, JsonNode * body,
+/* The flow @id if it has room for one more @role */
+static MrFlow *
+lookup_with_room (MrManager * mgr, const gchar * id, MrEndpointRole role,
     GError ** error)
 {
   MrFlow *flow = lookup (mgr, id, error);
-  MrFlowSpec *spec;
-  MrEndpoint *ep;
 
   if (!flow)
     return NULL;
-  if (flow->spec->sources->len >= MR_MAX_SOURCES) {
+  if (role == MR_ENDPOINT_SOURCE
+      && flow->spec->sources->len >= MR_MAX_SOURCES) {
     mr_spec_error_set (error, "sources", "a flow has at most %d sources",
         MR_MAX_SOURCES);
     return NULL;
   }
-  if (!(ep = mr_endpoint_from_json (body, MR_ENDPOINT_SOURCE, "", error)))
+  if (role == MR_ENDPOINT_OUTPUT
+      && flow->spec->outputs->len >= MR_MAX_OUTPUTS) {
+    mr_spec_error_set (error, "outputs", "a flow has at most %d outputs",
+        MR_MAX_OUTPUTS);
     return NULL;
+  }
+  return flow;
+}
+
+gboolean
+mr_manager_check_room (MrManager * mgr, const gchar * id,
+    MrEndpointRole role, GError ** error)
+{
+  return lookup_with_room (mgr, id, role, error) != NULL;
+}
+
+MrFlowInfo *
+mr_manager_add_source (MrManager * mgr, const gchar * id, MrEndpoint * ep,
+    GError ** error)
+{
+  MrFlow *flow = lookup_with_room (mgr, id, MR_ENDPOINT_SOURCE, error);
+  MrFlowSpec *spec;
+
+  if (!flow) {
+    mr_endpoint_free (ep);
+    return NULL;
+  }
   if (mr_flow_spec_find_source (flow->spec, ep->name, NULL)) {
     mr_spec_error_set (error, "name", "a source named '%s' already exists",
         ep->name);
@@ -492,10 +507,10 @@ mr_manager_add_source (MrManager * mgr, const gchar * id, JsonNode * body,
   g_ptr_array_add (spec->sources, ep);
   if (!commit_spec (mgr, flow, spec, error))
     return NULL;
-  return flow_to_json (flow);
+  return flow_info (flow);
 }
 
-JsonNode *
+MrFlowInfo *
 mr_manager_remove_source (MrManager * mgr, const gchar * id,
     const gchar * name, GError ** error)
 {
@@ -521,26 +536,20 @@ mr_manager_remove_source (MrManager * mgr, const gchar * id,
     g_clear_pointer (&spec->primary_source, g_free);
   if (!commit_spec (mgr, flow, spec, error))
     return NULL;
-  return flow_to_json (flow);
+  return flow_info (flow);
 }
 
-JsonNode *
-mr_manager_add_output (MrManager * mgr, const gchar * id, JsonNode * body,
+MrFlowInfo *
+mr_manager_add_output (MrManager * mgr, const gchar * id, MrEndpoint * ep,
     GError ** error)
 {
-  MrFlow *flow = lookup (mgr, id, error);
+  MrFlow *flow = lookup_with_room (mgr, id, MR_ENDPOINT_OUTPUT, error);
   MrFlowSpec *spec;
-  MrEndpoint *ep;
 
-  if (!flow)
-    return NULL;
-  if (flow->spec->outputs->len >= MR_MAX_OUTPUTS) {
-    mr_spec_error_set (error, "outputs", "a flow has at most %d outputs",
-        MR_MAX_OUTPUTS);
+  if (!flow) {
+    mr_endpoint_free (ep);
     return NULL;
   }
-  if (!(ep = mr_endpoint_from_json (body, MR_ENDPOINT_OUTPUT, "", error)))
-    return NULL;
   if (mr_flow_spec_find_output (flow->spec, ep->name, NULL)) {
     mr_spec_error_set (error, "name", "an output named '%s' already exists",
         ep->name);
@@ -551,27 +560,50 @@ mr_manager_add_output (MrManager * mgr, const gchar * id, JsonNode * body,
   g_ptr_array_add (spec->outputs, ep);
   if (!commit_spec (mgr, flow, spec, error))
     return NULL;
-  return flow_to_json (flow);
+  return flow_info (flow);
 }
 
-JsonNode *
-mr_manager_update_output (MrManager * mgr, const gchar * id,
-    const gchar * name, JsonNode * body, GError ** error)
+/* The flow @id and its output @name, at *@index */
+static MrFlow *
+lookup_output (MrManager * mgr, const gchar * id, const gchar * name,
+    guint * index, GError ** error)
 {
   MrFlow *flow = lookup (mgr, id, error);
-  MrFlowSpec *spec;
-  MrEndpoint *old, *ep;
-  guint index;
 
   if (!flow)
     return NULL;
-  if (!(old = mr_flow_spec_find_output (flow->spec, name, &index))) {
+  if (!mr_flow_spec_find_output (flow->spec, name, index)) {
     g_set_error (error, MR_MANAGER_ERROR, MR_MANAGER_ERROR_NOT_FOUND,
         "flow '%s' has no output '%s'", id, name);
     return NULL;
   }
-  if (!(ep = mr_endpoint_patch (old, body, "", error)))
+  return flow;
+}
+
+MrEndpoint *
+mr_manager_get_output (MrManager * mgr, const gchar * id,
+    const gchar * name, GError ** error)
+{
+  MrFlow *flow;
+  guint index;
+
+  if (!(flow = lookup_output (mgr, id, name, &index, error)))
     return NULL;
+  return mr_endpoint_copy (flow->spec->outputs->pdata[index]);
+}
+
+MrFlowInfo *
+mr_manager_update_output (MrManager * mgr, const gchar * id,
+    const gchar * name, MrEndpoint * ep, GError ** error)
+{
+  MrFlow *flow;
+  MrFlowSpec *spec;
+  guint index;
+
+  if (!(flow = lookup_output (mgr, id, name, &index, error))) {
+    mr_endpoint_free (ep);
+    return NULL;
+  }
   if (g_strcmp0 (ep->name, name) != 0
       && mr_flow_spec_find_output (flow->spec, ep->name, NULL)) {
     mr_spec_error_set (error, "name", "an output named '%s' already exists",
@@ -584,10 +616,10 @@ mr_manager_update_output (MrManager * mgr, const gchar * id,
   spec->outputs->pdata[index] = ep;
   if (!commit_spec (mgr, flow, spec, error))
     return NULL;
-  return flow_to_json (flow);
+  return flow_info (flow);
 }
 
-JsonNode *
+MrFlowInfo *
 mr_manager_remove_output (MrManager * mgr, const gchar * id,
     const gchar * name, GError ** error)
 {
@@ -606,10 +638,10 @@ mr_manager_remove_output (MrManager * mgr, const gchar * id,
   g_ptr_array_remove_index (spec->outputs, index);
   if (!commit_spec (mgr, flow, spec, error))
     return NULL;
-  return flow_to_json (flow);
+  return flow_info (flow);
 }
 
-JsonNode *
+MrFlowMetrics *
 mr_manager_flow_metrics (MrManager * mgr, const gchar * id, GError ** error)
 {
   MrFlow *flow = lookup (mgr, id, error);
@@ -622,12 +654,11 @@ mr_manager_flow_metrics (MrManager * mgr, const gchar * id, GError ** error)
       mr_runner_get_state (flow->runner));
 }
 
-JsonNode *
+GPtrArray *
 mr_manager_events (MrManager * mgr, const gchar * id, guint limit,
     GError ** error)
 {
-  g_autoptr (JsonBuilder) b = json_builder_new ();
-  g_autoptr (GPtrArray) events = NULL;
+  GPtrArray *events;
   GError *err = NULL;
 
   if (id && !lookup (mgr, id, error))
@@ -638,53 +669,28 @@ mr_manager_events (MrManager * mgr, const gchar * id, guint limit,
     g_error_free (err);
     return NULL;
   }
-
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "events");
-  json_builder_begin_array (b);
-  for (guint i = 0; i < events->len; i++) {
-    MrEvent *e = events->pdata[i];
-    g_autofree gchar *ts = mr_format_time (e->timestamp);
-
-    json_builder_begin_object (b);
-    json_builder_set_member_name (b, "id");
-    json_builder_add_int_value (b, e->id);
-    json_builder_set_member_name (b, "flow_id");
-    json_builder_add_string_value (b, e->flow_id);
-    json_builder_set_member_name (b, "type");
-    json_builder_add_string_value (b, e->type);
-    json_builder_set_member_name (b, "severity");
-    json_builder_add_string_value (b, e->severity);
-    json_builder_set_member_name (b, "message");
-    json_builder_add_string_value (b, e->message);
-    json_builder_set_member_name (b, "timestamp");
-    json_builder_add_string_value (b, ts);
-    json_builder_end_object (b);
-  }
-  json_builder_end_array (b);
-  json_builder_end_object (b);
-  return json_builder_get_root (b);
+  return events;
 }
 
 /* ---------------------------------------------------------------------- */
 /* source monitoring */
 
-typedef JsonNode *(*MrMonitorGetter) (MrRunner * runner, GError ** error);
+typedef gpointer (*MrMonitorGetter) (MrRunner * runner, GError ** error);
 
 /* The runner's answer, its errors in the manager's terms */
-static JsonNode *
+static gpointer
 monitoring (MrManager * mgr, const gchar * id, MrMonitorGetter get,
     GError ** error)
 {
   MrFlow *flow = lookup (mgr, id, error);
   GError *err = NULL;
-  JsonNode *node;
+  gpointer answer;
   gint code;
 
   if (!flow)
     return NULL;
-  if ((node = get (flow->runner, &err)))
-    return node;
+  if ((answer = get (flow->runner, &err)))
+    return answer;
   switch (err->code) {
     case MR_RUNNER_ERROR_DISABLED:
       code = MR_MANAGER_ERROR_DISABLED;
@@ -701,22 +707,24 @@ monitoring (MrManager * mgr, const gchar * id, MrMonitorGetter get,
   return NULL;
 }
 
-JsonNode *
+MrThumbnail *
 mr_manager_flow_thumbnail (MrManager * mgr, const gchar * id,
     GError ** error)
 {
-  return monitoring (mgr, id, mr_runner_thumbnail, error);
+  return monitoring (mgr, id, (MrMonitorGetter) mr_runner_thumbnail, error);
 }
 
-JsonNode *
+MrStreamMetadata *
 mr_manager_flow_metadata (MrManager * mgr, const gchar * id, GError ** error)
 {
-  return monitoring (mgr, id, mr_runner_stream_metadata, error);
+  return monitoring (mgr, id, (MrMonitorGetter) mr_runner_stream_metadata,
+      error);
 }
 
-JsonNode *
+MrContentQuality *
 mr_manager_flow_content_quality (MrManager * mgr, const gchar * id,
     GError ** error)
 {
-  return monitoring (mgr, id, mr_runner_content_quality, error);
+  return monitoring (mgr, id, (MrMonitorGetter) mr_runner_content_quality,
+      error);
 }

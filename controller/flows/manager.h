@@ -1,15 +1,22 @@
 /* mroute: the flow manager.  Flow id to spec and runner, the lifecycle
  * rules, persistence of every change before it is acknowledged, and the
  * event log.  The API calls only this; this calls the store and runners.
+ *
+ * Typed data in and out (flow-metrics.h): it takes specs and endpoints
+ * the API parsed from the request, and answers copies of flows, metrics
+ * and monitoring structs that the API renders.  No JSON of a client's
+ * here.
+ *
+ * The one header other layers include.
  */
 
 #ifndef __MR_MANAGER_H__
 #define __MR_MANAGER_H__
 
 #include <glib.h>
-#include <json-glib/json-glib.h>
 
 #include "core/core.h"
+#include "flows/flow-metrics.h"
 #include "store/store.h"
 
 G_BEGIN_DECLS
@@ -55,45 +62,58 @@ void mr_manager_add_event_listener (MrManager * mgr, MrEventListener func,
 /* libsrt refused a peer for @reason; the flows it may concern say so. */
 void mr_manager_srt_rejected (const gchar * reason, gpointer mgr);
 
-JsonNode *mr_manager_create_flow (MrManager * mgr, JsonNode * body,
+/* Takes @spec, a client's (MR_SPEC_PARSE_REQUEST): it gets a new id and
+ * its timestamps. */
+MrFlowInfo *mr_manager_create_flow (MrManager * mgr, MrFlowSpec * spec,
     GError ** error);
-JsonNode *mr_manager_list_flows (MrManager * mgr);
-JsonNode *mr_manager_get_flow (MrManager * mgr, const gchar * id,
+/* MrFlowInfo*, in creation order */
+GPtrArray *mr_manager_list_flows (MrManager * mgr);
+MrFlowInfo *mr_manager_get_flow (MrManager * mgr, const gchar * id,
     GError ** error);
 gboolean mr_manager_delete_flow (MrManager * mgr, const gchar * id,
     GError ** error);
-JsonNode *mr_manager_start_flow (MrManager * mgr, const gchar * id,
+MrFlowInfo *mr_manager_start_flow (MrManager * mgr, const gchar * id,
     GError ** error);
-JsonNode *mr_manager_stop_flow (MrManager * mgr, const gchar * id,
+MrFlowInfo *mr_manager_stop_flow (MrManager * mgr, const gchar * id,
     GError ** error);
 
-JsonNode *mr_manager_add_source (MrManager * mgr, const gchar * id,
-    JsonNode * body, GError ** error);
-JsonNode *mr_manager_remove_source (MrManager * mgr, const gchar * id,
+/* What is checked before a new source's or output's body is read: the
+ * flow exists and has room for one more @role. */
+gboolean mr_manager_check_room (MrManager * mgr, const gchar * id,
+    MrEndpointRole role, GError ** error);
+/* Take @ep (a client's, parsed and validated on its own) */
+MrFlowInfo *mr_manager_add_source (MrManager * mgr, const gchar * id,
+    MrEndpoint * ep, GError ** error);
+MrFlowInfo *mr_manager_remove_source (MrManager * mgr, const gchar * id,
     const gchar * name, GError ** error);
-JsonNode *mr_manager_add_output (MrManager * mgr, const gchar * id,
-    JsonNode * body, GError ** error);
-JsonNode *mr_manager_update_output (MrManager * mgr, const gchar * id,
-    const gchar * name, JsonNode * body, GError ** error);
-JsonNode *mr_manager_remove_output (MrManager * mgr, const gchar * id,
+MrFlowInfo *mr_manager_add_output (MrManager * mgr, const gchar * id,
+    MrEndpoint * ep, GError ** error);
+/* A copy of the output @name of flow @id, to patch (mr_endpoint_patch ()) */
+MrEndpoint *mr_manager_get_output (MrManager * mgr, const gchar * id,
+    const gchar * name, GError ** error);
+/* Replaces the output @name by @ep (taken), its patched copy */
+MrFlowInfo *mr_manager_update_output (MrManager * mgr, const gchar * id,
+    const gchar * name, MrEndpoint * ep, GError ** error);
+MrFlowInfo *mr_manager_remove_output (MrManager * mgr, const gchar * id,
     const gchar * name, GError ** error);
 
-JsonNode *mr_manager_flow_metrics (MrManager * mgr, const gchar * id,
+MrFlowMetrics *mr_manager_flow_metrics (MrManager * mgr, const gchar * id,
     GError ** error);
-/* @id NULL for all flows; newest first */
-JsonNode *mr_manager_events (MrManager * mgr, const gchar * id, guint limit,
+/* MrEvent*; @id NULL for all flows; newest first */
+GPtrArray *mr_manager_events (MrManager * mgr, const gchar * id, guint limit,
     GError ** error);
 
 /* Source monitoring: GET /v1/flows/{id}/thumbnail, /metadata and
  * /content-quality.  Errors: NOT_FOUND, DISABLED (thumbnails or content
  * quality switched off in source_monitor_config), CONFLICT (the flow is not
  * running), UNAVAILABLE (running, but nothing seen yet). */
-JsonNode *mr_manager_flow_thumbnail (MrManager * mgr, const gchar * id,
+MrThumbnail *mr_manager_flow_thumbnail (MrManager * mgr, const gchar * id,
     GError ** error);
-JsonNode *mr_manager_flow_metadata (MrManager * mgr, const gchar * id,
-    GError ** error);
-JsonNode *mr_manager_flow_content_quality (MrManager * mgr, const gchar * id,
-    GError ** error);
+MrStreamMetadata *mr_manager_flow_metadata (MrManager * mgr,
+    const gchar * id, GError ** error);
+/* free with g_free () */
+MrContentQuality *mr_manager_flow_content_quality (MrManager * mgr,
+    const gchar * id, GError ** error);
 
 G_END_DECLS
 
