@@ -177,7 +177,7 @@ srt_metrics_from (MrSrtMetrics * m, const MrSrtStats * st)
 /* What the source's transport reads from its bin, zeroed when it has
  * nothing to read */
 static void
-read_source (MrRunner * r, const MrEndpoint * src, MrSourceReading * reading)
+read_source (MrRunner * r, const MrEndpoint * src, MrSourceStats * own)
 {
   const MrTransport *transport = mr_transport_get (src->protocol);
   g_autofree gchar *bin_name = NULL;
@@ -187,7 +187,7 @@ read_source (MrRunner * r, const MrEndpoint * src, MrSourceReading * reading)
     return;
   bin_name = g_strdup_printf ("source-%s", src->name);
   if ((bin = gst_bin_get_by_name (GST_BIN (r->recipe.pipeline), bin_name)))
-    transport->read_source_stats (src, GST_BIN (bin), reading);
+    transport->read_source_stats (src, GST_BIN (bin), own);
 }
 
 static MrSourceMetrics *
@@ -197,7 +197,7 @@ source_metrics (MrRunner * r, const MrFlowSpec * spec, guint i,
   MrEndpoint *src = spec->sources->pdata[i];
   MrSourceMetrics *m = g_new0 (MrSourceMetrics, 1);
   g_autoptr (GstStructure) s = NULL;
-  MrSourceReading reading = { 0, };
+  MrSourceStats own = { 0, };
   /* in MERGE every running source feeds the output */
   gboolean runs = running && r->recipe.source_stats[i];
   MrSourceState *st = running ? mr_runner_source_state (r, src->name) : NULL;
@@ -212,7 +212,7 @@ source_metrics (MrRunner * r, const MrFlowSpec * spec, guint i,
   if (runs) {
     g_object_get (r->recipe.source_stats[i], "stats", &s, NULL);
     m->bitrate_kbps = st->rate.kbps;
-    read_source (r, src, &reading);
+    read_source (r, src, &own);
   }
   /* totals across the source's lives (rebuilt, new peers) */
   if (running) {
@@ -222,38 +222,38 @@ source_metrics (MrRunner * r, const MrFlowSpec * spec, guint i,
         mr_runner_struct_u64 (s, "packets"));
     m->packets_lost = mr_total_update (&st->lost,
         mr_runner_struct_u64 (s, "lost"));
-    if (reading.has_srt) {
-      reading.srt.dropped = mr_total_update (&st->srt_dropped,
-          MAX (reading.srt.dropped, 0));
-      reading.srt.lost = mr_total_update (&st->srt_lost,
-          MAX (reading.srt.lost, 0));
+    if (own.has_srt) {
+      own.srt.dropped = mr_total_update (&st->srt_dropped,
+          MAX (own.srt.dropped, 0));
+      own.srt.lost = mr_total_update (&st->srt_lost,
+          MAX (own.srt.lost, 0));
     }
   }
 
   /* SRT recovers what it detects as lost; what stays lost is dropped */
-  lost = reading.has_srt ? (guint64) reading.srt.dropped : m->packets_lost;
-  recovered = reading.has_srt && reading.srt.lost > reading.srt.dropped ?
-      (guint64) (reading.srt.lost - reading.srt.dropped) : reading.recovered;
+  lost = own.has_srt ? (guint64) own.srt.dropped : m->packets_lost;
+  recovered = own.has_srt && own.srt.lost > own.srt.dropped ?
+      (guint64) (own.srt.lost - own.srt.dropped) : own.recovered;
   /* a recovery counted after packetstats (FEC): the rest was recovered */
-  if (s && reading.has_lost_after_recovery) {
-    lost = MIN (reading.lost_after_recovery, m->packets_lost);
+  if (s && own.has_lost_after_recovery) {
+    lost = MIN (own.lost_after_recovery, m->packets_lost);
     recovered = m->packets_lost - lost;
   }
   m->packets_lost = lost;
   m->packets_recovered = recovered;
 
-  if (reading.has_srt) {
+  if (own.has_srt) {
     m->has_srt = TRUE;
-    srt_metrics_from (&m->srt, &reading.srt);
-    m->round_trip_time_ms = (gint64) (reading.srt.rtt_ms + 0.5);
-    if (running && reading.refuses_callers) {
+    srt_metrics_from (&m->srt, &own.srt);
+    m->round_trip_time_ms = (gint64) (own.srt.rtt_ms + 0.5);
+    if (running && own.refuses_callers) {
       m->srt.has_callers_refused = TRUE;
       m->srt.callers_refused = st->callers_refused;
     }
   }
-  if (reading.rist)
-    m->rist = stat_values_from_structure (reading.rist);
-  mr_source_reading_clear (&reading);
+  if (own.rist)
+    m->rist = stat_values_from_structure (own.rist);
+  mr_source_stats_clear (&own);
   return m;
 }
 

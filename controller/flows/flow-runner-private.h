@@ -1,5 +1,5 @@
 /* mroute: the running flow's state, shared by flow-runner.c (lifecycle,
- * bus, sampling), flow-metrics.c (the metrics structs) and flow-merge.c
+ * bus, sampling), flow-metrics.c (the metrics object) and flow-merge.c
  * (MERGE mode's events and stats).  Private to the
  * runner: nothing else includes it.  flow-state.c holds the per-source
  * and per-output state, flow-sources.c the sources' retries. */

@@ -94,7 +94,7 @@ mr_transport_fanout_stats (GstElement * sink, const MrEndpoint * out)
 }
 
 void
-mr_source_reading_clear (MrSourceReading * reading)
+mr_source_stats_clear (MrSourceStats * stats)
 {
-  g_clear_pointer (&reading->rist, gst_structure_free);
+  g_clear_pointer (&stats->rist, gst_structure_free);
 }

@@ -93,18 +93,15 @@ read_output_stats (const MrEndpoint * out, const MrOutputReading * reading)
 /* ristsrc's own statistics, and what its retransmissions recovered */
 static void
 read_source_stats (const MrEndpoint * src, GstBin * bin,
-    MrSourceReading * reading)
+    MrSourceStats * stats)
 {
   g_autoptr (GstElement) ristsrc = gst_bin_get_by_name (bin, "ristsrc");
 
   if (ristsrc)
-    g_object_get (ristsrc, "stats", &reading->rist, NULL);
-  if (reading->rist) {
-    reading->has_recovered = TRUE;
-    if (!gst_structure_get_uint64 (reading->rist, "recovered",
-            &reading->recovered))
-      reading->recovered = 0;
-  }
+    g_object_get (ristsrc, "stats", &stats->rist, NULL);
+  if (stats->rist && !gst_structure_get_uint64 (stats->rist, "recovered",
+          &stats->recovered))
+    stats->recovered = 0;
 }
 
 const MrTransport mr_transport_rist = {

@@ -159,7 +159,7 @@ read_output_stats (const MrEndpoint * out, const MrOutputReading * reading)
  * those after it: the difference was recovered */
 static void
 read_source_stats (const MrEndpoint * src, GstBin * bin,
-    MrSourceReading * reading)
+    MrSourceStats * stats)
 {
   g_autoptr (GstElement) jb = gst_bin_get_by_name (bin, "jitterbuffer");
   g_autoptr (GstStructure) s = NULL;
@@ -167,8 +167,8 @@ read_source_stats (const MrEndpoint * src, GstBin * bin,
   if (jb)
     g_object_get (jb, "stats", &s, NULL);
   if (s && gst_structure_get_uint64 (s, "num-lost",
-          &reading->lost_after_recovery))
-    reading->has_lost_after_recovery = TRUE;
+          &stats->lost_after_recovery))
+    stats->has_lost_after_recovery = TRUE;
 }
 
 const MrTransport mr_transport_rtp_fec = {

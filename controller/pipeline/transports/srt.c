@@ -167,7 +167,7 @@ read_output_stats (const MrEndpoint * out, const MrOutputReading * reading)
 /* srtsrc's own statistics (srt-stats.h) */
 static void
 read_source_stats (const MrEndpoint * src, GstBin * bin,
-    MrSourceReading * reading)
+    MrSourceStats * stats)
 {
   g_autoptr (GstElement) srtsrc = gst_bin_get_by_name (bin, "srtsrc");
   g_autoptr (GstStructure) s = NULL;
@@ -175,18 +175,18 @@ read_source_stats (const MrEndpoint * src, GstBin * bin,
   if (!srtsrc)
     return;
   g_object_get (srtsrc, "stats", &s, NULL);
-  mr_srt_stats_read (s, FALSE, &reading->srt);
-  reading->has_srt = TRUE;
+  mr_srt_stats_read (s, FALSE, &stats->srt);
+  stats->has_srt = TRUE;
 }
 
 /* a listener also refuses callers that ask for another stream id: the
  * runner counts them (flow-runner.c) */
 static void
 read_listener_source_stats (const MrEndpoint * src, GstBin * bin,
-    MrSourceReading * reading)
+    MrSourceStats * stats)
 {
-  read_source_stats (src, bin, reading);
-  reading->refuses_callers = TRUE;
+  read_source_stats (src, bin, stats);
+  stats->refuses_callers = TRUE;
 }
 
 const MrTransport mr_transport_srt_listener = {

@@ -49,8 +49,7 @@ typedef struct
    * jitter buffer after the FEC decoder counts it) */
   gboolean has_lost_after_recovery;
   guint64 lost_after_recovery;
-  /* packets the protocol recovered (RIST: retransmissions) */
-  gboolean has_recovered;
+  /* packets the protocol recovered (RIST: retransmissions), 0 if none */
   guint64 recovered;
   /* the link's own figures (SRT) */
   gboolean has_srt;
@@ -60,9 +59,9 @@ typedef struct
   gboolean refuses_callers;
   /* ristsrc's own `stats`, shown as they are; owned, or NULL */
   GstStructure *rist;
-} MrSourceReading;
+} MrSourceStats;
 
-void mr_source_reading_clear (MrSourceReading * reading);
+void mr_source_stats_clear (MrSourceStats * stats);
 
 typedef struct
 {
@@ -91,10 +90,10 @@ typedef struct
    * without a restart */
   gboolean output_live;
   /* A running source's own figures, read from its bin (@bin, the
-   * "source-NAME" bin build_source filled) into @reading, which starts
+   * "source-NAME" bin build_source filled) into @stats, which starts
    * zeroed; NULL: the protocol has none beyond packetstats */
   void (*read_source_stats) (const MrEndpoint * src, GstBin * bin,
-      MrSourceReading * reading);
+      MrSourceStats * stats);
 } MrTransport;
 
 /* The element message an SRT listener source posts for a caller it
