@@ -261,15 +261,19 @@ static gboolean
 commit_spec (MrManager * mgr, MrFlow * flow, MrFlowSpec * spec,
     GError ** error)
 {
+  MrFlowSpec *old;
+
   spec->updated_at = g_get_real_time ();
   if (!mr_flow_spec_validate (spec, error) || !persist (mgr, spec, error)) {
     mr_flow_spec_free (spec);
     return FALSE;
   }
-  mr_flow_spec_free (flow->spec);
+  old = flow->spec;
   flow->spec = spec;
-  /* the hash key points into the spec */
+  /* the hash key points into the spec: the table compares the new key
+   * with the old one, so the old spec goes only after */
   g_hash_table_replace (mgr->by_id, spec->id, flow);
+  mr_flow_spec_free (old);
 
   if (!mr_runner_update (flow->runner, spec)) {
     g_autoptr (GError) err = NULL;
