@@ -1,4 +1,6 @@
-/* mroute: the REST API. */
+/* mroute: the REST API: routes, keys, bodies and status codes.  A body is
+ * read into a typed spec or endpoint here, at the edge; the manager's
+ * typed answers go out through render.c.  No GStreamer, no SQLite. */
 
 #define G_LOG_DOMAIN "mroute-api"
 #include "api.h"
