@@ -2,6 +2,7 @@
 
 #define G_LOG_DOMAIN "mroute-flow-spec"
 #include "flow-spec.h"
+#include "protocol-rules.h"
 
 #include <string.h>
 
@@ -90,12 +91,8 @@ mr_protocol_from_string (const gchar * str)
   return MR_PROTOCOL_INVALID;
 }
 
-static gboolean
-invalid (GError ** error, const gchar * path, const gchar * field,
-    const gchar * fmt, ...) G_GNUC_PRINTF (4, 5);
-
-static gboolean
-invalid (GError ** error, const gchar * path, const gchar * field,
+gboolean
+mr_spec_invalid (GError ** error, const gchar * path, const gchar * field,
     const gchar * fmt, ...)
 {
   va_list args;
@@ -121,8 +118,8 @@ static gboolean
 unknown_field (GError ** error, const gchar * path, const gchar * member)
 {
   if (*member && !strstr (member, ": "))
-    return invalid (error, path, member, "unknown field");
-  return invalid (error, path, NULL, "unknown field \"%s\"", member);
+    return mr_spec_invalid (error, path, member, "unknown field");
+  return mr_spec_invalid (error, path, NULL, "unknown field \"%s\"", member);
 }
 
 gchar *
@@ -151,13 +148,13 @@ get_string (JsonNode * node, const gchar * path, const gchar * field,
   }
   if (!JSON_NODE_HOLDS_VALUE (node)
       || json_node_get_value_type (node) != G_TYPE_STRING)
-    return invalid (error, path, field, "must be a string");
+    return mr_spec_invalid (error, path, field, "must be a string");
   s = json_node_get_string (node);
   if (!g_utf8_validate (s, -1, NULL))
-    return invalid (error, path, field, "must be valid UTF-8");
+    return mr_spec_invalid (error, path, field, "must be valid UTF-8");
   if ((gsize) g_utf8_strlen (s, -1) > max_len)
-    return invalid (error, path, field, "must be at most %" G_GSIZE_FORMAT
-        " characters", max_len);
+    return mr_spec_invalid (error, path, field, "must be at most %"
+        G_GSIZE_FORMAT " characters", max_len);
   g_free (*out);
   *out = g_strdup (s);
   return TRUE;
@@ -171,11 +168,11 @@ get_int (JsonNode * node, const gchar * path, const gchar * field,
 
   if (!JSON_NODE_HOLDS_VALUE (node)
       || json_node_get_value_type (node) != G_TYPE_INT64)
-    return invalid (error, path, field, "must be an integer between %"
+    return mr_spec_invalid (error, path, field, "must be an integer between %"
         G_GINT64_FORMAT " and %" G_GINT64_FORMAT, min, max);
   v = json_node_get_int (node);
   if (v < min || v > max)
-    return invalid (error, path, field, "must be an integer between %"
+    return mr_spec_invalid (error, path, field, "must be an integer between %"
         G_GINT64_FORMAT " and %" G_GINT64_FORMAT, min, max);
   *out = v;
   return TRUE;
@@ -187,7 +184,7 @@ get_bool (JsonNode * node, const gchar * path, const gchar * field,
 {
   if (!JSON_NODE_HOLDS_VALUE (node)
       || json_node_get_value_type (node) != G_TYPE_BOOLEAN)
-    return invalid (error, path, field, "must be true or false");
+    return mr_spec_invalid (error, path, field, "must be true or false");
   *out = json_node_get_boolean (node);
   return TRUE;
 }
@@ -197,7 +194,7 @@ get_object (JsonNode * node, const gchar * path, const gchar * field,
     GError ** error)
 {
   if (!JSON_NODE_HOLDS_OBJECT (node)) {
-    invalid (error, path, field, "must be an object");
+    mr_spec_invalid (error, path, field, "must be an object");
     return NULL;
   }
   return json_node_get_object (node);
@@ -297,9 +294,9 @@ parse_encryption (MrEndpoint * ep, JsonNode * node, const gchar * path,
     }
   }
   if (!ep->cipher)
-    return invalid (error, sub, "algorithm", "is required");
+    return mr_spec_invalid (error, sub, "algorithm", "is required");
   if (!ep->passphrase)
-    return invalid (error, sub, "passphrase", "is required");
+    return mr_spec_invalid (error, sub, "passphrase", "is required");
   return TRUE;
 }
 
@@ -329,9 +326,9 @@ endpoint_apply (MrEndpoint * ep, JsonObject * obj, const gchar * path,
         return FALSE;
       ep->protocol = mr_protocol_from_string (p);
       if (ep->protocol == MR_PROTOCOL_INVALID)
-        return invalid (error, path, m, "unknown protocol '%s' (expected "
-            "udp, rtp, rtp-fec, rist, srt-listener, srt-caller or rtmp)",
-            p ? p : "null");
+        return mr_spec_invalid (error, path, m, "unknown protocol '%s' "
+            "(expected udp, rtp, rtp-fec, rist, srt-listener, srt-caller "
+            "or rtmp)", p ? p : "null");
     } else if (g_str_equal (m, "ingest_port")) {
       if (!get_int (v, path, m, 1, 65535, &n, error))
         return FALSE;
@@ -372,111 +369,82 @@ endpoint_apply (MrEndpoint * ep, JsonObject * obj, const gchar * path,
 }
 
 static gboolean
-protocol_listens (const MrEndpoint * ep)
+protocol_listens (const MrEndpoint * ep, const MrProtocolRules * rules)
 {
-  if (ep->role == MR_ENDPOINT_SOURCE)
-    return ep->protocol != MR_PROTOCOL_SRT_CALLER
-        && ep->protocol != MR_PROTOCOL_RTMP;
-  return ep->protocol == MR_PROTOCOL_SRT_LISTENER;
+  return ep->role == MR_ENDPOINT_SOURCE ? rules->source_listens :
+      rules->output_listens;
 }
 
-static gboolean
-protocol_is_srt (MrProtocol p)
-{
-  return p == MR_PROTOCOL_SRT_LISTENER || p == MR_PROTOCOL_SRT_CALLER;
-}
-
-/* Checks that the fields present fit the protocol and role. */
+/* Checks that the fields present fit the protocol and role: the rules all
+ * protocols share here, each protocol's own in its table
+ * (protocol-rules.h), in one order, so that the first error a request
+ * meets is always the same. */
 static gboolean
 endpoint_validate (const MrEndpoint * ep, const gchar * path, GError ** error)
 {
   const gchar *secret_block =
       ep->role == MR_ENDPOINT_SOURCE ? "decryption" : "encryption";
+  const MrProtocolRules *rules;
 
   if (!ep->name)
-    return invalid (error, path, "name", "is required");
+    return mr_spec_invalid (error, path, "name", "is required");
   if (!valid_name (ep->name))
-    return invalid (error, path, "name", "must be 1-64 characters of "
-        "A-Z, a-z, 0-9, '_', '-' and '.'");
-  if (ep->protocol == MR_PROTOCOL_INVALID)
-    return invalid (error, path, "protocol", "is required");
+    return mr_spec_invalid (error, path, "name", "must be 1-64 characters "
+        "of A-Z, a-z, 0-9, '_', '-' and '.'");
+  if (ep->protocol == MR_PROTOCOL_INVALID
+      || !(rules = mr_protocol_rules_get (ep->protocol)))
+    return mr_spec_invalid (error, path, "protocol", "is required");
 
-  if (ep->role == MR_ENDPOINT_SOURCE && protocol_listens (ep)) {
+  if (ep->role == MR_ENDPOINT_SOURCE && protocol_listens (ep, rules)) {
     if (!ep->ingest_port)
-      return invalid (error, path, "ingest_port",
+      return mr_spec_invalid (error, path, "ingest_port",
           "is required for protocol %s", mr_protocol_to_string (ep->protocol));
     if (ep->ingest_address && !g_hostname_is_ip_address (ep->ingest_address))
-      return invalid (error, path, "ingest_address",
+      return mr_spec_invalid (error, path, "ingest_address",
           "must be an IP address");
   } else if (ep->role == MR_ENDPOINT_SOURCE) {
     if (ep->ingest_port)
-      return invalid (error, path, "ingest_port",
+      return mr_spec_invalid (error, path, "ingest_port",
           "is not used by protocol %s", mr_protocol_to_string (ep->protocol));
   }
 
   if (ep->role == MR_ENDPOINT_OUTPUT && ep->ingest_port)
-    return invalid (error, path, "ingest_port",
+    return mr_spec_invalid (error, path, "ingest_port",
         "is for sources; outputs use port");
   if (ep->role == MR_ENDPOINT_OUTPUT && ep->ingest_address)
-    return invalid (error, path, "ingest_address", "is for sources");
+    return mr_spec_invalid (error, path, "ingest_address", "is for sources");
 
-  if (ep->protocol == MR_PROTOCOL_RTMP) {
+  if (!protocol_listens (ep, rules) && rules->validate_destination) {
+    if (!rules->validate_destination (ep, path, error))
+      return FALSE;
+  } else if (!protocol_listens (ep, rules)) {
     if (!ep->destination)
-      return invalid (error, path, "destination",
-          "is required for protocol rtmp (rtmp://host[:port]/app)");
-    if (!g_str_has_prefix (ep->destination, "rtmp://")
-        && !g_str_has_prefix (ep->destination, "rtmps://"))
-      return invalid (error, path, "destination",
-          "must be an rtmp:// URL for protocol rtmp");
-  } else if (!protocol_listens (ep)) {
-    if (!ep->destination)
-      return invalid (error, path, "destination",
+      return mr_spec_invalid (error, path, "destination",
           "is required for protocol %s", mr_protocol_to_string (ep->protocol));
     if (!valid_host (ep->destination))
-      return invalid (error, path, "destination",
+      return mr_spec_invalid (error, path, "destination",
           "must be a host name or an IP address");
     if (!ep->port)
-      return invalid (error, path, "port", "is required for protocol %s",
-          mr_protocol_to_string (ep->protocol));
+      return mr_spec_invalid (error, path, "port",
+          "is required for protocol %s", mr_protocol_to_string (ep->protocol));
   } else if (ep->role == MR_ENDPOINT_OUTPUT) {
-    /* srt-listener output: listens on port */
+    /* a listening output (srt-listener) listens on port */
     if (!ep->port)
-      return invalid (error, path, "port", "is required for protocol %s",
-          mr_protocol_to_string (ep->protocol));
+      return mr_spec_invalid (error, path, "port",
+          "is required for protocol %s", mr_protocol_to_string (ep->protocol));
   }
 
   if (ep->cipher) {
-    gsize len;
-
-    if (!protocol_is_srt (ep->protocol))
-      return invalid (error, path, secret_block,
+    if (!rules->validate_encryption)
+      return mr_spec_invalid (error, path, secret_block,
           "is only supported by srt-listener and srt-caller");
-    if (!g_str_equal (ep->cipher, "aes128") && !g_str_equal (ep->cipher,
-            "aes192") && !g_str_equal (ep->cipher, "aes256")) {
-      g_autofree gchar *sub = g_strdup_printf ("%s%s%s", path,
-          *path ? "." : "", secret_block);
-      return invalid (error, sub, "algorithm",
-          "must be aes128, aes192 or aes256");
-    }
-    len = ep->passphrase ? g_utf8_strlen (ep->passphrase, -1) : 0;
-    if (len < 10 || len > 79) {
-      g_autofree gchar *sub = g_strdup_printf ("%s%s%s", path,
-          *path ? "." : "", secret_block);
-      return invalid (error, sub, "passphrase",
-          "must be 10 to 79 characters");
-    }
+    if (!rules->validate_encryption (ep, path, secret_block, error))
+      return FALSE;
   }
-  /* RIST's simple profile: RTP on an even port, RTCP on the next */
-  if (ep->protocol == MR_PROTOCOL_RIST) {
-    if (ep->role == MR_ENDPOINT_SOURCE && ep->ingest_port % 2)
-      return invalid (error, path, "ingest_port", "must be even for rist "
-          "(RTCP uses the next port)");
-    if (ep->role == MR_ENDPOINT_OUTPUT && ep->port % 2)
-      return invalid (error, path, "port", "must be even for rist "
-          "(RTCP uses the next port)");
-  }
-  if (ep->stream_key && ep->protocol != MR_PROTOCOL_RTMP)
-    return invalid (error, path, "stream_key", "is only used by rtmp");
+  if (rules->validate && !rules->validate (ep, path, error))
+    return FALSE;
+  if (ep->stream_key && !rules->uses_stream_key)
+    return mr_spec_invalid (error, path, "stream_key", "is only used by rtmp");
 
   return TRUE;
 }
@@ -501,7 +469,7 @@ mr_endpoint_from_json (JsonNode * node, MrEndpointRole role,
   JsonObject *obj;
 
   if (!node || !JSON_NODE_HOLDS_OBJECT (node)) {
-    invalid (error, path, NULL, "must be an object");
+    mr_spec_invalid (error, path, NULL, "must be an object");
     return NULL;
   }
   obj = json_node_get_object (node);
@@ -519,7 +487,7 @@ mr_endpoint_patch (const MrEndpoint * ep, JsonNode * patch,
   JsonObject *obj;
 
   if (!patch || !JSON_NODE_HOLDS_OBJECT (patch)) {
-    invalid (error, path, NULL, "must be an object");
+    mr_spec_invalid (error, path, NULL, "must be an object");
     return NULL;
   }
   obj = json_node_get_object (patch);
@@ -618,7 +586,7 @@ parse_failover (MrFlowSpec * spec, JsonNode * node, GError ** error)
       else if (g_strcmp0 (s, "DISABLED") == 0)
         spec->failover_enabled = FALSE;
       else
-        return invalid (error, path, m, "must be ENABLED or DISABLED");
+        return mr_spec_invalid (error, path, m, "must be ENABLED or DISABLED");
     } else if (g_str_equal (m, "failover_mode")) {
       if (!get_string (v, path, m, 16, &s, error))
         return FALSE;
@@ -627,7 +595,7 @@ parse_failover (MrFlowSpec * spec, JsonNode * node, GError ** error)
       else if (g_strcmp0 (s, "MERGE") == 0)
         spec->failover_mode = MR_FAILOVER_MODE_MERGE;
       else
-        return invalid (error, path, m, "must be FAILOVER or MERGE");
+        return mr_spec_invalid (error, path, m, "must be FAILOVER or MERGE");
     } else if (g_str_equal (m, "recovery_window")) {
       if (!get_int (v, path, m, 10, 10000, &n, error))
         return FALSE;
@@ -719,8 +687,8 @@ parse_maintenance (MrFlowSpec * spec, JsonNode * node, GError ** error)
         if (g_ascii_strcasecmp (s, day_names[i]) == 0)
           day = i;
       if (day < 0)
-        return invalid (error, path, m, "must be a day name, Monday to "
-            "Sunday");
+        return mr_spec_invalid (error, path, m, "must be a day name, "
+            "Monday to Sunday");
       spec->maintenance_day = day;
       have_day = TRUE;
     } else if (g_str_equal (m, "start_hour")) {
@@ -733,9 +701,9 @@ parse_maintenance (MrFlowSpec * spec, JsonNode * node, GError ** error)
     }
   }
   if (!have_day)
-    return invalid (error, path, "day_of_week", "is required");
+    return mr_spec_invalid (error, path, "day_of_week", "is required");
   if (!have_hour)
-    return invalid (error, path, "start_hour", "is required");
+    return mr_spec_invalid (error, path, "start_hour", "is required");
   spec->has_maintenance = TRUE;
   return TRUE;
 }
@@ -754,7 +722,7 @@ parse_time (JsonNode * node, const gchar * field, gint64 * out,
       || !(dt = g_date_time_new_from_iso8601 (json_node_get_string (node),
               NULL))
       || !(utc = g_date_time_to_utc (dt)))
-    return invalid (error, NULL, field, "must be an ISO 8601 time");
+    return mr_spec_invalid (error, NULL, field, "must be an ISO 8601 time");
   *out = g_date_time_to_unix (dt) * G_USEC_PER_SEC +
       g_date_time_get_microsecond (dt);
   return TRUE;
@@ -792,7 +760,8 @@ mr_flow_spec_from_json (JsonNode * node, MrSpecParseMode mode,
       if (mode == MR_SPEC_PARSE_STORED)
         continue;               /* stored flows keep "sources" */
       if (json_object_has_member (obj, "sources")) {
-        invalid (error, NULL, m, "give either source or sources, not both");
+        mr_spec_invalid (error, NULL, m,
+            "give either source or sources, not both");
         return NULL;
       }
       if (!(ep = mr_endpoint_from_json (v, MR_ENDPOINT_SOURCE, m, error)))
@@ -805,12 +774,12 @@ mr_flow_spec_from_json (JsonNode * node, MrSpecParseMode mode,
       guint max = is_src ? MR_MAX_SOURCES : MR_MAX_OUTPUTS;
 
       if (!JSON_NODE_HOLDS_ARRAY (v)) {
-        invalid (error, NULL, m, "must be an array");
+        mr_spec_invalid (error, NULL, m, "must be an array");
         return NULL;
       }
       arr = json_node_get_array (v);
       if (json_array_get_length (arr) > max) {
-        invalid (error, NULL, m, "a flow has at most %u %s", max, m);
+        mr_spec_invalid (error, NULL, m, "a flow has at most %u %s", max, m);
         return NULL;
       }
       for (guint i = 0; i < json_array_get_length (arr); i++) {
@@ -851,11 +820,11 @@ mr_flow_spec_from_json (JsonNode * node, MrSpecParseMode mode,
   }
 
   if (!spec->name || !*spec->name) {
-    invalid (error, NULL, "name", "is required");
+    mr_spec_invalid (error, NULL, "name", "is required");
     return NULL;
   }
   if (!have_source) {
-    invalid (error, NULL, "source", "is required");
+    mr_spec_invalid (error, NULL, "source", "is required");
     return NULL;
   }
   if (!mr_flow_spec_validate (spec, error))
@@ -872,8 +841,8 @@ check_unique (GPtrArray * eps, const gchar * what, GError ** error)
       MrEndpoint *b = eps->pdata[j];
       if (g_str_equal (a->name, b->name)) {
         g_autofree gchar *path = g_strdup_printf ("%s[%u]", what, i);
-        return invalid (error, path, "name", "'%s' is used twice in %s",
-            a->name, what);
+        return mr_spec_invalid (error, path, "name",
+            "'%s' is used twice in %s", a->name, what);
       }
     }
   }
@@ -884,13 +853,13 @@ gboolean
 mr_flow_spec_validate (const MrFlowSpec * spec, GError ** error)
 {
   if (spec->sources->len == 0)
-    return invalid (error, NULL, "source", "is required");
+    return mr_spec_invalid (error, NULL, "source", "is required");
   if (spec->sources->len > MR_MAX_SOURCES)
-    return invalid (error, NULL, "sources", "a flow has at most %d sources",
-        MR_MAX_SOURCES);
+    return mr_spec_invalid (error, NULL, "sources",
+        "a flow has at most %d sources", MR_MAX_SOURCES);
   if (spec->outputs->len > MR_MAX_OUTPUTS)
-    return invalid (error, NULL, "outputs", "a flow has at most %d outputs",
-        MR_MAX_OUTPUTS);
+    return mr_spec_invalid (error, NULL, "outputs",
+        "a flow has at most %d outputs", MR_MAX_OUTPUTS);
   if (!check_unique (spec->sources, "sources", error)
       || !check_unique (spec->outputs, "outputs", error))
     return FALSE;
@@ -899,24 +868,25 @@ mr_flow_spec_validate (const MrFlowSpec * spec, GError ** error)
   if (spec->sources->len == 2) {
     MrEndpoint *a = spec->sources->pdata[0], *b = spec->sources->pdata[1];
     if (a->ingest_port && a->ingest_port == b->ingest_port)
-      return invalid (error, "sources[1]", "ingest_port",
+      return mr_spec_invalid (error, "sources[1]", "ingest_port",
           "%d is already used by source '%s'", b->ingest_port, a->name);
   }
 
   if (spec->primary_source
       && !mr_flow_spec_find_source (spec, spec->primary_source, NULL))
-    return invalid (error, "source_failover_config.source_priority",
+    return mr_spec_invalid (error, "source_failover_config.source_priority",
         "primary_source", "'%s' is not a source of this flow",
         spec->primary_source);
 
   if (spec->failover_mode == MR_FAILOVER_MODE_MERGE) {
     for (guint i = 0; i < spec->sources->len; i++) {
       MrEndpoint *ep = spec->sources->pdata[i];
-      if (ep->protocol != MR_PROTOCOL_RTP && ep->protocol != MR_PROTOCOL_RTP_FEC
-          && ep->protocol != MR_PROTOCOL_RIST) {
+      const MrProtocolRules *rules = mr_protocol_rules_get (ep->protocol);
+
+      if (!rules || !rules->mergeable) {
         g_autofree gchar *path = g_strdup_printf ("sources[%u]", i);
-        return invalid (error, path, "protocol", "MERGE mode needs rtp, "
-            "rtp-fec or rist sources, not %s",
+        return mr_spec_invalid (error, path, "protocol", "MERGE mode needs "
+            "rtp, rtp-fec or rist sources, not %s",
             mr_protocol_to_string (ep->protocol));
       }
     }

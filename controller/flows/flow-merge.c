@@ -1,73 +1,11 @@
-/* mroute: MERGE mode of a running flow: the ST 2022-7 merger's messages
- * become events, its stats the metrics' merge_stats.
- *
- * merge_active is true while the merger has two or more legs delivering
- * the merged stream.  Events: merge_started when that begins (again) or
- * the merge follows a sender restart; merge_error (warning) when it ends,
- * with the reason (a leg went silent, a leg carries another stream) and
- * when the flow runs single-leg; merge_eof when the merged stream ends. */
+/* mroute: MERGE mode's statistics in a running flow: the ST 2022-7
+ * merger's counters as the metrics' merge_stats, summed over each
+ * source's pads, and whether the merge is active (two or more legs
+ * deliver).  The merger's messages become events in flow-events.c, which
+ * keeps r->merge_legs; nothing here emits. */
 
 #define G_LOG_DOMAIN "mroute-flow"
 #include "flow-runner-private.h"
-
-#include <string.h>
-
-static const gchar *
-source_of_pad (MrRunner * r, const gchar * pad)
-{
-  gint index = pad ? mr_recipe_source_of_pad (&r->recipe, pad) : -1;
-
-  if (index < 0 || (guint) index >= r->spec->sources->len)
-    return "?";
-  return ((MrEndpoint *) r->spec->sources->pdata[index])->name;
-}
-
-void
-mr_runner_merge_started (MrRunner * r)
-{
-  r->merge_legs = 0;
-  if (r->spec->sources->len < 2)
-    mr_runner_emit (r, "merge_error", "warning", "MERGE with only source "
-        "'%s': running single-leg, without protection, until a second "
-        "source is added", ((MrEndpoint *) r->spec->sources->pdata[0])->name);
-}
-
-void
-mr_runner_handle_merge_message (MrRunner * r, const GstStructure * s)
-{
-  const gchar *event = gst_structure_get_string (s, "event");
-  const gchar *source = source_of_pad (r, gst_structure_get_string (s,
-          "pad"));
-  guint legs = 0, before = r->merge_legs;
-
-  if (!event || !gst_structure_get_uint (s, "active-legs", &legs))
-    return;
-  r->merge_legs = legs;
-
-  if (g_str_equal (event, "leg-foreign")) {
-    mr_runner_emit (r, "merge_error", "error", "source '%s' carries another "
-        "stream than the other legs (another SSRC or sequence numbers): "
-        "it is not merged", source);
-  } else if (g_str_equal (event, "stream-restarted")) {
-    mr_runner_emit (r, "merge_started", "info", "the sender restarted (new "
-        "SSRC or sequence numbers): merging the new stream");
-  } else if (legs >= 2 && before < 2) {
-    mr_runner_emit (r, "merge_started", "info", "merging %u sources: "
-        "each packet from whichever delivers it first", legs);
-  } else if (legs < 2 && before >= 2) {
-    mr_runner_emit (r, "merge_error", "warning", "source '%s' %s: merging "
-        "stopped, %s", source, g_str_equal (event, "leg-silent") ?
-        "delivers nothing" : "left the merge", legs == 1 ?
-        "the flow runs on one leg" : "no source delivers");
-  }
-}
-
-void
-mr_runner_merge_eof (MrRunner * r)
-{
-  mr_runner_emit (r, "merge_eof", "error", "every source of the merge "
-      "ended the stream");
-}
 
 gboolean
 mr_runner_merge_active (MrRunner * r)

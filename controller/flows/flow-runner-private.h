@@ -1,8 +1,15 @@
-/* mroute: the running flow's state, shared by flow-runner.c (lifecycle,
- * bus, sampling), flow-metrics.c (the metrics object) and flow-merge.c
- * (MERGE mode's events and stats).  Private to the
- * runner: nothing else includes it.  flow-state.c holds the per-source
- * and per-output state, flow-sources.c the sources' retries. */
+/* mroute: the running flow's state, shared by the files of a running
+ * flow.  Private to the runner: nothing else includes it.  Who calls whom,
+ * one way (no file calls one above it):
+ *
+ *   flow-runner.c    lifecycle, bus dispatch, sampling
+ *   flow-events.c    bus messages (and libsrt's refusals) become events
+ *   flow-outputs.c   outputs' counters, reconnection, link watch
+ *   flow-sources.c   sources' retries and totals
+ *   flow-merge.c     MERGE's statistics
+ *   flow-state.c     per-source and per-output state, emit, rates
+ *
+ * flow-metrics.c and flow-monitor.c read the state for the API. */
 
 #ifndef __MR_FLOW_RUNNER_PRIVATE_H__
 #define __MR_FLOW_RUNNER_PRIVATE_H__
@@ -79,7 +86,8 @@ struct _MrRunner
   guint fail_idle;
   gint64 started_at;            /* monotonic µs when ACTIVE, 0 before */
   guint failover_count;
-  guint merge_legs;             /* the merger's active legs, last said */
+  guint merge_legs;             /* the merger's active legs, last said
+                                 * (flow-events.c) */
 
   GHashTable *sources;          /* name -> MrSourceState*, while running */
   GHashTable *outputs;          /* name -> MrOutputState*, while running */
@@ -97,16 +105,39 @@ void mr_runner_forget_output (MrRunner * r, const gchar * name);
 /* Forgets every state (the flow stops) */
 void mr_runner_forget_all (MrRunner * r);
 
+/* Every event of the flow goes out through this (flow-state.c) */
 void mr_runner_emit (MrRunner * r, const gchar * type,
     const gchar * severity, const gchar * fmt, ...) G_GNUC_PRINTF (4, 5);
-gboolean mr_runner_protocol_is_srt (MrProtocol p);
 guint64 mr_runner_struct_u64 (const GstStructure * s, const gchar * field);
+
+/* Events (flow-events.c): the runner hands it each bus message */
+/* The pipeline plays: flow_started, and MERGE's single-leg warning */
+void mr_runner_events_flow_started (MrRunner * r);
+/* An error message: TRUE if the pipeline cannot go on (the runner then
+ * ends the flow); a source's or an output's error is healed instead */
+gboolean mr_runner_events_error (MrRunner * r, GstMessage * msg);
+void mr_runner_events_warning (MrRunner * r, GstMessage * msg);
+/* The pipeline's end of stream (the runner then ends the flow) */
+void mr_runner_events_eos (MrRunner * r);
+void mr_runner_events_element (MrRunner * r, GstMessage * msg);
+
+/* Outputs (flow-outputs.c) */
 /* One output's counters: `bytes-sent`, `packets-sent`, `connected`, and
  * `srt-*` for SRT; NULL when the output has no sink now. */
 GstStructure *mr_runner_output_stats (MrRunner * r, const MrEndpoint * out);
-/* SRT figures of a running source, or FALSE */
-gboolean mr_runner_source_srt_stats (MrRunner * r, const MrEndpoint * src,
-    MrSrtStats * st);
+/* The output's counters go into its totals before its sink goes */
+void mr_runner_output_end_life (MrRunner * r, const MrEndpoint * out);
+/* The output was (re)attached: it is connecting from now */
+void mr_runner_output_attached (MrRunner * r, const MrEndpoint * out);
+/* The output @name failed: the others go on; this one is removed and
+ * attached again after a back-off (1, 2, 4 ... 30 s), counted in
+ * disconnections. */
+void mr_runner_output_failed (MrRunner * r, const gchar * name,
+    const GError * err);
+/* Once a second, with the output's counters @s: its rate, and what its
+ * transport watches (a lost peer, a caller that never connects) */
+void mr_runner_output_sampled (MrRunner * r, const MrEndpoint * out,
+    const GstStructure * s, gint64 now);
 
 /* Sources (flow-sources.c): started, failed, retried after 1, 2, 4 ... 30
  * s, each try a source_retry event, in every mode. */
@@ -116,9 +147,10 @@ gboolean mr_runner_source_srt_stats (MrRunner * r, const MrEndpoint * src,
 gboolean mr_runner_start_sources (MrRunner * r, gboolean retry_failed,
     GError ** error);
 /* The source at @index failed (@type: source_error or source_eof): its
- * bin goes, an event says why, and it is started again after a back-off. */
-void mr_runner_source_failed (MrRunner * r, guint index, const gchar * type,
-    const gchar * reason);
+ * bin goes, an event says why, and it is started again after a back-off.
+ * FALSE if it was not running (nothing done). */
+gboolean mr_runner_source_failed (MrRunner * r, guint index,
+    const gchar * type, const gchar * reason);
 /* The source at @index could not start (@message says why): it is tried
  * again after a back-off. */
 void mr_runner_source_start_failed (MrRunner * r, guint index,
@@ -129,23 +161,15 @@ void mr_runner_source_restart (MrRunner * r, guint index,
     const gchar * reason);
 /* The source at @index delivers data again: its back-off starts over. */
 void mr_runner_source_healthy (MrRunner * r, guint index);
-/* An srtsrc refused a caller with another stream id (any thread posted
- * it; this runs on the main thread) */
-void mr_runner_srt_caller_refused (MrRunner * r, guint index,
-    const gchar * stream_id);
-
-/* TRUE if no refusal was reported at *@last in the last 10 s (and then
- * *@last is now) */
-gboolean mr_runner_refusal_is_news (gint64 * last);
-
 /* The source's packetstats counters go into its totals before its bin
  * goes */
 void mr_runner_source_end_life (MrRunner * r, guint index);
+/* SRT figures of a running source, or FALSE */
+gboolean mr_runner_protocol_is_srt (MrProtocol p);
+gboolean mr_runner_source_srt_stats (MrRunner * r, const MrEndpoint * src,
+    MrSrtStats * st);
 
-/* MERGE mode (flow-merge.c) */
-void mr_runner_merge_started (MrRunner * r);
-void mr_runner_handle_merge_message (MrRunner * r, const GstStructure * s);
-void mr_runner_merge_eof (MrRunner * r);
+/* MERGE mode's statistics (flow-merge.c) */
 gboolean mr_runner_merge_active (MrRunner * r);
 /* "merge_stats" of the metrics, NULL unless the merger runs */
 MrMergeMetrics *mr_runner_merge_metrics (MrRunner * r);

@@ -15,8 +15,6 @@
  * down. */
 
 #define G_LOG_DOMAIN "mroute-flow"
-#include <string.h>
-
 #include "flow-runner-private.h"
 
 #define RETRY_MAX_S 30
@@ -81,7 +79,7 @@ schedule_retry (MrRunner * r, guint index)
   return delay;
 }
 
-void
+gboolean
 mr_runner_source_failed (MrRunner * r, guint index, const gchar * type,
     const gchar * reason)
 {
@@ -89,21 +87,13 @@ mr_runner_source_failed (MrRunner * r, guint index, const gchar * type,
   guint delay;
 
   if (!r->recipe.pipeline || !r->recipe.source_bins[index])
-    return;
+    return FALSE;
   delay = schedule_retry (r, index);
   g_warning ("flow %s: source '%s' failed: %s; starting it again in %u s",
       r->spec->id, name, reason, delay);
   mr_runner_emit (r, type, g_str_equal (type, "source_eof") ? "warning" :
       "error", "source '%s': %s; trying again in %u s", name, reason, delay);
-  if (r->recipe.merger && g_str_equal (type, "source_eof")) {
-    gboolean any = FALSE;
-
-    for (guint i = 0; i < MR_MAX_SOURCES; i++)
-      any |= r->recipe.source_bins[i] != NULL;
-    if (!any)
-      mr_runner_emit (r, "merge_eof", "error", "every source of the merge "
-          "ended the stream; trying them again");
-  }
+  return TRUE;
 }
 
 void
@@ -182,31 +172,35 @@ mr_runner_start_sources (MrRunner * r, gboolean retry_failed,
 }
 
 /* ---------------------------------------------------------------------- */
-/* SRT stream ids */
+/* SRT figures (for flow-metrics.c and the refusals in libsrt's log,
+ * flow-events.c), until a source's statistics are read through its
+ * transport */
 
-void
-mr_runner_srt_caller_refused (MrRunner * r, guint index,
-    const gchar * stream_id)
+gboolean
+mr_runner_protocol_is_srt (MrProtocol p)
 {
-  MrSourceState *st = mr_runner_source_state_at (r, index);
-  const gchar *name = st->name;
-  g_autofree gchar *shown = NULL;
-  guint64 refused = ++st->callers_refused;
+  return p == MR_PROTOCOL_SRT_LISTENER || p == MR_PROTOCOL_SRT_CALLER;
+}
 
-  /* what a caller sent is outside input: printable and short in events */
-  if (stream_id && *stream_id) {
-    g_autofree gchar *cut = g_utf8_make_valid (stream_id, MIN (strlen
-            (stream_id), 64));
-    g_autofree gchar *escaped = g_strescape (cut, NULL);
-    shown = g_strdup_printf ("'%s'", escaped);
-  } else {
-    shown = g_strdup ("none");
-  }
-  g_message ("flow %s: source '%s': refused an SRT caller with stream id %s "
-      "(%" G_GUINT64_FORMAT " so far)", r->spec->id, name, shown, refused);
-  /* a caller tries again several times a second: one event per 10 s */
-  if (mr_runner_refusal_is_news (&st->caller_refused_at))
-    mr_runner_emit (r, "source_error", "warning", "source '%s': refused an "
-        "SRT caller with stream id %s (%" G_GUINT64_FORMAT " refused so far)",
-        name, shown, refused);
+gboolean
+mr_runner_source_srt_stats (MrRunner * r, const MrEndpoint * src,
+    MrSrtStats * st)
+{
+  g_autoptr (GstElement) bin = NULL;
+  g_autoptr (GstElement) srtsrc = NULL;
+  g_autofree gchar *bin_name = NULL;
+  GstStructure *s = NULL;
+
+  if (!mr_runner_protocol_is_srt (src->protocol) || !r->recipe.pipeline)
+    return FALSE;
+  bin_name = g_strdup_printf ("source-%s", src->name);
+  bin = gst_bin_get_by_name (GST_BIN (r->recipe.pipeline), bin_name);
+  if (bin)
+    srtsrc = gst_bin_get_by_name (GST_BIN (bin), "srtsrc");
+  if (!srtsrc)
+    return FALSE;
+  g_object_get (srtsrc, "stats", &s, NULL);
+  mr_srt_stats_read (s, FALSE, st);
+  g_clear_pointer (&s, gst_structure_free);
+  return TRUE;
 }

@@ -1,7 +1,34 @@
-/* mroute: what a running flow keeps of each source and each output. */
+/* mroute: what a running flow keeps of each source and each output, and
+ * the helpers every part of it uses: the one way to say an event, a rate,
+ * a counter read.  It calls no other part of the flow. */
 
 #define G_LOG_DOMAIN "mroute-flow"
 #include "flow-runner-private.h"
+
+/* every event of the flow goes through here */
+void
+mr_runner_emit (MrRunner * r, const gchar * type, const gchar * severity,
+    const gchar * fmt, ...)
+{
+  va_list args;
+  g_autofree gchar *msg = NULL;
+
+  va_start (args, fmt);
+  msg = g_strdup_vprintf (fmt, args);
+  va_end (args);
+  if (r->callbacks.event)
+    r->callbacks.event (r, type, severity, msg, r->user_data);
+}
+
+guint64
+mr_runner_struct_u64 (const GstStructure * s, const gchar * field)
+{
+  guint64 v = 0;
+
+  if (s)
+    gst_structure_get_uint64 (s, field, &v);
+  return v;
+}
 
 void
 mr_rate_update (MrRate * rate, guint64 bytes, gint64 now)

@@ -4,7 +4,9 @@ files, temp dirs) and tears it down in that reverse order, dumping the
 controller's log and the children's logs when the test failed; and the
 helpers every test file needs: a bounded UDP receiver, free ports (UDP,
 TCP, consecutive, even for RTP/RIST), a process launcher with a log file,
-bounded waits, and the flow metrics/events getters.
+bounded waits, the flow metrics/events getters, a UDP flow body, and a
+loopback HTTP server that records what it is sent (the test double of a
+service we cannot reach: the Telegram Bot API, a webhook receiver).
 
     class MyTest(MrouteTestCase):
         def test_x(self):
@@ -16,10 +18,13 @@ bounded waits, and the flow metrics/events getters.
 
 Tests that share one controller per class start it in setUpClass with
 cls.class_controller(...); it is stopped in tearDownClass, and its log is
-dumped there if any test of the class failed.
+dumped there if any test of the class failed.  class_port(),
+class_tcp_port(), class_own(), class_own_server() and class_tmpdir() are
+the class's port(), tcp_port(), own(), own_server() and tmpdir().
 
 Standard library only.  Everything here is bounded in time."""
 
+import http.server
 import os
 import shutil
 import signal
@@ -259,6 +264,133 @@ def live_encoder():
 
 
 # --------------------------------------------------------------------------
+# Flows and HTTP test doubles
+# --------------------------------------------------------------------------
+
+def udp_flow_body(name, ingest_port, port, source="primary", output="out1"):
+    """The body of a flow with one UDP source on 127.0.0.1:ingest_port and
+    one UDP output to 127.0.0.1:port."""
+    return {"name": name,
+            "source": {"name": source, "protocol": "udp", "ingest_port": ingest_port},
+            "outputs": [{"name": output, "protocol": "udp",
+                         "destination": LO, "port": port}]}
+
+
+class HttpRecorder(http.server.ThreadingHTTPServer):
+    """A real HTTP server on a free loopback port, served by a thread of its
+    own until close(): the test double of a service the controller (or a
+    tool) talks to and we cannot reach.  Records every POST as a dict: path,
+    headers, body (bytes), t (monotonic arrival time) and the status it
+    answered, which is `status` (200 unless set) except that fail(n) makes
+    the next n requests get 500.  The answer's JSON body is answer(request)
+    (`answer` as given by default); `protocol` is the HTTP version answered
+    (HTTP/1.0 closes the connection after each answer)."""
+
+    daemon_threads = True
+
+    def __init__(self, status=200, answer=b'{"ok": true}', protocol="HTTP/1.1", host=LO):
+        super().__init__((host, 0), _RecorderHandler)
+        self.host = host
+        self.port = self.server_address[1]
+        self.status = status
+        self.protocol = protocol
+        self.default_answer = answer
+        self.requests = []
+        self.cond = threading.Condition()
+        self.failures_left = 0
+        self.thread = threading.Thread(target=self.serve_forever, name="http-%d" % self.port,
+                                       kwargs={"poll_interval": 0.05}, daemon=True)
+        self.thread.start()
+
+    @property
+    def base(self):
+        return "http://%s:%d" % (self.host, self.port)
+
+    def answer(self, request):
+        """The body of the answer to `request` (already recorded, with the
+        status it gets); subclasses override it."""
+        return self.default_answer
+
+    def fail(self, n):
+        """The next n requests get 500."""
+        with self.cond:
+            self.failures_left = n
+
+    def snapshot(self):
+        with self.cond:
+            return list(self.requests)
+
+    def clear(self):
+        with self.cond:
+            self.requests.clear()
+
+    def wait_for(self, predicate, timeout, what):
+        """Waits until predicate(list of requests) is true; returns the
+        list.  Fails (AssertionError) after `timeout` s."""
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            while not predicate(self.requests):
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError("timed out after %ss waiting for %s; got %r" % (
+                        timeout, what, [(r["path"], r["body"][:200]) for r in self.requests]))
+                self.cond.wait(min(left, 0.2))
+            return list(self.requests)
+
+    def wait_quiet(self, quiet, timeout):
+        """Waits until no request came for `quiet` seconds; fails
+        (AssertionError) if requests still come after `timeout` s."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self.cond:
+                last = self.requests[-1]["t"] if self.requests else 0
+            if time.monotonic() - last >= quiet:
+                return
+            time.sleep(0.05)
+        raise AssertionError("requests still coming after %ss" % timeout)
+
+    def read_log(self, n=3000):
+        """The requests received, one line each (dumped on failure)."""
+        lines = ["%d %s %r" % (r["status"], r["path"], r["body"][:200]) for r in self.snapshot()]
+        return "\n".join(lines)[-n:]
+
+    def close(self):
+        self.shutdown()
+        self.server_close()
+        self.thread.join(5)
+
+
+class _RecorderHandler(http.server.BaseHTTPRequestHandler):
+
+    def setup(self):
+        self.protocol_version = self.server.protocol
+        super().setup()
+
+    def do_POST(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length)
+        srv = self.server
+        with srv.cond:
+            status = srv.status
+            if srv.failures_left > 0:
+                srv.failures_left -= 1
+                status = 500
+            req = {"path": self.path, "headers": dict(self.headers), "body": body,
+                   "t": time.monotonic(), "status": status, "index": len(srv.requests)}
+            srv.requests.append(req)
+            srv.cond.notify_all()
+        data = srv.answer(req)
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args):
+        pass
+
+
+# --------------------------------------------------------------------------
 # What a test owns
 # --------------------------------------------------------------------------
 
@@ -384,6 +516,24 @@ class MrouteTestCase(unittest.TestCase):
     def class_port(cls):
         """A free UDP port, not handed out before in this class."""
         return cls._class_owned.ports.udp()
+
+    @classmethod
+    def class_tcp_port(cls):
+        """A free TCP port (nothing listens there), not handed out before
+        in this class."""
+        return cls._class_owned.ports.tcp()
+
+    @classmethod
+    def class_own_server(cls, server):
+        """Closes `server` (close(), and read_log(n) dumped on failure) in
+        tearDownClass, before the class's controllers."""
+        cls._class_owned.servers.append(server)
+        return server
+
+    @classmethod
+    def class_tmpdir(cls):
+        """The class's temp dir, removed in tearDownClass."""
+        return cls._class_owned.tmpdir()
 
     def setUp(self):
         super().setUp()

@@ -25,7 +25,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from mroute_harness import Controller, free_port  # noqa: E402
+from mroute_testcase import MrouteTestCase, udp_flow_body  # noqa: E402
 
 KEY_FILE = "cfg-Key-2d7f0b94c1e8a653"       # 24 characters
 KEY_ENV = "env-Key-9a31c6e5f0b2d874"        # 24 characters
@@ -39,20 +39,6 @@ WRONG_KEYS = {
 }
 SECRETS = [KEY_FILE, KEY_ENV] + list(WRONG_KEYS.values())
 ANSWER_WAIT = 3      # seconds a raw-socket exchange waits for the answer
-
-
-def flow_body(name="auth-flow"):
-    return {"name": name,
-            "source": {"name": "primary", "protocol": "udp", "ingest_port": free_port()},
-            "outputs": [{"name": "out1", "protocol": "udp", "destination": "127.0.0.1",
-                         "port": free_port()}]}
-
-
-def padded_body(size):
-    """A valid flow-creation JSON body of exactly `size` bytes (spaces pad)."""
-    b = json.dumps(flow_body("padded")).encode()
-    assert len(b) <= size, size
-    return b + b" " * (size - len(b))
 
 
 def raw_exchange(port, head, body=None, timeout=ANSWER_WAIT):
@@ -109,8 +95,9 @@ def raw_exchange(port, head, body=None, timeout=ANSWER_WAIT):
 
 
 class AuthChecks:
-    """The checks of a controller with an API key, mixed into a TestCase
-    that says how the key is given (so that this class itself runs none)."""
+    """The checks of a controller with an API key, mixed into a
+    MrouteTestCase that says how the key is given (so that this class itself
+    runs none)."""
 
     key = None
     config = None
@@ -138,13 +125,16 @@ class AuthChecks:
 
     @classmethod
     def setUpClass(cls):
-        cls.c = Controller(config=cls.config, env=cls.env)
-        cls.c.start()
+        super().setUpClass()
+        cls.c = cls.class_controller(config=cls.config, env=cls.env)
 
     @classmethod
     def tearDownClass(cls):
-        code = cls.c.stop()
-        log = cls.c.read_log()
+        try:
+            code = cls.c.stop()
+            log = cls.c.read_log()       # all of it, before the base removes it
+        finally:
+            super().tearDownClass()
         for s in SECRETS:
             if s in log:
                 raise AssertionError("the key %r is in the controller's output:\n%s"
@@ -156,6 +146,16 @@ class AuthChecks:
         log = self.c.read_log()
         for s in SECRETS:
             self.assertNotIn(s, log, "a key is in the controller's output")
+        super().tearDown()
+
+    def flow_body(self, name="auth-flow"):
+        return udp_flow_body(name, self.port(), self.port())
+
+    def padded_body(self, size):
+        """A valid flow-creation JSON body of exactly `size` bytes (spaces pad)."""
+        b = json.dumps(self.flow_body("padded")).encode()
+        assert len(b) <= size, size
+        return b + b" " * (size - len(b))
 
     def call(self, method, path, body=None, raw=None, key=None, header="X-API-Key"):
         headers = {}
@@ -184,8 +184,9 @@ class AuthChecks:
         self.assertIn("X-API-Key", data["error"], what)
 
     def body_for(self, kind):
-        return {"flow": flow_body(), "output": {"name": "o2", "protocol": "udp",
-                                                "destination": "127.0.0.1", "port": 7000},
+        return {"flow": self.flow_body(), "output": {"name": "o2", "protocol": "udp",
+                                                     "destination": "127.0.0.1",
+                                                     "port": self.port()},
                 "hook": {"path": "live/auth-flow/in"}}.get(kind)
 
     def flow_names(self):
@@ -234,7 +235,7 @@ class AuthChecks:
         self.assertEqual(len({a[1] for a in answers}), 1, answers)
 
     def test_right_key_works(self):
-        r, f = self.call("POST", "/v1/flows", body=flow_body("keyed"), key=self.key)
+        r, f = self.call("POST", "/v1/flows", body=self.flow_body("keyed"), key=self.key)
         self.assertEqual(r.status, 201, r.body)
         fid = f["id"]
         try:
@@ -283,7 +284,7 @@ class AuthChecks:
         return r
 
 
-class KeyFromConfigTest(AuthChecks, unittest.TestCase):
+class KeyFromConfigTest(AuthChecks, MrouteTestCase):
     """[api] api_key in the file, metrics_public = false, a 4096-byte limit."""
 
     key = KEY_FILE
@@ -311,7 +312,7 @@ class KeyFromConfigTest(AuthChecks, unittest.TestCase):
         self.assertIsNotNone(ans, "no answer to a 5000-byte body")
         self.assertEqual(ans[0], 413)
         # the other routes with a body have the same limit
-        big = padded_body(5000)
+        big = self.padded_body(5000)
         for path in ("/v1/flows/flow_000000000000/outputs",
                      "/v1/mediamtx/events/ready"):
             with self.subTest(path=path):
@@ -322,7 +323,7 @@ class KeyFromConfigTest(AuthChecks, unittest.TestCase):
         self.assert401(r, d, "big body without key")
 
     def test_body_at_the_limit_accepted(self):
-        r, f = self.call("POST", "/v1/flows", raw=padded_body(4096), key=self.key)
+        r, f = self.call("POST", "/v1/flows", raw=self.padded_body(4096), key=self.key)
         self.assertEqual(r.status, 201, r.body)
         self.call("DELETE", "/v1/flows/" + f["id"], key=self.key)
 
@@ -399,7 +400,7 @@ class KeyFromConfigTest(AuthChecks, unittest.TestCase):
         head = ("POST /v1/flows HTTP/1.1\r\nHost: 127.0.0.1\r\nX-API-Key: %s\r\n"
                 "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
                 % self.key)
-        body = json.dumps(flow_body("chunked")).encode()
+        body = json.dumps(self.flow_body("chunked")).encode()
         chunked = b"%x\r\n%s\r\n0\r\n\r\n" % (len(body), body)
         ans = raw_exchange(self.c.port, head.encode(), chunked)
         self.assertIsNotNone(ans, "no answer to a chunked body")
@@ -413,7 +414,7 @@ class KeyFromConfigTest(AuthChecks, unittest.TestCase):
         self.assertIsNotNone(ans)
         self.assertEqual(ans[0], 401, ans)
 
-class KeyFromEnvTest(AuthChecks, unittest.TestCase):
+class KeyFromEnvTest(AuthChecks, MrouteTestCase):
     """MROUTE_API_KEY over the file's key; default metrics and body limit."""
 
     key = KEY_ENV
@@ -440,24 +441,24 @@ class KeyFromEnvTest(AuthChecks, unittest.TestCase):
         head = ("POST /v1/flows HTTP/1.1\r\nHost: 127.0.0.1\r\nX-API-Key: %s\r\n"
                 "Content-Type: application/json\r\nContent-Length: %d\r\n\r\n"
                 % (self.key, mib + 1))
-        ans = raw_exchange(self.c.port, head.encode(), padded_body(mib + 1), timeout=10)
+        ans = raw_exchange(self.c.port, head.encode(), self.padded_body(mib + 1), timeout=10)
         self.assertIsNotNone(ans, "no answer to a 1 MiB + 1 body")
         self.assertEqual(ans[0], 413, ans)
         self.assertIn(b"1048576", ans[2])
         # exactly 1 MiB is accepted
-        r, f = self.call("POST", "/v1/flows", raw=padded_body(mib), key=self.key)
+        r, f = self.call("POST", "/v1/flows", raw=self.padded_body(mib), key=self.key)
         self.assertEqual(r.status, 201, r.body[:200])
         self.call("DELETE", "/v1/flows/" + f["id"], key=self.key)
 
 
-class NoKeyTest(unittest.TestCase):
+class NoKeyTest(MrouteTestCase):
     """Without a key everything is open (the default)."""
 
     def test_open(self):
-        with Controller(env={"MROUTE_API_KEY": ""}) as c:
-            self.assertEqual(c.get("/v1/flows").status, 200)
-            self.assertEqual(c.get("/v1/flows", headers={"X-API-Key": "anything"}).status,
-                             200)
+        c = self.controller(env={"MROUTE_API_KEY": ""})
+        self.assertEqual(c.get("/v1/flows").status, 200)
+        self.assertEqual(c.get("/v1/flows", headers={"X-API-Key": "anything"}).status,
+                         200)
 
 
 if __name__ == "__main__":

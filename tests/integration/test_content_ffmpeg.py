@@ -40,8 +40,11 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from mroute_testcase import MrouteTestCase  # noqa: E402
 
 FPS = 25
 SECONDS = 12
@@ -168,23 +171,23 @@ def gst_events(path, black=(), freeze=(), silence=()):
     return events, first
 
 
-class ContentDetectorsAgainstFFmpeg(unittest.TestCase):
+class ContentDetectorsAgainstFFmpeg(MrouteTestCase):
     @classmethod
     def setUpClass(cls):
         for tool in ("ffmpeg", "ffprobe", "gst-launch-1.0"):
             if not shutil.which(tool):
                 raise unittest.SkipTest("%s is not installed" % tool)
-        cls.dir = tempfile.mkdtemp(prefix="mroute-content-")
-        cls.clip = os.path.join(cls.dir, "clip.ts")
-        run(["ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
-             "-f", "lavfi", "-i", VIDEO_FILTER, "-f", "lavfi", "-i", AUDIO_FILTER,
-             "-c:v", "libx264", "-preset", "ultrafast", "-g", "300",
-             "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "128k",
-             "-f", "mpegts", cls.clip], timeout=120)
-
-    @classmethod
-    def tearDownClass(cls):
-        shutil.rmtree(cls.dir, ignore_errors=True)
+        super().setUpClass()
+        cls.clip = os.path.join(cls.class_tmpdir(), "clip.ts")
+        try:
+            run(["ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
+                 "-f", "lavfi", "-i", VIDEO_FILTER, "-f", "lavfi", "-i", AUDIO_FILTER,
+                 "-c:v", "libx264", "-preset", "ultrafast", "-g", "300",
+                 "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "128k",
+                 "-f", "mpegts", cls.clip], timeout=120)
+        except BaseException:
+            super().tearDownClass()      # not called when setUpClass fails
+            raise
 
     def compare(self, ff, ours, first_stream_time, origin):
         """Ours against FFmpeg's: the same events per detector, in order,

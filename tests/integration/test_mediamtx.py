@@ -18,19 +18,16 @@ Run:  MROUTE_BIN=build/controller/mroute MTX_HOOK_BIN=build/tools/mtx-hook \
 Standard library only; loopback only; every wait is bounded.
 """
 
-import http.server
 import json
 import os
-import socket
 import subprocess
 import sys
-import threading
 import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from mroute_harness import Controller, free_port  # noqa: E402
+from mroute_testcase import HttpRecorder, MrouteTestCase, udp_flow_body  # noqa: E402
 
 GRACE = 2
 CONFIG = "[mediamtx]\ngrace_period_sec = %d\n" % GRACE
@@ -63,46 +60,25 @@ def run_hook(event, base, path="live/abc/in", key=None, extra_env=None, args=Non
     return subprocess.run(argv, env=env, capture_output=True, timeout=HOOK_TIMEOUT)
 
 
-def udp_flow(name):
-    return {"name": name,
-            "source": {"name": "in", "protocol": "udp", "ingest_port": free_port()},
-            "outputs": [{"name": "out", "protocol": "udp", "destination": "127.0.0.1",
-                         "port": free_port()}]}
-
-
-class _Capture(http.server.BaseHTTPRequestHandler):
-    """Records every POST (path, headers, body) and answers server.status."""
-
-    def do_POST(self):
-        n = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(n)
-        self.server.seen.append((self.path, dict(self.headers), body))
-        out = b'{"action":"ok"}'
-        self.send_response(self.server.status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(out)))
-        self.end_headers()
-        self.wfile.write(out)
-
-    def log_message(self, *a):
-        pass
-
-
-class MediamtxBase(unittest.TestCase):
+class MediamtxBase(MrouteTestCase):
     config = CONFIG
     env = {"MROUTE_API_KEY": ""}    # whatever the caller's environment holds
 
     @classmethod
     def setUpClass(cls):
         hook_bin()
-        cls.c = Controller(config=cls.config, env=cls.env)
-        cls.c.start()
+        super().setUpClass()
+        cls.c = cls.class_controller(config=cls.config, env=cls.env)
 
     @classmethod
     def tearDownClass(cls):
-        code = cls.c.stop()
+        try:
+            code = cls.c.stop()
+            log = cls.c.read_log()       # before the base removes it
+        finally:
+            super().tearDownClass()
         if code not in (0, None):
-            raise AssertionError("mroute exited with %r:\n%s" % (code, cls.c.read_log()[-3000:]))
+            raise AssertionError("mroute exited with %r:\n%s" % (code, log[-3000:]))
 
     headers = None
 
@@ -123,7 +99,9 @@ class MediamtxBase(unittest.TestCase):
         return self.call("POST", "/v1/mediamtx/events/" + ev, body=body, expect=expect)
 
     def create(self, name="abc"):
-        _, f = self.call("POST", "/v1/flows", body=udp_flow(name), expect=201)
+        _, f = self.call("POST", "/v1/flows",
+                         body=udp_flow_body(name, self.port(), self.port(), "in", "out"),
+                         expect=201)
         self.addCleanup(self.c.request, "DELETE", "/v1/flows/" + f["id"], headers=self.headers)
         return f["id"]
 
@@ -140,11 +118,8 @@ class MediamtxBase(unittest.TestCase):
             time.sleep(0.05)
         self.fail("flow %s is %s, not %s, after %ss" % (fid, s, want, timeout))
 
-    def events(self, fid):
-        return self.call("GET", "/v1/flows/%s/events?limit=1000" % fid, expect=200)[1]["events"]
-
     def types(self, fid):
-        return [e["type"] for e in reversed(self.events(fid))]    # oldest first
+        return [e["type"] for e in self.events(self.c, fid, oldest_first=True)]
 
     def assertHookOk(self, p, what):
         self.assertEqual(p.returncode, 0, "%s: exit %d, stderr %r" % (what, p.returncode, p.stderr))
@@ -264,7 +239,7 @@ class HookLifecycleTest(MediamtxBase):
 
     def test_non_ingest_paths_do_nothing(self):
         fid = self.create()
-        before = self.events(fid)
+        before = self.events(self.c, fid)
         p = run_hook("ready", self.c.base, path="live/abc/out")
         self.assertHookOk(p, "ready live/abc/out")
         p = run_hook("not-ready", self.c.base, path="live/abc/out")
@@ -277,7 +252,7 @@ class HookLifecycleTest(MediamtxBase):
                 self.assertNotIn("flow_id", a)
         time.sleep(0.3)
         self.assertEqual(self.status(fid), "STANDBY")
-        self.assertEqual(self.events(fid), before)
+        self.assertEqual(self.events(self.c, fid), before)
 
     def test_unknown_stream(self):
         self.create()
@@ -317,7 +292,7 @@ class HookLifecycleTest(MediamtxBase):
                 self.assertIn(b"usage", p.stderr)
 
     def test_controller_down_exit_1(self):
-        port = free_port(socket.SOCK_STREAM)    # nothing listens there
+        port = self.tcp_port()    # nothing listens there
         t0 = time.monotonic()
         p = run_hook("ready", "http://127.0.0.1:%d" % port)
         self.assertEqual(p.returncode, 1, p)
@@ -366,32 +341,26 @@ class HookLifecycleTest(MediamtxBase):
                 self.assertEqual(r.status, 404)
 
 
-class HookProgramTest(unittest.TestCase):
+class HookProgramTest(MrouteTestCase):
     """What mtx-hook sends, seen by a local capture server."""
 
     def setUp(self):
+        super().setUp()
         hook_bin()
-        self.srv = http.server.HTTPServer(("127.0.0.1", 0), _Capture)
-        self.srv.seen = []
-        self.srv.status = 200
-        self.th = threading.Thread(target=self.srv.serve_forever, daemon=True)
-        self.th.start()
-        self.base = "http://127.0.0.1:%d" % self.srv.server_address[1]
-
-    def tearDown(self):
-        self.srv.shutdown()
-        self.srv.server_close()
-        self.th.join(5)
+        # records every POST and answers srv.status
+        self.srv = self.own_server(HttpRecorder(answer=b'{"action":"ok"}', protocol="HTTP/1.0"))
+        self.base = self.srv.base
 
     def test_json_is_built_safely(self):
         weird_path = "live/ab\"c\\d\n\u00e9/in"
         for event, path in (("ready", "live/abc/in"), ("not-ready", weird_path)):
             with self.subTest(event=event):
-                self.srv.seen.clear()
+                self.srv.clear()
                 p = run_hook(event, self.base, path=path, key=API_KEY)
                 self.assertEqual(p.returncode, 0, p)
-                self.assertEqual(len(self.srv.seen), 1)
-                url, headers, body = self.srv.seen[0]
+                seen = self.srv.snapshot()
+                self.assertEqual(len(seen), 1)
+                url, headers, body = seen[0]["path"], seen[0]["headers"], seen[0]["body"]
                 self.assertEqual(url, "/v1/mediamtx/events/" + event)
                 self.assertEqual(json.loads(body), {"path": path, "query": QUERY,
                                                     "sourceType": "rtmpConn", "sourceId": "1"})
@@ -399,9 +368,9 @@ class HookProgramTest(unittest.TestCase):
                 self.assertTrue(h.get("content-type", "").startswith("application/json"), h)
                 self.assertEqual(h.get("x-api-key"), API_KEY)
         # no key in the environment: no header at all
-        self.srv.seen.clear()
+        self.srv.clear()
         self.assertEqual(run_hook("ready", self.base).returncode, 0)
-        h = {k.lower() for k in self.srv.seen[0][1]}
+        h = {k.lower() for k in self.srv.snapshot()[0]["headers"]}
         self.assertNotIn("x-api-key", h)
 
     def test_exit_code_follows_the_status(self):

@@ -21,7 +21,6 @@ bounded.
 
 import hashlib
 import hmac
-import http.server
 import json
 import os
 import signal
@@ -33,7 +32,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from mroute_harness import Controller, free_port  # noqa: E402
+from mroute_testcase import HttpRecorder, MrouteTestCase, udp_flow_body  # noqa: E402
 
 BOT_TOKEN = "424242:BotSecret-7d1e0c9a55"
 CHAT_ID = "-1001234567890"
@@ -45,88 +44,15 @@ RATE_TOLERANCE = 0.95                  # seconds between Telegram requests
 # --------------------------------------------------------------------------
 # loopback servers
 
-class Recorder(http.server.ThreadingHTTPServer):
-    """Records every POST: path, headers, body bytes, arrival time (monotonic)
-    and the status answered.  fail(n) makes the next n requests get 500."""
+class TelegramRecorder(HttpRecorder):
+    """The Bot API's answers: ok with a message id, or the error of a 500."""
 
-    daemon_threads = True
-
-    def __init__(self):
-        super().__init__(("127.0.0.1", 0), RecorderHandler)
-        self.port = self.server_address[1]
-        self.requests = []
-        self.cond = threading.Condition()
-        self.failures_left = 0
-        self.thread = threading.Thread(target=self.serve_forever,
-                                       kwargs={"poll_interval": 0.05}, daemon=True)
-        self.thread.start()
-
-    def fail(self, n):
-        with self.cond:
-            self.failures_left = n
-
-    def snapshot(self):
-        with self.cond:
-            return list(self.requests)
-
-    def wait_for(self, predicate, timeout, what):
-        """Waits until predicate(list of requests) is true; returns the list."""
-        deadline = time.monotonic() + timeout
-        with self.cond:
-            while not predicate(self.requests):
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise AssertionError("timed out after %ss waiting for %s; got %r" % (
-                        timeout, what, [(r["path"], r["body"][:200]) for r in self.requests]))
-                self.cond.wait(min(left, 0.2))
-            return list(self.requests)
-
-    def wait_quiet(self, quiet, timeout):
-        """Waits until no request came for `quiet` seconds."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with self.cond:
-                last = self.requests[-1]["t"] if self.requests else 0
-            if time.monotonic() - last >= quiet:
-                return
-            time.sleep(0.05)
-        raise AssertionError("requests still coming after %ss" % timeout)
-
-    def close(self):
-        self.shutdown()
-        self.server_close()
-
-
-class RecorderHandler(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def do_POST(self):
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length)
-        srv = self.server
-        with srv.cond:
-            status = 200
-            if srv.failures_left > 0:
-                srv.failures_left -= 1
-                status = 500
-            srv.requests.append({"path": self.path, "headers": dict(self.headers),
-                                 "body": body, "t": time.monotonic(),
-                                 "status": status})
-            srv.cond.notify_all()
-        if status == 200:
-            answer = json.dumps({"ok": True, "result": {"message_id": len(srv.requests)}})
+    def answer(self, request):
+        if request["status"] == 200:
+            answer = {"ok": True, "result": {"message_id": request["index"] + 1}}
         else:
-            answer = json.dumps({"ok": False, "error_code": 500,
-                                 "description": "Internal Server Error"})
-        data = answer.encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args):
-        pass
+            answer = {"ok": False, "error_code": 500, "description": "Internal Server Error"}
+        return json.dumps(answer).encode()
 
 
 class SlowServer:
@@ -163,11 +89,6 @@ class SlowServer:
         self.sock.close()
 
 
-def dead_port():
-    """A TCP port on 127.0.0.1 with nothing listening (connection refused)."""
-    return free_port(socket.SOCK_STREAM)
-
-
 # --------------------------------------------------------------------------
 # helpers
 
@@ -179,24 +100,18 @@ def webhook_event(req):
     return json.loads(req["body"])
 
 
-def flow_body(name, in_port, out_port):
-    return {"name": name,
-            "source": {"name": "primary", "protocol": "udp", "ingest_port": in_port},
-            "outputs": [{"name": "out1", "protocol": "udp",
-                         "destination": "127.0.0.1", "port": out_port}]}
-
-
-class NotifyTestCase(unittest.TestCase):
+class NotifyTestCase(MrouteTestCase):
     """A controller with Telegram and three webhook URLs (good, dead, slow)."""
 
     ctl = None
 
     @classmethod
     def setUpClass(cls):
-        cls.telegram = Recorder()
-        cls.hook = Recorder()
-        cls.slow = SlowServer()
-        cls.dead = dead_port()
+        super().setUpClass()
+        cls.telegram = cls.class_own_server(TelegramRecorder())
+        cls.hook = cls.class_own_server(TelegramRecorder())
+        cls.slow = cls.class_own_server(SlowServer())
+        cls.dead = cls.class_tcp_port()     # nothing listens there
         urls = ",".join([
             "http://127.0.0.1:%d/hook?key=%s" % (cls.hook.port, URL_SECRET),
             "http://127.0.0.1:%d/dead" % cls.dead,
@@ -204,32 +119,23 @@ class NotifyTestCase(unittest.TestCase):
         ])
         env = {"TELEGRAM_BOT_TOKEN": BOT_TOKEN,
                "TELEGRAM_CHAT_ID": CHAT_ID,
-               "TELEGRAM_API_URL": "http://127.0.0.1:%d" % cls.telegram.port,
+               "TELEGRAM_API_URL": cls.telegram.base,
                "MROUTE_WEBHOOK_URLS": urls,
                "MROUTE_WEBHOOK_SECRET": WEBHOOK_SECRET}
-        cls.ctl = Controller(env=env)
-        try:
-            cls.ctl.start(timeout=15)
-        except Exception:
-            cls.close_servers()
-            raise
-
-    @classmethod
-    def close_servers(cls):
-        cls.telegram.close()
-        cls.hook.close()
-        cls.slow.close()
+        cls.ctl = cls.class_controller(env=env, timeout=15)
 
     @classmethod
     def tearDownClass(cls):
+        # the controller first: it sends its last alerts while the
+        # servers still answer (the base would close them first)
         try:
             if cls.ctl is not None:
                 cls.ctl.stop(timeout=20)
         finally:
-            cls.close_servers()
+            super().tearDownClass()
 
     def new_flow(self, name):
-        r = self.ctl.post("/v1/flows", flow_body(name, free_port(), free_port()))
+        r = self.ctl.post("/v1/flows", udp_flow_body(name, self.port(), self.port()))
         self.assertEqual(r.status, 201, r.body)
         return r.json()["id"]
 

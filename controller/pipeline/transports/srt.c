@@ -7,6 +7,8 @@
 #define G_LOG_DOMAIN "mroute-transport"
 #include "transport.h"
 
+#include <string.h>
+
 #include "srt-stats.h"
 
 /* how long an SRT element waits on its socket before it looks whether it
@@ -101,8 +103,8 @@ build_source (GstBin * bin, const MrEndpoint * src, gboolean rtp_out,
     return FALSE;
   }
   configure_srt (srtsrc, src, listener);
-  /* a listener's caller silent this long is taken for gone (the runner
-   * then listens anew, see flow-runner.c handle_activity) */
+  /* a listener's caller silent this long is taken for gone (the flow
+   * then listens anew: restart_silent_source below) */
   if (listener)
     g_object_set (*stats, "idle-timeout", SRT_LISTENER_SILENCE_MS, NULL);
   /* a caller that drops is waited for again, a listener we call is called
@@ -180,7 +182,7 @@ read_source_stats (const MrEndpoint * src, GstBin * bin,
 }
 
 /* a listener also refuses callers that ask for another stream id: the
- * runner counts them (flow-runner.c) */
+ * runner counts them (flow-events.c) */
 static void
 read_listener_source_stats (const MrEndpoint * src, GstBin * bin,
     MrSourceStats * stats)
@@ -189,6 +191,44 @@ read_listener_source_stats (const MrEndpoint * src, GstBin * bin,
   stats->refuses_callers = TRUE;
 }
 
+/* ---------------------------------------------------------------------- */
+/* watching a running SRT flow */
+
+static MrSourceNote
+read_source_message (const GstStructure * s, const gchar ** detail)
+{
+  /* srtsrc (keep-listening) saw its caller close and listens again */
+  if (gst_structure_has_name (s, "connection-removed"))
+    return MR_SOURCE_NOTE_LISTENING_ANEW;
+  /* on_srt_caller_connecting () refused a caller */
+  if (gst_structure_has_name (s, MR_TRANSPORT_SRT_REFUSED)) {
+    *detail = gst_structure_get_string (s, "stream-id");
+    return MR_SOURCE_NOTE_CALLER_REFUSED;
+  }
+  return MR_SOURCE_NOTE_NONE;
+}
+
+/* srtsink says "... Trying to reconnect" when its peer went away */
+static gboolean
+output_warning_lost_peer (const GError * warning)
+{
+  return strstr (warning->message, "reconnect") != NULL;
+}
+
+/* An SRT listener (srtsrc 1.22) takes one caller at a time and looks for
+ * the next only once libsrt has given the silent one up, after its peer
+ * idle time (5 s); a caller that connects meanwhile (an encoder that
+ * restarted) waits on the old listening socket and is dropped when srtsrc
+ * listens anew, and ffmpeg then gives up for good.  A caller silent for
+ * SRT_LISTENER_SILENCE_MS is gone: listen anew at once. */
+G_STATIC_ASSERT (SRT_LISTENER_SILENCE_MS == 1000);
+#define SRT_LISTENER_RESTART_REASON "its caller has sent nothing for 1 s"
+
+/* A caller output that has not connected within this long after it was
+ * attached or lost its peer failed to connect (srtsink keeps trying by
+ * itself, and would say nothing) */
+#define SRT_CALLER_CONNECT_TIMEOUT_MS 5000
+
 const MrTransport mr_transport_srt_listener = {
   .protocol = MR_PROTOCOL_SRT_LISTENER,
   .build_source = build_source,
@@ -196,6 +236,13 @@ const MrTransport mr_transport_srt_listener = {
   .make_output = make_output,
   .read_output_stats = read_output_stats,
   .output_live = TRUE,
+
+  .read_source_message = read_source_message,
+  .restart_silent_source = SRT_LISTENER_RESTART_REASON,
+  .watch_output_link = TRUE,
+  .output_warning_lost_peer = output_warning_lost_peer,
+  .refusals_logged = TRUE,
+
   .read_source_stats = read_listener_source_stats,
 };
 
@@ -206,5 +253,12 @@ const MrTransport mr_transport_srt_caller = {
   .make_output = make_output,
   .read_output_stats = read_output_stats,
   .output_live = TRUE,
+
+  .read_source_message = read_source_message,
+  .watch_output_link = TRUE,
+  .output_warning_lost_peer = output_warning_lost_peer,
+  .output_connect_timeout_ms = SRT_CALLER_CONNECT_TIMEOUT_MS,
+  .refusals_logged = TRUE,
+
   .read_source_stats = read_source_stats,
 };

@@ -6,8 +6,15 @@
  * and never switches on the protocol.  Adding a protocol is a file and a
  * line in registry.c.
  *
- * Still outside the tables (next steps of the redesign): the validation of
- * a protocol's fields (flow-spec.c). */
+ * What a running flow watches of a protocol (a listener whose caller
+ * left, a sink that lost its peer, a caller that never connects) is asked
+ * of the table too, by flows/flow-events.c and flows/flow-outputs.c.  The
+ * rules of a protocol's fields live in core/protocols/ (core may not
+ * include this layer: see core/protocol-rules.h).
+ *
+ * A running source's own counters (SRT's link, RIST's statistics, what FEC
+ * recovered) are read through the table too (read_source_stats), by
+ * flows/flow-metrics.c. */
 
 #ifndef __MR_TRANSPORT_H__
 #define __MR_TRANSPORT_H__
@@ -63,6 +70,17 @@ typedef struct
 
 void mr_source_stats_clear (MrSourceStats * stats);
 
+/* What an element message from inside a source means to the flow */
+typedef enum
+{
+  MR_SOURCE_NOTE_NONE,          /* nothing the flow acts on */
+  /* the source's peer left, and the source waits for the next one by
+   * itself */
+  MR_SOURCE_NOTE_LISTENING_ANEW,
+  /* the source refused a caller; the detail: the stream id it sent */
+  MR_SOURCE_NOTE_CALLER_REFUSED,
+} MrSourceNote;
+
 typedef struct
 {
   MrProtocol protocol;
@@ -89,6 +107,34 @@ typedef struct
   /* whether a running flow can add, change or remove such an output
    * without a restart */
   gboolean output_live;
+
+  /* -- Watching a running flow (flows/flow-events.c, flow-outputs.c) --
+   * What the runner asks instead of testing the protocol.  NULL, FALSE or
+   * 0: the protocol has no such behaviour. */
+
+  /* What the element message @s, from inside a source's bin, means;
+   * *@detail (owned by @s) is what it carries */
+  MrSourceNote (*read_source_message) (const GstStructure * s,
+      const gchar ** detail);
+  /* A source that goes silent (its packetstats' idle-timeout) is started
+   * again at once, for this reason: a listener that takes one caller at a
+   * time, whose caller left.  NULL: it waits for data to come back. */
+  const gchar *restart_silent_source;
+  /* The output's sink reconnects by itself: its `connected` falling
+   * between two samples, or a warning for which this says TRUE, is a peer
+   * that went away */
+  gboolean watch_output_link;
+  gboolean (*output_warning_lost_peer) (const GError * warning);
+  /* An output not connected this long after it was attached or lost its
+   * peer failed to connect, and is attached again; 0: it may wait */
+  guint output_connect_timeout_ms;
+  /* The protocol's library says when it refused a peer
+   * (srt-log.h): an encrypted endpoint without a peer may be the one,
+   * and hears of it */
+  gboolean refusals_logged;
+
+  /* -- Reading a running flow's figures (flows/flow-metrics.c) -- */
+
   /* A running source's own figures, read from its bin (@bin, the
    * "source-NAME" bin build_source filled) into @stats, which starts
    * zeroed; NULL: the protocol has none beyond packetstats */

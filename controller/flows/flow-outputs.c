@@ -1,0 +1,188 @@
+/* mroute: the outputs of a running flow: their counters, and how they heal.
+ *
+ * An output that fails is taken out and attached again after 1, 2, 4 ...
+ * 30 s (the others go on), counted in its disconnections; one whose sink
+ * reconnects by itself is watched instead, and one that never connects
+ * within its transport's connect timeout failed like any other.  What a
+ * protocol does here its transport says (pipeline/transports/transport.h).
+ *
+ * Counters of an output start from 0 with each new sink: the totals here
+ * add the sinks' lives up so that what the API and Prometheus show never
+ * goes down.  It does not know the bus (flow-events.c turns an output's
+ * error into mr_runner_output_failed ()). */
+
+#define G_LOG_DOMAIN "mroute-flow"
+#include "flow-runner-private.h"
+
+#define RECONNECT_MAX_S 30
+#define RECONNECT_STABLE_US (10 * G_USEC_PER_SEC)
+
+/* One output's counters as its sink counts them now (its transport reads
+ * them): `bytes-sent`, `packets-sent`, `connected`, and `srt-*` for SRT.
+ * NULL when the output has no sink now (waiting to reconnect). */
+static GstStructure *
+output_raw_stats (MrRunner * r, const MrEndpoint * out)
+{
+  const MrTransport *transport = mr_transport_get (out->protocol);
+  MrOutputReading reading = { NULL, };
+
+  reading.sink = mr_recipe_output_sink (&r->recipe, out);
+  if (!reading.sink || !transport)
+    return NULL;
+  reading.in_branch = mr_recipe_output_counters (&r->recipe, out,
+      &reading.branch_bytes, &reading.branch_packets, &reading.failed);
+  return transport->read_output_stats (out, &reading);
+}
+
+GstStructure *
+mr_runner_output_stats (MrRunner * r, const MrEndpoint * out)
+{
+  MrOutputState *st;
+  GstStructure *s;
+
+  if (!r->recipe.pipeline)
+    return NULL;
+  if (!(s = output_raw_stats (r, out)))
+    s = gst_structure_new ("mroute-link-stats", "connected", G_TYPE_BOOLEAN,
+        FALSE, NULL);
+  st = mr_runner_output_state (r, out->name);
+  gst_structure_set (s,
+      "bytes-sent", G_TYPE_UINT64, mr_total_update (&st->bytes_sent,
+          mr_runner_struct_u64 (s, "bytes-sent")),
+      "packets-sent", G_TYPE_UINT64, mr_total_update (&st->packets_sent,
+          mr_runner_struct_u64 (s, "packets-sent")), NULL);
+  return s;
+}
+
+void
+mr_runner_output_end_life (MrRunner * r, const MrEndpoint * out)
+{
+  MrOutputState *st = mr_runner_output_state (r, out->name);
+  GstStructure *s = output_raw_stats (r, out);
+
+  mr_total_end_life (&st->bytes_sent, mr_runner_struct_u64 (s, "bytes-sent"));
+  mr_total_end_life (&st->packets_sent, mr_runner_struct_u64 (s,
+          "packets-sent"));
+  g_clear_pointer (&s, gst_structure_free);
+}
+
+/* A caller that never connects after this is a failed connection like
+ * any other. */
+void
+mr_runner_output_attached (MrRunner * r, const MrEndpoint * out)
+{
+  mr_runner_output_state (r, out->name)->connecting_since =
+      g_get_monotonic_time ();
+}
+
+static gboolean
+reconnect_now (gpointer user_data)
+{
+  MrOutputState *st = user_data;
+  MrRunner *r = st->runner;
+  MrEndpoint *out = mr_flow_spec_find_output (r->spec, st->name, NULL);
+  g_autoptr (GError) error = NULL;
+
+  st->reconnect_timer = 0;
+  if (!out || !r->recipe.pipeline)
+    return G_SOURCE_REMOVE;
+  g_message ("flow %s: output '%s': connecting again (attempt %u)",
+      r->spec->id, out->name, st->reconnect_attempts + 1);
+  st->attached_at = g_get_monotonic_time ();
+  mr_runner_output_attached (r, out);
+  if (!mr_recipe_attach_output (&r->recipe, out, &error))
+    mr_runner_emit (r, "connection_error", "error", "output '%s': %s",
+        out->name, error->message);
+  return G_SOURCE_REMOVE;
+}
+
+void
+mr_runner_output_failed (MrRunner * r, const gchar * name,
+    const GError * err)
+{
+  MrEndpoint *out = mr_flow_spec_find_output (r->spec, name, NULL);
+  MrOutputState *st;
+  guint delay;
+
+  if (!out)
+    return;
+  st = mr_runner_output_state (r, name);
+  if (st->reconnect_timer)
+    return;                     /* already waiting: a follow-up error */
+  if (st->attached_at
+      && g_get_monotonic_time () - st->attached_at > RECONNECT_STABLE_US)
+    st->reconnect_attempts = 0;
+  delay = MIN (1u << MIN (st->reconnect_attempts, 5), RECONNECT_MAX_S);
+  st->reconnect_attempts++;
+
+  st->disconnections++;
+  st->link_up = FALSE;
+  st->connecting_since = 0;
+  mr_runner_emit (r, "connection_error", "error",
+      "output '%s': %s; connecting again in %u s", name, err->message, delay);
+  mr_runner_output_end_life (r, out);
+  mr_recipe_detach_output (&r->recipe, out);
+  st->reconnect_timer = g_timeout_add_seconds (delay, reconnect_now, st);
+}
+
+/* A sink that reconnects by itself: a peer that went away is seen as the
+ * link going down between two samples. */
+static void
+watch_link (MrRunner * r, const MrEndpoint * out, const GstStructure * s)
+{
+  MrOutputState *st = mr_runner_output_state (r, out->name);
+  gboolean up = FALSE, was_up = st->link_up;
+
+  if (s)
+    gst_structure_get_boolean (s, "connected", &up);
+  if (up == was_up)
+    return;
+  st->link_up = up;
+  if (was_up && !up) {
+    st->disconnections++;
+    mr_runner_output_attached (r, out); /* connecting again from now */
+    mr_runner_emit (r, "connection_error", "warning",
+        "output '%s': the peer went away; connecting again", out->name);
+  }
+}
+
+/* An output that has not connected within @timeout_ms after it was
+ * attached or lost its peer failed to connect: counted, written as a
+ * connection_error, and attached again after the back-off, as any output
+ * that fails. */
+static void
+watch_connecting (MrRunner * r, const MrEndpoint * out,
+    const GstStructure * s, gint64 now, guint timeout_ms)
+{
+  MrOutputState *st = mr_runner_output_state (r, out->name);
+  gboolean up = FALSE;
+  g_autoptr (GError) err = NULL;
+
+  if (s)
+    gst_structure_get_boolean (s, "connected", &up);
+  if (up || !st->connecting_since
+      || now - st->connecting_since < (gint64) timeout_ms * 1000
+      || !mr_recipe_output_sink (&r->recipe, out))
+    return;
+  st->connecting_since = 0;
+  err = g_error_new (GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_OPEN_WRITE,
+      "could not connect to %s:%d within %d s", out->destination, out->port,
+      (gint) (timeout_ms / 1000));
+  mr_runner_output_failed (r, out->name, err);
+}
+
+void
+mr_runner_output_sampled (MrRunner * r, const MrEndpoint * out,
+    const GstStructure * s, gint64 now)
+{
+  const MrTransport *transport = mr_transport_get (out->protocol);
+
+  mr_rate_update (&mr_runner_output_state (r, out->name)->rate,
+      mr_runner_struct_u64 (s, "bytes-sent"), now);
+  if (!transport)
+    return;
+  if (transport->watch_output_link)
+    watch_link (r, out, s);
+  if (transport->output_connect_timeout_ms)
+    watch_connecting (r, out, s, now, transport->output_connect_timeout_ms);
+}

@@ -1,0 +1,151 @@
+/* Unit tests of the per-protocol tables: every protocol has its field
+ * rules (controller/core/protocols/) and its transport
+ * (controller/pipeline/transports/), and what a running flow asks of a
+ * transport (flows/flow-events.c, flow-outputs.c) is what the runner used
+ * to decide by testing the protocol: only SRT restarts a silent listener,
+ * watches its outputs' link, times a caller's connect out and reads
+ * refusals in its library's log. */
+
+#include <gst/gst.h>
+
+#include "core/core.h"
+#include "core/protocol-rules.h"
+#include "pipeline/pipeline.h"
+
+static gboolean
+is_srt (MrProtocol p)
+{
+  return p == MR_PROTOCOL_SRT_LISTENER || p == MR_PROTOCOL_SRT_CALLER;
+}
+
+static void
+test_every_protocol_has_tables (void)
+{
+  for (MrProtocol p = MR_PROTOCOL_UDP; p <= MR_PROTOCOL_RTMP; p++) {
+    const MrProtocolRules *rules = mr_protocol_rules_get (p);
+    const MrTransport *transport = mr_transport_get (p);
+
+    g_assert_nonnull (rules);
+    g_assert_cmpint (rules->protocol, ==, p);
+    g_assert_nonnull (transport);
+    g_assert_cmpint (transport->protocol, ==, p);
+  }
+  g_assert_null (mr_protocol_rules_get (MR_PROTOCOL_INVALID));
+}
+
+static void
+test_watch_members (void)
+{
+  for (MrProtocol p = MR_PROTOCOL_UDP; p <= MR_PROTOCOL_RTMP; p++) {
+    const MrTransport *t = mr_transport_get (p);
+
+    g_assert_cmpint (t->read_source_message != NULL, ==, is_srt (p));
+    g_assert_cmpint (t->watch_output_link, ==, is_srt (p));
+    g_assert_cmpint (t->output_warning_lost_peer != NULL, ==, is_srt (p));
+    g_assert_cmpint (t->refusals_logged, ==, is_srt (p));
+    g_assert_cmpint (t->restart_silent_source != NULL, ==,
+        p == MR_PROTOCOL_SRT_LISTENER);
+    g_assert_cmpuint (t->output_connect_timeout_ms, ==,
+        p == MR_PROTOCOL_SRT_CALLER ? 5000 : 0);
+  }
+  g_assert_cmpstr (mr_transport_get (MR_PROTOCOL_SRT_LISTENER)->
+      restart_silent_source, ==, "its caller has sent nothing for 1 s");
+}
+
+static void
+test_srt_source_messages (void)
+{
+  const MrTransport *t = mr_transport_get (MR_PROTOCOL_SRT_LISTENER);
+  g_autoptr (GstStructure) removed = gst_structure_new_empty
+      ("connection-removed");
+  g_autoptr (GstStructure) refused = gst_structure_new
+      (MR_TRANSPORT_SRT_REFUSED, "stream-id", G_TYPE_STRING, "cam2", NULL);
+  g_autoptr (GstStructure) other = gst_structure_new_empty ("packetstats");
+  const gchar *detail = NULL;
+
+  g_assert_cmpint (t->read_source_message (removed, &detail), ==,
+      MR_SOURCE_NOTE_LISTENING_ANEW);
+  g_assert_cmpint (t->read_source_message (refused, &detail), ==,
+      MR_SOURCE_NOTE_CALLER_REFUSED);
+  g_assert_cmpstr (detail, ==, "cam2");
+  g_assert_cmpint (t->read_source_message (other, &detail), ==,
+      MR_SOURCE_NOTE_NONE);
+}
+
+static void
+test_srt_lost_peer_warning (void)
+{
+  const MrTransport *t = mr_transport_get (MR_PROTOCOL_SRT_CALLER);
+  g_autoptr (GError) reconnect = g_error_new_literal (GST_RESOURCE_ERROR,
+      GST_RESOURCE_ERROR_WRITE, "Connection lost. Trying to reconnect");
+  g_autoptr (GError) other = g_error_new_literal (GST_RESOURCE_ERROR,
+      GST_RESOURCE_ERROR_WRITE, "something else");
+
+  g_assert_true (t->output_warning_lost_peer (reconnect));
+  g_assert_false (t->output_warning_lost_peer (other));
+}
+
+/* A few of the rules now in the tables, with their exact messages and
+ * field paths (the spec fuzzer compares the rest) */
+static void
+check_source (const gchar * json, const gchar * message, const gchar * field)
+{
+  g_autoptr (JsonNode) node = json_from_string (json, NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MrEndpoint) ep = mr_endpoint_from_json (node,
+      MR_ENDPOINT_SOURCE, "source", &error);
+  g_autofree gchar *error_field = NULL;
+
+  g_assert_null (ep);
+  g_assert_error (error, MR_SPEC_ERROR, MR_SPEC_ERROR_INVALID);
+  g_assert_cmpstr (error->message, ==, message);
+  error_field = mr_spec_error_field (error);
+  g_assert_cmpstr (error_field, ==, field);
+}
+
+static void
+test_rules_messages (void)
+{
+  check_source ("{\"name\":\"a\",\"protocol\":\"srt-listener\","
+      "\"ingest_port\":9000,\"decryption\":{\"algorithm\":\"aes128\","
+      "\"passphrase\":\"short\"}}",
+      "source.decryption.passphrase: must be 10 to 79 characters",
+      "source.decryption.passphrase");
+  check_source ("{\"name\":\"a\",\"protocol\":\"srt-caller\","
+      "\"destination\":\"h\",\"port\":9000,\"decryption\":{\"algorithm\":"
+      "\"des\",\"passphrase\":\"0123456789\"}}",
+      "source.decryption.algorithm: must be aes128, aes192 or aes256",
+      "source.decryption.algorithm");
+  check_source ("{\"name\":\"a\",\"protocol\":\"udp\",\"ingest_port\":9000,"
+      "\"decryption\":{\"algorithm\":\"aes128\",\"passphrase\":"
+      "\"0123456789\"}}",
+      "source.decryption: is only supported by srt-listener and srt-caller",
+      "source.decryption");
+  check_source ("{\"name\":\"a\",\"protocol\":\"rist\",\"ingest_port\":9001}",
+      "source.ingest_port: must be even for rist (RTCP uses the next port)",
+      "source.ingest_port");
+  check_source ("{\"name\":\"a\",\"protocol\":\"rtmp\","
+      "\"destination\":\"http://x/app\"}",
+      "source.destination: must be an rtmp:// URL for protocol rtmp",
+      "source.destination");
+  check_source ("{\"name\":\"a\",\"protocol\":\"srt-caller\","
+      "\"ingest_port\":9000}",
+      "source.ingest_port: is not used by protocol srt-caller",
+      "source.ingest_port");
+}
+
+int
+main (int argc, char **argv)
+{
+  gst_init (NULL, NULL);
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/protocol-tables/every-protocol",
+      test_every_protocol_has_tables);
+  g_test_add_func ("/protocol-tables/watch-members", test_watch_members);
+  g_test_add_func ("/protocol-tables/srt-source-messages",
+      test_srt_source_messages);
+  g_test_add_func ("/protocol-tables/srt-lost-peer-warning",
+      test_srt_lost_peer_warning);
+  g_test_add_func ("/protocol-tables/rules-messages", test_rules_messages);
+  return g_test_run ();
+}
