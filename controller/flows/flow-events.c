@@ -390,16 +390,15 @@ mr_runner_srt_rejected (MrRunner * r, const gchar * reason)
 
   for (guint i = 0; i < r->spec->outputs->len; i++) {
     MrEndpoint *out = r->spec->outputs->pdata[i];
-    GstStructure *s;
-    gboolean up = FALSE;
+    MrOutputStats stats;
+    gboolean up;
 
     transport = mr_transport_get (out->protocol);
     if (!transport || !transport->refusals_logged || !out->passphrase)
       continue;
-    s = mr_runner_output_stats (r, out);
-    if (s)
-      gst_structure_get_boolean (s, "connected", &up);
-    g_clear_pointer (&s, gst_structure_free);
+    mr_runner_output_stats (r, out, &stats);
+    up = stats.connected;
+    mr_output_stats_clear (&stats);
     if (!up && refusal_is_news (&mr_runner_output_state (r,
                 out->name)->refused_at))
       mr_runner_emit (r, "connection_error", "error", "output '%s': the SRT "

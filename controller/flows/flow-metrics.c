@@ -257,38 +257,27 @@ source_metrics (MrRunner * r, const MrFlowSpec * spec, guint i,
   return m;
 }
 
-/* @s: the output's counters (mr_runner_output_stats), NULL when the flow
- * does not run */
+/* @stats: the output's counters (mr_runner_output_stats), zero when the
+ * flow does not run */
 static MrOutputMetrics *
-output_metrics (const MrEndpoint * out, const GstStructure * s,
+output_metrics (const MrEndpoint * out, const MrOutputStats * stats,
     MrOutputState * st)
 {
   MrOutputMetrics *m = g_new0 (MrOutputMetrics, 1);
 
   m->name = g_strdup (out->name);
   m->protocol = out->protocol;
-  if (s)
-    gst_structure_get_boolean (s, "connected", &m->connected);
+  m->connected = stats->connected;
   m->bitrate_kbps = st ? st->rate.kbps : 0;
-  m->bytes_sent = mr_runner_struct_u64 (s, "bytes-sent");
-  m->packets_sent = mr_runner_struct_u64 (s, "packets-sent");
+  m->bytes_sent = stats->bytes_sent;
+  m->packets_sent = stats->packets_sent;
   m->disconnections = st ? st->disconnections : 0;
   /* what only some transports add (transport.h) */
-  if (s && gst_structure_has_field (s, "rist"))
-    m->rist = stat_values_from_structure (gst_value_get_structure
-        (gst_structure_get_value (s, "rist")));
-  if (s && gst_structure_has_field (s, "srt-rtt-ms")) {
-    MrSrtStats srt = { 0 };
-
-    gst_structure_get_uint (s, "srt-callers", &srt.callers);
-    gst_structure_get_double (s, "srt-rtt-ms", &srt.rtt_ms);
-    gst_structure_get_int64 (s, "srt-lost", &srt.lost);
-    gst_structure_get_int64 (s, "srt-retransmitted", &srt.retransmitted);
-    gst_structure_get_int64 (s, "srt-dropped", &srt.dropped);
-    gst_structure_get_double (s, "srt-rate-mbps", &srt.rate_mbps);
-    gst_structure_get_int (s, "srt-latency-ms", &srt.negotiated_latency_ms);
+  if (stats->rist)
+    m->rist = stat_values_from_structure (stats->rist);
+  if (stats->has_srt) {
     m->has_srt = TRUE;
-    srt_metrics_from (&m->srt, &srt);
+    srt_metrics_from (&m->srt, &stats->srt);
   }
   return m;
 }
@@ -317,12 +306,15 @@ build_metrics (const MrFlowSpec * spec, MrFlowState state, MrRunner * r)
 
   for (guint i = 0; i < spec->outputs->len; i++) {
     MrEndpoint *out = spec->outputs->pdata[i];
-    g_autoptr (GstStructure) s = running ? mr_runner_output_stats (r, out) :
-        NULL;
-    MrOutputState *st = running ? mr_runner_output_state (r, out->name) :
-        NULL;
+    MrOutputStats stats = { 0, };
+    MrOutputState *st = NULL;
 
-    g_ptr_array_add (m->outputs, output_metrics (out, s, st));
+    if (running) {
+      mr_runner_output_stats (r, out, &stats);
+      st = mr_runner_output_state (r, out->name);
+    }
+    g_ptr_array_add (m->outputs, output_metrics (out, &stats, st));
+    mr_output_stats_clear (&stats);
   }
 
   m->timestamp = g_get_real_time ();

@@ -18,52 +18,56 @@
 #define RECONNECT_STABLE_US (10 * G_USEC_PER_SEC)
 
 /* One output's counters as its sink counts them now (its transport reads
- * them): `bytes-sent`, `packets-sent`, `connected`, and `srt-*` for SRT.
- * NULL when the output has no sink now (waiting to reconnect). */
-static GstStructure *
-output_raw_stats (MrRunner * r, const MrEndpoint * out)
+ * them); FALSE, with @stats zeroed, when the output has no sink now
+ * (waiting to reconnect). */
+static gboolean
+output_raw_stats (MrRunner * r, const MrEndpoint * out,
+    MrOutputStats * stats)
 {
   const MrTransport *transport = mr_transport_get (out->protocol);
   MrOutputReading reading = { NULL, };
 
+  *stats = (MrOutputStats) { 0 };
   reading.sink = mr_recipe_output_sink (&r->recipe, out);
   if (!reading.sink || !transport)
-    return NULL;
+    return FALSE;
   reading.in_branch = mr_recipe_output_counters (&r->recipe, out,
       &reading.branch_bytes, &reading.branch_packets, &reading.failed);
-  return transport->read_output_stats (out, &reading);
+  if (transport->read_output_stats (out, &reading, stats))
+    return TRUE;
+  mr_output_stats_clear (stats);
+  *stats = (MrOutputStats) { 0 };
+  return FALSE;
 }
 
-GstStructure *
-mr_runner_output_stats (MrRunner * r, const MrEndpoint * out)
+gboolean
+mr_runner_output_stats (MrRunner * r, const MrEndpoint * out,
+    MrOutputStats * stats)
 {
   MrOutputState *st;
-  GstStructure *s;
 
-  if (!r->recipe.pipeline)
-    return NULL;
-  if (!(s = output_raw_stats (r, out)))
-    s = gst_structure_new ("mroute-link-stats", "connected", G_TYPE_BOOLEAN,
-        FALSE, NULL);
+  if (!r->recipe.pipeline) {
+    *stats = (MrOutputStats) { 0 };
+    return FALSE;
+  }
+  output_raw_stats (r, out, stats);
   st = mr_runner_output_state (r, out->name);
-  gst_structure_set (s,
-      "bytes-sent", G_TYPE_UINT64, mr_total_update (&st->bytes_sent,
-          mr_runner_struct_u64 (s, "bytes-sent")),
-      "packets-sent", G_TYPE_UINT64, mr_total_update (&st->packets_sent,
-          mr_runner_struct_u64 (s, "packets-sent")), NULL);
-  return s;
+  stats->bytes_sent = mr_total_update (&st->bytes_sent, stats->bytes_sent);
+  stats->packets_sent = mr_total_update (&st->packets_sent,
+      stats->packets_sent);
+  return TRUE;
 }
 
 void
 mr_runner_output_end_life (MrRunner * r, const MrEndpoint * out)
 {
   MrOutputState *st = mr_runner_output_state (r, out->name);
-  GstStructure *s = output_raw_stats (r, out);
+  MrOutputStats stats;
 
-  mr_total_end_life (&st->bytes_sent, mr_runner_struct_u64 (s, "bytes-sent"));
-  mr_total_end_life (&st->packets_sent, mr_runner_struct_u64 (s,
-          "packets-sent"));
-  g_clear_pointer (&s, gst_structure_free);
+  output_raw_stats (r, out, &stats);
+  mr_total_end_life (&st->bytes_sent, stats.bytes_sent);
+  mr_total_end_life (&st->packets_sent, stats.packets_sent);
+  mr_output_stats_clear (&stats);
 }
 
 /* A caller that never connects after this is a failed connection like
@@ -128,13 +132,11 @@ mr_runner_output_failed (MrRunner * r, const gchar * name,
 /* A sink that reconnects by itself: a peer that went away is seen as the
  * link going down between two samples. */
 static void
-watch_link (MrRunner * r, const MrEndpoint * out, const GstStructure * s)
+watch_link (MrRunner * r, const MrEndpoint * out, gboolean up)
 {
   MrOutputState *st = mr_runner_output_state (r, out->name);
-  gboolean up = FALSE, was_up = st->link_up;
+  gboolean was_up = st->link_up;
 
-  if (s)
-    gst_structure_get_boolean (s, "connected", &up);
   if (up == was_up)
     return;
   st->link_up = up;
@@ -151,15 +153,12 @@ watch_link (MrRunner * r, const MrEndpoint * out, const GstStructure * s)
  * connection_error, and attached again after the back-off, as any output
  * that fails. */
 static void
-watch_connecting (MrRunner * r, const MrEndpoint * out,
-    const GstStructure * s, gint64 now, guint timeout_ms)
+watch_connecting (MrRunner * r, const MrEndpoint * out, gboolean up,
+    gint64 now, guint timeout_ms)
 {
   MrOutputState *st = mr_runner_output_state (r, out->name);
-  gboolean up = FALSE;
   g_autoptr (GError) err = NULL;
 
-  if (s)
-    gst_structure_get_boolean (s, "connected", &up);
   if (up || !st->connecting_since
       || now - st->connecting_since < (gint64) timeout_ms * 1000
       || !mr_recipe_output_sink (&r->recipe, out))
@@ -173,16 +172,17 @@ watch_connecting (MrRunner * r, const MrEndpoint * out,
 
 void
 mr_runner_output_sampled (MrRunner * r, const MrEndpoint * out,
-    const GstStructure * s, gint64 now)
+    const MrOutputStats * stats, gint64 now)
 {
   const MrTransport *transport = mr_transport_get (out->protocol);
 
   mr_rate_update (&mr_runner_output_state (r, out->name)->rate,
-      mr_runner_struct_u64 (s, "bytes-sent"), now);
+      stats->bytes_sent, now);
   if (!transport)
     return;
   if (transport->watch_output_link)
-    watch_link (r, out, s);
+    watch_link (r, out, stats->connected);
   if (transport->output_connect_timeout_ms)
-    watch_connecting (r, out, s, now, transport->output_connect_timeout_ms);
+    watch_connecting (r, out, stats->connected, now,
+        transport->output_connect_timeout_ms);
 }

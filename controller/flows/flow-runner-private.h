@@ -122,9 +122,11 @@ void mr_runner_events_eos (MrRunner * r);
 void mr_runner_events_element (MrRunner * r, GstMessage * msg);
 
 /* Outputs (flow-outputs.c) */
-/* One output's counters: `bytes-sent`, `packets-sent`, `connected`, and
- * `srt-*` for SRT; NULL when the output has no sink now. */
-GstStructure *mr_runner_output_stats (MrRunner * r, const MrEndpoint * out);
+/* One output's counters into @stats, its byte and packet counts totals
+ * across its sinks' lives; FALSE, with @stats zeroed, when the flow does
+ * not run.  Clear @stats with mr_output_stats_clear (). */
+gboolean mr_runner_output_stats (MrRunner * r, const MrEndpoint * out,
+    MrOutputStats * stats);
 /* The output's counters go into its totals before its sink goes */
 void mr_runner_output_end_life (MrRunner * r, const MrEndpoint * out);
 /* The output was (re)attached: it is connecting from now */
@@ -134,10 +136,10 @@ void mr_runner_output_attached (MrRunner * r, const MrEndpoint * out);
  * disconnections. */
 void mr_runner_output_failed (MrRunner * r, const gchar * name,
     const GError * err);
-/* Once a second, with the output's counters @s: its rate, and what its
- * transport watches (a lost peer, a caller that never connects) */
+/* Once a second, with the output's counters @stats: its rate, and what
+ * its transport watches (a lost peer, a caller that never connects) */
 void mr_runner_output_sampled (MrRunner * r, const MrEndpoint * out,
-    const GstStructure * s, gint64 now);
+    const MrOutputStats * stats, gint64 now);
 
 /* Sources (flow-sources.c): started, failed, retried after 1, 2, 4 ... 30
  * s, each try a source_retry event, in every mode. */

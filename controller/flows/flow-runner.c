@@ -171,10 +171,11 @@ sample (gpointer user_data)
   }
   for (guint i = 0; i < r->spec->outputs->len; i++) {
     MrEndpoint *out = r->spec->outputs->pdata[i];
+    MrOutputStats stats;
 
-    s = mr_runner_output_stats (r, out);
-    mr_runner_output_sampled (r, out, s, now);
-    g_clear_pointer (&s, gst_structure_free);
+    mr_runner_output_stats (r, out, &stats);
+    mr_runner_output_sampled (r, out, &stats, now);
+    mr_output_stats_clear (&stats);
   }
   return G_SOURCE_CONTINUE;
 }

@@ -81,20 +81,31 @@ mr_transport_add_depay (GstBin * bin, gboolean rtp_out, GstElement ** last,
   return TRUE;
 }
 
-GstStructure *
-mr_transport_fanout_stats (GstElement * sink, const MrEndpoint * out)
+gboolean
+mr_transport_fanout_stats (GstElement * sink, const MrEndpoint * out,
+    MrOutputStats * stats)
 {
-  GstStructure *s = NULL;
+  g_autoptr (GstStructure) s = NULL;
 
   g_signal_emit_by_name (sink, "get-stats", out->destination, out->port, &s);
-  if (s)
-    gst_structure_set (s, "connected", G_TYPE_BOOLEAN,
-        gst_structure_has_field (s, "bytes-sent"), NULL);
-  return s;
+  if (!s)
+    return FALSE;
+  stats->connected = gst_structure_has_field (s, "bytes-sent");
+  if (!gst_structure_get_uint64 (s, "bytes-sent", &stats->bytes_sent))
+    stats->bytes_sent = 0;
+  if (!gst_structure_get_uint64 (s, "packets-sent", &stats->packets_sent))
+    stats->packets_sent = 0;
+  return TRUE;
 }
 
 void
 mr_source_stats_clear (MrSourceStats * stats)
+{
+  g_clear_pointer (&stats->rist, gst_structure_free);
+}
+
+void
+mr_output_stats_clear (MrOutputStats * stats)
 {
   g_clear_pointer (&stats->rist, gst_structure_free);
 }

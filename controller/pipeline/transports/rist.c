@@ -57,37 +57,32 @@ make_output (const MrEndpoint * out, GError ** error)
   return bin;
 }
 
-/* ristsink's own statistics, under `rist`; connected while it has a
+/* ristsink's own statistics, kept whole; connected while it has a
  * session with the receiver */
-static GstStructure *
-read_output_stats (const MrEndpoint * out, const MrOutputReading * reading)
+static gboolean
+read_output_stats (const MrEndpoint * out, const MrOutputReading * reading,
+    MrOutputStats * stats)
 {
   g_autoptr (GstElement) rist = gst_bin_get_by_name (GST_BIN
       (reading->sink), "ristsink");
-  GstStructure *raw = NULL, *s;
-  guint64 sent = 0;
+  GstStructure *raw = NULL;
   const GValue *sessions;
-  gboolean connected;
 
   if (rist)
     g_object_get (rist, "stats", &raw, NULL);
-  if (raw)
-    gst_structure_get_uint64 (raw, "sent-original-packets", &sent);
+  stats->bytes_sent = reading->branch_bytes;
+  if (raw && !gst_structure_get_uint64 (raw, "sent-original-packets",
+          &stats->packets_sent))
+    stats->packets_sent = 0;
   sessions = raw ? gst_structure_get_value (raw, "session-stats") : NULL;
   G_GNUC_BEGIN_IGNORE_DEPRECATIONS;
-  connected = sessions
+  stats->connected = sessions
       && G_VALUE_TYPE (sessions) == g_type_from_name ("GValueArray")
       && g_value_get_boxed (sessions)
       && ((GValueArray *) g_value_get_boxed (sessions))->n_values > 0;
   G_GNUC_END_IGNORE_DEPRECATIONS;
-  s = gst_structure_new ("mroute-link-stats",
-      "bytes-sent", G_TYPE_UINT64, reading->branch_bytes,
-      "connected", G_TYPE_BOOLEAN, connected,
-      "packets-sent", G_TYPE_UINT64, sent, NULL);
-  if (raw)
-    gst_structure_set (s, "rist", GST_TYPE_STRUCTURE, raw, NULL);
-  g_clear_pointer (&raw, gst_structure_free);
-  return s;
+  stats->rist = raw;
+  return TRUE;
 }
 
 /* ristsrc's own statistics, and what its retransmissions recovered */

@@ -189,13 +189,14 @@ build_source (GstBin * bin, const MrEndpoint * src, gboolean rtp_out,
 }
 
 /* what the branch was handed: rtmp2sink counts nothing we can read */
-static GstStructure *
-read_output_stats (const MrEndpoint * out, const MrOutputReading * reading)
+static gboolean
+read_output_stats (const MrEndpoint * out, const MrOutputReading * reading,
+    MrOutputStats * stats)
 {
-  return gst_structure_new ("mroute-link-stats",
-      "connected", G_TYPE_BOOLEAN, reading->in_branch && !reading->failed,
-      "bytes-sent", G_TYPE_UINT64, reading->branch_bytes,
-      "packets-sent", G_TYPE_UINT64, reading->branch_packets, NULL);
+  stats->connected = reading->in_branch && !reading->failed;
+  stats->bytes_sent = reading->branch_bytes;
+  stats->packets_sent = reading->branch_packets;
+  return TRUE;
 }
 
 const MrTransport mr_transport_rtmp = {

@@ -146,13 +146,14 @@ make_output (const MrEndpoint * out, GError ** error)
 }
 
 /* the media stream's sink inside the FEC branch */
-static GstStructure *
-read_output_stats (const MrEndpoint * out, const MrOutputReading * reading)
+static gboolean
+read_output_stats (const MrEndpoint * out, const MrOutputReading * reading,
+    MrOutputStats * stats)
 {
   g_autoptr (GstElement) media = gst_bin_get_by_name (GST_BIN
       (reading->sink), "media");
 
-  return media ? mr_transport_fanout_stats (media, out) : NULL;
+  return media && mr_transport_fanout_stats (media, out, stats);
 }
 
 /* packetstats counts the losses before the FEC decoder, the jitter buffer

@@ -16,10 +16,11 @@ build_source (GstBin * bin, const MrEndpoint * src, gboolean rtp_out,
   return *last && mr_transport_add_depay (bin, rtp_out, last, error);
 }
 
-static GstStructure *
-read_output_stats (const MrEndpoint * out, const MrOutputReading * reading)
+static gboolean
+read_output_stats (const MrEndpoint * out, const MrOutputReading * reading,
+    MrOutputStats * stats)
 {
-  return mr_transport_fanout_stats (reading->sink, out);
+  return mr_transport_fanout_stats (reading->sink, out, stats);
 }
 
 const MrTransport mr_transport_rtp = {

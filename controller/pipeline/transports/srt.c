@@ -143,27 +143,20 @@ make_output (const MrEndpoint * out, GError ** error)
   return sink;
 }
 
-/* srtsink's own statistics (srt-stats.h), as `srt-*` fields */
-static GstStructure *
-read_output_stats (const MrEndpoint * out, const MrOutputReading * reading)
+/* srtsink's own statistics (srt-stats.h) */
+static gboolean
+read_output_stats (const MrEndpoint * out, const MrOutputReading * reading,
+    MrOutputStats * stats)
 {
-  GstStructure *s = NULL;
-  MrSrtStats st;
+  g_autoptr (GstStructure) s = NULL;
 
   g_object_get (reading->sink, "stats", &s, NULL);
-  mr_srt_stats_read (s, TRUE, &st);
-  g_clear_pointer (&s, gst_structure_free);
-  return gst_structure_new ("mroute-link-stats",
-      "connected", G_TYPE_BOOLEAN, st.connected,
-      "bytes-sent", G_TYPE_UINT64, st.bytes,
-      "packets-sent", G_TYPE_UINT64, (guint64) st.packets,
-      "srt-callers", G_TYPE_UINT, st.callers,
-      "srt-rtt-ms", G_TYPE_DOUBLE, st.rtt_ms,
-      "srt-lost", G_TYPE_INT64, st.lost,
-      "srt-retransmitted", G_TYPE_INT64, st.retransmitted,
-      "srt-dropped", G_TYPE_INT64, st.dropped,
-      "srt-rate-mbps", G_TYPE_DOUBLE, st.rate_mbps,
-      "srt-latency-ms", G_TYPE_INT, st.negotiated_latency_ms, NULL);
+  mr_srt_stats_read (s, TRUE, &stats->srt);
+  stats->has_srt = TRUE;
+  stats->connected = stats->srt.connected;
+  stats->bytes_sent = stats->srt.bytes;
+  stats->packets_sent = (guint64) stats->srt.packets;
+  return TRUE;
 }
 
 /* srtsrc's own statistics (srt-stats.h) */

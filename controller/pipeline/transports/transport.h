@@ -70,6 +70,22 @@ typedef struct
 
 void mr_source_stats_clear (MrSourceStats * stats);
 
+/* A running output's counters, as its transport reads them from its sink;
+ * counters start from 0 with each new sink */
+typedef struct
+{
+  gboolean connected;           /* its peer is there, or it has sent */
+  guint64 bytes_sent;
+  guint64 packets_sent;
+  /* the link's own figures, sending side (SRT) */
+  gboolean has_srt;
+  MrSrtStats srt;
+  /* ristsink's own `stats`, shown as they are; owned, or NULL */
+  GstStructure *rist;
+} MrOutputStats;
+
+void mr_output_stats_clear (MrOutputStats * stats);
+
 /* What an element message from inside a source means to the flow */
 typedef enum
 {
@@ -99,11 +115,10 @@ typedef struct
   const gchar *fanout_payloader;
   /* BRANCH: the output's sink, an element or a bin with a sink pad */
   GstElement *(*make_output) (const MrEndpoint * out, GError ** error);
-  /* The output's counters now: a "mroute-link-stats" structure with
-   * `bytes-sent`, `packets-sent` (guint64) and `connected`, plus `srt-*`
-   * (SRT) or a `rist` structure (RIST); NULL if there are none */
-  GstStructure *(*read_output_stats) (const MrEndpoint * out,
-      const MrOutputReading * reading);
+  /* The output's counters now, into @stats (zeroed by the caller); FALSE
+   * if there are none */
+  gboolean (*read_output_stats) (const MrEndpoint * out,
+      const MrOutputReading * reading, MrOutputStats * stats);
   /* whether a running flow can add, change or remove such an output
    * without a restart */
   gboolean output_live;
@@ -175,8 +190,8 @@ GstElement *mr_transport_add_udp_receiver (GstBin * bin,
     GstElement ** stats, GError ** error);
 /* A destination's counters in a udpfanoutsink (its `get-stats`), with
  * `connected` once it has sent */
-GstStructure *mr_transport_fanout_stats (GstElement * udpfanoutsink,
-    const MrEndpoint * out);
+gboolean mr_transport_fanout_stats (GstElement * udpfanoutsink,
+    const MrEndpoint * out, MrOutputStats * stats);
 /* Appends rtpmp2tdepay after *@last unless @rtp_out */
 gboolean mr_transport_add_depay (GstBin * bin, gboolean rtp_out,
     GstElement ** last, GError ** error);
