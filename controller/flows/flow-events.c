@@ -376,15 +376,20 @@ mr_runner_srt_rejected (MrRunner * r, const gchar * reason)
 {
   MrEndpoint *src;
   const MrTransport *transport;
-  MrSrtStats st;
+  MrSourceStats own = { 0, };
+  gboolean peerless;
 
   if (r->state != MR_FLOW_ACTIVE)
     return;
   src = r->spec->sources->pdata[r->recipe.active_source];
   transport = mr_transport_get (src->protocol);
-  if (src->passphrase && transport && transport->refusals_logged
-      && mr_runner_source_srt_stats (r, src, &st) && !st.connected
-      && refusal_is_news (&mr_runner_source_state (r, src->name)->refused_at))
+  if (src->passphrase && transport && transport->refusals_logged)
+    mr_runner_source_own_stats (r, src, &own);
+  /* its link's figures say no peer is there */
+  peerless = own.has_srt && !own.srt.connected;
+  mr_source_stats_clear (&own);
+  if (peerless && refusal_is_news (&mr_runner_source_state (r,
+              src->name)->refused_at))
     mr_runner_emit (r, "source_error", "error", "source '%s': an SRT caller "
         "was refused: %s", src->name, reason);
 

@@ -174,22 +174,6 @@ srt_metrics_from (MrSrtMetrics * m, const MrSrtStats * st)
   m->negotiated_latency_ms = st->negotiated_latency_ms;
 }
 
-/* What the source's transport reads from its bin, zeroed when it has
- * nothing to read */
-static void
-read_source (MrRunner * r, const MrEndpoint * src, MrSourceStats * own)
-{
-  const MrTransport *transport = mr_transport_get (src->protocol);
-  g_autofree gchar *bin_name = NULL;
-  g_autoptr (GstElement) bin = NULL;
-
-  if (!transport || !transport->read_source_stats)
-    return;
-  bin_name = g_strdup_printf ("source-%s", src->name);
-  if ((bin = gst_bin_get_by_name (GST_BIN (r->recipe.pipeline), bin_name)))
-    transport->read_source_stats (src, GST_BIN (bin), own);
-}
-
 static MrSourceMetrics *
 source_metrics (MrRunner * r, const MrFlowSpec * spec, guint i,
     gboolean running, guint active)
@@ -212,7 +196,7 @@ source_metrics (MrRunner * r, const MrFlowSpec * spec, guint i,
   if (runs) {
     g_object_get (r->recipe.source_stats[i], "stats", &s, NULL);
     m->bitrate_kbps = st->rate.kbps;
-    read_source (r, src, &own);
+    mr_runner_source_own_stats (r, src, &own);
   }
   /* totals across the source's lives (rebuilt, new peers) */
   if (running) {

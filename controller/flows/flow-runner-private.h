@@ -166,10 +166,11 @@ void mr_runner_source_healthy (MrRunner * r, guint index);
 /* The source's packetstats counters go into its totals before its bin
  * goes */
 void mr_runner_source_end_life (MrRunner * r, guint index);
-/* SRT figures of a running source, or FALSE */
-gboolean mr_runner_protocol_is_srt (MrProtocol p);
-gboolean mr_runner_source_srt_stats (MrRunner * r, const MrEndpoint * src,
-    MrSrtStats * st);
+/* A running source's own figures, as its transport reads them (zero for
+ * a protocol with none); FALSE, with @stats zeroed, if it has no bin now.
+ * Clear @stats with mr_source_stats_clear (). */
+gboolean mr_runner_source_own_stats (MrRunner * r, const MrEndpoint * src,
+    MrSourceStats * stats);
 
 /* MERGE mode's statistics (flow-merge.c) */
 gboolean mr_runner_merge_active (MrRunner * r);

@@ -172,35 +172,23 @@ mr_runner_start_sources (MrRunner * r, gboolean retry_failed,
 }
 
 /* ---------------------------------------------------------------------- */
-/* SRT figures (for flow-metrics.c and the refusals in libsrt's log,
- * flow-events.c), until a source's statistics are read through its
- * transport */
+/* a source's own figures (for flow-metrics.c and the refusals in libsrt's
+ * log, flow-events.c), read through its transport */
 
 gboolean
-mr_runner_protocol_is_srt (MrProtocol p)
+mr_runner_source_own_stats (MrRunner * r, const MrEndpoint * src,
+    MrSourceStats * stats)
 {
-  return p == MR_PROTOCOL_SRT_LISTENER || p == MR_PROTOCOL_SRT_CALLER;
-}
-
-gboolean
-mr_runner_source_srt_stats (MrRunner * r, const MrEndpoint * src,
-    MrSrtStats * st)
-{
-  g_autoptr (GstElement) bin = NULL;
-  g_autoptr (GstElement) srtsrc = NULL;
+  const MrTransport *transport = mr_transport_get (src->protocol);
   g_autofree gchar *bin_name = NULL;
-  GstStructure *s = NULL;
+  g_autoptr (GstElement) bin = NULL;
 
-  if (!mr_runner_protocol_is_srt (src->protocol) || !r->recipe.pipeline)
+  *stats = (MrSourceStats) { 0 };
+  if (!r->recipe.pipeline || !transport || !transport->read_source_stats)
     return FALSE;
   bin_name = g_strdup_printf ("source-%s", src->name);
-  bin = gst_bin_get_by_name (GST_BIN (r->recipe.pipeline), bin_name);
-  if (bin)
-    srtsrc = gst_bin_get_by_name (GST_BIN (bin), "srtsrc");
-  if (!srtsrc)
+  if (!(bin = gst_bin_get_by_name (GST_BIN (r->recipe.pipeline), bin_name)))
     return FALSE;
-  g_object_get (srtsrc, "stats", &s, NULL);
-  mr_srt_stats_read (s, FALSE, st);
-  g_clear_pointer (&s, gst_structure_free);
+  transport->read_source_stats (src, GST_BIN (bin), stats);
   return TRUE;
 }
