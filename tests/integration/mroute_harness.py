@@ -51,15 +51,20 @@ class Response:
         return json.loads(self.body) if self.body else None
 
 
+def mroute_bin():
+    """The absolute path of the mroute binary under test ($MROUTE_BIN)."""
+    path = os.environ.get("MROUTE_BIN")
+    if not path:
+        raise RuntimeError("MROUTE_BIN is not set (run through meson test)")
+    return os.path.abspath(path)
+
+
 class Controller:
-    """A real `mroute` process.  Use as a context manager."""
+    """A real `mroute` process.  Use as a context manager.  Subclasses
+    change its command line by overriding command()."""
 
     def __init__(self, db_path=None, extra_args=(), env=None, config=None):
-        self.bin = os.environ.get("MROUTE_BIN")
-        if self.bin:
-            self.bin = os.path.abspath(self.bin)
-        if not self.bin:
-            raise RuntimeError("MROUTE_BIN is not set (run through meson test)")
+        self.bin = mroute_bin()
         self.tmpdir = tempfile.mkdtemp(prefix="mroute-test-")
         self.db_path = db_path or os.path.join(self.tmpdir, "mroute.db")
         self.port = free_port(socket.SOCK_STREAM)
@@ -75,14 +80,19 @@ class Controller:
     def base(self):
         return "http://127.0.0.1:%d" % self.port
 
-    def start(self, timeout=10):
+    def command(self):
+        """The command line start() runs (writing the configuration file
+        first when there is one)."""
         args = [self.bin, "--port", str(self.port), "--db", self.db_path]
         if self.config is not None:
             cfg = os.path.join(self.tmpdir, "mroute.conf")
             with open(cfg, "w") as f:
                 f.write(self.config)
             args += ["--config", cfg]
-        args += self.extra_args
+        return args + self.extra_args
+
+    def start(self, timeout=10):
+        args = self.command()
         self.log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT,
                                      env=self.env, cwd=self.tmpdir)

@@ -6,7 +6,8 @@ helpers every test file needs: a bounded UDP receiver, free ports (UDP,
 TCP, consecutive, even for RTP/RIST), a process launcher with a log file,
 bounded waits, the flow metrics/events getters, a UDP flow body, and a
 loopback HTTP server that records what it is sent (the test double of a
-service we cannot reach: the Telegram Bot API, a webhook receiver).
+service we cannot reach: the Telegram Bot API, a webhook receiver), and
+running the binary itself to its end (--version, a start it must refuse).
 
     class MyTest(MrouteTestCase):
         def test_x(self):
@@ -18,7 +19,9 @@ service we cannot reach: the Telegram Bot API, a webhook receiver).
 
 Tests that share one controller per class start it in setUpClass with
 cls.class_controller(...); it is stopped in tearDownClass, and its log is
-dumped there if any test of the class failed.  class_port(),
+dumped there if any test of the class failed.  controller() and
+class_controller() take make=SomeController for a Controller subclass (one
+that talks HTTPS, one whose port is in its configuration file).  class_port(),
 class_tcp_port(), class_own(), class_own_server() and class_tmpdir() are
 the class's port(), tcp_port(), own(), own_server() and tmpdir().
 
@@ -37,7 +40,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from mroute_harness import Controller, free_port  # noqa: E402
+from mroute_harness import Controller, free_port, mroute_bin  # noqa: E402
 from mroute_media import DGRAM, kill_proc, tail, test_failed, udp_socket, wait_until  # noqa: E402
 
 LO = "127.0.0.1"
@@ -212,6 +215,13 @@ class Receiver:
     def count_since(self, t):
         return sum(1 for ts, _ in list(self.packets) if ts >= t)
 
+    def first_after(self, t):
+        """The arrival time of the first datagram at or after t, or None."""
+        for ts, _ in list(self.packets):
+            if ts >= t:
+                return ts
+        return None
+
     def first_time(self):
         return self.packets[0][0] if self.packets else None
 
@@ -228,15 +238,20 @@ class Receiver:
         return wait_until(lambda: len(self.packets) >= n, timeout)
 
 
-def wait_for(predicate, timeout, interval=0.2):
+def wait_for(predicate, timeout, interval=0.2, what=None):
     """Calls predicate() until it returns something true or `timeout`
-    seconds pass; returns its last result (wait_until() returns a bool)."""
+    seconds pass; returns its last result (wait_until() returns a bool).
+    With `what`, a result still false at the end fails instead
+    (AssertionError "timed out after ...s waiting for <what>")."""
     deadline = time.monotonic() + timeout
     while True:
         result = predicate()
         if result or time.monotonic() >= deadline:
-            return result
+            break
         time.sleep(interval)
+    if what is not None and not result:
+        raise AssertionError("timed out after %ss waiting for %s" % (timeout, what))
+    return result
 
 
 # --------------------------------------------------------------------------
@@ -492,10 +507,11 @@ class MrouteTestCase(unittest.TestCase):
         super().tearDownClass()
 
     @classmethod
-    def class_controller(cls, timeout=10, **kw):
-        """A controller for every test of the class, started; stopped in
-        tearDownClass (also when setUpClass fails after this)."""
-        c = Controller(**kw)
+    def class_controller(cls, timeout=10, make=Controller, **kw):
+        """A controller for every test of the class (make(**kw): Controller
+        or a subclass), started; stopped in tearDownClass (also when
+        setUpClass fails after this)."""
+        c = make(**kw)
         cls._class_owned.controllers.append(c)
         try:
             c.start(timeout=timeout)
@@ -578,10 +594,11 @@ class MrouteTestCase(unittest.TestCase):
 
     # -- what the test starts --------------------------------------------------
 
-    def controller(self, start=True, timeout=10, **kw):
-        """A controller (Controller's keyword arguments), started unless
-        start=False; stopped at teardown, its log dumped if the test failed."""
-        c = Controller(**kw)
+    def controller(self, start=True, timeout=10, make=Controller, **kw):
+        """A controller (make(**kw): Controller or a subclass), started
+        unless start=False; stopped at teardown, its log dumped if the test
+        failed."""
+        c = make(**kw)
         self.owned.controllers.append(c)
         if start:
             c.start(timeout=timeout)
@@ -653,6 +670,32 @@ class MrouteTestCase(unittest.TestCase):
         with open(log, "wb") as f:
             r = subprocess.run(cmd, stdout=f, stderr=subprocess.STDOUT, timeout=timeout)
         self.assertEqual(r.returncode, 0, "UDP sender failed: %s" % tail(log))
+
+    # -- the binary itself ------------------------------------------------------
+
+    def run_mroute(self, args, timeout=30, env=None):
+        """Runs the mroute binary with `args` (environment: ours updated
+        with `env`) in the test's temp dir until it exits; returns the
+        CompletedProcess (stdout and stderr as bytes).  Bounded: a binary
+        still running after `timeout` s is killed (TimeoutExpired)."""
+        e = dict(os.environ)
+        e.update(env or {})
+        return subprocess.run([mroute_bin()] + list(args), stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, timeout=timeout, env=e,
+                              cwd=self.tmpdir())
+
+    def assert_refused(self, args, code=2, timeout=30, env=None):
+        """Runs the binary as a start with `args` that it must refuse:
+        fails unless it exits with `code` within `timeout` s.  It gets a
+        free TCP port and a database in the test's temp dir, so that a start
+        wrongly accepted touches nothing shared.  Returns its stderr (text)."""
+        db = os.path.join(tempfile.mkdtemp(prefix="refused-", dir=self.tmpdir()), "mroute.db")
+        p = self.run_mroute(["--port", str(self.tcp_port()), "--db", db] + list(args),
+                            timeout=timeout, env=env)
+        err = p.stderr.decode("utf-8", "replace")
+        self.assertEqual(p.returncode, code, "%r: exit %d, want %d; stderr:\n%s"
+                         % (list(args), p.returncode, code, err))
+        return err
 
     # -- waiting ---------------------------------------------------------------
 

@@ -37,13 +37,13 @@ import socket
 import ssl
 import subprocess
 import sys
-import tempfile
 import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from mroute_harness import Controller, free_port  # noqa: E402
+from mroute_harness import Controller  # noqa: E402
+from mroute_testcase import MrouteTestCase, udp_flow_body  # noqa: E402
 
 START_WAIT = 10          # seconds for a controller to answer /health
 EXIT_WAIT = 10           # seconds for a controller refusing its config
@@ -51,13 +51,6 @@ EXIT_WAIT = 10           # seconds for a controller refusing its config
 
 def log(msg):
     sys.stderr.write("[http_guard] %s\n" % msg)
-
-
-def flow_body(name):
-    return {"name": name,
-            "source": {"name": "primary", "protocol": "udp", "ingest_port": free_port()},
-            "outputs": [{"name": "out1", "protocol": "udp", "destination": "127.0.0.1",
-                         "port": free_port()}]}
 
 
 def fd_count(pid):
@@ -73,21 +66,6 @@ def wait_fds(pid, at_most, timeout):
         time.sleep(0.1)
         n = fd_count(pid)
     return n
-
-
-def run_refused(args, timeout=EXIT_WAIT, env=None):
-    """Starts the controller expecting it to refuse: (exit code, stderr)."""
-    e = dict(os.environ)
-    e.update(env or {})
-    tmp = tempfile.mkdtemp(prefix="mroute-guard-")
-    try:
-        p = subprocess.run([os.path.abspath(os.environ["MROUTE_BIN"]),
-                            "--port", str(free_port(socket.SOCK_STREAM)),
-                            "--db", os.path.join(tmp, "x.db")] + args,
-                           capture_output=True, timeout=timeout, env=e, cwd=tmp)
-        return p.returncode, p.stderr.decode("utf-8", "replace")
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def partial_connect(port, head=b"GET /v1/flows HTTP/1.1\r\nHost: 127.0.0.1\r\n"):
@@ -159,42 +137,55 @@ def raise_nofile(want):
     return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
 
 
+class SharedControllerTest(MrouteTestCase):
+    """Tests that share one controller, cls.c (a class_controller()), which
+    must exit 0 when the class is done."""
+
+    @classmethod
+    def tearDownClass(cls):
+        c = cls.__dict__.get("c")
+        code = None
+        log_tail = ""
+        try:
+            if c is not None:
+                code = c.stop()
+                log_tail = c.read_log()[-3000:]
+        finally:
+            super().tearDownClass()
+        if code not in (0, None):
+            raise AssertionError("mroute exited with %r:\n%s" % (code, log_tail))
+
+
 # ---------------------------------------------------------------------------
 
-class ConfigRefusalTest(unittest.TestCase):
+class ConfigRefusalTest(MrouteTestCase):
     """Unknown sections and keys stop the start with their name."""
 
     def refused(self, text):
-        tmp = tempfile.mkdtemp(prefix="mroute-guard-cfg-")
-        try:
-            path = os.path.join(tmp, "mroute.conf")
-            with open(path, "w") as f:
-                f.write(text)
-            return run_refused(["--config", path])
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
+        """Starts the controller with `text` as its configuration file:
+        it must exit 2; returns its stderr."""
+        path = os.path.join(self.tmpdir(), "mroute.conf")
+        with open(path, "w") as f:
+            f.write(text)
+        return self.assert_refused(["--config", path], 2, timeout=EXIT_WAIT)
 
     def test_unknown_key(self):
-        code, err = self.refused("[api]\nport = 8080\nbogus = 1\n")
-        self.assertEqual(code, 2, err)
+        err = self.refused("[api]\nport = 8080\nbogus = 1\n")
         self.assertIn("[api] bogus: unknown key", err)
         self.assertIn("max_connections", err, "the known keys are listed")
 
     def test_unknown_section(self):
-        code, err = self.refused("[apii]\nport = 8080\n")
-        self.assertEqual(code, 2, err)
+        err = self.refused("[apii]\nport = 8080\n")
         self.assertIn("[apii]: unknown section", err)
         self.assertIn("known: api, storage", err)
 
     def test_misspelt_key_elsewhere(self):
-        code, err = self.refused("[gstreamer]\nmax_flow = 3\n")
-        self.assertEqual(code, 2, err)
+        err = self.refused("[gstreamer]\nmax_flow = 3\n")
         self.assertIn("[gstreamer] max_flow: unknown key", err)
 
     def test_unknown_key_value_not_shown(self):
         """Only the name: the value might be a secret put in the wrong key."""
-        code, err = self.refused("[api]\napi-key = s3cr3t-Value-9f2c\n")
-        self.assertEqual(code, 2, err)
+        err = self.refused("[api]\napi-key = s3cr3t-Value-9f2c\n")
         self.assertIn("api-key", err)
         self.assertNotIn("s3cr3t-Value-9f2c", err)
 
@@ -203,44 +194,42 @@ class ConfigRefusalTest(unittest.TestCase):
                            ("[api]\nmax_connections = -1\n", "max_connections"),
                            ("[api]\nbody_timeout_sec = x\n", "body_timeout_sec")):
             with self.subTest(text=text):
-                code, err = self.refused(text)
-                self.assertEqual(code, 2, err)
+                err = self.refused(text)
                 self.assertIn(name, err)
 
     def test_tls_key_alone(self):
-        code, err = self.refused("[api]\ntls_key = /nonexistent/key.pem\n")
-        self.assertEqual(code, 2, err)
+        err = self.refused("[api]\ntls_key = /nonexistent/key.pem\n")
         self.assertIn("tls_key", err)
         self.assertIn("tls_certificate", err)
 
 
-class DeepNestingTest(unittest.TestCase):
+class DeepNestingTest(MrouteTestCase):
     """100,000 '[': refused by depth, quickly, and nothing else suffers."""
 
     def test_deep_body(self):
-        with Controller(env={"MROUTE_API_KEY": ""}) as c:
-            r = c.post("/v1/flows", body=flow_body("before-deep"))
-            self.assertEqual(r.status, 201, r.body)
-            fid = r.json()["id"]
-            deep = "[" * 100000 + "]" * 100000
-            for path in ("/v1/flows", "/v1/flows/%s/outputs" % fid,
-                         "/v1/mediamtx/events/ready"):
-                with self.subTest(path=path):
-                    t0 = time.monotonic()
-                    r = c.request("POST", path, raw=deep,
-                                  headers={"Content-Type": "application/json"})
-                    took = time.monotonic() - t0
-                    log("deep body on %s: %d in %.3f s" % (path, r.status, took))
-                    self.assertEqual(r.status, 400, r.body[:300])
-                    self.assertIn("64", r.json()["error"])
-                    self.assertLess(took, 2.0, "a deep body took %.2f s" % took)
-                    self.assertIsNone(c.proc.poll(), "the controller died")
-            r = c.get("/v1/flows/" + fid)
-            self.assertEqual(r.status, 200)
-            self.assertEqual(r.json()["name"], "before-deep")
+        c = self.controller(env={"MROUTE_API_KEY": ""})
+        r = c.post("/v1/flows", body=udp_flow_body("before-deep", self.port(), self.port()))
+        self.assertEqual(r.status, 201, r.body)
+        fid = r.json()["id"]
+        deep = "[" * 100000 + "]" * 100000
+        for path in ("/v1/flows", "/v1/flows/%s/outputs" % fid,
+                     "/v1/mediamtx/events/ready"):
+            with self.subTest(path=path):
+                t0 = time.monotonic()
+                r = c.request("POST", path, raw=deep,
+                              headers={"Content-Type": "application/json"})
+                took = time.monotonic() - t0
+                log("deep body on %s: %d in %.3f s" % (path, r.status, took))
+                self.assertEqual(r.status, 400, r.body[:300])
+                self.assertIn("64", r.json()["error"])
+                self.assertLess(took, 2.0, "a deep body took %.2f s" % took)
+                self.assertIsNone(c.proc.poll(), "the controller died")
+        r = c.get("/v1/flows/" + fid)
+        self.assertEqual(r.status, 200)
+        self.assertEqual(r.json()["name"], "before-deep")
 
 
-class HalfOpenTest(unittest.TestCase):
+class HalfOpenTest(SharedControllerTest):
     """header_timeout_sec = 2, body_timeout_sec = 3, max_connections = 100."""
 
     HEADER_TIMEOUT = 2
@@ -249,29 +238,27 @@ class HalfOpenTest(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
+        super().setUpClass()
         raise_nofile(4096)
-        cls.c = Controller(env={"MROUTE_API_KEY": ""},
-                           config="[api]\nheader_timeout_sec = %d\nbody_timeout_sec = %d\n"
-                                  "max_connections = %d\n"
-                           % (cls.HEADER_TIMEOUT, cls.BODY_TIMEOUT, cls.MAX))
-        cls.c.start()
-
-    @classmethod
-    def tearDownClass(cls):
-        code = cls.c.stop()
-        if code not in (0, None):
-            raise AssertionError("mroute exited with %r:\n%s" % (code, cls.c.read_log()[-3000:]))
+        cls.c = cls.class_controller(env={"MROUTE_API_KEY": ""},
+                                     config="[api]\nheader_timeout_sec = %d\nbody_timeout_sec = %d\n"
+                                            "max_connections = %d\n"
+                                     % (cls.HEADER_TIMEOUT, cls.BODY_TIMEOUT, cls.MAX))
 
     def setUp(self):
+        super().setUp()
         self.pid = self.c.proc.pid
         self.base_fds = wait_fds(self.pid, 10 ** 6, 0)
         self.socks = []
 
     def tearDown(self):
-        close_all(self.socks)
-        # nothing of this test is left behind for the next one
-        n = wait_fds(self.pid, self.base_fds + 3, self.HEADER_TIMEOUT + 4)
-        self.assertLessEqual(n, self.base_fds + 3, "descriptors left behind")
+        try:
+            close_all(self.socks)
+            # nothing of this test is left behind for the next one
+            n = wait_fds(self.pid, self.base_fds + 3, self.HEADER_TIMEOUT + 4)
+            self.assertLessEqual(n, self.base_fds + 3, "descriptors left behind")
+        finally:
+            super().tearDown()
 
     def test_half_open_capped_and_closed(self):
         t0 = time.monotonic()
@@ -380,7 +367,7 @@ class HalfOpenTest(unittest.TestCase):
         self.assertEqual(self.c.get("/v1/flows").json()["flows"], [])
 
 
-class ThousandsTest(unittest.TestCase):
+class ThousandsTest(MrouteTestCase):
     """3,000 half-open connections, default settings (512, 10 s)."""
 
     N = 3000
@@ -391,45 +378,45 @@ class ThousandsTest(unittest.TestCase):
         if limit < self.N + 100:
             self.skipTest("RLIMIT_NOFILE is %d, under %d" % (limit, self.N + 100))
         socks = []
-        with Controller(env={"MROUTE_API_KEY": ""}) as c:
-            pid = c.proc.pid
-            base = fd_count(pid)
-            peak = base
-            try:
-                t0 = time.monotonic()
-                for i in range(self.N):
-                    socks.append(partial_connect(c.port))
-                    if i % 100 == 99:
-                        peak = max(peak, fd_count(pid))
-                took = time.monotonic() - t0
-                time.sleep(0.5)
-                peak = max(peak, fd_count(pid))
-                refused = 0
-                for s in readable(socks, 1.0):
-                    data, _ = read_answer(s, 0.2)
-                    refused += data.startswith(b"HTTP/1.1 503 ")
-                log("%d half-open connections in %.2f s: controller fds %d -> peak %d, "
-                    "%d answered 503" % (self.N, took, base, peak, refused))
-                self.assertLessEqual(peak, base + self.MAX + 5)
-                self.assertGreaterEqual(refused, self.N - self.MAX - 5)
-                # slots free up as soon as clients leave (the next try may
-                # come before the controller saw them go: 503, Retry-After)
-                close_all(socks[:50])
-                t1 = time.monotonic()
-                statuses = []
-                while time.monotonic() - t1 < 3:
-                    statuses.append(c.get("/health").status)
-                    if statuses[-1] == 200:
-                        break
-                    time.sleep(0.05)
-                log("a slot was free %.3f s after 50 clients left (%r)"
-                    % (time.monotonic() - t1, statuses))
-                self.assertEqual(statuses[-1], 200, statuses)
-            finally:
-                close_all(socks)
-            n = wait_fds(pid, base + 2, 5)
-            log("after the clients closed: controller fds %d (start %d)" % (n, base))
-            self.assertLessEqual(n, base + 2)
+        c = self.controller(env={"MROUTE_API_KEY": ""})
+        pid = c.proc.pid
+        base = fd_count(pid)
+        peak = base
+        try:
+            t0 = time.monotonic()
+            for i in range(self.N):
+                socks.append(partial_connect(c.port))
+                if i % 100 == 99:
+                    peak = max(peak, fd_count(pid))
+            took = time.monotonic() - t0
+            time.sleep(0.5)
+            peak = max(peak, fd_count(pid))
+            refused = 0
+            for s in readable(socks, 1.0):
+                data, _ = read_answer(s, 0.2)
+                refused += data.startswith(b"HTTP/1.1 503 ")
+            log("%d half-open connections in %.2f s: controller fds %d -> peak %d, "
+                "%d answered 503" % (self.N, took, base, peak, refused))
+            self.assertLessEqual(peak, base + self.MAX + 5)
+            self.assertGreaterEqual(refused, self.N - self.MAX - 5)
+            # slots free up as soon as clients leave (the next try may
+            # come before the controller saw them go: 503, Retry-After)
+            close_all(socks[:50])
+            t1 = time.monotonic()
+            statuses = []
+            while time.monotonic() - t1 < 3:
+                statuses.append(c.get("/health").status)
+                if statuses[-1] == 200:
+                    break
+                time.sleep(0.05)
+            log("a slot was free %.3f s after 50 clients left (%r)"
+                % (time.monotonic() - t1, statuses))
+            self.assertEqual(statuses[-1], 200, statuses)
+        finally:
+            close_all(socks)
+        n = wait_fds(pid, base + 2, 5)
+        log("after the clients closed: controller fds %d (start %d)" % (n, base))
+        self.assertLessEqual(n, base + 2)
 
 
 # ---------------------------------------------------------------------------
@@ -456,7 +443,7 @@ except OSError as e:
 '''
 
 
-class NetnsTest(unittest.TestCase):
+class NetnsTest(MrouteTestCase):
     """A namespace of the test's own with an address that is not loopback;
     the controllers run in it and are spoken to from inside it."""
 
@@ -469,6 +456,7 @@ class NetnsTest(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
+        super().setUpClass()
         if not shutil.which("ip"):
             raise unittest.SkipTest("no `ip` command")
         cls.ns = "mrt-" + secrets.token_hex(4)
@@ -477,7 +465,7 @@ class NetnsTest(unittest.TestCase):
             raise unittest.SkipTest("ip netns add is not permitted here: %s"
                                     % p.stderr.decode().strip())
         cls.procs = []
-        cls.tmp = tempfile.mkdtemp(prefix="mroute-guard-ns-")
+        cls.tmp = cls.class_tmpdir()
         try:
             x = secrets.randbelow(250) + 2
             cls.addr4 = "10.213.%d.1" % x
@@ -499,11 +487,11 @@ class NetnsTest(unittest.TestCase):
             cls.ns_run("ip", "addr", "add", cls.addr4 + "/24", "dev", dev)
             cls.ns_run("ip", "-6", "addr", "add", cls.addr6 + "/64", "dev", dev, "nodad")
             cls.ns_run("ip", "link", "set", dev, "up")
-            cls.port = 18080
-            cls.open4 = cls.start_ns_controller("0.0.0.0", cls.port, {"MROUTE_API_KEY": ""})
-            cls.keyed4 = cls.start_ns_controller("0.0.0.0", cls.port + 1,
+            cls.ns_port = 18080      # the namespace is ours: any port is free there
+            cls.open4 = cls.start_ns_controller("0.0.0.0", cls.ns_port, {"MROUTE_API_KEY": ""})
+            cls.keyed4 = cls.start_ns_controller("0.0.0.0", cls.ns_port + 1,
                                                  {"MROUTE_API_KEY": cls.KEY})
-            cls.open6 = cls.start_ns_controller("::", cls.port + 2, {"MROUTE_API_KEY": ""})
+            cls.open6 = cls.start_ns_controller("::", cls.ns_port + 2, {"MROUTE_API_KEY": ""})
         except BaseException:
             cls.tearDownClass()
             raise
@@ -541,8 +529,7 @@ class NetnsTest(unittest.TestCase):
                     p.wait()
             logf.close()
         subprocess.run(["ip", "netns", "del", cls.ns], capture_output=True, timeout=10)
-        if getattr(cls, "tmp", None):
-            shutil.rmtree(cls.tmp, ignore_errors=True)
+        super().tearDownClass()
 
     @classmethod
     def call(cls, host, port, method, path, key=None, body=None):
@@ -563,7 +550,8 @@ class NetnsTest(unittest.TestCase):
 
     def test_no_key_remote_refused(self):
         for path, method, body in (("/v1/flows", "GET", None),
-                                   ("/v1/flows", "POST", flow_body("remote")),
+                                   ("/v1/flows", "POST",
+                                    udp_flow_body("remote", self.port(), self.port())),
                                    ("/v1/events", "GET", None),
                                    ("/metrics", "GET", None),
                                    ("/v1/nope", "GET", None)):
@@ -584,7 +572,7 @@ class NetnsTest(unittest.TestCase):
         self.assertEqual(ans.get("local"), self.addr4, ans)
         self.assertEqual(ans.get("status"), 200, ans)
         ans = self.call(self.addr4, self.keyed4, "POST", "/v1/flows", key=self.KEY,
-                        body=flow_body("remote-keyed"))
+                        body=udp_flow_body("remote-keyed", self.port(), self.port()))
         self.assertEqual(ans.get("status"), 201, ans)
         ans = self.call(self.addr4, self.keyed4, "GET", "/v1/flows")
         self.assertEqual(ans.get("status"), 401, ans)
@@ -633,13 +621,14 @@ class HttpsController(Controller):
             return Response(e.code, e.headers, e.read())
 
 
-class HttpsTest(unittest.TestCase):
+class HttpsTest(SharedControllerTest):
 
     @classmethod
     def setUpClass(cls):
+        super().setUpClass()
         if not shutil.which("openssl"):
             raise AssertionError("openssl is missing (scripts/install-deps.sh installs it)")
-        cls.tmp = tempfile.mkdtemp(prefix="mroute-guard-tls-")
+        cls.tmp = cls.class_tmpdir()
         cls.cert = os.path.join(cls.tmp, "cert.pem")
         cls.key = os.path.join(cls.tmp, "key.pem")
         subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
@@ -647,22 +636,15 @@ class HttpsTest(unittest.TestCase):
                         "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
                         "-keyout", cls.key, "-out", cls.cert],
                        check=True, capture_output=True, timeout=30)
-        cls.c = HttpsController(cls.cert, env={"MROUTE_API_KEY": ""},
-                                config="[api]\ntls_certificate = %s\ntls_key = %s\n"
-                                       "header_timeout_sec = 2\n" % (cls.cert, cls.key))
-        cls.c.start()
-
-    @classmethod
-    def tearDownClass(cls):
-        code = cls.c.stop()
-        shutil.rmtree(cls.tmp, ignore_errors=True)
-        if code not in (0, None):
-            raise AssertionError("mroute exited with %r" % code)
+        cls.c = cls.class_controller(make=HttpsController, cafile=cls.cert,
+                                     env={"MROUTE_API_KEY": ""},
+                                     config="[api]\ntls_certificate = %s\ntls_key = %s\n"
+                                            "header_timeout_sec = 2\n" % (cls.cert, cls.key))
 
     def test_verified_https(self):
         r = self.c.get("/health")
         self.assertEqual(r.status, 200)
-        r = self.c.post("/v1/flows", body=flow_body("over-tls"))
+        r = self.c.post("/v1/flows", body=udp_flow_body("over-tls", self.port(), self.port()))
         self.assertEqual(r.status, 201, r.body)
         fid = r.json()["id"]
         self.assertEqual(self.c.get("/v1/flows/" + fid).json()["name"], "over-tls")
@@ -737,8 +719,7 @@ class HttpsTest(unittest.TestCase):
                 cfg = os.path.join(self.tmp, "bad.conf")
                 with open(cfg, "w") as f:
                     f.write("[api]\ntls_certificate = %s\ntls_key = %s\n" % (cert, key))
-                code, err = run_refused(["--config", cfg])
-                self.assertEqual(code, 2, err)
+                err = self.assert_refused(["--config", cfg], 2, timeout=EXIT_WAIT)
                 self.assertIn(name, err)
                 self.assertIn("tls_certificate", err)
                 self.assertNotIn("not a key", err)

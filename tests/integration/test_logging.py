@@ -18,22 +18,19 @@ Standard library only.  All traffic stays on 127.0.0.1; every wait is
 bounded.
 """
 
-import http.server
 import json
 import os
 import re
 import signal
 import socket
-import subprocess
 import sys
-import threading
 import time
 import unittest
-import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from mroute_harness import Controller, free_port  # noqa: E402
+from mroute_harness import Controller  # noqa: E402
+from mroute_testcase import HttpRecorder, MrouteTestCase, udp_flow_body, wait_for  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -58,22 +55,9 @@ def project_version():
     return m.group(1)
 
 
-def wait_for(predicate, timeout, what):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        v = predicate()
-        if v:
-            return v
-        time.sleep(0.05)
-    raise AssertionError("timed out after %ss waiting for %s" % (timeout, what))
-
-
-def flow_body(name):
-    return {"name": name,
-            "source": {"name": "primary", "protocol": "udp",
-                       "ingest_port": free_port()},
-            "outputs": [{"name": "out1", "protocol": "udp",
-                         "destination": "127.0.0.1", "port": free_port()}]}
+POLL = 0.05                  # s between two looks of wait_for()
+# what the webhook receiver and the Telegram Bot API double answer
+ANSWER = b'{"ok": true, "result": {}}'
 
 
 class ConfiguredController(Controller):
@@ -92,23 +76,8 @@ class ConfiguredController(Controller):
             f.write(text)
         os.replace(tmp, self.config_path)
 
-    def start(self, timeout=10):
-        args = [self.bin, "--db", self.db_path, "--config", self.config_path]
-        args += self.extra_args
-        self.log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT,
-                                     env=self.env, cwd=self.tmpdir)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError("mroute exited with %d:\n%s" % (self.proc.returncode, self.read_log()))
-            try:
-                if self.request("GET", "/health", timeout=1).status == 200:
-                    return self
-            except OSError:
-                pass
-            time.sleep(0.05)
-        raise RuntimeError("mroute did not answer /health in %ss" % timeout)
+    def command(self):
+        return [self.bin, "--db", self.db_path, "--config", self.config_path] + self.extra_args
 
     def reload(self, timeout=10):
         """SIGHUP, then waits for the line that says how it went; returns
@@ -117,69 +86,22 @@ class ConfiguredController(Controller):
         self.proc.send_signal(signal.SIGHUP)
         return wait_for(lambda: (lambda t: t if re.search(r"SIGHUP: (configuration .* reloaded|not reloaded)", t)
                                  else None)(self.read_log()[before:]),
-                        timeout, "the reload's log line")
+                        timeout, POLL, "the reload's log line")
 
 
 def api_conf(port, key, extra=""):
     return "[api]\nhost = 127.0.0.1\nport = %d\napi_key = %s\n%s" % (port, key, extra)
 
 
-class Recorder(http.server.ThreadingHTTPServer):
-    """A webhook receiver: records every POST."""
+class LoggingTestCase(MrouteTestCase):
 
-    daemon_threads = True
+    def configured_controller(self):
+        """A ConfiguredController with the old key, started."""
+        return self.controller(make=ConfiguredController)
 
-    def __init__(self):
-        super().__init__(("127.0.0.1", 0), RecorderHandler)
-        self.port = self.server_address[1]
-        self.requests = []
-        self.lock = threading.Lock()
-        self.thread = threading.Thread(target=self.serve_forever,
-                                       kwargs={"poll_interval": 0.05}, daemon=True)
-        self.thread.start()
-
-    def snapshot(self):
-        with self.lock:
-            return list(self.requests)
-
-    def close(self):
-        self.shutdown()
-        self.server_close()
-
-
-class RecorderHandler(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def do_POST(self):
-        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        with self.server.lock:
-            self.server.requests.append({"headers": dict(self.headers), "body": body})
-        self.server.requests[-1]["path"] = self.path
-        answer = b'{"ok": true, "result": {}}'
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(answer)))
-        self.end_headers()
-        self.wfile.write(answer)
-
-    def log_message(self, *args):
-        pass
-
-
-class LoggingTestCase(unittest.TestCase):
-    controllers = []
-
-    def tearDown(self):
-        for c in self.controllers:
-            try:
-                c.stop()
-            except Exception:
-                pass
-        self.controllers = []
-
-    def run_controller(self, c):
-        self.controllers.append(c)
-        return c.start()
+    def recorder(self):
+        """A webhook receiver or Telegram Bot API: records every POST."""
+        return self.own_server(HttpRecorder(answer=ANSWER))
 
     def assertNoSecret(self, log):
         for s in SECRETS:
@@ -189,7 +111,7 @@ class LoggingTestCase(unittest.TestCase):
         """Creates, starts and stops a flow; returns its id once its
         flow_stopped event is stored (and so logged: the log line comes
         first)."""
-        r = c.post("/v1/flows", flow_body(name), headers=headers)
+        r = c.post("/v1/flows", udp_flow_body(name, self.port(), self.port()), headers=headers)
         self.assertEqual(r.status, 201, r.body)
         fid = r.json()["id"]
 
@@ -198,16 +120,16 @@ class LoggingTestCase(unittest.TestCase):
             return r.status == 200 and kind in [e["type"] for e in r.json()["events"]]
 
         self.assertEqual(c.post("/v1/flows/%s/start" % fid, headers=headers).status, 200)
-        wait_for(lambda: has_event("flow_started"), 10, "flow_started")
+        wait_for(lambda: has_event("flow_started"), 10, POLL, "flow_started")
         self.assertEqual(c.post("/v1/flows/%s/stop" % fid, headers=headers).status, 200)
-        wait_for(lambda: has_event("flow_stopped"), 10, "flow_stopped")
+        wait_for(lambda: has_event("flow_stopped"), 10, POLL, "flow_stopped")
         return fid
 
 
 class TestFormats(LoggingTestCase):
 
     def test_text_lines(self):
-        c = self.run_controller(Controller())
+        c = self.controller()
         fid = self.run_flow(c, "studio-a")
         self.assertEqual(c.stop(), 0)
         lines = [ln for ln in c.read_log().splitlines() if ln]
@@ -227,7 +149,7 @@ class TestFormats(LoggingTestCase):
         self.assertTrue(any(ln.endswith("mroute stopped") for ln in lines))
 
     def test_json_lines(self):
-        c = self.run_controller(Controller(extra_args=["--log-format=json"]))
+        c = self.controller(extra_args=["--log-format=json"])
         fid = self.run_flow(c, ODD_NAME)
         self.assertEqual(c.stop(), 0)
         with open(c.log_path, "rb") as f:
@@ -257,13 +179,13 @@ class TestFormats(LoggingTestCase):
         self.assertEqual(others[0]["level"], "info")
 
     def test_text_escapes_the_name(self):
-        c = self.run_controller(Controller())
+        c = self.controller()
         fid = self.run_flow(c, ODD_NAME)
         log = c.read_log()
         self.assertIn('[flow "studio \\"B\\" \\\\ \u00fcber \u2014 ok" (%s)]' % fid, log)
 
     def test_level_warning_hides_info(self):
-        c = self.run_controller(Controller(extra_args=["--log-level=warning"]))
+        c = self.controller(extra_args=["--log-level=warning"])
         self.run_flow(c, "quiet")
         self.assertEqual(c.stop(), 0)
         for ln in c.read_log().splitlines():
@@ -273,14 +195,11 @@ class TestFormats(LoggingTestCase):
 
     def test_bad_options(self):
         for arg in ("--log-format=xml", "--log-level=loud"):
-            p = subprocess.run([Controller().bin, arg], stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, timeout=30)
-            self.assertEqual(p.returncode, 2, arg)
-            self.assertIn(arg.split("=")[0].encode(), p.stderr)
+            err = self.assert_refused([arg], 2)
+            self.assertIn(arg.split("=")[0], err)
 
     def test_version(self):
-        p = subprocess.run([Controller().bin, "--version"], stdout=subprocess.PIPE,
-                           stderr=subprocess.PIPE, timeout=30)
+        p = self.run_mroute(["--version"], timeout=30)
         self.assertEqual(p.returncode, 0, p.stderr)
         lines = p.stdout.decode().splitlines()
         self.assertEqual(lines[0], "mroute %s" % project_version())
@@ -291,19 +210,11 @@ class TestFormats(LoggingTestCase):
 
 class TestReload(LoggingTestCase):
 
-    def status(self, c, key, port=None):
-        hdrs = {"X-API-Key": key}
-        base = "http://127.0.0.1:%d" % (port or c.port)
-        req = urllib.request.Request(base + "/v1/flows", headers=hdrs)
-        try:
-            with urllib.request.urlopen(req, timeout=10) as r:
-                return r.status
-        except urllib.error.HTTPError as e:
-            return e.code
+    def status(self, c, key):
+        return c.get("/v1/flows", headers={"X-API-Key": key}).status
 
     def test_new_key(self):
-        c = ConfiguredController()
-        self.run_controller(c)
+        c = self.configured_controller()
         pid = c.proc.pid
         self.assertEqual(self.status(c, OLD_KEY), 200)
         self.assertEqual(self.status(c, NEW_KEY), 401)
@@ -325,9 +236,8 @@ class TestReload(LoggingTestCase):
         self.assertNoSecret(c.read_log())
 
     def test_port_needs_restart(self):
-        c = ConfiguredController()
-        self.run_controller(c)
-        other = free_port(socket.SOCK_STREAM)
+        c = self.configured_controller()
+        other = self.tcp_port()
         c.write_config(api_conf(other, NEW_KEY, "max_connections = 7\n"))
         out = c.reload()
         self.assertRegex(out, r"warning +mroute: \[api\] port changed: needs a restart")
@@ -341,8 +251,7 @@ class TestReload(LoggingTestCase):
         self.assertNoSecret(c.read_log())
 
     def test_broken_file_changes_nothing(self):
-        c = ConfiguredController()
-        self.run_controller(c)
+        c = self.configured_controller()
         broken = [
             (api_conf(c.port, BAD_KEY, "max_connections = many\n"), "[api] max_connections"),
             (api_conf(c.port, BAD_KEY, "api-key = x\n"), "[api] api-key"),
@@ -363,7 +272,7 @@ class TestReload(LoggingTestCase):
         self.assertNoSecret(c.read_log())
 
     def test_log_format_and_level(self):
-        c = self.run_controller(ConfiguredController())
+        c = self.configured_controller()
         c.write_config(api_conf(c.port, OLD_KEY) + "[log]\nformat = json\nlevel = debug\n")
         out = c.reload()
         # the reload's own line is the first in the new format
@@ -383,7 +292,7 @@ class TestReload(LoggingTestCase):
                        + "[log]\nlevel = warning\n")
         before = len(c.read_log())
         c.proc.send_signal(signal.SIGHUP)
-        wait_for(lambda: c.get("/metrics").status == 401, 10, "/metrics needing the key")
+        wait_for(lambda: c.get("/metrics").status == 401, 10, POLL, "/metrics needing the key")
         self.assertEqual(c.read_log()[before:], "")
         c.write_config(api_conf(c.port, OLD_KEY) + "[log]\nlevel = bogus\n")
         out = c.reload()
@@ -395,10 +304,8 @@ class TestReload(LoggingTestCase):
         self.assertNoSecret(c.read_log())
 
     def test_webhooks(self):
-        hook = Recorder()
-        self.addCleanup(hook.close)
-        c = ConfiguredController()
-        self.run_controller(c)
+        hook = self.recorder()
+        c = self.configured_controller()
         url = "http://127.0.0.1:%d/hook?token=%s" % (hook.port, HOOK_SECRET)
         c.write_config(api_conf(c.port, OLD_KEY)
                        + "[webhooks]\nurls = %s\nsecret = %s\n" % (url, HOOK_SECRET))
@@ -407,7 +314,7 @@ class TestReload(LoggingTestCase):
         fid = self.run_flow(c, "hooked", headers={"X-API-Key": OLD_KEY})
         got = wait_for(lambda: [r for r in hook.snapshot()
                                 if json.loads(r["body"])["type"] == "flow_stopped"],
-                       10, "flow_stopped at the webhook")
+                       10, POLL, "flow_stopped at the webhook")
         ev = json.loads(got[0]["body"])
         self.assertEqual(ev["flow_id"], fid)
         self.assertTrue(got[0]["headers"].get("X-Mroute-Signature", "").startswith("sha256="))
@@ -422,9 +329,8 @@ class TestReload(LoggingTestCase):
         self.assertNoSecret(c.read_log())
 
     def test_telegram(self):
-        bot = Recorder()
-        self.addCleanup(bot.close)
-        c = self.run_controller(ConfiguredController())
+        bot = self.recorder()
+        c = self.configured_controller()
 
         def telegram(chat):
             return (api_conf(c.port, OLD_KEY)
@@ -439,19 +345,18 @@ class TestReload(LoggingTestCase):
         self.assertIn("[telegram] enabled, [telegram] bot_token, [telegram] chat_id, "
                       "[telegram] api_url", c.reload())
         self.run_flow(c, "alerted", headers={"X-API-Key": OLD_KEY})
-        wait_for(lambda: chats() == ["-100111"], 15, "the alert to the first chat")
+        wait_for(lambda: chats() == ["-100111"], 15, POLL, "the alert to the first chat")
         self.assertEqual(bot.snapshot()[0]["path"], "/bot%s/sendMessage" % BOT_TOKEN)
         c.write_config(telegram("-100222"))
         self.assertIn("applied [telegram] chat_id", c.reload())
         self.run_flow(c, "alerted-again", headers={"X-API-Key": OLD_KEY})
-        wait_for(lambda: chats() == ["-100111", "-100222"], 15, "the alert to the new chat")
+        wait_for(lambda: chats() == ["-100111", "-100222"], 15, POLL, "the alert to the new chat")
         self.assertEqual(c.stop(), 0)
         self.assertNoSecret(c.read_log())
 
     def test_sigterm_and_sigint_still_stop(self):
         for sig in (signal.SIGTERM, signal.SIGINT):
-            c = ConfiguredController()
-            self.run_controller(c)
+            c = self.configured_controller()
             self.assertEqual(c.stop(sig), 0)
             self.assertIn("mroute stopped", c.read_log())
 

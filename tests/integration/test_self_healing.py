@@ -10,65 +10,16 @@ issue's "What was seen"), with a real controller, real senders
 import os
 import signal
 import socket
-import subprocess
 import sys
-import tempfile
-import threading
 import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from mroute_harness import Controller, free_port  # noqa: E402
-from mroute_media import tail, test_failed, udp_socket, wait_until  # noqa: E402
+from mroute_testcase import LO, MrouteTestCase  # noqa: E402
+from mroute_media import wait_until  # noqa: E402
 import rtmp_server  # noqa: E402
 
-LO = "127.0.0.1"
 FPS = 25
-
-
-class UdpCounter:
-    """Counts what arrives on a UDP port, with arrival times; stops by
-    itself after `hard` seconds."""
-
-    def __init__(self, port, hard=90.0):
-        self.sock = udp_socket(port)
-        self.sock.settimeout(0.2)
-        self.hard = hard
-        self.times = []
-        self.bytes = 0
-        self._stop = threading.Event()
-        self.thread = threading.Thread(target=self._run, daemon=True)
-        self.thread.start()
-
-    def _run(self):
-        deadline = time.monotonic() + self.hard
-        while not self._stop.is_set() and time.monotonic() < deadline:
-            try:
-                data = self.sock.recv(65536)
-            except socket.timeout:
-                continue
-            except OSError:
-                break
-            self.bytes += len(data)
-            self.times.append(time.monotonic())
-
-    def count(self):
-        return len(self.times)
-
-    def count_since(self, t):
-        return len([x for x in self.times if x >= t])
-
-    def first_after(self, t):
-        for x in self.times:
-            if x >= t:
-                return x
-        return None
-
-    def stop(self):
-        self._stop.set()
-        self.thread.join(2)
-        self.sock.close()
-
 
 def gst_ts_pipeline(seconds):
     """A live H.264 TS (7 packets per buffer), `seconds` long."""
@@ -78,54 +29,20 @@ def gst_ts_pipeline(seconds):
             "bitrate=800", "!", "h264parse", "!", "mpegtsmux", "alignment=7"]
 
 
-class SelfHealing(unittest.TestCase):
+class SelfHealing(MrouteTestCase):
 
-    def setUp(self):
-        self.procs = []
-        self.counters = []
-        self.controllers = []
-        self.sockets = []
-        self.servers = []
-        self.logdir = tempfile.mkdtemp(prefix="mroute-heal-")
-
-    def tearDown(self):
-        failed = test_failed(self)
-        for p, _ in self.procs:
-            if p.poll() is None:
-                p.kill()
-                p.wait()
-        for r in self.counters:
-            r.stop()
-        for s in self.sockets:
-            s.close()
-        for c in self.controllers:
-            if failed:
-                sys.stderr.write("\n--- controller log ---\n%s\n" % c.read_log()[-6000:])
-            c.stop()
-        for srv in self.servers:
-            srv.close()
-        if failed:
-            for p, log in self.procs:
-                sys.stderr.write("\n--- %s ---\n%s\n" % (log, tail(log, 1500)))
+    CHILD_LOG_TAIL = 1500
 
     # helpers ---------------------------------------------------------------
 
-    def controller(self, **kw):
-        c = Controller(**kw).start()
-        self.controllers.append(c)
-        return c
-
-    def counter(self, port, **kw):
-        r = UdpCounter(port, **kw)
-        self.counters.append(r)
-        return r
+    def counter(self, port):
+        """Counts what arrives on a UDP port, with arrival times; stops by
+        itself after 90 s."""
+        return self.receiver(port, hard=90.0).start()
 
     def popen(self, cmd, label):
-        log = os.path.join(self.logdir, label + ".log")
-        with open(log, "ab") as f:
-            p = subprocess.Popen(cmd, stdout=f, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-        self.procs.append((p, log))
-        return p
+        """A sender or peer, killed (SIGKILL) at teardown."""
+        return self.spawn(cmd, label, stop_signal=signal.SIGKILL)
 
     def udp_sender(self, port, seconds, label="udp-sender"):
         return self.popen(["gst-launch-1.0", "-q"] + gst_ts_pipeline(seconds) +
@@ -146,39 +63,38 @@ class SelfHealing(unittest.TestCase):
                            "-tune", "zerolatency", "-g", str(FPS), "-b:v", "500k", "-pix_fmt", "yuv420p",
                            "-c:a", "aac", "-b:a", "64k", "-f", "flv", url], label)
 
-    def start_flow(self, c, sources, outputs, failover=None, expect=200):
+    def start_sources(self, c, sources, outputs, failover=None, expect=200):
+        """Creates a flow of `sources` and starts it, expecting the start's
+        status `expect`; returns (its id, the start's answer)."""
         body = {"name": "heal", "sources": sources, "outputs": outputs}
         if failover:
             body["source_failover_config"] = failover
-        r = c.post("/v1/flows", body)
-        self.assertEqual(r.status, 201, r.body)
-        flow_id = r.json()["id"]
+        flow_id = self.create_flow(c, body)["id"]
         r = c.post("/v1/flows/%s/start" % flow_id)
         self.assertEqual(r.status, expect, r.body)
         return flow_id, r
 
     def events(self, c, flow_id):
-        return list(reversed(c.get("/v1/flows/%s/events?limit=1000" % flow_id).json()["events"]))
+        """The flow's events, oldest first."""
+        return super().events(c, flow_id, oldest_first=True)
 
     def event_types(self, c, flow_id):
         return [e["type"] for e in self.events(c, flow_id)]
 
-    def metrics(self, c, flow_id):
-        return c.get("/v1/flows/%s/metrics" % flow_id).json()
-
     def busy_udp(self, port):
+        """Another process's socket on the port (closed at teardown)."""
         s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         s.bind(("0.0.0.0", port))
-        self.sockets.append(s)
+        self.addCleanup(s.close)
         return s
 
     # a start that fails says why ---------------------------------------------
 
     def test_a_start_with_udp_port_in_use_answers_the_reason(self):
-        ingest, out = free_port(), free_port()
+        ingest, out = self.port(), self.port()
         self.busy_udp(ingest)
         c = self.controller()
-        flow_id, r = self.start_flow(c, [{"name": "in", "protocol": "udp", "ingest_port": ingest}],
+        flow_id, r = self.start_sources(c, [{"name": "in", "protocol": "udp", "ingest_port": ingest}],
                                      [{"name": "o", "protocol": "udp", "destination": LO, "port": out}],
                                      expect=409)
         err = r.json()["error"]
@@ -189,10 +105,10 @@ class SelfHealing(unittest.TestCase):
         self.assertTrue(ev and "bind" in ev[-1]["message"].lower(), ev)
 
     def test_b_start_with_srt_port_in_use_answers_cannot_bind(self):
-        ingest, out = free_port(), free_port()
+        ingest, out = self.port(), self.port()
         self.busy_udp(ingest)
         c = self.controller()
-        _, r = self.start_flow(c, [{"name": "in", "protocol": "srt-listener", "ingest_port": ingest}],
+        _, r = self.start_sources(c, [{"name": "in", "protocol": "srt-listener", "ingest_port": ingest}],
                                [{"name": "o", "protocol": "udp", "destination": LO, "port": out}],
                                expect=409)
         err = r.json()["error"]
@@ -203,18 +119,15 @@ class SelfHealing(unittest.TestCase):
     # a source that fails is retried --------------------------------------------
 
     def test_c_udp_source_port_busy_after_restart_is_retried(self):
-        ingest, out = free_port(), free_port()
+        ingest, out = self.port(), self.port()
         c = self.controller()
-        flow_id, _ = self.start_flow(c, [{"name": "in", "protocol": "udp", "ingest_port": ingest}],
+        flow_id, _ = self.start_sources(c, [{"name": "in", "protocol": "udp", "ingest_port": ingest}],
                                      [{"name": "o", "protocol": "udp", "destination": LO, "port": out}])
         c.wait_status(flow_id, "ACTIVE")
         self.assertEqual(c.stop(), 0)
-        self.controllers.remove(c)
         # another process holds the port when the daemon comes back
         holder = self.busy_udp(ingest)
-        c2 = Controller(db_path=c.db_path)
-        c2.start()
-        self.controllers.append(c2)
+        c2 = self.controller(db_path=c.db_path)
         c2.wait_status(flow_id, "ACTIVE", timeout=10)
         self.assertTrue(wait_until(lambda: self.event_types(c2, flow_id).count("source_retry") >= 1, 8),
                         self.event_types(c2, flow_id))
@@ -224,7 +137,6 @@ class SelfHealing(unittest.TestCase):
         self.assertEqual(len(m["output_metrics"]), 1)
         # the port comes free: the next try takes it and video flows again
         holder.close()
-        self.sockets.remove(holder)
         rx = self.counter(out)
         self.udp_sender(ingest, 40)
         self.assertTrue(wait_until(lambda: rx.count() > 50, 25),
@@ -236,15 +148,14 @@ class SelfHealing(unittest.TestCase):
         why = rtmp_server.available()
         if why:
             self.skipTest(why)
-        srv = rtmp_server.RtmpServer()
-        self.servers.append(srv)
-        out = free_port()
+        srv = self.own_server(rtmp_server.RtmpServer())
+        out = self.port()
         rx = self.counter(out)
         c = self.controller()
         key = "late"
         # the RTMP server is not there yet: the source cannot connect and is
         # tried again (the seed's source_retry), the flow stays ACTIVE
-        flow_id, _ = self.start_flow(c, [{"name": "obs", "protocol": "rtmp", "destination": srv.base_url,
+        flow_id, _ = self.start_sources(c, [{"name": "obs", "protocol": "rtmp", "destination": srv.base_url,
                                           "stream_id": key}],
                                      [{"name": "o", "protocol": "udp", "destination": LO, "port": out}])
         self.assertTrue(wait_until(lambda: self.event_types(c, flow_id).count("source_retry") >= 2, 12),
@@ -295,10 +206,10 @@ class SelfHealing(unittest.TestCase):
         self._failover_primary_returns(lambda port, seconds, label: self.ffmpeg_srt_caller(port, seconds, label))
 
     def _failover_primary_returns(self, encoder):
-        a, b, out = free_port(), free_port(), free_port()
+        a, b, out = self.port(), self.port(), self.port()
         rx = self.counter(out)
         c = self.controller()
-        flow_id, _ = self.start_flow(
+        flow_id, _ = self.start_sources(
             c, [{"name": "main", "protocol": "srt-listener", "ingest_port": a},
                 {"name": "backup", "protocol": "srt-listener", "ingest_port": b}],
             [{"name": "o", "protocol": "udp", "destination": LO, "port": out}],
@@ -333,20 +244,17 @@ class SelfHealing(unittest.TestCase):
         self.assertTrue(wait_until(lambda: rx.count() > n + 50, 5), "the output stopped")
 
     def test_i_merge_leg_retried_and_merged_again(self):
-        a, b, out = free_port(), free_port(), free_port()
+        a, b, out = self.port(), self.port(), self.port()
         c = self.controller()
-        flow_id, _ = self.start_flow(
+        flow_id, _ = self.start_sources(
             c, [{"name": "red", "protocol": "rtp", "ingest_port": a},
                 {"name": "blue", "protocol": "rtp", "ingest_port": b}],
             [{"name": "o", "protocol": "udp", "destination": LO, "port": out}],
             failover={"state": "ENABLED", "failover_mode": "MERGE", "recovery_window": 100})
         c.wait_status(flow_id, "ACTIVE")
         self.assertEqual(c.stop(), 0)
-        self.controllers.remove(c)
         holder = self.busy_udp(b)
-        c2 = Controller(db_path=c.db_path)
-        c2.start()
-        self.controllers.append(c2)
+        c2 = self.controller(db_path=c.db_path)
         c2.wait_status(flow_id, "ACTIVE")
         rx = self.counter(out)
         # one RTP stream to both legs, as a 2022-7 sender does
@@ -362,7 +270,6 @@ class SelfHealing(unittest.TestCase):
         m = self.metrics(c2, flow_id)
         self.assertFalse(m["merge_active"], m)
         holder.close()
-        self.sockets.remove(holder)
         self.assertTrue(wait_until(lambda: self.metrics(c2, flow_id)["merge_active"], 20),
                         "the blue leg never joined again: %r" % self.event_types(c2, flow_id))
         n = rx.count()
@@ -374,10 +281,10 @@ class SelfHealing(unittest.TestCase):
     # SRT ----------------------------------------------------------------------
 
     def test_f_srt_listener_refuses_another_stream_id(self):
-        ingest, out = free_port(), free_port()
+        ingest, out = self.port(), self.port()
         rx = self.counter(out)
         c = self.controller()
-        flow_id, _ = self.start_flow(c, [{"name": "in", "protocol": "srt-listener", "ingest_port": ingest,
+        flow_id, _ = self.start_sources(c, [{"name": "in", "protocol": "srt-listener", "ingest_port": ingest,
                                           "stream_id": "cam1"}],
                                      [{"name": "o", "protocol": "udp", "destination": LO, "port": out}])
         c.wait_status(flow_id, "ACTIVE")
@@ -401,10 +308,10 @@ class SelfHealing(unittest.TestCase):
                         "the caller with the right stream id was not received: %r" % self.events(c, flow_id))
 
     def test_g_srt_caller_output_that_never_connects(self):
-        ingest, out_srt, out_udp = free_port(), free_port(), free_port()
+        ingest, out_srt, out_udp = self.port(), self.port(), self.port()
         rx = self.counter(out_udp)
         c = self.controller()
-        flow_id, _ = self.start_flow(c, [{"name": "in", "protocol": "udp", "ingest_port": ingest}],
+        flow_id, _ = self.start_sources(c, [{"name": "in", "protocol": "udp", "ingest_port": ingest}],
                                      [{"name": "nowhere", "protocol": "srt-caller", "destination": LO,
                                        "port": out_srt},
                                       {"name": "udp", "protocol": "udp", "destination": LO, "port": out_udp}])
@@ -424,7 +331,7 @@ class SelfHealing(unittest.TestCase):
         n = rx.count()
         self.assertTrue(wait_until(lambda: rx.count() > n + 50, 5), "the udp output stalled")
         # a listener appears: the output connects on a later try
-        listener_rx = free_port()
+        listener_rx = self.port()
         self.popen(["srt-live-transmit", "-q", "srt://:%d?mode=listener" % out_srt,
                     "udp://%s:%d" % (LO, listener_rx)], "srt-listener")
         self.assertTrue(wait_until(lambda: out_metrics()["connected"], 40),
@@ -434,13 +341,13 @@ class SelfHealing(unittest.TestCase):
         self.assertGreater(sent[-1], 0)
 
     def test_h_srt_output_counters_never_go_down(self):
-        ingest, out_srt = free_port(), free_port()
+        ingest, out_srt = self.port(), self.port()
         c = self.controller()
-        sink_rx = free_port()
+        sink_rx = self.port()
         listener_cmd = ["srt-live-transmit", "-q", "srt://:%d?mode=listener" % out_srt,
                         "udp://%s:%d" % (LO, sink_rx)]
         peer = self.popen(listener_cmd, "peer-1")
-        flow_id, _ = self.start_flow(c, [{"name": "in", "protocol": "udp", "ingest_port": ingest}],
+        flow_id, _ = self.start_sources(c, [{"name": "in", "protocol": "udp", "ingest_port": ingest}],
                                      [{"name": "srt", "protocol": "srt-caller", "destination": LO,
                                        "port": out_srt}])
         self.udp_sender(ingest, 50)
