@@ -8,6 +8,8 @@
 
 #include "monitor.h"
 
+#include "pipeline/pipeline.h"
+
 G_BEGIN_DECLS
 
 /* the entry drops its oldest data past either limit */
@@ -80,10 +82,9 @@ struct _MrMonitorBin
 {
   GstBin parent;
   MrMonitor *monitor;           /* ref */
-  GstElement *exit;             /* the appsrc, borrowed */
+  MrIsolation *isolation;       /* the entry, borrowed from the bin; closed:
+                                 * drop everything, wait for the rebuild */
   gchar *source;                /* the monitor's source when it was built */
-  gint failed;                  /* atomic: drop everything, wait for the
-                                 * rebuild */
   gboolean video_taken;         /* a video stream got the decoding paths
                                  * (tsdemux's streaming thread) */
   gboolean audio_taken;         /* an audio stream did */

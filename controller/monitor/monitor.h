@@ -62,6 +62,14 @@ MrMonitor *mr_monitor_attach (GstElement * pipeline, GstElement * tee,
  * main loop; @monitor is released.  For a new configuration of a running
  * flow (the pipeline keeps running): detach, then attach a new monitor. */
 void mr_monitor_detach (MrMonitor * monitor);
+/* A monitor of its own, for tests and tools: *@bin (a new reference) is
+ * its monitoring bin, attached to nothing, and takes MPEG-TS on its "sink"
+ * pad; the getters answer from what it reads.  Nothing builds the bin
+ * again (an error or a program change leaves it dropping its input).  NULL,
+ * with @error set, when a GStreamer element it needs is missing.  Set the
+ * bin to NULL before mr_monitor_free (). */
+MrMonitor *mr_monitor_new_standalone (const gchar * name,
+    const MrMonitorConfig * config, GstElement ** bin, GError ** error);
 /* Releases @monitor; its bin goes away with the pipeline, which is in
  * state NULL already. */
 void mr_monitor_free (MrMonitor * monitor);
