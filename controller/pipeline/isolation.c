@@ -51,8 +51,22 @@ on_entry_sample (GstAppSink * entry, gpointer user_data)
     if (!current || !gst_caps_is_equal (current, caps))
       gst_app_src_set_caps (exit, caps);
   }
-  /* gst_app_src_push_buffer(_list) takes a reference: the sample keeps
-   * its own */
+  /* gst_app_src_push_buffer(_list) takes the reference given to it; the
+   * sample keeps its own.  A list goes over as a copy of its own (the
+   * buffers are shared, not copied): the appsrc must be the only holder of
+   * the list it gets.  The tee hands the same list to every branch and the
+   * entry's last sample keeps it until the next one, so a reference would
+   * be shared, and GStreamer's appsrc then reads a list that may already be
+   * freed: gst_app_src_create() (gst-plugins-base, gst-libs/gst/app/
+   * gstappsrc.c, 1.22.0 and still so in 1.24) hands the list to
+   * gst_base_src_submit_buffer_list(), which makes it writable, that is
+   * copies it and drops the appsrc's reference, and afterwards reads the
+   * original again in gst_app_src_update_queued_pop() (its length, its
+   * buffers' sizes and times).  When this thread pulls the next sample in
+   * between, the entry's sample lets go of the original and it is freed:
+   * "gst_buffer_list_get: assertion 'GST_IS_BUFFER_LIST (list)' failed" and
+   * a crash in the exit's thread, now and then (tests/unit/isolation.c
+   * makes it happen every time; valgrind shows the read). */
   if ((list = gst_sample_get_buffer_list (sample)) && iso->split_lists) {
     guint n = gst_buffer_list_length (list);
 
@@ -64,7 +78,7 @@ on_entry_sample (GstAppSink * entry, gpointer user_data)
   } else if (list) {
     g_atomic_pointer_add (&iso->bytes, gst_buffer_list_calculate_size (list));
     g_atomic_pointer_add (&iso->packets, gst_buffer_list_length (list));
-    gst_app_src_push_buffer_list (exit, gst_buffer_list_ref (list));
+    gst_app_src_push_buffer_list (exit, gst_buffer_list_copy (list));
   } else if ((buffer = gst_sample_get_buffer (sample))) {
     g_atomic_pointer_add (&iso->bytes, gst_buffer_get_size (buffer));
     g_atomic_pointer_add (&iso->packets, 1);

@@ -10,10 +10,10 @@
  * oldest data past its limits when the branch falls behind.  A closed
  * isolation drops everything at the entry.
  *
- * Buffer lists: the tee hands every branch the same GstBufferList.  The
- * entry passes it on as it is (one reference more); nothing after the exit
- * writes into a list it does not own (appsrc, basesrc and queue make it
- * writable first), so the branches can share it. */
+ * Buffer lists: the tee hands every branch the same GstBufferList; the
+ * entry hands the exit a list of its own with the same buffers (a shared
+ * list crashed GStreamer's appsrc now and then: see on_entry_sample in
+ * isolation.c), or, if asked, the buffers one by one. */
 
 #ifndef __MR_ISOLATION_H__
 #define __MR_ISOLATION_H__
@@ -35,8 +35,11 @@ MrIsolation *mr_isolation_add (GstBin * bin, guint64 max_time,
 /* The last element of the isolation (the backlog): link it downstream */
 GstElement *mr_isolation_get_tail (MrIsolation * isolation);
 
-/* The exit gets the buffers of a list one by one (call before the data
- * flows). */
+/* The exit gets the buffers of a list one by one instead of a list (call
+ * before the data flows): for a branch whose elements take one buffer at a
+ * time anyway, and whose exit is stopped often (GStreamer 1.22.0's basesrc
+ * logs a critical, unreffing NULL, when an appsrc is stopped with a
+ * submitted list in hand: gst_base_src_get_range, fixed in 1.22.12). */
 void mr_isolation_set_split_lists (MrIsolation * isolation, gboolean split);
 
 /* From now on the entry drops everything; TRUE if it was open until this
