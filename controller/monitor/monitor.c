@@ -1,6 +1,9 @@
-/* mroute: the monitoring branch of a flow's pipeline: the monitor's life,
- * its bin (which keeps its children's errors and messages to itself) and
- * the getters.  Each elementary stream is in monitor-streams.c. */
+/* mroute: the monitoring branch of a flow's pipeline: the monitor's life
+ * (attached to a tee, or standalone for tests), its bin (behind the
+ * isolation of pipeline/isolation.h; it keeps its children's errors and
+ * messages to itself) and the stream getters.  Each elementary stream is
+ * in monitor-streams.c, thumbnails in thumbnail.c, content quality in
+ * content-quality.c, the service names in sdt.c. */
 
 #define G_LOG_DOMAIN "mroute-monitor"
 #include "monitor-private.h"

@@ -2,23 +2,27 @@
  * GOP statistics, thumbnails and content quality, read from the live
  * stream after the tee, never in the way of the transport.
  *
- *   fanout (tee) ! bin "monitor-N" [ appsink ~> appsrc (leaky) ! tsdemux
+ *   fanout (tee) ! bin "monitor-N" [ appsink ~> appsrc ! queue (leaky)
+ *     ! tsdemux
  *     video: PARSER ! probe (caps, bit rate, I/P/B) ! tee
  *              ! keyframe gate ! queue (leaky) ! DECODER ! videoscale
  *                  ! videoconvert ! jpegenc ! appsink          (thumbnails)
- *              ! queue (leaky) ! DECODER ! videoscale ! videoconvert
+ *              ! queue (leaky) ! DECODER ! videoconvert
  *                  ! blackdetect ! freezedetect ! fakesink  (content quality)
  *     audio: PARSER ! probe (caps, bit rate) ! tee ! queue (leaky) ! DECODER
  *              ! audioconvert ! silencedetect ! fakesink    (content quality)
  *     without decoding paths: ... ! probe ! fakesink ]
  *
- * The entry is isolated like an output branch (branch.h): the tee's thread
- * hands the data to an appsink and goes on; the appsrc's own thread runs
- * the monitor and drops its oldest data when it falls behind.  Nothing in
- * the monitor can return an error to the tee or post one on the pipeline's
- * bus: the bin takes its children's errors, logs them, and builds itself
- * again after a back-off.  With thumbnails and content quality off, it is
- * only a demuxer and parsers: no decoder.
+ * The entry is the isolation of an output branch (pipeline/isolation.h):
+ * the tee's thread hands the data to an appsink and goes on; the appsrc's
+ * own thread runs the monitor, whose backlog drops its oldest data when it
+ * falls behind.  Nothing in the monitor can return an error to the tee or
+ * post one on the pipeline's bus: the bin takes its children's errors,
+ * logs them, and builds itself again after a back-off.  With thumbnails
+ * and content quality off, it is only a demuxer and parsers: no decoder.
+ * Thumbnails are made in thumbnail.c, content quality in
+ * content-quality.c; mr_monitor_new_standalone() builds the bin alone, for
+ * tests (tests/unit/monitor-bin.c).
  *
  * The state read by the getters survives a rebuild of the bin (after a
  * failover, a program change or an error): thumbnails stay, the streams of
