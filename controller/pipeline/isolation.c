@@ -58,12 +58,13 @@ on_entry_sample (GstAppSink * entry, gpointer user_data)
    * entry's last sample keeps it until the next one, so a reference would
    * be shared, and GStreamer's appsrc then reads a list that may already be
    * freed: gst_app_src_create() (gst-plugins-base, gst-libs/gst/app/
-   * gstappsrc.c, 1.22.0 and still so in 1.24) hands the list to
-   * gst_base_src_submit_buffer_list(), which makes it writable, that is
-   * copies it and drops the appsrc's reference, and afterwards reads the
-   * original again in gst_app_src_update_queued_pop() (its length, its
-   * buffers' sizes and times).  When this thread pulls the next sample in
-   * between, the entry's sample lets go of the original and it is freed:
+   * gstappsrc.c; 1.22.0, and still so in GStreamer's main of 2026-08) hands
+   * the list to gst_base_src_submit_buffer_list(), which makes it writable,
+   * that is copies it and drops the appsrc's reference, and afterwards
+   * reads the original again in gst_app_src_update_queued_pop() (its
+   * length, its buffers' sizes and times).  When this thread pulls the
+   * next sample in between, the entry's sample lets go of the original
+   * and it is freed:
    * "gst_buffer_list_get: assertion 'GST_IS_BUFFER_LIST (list)' failed" and
    * a crash in the exit's thread, now and then (tests/unit/isolation.c
    * makes it happen every time; valgrind shows the read). */
@@ -110,9 +111,11 @@ mr_isolation_add (GstBin * bin, guint64 max_time, guint64 max_bytes)
   g_atomic_ref_count_init (&iso->ref);
   iso->exit = gst_element_factory_make ("appsrc", "exit");
   /* The backlog is a leaky queue after the appsrc, not the appsrc's own
-   * leaky-type: GStreamer 1.22's appsrc crashed now and then when it
-   * dropped old buffer lists.  The appsrc only hands over to the queue, in
-   * its own thread, so it holds next to nothing. */
+   * leaky-type: after a drop, GStreamer 1.22's gst_app_src_create marks
+   * the next list DISCONT, making it writable, and has the same read of
+   * the list it let go of as in on_entry_sample (fixed for that case in
+   * 1.24.10); it crashed now and then.  The appsrc only hands over to the
+   * queue, in its own thread, so it holds next to nothing. */
   iso->backlog = mr_isolation_backlog_new ("backlog", max_time, max_bytes);
 
   /* the tee's thread stops at the appsink; the branch runs in the

@@ -424,7 +424,7 @@ feed (gpointer user_data)
       if (gst_app_src_push_buffer_list (GST_APP_SRC (r->src), list) !=
           GST_FLOW_OK)
         return NULL;
-      /* about 12 times real time: the monitor's backlog keeps up */
+      /* up to 20 times real time: the monitor's backlog keeps up */
       g_usleep (2000);
     }
   }
