@@ -1,12 +1,20 @@
-/* mroute: the inside of the monitoring branch, shared by
- * monitor.c (the monitor's life, its bin, the getters) and
- * monitor-streams.c (each elementary stream: parser, probes,
- * decoding paths; and the SDT).  Nothing else includes it. */
+/* mroute: the inside of the monitoring branch, shared by its files:
+ *   monitor.c          the monitor's life, its bin, the stream getters
+ *   monitor-streams.c  each elementary stream: parser, probe, which
+ *                      decoding paths it gets
+ *   decoding-path.c    what a decoding path is made of
+ *   thumbnail.c        the thumbnail path and the thumbnail getters
+ *   content-quality.c  the analysis path, the analysers' messages, the
+ *                      content-quality getter
+ *   sdt.c              the service names, from the SDT
+ * Nothing else includes it. */
 
 #ifndef __MR_RECIPE_MONITOR_PRIVATE_H__
 #define __MR_RECIPE_MONITOR_PRIVATE_H__
 
 #include "monitor.h"
+
+#include "pipeline/pipeline.h"
 
 G_BEGIN_DECLS
 
@@ -80,10 +88,9 @@ struct _MrMonitorBin
 {
   GstBin parent;
   MrMonitor *monitor;           /* ref */
-  GstElement *exit;             /* the appsrc, borrowed */
+  MrIsolation *isolation;       /* the entry, borrowed from the bin; closed:
+                                 * drop everything, wait for the rebuild */
   gchar *source;                /* the monitor's source when it was built */
-  gint failed;                  /* atomic: drop everything, wait for the
-                                 * rebuild */
   gboolean video_taken;         /* a video stream got the decoding paths
                                  * (tsdemux's streaming thread) */
   gboolean audio_taken;         /* an audio stream did */
@@ -114,6 +121,52 @@ gboolean mr_monitor_have_element (const gchar * factory);
 void mr_monitor_stream_added (GstElement * demux, GstPad * pad,
     gpointer user_data);
 void mr_monitor_stream_free_private (MrStream * stream);
+
+/* decoding-path.c: elements named "s<index>-<what>" */
+GstElement *mr_monitor_make_named (const gchar * factory, guint index,
+    const gchar * what);
+/* The best software decoder for @caps, NULL if there is none */
+GstElement *mr_monitor_make_decoder (GstCaps * caps, guint index,
+    const gchar * what);
+GstElement *mr_monitor_make_capsfilter (guint index, const gchar * what,
+    const gchar * caps_str);
+/* A sink that does not count as one of the bin's */
+GstElement *mr_monitor_make_quiet_sink (const gchar * factory, guint index,
+    const gchar * what);
+/* The leaky queue a decoding path starts with */
+GstElement *mr_monitor_make_path_queue (guint index, const gchar * what);
+/* Adds @elements (NULL-terminated, none NULL) to the bin and links them in
+ * a row, marked with @path_flag (may be NULL); on failure removes them
+ * again. */
+gboolean mr_monitor_add_chain (MrMonitorBin * bin, GstElement ** elements,
+    gint * path_flag);
+void mr_monitor_unref_all (GstElement ** elements, guint n);
+gboolean mr_monitor_all_made (GstElement ** elements, guint n);
+/* A probe: drops everything once the path's flag (gint*) is set */
+GstPadProbeReturn mr_monitor_path_gate (GstPad * pad, GstPadProbeInfo * info,
+    gpointer user_data);
+/* Links a decoding path (its first element is its queue) to @tee, with
+ * @gate in front of the queue. */
+gboolean mr_monitor_link_path (GstElement * tee, GstElement * queue,
+    GstPadProbeCallback gate, gpointer gate_data);
+const gchar *mr_monitor_factory_name (GstElement * element);
+
+/* thumbnail.c */
+/* The thumbnail path of @st after @tee; the decoder's factory name, or NULL
+ * (and the reason in the thumbnail note) */
+const gchar *mr_monitor_add_thumbnail_path (MrMonitorBin * bin, MrStream * st,
+    GstElement * tee, GstCaps * caps);
+void mr_monitor_set_thumbnail_note (MrMonitor * monitor, const gchar * note);
+
+/* content-quality.c */
+/* The analysis path of @st after @tee; the decoder's factory name, or NULL */
+const gchar *mr_monitor_add_analysis_path (MrMonitorBin * bin, MrStream * st,
+    GstElement * tee, GstCaps * caps, gboolean video);
+/* TRUE if @s is an analyser's message, now taken into account */
+gboolean mr_monitor_content_quality_message (MrMonitorBin * bin,
+    const GstStructure * s);
+
+/* sdt.c */
 /* A probe on the TS entering tsdemux: service names from the SDT */
 GstPadProbeReturn mr_monitor_read_sdt (GstPad * pad, GstPadProbeInfo * info,
     gpointer user_data);

@@ -2,23 +2,27 @@
  * GOP statistics, thumbnails and content quality, read from the live
  * stream after the tee, never in the way of the transport.
  *
- *   fanout (tee) ! bin "monitor-N" [ appsink ~> appsrc (leaky) ! tsdemux
+ *   fanout (tee) ! bin "monitor-N" [ appsink ~> appsrc ! queue (leaky)
+ *     ! tsdemux
  *     video: PARSER ! probe (caps, bit rate, I/P/B) ! tee
  *              ! keyframe gate ! queue (leaky) ! DECODER ! videoscale
  *                  ! videoconvert ! jpegenc ! appsink          (thumbnails)
- *              ! queue (leaky) ! DECODER ! videoscale ! videoconvert
+ *              ! queue (leaky) ! DECODER ! videoconvert
  *                  ! blackdetect ! freezedetect ! fakesink  (content quality)
  *     audio: PARSER ! probe (caps, bit rate) ! tee ! queue (leaky) ! DECODER
  *              ! audioconvert ! silencedetect ! fakesink    (content quality)
  *     without decoding paths: ... ! probe ! fakesink ]
  *
- * The entry is isolated like an output branch (branch.h): the tee's thread
- * hands the data to an appsink and goes on; the appsrc's own thread runs
- * the monitor and drops its oldest data when it falls behind.  Nothing in
- * the monitor can return an error to the tee or post one on the pipeline's
- * bus: the bin takes its children's errors, logs them, and builds itself
- * again after a back-off.  With thumbnails and content quality off, it is
- * only a demuxer and parsers: no decoder.
+ * The entry is the isolation of an output branch (pipeline/isolation.h):
+ * the tee's thread hands the data to an appsink and goes on; the appsrc's
+ * own thread runs the monitor, whose backlog drops its oldest data when it
+ * falls behind.  Nothing in the monitor can return an error to the tee or
+ * post one on the pipeline's bus: the bin takes its children's errors,
+ * logs them, and builds itself again after a back-off.  With thumbnails
+ * and content quality off, it is only a demuxer and parsers: no decoder.
+ * Thumbnails are made in thumbnail.c, content quality in
+ * content-quality.c; mr_monitor_new_standalone() builds the bin alone, for
+ * tests (tests/unit/monitor-bin.c).
  *
  * The state read by the getters survives a rebuild of the bin (after a
  * failover, a program change or an error): thumbnails stay, the streams of
@@ -62,6 +66,14 @@ MrMonitor *mr_monitor_attach (GstElement * pipeline, GstElement * tee,
  * main loop; @monitor is released.  For a new configuration of a running
  * flow (the pipeline keeps running): detach, then attach a new monitor. */
 void mr_monitor_detach (MrMonitor * monitor);
+/* A monitor of its own, for tests and tools: *@bin (a new reference) is
+ * its monitoring bin, attached to nothing, and takes MPEG-TS on its "sink"
+ * pad; the getters answer from what it reads.  Nothing builds the bin
+ * again (an error or a program change leaves it dropping its input).  NULL,
+ * with @error set, when a GStreamer element it needs is missing.  Set the
+ * bin to NULL before mr_monitor_free (). */
+MrMonitor *mr_monitor_new_standalone (const gchar * name,
+    const MrMonitorConfig * config, GstElement ** bin, GError ** error);
 /* Releases @monitor; its bin goes away with the pipeline, which is in
  * state NULL already. */
 void mr_monitor_free (MrMonitor * monitor);

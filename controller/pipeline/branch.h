@@ -3,12 +3,12 @@
  *   fanout (tee) --teepad--> bin "output-NAME" [ appsink ~> appsrc ! SINK ]
  *
  * For outputs whose sink can block or fail (SRT, RIST, RTMP, RTP-FEC): the
- * appsink takes the data in the tee's thread and hands it to the appsrc,
- * whose own thread runs the sink.  appsink never returns an error, so a
- * failing output can never stop the tee, the source or the other outputs;
- * the appsrc drops its oldest data when the sink falls behind (a leaky
- * queue of max_queue_ms).  The runner then removes the failed branch and
- * attaches a new one after a back-off.
+ * sink sits behind the isolation of isolation.h (the appsink takes the
+ * data in the tee's thread and hands it to the appsrc, whose own thread
+ * runs the sink), so a failing output can never stop the tee, the source
+ * or the other outputs; the backlog drops its oldest data when the sink
+ * falls behind (a leaky queue of max_queue_ms).  The runner then removes
+ * the failed branch and attaches a new one after a back-off.
  */
 
 #ifndef __MR_BRANCH_H__
@@ -53,11 +53,6 @@ gboolean mr_branch_is_failed (MrBranch * branch);
  * soon as their sink posts an error (before the error can flow back up). */
 GstBusSyncReply mr_branch_bus_sync_handler (GstBus * bus, GstMessage * msg,
     gpointer user_data);
-
-/* A queue that keeps at most @max_time (and @max_bytes, 0: no limit) and
- * drops its oldest data past that: the backlog of an isolated branch,
- * after its appsrc. */
-GstElement *mr_branch_backlog_new (guint64 max_time, guint64 max_bytes);
 
 G_END_DECLS
 
