@@ -95,7 +95,9 @@ respond_gerror (SoupServerMessage * msg, const GError * error)
           MR_MANAGER_ERROR_CONFLICT))
     status = SOUP_STATUS_CONFLICT;
   else if (g_error_matches (error, MR_MANAGER_ERROR,
-          MR_MANAGER_ERROR_DISABLED)) {
+          MR_MANAGER_ERROR_DISABLED)
+      || g_error_matches (error, MR_MANAGER_ERROR,
+          MR_MANAGER_ERROR_NEEDS_STOP)) {
     const gchar *sep = strstr (error->message, ": ");
 
     status = SOUP_STATUS_CONFLICT;
@@ -301,6 +303,28 @@ handle_update_output (MrApi * api, SoupServerMessage * msg, const gchar * id,
           ep, &error), &error);
 }
 
+/* PUT /v1/flows/{id}: the body patches a copy of the flow's own fields,
+ * as PUT of an output patches the output */
+static void
+handle_update_flow (MrApi * api, SoupServerMessage * msg, const gchar * id)
+{
+  MrManager *m = api->manager;
+  g_autoptr (JsonNode) body = NULL;
+  g_autoptr (MrFlowSpec) old = NULL;
+  GError *error = NULL;
+  MrFlowSpec *spec;
+
+  if (!(body = parse_body (api, msg)))
+    return;
+  if (!(old = mr_manager_get_spec (m, id, &error))
+      || !(spec = mr_flow_spec_patch (old, body, &error))) {
+    respond_result (msg, 0, NULL, &error);
+    return;
+  }
+  respond_flow (msg, SOUP_STATUS_OK, mr_manager_update_flow (m, id, spec,
+          &error), &error);
+}
+
 /* /v1/flows/{id}/... with @rest the segments after the id */
 static void
 handle_flow (MrApi * api, SoupServerMessage * msg, const gchar * method,
@@ -314,6 +338,8 @@ handle_flow (MrApi * api, SoupServerMessage * msg, const gchar * method,
     if (IS (method, "GET")) {
       respond_flow (msg, SOUP_STATUS_OK, mr_manager_get_flow (m, id,
               &error), &error);
+    } else if (IS (method, "PUT")) {
+      handle_update_flow (api, msg, id);
     } else if (IS (method, "DELETE")) {
       mr_mediamtx_forget (api->mediamtx, id);
       if (mr_manager_delete_flow (m, id, &error))
@@ -321,7 +347,7 @@ handle_flow (MrApi * api, SoupServerMessage * msg, const gchar * method,
       else
         respond_result (msg, 0, NULL, &error);
     } else {
-      method_not_allowed (msg, "GET, DELETE");
+      method_not_allowed (msg, "GET, PUT, DELETE");
     }
     return;
   }

@@ -130,6 +130,13 @@ MrEndpoint *mr_endpoint_from_json (JsonNode * node, MrEndpointRole role,
 MrEndpoint *mr_endpoint_patch (const MrEndpoint * ep, JsonNode * patch,
     const gchar * path, GError ** error);
 
+/* Applies the members of @patch (a PUT of the flow: its own fields, not
+ * its sources, outputs, id or times) onto a copy of @spec, an object member
+ * member by member, and validates the result as a create does; @spec is
+ * untouched on error. */
+MrFlowSpec *mr_flow_spec_patch (const MrFlowSpec * spec, JsonNode * patch,
+    GError ** error);
+
 /* Whole-flow checks: names unique, counts, primary source exists. */
 gboolean mr_flow_spec_validate (const MrFlowSpec * spec, GError ** error);
 
