@@ -202,6 +202,27 @@ class FlowPutTest(MrouteTestCase):
                          (400, "ENABLED", "MERGE"))
         self.assertEqual(got["status"], "ACTIVE")
         self.assertEqual(self.get(fid)["source_failover_config"]["recovery_window"], 400)
+        m = self.metrics_when(self.c, fid,
+                              lambda m: m["merge_stats"]["recovery_window_ms"] == 400)
+        self.assertEqual(m["merge_stats"]["recovery_window_ms"], 400, m)
+        self.assertEqual(self.stopped_events(fid), stopped, "the flow was restarted")
+
+    def test_running_failover_primary_live(self):
+        a, b = self.port(), self.port()
+        body = {"name": "fo-live",
+                "sources": [{"name": "a", "protocol": "udp", "ingest_port": a},
+                            {"name": "b", "protocol": "udp", "ingest_port": b}],
+                "source_failover_config": {"state": "ENABLED", "failover_mode": "FAILOVER",
+                                           "source_priority": {"primary_source": "a"}},
+                "outputs": []}
+        fid = self.create(body)["id"]
+        self.start(fid)
+        stopped = self.stopped_events(fid)
+        got = self.put(fid, {"source_failover_config": {
+            "source_priority": {"primary_source": "b"}}})
+        self.assertEqual(got["source_failover_config"]["source_priority"],
+                         {"primary_source": "b"})
+        self.assertEqual(got["status"], "ACTIVE")
         self.assertEqual(self.stopped_events(fid), stopped, "the flow was restarted")
 
     def test_running_change_needing_stop_is_409(self):
