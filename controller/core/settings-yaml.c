@@ -201,6 +201,9 @@ read_key (MrYamlReader * r, const gchar * section, const gchar * key,
     return FALSE;
   }
   g_hash_table_insert (r->given, g_strdup (id), g_strdup (name));
+  /* null keeps the default, as an absent key does */
+  if (is_null (value))
+    return TRUE;
   if (!value_text (r, value, kind, name, &text, error))
     return FALSE;
   if (!kf_key) {
@@ -209,9 +212,6 @@ read_key (MrYamlReader * r, const gchar * section, const gchar * key,
     g_strv_builder_add (r->unused, unused);
     return TRUE;
   }
-  /* null keeps the default, as an absent key does */
-  if (is_null (value))
-    return TRUE;
   g_key_file_set_string (r->kf, group, kf_key, text);
   g_hash_table_insert (r->names, g_steal_pointer (&id),
       g_steal_pointer (&name));
