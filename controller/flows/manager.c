@@ -430,7 +430,8 @@ mr_manager_start_flow (MrManager * mgr, const gchar * id, GError ** error)
   if ((gint) active >= mgr->max_flows) {
     g_set_error (error, MR_MANAGER_ERROR, MR_MANAGER_ERROR_CONFLICT,
         "%u of %u flows already run, the most this controller is "
-        "configured for ([gstreamer] max_flows)", active, total);
+        "configured for ([gstreamer] max_flows, ffmpeg.max_flows in YAML)",
+        active, total);
     return NULL;
   }
   if (!set_running (mgr, flow, TRUE, error))
