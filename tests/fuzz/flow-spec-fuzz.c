@@ -31,7 +31,10 @@
  *    "stream_key" member, or it changes when the secrets do;
  *  - a patch changed the endpoint it was given, or gave an endpoint that
  *    does not parse back equal from its stored JSON, or kept a secret of
- *    the old protocol that the patch did not give again.
+ *    the old protocol that the patch did not give again;
+ *  - a flow patch (mr_flow_spec_patch(), PUT /v1/flows/{id}) changed the
+ *    flow it was given, changed its sources, outputs, id or times, or gave
+ *    a flow that fails the checks of a parsed one above.
  *
  * The reader is called with the API's defaults (1 MiB, MR_JSON_MAX_DEPTH).
  * FLOW_FUZZ_TRACE=1 prints every verdict. */
@@ -549,6 +552,49 @@ fuzz_patch (const MrEndpoint * base, JsonNode * patch)
   }
 }
 
+/* The body as a PUT of a flow's own fields onto @base */
+static void
+fuzz_flow_patch (const MrFlowSpec * base, JsonNode * patch)
+{
+  g_autoptr (MrFlowSpec) before = mr_flow_spec_copy (base);
+  g_autoptr (GError) err = NULL;
+  g_autoptr (MrFlowSpec) spec = mr_flow_spec_patch (base, patch, &err);
+
+  CHECK (spec_equal (base, before, TRUE), "mr_flow_spec_patch changed the "
+      "flow it was given");
+  if (!spec) {
+    check_spec_error (err, patch, "flow patch");
+    return;
+  }
+  TRACE ("flow patch: accepted\n");
+  CHECK (g_strcmp0 (spec->id, base->id) == 0
+      && spec->created_at == base->created_at
+      && spec->updated_at == base->updated_at, "a flow patch changed the "
+      "id or the times");
+  CHECK (endpoints_equal (spec->sources, base->sources)
+      && endpoints_equal (spec->outputs, base->outputs), "a flow patch "
+      "changed the sources or the outputs");
+  check_flow (spec, MR_SPEC_PARSE_STORED);
+}
+
+/* Flows to patch: one plain, one with failover, monitoring and a
+ * maintenance window */
+static const gchar *flow_bases[] = {
+  "{\"name\":\"plain\",\"source\":{\"name\":\"a\",\"protocol\":\"udp\","
+      "\"ingest_port\":5000}}",
+  "{\"name\":\"full\",\"description\":\"d\",\"sources\":[{\"name\":\"a\","
+      "\"protocol\":\"rtp\",\"ingest_port\":5000},{\"name\":\"b\","
+      "\"protocol\":\"rist\",\"ingest_port\":5002}],\"outputs\":[{\"name\":"
+      "\"o\",\"protocol\":\"udp\",\"destination\":\"127.0.0.1\",\"port\":"
+      "6000}],\"source_failover_config\":{\"state\":\"ENABLED\","
+      "\"failover_mode\":\"MERGE\",\"recovery_window\":50,"
+      "\"source_priority\":{\"primary_source\":\"b\"}},"
+      "\"source_monitor_config\":{\"thumbnail_enabled\":true},"
+      "\"maintenance_window\":{\"day_of_week\":\"Sunday\",\"start_hour\":3}}",
+};
+
+static GPtrArray *flows;
+
 /* Endpoints to patch: one of each protocol with most of its fields, and
  * what the body itself parsed to */
 static const gchar *patch_bases[] = {
@@ -599,12 +645,32 @@ init_bases (void)
     }
     g_ptr_array_add (bases, ep);
   }
+  flows = g_ptr_array_new ();
+  for (guint i = 0; i < G_N_ELEMENTS (flow_bases); i++) {
+    g_autoptr (JsonNode) node = json_from_string (flow_bases[i], NULL);
+    g_autoptr (GError) err = NULL;
+    MrFlowSpec *spec = mr_flow_spec_from_json (node, MR_SPEC_PARSE_REQUEST,
+        &err);
+
+    if (!spec) {
+      fprintf (stderr, "flow-spec-fuzz: base flow refused: %s\n",
+          err->message);
+      abort ();
+    }
+    spec->id = g_strdup (FUZZ_FLOW_ID);
+    spec->created_at = spec->updated_at = FUZZ_CREATED;
+    g_ptr_array_add (flows, spec);
+  }
 }
 
 int
 LLVMFuzzerTestOneInput (const uint8_t * data, size_t size)
 {
+  static const gchar *not_own[] = { "source", "sources", "outputs", "id",
+    "status", "created_at", "updated_at"
+  };
   g_autoptr (JsonNode) root = NULL;
+  g_autoptr (JsonNode) own = NULL;
   JsonNode *shallow, *outputs;
   JsonObject *obj;
 
@@ -630,6 +696,15 @@ LLVMFuzzerTestOneInput (const uint8_t * data, size_t size)
    * each element of its "outputs", so that a flow body brings patches */
   for (guint i = 0; i < bases->len; i++)
     fuzz_patch (bases->pdata[i], root);
+  /* the body as a PUT of a flow, as it is (a flow body is refused for its
+   * sources) and without what a PUT refuses, to reach the other checks */
+  own = json_node_copy (root);
+  for (guint i = 0; i < G_N_ELEMENTS (not_own); i++)
+    json_object_remove_member (json_node_get_object (own), not_own[i]);
+  for (guint i = 0; i < flows->len; i++) {
+    fuzz_flow_patch (flows->pdata[i], root);
+    fuzz_flow_patch (flows->pdata[i], own);
+  }
   outputs = json_object_get_member (obj, "outputs");
   if (outputs && JSON_NODE_HOLDS_ARRAY (outputs)) {
     JsonArray *a = json_node_get_array (outputs);
