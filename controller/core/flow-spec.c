@@ -667,9 +667,7 @@ parse_maintenance (MrFlowSpec * spec, JsonNode * node, GError ** error)
   const gchar *m;
   JsonNode *v;
   gint64 n;
-  /* a flow that has a window keeps what a patch does not give */
-  gboolean have_day = spec->has_maintenance;
-  gboolean have_hour = spec->has_maintenance;
+  gboolean have_day = FALSE, have_hour = FALSE;
 
   if (JSON_NODE_HOLDS_NULL (node)) {
     spec->has_maintenance = FALSE;
@@ -730,11 +728,114 @@ parse_time (JsonNode * node, const gchar * field, gint64 * out,
   return TRUE;
 }
 
-/* What a flow's own fields are not: its sources and outputs, which have
- * routes of their own, and what the controller sets.  A patch naming one
- * is refused (a 400 naming it), as a PUT of an output refuses a member it
- * does not take, rather than ignored: a client that sends it expects it to
- * change. */
+MrFlowSpec *
+mr_flow_spec_from_json (JsonNode * node, MrSpecParseMode mode,
+    GError ** error)
+{
+  g_autoptr (MrFlowSpec) spec = flow_spec_new ();
+  JsonObject *obj;
+  JsonObjectIter iter;
+  const gchar *m;
+  JsonNode *v;
+  gboolean have_source = FALSE;
+
+  if (!node || !JSON_NODE_HOLDS_OBJECT (node)) {
+    g_set_error (error, MR_SPEC_ERROR, MR_SPEC_ERROR_INVALID,
+        "body: must be a JSON object");
+    return NULL;
+  }
+  obj = json_node_get_object (node);
+
+  json_object_iter_init (&iter, obj);
+  while (json_object_iter_next (&iter, &m, &v)) {
+    if (g_str_equal (m, "name")) {
+      if (!get_string (v, NULL, m, 256, &spec->name, error))
+        return NULL;
+    } else if (g_str_equal (m, "description")) {
+      if (!get_string (v, NULL, m, 4096, &spec->description, error))
+        return NULL;
+    } else if (g_str_equal (m, "source")) {
+      MrEndpoint *ep;
+
+      if (mode == MR_SPEC_PARSE_STORED)
+        continue;               /* stored flows keep "sources" */
+      if (json_object_has_member (obj, "sources")) {
+        mr_spec_invalid (error, NULL, m,
+            "give either source or sources, not both");
+        return NULL;
+      }
+      if (!(ep = mr_endpoint_from_json (v, MR_ENDPOINT_SOURCE, m, error)))
+        return NULL;
+      g_ptr_array_add (spec->sources, ep);
+      have_source = TRUE;
+    } else if (g_str_equal (m, "sources") || g_str_equal (m, "outputs")) {
+      gboolean is_src = g_str_equal (m, "sources");
+      JsonArray *arr;
+      guint max = is_src ? MR_MAX_SOURCES : MR_MAX_OUTPUTS;
+
+      if (!JSON_NODE_HOLDS_ARRAY (v)) {
+        mr_spec_invalid (error, NULL, m, "must be an array");
+        return NULL;
+      }
+      arr = json_node_get_array (v);
+      if (json_array_get_length (arr) > max) {
+        mr_spec_invalid (error, NULL, m, "a flow has at most %u %s", max, m);
+        return NULL;
+      }
+      for (guint i = 0; i < json_array_get_length (arr); i++) {
+        g_autofree gchar *path = g_strdup_printf ("%s[%u]", m, i);
+        MrEndpoint *ep = mr_endpoint_from_json (json_array_get_element (arr,
+                i), is_src ? MR_ENDPOINT_SOURCE : MR_ENDPOINT_OUTPUT, path,
+            error);
+        if (!ep)
+          return NULL;
+        g_ptr_array_add (is_src ? spec->sources : spec->outputs, ep);
+      }
+      if (is_src)
+        have_source = json_array_get_length (arr) > 0;
+    } else if (g_str_equal (m, "source_failover_config")) {
+      if (!parse_failover (spec, v, error))
+        return NULL;
+    } else if (g_str_equal (m, "source_monitor_config")) {
+      if (!parse_monitor (spec, v, error))
+        return NULL;
+    } else if (g_str_equal (m, "maintenance_window")) {
+      if (!parse_maintenance (spec, v, error))
+        return NULL;
+    } else if (mode == MR_SPEC_PARSE_STORED && g_str_equal (m, "id")) {
+      if (!get_string (v, NULL, m, 64, &spec->id, error))
+        return NULL;
+    } else if (mode == MR_SPEC_PARSE_STORED && g_str_equal (m, "created_at")) {
+      if (!parse_time (v, m, &spec->created_at, error))
+        return NULL;
+    } else if (mode == MR_SPEC_PARSE_STORED && g_str_equal (m, "updated_at")) {
+      if (!parse_time (v, m, &spec->updated_at, error))
+        return NULL;
+    } else if (mode == MR_SPEC_PARSE_STORED && g_str_equal (m, "status")) {
+      /* derived, not stored state */
+    } else {
+      unknown_field (error, NULL, m);
+      return NULL;
+    }
+  }
+
+  if (!spec->name || !*spec->name) {
+    mr_spec_invalid (error, NULL, "name", "is required");
+    return NULL;
+  }
+  if (!have_source) {
+    mr_spec_invalid (error, NULL, "source", "is required");
+    return NULL;
+  }
+  if (!mr_flow_spec_validate (spec, error))
+    return NULL;
+  return g_steal_pointer (&spec);
+}
+
+/* What a PUT of a flow does not take: its sources and outputs, which have
+ * routes of their own, and what the controller sets.  Refused (a 400
+ * naming the member) rather than ignored, as a PUT of an output refuses a
+ * member it does not take: a client that sends one expects it to change. */
 static gboolean
 patch_refuses (const gchar * member, GError ** error)
 {
@@ -754,123 +855,35 @@ patch_refuses (const gchar * member, GError ** error)
   return TRUE;
 }
 
-typedef enum
+/* A window patched member by member: the members of @patch over the
+ * window @spec has (none: @patch as it is, which then needs both) */
+static JsonNode *
+maintenance_over (const MrFlowSpec * spec, JsonNode * patch)
 {
-  FLOW_APPLY_REQUEST,           /* a create: every member */
-  FLOW_APPLY_STORED,            /* our storage: ids and times too */
-  FLOW_APPLY_PATCH,             /* a PUT: the flow's own fields only */
-} FlowApplyMode;
-
-/* Sets the members of @obj on @spec, checking types and unknown fields;
- * an object member (source_failover_config, ...) is applied member by
- * member onto what @spec has.  *@have_source: a source was given. */
-static gboolean
-flow_apply (MrFlowSpec * spec, JsonObject * obj, FlowApplyMode mode,
-    gboolean * have_source, GError ** error)
-{
+  g_autoptr (JsonBuilder) b = NULL;
   JsonObjectIter iter;
   const gchar *m;
   JsonNode *v;
 
-  json_object_iter_init (&iter, obj);
+  if (!spec->has_maintenance || !JSON_NODE_HOLDS_OBJECT (patch))
+    return json_node_ref (patch);
+  b = json_builder_new ();
+  json_builder_begin_object (b);
+  if (!json_object_has_member (json_node_get_object (patch), "day_of_week")) {
+    json_builder_set_member_name (b, "day_of_week");
+    json_builder_add_string_value (b, mr_day_name (spec->maintenance_day));
+  }
+  if (!json_object_has_member (json_node_get_object (patch), "start_hour")) {
+    json_builder_set_member_name (b, "start_hour");
+    json_builder_add_int_value (b, spec->maintenance_hour);
+  }
+  json_object_iter_init (&iter, json_node_get_object (patch));
   while (json_object_iter_next (&iter, &m, &v)) {
-    if (mode == FLOW_APPLY_PATCH && !patch_refuses (m, error))
-      return FALSE;
-    if (g_str_equal (m, "name")) {
-      if (!get_string (v, NULL, m, 256, &spec->name, error))
-        return FALSE;
-    } else if (g_str_equal (m, "description")) {
-      if (!get_string (v, NULL, m, 4096, &spec->description, error))
-        return FALSE;
-    } else if (g_str_equal (m, "source")) {
-      MrEndpoint *ep;
-
-      if (mode == FLOW_APPLY_STORED)
-        continue;               /* stored flows keep "sources" */
-      if (json_object_has_member (obj, "sources"))
-        return mr_spec_invalid (error, NULL, m,
-            "give either source or sources, not both");
-      if (!(ep = mr_endpoint_from_json (v, MR_ENDPOINT_SOURCE, m, error)))
-        return FALSE;
-      g_ptr_array_add (spec->sources, ep);
-      *have_source = TRUE;
-    } else if (g_str_equal (m, "sources") || g_str_equal (m, "outputs")) {
-      gboolean is_src = g_str_equal (m, "sources");
-      JsonArray *arr;
-      guint max = is_src ? MR_MAX_SOURCES : MR_MAX_OUTPUTS;
-
-      if (!JSON_NODE_HOLDS_ARRAY (v))
-        return mr_spec_invalid (error, NULL, m, "must be an array");
-      arr = json_node_get_array (v);
-      if (json_array_get_length (arr) > max)
-        return mr_spec_invalid (error, NULL, m, "a flow has at most %u %s",
-            max, m);
-      for (guint i = 0; i < json_array_get_length (arr); i++) {
-        g_autofree gchar *path = g_strdup_printf ("%s[%u]", m, i);
-        MrEndpoint *ep = mr_endpoint_from_json (json_array_get_element (arr,
-                i), is_src ? MR_ENDPOINT_SOURCE : MR_ENDPOINT_OUTPUT, path,
-            error);
-        if (!ep)
-          return FALSE;
-        g_ptr_array_add (is_src ? spec->sources : spec->outputs, ep);
-      }
-      if (is_src)
-        *have_source = json_array_get_length (arr) > 0;
-    } else if (g_str_equal (m, "source_failover_config")) {
-      if (!parse_failover (spec, v, error))
-        return FALSE;
-    } else if (g_str_equal (m, "source_monitor_config")) {
-      if (!parse_monitor (spec, v, error))
-        return FALSE;
-    } else if (g_str_equal (m, "maintenance_window")) {
-      if (!parse_maintenance (spec, v, error))
-        return FALSE;
-    } else if (mode == FLOW_APPLY_STORED && g_str_equal (m, "id")) {
-      if (!get_string (v, NULL, m, 64, &spec->id, error))
-        return FALSE;
-    } else if (mode == FLOW_APPLY_STORED && g_str_equal (m, "created_at")) {
-      if (!parse_time (v, m, &spec->created_at, error))
-        return FALSE;
-    } else if (mode == FLOW_APPLY_STORED && g_str_equal (m, "updated_at")) {
-      if (!parse_time (v, m, &spec->updated_at, error))
-        return FALSE;
-    } else if (mode == FLOW_APPLY_STORED && g_str_equal (m, "status")) {
-      /* derived, not stored state */
-    } else {
-      return unknown_field (error, NULL, m);
-    }
+    json_builder_set_member_name (b, m);
+    json_builder_add_value (b, json_node_copy (v));
   }
-  return TRUE;
-}
-
-MrFlowSpec *
-mr_flow_spec_from_json (JsonNode * node, MrSpecParseMode mode,
-    GError ** error)
-{
-  g_autoptr (MrFlowSpec) spec = flow_spec_new ();
-  gboolean have_source = FALSE;
-
-  if (!node || !JSON_NODE_HOLDS_OBJECT (node)) {
-    g_set_error (error, MR_SPEC_ERROR, MR_SPEC_ERROR_INVALID,
-        "body: must be a JSON object");
-    return NULL;
-  }
-  if (!flow_apply (spec, json_node_get_object (node),
-          mode == MR_SPEC_PARSE_STORED ? FLOW_APPLY_STORED :
-          FLOW_APPLY_REQUEST, &have_source, error))
-    return NULL;
-
-  if (!spec->name || !*spec->name) {
-    mr_spec_invalid (error, NULL, "name", "is required");
-    return NULL;
-  }
-  if (!have_source) {
-    mr_spec_invalid (error, NULL, "source", "is required");
-    return NULL;
-  }
-  if (!mr_flow_spec_validate (spec, error))
-    return NULL;
-  return g_steal_pointer (&spec);
+  json_builder_end_object (b);
+  return json_builder_get_root (b);
 }
 
 MrFlowSpec *
@@ -878,7 +891,9 @@ mr_flow_spec_patch (const MrFlowSpec * spec, JsonNode * patch,
     GError ** error)
 {
   g_autoptr (MrFlowSpec) c = NULL;
-  gboolean have_source = TRUE;
+  JsonObjectIter iter;
+  const gchar *m;
+  JsonNode *v;
 
   if (!patch || !JSON_NODE_HOLDS_OBJECT (patch)) {
     g_set_error (error, MR_SPEC_ERROR, MR_SPEC_ERROR_INVALID,
@@ -886,9 +901,35 @@ mr_flow_spec_patch (const MrFlowSpec * spec, JsonNode * patch,
     return NULL;
   }
   c = mr_flow_spec_copy (spec);
-  if (!flow_apply (c, json_node_get_object (patch), FLOW_APPLY_PATCH,
-          &have_source, error))
-    return NULL;
+  /* the members a create takes for the flow's own fields, read by the same
+   * code, so that a value gets the same answer; an object member is
+   * applied onto what the flow has */
+  json_object_iter_init (&iter, json_node_get_object (patch));
+  while (json_object_iter_next (&iter, &m, &v)) {
+    if (!patch_refuses (m, error))
+      return NULL;
+    if (g_str_equal (m, "name")) {
+      if (!get_string (v, NULL, m, 256, &c->name, error))
+        return NULL;
+    } else if (g_str_equal (m, "description")) {
+      if (!get_string (v, NULL, m, 4096, &c->description, error))
+        return NULL;
+    } else if (g_str_equal (m, "source_failover_config")) {
+      if (!parse_failover (c, v, error))
+        return NULL;
+    } else if (g_str_equal (m, "source_monitor_config")) {
+      if (!parse_monitor (c, v, error))
+        return NULL;
+    } else if (g_str_equal (m, "maintenance_window")) {
+      g_autoptr (JsonNode) window = maintenance_over (c, v);
+
+      if (!parse_maintenance (c, window, error))
+        return NULL;
+    } else {
+      unknown_field (error, NULL, m);
+      return NULL;
+    }
+  }
   /* the rules of a create: a name, and the whole flow valid */
   if (!c->name || !*c->name) {
     mr_spec_invalid (error, NULL, "name", "is required");
