@@ -130,7 +130,7 @@ add_warning (GPtrArray * warnings, gchar * warning)
 /* Members the API returns for a flow and a request does not set
  * (flow-spec-json.c, api/render.c): a body read back and sent again
  * carries them.  "source", which repeats "sources[0]", is
- * parse_sources ()'s. */
+ * mr_flow_spec_from_json ()'s. */
 static const gchar *const flow_read_only[] = {
   "id", "status", "created_at", "updated_at", "warnings", NULL
 };
@@ -312,8 +312,8 @@ parse_encryption (MrEndpoint * ep, JsonNode * node, const gchar * path,
     return FALSE;
   sub = *path ? g_strdup_printf ("%s.%s", path, field) : g_strdup (field);
 
-  json_object_iter_init (&iter, obj);
-  while (json_object_iter_next (&iter, &member, &value)) {
+  json_object_iter_init_ordered (&iter, obj);
+  while (json_object_iter_next_ordered (&iter, &member, &value)) {
     if (JSON_NODE_HOLDS_NULL (value))
       continue;                 /* not given */
     if (g_str_equal (member, "algorithm")) {
@@ -345,8 +345,8 @@ endpoint_apply (MrEndpoint * ep, JsonObject * obj, const gchar * path,
       ep->role == MR_ENDPOINT_SOURCE ? "decryption" : "encryption";
   gint64 n;
 
-  json_object_iter_init (&iter, obj);
-  while (json_object_iter_next (&iter, &m, &v)) {
+  json_object_iter_init_ordered (&iter, obj);
+  while (json_object_iter_next_ordered (&iter, &m, &v)) {
     if (JSON_NODE_HOLDS_NULL (v))
       continue;                 /* not given: a patch keeps the value */
     if (g_str_equal (m, "name")) {
@@ -629,8 +629,8 @@ parse_failover (MrFlowSpec * spec, JsonNode * node, GPtrArray * warnings,
 
   if (!(obj = get_object (node, NULL, path, error)))
     return FALSE;
-  json_object_iter_init (&iter, obj);
-  while (json_object_iter_next (&iter, &m, &v)) {
+  json_object_iter_init_ordered (&iter, obj);
+  while (json_object_iter_next_ordered (&iter, &m, &v)) {
     g_autofree gchar *s = NULL;
 
     if (JSON_NODE_HOLDS_NULL (v))
@@ -666,8 +666,8 @@ parse_failover (MrFlowSpec * spec, JsonNode * node, GPtrArray * warnings,
 
       if (!(po = get_object (v, path, m, error)))
         return FALSE;
-      json_object_iter_init (&pi, po);
-      while (json_object_iter_next (&pi, &pm, &pv)) {
+      json_object_iter_init_ordered (&pi, po);
+      while (json_object_iter_next_ordered (&pi, &pm, &pv)) {
         if (JSON_NODE_HOLDS_NULL (pv))
           continue;             /* not given */
         if (!g_str_equal (pm, "primary_source"))
@@ -695,8 +695,8 @@ parse_monitor (MrFlowSpec * spec, JsonNode * node, GPtrArray * warnings,
 
   if (!(obj = get_object (node, NULL, path, error)))
     return FALSE;
-  json_object_iter_init (&iter, obj);
-  while (json_object_iter_next (&iter, &m, &v)) {
+  json_object_iter_init_ordered (&iter, obj);
+  while (json_object_iter_next_ordered (&iter, &m, &v)) {
     if (JSON_NODE_HOLDS_NULL (v))
       continue;                 /* not given */
     if (g_str_equal (m, "thumbnail_enabled")) {
@@ -730,8 +730,8 @@ parse_maintenance (MrFlowSpec * spec, JsonNode * node, GPtrArray * warnings,
 
   if (!(obj = get_object (node, NULL, path, error)))
     return FALSE;
-  json_object_iter_init (&iter, obj);
-  while (json_object_iter_next (&iter, &m, &v)) {
+  json_object_iter_init_ordered (&iter, obj);
+  while (json_object_iter_next_ordered (&iter, &m, &v)) {
     if (JSON_NODE_HOLDS_NULL (v))
       continue;                 /* not given */
     if (g_str_equal (m, "day_of_week")) {
@@ -812,37 +812,6 @@ parse_endpoints (GPtrArray * into, JsonNode * node, const gchar * field,
   return TRUE;
 }
 
-/* A request names its first source in "source" (the seed) or gives them
- * all in "sources"; a flow's answer has both, "source" repeating
- * "sources[0]".  Given both, "source" is the first source and "sources"
- * after its first element the others: a body read back is sent again
- * whole, and a client that knows only the seed's "source" and changed it
- * is taken at its word (a "sources[0]" that then differs is a warning). */
-static gboolean
-parse_sources (MrFlowSpec * spec, JsonNode * source, JsonNode * sources,
-    GPtrArray * warnings, GError ** error)
-{
-  MrEndpoint *ep;
-
-  if (source) {
-    if (!(ep = mr_endpoint_from_json (source, MR_ENDPOINT_SOURCE, "source",
-                warnings, error)))
-      return FALSE;
-    g_ptr_array_add (spec->sources, ep);
-  }
-  if (!sources)
-    return TRUE;
-  if (!parse_endpoints (spec->sources, sources, "sources",
-          MR_ENDPOINT_SOURCE, source ? 1 : 0, warnings, error))
-    return FALSE;
-  if (source && json_array_get_length (json_node_get_array (sources)) > 0
-      && !json_node_equal (source,
-          json_array_get_element (json_node_get_array (sources), 0)))
-    add_warning (warnings, g_strdup ("'sources[0]' ignored: 'source' gives "
-            "the first source"));
-  return TRUE;
-}
-
 MrFlowSpec *
 mr_flow_spec_from_json (JsonNode * node, MrSpecParseMode mode,
     GPtrArray * warnings, GError ** error)
@@ -853,6 +822,9 @@ mr_flow_spec_from_json (JsonNode * node, MrSpecParseMode mode,
   const gchar *m;
   JsonNode *v;
   JsonNode *source = NULL, *sources = NULL;
+  g_autoptr (MrEndpoint) first = NULL;
+  g_autoptr (GPtrArray) others = g_ptr_array_new_with_free_func
+      ((GDestroyNotify) mr_endpoint_free);
 
   if (!node || !JSON_NODE_HOLDS_OBJECT (node)) {
     g_set_error (error, MR_SPEC_ERROR, MR_SPEC_ERROR_INVALID,
@@ -860,9 +832,19 @@ mr_flow_spec_from_json (JsonNode * node, MrSpecParseMode mode,
     return NULL;
   }
   obj = json_node_get_object (node);
+  /* A request names its first source in "source" (the seed) or gives them
+   * all in "sources"; a flow's answer has both, "source" repeating
+   * "sources[0]".  Given both, "source" is the first source and "sources"
+   * after its first element the others: a body read back is sent again
+   * whole, and a client that knows only the seed's "source" and changed it
+   * is taken at its word (a "sources[0]" that then differs is a warning).
+   * Stored flows keep "sources" only. */
+  if (mode == MR_SPEC_PARSE_REQUEST && json_object_has_member (obj, "source")
+      && !JSON_NODE_HOLDS_NULL (json_object_get_member (obj, "source")))
+    source = json_object_get_member (obj, "source");
 
-  json_object_iter_init (&iter, obj);
-  while (json_object_iter_next (&iter, &m, &v)) {
+  json_object_iter_init_ordered (&iter, obj);
+  while (json_object_iter_next_ordered (&iter, &m, &v)) {
     if (JSON_NODE_HOLDS_NULL (v))
       continue;                 /* not given */
     if (g_str_equal (m, "name")) {
@@ -872,10 +854,13 @@ mr_flow_spec_from_json (JsonNode * node, MrSpecParseMode mode,
       if (!get_string (v, NULL, m, 4096, &spec->description, error))
         return NULL;
     } else if (g_str_equal (m, "source")) {
-      /* stored flows keep "sources" only */
-      if (mode == MR_SPEC_PARSE_REQUEST)
-        source = v;
+      if (source && !(first = mr_endpoint_from_json (v, MR_ENDPOINT_SOURCE,
+                  m, warnings, error)))
+        return NULL;
     } else if (g_str_equal (m, "sources")) {
+      if (!parse_endpoints (others, v, m, MR_ENDPOINT_SOURCE, source ? 1 : 0,
+              warnings, error))
+        return NULL;
       sources = v;
     } else if (g_str_equal (m, "outputs")) {
       if (!parse_endpoints (spec->outputs, v, m, MR_ENDPOINT_OUTPUT, 0,
@@ -904,8 +889,14 @@ mr_flow_spec_from_json (JsonNode * node, MrSpecParseMode mode,
       ignore_member (warnings, flow_read_only, NULL, m);
     }
   }
-  if (!parse_sources (spec, source, sources, warnings, error))
-    return NULL;
+  if (first)
+    g_ptr_array_add (spec->sources, g_steal_pointer (&first));
+  g_ptr_array_extend_and_steal (spec->sources, g_steal_pointer (&others));
+  if (source && sources && json_array_get_length (json_node_get_array
+          (sources)) > 0 && !json_node_equal (source,
+          json_array_get_element (json_node_get_array (sources), 0)))
+    add_warning (warnings, g_strdup ("'sources[0]' ignored: 'source' gives "
+            "the first source"));
 
   if (!spec->name || !*spec->name) {
     mr_spec_invalid (error, NULL, "name", "is required");
