@@ -178,10 +178,7 @@ get_string (JsonNode * node, const gchar * path, const gchar * field,
 {
   const gchar *s;
 
-  if (JSON_NODE_HOLDS_NULL (node)) {
-    g_clear_pointer (out, g_free);
-    return TRUE;
-  }
+  /* null never comes here: a member that is null is not given */
   if (!JSON_NODE_HOLDS_VALUE (node)
       || json_node_get_value_type (node) != G_TYPE_STRING)
     return mr_spec_invalid (error, path, field, "must be a string");
@@ -333,7 +330,8 @@ parse_encryption (MrEndpoint * ep, JsonNode * node, const gchar * path,
   return TRUE;
 }
 
-/* Sets the members of @obj on @ep, checking types and unknown fields. */
+/* Sets the members of @obj on @ep, checking their types; the others are
+ * ignored (ignore_member ()). */
 static gboolean
 endpoint_apply (MrEndpoint * ep, JsonObject * obj, const gchar * path,
     GPtrArray * warnings, GError ** error)
