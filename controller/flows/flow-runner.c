@@ -272,7 +272,8 @@ endpoint_same_transport (const MrEndpoint * a, const MrEndpoint * b)
       && a->ingest_port == b->ingest_port
       && g_strcmp0 (a->destination, b->destination) == 0
       && g_strcmp0 (a->ingest_address, b->ingest_address) == 0
-      && a->max_latency == b->max_latency && a->max_bitrate == b->max_bitrate
+      && a->max_latency == b->max_latency && a->min_latency == b->min_latency
+      && a->max_bitrate == b->max_bitrate
       && g_strcmp0 (a->stream_id, b->stream_id) == 0
       && g_strcmp0 (a->stream_key, b->stream_key) == 0
       && g_strcmp0 (a->cipher, b->cipher) == 0

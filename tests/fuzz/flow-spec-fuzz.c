@@ -25,8 +25,11 @@
  *    the API knows: "a: b" read as the field "a" is wrong);
  *  - a flow or an endpoint parsed but does not validate, does not survive
  *    storage (the stored JSON through the reader and back in stored mode
- *    is an equal spec), or, without secrets, GET and PUT back (the public
- *    JSON without its read-only members parses to an equal spec);
+ *    is an equal spec), or, without secrets, GET and POST back (the public
+ *    JSON, read-only members and all, parses to an equal spec without a
+ *    warning);
+ *  - a warning is not UTF-8, or there are more than MR_SPEC_MAX_WARNINGS
+ *    and the line that says so;
  *  - the public JSON shows a secret: it has a "passphrase" or
  *    "stream_key" member, or it changes when the secrets do;
  *  - a patch changed the endpoint it was given, or gave an endpoint that
@@ -34,7 +37,8 @@
  *    the old protocol that the patch did not give again;
  *  - a flow patch (mr_flow_spec_patch(), PUT /v1/flows/{id}) changed the
  *    flow it was given, changed its sources, outputs, id or times, or gave
- *    a flow that fails the checks of a parsed one above.
+ *    a flow that fails the checks of a parsed one above; or a flow's public
+ *    JSON as a PUT of that flow is refused, warned about, or changes it.
  *
  * The reader is called with the API's defaults (1 MiB, MR_JSON_MAX_DEPTH).
  * FLOW_FUZZ_TRACE=1 prints every verdict. */
@@ -79,7 +83,8 @@ static const gchar *known_fields[] = {
   "failover_mode", "recovery_window", "source_priority", "primary_source",
   "source_monitor_config", "thumbnail_enabled", "content_quality_enabled",
   "thumbnail_interval_sec", "maintenance_window", "day_of_week",
-  "start_hour", "id", "created_at", "updated_at", "status",
+  "start_hour", "id", "created_at", "updated_at", "status", "min_latency",
+  "sender_ip_address", "sender_control_port",
 };
 
 static gboolean
@@ -243,6 +248,27 @@ check_spec_error (const GError * err, JsonNode * body, const gchar * what)
       "path of the body", what, field, err->message);
 }
 
+static GPtrArray *
+warnings_new (void)
+{
+  return g_ptr_array_new_with_free_func (g_free);
+}
+
+/* The warnings of a parse that succeeded */
+static void
+check_warnings (GPtrArray * warnings, const gchar * what)
+{
+  CHECK (warnings->len <= MR_SPEC_MAX_WARNINGS + 1, "%s: %u warnings", what,
+      warnings->len);
+  for (guint i = 0; i < warnings->len; i++) {
+    const gchar *w = warnings->pdata[i];
+
+    CHECK (w && *w && g_utf8_validate (w, -1, NULL), "%s: warning %u is "
+        "empty or not UTF-8", what, i);
+    TRACE ("%s: warning: %s\n", what, w);
+  }
+}
+
 /* ---------------------------------------------------------------------- */
 /* equality */
 
@@ -255,6 +281,7 @@ endpoint_equal (const MrEndpoint * a, const MrEndpoint * b)
       && g_strcmp0 (a->ingest_address, b->ingest_address) == 0
       && g_strcmp0 (a->destination, b->destination) == 0
       && a->port == b->port && a->max_latency == b->max_latency
+      && a->min_latency == b->min_latency
       && a->max_bitrate == b->max_bitrate
       && g_strcmp0 (a->stream_id, b->stream_id) == 0
       && g_strcmp0 (a->stream_key, b->stream_key) == 0
@@ -376,6 +403,7 @@ check_flow (const MrFlowSpec * parsed, MrSpecParseMode mode)
   g_autofree gchar *stored_text = NULL;
   g_autofree gchar *public_text = NULL;
   g_autofree gchar *public_other_text = NULL;
+  g_autoptr (GPtrArray) warnings = warnings_new ();
 
   CHECK (spec_equal (parsed, spec, TRUE), "a copy differs from its flow");
   CHECK (mr_flow_spec_validate (spec, &err), "a parsed flow does not "
@@ -399,9 +427,12 @@ check_flow (const MrFlowSpec * parsed, MrSpecParseMode mode)
   reread = read_body (stored_text, strlen (stored_text), MR_JSON_MAX_DEPTH);
   CHECK (reread != NULL, "the stored JSON is refused by the reader: %s",
       stored_text);
-  back = mr_flow_spec_from_json (reread, MR_SPEC_PARSE_STORED, &err);
+  back = mr_flow_spec_from_json (reread, MR_SPEC_PARSE_STORED, warnings,
+      &err);
   CHECK (back != NULL, "the stored JSON does not parse back: %s\n  %s",
       err->message, stored_text);
+  CHECK (warnings->len == 0, "the stored JSON parses back with a warning: "
+      "%s\n  %s", (const gchar *) warnings->pdata[0], stored_text);
   CHECK (spec_equal (spec, back, TRUE), "the stored JSON parses back to "
       "another flow: %s", stored_text);
   g_clear_pointer (&back, mr_flow_spec_free);
@@ -419,32 +450,46 @@ check_flow (const MrFlowSpec * parsed, MrSpecParseMode mode)
   CHECK (g_str_equal (public_text, public_other_text), "the public JSON "
       "depends on the secrets:\n  %s\n  %s", public_text, public_other_text);
 
-  /* GET then PUT: without secrets to lose, the same flow */
+  /* GET then POST back, as a Go client does, with the members the API
+   * writes and does not read: without secrets to lose, the same flow and
+   * not a word about them */
   if (!spec_has_secrets (spec)) {
-    JsonObject *obj;
-
     reread = read_body (public_text, strlen (public_text), MR_JSON_MAX_DEPTH);
     CHECK (reread != NULL, "the public JSON is refused by the reader: %s",
         public_text);
-    obj = json_node_get_object (reread);
-    json_object_remove_member (obj, "id");
-    json_object_remove_member (obj, "status");
-    json_object_remove_member (obj, "created_at");
-    json_object_remove_member (obj, "updated_at");
-    json_object_remove_member (obj, "source");
-    back = mr_flow_spec_from_json (reread, MR_SPEC_PARSE_REQUEST, &err);
+    back = mr_flow_spec_from_json (reread, MR_SPEC_PARSE_REQUEST, warnings,
+        &err);
     CHECK (back != NULL, "the public JSON does not parse back as a request: "
         "%s\n  %s", err->message, public_text);
+    CHECK (warnings->len == 0, "the public JSON parses back with a warning: "
+        "%s\n  %s", (const gchar *) warnings->pdata[0], public_text);
     CHECK (spec_equal (spec, back, FALSE), "the public JSON parses back to "
         "another flow: %s", public_text);
+    g_clear_pointer (&back, mr_flow_spec_free);
+    g_clear_pointer (&reread, json_node_unref);
   }
+
+  /* GET then PUT of the flow (secrets or not: a PUT keeps them): the same
+   * flow, and not a word */
+  reread = read_body (public_text, strlen (public_text), MR_JSON_MAX_DEPTH);
+  CHECK (reread != NULL, "the public JSON is refused by the reader: %s",
+      public_text);
+  back = mr_flow_spec_patch (spec, reread, warnings, &err);
+  CHECK (back != NULL, "the public JSON is refused as a PUT of its flow: "
+      "%s\n  %s", err->message, public_text);
+  CHECK (warnings->len == 0, "the public JSON as a PUT of its flow gives a "
+      "warning: %s\n  %s", (const gchar *) warnings->pdata[0], public_text);
+  CHECK (spec_equal (spec, back, TRUE), "the public JSON as a PUT of its "
+      "flow gives another flow: %s", public_text);
 }
 
 static void
 fuzz_flow (JsonNode * root, MrSpecParseMode mode)
 {
   g_autoptr (GError) err = NULL;
-  g_autoptr (MrFlowSpec) spec = mr_flow_spec_from_json (root, mode, &err);
+  g_autoptr (GPtrArray) warnings = warnings_new ();
+  g_autoptr (MrFlowSpec) spec = mr_flow_spec_from_json (root, mode, warnings,
+      &err);
 
   if (!spec) {
     check_spec_error (err, root, mode == MR_SPEC_PARSE_REQUEST ?
@@ -452,6 +497,7 @@ fuzz_flow (JsonNode * root, MrSpecParseMode mode)
     return;
   }
   CHECK (err == NULL, "a flow and an error");
+  check_warnings (warnings, "flow");
   TRACE ("flow (%s mode): parsed\n", mode == MR_SPEC_PARSE_REQUEST ?
       "request" : "stored");
   check_flow (spec, mode);
@@ -472,7 +518,7 @@ check_endpoint (const MrEndpoint * ep)
   CHECK (endpoint_equal (ep, copy), "a copy differs from its endpoint");
   CHECK (!has_secret_member (public), "a secret member in an endpoint's "
       "public JSON");
-  back = mr_endpoint_from_json (stored, ep->role, "", &err);
+  back = mr_endpoint_from_json (stored, ep->role, "", NULL, &err);
   CHECK (back != NULL, "an endpoint's stored JSON does not parse back: %s",
       err->message);
   CHECK (endpoint_equal (ep, back), "an endpoint's stored JSON parses back "
@@ -483,7 +529,9 @@ static void
 fuzz_endpoint (JsonNode * root, MrEndpointRole role, const gchar * path)
 {
   g_autoptr (GError) err = NULL;
-  g_autoptr (MrEndpoint) ep = mr_endpoint_from_json (root, role, path, &err);
+  g_autoptr (GPtrArray) warnings = warnings_new ();
+  g_autoptr (MrEndpoint) ep = mr_endpoint_from_json (root, role, path,
+      warnings, &err);
   g_autoptr (JsonNode) wrapper = NULL;
 
   if (!ep) {
@@ -500,6 +548,7 @@ fuzz_endpoint (JsonNode * root, MrEndpointRole role, const gchar * path)
   }
   CHECK (ep->role == role, "endpoint of role %d parsed as %d", role,
       ep->role);
+  check_warnings (warnings, path);
   check_endpoint (ep);
 }
 
@@ -527,7 +576,9 @@ fuzz_patch (const MrEndpoint * base, JsonNode * patch)
 {
   g_autoptr (MrEndpoint) before = mr_endpoint_copy (base);
   g_autoptr (GError) err = NULL;
-  g_autoptr (MrEndpoint) ep = mr_endpoint_patch (base, patch, "", &err);
+  g_autoptr (GPtrArray) warnings = warnings_new ();
+  g_autoptr (MrEndpoint) ep = mr_endpoint_patch (base, patch, "", warnings,
+      &err);
   JsonObject *obj = json_node_get_object (patch);
 
   CHECK (endpoint_equal (base, before), "mr_endpoint_patch changed the "
@@ -537,6 +588,7 @@ fuzz_patch (const MrEndpoint * base, JsonNode * patch)
     return;
   }
   TRACE ("patch of %s: accepted\n", base->name);
+  check_warnings (warnings, "patch");
   CHECK (ep->role == base->role, "a patch changed the role");
   check_endpoint (ep);
   if (ep->protocol != base->protocol) {
@@ -558,7 +610,9 @@ fuzz_flow_patch (const MrFlowSpec * base, JsonNode * patch)
 {
   g_autoptr (MrFlowSpec) before = mr_flow_spec_copy (base);
   g_autoptr (GError) err = NULL;
-  g_autoptr (MrFlowSpec) spec = mr_flow_spec_patch (base, patch, &err);
+  g_autoptr (GPtrArray) warnings = warnings_new ();
+  g_autoptr (MrFlowSpec) spec = mr_flow_spec_patch (base, patch, warnings,
+      &err);
 
   CHECK (spec_equal (base, before, TRUE), "mr_flow_spec_patch changed the "
       "flow it was given");
@@ -567,6 +621,7 @@ fuzz_flow_patch (const MrFlowSpec * base, JsonNode * patch)
     return;
   }
   TRACE ("flow patch: accepted\n");
+  check_warnings (warnings, "flow patch");
   CHECK (g_strcmp0 (spec->id, base->id) == 0
       && spec->created_at == base->created_at
       && spec->updated_at == base->updated_at, "a flow patch changed the "
@@ -636,7 +691,7 @@ init_bases (void)
     g_autoptr (JsonNode) node = json_from_string (text, NULL);
     g_autoptr (GError) err = NULL;
     MrEndpoint *ep = mr_endpoint_from_json (node, source ?
-        MR_ENDPOINT_SOURCE : MR_ENDPOINT_OUTPUT, "", &err);
+        MR_ENDPOINT_SOURCE : MR_ENDPOINT_OUTPUT, "", NULL, &err);
 
     if (!ep) {
       fprintf (stderr, "flow-spec-fuzz: base endpoint refused: %s\n",
@@ -650,7 +705,7 @@ init_bases (void)
     g_autoptr (JsonNode) node = json_from_string (flow_bases[i], NULL);
     g_autoptr (GError) err = NULL;
     MrFlowSpec *spec = mr_flow_spec_from_json (node, MR_SPEC_PARSE_REQUEST,
-        &err);
+        NULL, &err);
 
     if (!spec) {
       fprintf (stderr, "flow-spec-fuzz: base flow refused: %s\n",
@@ -666,11 +721,7 @@ init_bases (void)
 int
 LLVMFuzzerTestOneInput (const uint8_t * data, size_t size)
 {
-  static const gchar *not_own[] = { "source", "sources", "outputs", "id",
-    "status", "created_at", "updated_at"
-  };
   g_autoptr (JsonNode) root = NULL;
-  g_autoptr (JsonNode) own = NULL;
   JsonNode *shallow, *outputs;
   JsonObject *obj;
 
@@ -696,15 +747,9 @@ LLVMFuzzerTestOneInput (const uint8_t * data, size_t size)
    * each element of its "outputs", so that a flow body brings patches */
   for (guint i = 0; i < bases->len; i++)
     fuzz_patch (bases->pdata[i], root);
-  /* the body as a PUT of a flow, as it is (a flow body is refused for its
-   * sources) and without what a PUT refuses, to reach the other checks */
-  own = json_node_copy (root);
-  for (guint i = 0; i < G_N_ELEMENTS (not_own); i++)
-    json_object_remove_member (json_node_get_object (own), not_own[i]);
-  for (guint i = 0; i < flows->len; i++) {
+  /* the body as a PUT of a flow */
+  for (guint i = 0; i < flows->len; i++)
     fuzz_flow_patch (flows->pdata[i], root);
-    fuzz_flow_patch (flows->pdata[i], own);
-  }
   outputs = json_object_get_member (obj, "outputs");
   if (outputs && JSON_NODE_HOLDS_ARRAY (outputs)) {
     JsonArray *a = json_node_get_array (outputs);

@@ -134,11 +134,17 @@ class FlowPutTest(MrouteTestCase):
         self.assertEqual(got["maintenance_window"], {"day_of_week": "Sunday", "start_hour": 3})
         got = self.put(fid, {"maintenance_window": {"start_hour": 4}})
         self.assertEqual(got["maintenance_window"], {"day_of_week": "Sunday", "start_hour": 4})
-        got = self.put(fid, {"maintenance_window": None, "description": None})
-        self.assertIsNone(got["maintenance_window"])
-        self.assertEqual(got.get("description", ""), "")
-        self.assertEqual(got["name"], "after")
+        # null is not given: everything stays
+        kept = self.put(fid, {"maintenance_window": None, "description": None, "name": None,
+                              "source_failover_config": {"state": None}})
+        self.assertEqual(dict(kept, updated_at=None), dict(got, updated_at=None))
         self.assertGreaterEqual(got["updated_at"], flow["updated_at"])
+
+        # GET then PUT back whole, as a Go client does: nothing changes,
+        # nothing is said (read-only members, sources and outputs as read)
+        back = self.put(fid, self.get(fid))
+        self.assertNotIn("warnings", back)
+        self.assertEqual(dict(back, updated_at=None), dict(got, updated_at=None))
 
         # a name another flow has is taken, as a create takes it
         other = self.create(udp_flow_body("other", self.port(), self.port()))
@@ -281,7 +287,7 @@ class FlowPutTest(MrouteTestCase):
             ({"maintenance_window": {"start_hour": 24}}, "maintenance_window.start_hour"),
             ({"name": ""}, "name"),
             ({"name": 7}, "name"),
-            ({"bogus": 1}, "bogus"),
+            ({"source_failover_config": []}, "source_failover_config"),
         ]
         for patch, field in cases:
             with self.subTest(patch=patch):
@@ -294,22 +300,33 @@ class FlowPutTest(MrouteTestCase):
         # a window the flow does not have needs both members
         err = self.put(fid, {"maintenance_window": {"start_hour": 3}}, status=400)
         self.assertError(err, "maintenance_window.day_of_week", "is required")
-        # sources, outputs and what the controller sets have their own
-        # routes or none: refused, naming them
-        for member, value, hint in [("outputs", [], "/outputs"),
-                                    ("sources", [], "/source"),
-                                    ("source", body["source"], "/source"),
-                                    ("id", "flow_000000000000", "cannot be changed"),
-                                    ("status", "ACTIVE", "cannot be changed"),
-                                    ("created_at", before["created_at"], "cannot be changed")]:
-            with self.subTest(member=member):
-                err = self.put(fid, {"name": "x", member: value}, status=400)
-                self.assertError(err, member, hint)
         # not JSON, not an object
         for raw in (b"{", b"[]", b"null"):
             r = self.c.request("PUT", "/v1/flows/%s" % fid, raw=raw)
             self.assertEqual(r.status, 400, r.body)
         self.assertEqual(self.get(fid), before)
+
+    def test_not_taken_is_a_warning(self):
+        body = udp_flow_body("taken", self.port(), self.port())
+        flow = self.create(body)
+        fid = flow["id"]
+        got = self.put(fid, {"name": "taken-2", "outputs": [], "sources": [],
+                             "source": {"name": "other", "protocol": "udp",
+                                        "ingest_port": self.port()},
+                             "id": "flow_000000000000", "status": "ACTIVE",
+                             "created_at": "2020-01-01T00:00:00Z", "bogus": 1})
+        self.assertEqual(got["name"], "taken-2")
+        for key in ("id", "status", "created_at", "sources", "outputs"):
+            self.assertEqual(got[key], flow[key], key)
+        w = got.get("warnings", [])
+        self.assertEqual(len(w), 4, w)
+        self.assertTrue(w[0].startswith("'outputs' ignored: "), w)
+        self.assertIn("/v1/flows/{id}/outputs", w[0])
+        self.assertTrue(w[1].startswith("'sources' ignored: "), w)
+        self.assertTrue(w[2].startswith("'source' ignored: "), w)
+        self.assertEqual(w[3], "unknown field 'bogus' ignored")
+        # the answer is GET's, and GET has no warnings
+        self.assertEqual(self.get(fid), {k: v for k, v in got.items() if k != "warnings"})
 
     def test_unknown_flow_is_404(self):
         r = self.c.put("/v1/flows/flow_000000000000", {"name": "x"})

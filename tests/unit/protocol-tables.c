@@ -93,7 +93,7 @@ check_source (const gchar * json, const gchar * message, const gchar * field)
   g_autoptr (JsonNode) node = json_from_string (json, NULL);
   g_autoptr (GError) error = NULL;
   g_autoptr (MrEndpoint) ep = mr_endpoint_from_json (node,
-      MR_ENDPOINT_SOURCE, "source", &error);
+      MR_ENDPOINT_SOURCE, "source", NULL, &error);
   g_autofree gchar *error_field = NULL;
 
   g_assert_null (ep);
