@@ -10,8 +10,9 @@
 /* A libFuzzer target for the request path of the API, from the raw body to
  * a validated flow: mr_json_read_object() (controller/json-reader.c), then
  * mr_flow_spec_from_json() in both parse modes, mr_flow_spec_validate(),
- * mr_endpoint_from_json() and mr_endpoint_patch() (controller/flow-spec.c)
- * and the JSON written back (controller/flow-spec-json.c).  The input is the
+ * mr_flow_spec_patch() (controller/core/flow-spec.c), mr_endpoint_from_json()
+ * and mr_endpoint_patch() (controller/core/endpoint.c) and the JSON written
+ * back (controller/flow-spec-json.c).  The input is the
  * body, as a client would send it.  Beyond "no crash, no leak" it aborts,
  * with a line saying which, when:
  *

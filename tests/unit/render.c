@@ -209,7 +209,7 @@ test_content_quality (void)
 
 /* A client that keeps a source's or an output's figures in the struct it
  * sends back: every member render.c writes in a metrics item is one the
- * parser ignores without a warning (flow-spec.c, endpoint_read_only) */
+ * parser ignores without a warning (core/endpoint.c, endpoint_read_only) */
 static void
 check_item_sent_back (JsonNode * item, MrEndpointRole role)
 {
