@@ -334,7 +334,8 @@ parse_failover (MrFlowSpec * spec, JsonNode * node, GPtrArray * warnings,
           continue;             /* not given */
         if (!g_str_equal (pm, "primary_source"))
           mr_spec_ignore_member (warnings, NULL, sub, pm);
-        else if (!mr_spec_get_string (pv, sub, pm, 64, &spec->primary_source, error))
+        else if (!mr_spec_get_string (pv, sub, pm, 64, &spec->primary_source,
+                error))
           return FALSE;
       }
     } else {
@@ -557,8 +558,8 @@ mr_flow_spec_from_json (JsonNode * node, MrSpecParseMode mode,
   if (source && sources && json_array_get_length (json_node_get_array
           (sources)) > 0 && !json_node_equal (source,
           json_array_get_element (json_node_get_array (sources), 0)))
-    mr_spec_add_warning (warnings, g_strdup ("'sources[0]' ignored: 'source' gives "
-            "the first source"));
+    mr_spec_add_warning (warnings, g_strdup ("'sources[0]' ignored: "
+            "'source' gives the first source"));
 
   if (!spec->name || !*spec->name) {
     mr_spec_invalid (error, NULL, "name", "is required");
@@ -666,14 +667,14 @@ mr_flow_spec_patch (const MrFlowSpec * spec, JsonNode * patch,
       /* routes of their own: the flow's as read back pass without a word,
        * others are said not to be taken */
       if (!same_as_flow (spec, m, v))
-        mr_spec_add_warning (warnings, g_strdup_printf ("'%s' ignored: a flow's "
-                "sources change through POST /v1/flows/{id}/source and "
-                "DELETE /v1/flows/{id}/source/{name}", m));
+        mr_spec_add_warning (warnings, g_strdup_printf ("'%s' ignored: a "
+                "flow's sources change through POST /v1/flows/{id}/source "
+                "and DELETE /v1/flows/{id}/source/{name}", m));
     } else if (g_str_equal (m, "outputs")) {
       if (!same_as_flow (spec, m, v))
-        mr_spec_add_warning (warnings, g_strdup ("'outputs' ignored: a flow's "
-                "outputs change through POST /v1/flows/{id}/outputs and PUT "
-                "or DELETE /v1/flows/{id}/outputs/{name}"));
+        mr_spec_add_warning (warnings, g_strdup ("'outputs' ignored: a "
+                "flow's outputs change through POST /v1/flows/{id}/outputs "
+                "and PUT or DELETE /v1/flows/{id}/outputs/{name}"));
     } else {
       /* id, status, times: the flow keeps its own */
       mr_spec_ignore_member (warnings, flow_read_only, NULL, m);
