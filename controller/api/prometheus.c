@@ -60,6 +60,7 @@ typedef enum
   FAM_MERGE_RECEIVED_PACKETS,
   FAM_MERGE_USED_PACKETS,
   FAM_MERGE_GAP_FILLS,
+  FAM_MERGE_HOLES_FILLED,
   FAM_MERGE_DUPLICATE_PACKETS,
   FAM_MERGE_LATE_PACKETS,
   FAM_MERGE_FOREIGN_PACKETS,
@@ -146,8 +147,11 @@ static const FamilyInfo families[N_FAMILIES] = {
       "Packets that went out from this source because it delivered them "
       "first."},
   [FAM_MERGE_GAP_FILLS] = {"mroute_merge_gap_fills_total", COUNTER,
+      "Packets out of the merger that came from this source (the original's "
+      "gap_fills; equal to mroute_merge_used_packets_total)."},
+  [FAM_MERGE_HOLES_FILLED] = {"mroute_merge_holes_filled_total", COUNTER,
       "Packets that went out from this source and that no other source "
-      "delivered."},
+      "delivered: the holes it filled."},
   [FAM_MERGE_DUPLICATE_PACKETS] = {"mroute_merge_duplicate_packets_total",
       COUNTER, "Copies dropped because another source's copy went out."},
   [FAM_MERGE_LATE_PACKETS] = {"mroute_merge_late_packets_total", COUNTER,
@@ -338,7 +342,8 @@ add_merge (Exposition * e, const MrMergeMetrics * m, const GString * labels)
 
     add_int (e, FAM_MERGE_RECEIVED_PACKETS, l, leg->packets);
     add_int (e, FAM_MERGE_USED_PACKETS, l, leg->used);
-    add_int (e, FAM_MERGE_GAP_FILLS, l, leg->gap_fills);
+    add_int (e, FAM_MERGE_GAP_FILLS, l, leg->used);
+    add_int (e, FAM_MERGE_HOLES_FILLED, l, leg->holes_filled);
     add_int (e, FAM_MERGE_DUPLICATE_PACKETS, l, leg->duplicates);
     add_int (e, FAM_MERGE_LATE_PACKETS, l, leg->late);
     add_int (e, FAM_MERGE_FOREIGN_PACKETS, l, leg->foreign);
