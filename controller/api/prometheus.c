@@ -44,6 +44,7 @@ typedef enum
   FAM_SOURCE_RECOVERED_PACKETS,
   FAM_SOURCE_RATE,
   FAM_SOURCE_RTT,
+  FAM_SOURCE_JITTER,
   FAM_SOURCE_SELECTED,
   FAM_SOURCE_CONNECTED,
   FAM_OUTPUT_SENT_BYTES,
@@ -112,7 +113,11 @@ static const FamilyInfo families[N_FAMILIES] = {
   [FAM_SOURCE_RATE] = {"mroute_source_receive_rate_bytes_per_second",
       GAUGE, "Bytes received per second, over the last second."},
   [FAM_SOURCE_RTT] = {"mroute_source_rtt_seconds", GAUGE,
-      "Round-trip time to the peer (SRT); 0 when the protocol has none."},
+      "Round-trip time to the peer (SRT; RIST: of its retransmissions); 0 "
+      "when the protocol has none."},
+  [FAM_SOURCE_JITTER] = {"mroute_source_jitter_seconds", GAUGE,
+      "RFC 3550 interarrival jitter of an RTP-based source (rtp, rtp-fec, "
+      "rist); 0 for the others."},
   [FAM_SOURCE_SELECTED] = {"mroute_source_selected", GAUGE,
       "1 when the source feeds the outputs (every running source in "
       "MERGE)."},
@@ -304,8 +309,8 @@ add_sources (Exposition * e, GPtrArray * sources, const GString * flow_labels)
     const MrSourceMetrics *m = sources->pdata[i];
     g_autoptr (GString) l = labels_with (flow_labels, "source", m->name);
 
-    add_double (e, FAM_SOURCE_RTT, l, m->has_srt ? m->srt.rtt_ms * 1e-3 :
-        (gdouble) m->round_trip_time_ms * 1e-3);
+    add_double (e, FAM_SOURCE_RTT, l, m->rtt_ms * 1e-3);
+    add_double (e, FAM_SOURCE_JITTER, l, m->jitter_ms * 1e-3);
   }
 }
 

@@ -154,7 +154,9 @@ add_source (JsonBuilder * b, const MrSourceMetrics * m)
   add_int (b, "packets_lost", m->packets_lost);
   add_int (b, "packets_recovered", m->packets_recovered);
   add_int (b, "round_trip_time_ms", m->round_trip_time_ms);
-  add_int (b, "jitter_ms", 0);
+  /* whole ms, as round_trip_time_ms and the seed's example;
+   * mroute_source_jitter_seconds has it unrounded */
+  add_int (b, "jitter_ms", (gint64) (m->jitter_ms + 0.5));
   add_bool (b, "source_selected", m->selected);
   if (m->has_srt)
     add_srt (b, &m->srt, FALSE);

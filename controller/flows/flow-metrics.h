@@ -89,6 +89,11 @@ typedef struct
   guint64 packets_lost;         /* and not recovered */
   guint64 packets_recovered;
   gint64 round_trip_time_ms;    /* whole ms, 0 when the protocol has none */
+  gdouble rtt_ms;               /* the same, not rounded */
+  /* RFC 3550 interarrival jitter of an RTP-based source (rtp, rtp-fec:
+   * packetstats; rist: its RTP session), ms; 0 for the others (SRT's
+   * statistics have no jitter, UDP and RTMP carry no RTP timestamps) */
+  gdouble jitter_ms;
   gboolean selected;            /* feeds the outputs */
   gboolean has_srt;
   MrSrtMetrics srt;

@@ -289,6 +289,9 @@ class Sender(threading.Thread):
 # --------------------------------------------------------------------------
 # what the JSON API says, as the series /metrics should have
 
+# jitter_ms is rounded to whole ms in the JSON, the series is not
+JITTER_TOLERANCE = 0.0005 + 1e-9
+
 def expected_series(flow, metrics):
     """{(name, labels frozenset): value} for one flow, from its JSON."""
     base = {"flow_id": flow["id"], "flow_name": flow["name"]}
@@ -316,6 +319,8 @@ def expected_series(flow, metrics):
         put("mroute_source_receive_rate_bytes_per_second", s["bitrate_kbps"] * 125, source=n)
         rtt_ms = s["srt"]["rtt_ms"] if "srt" in s else s["round_trip_time_ms"]
         put("mroute_source_rtt_seconds", rtt_ms / 1000, source=n)
+        # the JSON's jitter_ms is whole ms (JITTER_TOLERANCE)
+        put("mroute_source_jitter_seconds", s["jitter_ms"] / 1000, source=n)
         put("mroute_source_selected", s["source_selected"], source=n)
         put("mroute_source_connected", s["connected"], source=n)
     for o in metrics["output_metrics"]:
@@ -646,8 +651,9 @@ class PrometheusTest(MrouteTestCase):
         want.pop(uptime_key)
         self.assertEqual(sorted(got), sorted(want))
         for key, value in want.items():
+            tol = JITTER_TOLERANCE if key[0] == "mroute_source_jitter_seconds" else 1e-12
             with self.subTest(series=key[0], labels=dict(key[1])):
-                self.assertTrue(math.isclose(got[key], value, rel_tol=1e-12, abs_tol=1e-12),
+                self.assertTrue(math.isclose(got[key], value, rel_tol=1e-12, abs_tol=tol),
                                 "%r != %r" % (got[key], value))
 
     def test_matches_json(self):
