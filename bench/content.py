@@ -88,7 +88,7 @@ CLIP_VIDEO = ("testsrc2=size=%dx%d:rate=%d:duration=%d,"
               % (WIDTH, HEIGHT, FPS, CLIP_SECONDS, FPS, CLIP_SECONDS))
 CLIP_AUDIO = ("sine=frequency=440:sample_rate=48000:duration=%d,"
               "pan=stereo|c0=c0|c1=c0" % CLIP_SECONDS)
-ANALYSIS_WIDTH = 320            # the monitoring branch's (recipe-monitor)
+ANALYSIS_WIDTH = 320            # the monitoring branch's (controller/monitor/)
 TARGET_RATIO = 5.0
 PROC_TIMEOUT = 300              # s, any one timed process
 # glibc's malloc neither trims nor maps 3 MB blocks: see ffmpeg-m in part 1
@@ -765,7 +765,7 @@ def report2(cfg, results, p1):
         print("content quality available: 200 in every 'on' run; flags seen in every window: %s "
               "(the clip has black 1.0-3.6 s and frozen 5.0-7.6 s in every 20 s loop; no silence)"
               % ("+".join(seen) if seen else "none"))
-    print("what 'on' adds (controller/recipe-monitor-streams.c): per stream, queue (leaky) ! "
+    print("what 'on' adds (controller/monitor/content-quality.c): per stream, queue (leaky) ! "
           "decoder (1 thread) ! ...; video: videoconvert ! blackdetect subsample=4 "
           "! freezedetect subsample=4 ! fakesink, every frame decoded at its size; audio: "
           "audioconvert ! F32LE ! silencedetect ! fakesink")

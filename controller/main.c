@@ -182,6 +182,30 @@ on_sighup (gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
+/* The original mroute (Go's flag package) takes "-config FILE" and
+ * "-config=FILE"; GOption reads a single dash as short options ("-c
+ * onfig"), so those become "--config" before it parses.  Nothing after
+ * "--" is touched. */
+static void
+rewrite_go_style_config (int argc, char **argv)
+{
+  /* the new strings live as long as argv, which GOption reorders */
+  static GPtrArray *kept;
+
+  for (int i = 1; i < argc; i++) {
+    if (g_str_equal (argv[i], "--"))
+      return;
+    if (g_str_equal (argv[i], "-config"))
+      argv[i] = (char *) "--config";
+    else if (g_str_has_prefix (argv[i], "-config=")) {
+      if (!kept)
+        kept = g_ptr_array_new_with_free_func (g_free);
+      argv[i] = g_strconcat ("-", argv[i], NULL);
+      g_ptr_array_add (kept, argv[i]);
+    }
+  }
+}
+
 /* The log's flow namer */
 static gchar *
 flow_name_of (const gchar * flow_id, gpointer manager)
@@ -222,8 +246,9 @@ main (int argc, char **argv)
   MrOptions options = { 0 };
   GOptionEntry entries[] = {
     {"config", 'c', 0, G_OPTION_ARG_FILENAME, &options.config_path,
-        "Configuration file (GLib key file; default ./mroute.conf if it "
-          "exists); SIGHUP reads it again", "PATH"},
+        "Configuration file: YAML if named *.yaml or *.yml, else a GLib key "
+          "file (default: ./config.yaml or ./mroute.conf, whichever "
+          "exists); also -config PATH; SIGHUP reads it again", "PATH"},
     {"host", 0, 0, G_OPTION_ARG_STRING, &options.host,
         "Address to serve the API on", "ADDR"},
     {"port", 'p', 0, G_OPTION_ARG_INT, &options.port,
@@ -263,6 +288,7 @@ main (int argc, char **argv)
   ctx = g_option_context_new ("- live video transport controller");
   g_option_context_add_main_entries (ctx, entries, NULL);
   g_option_context_add_group (ctx, gst_init_get_option_group ());
+  rewrite_go_style_config (argc, argv);
   if (!g_option_context_parse (ctx, &argc, &argv, &error)) {
     g_printerr ("mroute: %s\n", error->message);
     status = 2;
@@ -295,8 +321,16 @@ main (int argc, char **argv)
     goto out;
   }
 
-  if (!options.config_path && g_file_test ("mroute.conf", G_FILE_TEST_EXISTS))
-    options.config_path = g_strdup ("mroute.conf");
+  if (!options.config_path) {
+    const gchar *found = mr_config_default_path (&error);
+
+    if (error) {
+      g_printerr ("mroute: %s\n", error->message);
+      status = 2;
+      goto out;
+    }
+    options.config_path = g_strdup (found);
+  }
   if (!read_config (&options, &config, &error)) {
     g_printerr ("mroute: %s\n", error->message);
     status = 2;

@@ -125,14 +125,26 @@ respond_result (SoupServerMessage * msg, guint ok, JsonNode * node,
   g_clear_error (error);
 }
 
+/* Answers with @flow (taken) rendered with the @warnings about the
+ * request's body (NULL: none), or with the error. */
+static void
+respond_flow_warned (SoupServerMessage * msg, guint ok, MrFlowInfo * flow,
+    GPtrArray * warnings, GError ** error)
+{
+  g_autoptr (MrFlowInfo) f = flow;
+  JsonNode *node = f ? mr_render_flow (f) : NULL;
+
+  if (node)
+    mr_render_add_warnings (node, warnings);
+  respond_result (msg, ok, node, error);
+}
+
 /* Answers with @flow (taken) rendered, or with the error. */
 static void
 respond_flow (SoupServerMessage * msg, guint ok, MrFlowInfo * flow,
     GError ** error)
 {
-  g_autoptr (MrFlowInfo) f = flow;
-
-  respond_result (msg, ok, f ? mr_render_flow (f) : NULL, error);
+  respond_flow_warned (msg, ok, flow, NULL, error);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -158,21 +170,35 @@ parse_body (MrApi * api, SoupServerMessage * msg)
   return root;
 }
 
+/* ?limit=N: 1 and up; the seed's "Maximum limit: 10,000" is where a
+ * larger one stops (a Go client asking for "all" with a large number gets
+ * the newest 10,000), not a refusal */
 static gboolean
 parse_limit (SoupServerMessage * msg, GHashTable * query, guint * limit)
 {
   const gchar *v = query ? g_hash_table_lookup (query, "limit") : NULL;
+  g_autoptr (GError) err = NULL;
   guint64 n;
 
   *limit = 100;
   if (!v)
     return TRUE;
-  if (!g_ascii_string_to_unsigned (v, 10, 1, MR_EVENTS_MAX_LIMIT, &n, NULL)) {
+  /* no sign, no space, no fraction: "-1" and "1.5" are refused here */
+  if (!g_ascii_string_to_unsigned (v, 10, 0, G_MAXUINT64, &n, &err)) {
+    if (!g_error_matches (err, G_NUMBER_PARSER_ERROR,
+            G_NUMBER_PARSER_ERROR_OUT_OF_BOUNDS))
+      n = 0;
+    else
+      n = G_MAXUINT64;          /* digits only, past 2^64: above the most */
+  }
+  if (n == 0) {
     write_error (msg, SOUP_STATUS_BAD_REQUEST, "limit",
-        "limit: must be an integer between 1 and 10000");
+        "limit: must be a positive integer (above "
+        G_STRINGIFY (MR_EVENTS_MAX_LIMIT) " counts as "
+        G_STRINGIFY (MR_EVENTS_MAX_LIMIT) ")");
     return FALSE;
   }
-  *limit = n;
+  *limit = MIN (n, MR_EVENTS_MAX_LIMIT);
   return TRUE;
 }
 
@@ -263,19 +289,35 @@ handle_add_endpoint (MrApi * api, SoupServerMessage * msg, const gchar * id,
 {
   MrManager *m = api->manager;
   g_autoptr (JsonNode) body = NULL;
+  g_autoptr (GPtrArray) warnings = g_ptr_array_new_with_free_func (g_free);
   GError *error = NULL;
   MrEndpoint *ep;
 
   if (!(body = parse_body (api, msg)))
     return;
   if (!mr_manager_check_room (m, id, role, &error)
-      || !(ep = mr_endpoint_from_json (body, role, "", &error))) {
+      || !(ep = mr_endpoint_from_json (body, role, "", warnings, &error))) {
     respond_result (msg, 0, NULL, &error);
     return;
   }
-  respond_flow (msg, SOUP_STATUS_CREATED, role == MR_ENDPOINT_SOURCE ?
+  respond_flow_warned (msg, SOUP_STATUS_CREATED, role == MR_ENDPOINT_SOURCE ?
       mr_manager_add_source (m, id, ep, &error) :
-      mr_manager_add_output (m, id, ep, &error), &error);
+      mr_manager_add_output (m, id, ep, &error), warnings, &error);
+}
+
+/* GET /v1/flows/{id}/sources/{name} (and /source/{name}) and
+ * /outputs/{name}: the object as it is in the flow's answer */
+static void
+handle_get_endpoint (MrApi * api, SoupServerMessage * msg, const gchar * id,
+    const gchar * name, MrEndpointRole role)
+{
+  GError *error = NULL;
+  g_autoptr (MrEndpoint) ep = role == MR_ENDPOINT_SOURCE ?
+      mr_manager_get_source (api->manager, id, name, &error) :
+      mr_manager_get_output (api->manager, id, name, &error);
+
+  respond_result (msg, SOUP_STATUS_OK, ep ? mr_render_endpoint (ep) : NULL,
+      &error);
 }
 
 /* PUT /v1/flows/{id}/outputs/{name}: the body patches a copy of the
@@ -287,18 +329,19 @@ handle_update_output (MrApi * api, SoupServerMessage * msg, const gchar * id,
   MrManager *m = api->manager;
   g_autoptr (JsonNode) body = NULL;
   g_autoptr (MrEndpoint) old = NULL;
+  g_autoptr (GPtrArray) warnings = g_ptr_array_new_with_free_func (g_free);
   GError *error = NULL;
   MrEndpoint *ep;
 
   if (!(body = parse_body (api, msg)))
     return;
   if (!(old = mr_manager_get_output (m, id, name, &error))
-      || !(ep = mr_endpoint_patch (old, body, "", &error))) {
+      || !(ep = mr_endpoint_patch (old, body, "", warnings, &error))) {
     respond_result (msg, 0, NULL, &error);
     return;
   }
-  respond_flow (msg, SOUP_STATUS_OK, mr_manager_update_output (m, id, name,
-          ep, &error), &error);
+  respond_flow_warned (msg, SOUP_STATUS_OK, mr_manager_update_output (m, id,
+          name, ep, &error), warnings, &error);
 }
 
 /* /v1/flows/{id}/... with @rest the segments after the id */
@@ -371,11 +414,22 @@ handle_flow (MrApi * api, SoupServerMessage * msg, const gchar * method,
   }
 
   if (n_rest == 2 && IS (rest[0], "source")) {
-    if (!IS (method, "DELETE"))
-      method_not_allowed (msg, "DELETE");
-    else
+    if (IS (method, "GET"))
+      handle_get_endpoint (api, msg, id, rest[1], MR_ENDPOINT_SOURCE);
+    else if (IS (method, "DELETE"))
       respond_flow (msg, SOUP_STATUS_OK, mr_manager_remove_source (m, id,
               rest[1], &error), &error);
+    else
+      method_not_allowed (msg, "GET, DELETE");
+    return;
+  }
+
+  /* the plural, as "outputs" is: where a client that read "sources" looks */
+  if (n_rest == 2 && IS (rest[0], "sources")) {
+    if (IS (method, "GET"))
+      handle_get_endpoint (api, msg, id, rest[1], MR_ENDPOINT_SOURCE);
+    else
+      method_not_allowed (msg, "GET");
     return;
   }
 
@@ -388,13 +442,15 @@ handle_flow (MrApi * api, SoupServerMessage * msg, const gchar * method,
   }
 
   if (n_rest == 2 && IS (rest[0], "outputs")) {
-    if (IS (method, "PUT")) {
+    if (IS (method, "GET")) {
+      handle_get_endpoint (api, msg, id, rest[1], MR_ENDPOINT_OUTPUT);
+    } else if (IS (method, "PUT")) {
       handle_update_output (api, msg, id, rest[1]);
     } else if (IS (method, "DELETE")) {
       respond_flow (msg, SOUP_STATUS_OK, mr_manager_remove_output (m, id,
               rest[1], &error), &error);
     } else {
-      method_not_allowed (msg, "PUT, DELETE");
+      method_not_allowed (msg, "GET, PUT, DELETE");
     }
     return;
   }
@@ -451,14 +507,17 @@ handle_request (SoupServer * server, SoupServerMessage * msg,
       method_not_allowed (msg, "GET, POST");
     } else if ((body = parse_body (api, msg))) {
       /* the body is read into a spec here, at the edge */
+      g_autoptr (GPtrArray) warnings =
+          g_ptr_array_new_with_free_func (g_free);
       MrFlowSpec *spec = mr_flow_spec_from_json (body, MR_SPEC_PARSE_REQUEST,
-          &error);
+          warnings, &error);
 
       if (!spec)
         respond_result (msg, 0, NULL, &error);
       else
-        respond_flow (msg, SOUP_STATUS_CREATED,
-            mr_manager_create_flow (api->manager, spec, &error), &error);
+        respond_flow_warned (msg, SOUP_STATUS_CREATED,
+            mr_manager_create_flow (api->manager, spec, &error), warnings,
+            &error);
     }
   } else if (NSEG >= 3 && IS (SEG (0), "v1") && IS (SEG (1), "flows")) {
     handle_flow (api, msg, method, SEG (2), (gchar **) seg->pdata + 3,

@@ -69,6 +69,27 @@ mr_render_flow_list (GPtrArray * flows)
 }
 
 JsonNode *
+mr_render_endpoint (const MrEndpoint * ep)
+{
+  return mr_endpoint_to_json (ep, MR_SPEC_JSON_PUBLIC);
+}
+
+void
+mr_render_add_warnings (JsonNode * answer, GPtrArray * warnings)
+{
+  JsonArray *list;
+
+  /* without warnings the answer stays what it was, byte for byte */
+  if (!warnings || warnings->len == 0)
+    return;
+  list = json_array_sized_new (warnings->len);
+  for (guint i = 0; i < warnings->len; i++)
+    json_array_add_string_element (list, warnings->pdata[i]);
+  json_object_set_array_member (json_node_get_object (answer), "warnings",
+      list);
+}
+
+JsonNode *
 mr_render_events (GPtrArray * events)
 {
   g_autoptr (JsonBuilder) b = json_builder_new ();

@@ -16,6 +16,11 @@ G_BEGIN_DECLS
 
 /* A flow's public form (no secrets) with its status */
 JsonNode *mr_render_flow (const MrFlowInfo * flow);
+/* A source's or an output's public form, as in its flow's */
+JsonNode *mr_render_endpoint (const MrEndpoint * ep);
+/* Adds "warnings": [...] (gchar*) to the object @answer, unless there are
+ * none (mr_flow_spec_from_json ()) */
+void mr_render_add_warnings (JsonNode * answer, GPtrArray * warnings);
 /* {"flows": [...]} of MrFlowInfo* */
 JsonNode *mr_render_flow_list (GPtrArray * flows);
 JsonNode *mr_render_metrics (const MrFlowMetrics * metrics);

@@ -39,6 +39,10 @@ mr_endpoint_to_json (const MrEndpoint * ep, MrSpecJsonMode mode)
     json_builder_set_member_name (b, "max_latency");
     json_builder_add_int_value (b, ep->max_latency);
   }
+  if (ep->min_latency >= 0) {
+    json_builder_set_member_name (b, "min_latency");
+    json_builder_add_int_value (b, ep->min_latency);
+  }
   if (ep->max_bitrate >= 0) {
     json_builder_set_member_name (b, "max_bitrate");
     json_builder_add_int_value (b, ep->max_bitrate);

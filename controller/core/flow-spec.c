@@ -111,15 +111,51 @@ mr_spec_invalid (GError ** error, const gchar * path, const gchar * field,
   return FALSE;
 }
 
-/* An unknown member: its name is the last step of the field path, unless
- * it cannot be one ("a: b" would be read back as the field "a", "" as no
- * field): then the field is the object that holds it. */
-static gboolean
-unknown_field (GError ** error, const gchar * path, const gchar * member)
+static void
+add_warning (GPtrArray * warnings, gchar * warning)
 {
-  if (*member && !strstr (member, ": "))
-    return mr_spec_invalid (error, path, member, "unknown field");
-  return mr_spec_invalid (error, path, NULL, "unknown field \"%s\"", member);
+  g_autofree gchar *owned = warning;
+
+  if (!warnings)
+    return;
+  /* a body of a million unknown members must not make an answer of a
+   * million lines */
+  if (warnings->len < MR_SPEC_MAX_WARNINGS)
+    g_ptr_array_add (warnings, g_utf8_make_valid (owned, -1));
+  else if (warnings->len == MR_SPEC_MAX_WARNINGS)
+    g_ptr_array_add (warnings, g_strdup_printf ("more unknown fields "
+            "ignored (only the first %d are listed)", MR_SPEC_MAX_WARNINGS));
+}
+
+/* Members the API returns for a flow and a request does not set
+ * (flow-spec-json.c, api/render.c): a body read back and sent again
+ * carries them.  "source", which repeats "sources[0]", is
+ * mr_flow_spec_from_json ()'s. */
+static const gchar *const flow_read_only[] = {
+  "id", "status", "created_at", "updated_at", "warnings", NULL
+};
+
+/* Members the API returns for a source or an output and a request does not
+ * set: its figures in GET .../metrics (api/render.c), which a client may
+ * keep in the same struct as its configuration */
+static const gchar *const endpoint_read_only[] = {
+  "status", "connected", "bitrate_kbps", "bytes_received",
+  "packets_received", "packets_lost", "packets_recovered",
+  "round_trip_time_ms", "jitter_ms", "source_selected", "bytes_sent",
+  "packets_sent", "disconnections", "srt", "rist", NULL
+};
+
+/* A member nobody reads: dropped, and said in @warnings unless it is one
+ * of @read_only (NULL: none), which the API wrote itself */
+static void
+ignore_member (GPtrArray * warnings, const gchar * const *read_only,
+    const gchar * path, const gchar * member)
+{
+  if (read_only && g_strv_contains (read_only, member))
+    return;
+  add_warning (warnings, path && *path ?
+      g_strdup_printf ("unknown field '%s.%s' ignored", path, member) :
+      g_strdup_printf ("unknown field '%s' ignored", member));
 }
 
 gchar *
@@ -142,10 +178,7 @@ get_string (JsonNode * node, const gchar * path, const gchar * field,
 {
   const gchar *s;
 
-  if (JSON_NODE_HOLDS_NULL (node)) {
-    g_clear_pointer (out, g_free);
-    return TRUE;
-  }
+  /* null never comes here: a member that is null is not given */
   if (!JSON_NODE_HOLDS_VALUE (node)
       || json_node_get_value_type (node) != G_TYPE_STRING)
     return mr_spec_invalid (error, path, field, "must be a string");
@@ -264,7 +297,7 @@ mr_endpoint_free (MrEndpoint * ep)
 
 static gboolean
 parse_encryption (MrEndpoint * ep, JsonNode * node, const gchar * path,
-    const gchar * field, GError ** error)
+    const gchar * field, GPtrArray * warnings, GError ** error)
 {
   g_autofree gchar *sub = NULL;
   JsonObject *obj;
@@ -272,17 +305,14 @@ parse_encryption (MrEndpoint * ep, JsonNode * node, const gchar * path,
   const gchar *member;
   JsonNode *value;
 
-  if (JSON_NODE_HOLDS_NULL (node)) {
-    g_clear_pointer (&ep->cipher, g_free);
-    g_clear_pointer (&ep->passphrase, g_free);
-    return TRUE;
-  }
   if (!(obj = get_object (node, path, field, error)))
     return FALSE;
   sub = *path ? g_strdup_printf ("%s.%s", path, field) : g_strdup (field);
 
-  json_object_iter_init (&iter, obj);
-  while (json_object_iter_next (&iter, &member, &value)) {
+  json_object_iter_init_ordered (&iter, obj);
+  while (json_object_iter_next_ordered (&iter, &member, &value)) {
+    if (JSON_NODE_HOLDS_NULL (value))
+      continue;                 /* not given */
     if (g_str_equal (member, "algorithm")) {
       if (!get_string (value, sub, member, 16, &ep->cipher, error))
         return FALSE;
@@ -290,7 +320,7 @@ parse_encryption (MrEndpoint * ep, JsonNode * node, const gchar * path,
       if (!get_string (value, sub, member, 256, &ep->passphrase, error))
         return FALSE;
     } else {
-      return unknown_field (error, sub, member);
+      ignore_member (warnings, NULL, sub, member);
     }
   }
   if (!ep->cipher)
@@ -300,10 +330,11 @@ parse_encryption (MrEndpoint * ep, JsonNode * node, const gchar * path,
   return TRUE;
 }
 
-/* Sets the members of @obj on @ep, checking types and unknown fields. */
+/* Sets the members of @obj on @ep, checking their types; the others are
+ * ignored (ignore_member ()). */
 static gboolean
 endpoint_apply (MrEndpoint * ep, JsonObject * obj, const gchar * path,
-    GError ** error)
+    GPtrArray * warnings, GError ** error)
 {
   JsonObjectIter iter;
   const gchar *m;
@@ -312,8 +343,10 @@ endpoint_apply (MrEndpoint * ep, JsonObject * obj, const gchar * path,
       ep->role == MR_ENDPOINT_SOURCE ? "decryption" : "encryption";
   gint64 n;
 
-  json_object_iter_init (&iter, obj);
-  while (json_object_iter_next (&iter, &m, &v)) {
+  json_object_iter_init_ordered (&iter, obj);
+  while (json_object_iter_next_ordered (&iter, &m, &v)) {
+    if (JSON_NODE_HOLDS_NULL (v))
+      continue;                 /* not given: a patch keeps the value */
     if (g_str_equal (m, "name")) {
       if (!get_string (v, path, m, 64, &ep->name, error))
         return FALSE;
@@ -347,6 +380,21 @@ endpoint_apply (MrEndpoint * ep, JsonObject * obj, const gchar * path,
       if (!get_int (v, path, m, 0, 60000, &n, error))
         return FALSE;
       ep->max_latency = n;
+    } else if (g_str_equal (m, "min_latency")) {
+      if (!get_int (v, path, m, 0, 60000, &n, error))
+        return FALSE;
+      ep->min_latency = n;
+    } else if (g_str_equal (m, "sender_ip_address")) {
+      g_autofree gchar *address = NULL;
+
+      /* the original's, not used yet: checked, then dropped */
+      if (!get_string (v, path, m, 64, &address, error))
+        return FALSE;
+      if (!g_hostname_is_ip_address (address))
+        return mr_spec_invalid (error, path, m, "must be an IP address");
+    } else if (g_str_equal (m, "sender_control_port")) {
+      if (!get_int (v, path, m, 1, 65535, &n, error))
+        return FALSE;
     } else if (g_str_equal (m, "max_bitrate")) {
       if (!get_int (v, path, m, 0, G_MAXINT64, &n, error))
         return FALSE;
@@ -359,10 +407,10 @@ endpoint_apply (MrEndpoint * ep, JsonObject * obj, const gchar * path,
       if (!get_string (v, path, m, 512, &ep->stream_key, error))
         return FALSE;
     } else if (g_str_equal (m, secret_block)) {
-      if (!parse_encryption (ep, v, path, m, error))
+      if (!parse_encryption (ep, v, path, m, warnings, error))
         return FALSE;
     } else {
-      return unknown_field (error, path, m);
+      ignore_member (warnings, endpoint_read_only, path, m);
     }
   }
   return TRUE;
@@ -457,13 +505,14 @@ endpoint_new (MrEndpointRole role)
   ep->role = role;
   ep->protocol = MR_PROTOCOL_INVALID;
   ep->max_latency = -1;
+  ep->min_latency = -1;
   ep->max_bitrate = -1;
   return ep;
 }
 
 MrEndpoint *
 mr_endpoint_from_json (JsonNode * node, MrEndpointRole role,
-    const gchar * path, GError ** error)
+    const gchar * path, GPtrArray * warnings, GError ** error)
 {
   g_autoptr (MrEndpoint) ep = endpoint_new (role);
   JsonObject *obj;
@@ -473,7 +522,7 @@ mr_endpoint_from_json (JsonNode * node, MrEndpointRole role,
     return NULL;
   }
   obj = json_node_get_object (node);
-  if (!endpoint_apply (ep, obj, path, error)
+  if (!endpoint_apply (ep, obj, path, warnings, error)
       || !endpoint_validate (ep, path, error))
     return NULL;
   return g_steal_pointer (&ep);
@@ -481,10 +530,11 @@ mr_endpoint_from_json (JsonNode * node, MrEndpointRole role,
 
 MrEndpoint *
 mr_endpoint_patch (const MrEndpoint * ep, JsonNode * patch,
-    const gchar * path, GError ** error)
+    const gchar * path, GPtrArray * warnings, GError ** error)
 {
   g_autoptr (MrEndpoint) c = NULL;
   JsonObject *obj;
+  JsonNode *pn;
 
   if (!patch || !JSON_NODE_HOLDS_OBJECT (patch)) {
     mr_spec_invalid (error, path, NULL, "must be an object");
@@ -492,10 +542,12 @@ mr_endpoint_patch (const MrEndpoint * ep, JsonNode * patch,
   }
   obj = json_node_get_object (patch);
   c = mr_endpoint_copy (ep);
-  /* a protocol change resets what only made sense for the old one */
-  if (json_object_has_member (obj, "protocol")) {
+  /* a protocol change resets what only made sense for the old one ("null"
+   * is no change) */
+  pn = json_object_get_member (obj, "protocol");
+  if (pn && !JSON_NODE_HOLDS_NULL (pn)) {
     g_autofree gchar *p = NULL;
-    JsonNode *pn = json_object_get_member (obj, "protocol");
+
     if (!get_string (pn, path, "protocol", 32, &p, error))
       return NULL;
     if (mr_protocol_from_string (p) != ep->protocol) {
@@ -504,7 +556,7 @@ mr_endpoint_patch (const MrEndpoint * ep, JsonNode * patch,
       g_clear_pointer (&c->stream_key, g_free);
     }
   }
-  if (!endpoint_apply (c, obj, path, error)
+  if (!endpoint_apply (c, obj, path, warnings, error)
       || !endpoint_validate (c, path, error))
     return NULL;
   return g_steal_pointer (&c);
@@ -563,7 +615,8 @@ mr_flow_spec_free (MrFlowSpec * spec)
 }
 
 static gboolean
-parse_failover (MrFlowSpec * spec, JsonNode * node, GError ** error)
+parse_failover (MrFlowSpec * spec, JsonNode * node, GPtrArray * warnings,
+    GError ** error)
 {
   const gchar *path = "source_failover_config";
   JsonObject *obj;
@@ -574,10 +627,12 @@ parse_failover (MrFlowSpec * spec, JsonNode * node, GError ** error)
 
   if (!(obj = get_object (node, NULL, path, error)))
     return FALSE;
-  json_object_iter_init (&iter, obj);
-  while (json_object_iter_next (&iter, &m, &v)) {
+  json_object_iter_init_ordered (&iter, obj);
+  while (json_object_iter_next_ordered (&iter, &m, &v)) {
     g_autofree gchar *s = NULL;
 
+    if (JSON_NODE_HOLDS_NULL (v))
+      continue;                 /* not given */
     if (g_str_equal (m, "state")) {
       if (!get_string (v, path, m, 16, &s, error))
         return FALSE;
@@ -607,28 +662,27 @@ parse_failover (MrFlowSpec * spec, JsonNode * node, GError ** error)
       const gchar *pm;
       JsonNode *pv;
 
-      if (JSON_NODE_HOLDS_NULL (v)) {
-        g_clear_pointer (&spec->primary_source, g_free);
-        continue;
-      }
       if (!(po = get_object (v, path, m, error)))
         return FALSE;
-      json_object_iter_init (&pi, po);
-      while (json_object_iter_next (&pi, &pm, &pv)) {
+      json_object_iter_init_ordered (&pi, po);
+      while (json_object_iter_next_ordered (&pi, &pm, &pv)) {
+        if (JSON_NODE_HOLDS_NULL (pv))
+          continue;             /* not given */
         if (!g_str_equal (pm, "primary_source"))
-          return unknown_field (error, sub, pm);
-        if (!get_string (pv, sub, pm, 64, &spec->primary_source, error))
+          ignore_member (warnings, NULL, sub, pm);
+        else if (!get_string (pv, sub, pm, 64, &spec->primary_source, error))
           return FALSE;
       }
     } else {
-      return unknown_field (error, path, m);
+      ignore_member (warnings, NULL, path, m);
     }
   }
   return TRUE;
 }
 
 static gboolean
-parse_monitor (MrFlowSpec * spec, JsonNode * node, GError ** error)
+parse_monitor (MrFlowSpec * spec, JsonNode * node, GPtrArray * warnings,
+    GError ** error)
 {
   const gchar *path = "source_monitor_config";
   JsonObject *obj;
@@ -639,8 +693,10 @@ parse_monitor (MrFlowSpec * spec, JsonNode * node, GError ** error)
 
   if (!(obj = get_object (node, NULL, path, error)))
     return FALSE;
-  json_object_iter_init (&iter, obj);
-  while (json_object_iter_next (&iter, &m, &v)) {
+  json_object_iter_init_ordered (&iter, obj);
+  while (json_object_iter_next_ordered (&iter, &m, &v)) {
+    if (JSON_NODE_HOLDS_NULL (v))
+      continue;                 /* not given */
     if (g_str_equal (m, "thumbnail_enabled")) {
       if (!get_bool (v, path, m, &spec->thumbnail_enabled, error))
         return FALSE;
@@ -652,14 +708,15 @@ parse_monitor (MrFlowSpec * spec, JsonNode * node, GError ** error)
         return FALSE;
       spec->thumbnail_interval_sec = n;
     } else {
-      return unknown_field (error, path, m);
+      ignore_member (warnings, NULL, path, m);
     }
   }
   return TRUE;
 }
 
 static gboolean
-parse_maintenance (MrFlowSpec * spec, JsonNode * node, GError ** error)
+parse_maintenance (MrFlowSpec * spec, JsonNode * node, GPtrArray * warnings,
+    GError ** error)
 {
   const gchar *path = "maintenance_window";
   JsonObject *obj;
@@ -669,14 +726,12 @@ parse_maintenance (MrFlowSpec * spec, JsonNode * node, GError ** error)
   gint64 n;
   gboolean have_day = FALSE, have_hour = FALSE;
 
-  if (JSON_NODE_HOLDS_NULL (node)) {
-    spec->has_maintenance = FALSE;
-    return TRUE;
-  }
   if (!(obj = get_object (node, NULL, path, error)))
     return FALSE;
-  json_object_iter_init (&iter, obj);
-  while (json_object_iter_next (&iter, &m, &v)) {
+  json_object_iter_init_ordered (&iter, obj);
+  while (json_object_iter_next_ordered (&iter, &m, &v)) {
+    if (JSON_NODE_HOLDS_NULL (v))
+      continue;                 /* not given */
     if (g_str_equal (m, "day_of_week")) {
       g_autofree gchar *s = NULL;
       gint day = -1;
@@ -697,7 +752,7 @@ parse_maintenance (MrFlowSpec * spec, JsonNode * node, GError ** error)
       spec->maintenance_hour = n;
       have_hour = TRUE;
     } else {
-      return unknown_field (error, path, m);
+      ignore_member (warnings, NULL, path, m);
     }
   }
   if (!have_day)
@@ -728,16 +783,46 @@ parse_time (JsonNode * node, const gchar * field, gint64 * out,
   return TRUE;
 }
 
+/* The endpoints of the array @node (the member @field) from its element
+ * @first on, appended to @into */
+static gboolean
+parse_endpoints (GPtrArray * into, JsonNode * node, const gchar * field,
+    MrEndpointRole role, guint first, GPtrArray * warnings, GError ** error)
+{
+  guint max = role == MR_ENDPOINT_SOURCE ? MR_MAX_SOURCES : MR_MAX_OUTPUTS;
+  JsonArray *arr;
+
+  if (!JSON_NODE_HOLDS_ARRAY (node))
+    return mr_spec_invalid (error, NULL, field, "must be an array");
+  arr = json_node_get_array (node);
+  if (json_array_get_length (arr) > max)
+    return mr_spec_invalid (error, NULL, field, "a flow has at most %u %s",
+        max, field);
+  for (guint i = first; i < json_array_get_length (arr); i++) {
+    g_autofree gchar *path = g_strdup_printf ("%s[%u]", field, i);
+    MrEndpoint *ep = mr_endpoint_from_json (json_array_get_element (arr, i),
+        role, path, warnings, error);
+
+    if (!ep)
+      return FALSE;
+    g_ptr_array_add (into, ep);
+  }
+  return TRUE;
+}
+
 MrFlowSpec *
 mr_flow_spec_from_json (JsonNode * node, MrSpecParseMode mode,
-    GError ** error)
+    GPtrArray * warnings, GError ** error)
 {
   g_autoptr (MrFlowSpec) spec = flow_spec_new ();
   JsonObject *obj;
   JsonObjectIter iter;
   const gchar *m;
   JsonNode *v;
-  gboolean have_source = FALSE;
+  JsonNode *source = NULL, *sources = NULL;
+  g_autoptr (MrEndpoint) first = NULL;
+  g_autoptr (GPtrArray) others = g_ptr_array_new_with_free_func
+      ((GDestroyNotify) mr_endpoint_free);
 
   if (!node || !JSON_NODE_HOLDS_OBJECT (node)) {
     g_set_error (error, MR_SPEC_ERROR, MR_SPEC_ERROR_INVALID,
@@ -745,9 +830,21 @@ mr_flow_spec_from_json (JsonNode * node, MrSpecParseMode mode,
     return NULL;
   }
   obj = json_node_get_object (node);
+  /* A request names its first source in "source" (the seed) or gives them
+   * all in "sources"; a flow's answer has both, "source" repeating
+   * "sources[0]".  Given both, "source" is the first source and "sources"
+   * after its first element the others: a body read back is sent again
+   * whole, and a client that knows only the seed's "source" and changed it
+   * is taken at its word (a "sources[0]" that then differs is a warning).
+   * Stored flows keep "sources" only. */
+  if (mode == MR_SPEC_PARSE_REQUEST && json_object_has_member (obj, "source")
+      && !JSON_NODE_HOLDS_NULL (json_object_get_member (obj, "source")))
+    source = json_object_get_member (obj, "source");
 
-  json_object_iter_init (&iter, obj);
-  while (json_object_iter_next (&iter, &m, &v)) {
+  json_object_iter_init_ordered (&iter, obj);
+  while (json_object_iter_next_ordered (&iter, &m, &v)) {
+    if (JSON_NODE_HOLDS_NULL (v))
+      continue;                 /* not given */
     if (g_str_equal (m, "name")) {
       if (!get_string (v, NULL, m, 256, &spec->name, error))
         return NULL;
@@ -755,52 +852,26 @@ mr_flow_spec_from_json (JsonNode * node, MrSpecParseMode mode,
       if (!get_string (v, NULL, m, 4096, &spec->description, error))
         return NULL;
     } else if (g_str_equal (m, "source")) {
-      MrEndpoint *ep;
-
-      if (mode == MR_SPEC_PARSE_STORED)
-        continue;               /* stored flows keep "sources" */
-      if (json_object_has_member (obj, "sources")) {
-        mr_spec_invalid (error, NULL, m,
-            "give either source or sources, not both");
+      if (source && !(first = mr_endpoint_from_json (v, MR_ENDPOINT_SOURCE,
+                  m, warnings, error)))
         return NULL;
-      }
-      if (!(ep = mr_endpoint_from_json (v, MR_ENDPOINT_SOURCE, m, error)))
+    } else if (g_str_equal (m, "sources")) {
+      if (!parse_endpoints (others, v, m, MR_ENDPOINT_SOURCE, source ? 1 : 0,
+              warnings, error))
         return NULL;
-      g_ptr_array_add (spec->sources, ep);
-      have_source = TRUE;
-    } else if (g_str_equal (m, "sources") || g_str_equal (m, "outputs")) {
-      gboolean is_src = g_str_equal (m, "sources");
-      JsonArray *arr;
-      guint max = is_src ? MR_MAX_SOURCES : MR_MAX_OUTPUTS;
-
-      if (!JSON_NODE_HOLDS_ARRAY (v)) {
-        mr_spec_invalid (error, NULL, m, "must be an array");
+      sources = v;
+    } else if (g_str_equal (m, "outputs")) {
+      if (!parse_endpoints (spec->outputs, v, m, MR_ENDPOINT_OUTPUT, 0,
+              warnings, error))
         return NULL;
-      }
-      arr = json_node_get_array (v);
-      if (json_array_get_length (arr) > max) {
-        mr_spec_invalid (error, NULL, m, "a flow has at most %u %s", max, m);
-        return NULL;
-      }
-      for (guint i = 0; i < json_array_get_length (arr); i++) {
-        g_autofree gchar *path = g_strdup_printf ("%s[%u]", m, i);
-        MrEndpoint *ep = mr_endpoint_from_json (json_array_get_element (arr,
-                i), is_src ? MR_ENDPOINT_SOURCE : MR_ENDPOINT_OUTPUT, path,
-            error);
-        if (!ep)
-          return NULL;
-        g_ptr_array_add (is_src ? spec->sources : spec->outputs, ep);
-      }
-      if (is_src)
-        have_source = json_array_get_length (arr) > 0;
     } else if (g_str_equal (m, "source_failover_config")) {
-      if (!parse_failover (spec, v, error))
+      if (!parse_failover (spec, v, warnings, error))
         return NULL;
     } else if (g_str_equal (m, "source_monitor_config")) {
-      if (!parse_monitor (spec, v, error))
+      if (!parse_monitor (spec, v, warnings, error))
         return NULL;
     } else if (g_str_equal (m, "maintenance_window")) {
-      if (!parse_maintenance (spec, v, error))
+      if (!parse_maintenance (spec, v, warnings, error))
         return NULL;
     } else if (mode == MR_SPEC_PARSE_STORED && g_str_equal (m, "id")) {
       if (!get_string (v, NULL, m, 64, &spec->id, error))
@@ -811,19 +882,25 @@ mr_flow_spec_from_json (JsonNode * node, MrSpecParseMode mode,
     } else if (mode == MR_SPEC_PARSE_STORED && g_str_equal (m, "updated_at")) {
       if (!parse_time (v, m, &spec->updated_at, error))
         return NULL;
-    } else if (mode == MR_SPEC_PARSE_STORED && g_str_equal (m, "status")) {
-      /* derived, not stored state */
     } else {
-      unknown_field (error, NULL, m);
-      return NULL;
+      /* "status" is derived, not stored state */
+      ignore_member (warnings, flow_read_only, NULL, m);
     }
   }
+  if (first)
+    g_ptr_array_add (spec->sources, g_steal_pointer (&first));
+  g_ptr_array_extend_and_steal (spec->sources, g_steal_pointer (&others));
+  if (source && sources && json_array_get_length (json_node_get_array
+          (sources)) > 0 && !json_node_equal (source,
+          json_array_get_element (json_node_get_array (sources), 0)))
+    add_warning (warnings, g_strdup ("'sources[0]' ignored: 'source' gives "
+            "the first source"));
 
   if (!spec->name || !*spec->name) {
     mr_spec_invalid (error, NULL, "name", "is required");
     return NULL;
   }
-  if (!have_source) {
+  if (spec->sources->len == 0) {
     mr_spec_invalid (error, NULL, "source", "is required");
     return NULL;
   }

@@ -51,6 +51,9 @@ typedef struct
   gchar *destination;
   gint port;                    /* 0 = unset */
   gint max_latency;             /* ms, -1 = unset */
+  /* ms, -1 = unset: the original's field; SRT takes the larger of the two
+   * latencies (pipeline/transports/srt.c), the others do not use it */
+  gint min_latency;
   gint64 max_bitrate;           /* bytes/s, -1 = unset */
   gchar *stream_id;
   gchar *stream_key;            /* secret */
@@ -121,14 +124,29 @@ typedef enum
   MR_SPEC_PARSE_STORED = 1,     /* from our own storage */
 } MrSpecParseMode;
 
+/* What a body may hold besides the fields the spec reads (the parsers
+ * below, all modes):
+ *  - a member whose value is null is not given (a PATCH leaves it as it
+ *    was), as Go's encoding/json reads it;
+ *  - the members the API itself returns and does not take (a flow's "id",
+ *    "status", "created_at", "updated_at", "warnings"; an endpoint's
+ *    metrics, "status", "connected", ...), so that a body a client read
+ *    back can be sent again, are ignored without a word;
+ *  - any other unknown member is ignored too, and said in @warnings
+ *    ("unknown field 'outputs[1].foo' ignored", at most
+ *    MR_SPEC_MAX_WARNINGS of them, then one line for the rest).
+ * @warnings: a GPtrArray of gchar* (with g_free) to append to, or NULL.
+ * On error, what it holds is meaningless. */
+#define MR_SPEC_MAX_WARNINGS 50
+
 MrFlowSpec *mr_flow_spec_from_json (JsonNode * node, MrSpecParseMode mode,
-    GError ** error);
+    GPtrArray * warnings, GError ** error);
 MrEndpoint *mr_endpoint_from_json (JsonNode * node, MrEndpointRole role,
-    const gchar * path, GError ** error);
+    const gchar * path, GPtrArray * warnings, GError ** error);
 /* Applies the members of @patch onto a copy of @ep and validates the
  * result; @ep is untouched on error. */
 MrEndpoint *mr_endpoint_patch (const MrEndpoint * ep, JsonNode * patch,
-    const gchar * path, GError ** error);
+    const gchar * path, GPtrArray * warnings, GError ** error);
 
 /* Whole-flow checks: names unique, counts, primary source exists. */
 gboolean mr_flow_spec_validate (const MrFlowSpec * spec, GError ** error);

@@ -1,12 +1,14 @@
-/* mroute: controller configuration (GLib key file + environment). */
+/* mroute: controller configuration: the defaults, the GLib key file, the
+ * environment, and the choice between a key file and YAML (the YAML
+ * reader is settings-yaml.c). */
 
 #define G_LOG_DOMAIN "mroute-config"
 #include "settings.h"
+#include "settings-private.h"
 
 #include <string.h>
 
-#define MR_CONFIG_ERROR (mr_config_error_quark ())
-static G_DEFINE_QUARK (mr-config-error-quark, mr_config_error);
+G_DEFINE_QUARK (mr-config-error-quark, mr_config_error);
 
 MrConfig *
 mr_config_new_default (void)
@@ -48,30 +50,76 @@ mr_config_free (MrConfig * c)
   g_free (c);
 }
 
-/* Every section and key this version reads.  A typo ("[apii]",
+/* Every section and key this version reads, with the kind of its value
+ * (for the YAML reader, which has typed scalars).  A typo ("[apii]",
  * "api-key") would otherwise leave a default in force without a word,
  * which for api_key means an open controller. */
 typedef struct
 {
+  const gchar *name;
+  MrConfigKind kind;
+} MrConfigKey;
+
+typedef struct
+{
   const gchar *section;
-  const gchar *const keys[12];
+  const MrConfigKey keys[12];
 } MrConfigSection;
 
 static const MrConfigSection known_sections[] = {
-  {"api", {"host", "port", "api_key", "metrics_public", "max_body_bytes",
-              "header_timeout_sec", "body_timeout_sec", "max_connections",
-          "tls_certificate", "tls_key", NULL}},
-  {"storage", {"dsn", NULL}},
-  {"gstreamer", {"max_flows", "health_timeout_ms", NULL}},
-  {"mediamtx", {"grace_period_sec", NULL}},
-  {"maintenance", {"check_interval_sec", NULL}},
-  {"telegram", {"enabled", "bot_token", "chat_id", "api_url", NULL}},
-  {"webhooks", {"urls", "secret", NULL}},
-  {"log", {"format", "level", NULL}},
+  {"api", {{"host", MR_CONFIG_STRING}, {"port", MR_CONFIG_INT},
+              {"api_key", MR_CONFIG_STRING}, {"metrics_public", MR_CONFIG_BOOL},
+              {"max_body_bytes", MR_CONFIG_INT},
+              {"header_timeout_sec", MR_CONFIG_INT},
+              {"body_timeout_sec", MR_CONFIG_INT},
+              {"max_connections", MR_CONFIG_INT},
+              {"tls_certificate", MR_CONFIG_STRING},
+          {"tls_key", MR_CONFIG_STRING}, {NULL}}},
+  {"storage", {{"dsn", MR_CONFIG_STRING}, {NULL}}},
+  {"gstreamer", {{"max_flows", MR_CONFIG_INT},
+          {"health_timeout_ms", MR_CONFIG_INT}, {NULL}}},
+  {"mediamtx", {{"grace_period_sec", MR_CONFIG_INT}, {NULL}}},
+  {"maintenance", {{"check_interval_sec", MR_CONFIG_INT}, {NULL}}},
+  {"telegram", {{"enabled", MR_CONFIG_BOOL},
+              {"bot_token", MR_CONFIG_STRING}, {"chat_id", MR_CONFIG_STRING},
+          {"api_url", MR_CONFIG_STRING}, {NULL}}},
+  {"webhooks", {{"urls", MR_CONFIG_LIST}, {"secret", MR_CONFIG_STRING},
+          {NULL}}},
+  {"log", {{"format", MR_CONFIG_STRING}, {"level", MR_CONFIG_STRING},
+          {NULL}}},
 };
 
-static gchar *
-known_section_names (void)
+static const MrConfigSection *
+find_section (const gchar * section)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (known_sections); i++)
+    if (g_str_equal (section, known_sections[i].section))
+      return &known_sections[i];
+  return NULL;
+}
+
+gboolean
+mr_config_section_known (const gchar * section)
+{
+  return find_section (section) != NULL;
+}
+
+gboolean
+mr_config_key_kind (const gchar * section, const gchar * key,
+    MrConfigKind * kind)
+{
+  const MrConfigSection *s = find_section (section);
+
+  for (guint k = 0; s && s->keys[k].name; k++)
+    if (g_str_equal (key, s->keys[k].name)) {
+      *kind = s->keys[k].kind;
+      return TRUE;
+    }
+  return FALSE;
+}
+
+gchar *
+mr_config_known_sections (void)
 {
   g_autoptr (GString) s = g_string_new (NULL);
 
@@ -79,6 +127,44 @@ known_section_names (void)
     g_string_append_printf (s, "%s%s", i ? ", " : "",
         known_sections[i].section);
   return g_string_free (g_steal_pointer (&s), FALSE);
+}
+
+gchar *
+mr_config_known_keys (const gchar * section)
+{
+  const MrConfigSection *s = find_section (section);
+  g_autoptr (GString) names = g_string_new (NULL);
+
+  for (guint k = 0; s && s->keys[k].name; k++)
+    g_string_append_printf (names, "%s%s", k ? ", " : "", s->keys[k].name);
+  return g_string_free (g_steal_pointer (&names), FALSE);
+}
+
+/* What the values are read from, and how an error names a key: "[api]
+ * port" for a key file, or what the YAML reader put in @names
+ * ("api.port (line 3)") */
+typedef struct
+{
+  GKeyFile *kf;
+  GHashTable *names;            /* "section\x1fkey" -> name, or NULL */
+} MrConfigReader;
+
+static const gchar *
+key_name (const MrConfigReader * r, const gchar * group, const gchar * key,
+    gchar ** scratch)
+{
+  g_autofree gchar *id = mr_config_name_id (group, key);
+  const gchar *name = r->names ? g_hash_table_lookup (r->names, id) : NULL;
+
+  g_free (*scratch);
+  *scratch = name ? g_strdup (name) : g_strdup_printf ("[%s] %s", group, key);
+  return *scratch;
+}
+
+gchar *
+mr_config_name_id (const gchar * section, const gchar * key)
+{
+  return g_strconcat (section, "\x1f", key, NULL);
 }
 
 /* Names the first section or key of @kf that is not in known_sections
@@ -89,14 +175,11 @@ check_known (GKeyFile * kf, GError ** error)
   g_auto (GStrv) groups = g_key_file_get_groups (kf, NULL);
 
   for (guint g = 0; groups[g]; g++) {
-    const MrConfigSection *section = NULL;
     g_auto (GStrv) keys = NULL;
+    MrConfigKind kind;
 
-    for (guint i = 0; i < G_N_ELEMENTS (known_sections); i++)
-      if (g_str_equal (groups[g], known_sections[i].section))
-        section = &known_sections[i];
-    if (!section) {
-      g_autofree gchar *names = known_section_names ();
+    if (!mr_config_section_known (groups[g])) {
+      g_autofree gchar *names = mr_config_known_sections ();
 
       g_set_error (error, MR_CONFIG_ERROR, 0,
           "[%s]: unknown section (known: %s)", groups[g], names);
@@ -104,8 +187,8 @@ check_known (GKeyFile * kf, GError ** error)
     }
     keys = g_key_file_get_keys (kf, groups[g], NULL, NULL);
     for (guint k = 0; keys && keys[k]; k++) {
-      if (!g_strv_contains (section->keys, keys[k])) {
-        g_autofree gchar *names = g_strjoinv (", ", (gchar **) section->keys);
+      if (!mr_config_key_kind (groups[g], keys[k], &kind)) {
+        g_autofree gchar *names = mr_config_known_keys (groups[g]);
 
         g_set_error (error, MR_CONFIG_ERROR, 0,
             "[%s] %s: unknown key (known in [%s]: %s)", groups[g], keys[k],
@@ -133,11 +216,11 @@ parse_port (const gchar * s, const gchar * what, gint * out, GError ** error)
 
 /* Reads an optional key; a missing group or key keeps the default. */
 static gboolean
-get_string (GKeyFile * kf, const gchar * group, const gchar * key,
+get_string (const MrConfigReader * r, const gchar * group, const gchar * key,
     gchar ** out, GError ** error)
 {
   GError *err = NULL;
-  gchar *v = g_key_file_get_string (kf, group, key, &err);
+  gchar *v = g_key_file_get_string (r->kf, group, key, &err);
 
   if (err) {
     if (g_error_matches (err, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_KEY_NOT_FOUND)
@@ -155,20 +238,21 @@ get_string (GKeyFile * kf, const gchar * group, const gchar * key,
 }
 
 static gboolean
-get_int (GKeyFile * kf, const gchar * group, const gchar * key, gint min,
-    gint max, gint * out, GError ** error)
+get_int (const MrConfigReader * r, const gchar * group, const gchar * key,
+    gint min, gint max, gint * out, GError ** error)
 {
   g_autofree gchar *s = NULL;
+  g_autofree gchar *name = NULL;
   gint64 v;
 
-  if (!get_string (kf, group, key, &s, error))
+  if (!get_string (r, group, key, &s, error))
     return FALSE;
   if (!s)
     return TRUE;
   if (!g_ascii_string_to_signed (s, 10, min, max, &v, NULL)) {
     g_set_error (error, MR_CONFIG_ERROR, 0,
-        "[%s] %s: '%s' is not an integer between %d and %d", group, key, s,
-        min, max);
+        "%s: '%s' is not an integer between %d and %d",
+        key_name (r, group, key, &name), s, min, max);
     return FALSE;
   }
   *out = v;
@@ -176,16 +260,18 @@ get_int (GKeyFile * kf, const gchar * group, const gchar * key, gint min,
 }
 
 static gboolean
-parse_bool (const gchar * group, const gchar * key, const gchar * s,
-    gboolean * out, GError ** error)
+parse_bool (const MrConfigReader * r, const gchar * group, const gchar * key,
+    const gchar * s, gboolean * out, GError ** error)
 {
+  g_autofree gchar *name = NULL;
+
   if (g_ascii_strcasecmp (s, "true") == 0)
     *out = TRUE;
   else if (g_ascii_strcasecmp (s, "false") == 0)
     *out = FALSE;
   else {
     g_set_error (error, MR_CONFIG_ERROR, 0,
-        "[%s] %s: '%s' must be true or false", group, key, s);
+        "%s: '%s' must be true or false", key_name (r, group, key, &name), s);
     return FALSE;
   }
   return TRUE;
@@ -220,69 +306,73 @@ parse_urls (const gchar * what, const gchar * s, gchar *** out,
 }
 
 gboolean
-mr_config_load_file (MrConfig * c, const gchar * path, GError ** error)
+mr_config_load_key_file (MrConfig * c, GKeyFile * kf, GHashTable * names,
+    GError ** error)
 {
+  const MrConfigReader reader = { kf, names }, *r = &reader;
   g_autofree gchar *metrics_public = NULL;
   g_autofree gchar *webhook_urls = NULL;
-  g_autoptr (GKeyFile) kf = g_key_file_new ();
   g_autofree gchar *dsn = NULL;
   g_autofree gchar *enabled = NULL;
   g_autofree gchar *log_format = NULL;
   g_autofree gchar *log_level = NULL;
+  g_autofree gchar *name = NULL;
+  g_autofree gchar *other = NULL;
 
-  if (!g_key_file_load_from_file (kf, path, G_KEY_FILE_NONE, error)
-      || !check_known (kf, error))
+  if (!check_known (kf, error))
     return FALSE;
 
-  if (!get_string (kf, "api", "host", &c->host, error)
-      || !get_int (kf, "api", "port", 1, 65535, &c->port, error)
-      || !get_string (kf, "storage", "dsn", &dsn, error)
-      || !get_int (kf, "gstreamer", "max_flows", 1, 1000, &c->max_flows,
+  if (!get_string (r, "api", "host", &c->host, error)
+      || !get_int (r, "api", "port", 1, 65535, &c->port, error)
+      || !get_string (r, "storage", "dsn", &dsn, error)
+      || !get_int (r, "gstreamer", "max_flows", 1, 1000, &c->max_flows,
           error)
-      || !get_int (kf, "gstreamer", "health_timeout_ms", 50, 60000,
+      || !get_int (r, "gstreamer", "health_timeout_ms", 50, 60000,
           &c->health_timeout_ms, error)
-      || !get_string (kf, "telegram", "enabled", &enabled, error)
-      || !get_string (kf, "telegram", "bot_token", &c->telegram_bot_token,
+      || !get_string (r, "telegram", "enabled", &enabled, error)
+      || !get_string (r, "telegram", "bot_token", &c->telegram_bot_token,
           error)
-      || !get_string (kf, "telegram", "chat_id", &c->telegram_chat_id, error)
-      || !get_string (kf, "telegram", "api_url", &c->telegram_api_url, error)
-      || !get_string (kf, "api", "api_key", &c->api_key, error)
-      || !get_string (kf, "api", "metrics_public", &metrics_public, error)
-      || !get_int (kf, "api", "max_body_bytes", 1024, 64 * 1024 * 1024,
+      || !get_string (r, "telegram", "chat_id", &c->telegram_chat_id, error)
+      || !get_string (r, "telegram", "api_url", &c->telegram_api_url, error)
+      || !get_string (r, "api", "api_key", &c->api_key, error)
+      || !get_string (r, "api", "metrics_public", &metrics_public, error)
+      || !get_int (r, "api", "max_body_bytes", 1024, 64 * 1024 * 1024,
           &c->max_body_bytes, error)
-      || !get_int (kf, "api", "header_timeout_sec", 1, 3600,
+      || !get_int (r, "api", "header_timeout_sec", 1, 3600,
           &c->header_timeout_sec, error)
-      || !get_int (kf, "api", "body_timeout_sec", 1, 3600,
+      || !get_int (r, "api", "body_timeout_sec", 1, 3600,
           &c->body_timeout_sec, error)
-      || !get_int (kf, "api", "max_connections", 1, 100000,
+      || !get_int (r, "api", "max_connections", 1, 100000,
           &c->max_connections, error)
-      || !get_string (kf, "api", "tls_certificate", &c->tls_certificate,
+      || !get_string (r, "api", "tls_certificate", &c->tls_certificate,
           error)
-      || !get_string (kf, "api", "tls_key", &c->tls_key, error)
-      || !get_string (kf, "webhooks", "urls", &webhook_urls, error)
-      || !get_string (kf, "webhooks", "secret", &c->webhook_secret, error)
-      || !get_int (kf, "mediamtx", "grace_period_sec", 0, 86400,
+      || !get_string (r, "api", "tls_key", &c->tls_key, error)
+      || !get_string (r, "webhooks", "urls", &webhook_urls, error)
+      || !get_string (r, "webhooks", "secret", &c->webhook_secret, error)
+      || !get_int (r, "mediamtx", "grace_period_sec", 0, 86400,
           &c->mediamtx_grace_sec, error)
-      || !get_int (kf, "maintenance", "check_interval_sec", 1, 3600,
+      || !get_int (r, "maintenance", "check_interval_sec", 1, 3600,
           &c->maintenance_check_sec, error)
-      || !get_string (kf, "log", "format", &log_format, error)
-      || !get_string (kf, "log", "level", &log_level, error))
+      || !get_string (r, "log", "format", &log_format, error)
+      || !get_string (r, "log", "level", &log_level, error))
     return FALSE;
   if (log_format && !mr_log_format_from_string (log_format, &c->log_format)) {
     g_set_error (error, MR_CONFIG_ERROR, 0,
-        "[log] format: '%s' must be text or json", log_format);
+        "%s: '%s' must be text or json", key_name (r, "log", "format", &name),
+        log_format);
     return FALSE;
   }
   if (log_level && !mr_log_level_from_string (log_level, &c->log_level)) {
     g_set_error (error, MR_CONFIG_ERROR, 0,
-        "[log] level: '%s' must be error, warning, info or debug", log_level);
+        "%s: '%s' must be error, warning, info or debug",
+        key_name (r, "log", "level", &name), log_level);
     return FALSE;
   }
-  if (metrics_public && !parse_bool ("api", "metrics_public", metrics_public,
-          &c->metrics_public, error))
+  if (metrics_public && !parse_bool (r, "api", "metrics_public",
+          metrics_public, &c->metrics_public, error))
     return FALSE;
-  if (webhook_urls && !parse_urls ("[webhooks] urls", webhook_urls,
-          &c->webhook_urls, error))
+  if (webhook_urls && !parse_urls (key_name (r, "webhooks", "urls", &name),
+          webhook_urls, &c->webhook_urls, error))
     return FALSE;
   if (c->api_key && !*c->api_key)
     g_clear_pointer (&c->api_key, g_free);
@@ -293,26 +383,80 @@ mr_config_load_file (MrConfig * c, const gchar * path, GError ** error)
   if (c->tls_key && !*c->tls_key)
     g_clear_pointer (&c->tls_key, g_free);
   if (!c->tls_certificate != !c->tls_key) {
+    const gchar *set = c->tls_certificate ? "tls_certificate" : "tls_key";
+    const gchar *unset = c->tls_certificate ? "tls_key" : "tls_certificate";
+
+    key_name (r, "api", set, &name);
+    key_name (r, "api", unset, &other);
+    /* the unset one has no line: name it as the file would */
+    if (names) {
+      g_free (other);
+      other = g_strdup_printf ("api.%s", unset);
+    }
     g_set_error (error, MR_CONFIG_ERROR, 0,
-        "[api] %s: set without %s (HTTPS needs both the certificate and "
-        "its private key)", c->tls_certificate ? "tls_certificate" : "tls_key",
-        c->tls_certificate ? "tls_key" : "tls_certificate");
+        "%s: set without %s (HTTPS needs both the certificate and its "
+        "private key)", name, other);
     return FALSE;
   }
 
   if (dsn) {
     if (!g_str_has_prefix (dsn, "sqlite:") || strlen (dsn) == 7) {
       g_set_error (error, MR_CONFIG_ERROR, 0,
-          "[storage] dsn: '%s' must be sqlite:PATH", dsn);
+          "%s: '%s' must be sqlite:PATH", key_name (r, "storage", "dsn",
+              &name), dsn);
       return FALSE;
     }
     g_free (c->db_path);
     c->db_path = g_strdup (dsn + 7);
   }
-  if (enabled && !parse_bool ("telegram", "enabled", enabled,
+  if (enabled && !parse_bool (r, "telegram", "enabled", enabled,
           &c->telegram_enabled, error))
     return FALSE;
   return TRUE;
+}
+
+static gboolean
+is_yaml_path (const gchar * path)
+{
+  return g_str_has_suffix (path, ".yaml") || g_str_has_suffix (path, ".yml");
+}
+
+gboolean
+mr_config_load_file (MrConfig * c, const gchar * path, GError ** error)
+{
+  g_autoptr (GKeyFile) kf = g_key_file_new ();
+
+  if (is_yaml_path (path))
+    return mr_config_load_yaml (c, path, error);
+  if (!g_key_file_load_from_file (kf, path, G_KEY_FILE_NONE, error)) {
+    /* a YAML file under another name fails on its first "section:" line */
+    if (error && *error && (*error)->domain == G_KEY_FILE_ERROR)
+      g_prefix_error (error, "read as a GLib key file (only files named "
+          "*.yaml or *.yml are read as YAML): ");
+    return FALSE;
+  }
+  return mr_config_load_key_file (c, kf, NULL, error);
+}
+
+const gchar *
+mr_config_default_path (GError ** error)
+{
+  gboolean yaml = g_file_test (MR_CONFIG_DEFAULT_YAML, G_FILE_TEST_EXISTS);
+  gboolean key_file = g_file_test (MR_CONFIG_DEFAULT_KEY_FILE,
+      G_FILE_TEST_EXISTS);
+
+  if (yaml && key_file) {
+    /* reading one would leave the other's edits silently unused */
+    g_set_error (error, MR_CONFIG_ERROR, 0,
+        "both ./%s and ./%s exist: choose one with --config",
+        MR_CONFIG_DEFAULT_YAML, MR_CONFIG_DEFAULT_KEY_FILE);
+    return NULL;
+  }
+  if (yaml)
+    return MR_CONFIG_DEFAULT_YAML;
+  if (key_file)
+    return MR_CONFIG_DEFAULT_KEY_FILE;
+  return NULL;
 }
 
 gboolean

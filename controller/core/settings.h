@@ -1,4 +1,5 @@
-/* mroute: controller configuration (GLib key file + environment). */
+/* mroute: controller configuration (a GLib key file or the original
+ * mroute's YAML file, then the environment). */
 
 #ifndef __MR_SETTINGS_H__
 #define __MR_SETTINGS_H__
@@ -47,10 +48,18 @@ typedef struct
 } MrConfig;
 
 MrConfig *mr_config_new_default (void);
-/* Reads @path (a GLib key file) over the defaults.  A section or a key
- * this version does not know is an error that names it. */
+/* Reads @path over the defaults: YAML (the original mroute's config.yaml)
+ * when its name ends in .yaml or .yml, else a GLib key file.  A section or
+ * a key this version does not know is an error that names it. */
 gboolean mr_config_load_file (MrConfig * config, const gchar * path,
     GError ** error);
+
+#define MR_CONFIG_DEFAULT_YAML "config.yaml"
+#define MR_CONFIG_DEFAULT_KEY_FILE "mroute.conf"
+/* The file read when none is given: ./config.yaml (as the original
+ * does) or ./mroute.conf, whichever exists; NULL for none.  Both existing
+ * is an error (NULL with @error set). */
+const gchar *mr_config_default_path (GError ** error);
 /* MROUTE_PORT, MROUTE_API_KEY, TELEGRAM_BOT_TOKEN, TELEGRAM_CHAT_ID,
  * TELEGRAM_API_URL, MROUTE_WEBHOOK_URLS, MROUTE_WEBHOOK_SECRET */
 gboolean mr_config_apply_env (MrConfig * config, GError ** error);

@@ -45,7 +45,7 @@ source_name (MrRunner * r, gint index)
 static const gchar *
 active_source_name (MrRunner * r)
 {
-  return source_name (r, r->recipe.active_source);
+  return source_name (r, r->live.active_source);
 }
 
 static const MrTransport *
@@ -76,7 +76,7 @@ mr_runner_events_flow_started (MrRunner * r)
 {
   mr_runner_emit (r, "flow_started", "info", "flow started on source '%s'",
       active_source_name (r));
-  if (!r->recipe.merger)
+  if (!r->live.merger)
     return;
   r->merge_legs = 0;
   if (r->spec->sources->len < 2)
@@ -88,7 +88,7 @@ mr_runner_events_flow_started (MrRunner * r)
 void
 mr_runner_events_eos (MrRunner * r)
 {
-  if (r->recipe.merger)
+  if (r->live.merger)
     mr_runner_emit (r, "merge_eof", "error", "every source of the merge "
         "ended the stream");
   else
@@ -101,8 +101,8 @@ mr_runner_events_error (MrRunner * r, GstMessage * msg)
 {
   g_autoptr (GError) err = NULL;
   g_autofree gchar *debug = NULL;
-  g_autofree gchar *output = mr_recipe_element_output (GST_MESSAGE_SRC (msg));
-  gint source = mr_recipe_source_of_element (&r->recipe, GST_MESSAGE_SRC
+  g_autofree gchar *output = mr_builder_element_output (GST_MESSAGE_SRC (msg));
+  gint source = mr_live_pipeline_source_of_element (&r->live, GST_MESSAGE_SRC
       (msg));
 
   gst_message_parse_error (msg, &err, &debug);
@@ -110,11 +110,11 @@ mr_runner_events_error (MrRunner * r, GstMessage * msg)
     /* in every mode: the source is started again, the flow goes on */
     g_message ("flow %s: error from %s: %s (%s)", r->spec->id,
         GST_MESSAGE_SRC_NAME (msg), err->message, debug ? debug : "");
-    mr_recipe_error_add_reason (err, debug);
+    mr_builder_error_add_reason (err, debug);
     mr_runner_source_failed (r, source, "source_error", err->message);
     return FALSE;
   }
-  if (mr_recipe_element_is_source (GST_MESSAGE_SRC (msg))) {
+  if (mr_builder_element_is_source (GST_MESSAGE_SRC (msg))) {
     /* a source bin already taken out: its follow-up errors say nothing */
     g_message ("flow %s: error from a stopped source's %s: %s", r->spec->id,
         GST_MESSAGE_SRC_NAME (msg), err->message);
@@ -141,7 +141,7 @@ void
 mr_runner_events_warning (MrRunner * r, GstMessage * msg)
 {
   g_autoptr (GError) err = NULL;
-  g_autofree gchar *output = mr_recipe_element_output (GST_MESSAGE_SRC (msg));
+  g_autofree gchar *output = mr_builder_element_output (GST_MESSAGE_SRC (msg));
   MrEndpoint *out = output ?
       mr_flow_spec_find_output (r->spec, output, NULL) : NULL;
   const MrTransport *transport = out ? mr_transport_get (out->protocol) :
@@ -192,8 +192,8 @@ handle_activity (MrRunner * r, gint index, const GstStructure * s)
   else {
     guint idle_ms = 2000;
 
-    if (r->recipe.source_stats[index])
-      g_object_get (r->recipe.source_stats[index], "idle-timeout", &idle_ms,
+    if (r->live.source_stats[index])
+      g_object_get (r->live.source_stats[index], "idle-timeout", &idle_ms,
           NULL);
     mr_runner_emit (r, "source_error", "warning", "source '%s' has received "
         "no data for %g s", source_name (r, index), idle_ms / 1000.0);
@@ -263,10 +263,10 @@ handle_source_eos (MrRunner * r, gint index)
   gboolean any = FALSE;
 
   if (!mr_runner_source_failed (r, index, "source_eof",
-          "the source ended the stream") || !r->recipe.merger)
+          "the source ended the stream") || !r->live.merger)
     return;
   for (guint i = 0; i < MR_MAX_SOURCES; i++)
-    any |= r->recipe.source_bins[i] != NULL;
+    any |= r->live.source_bins[i] != NULL;
   if (!any)
     mr_runner_emit (r, "merge_eof", "error", "every source of the merge "
         "ended the stream; trying them again");
@@ -282,12 +282,12 @@ handle_switch (MrRunner * r, const GstStructure * s)
   const gchar *old_pad = gst_structure_get_string (s, "old-pad");
   const gchar *new_pad = gst_structure_get_string (s, "new-pad");
   const gchar *reason = gst_structure_get_string (s, "reason");
-  gint from = old_pad ? mr_recipe_source_of_pad (&r->recipe, old_pad) : -1;
-  gint to = new_pad ? mr_recipe_source_of_pad (&r->recipe, new_pad) : -1;
+  gint from = old_pad ? mr_live_pipeline_source_of_pad (&r->live, old_pad) : -1;
+  gint to = new_pad ? mr_live_pipeline_source_of_pad (&r->live, new_pad) : -1;
 
   if (to < 0)
     return;
-  r->recipe.active_source = to;
+  r->live.active_source = to;
   if (from < 0 || from == to)
     return;                     /* the first choice, not a failover */
   mr_runner_monitor_source_changed (r);
@@ -305,7 +305,7 @@ handle_switch (MrRunner * r, const GstStructure * s)
 static const gchar *
 source_of_pad (MrRunner * r, const gchar * pad)
 {
-  gint index = pad ? mr_recipe_source_of_pad (&r->recipe, pad) : -1;
+  gint index = pad ? mr_live_pipeline_source_of_pad (&r->live, pad) : -1;
 
   if (index < 0 || (guint) index >= r->spec->sources->len)
     return "?";
@@ -352,17 +352,17 @@ mr_runner_events_element (MrRunner * r, GstMessage * msg)
   gint index;
 
   if (gst_structure_has_name (s, "packetstats")
-      && (index = mr_recipe_source_of_stats (&r->recipe, src)) >= 0)
+      && (index = mr_live_pipeline_source_of_stats (&r->live, src)) >= 0)
     handle_activity (r, index, s);
   else if (gst_structure_has_name (s, "failoverselector-switched")
-      && src == GST_OBJECT (r->recipe.selector))
+      && src == GST_OBJECT (r->live.selector))
     handle_switch (r, s);
   else if (gst_structure_has_name (s, "rtpst2022-7-merge")
-      && src == GST_OBJECT (r->recipe.merger))
+      && src == GST_OBJECT (r->live.merger))
     handle_merge (r, s);
-  else if ((index = mr_recipe_source_of_element (&r->recipe, src)) < 0)
+  else if ((index = mr_live_pipeline_source_of_element (&r->live, src)) < 0)
     return;
-  else if (gst_structure_has_name (s, MR_RECIPE_SOURCE_EOS))
+  else if (gst_structure_has_name (s, MR_BUILDER_SOURCE_EOS))
     handle_source_eos (r, index);
   else
     handle_source_message (r, index, s);
@@ -381,7 +381,7 @@ mr_runner_srt_rejected (MrRunner * r, const gchar * reason)
 
   if (r->state != MR_FLOW_ACTIVE)
     return;
-  src = r->spec->sources->pdata[r->recipe.active_source];
+  src = r->spec->sources->pdata[r->live.active_source];
   transport = mr_transport_get (src->protocol);
   if (src->passphrase && transport && transport->refusals_logged)
     mr_runner_source_own_stats (r, src, &own);

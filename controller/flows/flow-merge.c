@@ -10,7 +10,7 @@
 gboolean
 mr_runner_merge_active (MrRunner * r)
 {
-  return r && r->recipe.merger && r->merge_legs >= 2;
+  return r && r->live.merger && r->merge_legs >= 2;
 }
 
 static const GstStructure *
@@ -58,10 +58,10 @@ mr_runner_merge_leg_end_life (MrRunner * r, guint index)
   MrSourceState *st = mr_runner_source_state_at (r, index);
   const GstStructure *l;
 
-  if (!r->recipe.merger || !r->recipe.selector_pads[index])
+  if (!r->live.merger || !r->live.selector_pads[index])
     return;
-  g_object_get (r->recipe.merger, "stats", &s, NULL);
-  if (!(l = leg_stats (s, r->recipe.selector_pads[index])))
+  g_object_get (r->live.merger, "stats", &s, NULL);
+  if (!(l = leg_stats (s, r->live.selector_pads[index])))
     return;
   for (guint k = 0; k < G_N_ELEMENTS (leg_counters); k++)
     mr_total_end_life (&st->merge[k], mr_runner_struct_u64 (l,
@@ -76,16 +76,16 @@ mr_runner_merge_metrics (MrRunner * r)
   g_autoptr (GstStructure) s = NULL;
   MrMergeMetrics *m;
 
-  if (!r || !r->recipe.merger)
+  if (!r || !r->live.merger)
     return NULL;
-  g_object_get (r->recipe.merger, "stats", &s, NULL);
+  g_object_get (r->live.merger, "stats", &s, NULL);
   m = mr_merge_metrics_new ();
   gst_structure_get_double (s, "skew-ms", &m->skew_ms);
   gst_structure_get_uint (s, "active-legs", &m->active_legs);
 
   for (guint i = 0; i < MR_MERGE_NAMED_LEGS && i < r->spec->sources->len;
       i++) {
-    const GstStructure *l = leg_stats (s, r->recipe.selector_pads[i]);
+    const GstStructure *l = leg_stats (s, r->live.selector_pads[i]);
 
     m->named_packets[i] = leg_total (r, i, l, "received");
     m->named_used[i] = leg_total (r, i, l, "used");
@@ -98,7 +98,7 @@ mr_runner_merge_metrics (MrRunner * r)
 
   for (guint i = 0; i < r->spec->sources->len; i++) {
     MrEndpoint *src = r->spec->sources->pdata[i];
-    const GstStructure *l = leg_stats (s, r->recipe.selector_pads[i]);
+    const GstStructure *l = leg_stats (s, r->live.selector_pads[i]);
     MrMergeLegMetrics *leg = g_new0 (MrMergeLegMetrics, 1);
     gboolean silent = TRUE;
 

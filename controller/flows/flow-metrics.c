@@ -183,18 +183,18 @@ source_metrics (MrRunner * r, const MrFlowSpec * spec, guint i,
   g_autoptr (GstStructure) s = NULL;
   MrSourceStats own = { 0, };
   /* in MERGE every running source feeds the output */
-  gboolean runs = running && r->recipe.source_stats[i];
+  gboolean runs = running && r->live.source_stats[i];
   MrSourceState *st = running ? mr_runner_source_state (r, src->name) : NULL;
   guint64 lost, recovered;
 
   m->name = g_strdup (src->name);
   m->protocol = src->protocol;
-  m->selected = running && (i == active || (r->recipe.merger
-          && r->recipe.source_stats[i]));
+  m->selected = running && (i == active || (r->live.merger
+          && r->live.source_stats[i]));
   m->connected = runs && st->active;
 
   if (runs) {
-    g_object_get (r->recipe.source_stats[i], "stats", &s, NULL);
+    g_object_get (r->live.source_stats[i], "stats", &s, NULL);
     m->bitrate_kbps = st->rate.kbps;
     mr_runner_source_own_stats (r, src, &own);
   }
@@ -281,9 +281,9 @@ static MrFlowMetrics *
 build_metrics (const MrFlowSpec * spec, MrFlowState state, MrRunner * r)
 {
   MrFlowMetrics *m = mr_flow_metrics_new ();
-  gboolean running = r && r->recipe.pipeline;
-  guint active = running ? r->recipe.active_source :
-      mr_recipe_pick_source (spec);
+  gboolean running = r && r->live.pipeline;
+  guint active = running ? r->live.active_source :
+      mr_builder_pick_source (spec);
 
   m->flow_id = g_strdup (spec->id);
   m->active_source = g_strdup (running ?

@@ -88,7 +88,7 @@ mr_runner_stream_metadata (MrRunner * r, GError ** error)
   /* the source of the streams shown: after a failover, the new one as
    * soon as its streams are known */
   if (!(source = mr_monitor_get_source (m))) {
-    MrEndpoint *src = r->spec->sources->pdata[r->recipe.active_source];
+    MrEndpoint *src = r->spec->sources->pdata[r->live.active_source];
     source = g_strdup (src->name);
   }
 
@@ -139,7 +139,7 @@ mr_runner_content_quality (MrRunner * r, GError ** error)
 void
 mr_runner_monitor_source_changed (MrRunner * r)
 {
-  MrEndpoint *src = r->spec->sources->pdata[r->recipe.active_source];
+  MrEndpoint *src = r->spec->sources->pdata[r->live.active_source];
 
   if (r->monitor)
     mr_monitor_restart (r->monitor, src->name);

@@ -28,10 +28,10 @@ output_raw_stats (MrRunner * r, const MrEndpoint * out,
   MrOutputReading reading = { NULL, };
 
   *stats = (MrOutputStats) { 0 };
-  reading.sink = mr_recipe_output_sink (&r->recipe, out);
+  reading.sink = mr_live_pipeline_output_sink (&r->live, out);
   if (!reading.sink || !transport)
     return FALSE;
-  reading.in_branch = mr_recipe_output_counters (&r->recipe, out,
+  reading.in_branch = mr_live_pipeline_output_counters (&r->live, out,
       &reading.branch_bytes, &reading.branch_packets, &reading.failed);
   if (transport->read_output_stats (out, &reading, stats))
     return TRUE;
@@ -46,7 +46,7 @@ mr_runner_output_stats (MrRunner * r, const MrEndpoint * out,
 {
   MrOutputState *st;
 
-  if (!r->recipe.pipeline) {
+  if (!r->live.pipeline) {
     *stats = (MrOutputStats) { 0 };
     return FALSE;
   }
@@ -88,13 +88,13 @@ reconnect_now (gpointer user_data)
   g_autoptr (GError) error = NULL;
 
   st->reconnect_timer = 0;
-  if (!out || !r->recipe.pipeline)
+  if (!out || !r->live.pipeline)
     return G_SOURCE_REMOVE;
   g_message ("flow %s: output '%s': connecting again (attempt %u)",
       r->spec->id, out->name, st->reconnect_attempts + 1);
   st->attached_at = g_get_monotonic_time ();
   mr_runner_output_attached (r, out);
-  if (!mr_recipe_attach_output (&r->recipe, out, &error))
+  if (!mr_live_pipeline_attach_output (&r->live, out, &error))
     mr_runner_emit (r, "connection_error", "error", "output '%s': %s",
         out->name, error->message);
   return G_SOURCE_REMOVE;
@@ -125,7 +125,7 @@ mr_runner_output_failed (MrRunner * r, const gchar * name,
   mr_runner_emit (r, "connection_error", "error",
       "output '%s': %s; connecting again in %u s", name, err->message, delay);
   mr_runner_output_end_life (r, out);
-  mr_recipe_detach_output (&r->recipe, out);
+  mr_live_pipeline_detach_output (&r->live, out);
   st->reconnect_timer = g_timeout_add_seconds (delay, reconnect_now, st);
 }
 
@@ -161,7 +161,7 @@ watch_connecting (MrRunner * r, const MrEndpoint * out, gboolean up,
 
   if (up || !st->connecting_since
       || now - st->connecting_since < (gint64) timeout_ms * 1000
-      || !mr_recipe_output_sink (&r->recipe, out))
+      || !mr_live_pipeline_output_sink (&r->live, out))
     return;
   st->connecting_since = 0;
   err = g_error_new (GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_OPEN_WRITE,

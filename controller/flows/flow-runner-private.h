@@ -78,8 +78,8 @@ struct _MrRunner
   gpointer user_data;
 
   MrFlowState state;
-  MrRecipe recipe;
-  MrMonitor *monitor;           /* the monitoring branch, on recipe.fanout */
+  MrLivePipeline live;           /* the pipeline and its elements */
+  MrMonitor *monitor;           /* the monitoring branch, on live.fanout */
   guint health_timeout_ms;
   guint bus_watch;
   guint sample_timer;

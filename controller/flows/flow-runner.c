@@ -14,6 +14,9 @@
 
 #include "pipeline/pipeline.h"
 
+GST_DEBUG_CATEGORY_STATIC (mr_flow_debug);
+#define GST_CAT_DEFAULT mr_flow_debug
+
 #define SAMPLE_INTERVAL_MS 1000
 
 static const gchar *state_names[] = {
@@ -31,6 +34,8 @@ set_state (MrRunner * r, MrFlowState state)
 {
   if (r->state == state)
     return;
+  GST_DEBUG ("flow %s (%s): %s -> %s", r->spec->name, r->spec->id,
+      mr_flow_state_to_string (r->state), mr_flow_state_to_string (state));
   r->state = state;
   if (r->callbacks.state_changed)
     r->callbacks.state_changed (r, state, r->user_data);
@@ -40,8 +45,14 @@ MrRunner *
 mr_runner_new (const MrFlowSpec * spec, guint health_timeout_ms,
     const MrRunnerCallbacks * callbacks, gpointer user_data)
 {
+  static gsize debug_ready;
   MrRunner *r = g_new0 (MrRunner, 1);
 
+  if (g_once_init_enter (&debug_ready)) {
+    GST_DEBUG_CATEGORY_INIT (mr_flow_debug, "mroute-flow", 0,
+        "mroute: running flows");
+    g_once_init_leave (&debug_ready, 1);
+  }
   r->health_timeout_ms = health_timeout_ms;
   r->spec = mr_flow_spec_copy (spec);
   r->callbacks = *callbacks;
@@ -67,10 +78,10 @@ teardown (MrRunner * r)
   }
   /* their timers first: nothing may try again into a pipeline going */
   mr_runner_forget_all (r);
-  if (r->recipe.pipeline)
-    gst_element_set_state (r->recipe.pipeline, GST_STATE_NULL);
+  if (r->live.pipeline)
+    gst_element_set_state (r->live.pipeline, GST_STATE_NULL);
   g_clear_pointer (&r->monitor, mr_monitor_free);
-  mr_recipe_clear (&r->recipe);
+  mr_live_pipeline_clear (&r->live);
   r->started_at = 0;
   r->failover_count = 0;
 }
@@ -120,7 +131,7 @@ on_bus_message (GstBus * bus, GstMessage * msg, gpointer user_data)
 
   switch (GST_MESSAGE_TYPE (msg)) {
     case GST_MESSAGE_STATE_CHANGED:
-      if (GST_MESSAGE_SRC (msg) == GST_OBJECT (r->recipe.pipeline)) {
+      if (GST_MESSAGE_SRC (msg) == GST_OBJECT (r->live.pipeline)) {
         GstState new_state;
 
         gst_message_parse_state_changed (msg, NULL, &new_state, NULL);
@@ -161,10 +172,10 @@ sample (gpointer user_data)
   for (guint i = 0; i < r->spec->sources->len; i++) {
     MrSourceState *st;
 
-    if (!r->recipe.source_stats[i])
+    if (!r->live.source_stats[i])
       continue;
     st = mr_runner_source_state_at (r, i);
-    g_object_get (r->recipe.source_stats[i], "stats", &s, NULL);
+    g_object_get (r->live.source_stats[i], "stats", &s, NULL);
     mr_rate_update (&st->rate, mr_total_update (&st->bytes,
             mr_runner_struct_u64 (s, "bytes")), now);
     g_clear_pointer (&s, gst_structure_free);
@@ -192,20 +203,20 @@ mr_runner_start (MrRunner * r, gboolean retry_sources, GError ** error)
       || r->state == MR_FLOW_ERROR, FALSE);
 
   set_state (r, MR_FLOW_STARTING);
-  if (!mr_recipe_build (&r->recipe, r->spec, r->health_timeout_ms, &err))
+  if (!mr_live_pipeline_build (&r->live, r->spec, r->health_timeout_ms, &err))
     goto failed;
   /* metadata, thumbnails, content quality: never a reason not to run */
   mr_monitor_config_from_spec (&monitor_config, r->spec);
-  r->monitor = mr_monitor_attach (r->recipe.pipeline, r->recipe.fanout,
+  r->monitor = mr_monitor_attach (r->live.pipeline, r->live.fanout,
       &monitor_config);
 
-  bus = gst_pipeline_get_bus (GST_PIPELINE (r->recipe.pipeline));
+  bus = gst_pipeline_get_bus (GST_PIPELINE (r->live.pipeline));
   r->bus_watch = gst_bus_add_watch (bus, on_bus_message, r);
 
   /* the outputs and the monitoring first: every sink is async=false, so
    * the pipeline plays without a source; then each source on its own, so
    * that one that cannot start is retried (or named) alone */
-  ret = gst_element_set_state (r->recipe.pipeline, GST_STATE_PLAYING);
+  ret = gst_element_set_state (r->live.pipeline, GST_STATE_PLAYING);
   if (ret == GST_STATE_CHANGE_FAILURE) {
     g_autoptr (GstMessage) msg =
         gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
@@ -213,7 +224,7 @@ mr_runner_start (MrRunner * r, gboolean retry_sources, GError ** error)
 
     if (msg) {
       gst_message_parse_error (msg, &err, &debug);
-      mr_recipe_error_add_reason (err, debug);
+      mr_builder_error_add_reason (err, debug);
       g_prefix_error (&err, "%s: ", GST_MESSAGE_SRC_NAME (msg));
     } else {
       g_set_error_literal (&err, GST_CORE_ERROR, GST_CORE_ERROR_STATE_CHANGE,
@@ -246,7 +257,7 @@ mr_runner_stop (MrRunner * r)
 {
   if (r->state == MR_FLOW_STANDBY)
     return;
-  if (r->recipe.pipeline) {
+  if (r->live.pipeline) {
     set_state (r, MR_FLOW_STOPPING);
     teardown (r);
     mr_runner_emit (r, "flow_stopped", "info", "flow stopped");
@@ -261,7 +272,8 @@ endpoint_same_transport (const MrEndpoint * a, const MrEndpoint * b)
       && a->ingest_port == b->ingest_port
       && g_strcmp0 (a->destination, b->destination) == 0
       && g_strcmp0 (a->ingest_address, b->ingest_address) == 0
-      && a->max_latency == b->max_latency && a->max_bitrate == b->max_bitrate
+      && a->max_latency == b->max_latency && a->min_latency == b->min_latency
+      && a->max_bitrate == b->max_bitrate
       && g_strcmp0 (a->stream_id, b->stream_id) == 0
       && g_strcmp0 (a->stream_key, b->stream_key) == 0
       && g_strcmp0 (a->cipher, b->cipher) == 0
@@ -282,7 +294,7 @@ static gboolean
 update_failover_sources (MrRunner * r, const MrFlowSpec * spec,
     GPtrArray * failed)
 {
-  g_autoptr (GPtrArray) running = g_ptr_array_new ();    /* names, recipe order */
+  g_autoptr (GPtrArray) running = g_ptr_array_new ();    /* names, pipeline order */
   g_autoptr (GError) error = NULL;
 
   for (guint i = 0; i < r->spec->sources->len; i++)
@@ -303,7 +315,7 @@ update_failover_sources (MrRunner * r, const MrFlowSpec * spec,
     /* gone or another source under the same name: what we knew of it
      * (its state follows its name otherwise) goes */
     mr_runner_forget_source (r, o->name);
-    mr_recipe_remove_source (&r->recipe, o->name, index);
+    mr_live_pipeline_remove_source (&r->live, o->name, index);
     g_ptr_array_remove_index (running, index);
   }
   /* start the new ones, at their place in the new spec */
@@ -314,7 +326,7 @@ update_failover_sources (MrRunner * r, const MrFlowSpec * spec,
             NULL))
       continue;
     g_message ("flow %s: starting source '%s'", r->spec->id, n->name);
-    if (!mr_recipe_add_source (&r->recipe, spec, i, &error)) {
+    if (!mr_live_pipeline_add_source (&r->live, spec, i, &error)) {
       /* tried again once the spec is in place */
       g_ptr_array_add (failed, g_strdup (n->name));
       g_ptr_array_add (failed, g_strdup (error->message));
@@ -322,19 +334,19 @@ update_failover_sources (MrRunner * r, const MrFlowSpec * spec,
     }
     g_ptr_array_insert (running, i, n->name);
   }
-  mr_recipe_set_primary (&r->recipe, mr_recipe_pick_source (spec));
+  mr_live_pipeline_set_primary (&r->live, mr_builder_pick_source (spec));
   return TRUE;
 }
 
 gboolean
 mr_runner_update (MrRunner * r, const MrFlowSpec * spec)
 {
-  MrEndpoint *old_src = r->spec->sources->pdata[r->recipe.active_source];
+  MrEndpoint *old_src = r->spec->sources->pdata[r->live.active_source];
   MrEndpoint *new_src;
   g_autoptr (GError) error = NULL;
   g_autoptr (GPtrArray) failed = g_ptr_array_new_with_free_func (g_free);
 
-  if (!r->recipe.pipeline) {
+  if (!r->live.pipeline) {
     mr_flow_spec_free (r->spec);
     r->spec = mr_flow_spec_copy (spec);
     return TRUE;
@@ -342,19 +354,19 @@ mr_runner_update (MrRunner * r, const MrFlowSpec * spec)
 
   /* FAILOVER and MERGE run every source: they come and go on the selector
    * or merger live */
-  if (mr_recipe_uses_failover (r->spec) != mr_recipe_uses_failover (spec)
-      || mr_recipe_uses_merge (r->spec) != mr_recipe_uses_merge (spec))
+  if (mr_builder_uses_failover (r->spec) != mr_builder_uses_failover (spec)
+      || mr_builder_uses_merge (r->spec) != mr_builder_uses_merge (spec))
     return FALSE;
-  if (mr_recipe_runs_all_sources (spec)
+  if (mr_builder_runs_all_sources (spec)
       && !update_failover_sources (r, spec, failed))
     return FALSE;
-  if (r->recipe.merger && spec->recovery_window != r->spec->recovery_window)
-    g_object_set (r->recipe.merger, "recovery-window",
+  if (r->live.merger && spec->recovery_window != r->spec->recovery_window)
+    g_object_set (r->live.merger, "recovery-window",
         (guint) spec->recovery_window, NULL);
 
   /* otherwise, the one source that runs must stay the same */
-  new_src = spec->sources->pdata[mr_recipe_pick_source (spec)];
-  if (!mr_recipe_runs_all_sources (spec)
+  new_src = spec->sources->pdata[mr_builder_pick_source (spec)];
+  if (!mr_builder_runs_all_sources (spec)
       && (!endpoint_same_transport (old_src, new_src)
           || g_strcmp0 (old_src->name, new_src->name) != 0))
     return FALSE;
@@ -381,7 +393,7 @@ mr_runner_update (MrRunner * r, const MrFlowSpec * spec)
     MrEndpoint *n = mr_flow_spec_find_output (spec, o->name, NULL);
     if (!n || !endpoint_same_transport (o, n)) {
       mr_runner_output_end_life (r, o);
-      mr_recipe_detach_output (&r->recipe, o);
+      mr_live_pipeline_detach_output (&r->live, o);
       if (n) {
         /* changed: its counters go on, its rate and back-off start over */
         MrOutputState *st = mr_runner_output_state (r, o->name);
@@ -399,7 +411,7 @@ mr_runner_update (MrRunner * r, const MrFlowSpec * spec)
     MrEndpoint *o = mr_flow_spec_find_output (r->spec, n->name, NULL);
     if (!o || !endpoint_same_transport (o, n)) {
       mr_runner_output_attached (r, n);
-      if (!mr_recipe_attach_output (&r->recipe, n, &error)) {
+      if (!mr_live_pipeline_attach_output (&r->live, n, &error)) {
         mr_runner_emit (r, "connection_error", "error", "%s",
             error->message);
         g_clear_error (&error);

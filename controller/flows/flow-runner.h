@@ -1,4 +1,4 @@
-/* mroute: one running flow.  Owns the pipeline built from a recipe,
+/* mroute: one running flow.  Owns the live pipeline (pipeline/live-pipeline.h),
  * watches its bus, samples its statistics and reports state changes and
  * events to whoever started it.  No HTTP, no SQLite.
  */

@@ -28,11 +28,11 @@ mr_runner_source_end_life (MrRunner * r, guint index)
   MrSourceState *st = mr_runner_source_state_at (r, index);
   GstStructure *s = NULL;
 
-  if (!r->recipe.source_stats[index])
+  if (!r->live.source_stats[index])
     return;
-  if (r->recipe.merger)
+  if (r->live.merger)
     mr_runner_merge_leg_end_life (r, index);
-  g_object_get (r->recipe.source_stats[index], "stats", &s, NULL);
+  g_object_get (r->live.source_stats[index], "stats", &s, NULL);
   mr_total_end_life (&st->bytes, mr_runner_struct_u64 (s, "bytes"));
   mr_total_end_life (&st->packets, mr_runner_struct_u64 (s, "packets"));
   mr_total_end_life (&st->lost, mr_runner_struct_u64 (s, "lost"));
@@ -57,7 +57,7 @@ take_out (MrRunner * r, guint index)
   MrSourceState *st = mr_runner_source_state_at (r, index);
 
   mr_runner_source_end_life (r, index);
-  mr_recipe_stop_source (&r->recipe, index);
+  mr_live_pipeline_stop_source (&r->live, index);
   st->active = FALSE;
   /* the next bin's packetstats numbers its messages from 1 again */
   st->activity_seq = 0;
@@ -86,7 +86,7 @@ mr_runner_source_failed (MrRunner * r, guint index, const gchar * type,
   const gchar *name = source_name (r, index);
   guint delay;
 
-  if (!r->recipe.pipeline || !r->recipe.source_bins[index])
+  if (!r->live.pipeline || !r->live.source_bins[index])
     return FALSE;
   delay = schedule_retry (r, index);
   g_warning ("flow %s: source '%s' failed: %s; starting it again in %u s",
@@ -116,12 +116,12 @@ retry_now (gpointer user_data)
   guint index;
 
   st->retry_timer = 0;
-  if (!r->recipe.pipeline || !mr_flow_spec_find_source (r->spec, st->name,
-          &index) || r->recipe.source_bins[index])
+  if (!r->live.pipeline || !mr_flow_spec_find_source (r->spec, st->name,
+          &index) || r->live.source_bins[index])
     return G_SOURCE_REMOVE;
   mr_runner_emit (r, "source_retry", "warning", "source '%s': starting it "
       "again (attempt %u)", st->name, st->retry_attempts);
-  if (!mr_recipe_start_source (&r->recipe, r->spec, index, &error))
+  if (!mr_live_pipeline_start_source (&r->live, r->spec, index, &error))
     mr_runner_source_start_failed (r, index, error->message);
   return G_SOURCE_REMOVE;
 }
@@ -131,12 +131,12 @@ mr_runner_source_restart (MrRunner * r, guint index, const gchar * reason)
 {
   g_autoptr (GError) error = NULL;
 
-  if (!r->recipe.pipeline || !r->recipe.source_bins[index])
+  if (!r->live.pipeline || !r->live.source_bins[index])
     return;
   mr_runner_emit (r, "source_retry", "warning", "source '%s': %s; starting "
       "it again now", source_name (r, index), reason);
   take_out (r, index);
-  if (!mr_recipe_start_source (&r->recipe, r->spec, index, &error))
+  if (!mr_live_pipeline_start_source (&r->live, r->spec, index, &error))
     mr_runner_source_start_failed (r, index, error->message);
 }
 
@@ -156,10 +156,10 @@ mr_runner_start_sources (MrRunner * r, gboolean retry_failed,
   for (guint i = 0; i < r->spec->sources->len; i++) {
     GError *err = NULL;
 
-    if (!mr_recipe_runs_all_sources (r->spec)
-        && i != mr_recipe_pick_source (r->spec))
+    if (!mr_builder_runs_all_sources (r->spec)
+        && i != mr_builder_pick_source (r->spec))
       continue;
-    if (mr_recipe_start_source (&r->recipe, r->spec, i, &err))
+    if (mr_live_pipeline_start_source (&r->live, r->spec, i, &err))
       continue;
     if (!retry_failed) {
       g_propagate_error (error, err);
@@ -184,10 +184,10 @@ mr_runner_source_own_stats (MrRunner * r, const MrEndpoint * src,
   g_autoptr (GstElement) bin = NULL;
 
   *stats = (MrSourceStats) { 0 };
-  if (!r->recipe.pipeline || !transport || !transport->read_source_stats)
+  if (!r->live.pipeline || !transport || !transport->read_source_stats)
     return FALSE;
   bin_name = g_strdup_printf ("source-%s", src->name);
-  if (!(bin = gst_bin_get_by_name (GST_BIN (r->recipe.pipeline), bin_name)))
+  if (!(bin = gst_bin_get_by_name (GST_BIN (r->live.pipeline), bin_name)))
     return FALSE;
   transport->read_source_stats (src, GST_BIN (bin), stats);
   return TRUE;

@@ -296,15 +296,20 @@ restore_one (const gchar * id, const gchar * spec_json, gboolean running,
   MrManager *mgr = user_data;
   g_autoptr (JsonParser) parser = json_parser_new ();
   g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) warnings = g_ptr_array_new_with_free_func (g_free);
   MrFlowSpec *spec;
 
   if (!json_parser_load_from_data (parser, spec_json, -1, &error)
       || !(spec = mr_flow_spec_from_json (json_parser_get_root (parser),
-              MR_SPEC_PARSE_STORED, &error))) {
+              MR_SPEC_PARSE_STORED, warnings, &error))) {
     g_warning ("flow %s: stored configuration is unreadable, skipped: %s",
         id, error->message);
     return;
   }
+  /* a newer controller's fields, or a hand-edited database */
+  for (guint i = 0; i < warnings->len; i++)
+    g_warning ("flow %s: stored configuration: %s", id,
+        (const gchar *) warnings->pdata[i]);
   if (g_strcmp0 (spec->id, id) != 0) {
     g_free (spec->id);
     spec->id = g_strdup (id);
@@ -430,7 +435,8 @@ mr_manager_start_flow (MrManager * mgr, const gchar * id, GError ** error)
   if ((gint) active >= mgr->max_flows) {
     g_set_error (error, MR_MANAGER_ERROR, MR_MANAGER_ERROR_CONFLICT,
         "%u of %u flows already run, the most this controller is "
-        "configured for ([gstreamer] max_flows)", active, total);
+        "configured for ([gstreamer] max_flows, ffmpeg.max_flows in YAML)",
+        active, total);
     return NULL;
   }
   if (!set_running (mgr, flow, TRUE, error))
@@ -582,6 +588,23 @@ lookup_output (MrManager * mgr, const gchar * id, const gchar * name,
     return NULL;
   }
   return flow;
+}
+
+MrEndpoint *
+mr_manager_get_source (MrManager * mgr, const gchar * id,
+    const gchar * name, GError ** error)
+{
+  MrFlow *flow = lookup (mgr, id, error);
+  MrEndpoint *ep;
+
+  if (!flow)
+    return NULL;
+  if (!(ep = mr_flow_spec_find_source (flow->spec, name, NULL))) {
+    g_set_error (error, MR_MANAGER_ERROR, MR_MANAGER_ERROR_NOT_FOUND,
+        "flow '%s' has no source '%s'", id, name);
+    return NULL;
+  }
+  return mr_endpoint_copy (ep);
 }
 
 MrEndpoint *

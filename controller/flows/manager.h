@@ -88,6 +88,9 @@ MrFlowInfo *mr_manager_remove_source (MrManager * mgr, const gchar * id,
     const gchar * name, GError ** error);
 MrFlowInfo *mr_manager_add_output (MrManager * mgr, const gchar * id,
     MrEndpoint * ep, GError ** error);
+/* A copy of the source @name of flow @id */
+MrEndpoint *mr_manager_get_source (MrManager * mgr, const gchar * id,
+    const gchar * name, GError ** error);
 /* A copy of the output @name of flow @id, to patch (mr_endpoint_patch ()) */
 MrEndpoint *mr_manager_get_output (MrManager * mgr, const gchar * id,
     const gchar * name, GError ** error);

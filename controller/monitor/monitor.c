@@ -15,6 +15,9 @@
 #include <gst/mpegts/mpegts.h>
 #include <string.h>
 
+GST_DEBUG_CATEGORY_STATIC (mr_monitor_debug);
+#define GST_CAT_DEFAULT mr_monitor_debug
+
 G_DEFINE_TYPE (MrMonitorBin, mr_monitor_bin, GST_TYPE_BIN);
 
 G_DEFINE_QUARK (mroute-monitor-path, mr_monitor_path);
@@ -271,6 +274,9 @@ attach_bin (MrMonitor * m)
   m->teepad = gst_element_request_pad_simple (m->tee, "src_%u");
   sinkpad = gst_element_get_static_pad (GST_ELEMENT (bin), "sink");
   gst_pad_link (m->teepad, sinkpad);
+  GST_DEBUG_OBJECT (bin, "flow %s: monitoring attached (thumbnails %d, "
+      "content quality %d)", m->name, m->config.thumbnails,
+      m->config.content_quality);
   return TRUE;
 }
 
@@ -339,6 +345,7 @@ rebuild (MrMonitor * m)
 {
   if (!m->pipeline)
     return;
+  GST_DEBUG_OBJECT (m->pipeline, "flow %s: monitoring built again", m->name);
   detach_bin (m);
   attach_bin (m);
 }
@@ -397,10 +404,17 @@ static gsize mpegts_ready;
 static MrMonitor *
 monitor_new (const gchar * name, const MrMonitorConfig * config)
 {
+  static gsize debug_ready;
   MrMonitor *m = g_new0 (MrMonitor, 1);
   const gchar *analyzers[] = { "blackdetect", "freezedetect",
     "silencedetect"
   };
+
+  if (g_once_init_enter (&debug_ready)) {
+    GST_DEBUG_CATEGORY_INIT (mr_monitor_debug, "mroute-monitor", 0,
+        "mroute: the monitoring branch");
+    g_once_init_leave (&debug_ready, 1);
+  }
 
   /* once: every call forgets libgstmpegts' cached iconv converters (one
    * opened per SDT read, never closed) */

@@ -8,6 +8,10 @@
 
 #include <gst/base/gstbasesink.h>
 
+GST_DEBUG_CATEGORY_STATIC (mr_branch_debug);
+#define GST_CAT_DEFAULT mr_branch_debug
+static gsize debug_ready;
+
 static GQuark branch_quark;
 
 struct _MrBranch
@@ -63,8 +67,12 @@ mr_branch_attach (GstElement * pipeline, GstElement * tee,
       output_name);
   g_autoptr (GstPad) ghost = NULL;
 
-  if (!branch_quark)
+  if (g_once_init_enter (&debug_ready)) {
+    GST_DEBUG_CATEGORY_INIT (mr_branch_debug, "mroute-branch", 0,
+        "mroute: isolated output branches");
     branch_quark = g_quark_from_static_string ("mroute-branch");
+    g_once_init_leave (&debug_ready, 1);
+  }
 
   b->output_name = g_strdup (output_name);
   b->pipeline = gst_object_ref (pipeline);
@@ -86,6 +94,8 @@ mr_branch_attach (GstElement * pipeline, GstElement * tee,
   gst_element_sync_state_with_parent (b->bin);
   b->teepad = gst_element_request_pad_simple (tee, "src_%u");
   gst_pad_link (b->teepad, ghost);
+  GST_DEBUG_OBJECT (b->bin, "output '%s' attached to %" GST_PTR_FORMAT,
+      output_name, b->teepad);
   return b;
 }
 
@@ -118,6 +128,7 @@ unlink_when_idle (GstPad * teepad, GstPadProbeInfo * info, gpointer user_data)
 void
 mr_branch_detach (MrBranch * b)
 {
+  GST_DEBUG_OBJECT (b->bin, "output '%s' detaching", b->output_name);
   g_object_set_qdata (G_OBJECT (b->bin), branch_quark, NULL);
   mr_isolation_close (b->isolation);
   /* unlinking while the tee pushes into the pad would race: wait until it

@@ -1,9 +1,9 @@
-/* mroute pipeline: GStreamer parts of a flow, built from its
- * specification and owned by no one here: the builder (spec -> bins,
- * builder.h), the isolation of a branch behind the tee (isolation.h, used
- * by the output branches and by the monitor), the isolated output branch
- * (branch.h) and one module per transport (transports/transport.h, with
- * SRT's statistics and log).
+/* mroute pipeline: a flow's GStreamer pipeline: the stateless builder
+ * (spec -> elements, builder.h), the live pipeline that owns them and makes
+ * the live edits (live-pipeline.h), the isolation of a branch behind the
+ * tee (isolation.h, used by the output branches and by the monitor), the
+ * isolated output branch (branch.h) and one module per transport
+ * (transports/transport.h, with SRT's statistics and log).
  *
  * The one header other layers include. */
 
@@ -12,6 +12,7 @@
 
 #include "pipeline/branch.h"
 #include "pipeline/builder.h"
+#include "pipeline/live-pipeline.h"
 #include "pipeline/isolation.h"
 #include "pipeline/transports/srt-log.h"
 #include "pipeline/transports/srt-stats.h"

@@ -25,8 +25,11 @@
  *    the API knows: "a: b" read as the field "a" is wrong);
  *  - a flow or an endpoint parsed but does not validate, does not survive
  *    storage (the stored JSON through the reader and back in stored mode
- *    is an equal spec), or, without secrets, GET and PUT back (the public
- *    JSON without its read-only members parses to an equal spec);
+ *    is an equal spec), or, without secrets, GET and POST back (the public
+ *    JSON, read-only members and all, parses to an equal spec without a
+ *    warning);
+ *  - a warning is not UTF-8, or there are more than MR_SPEC_MAX_WARNINGS
+ *    and the line that says so;
  *  - the public JSON shows a secret: it has a "passphrase" or
  *    "stream_key" member, or it changes when the secrets do;
  *  - a patch changed the endpoint it was given, or gave an endpoint that
@@ -76,7 +79,8 @@ static const gchar *known_fields[] = {
   "failover_mode", "recovery_window", "source_priority", "primary_source",
   "source_monitor_config", "thumbnail_enabled", "content_quality_enabled",
   "thumbnail_interval_sec", "maintenance_window", "day_of_week",
-  "start_hour", "id", "created_at", "updated_at", "status",
+  "start_hour", "id", "created_at", "updated_at", "status", "min_latency",
+  "sender_ip_address", "sender_control_port",
 };
 
 static gboolean
@@ -240,6 +244,27 @@ check_spec_error (const GError * err, JsonNode * body, const gchar * what)
       "path of the body", what, field, err->message);
 }
 
+static GPtrArray *
+warnings_new (void)
+{
+  return g_ptr_array_new_with_free_func (g_free);
+}
+
+/* The warnings of a parse that succeeded */
+static void
+check_warnings (GPtrArray * warnings, const gchar * what)
+{
+  CHECK (warnings->len <= MR_SPEC_MAX_WARNINGS + 1, "%s: %u warnings", what,
+      warnings->len);
+  for (guint i = 0; i < warnings->len; i++) {
+    const gchar *w = warnings->pdata[i];
+
+    CHECK (w && *w && g_utf8_validate (w, -1, NULL), "%s: warning %u is "
+        "empty or not UTF-8", what, i);
+    TRACE ("%s: warning: %s\n", what, w);
+  }
+}
+
 /* ---------------------------------------------------------------------- */
 /* equality */
 
@@ -252,6 +277,7 @@ endpoint_equal (const MrEndpoint * a, const MrEndpoint * b)
       && g_strcmp0 (a->ingest_address, b->ingest_address) == 0
       && g_strcmp0 (a->destination, b->destination) == 0
       && a->port == b->port && a->max_latency == b->max_latency
+      && a->min_latency == b->min_latency
       && a->max_bitrate == b->max_bitrate
       && g_strcmp0 (a->stream_id, b->stream_id) == 0
       && g_strcmp0 (a->stream_key, b->stream_key) == 0
@@ -373,6 +399,7 @@ check_flow (const MrFlowSpec * parsed, MrSpecParseMode mode)
   g_autofree gchar *stored_text = NULL;
   g_autofree gchar *public_text = NULL;
   g_autofree gchar *public_other_text = NULL;
+  g_autoptr (GPtrArray) warnings = warnings_new ();
 
   CHECK (spec_equal (parsed, spec, TRUE), "a copy differs from its flow");
   CHECK (mr_flow_spec_validate (spec, &err), "a parsed flow does not "
@@ -396,9 +423,12 @@ check_flow (const MrFlowSpec * parsed, MrSpecParseMode mode)
   reread = read_body (stored_text, strlen (stored_text), MR_JSON_MAX_DEPTH);
   CHECK (reread != NULL, "the stored JSON is refused by the reader: %s",
       stored_text);
-  back = mr_flow_spec_from_json (reread, MR_SPEC_PARSE_STORED, &err);
+  back = mr_flow_spec_from_json (reread, MR_SPEC_PARSE_STORED, warnings,
+      &err);
   CHECK (back != NULL, "the stored JSON does not parse back: %s\n  %s",
       err->message, stored_text);
+  CHECK (warnings->len == 0, "the stored JSON parses back with a warning: "
+      "%s\n  %s", (const gchar *) warnings->pdata[0], stored_text);
   CHECK (spec_equal (spec, back, TRUE), "the stored JSON parses back to "
       "another flow: %s", stored_text);
   g_clear_pointer (&back, mr_flow_spec_free);
@@ -416,22 +446,19 @@ check_flow (const MrFlowSpec * parsed, MrSpecParseMode mode)
   CHECK (g_str_equal (public_text, public_other_text), "the public JSON "
       "depends on the secrets:\n  %s\n  %s", public_text, public_other_text);
 
-  /* GET then PUT: without secrets to lose, the same flow */
+  /* GET then POST back, as a Go client does, with the members the API
+   * writes and does not read: without secrets to lose, the same flow and
+   * not a word about them */
   if (!spec_has_secrets (spec)) {
-    JsonObject *obj;
-
     reread = read_body (public_text, strlen (public_text), MR_JSON_MAX_DEPTH);
     CHECK (reread != NULL, "the public JSON is refused by the reader: %s",
         public_text);
-    obj = json_node_get_object (reread);
-    json_object_remove_member (obj, "id");
-    json_object_remove_member (obj, "status");
-    json_object_remove_member (obj, "created_at");
-    json_object_remove_member (obj, "updated_at");
-    json_object_remove_member (obj, "source");
-    back = mr_flow_spec_from_json (reread, MR_SPEC_PARSE_REQUEST, &err);
+    back = mr_flow_spec_from_json (reread, MR_SPEC_PARSE_REQUEST, warnings,
+        &err);
     CHECK (back != NULL, "the public JSON does not parse back as a request: "
         "%s\n  %s", err->message, public_text);
+    CHECK (warnings->len == 0, "the public JSON parses back with a warning: "
+        "%s\n  %s", (const gchar *) warnings->pdata[0], public_text);
     CHECK (spec_equal (spec, back, FALSE), "the public JSON parses back to "
         "another flow: %s", public_text);
   }
@@ -441,7 +468,9 @@ static void
 fuzz_flow (JsonNode * root, MrSpecParseMode mode)
 {
   g_autoptr (GError) err = NULL;
-  g_autoptr (MrFlowSpec) spec = mr_flow_spec_from_json (root, mode, &err);
+  g_autoptr (GPtrArray) warnings = warnings_new ();
+  g_autoptr (MrFlowSpec) spec = mr_flow_spec_from_json (root, mode, warnings,
+      &err);
 
   if (!spec) {
     check_spec_error (err, root, mode == MR_SPEC_PARSE_REQUEST ?
@@ -449,6 +478,7 @@ fuzz_flow (JsonNode * root, MrSpecParseMode mode)
     return;
   }
   CHECK (err == NULL, "a flow and an error");
+  check_warnings (warnings, "flow");
   TRACE ("flow (%s mode): parsed\n", mode == MR_SPEC_PARSE_REQUEST ?
       "request" : "stored");
   check_flow (spec, mode);
@@ -469,7 +499,7 @@ check_endpoint (const MrEndpoint * ep)
   CHECK (endpoint_equal (ep, copy), "a copy differs from its endpoint");
   CHECK (!has_secret_member (public), "a secret member in an endpoint's "
       "public JSON");
-  back = mr_endpoint_from_json (stored, ep->role, "", &err);
+  back = mr_endpoint_from_json (stored, ep->role, "", NULL, &err);
   CHECK (back != NULL, "an endpoint's stored JSON does not parse back: %s",
       err->message);
   CHECK (endpoint_equal (ep, back), "an endpoint's stored JSON parses back "
@@ -480,7 +510,9 @@ static void
 fuzz_endpoint (JsonNode * root, MrEndpointRole role, const gchar * path)
 {
   g_autoptr (GError) err = NULL;
-  g_autoptr (MrEndpoint) ep = mr_endpoint_from_json (root, role, path, &err);
+  g_autoptr (GPtrArray) warnings = warnings_new ();
+  g_autoptr (MrEndpoint) ep = mr_endpoint_from_json (root, role, path,
+      warnings, &err);
   g_autoptr (JsonNode) wrapper = NULL;
 
   if (!ep) {
@@ -497,6 +529,7 @@ fuzz_endpoint (JsonNode * root, MrEndpointRole role, const gchar * path)
   }
   CHECK (ep->role == role, "endpoint of role %d parsed as %d", role,
       ep->role);
+  check_warnings (warnings, path);
   check_endpoint (ep);
 }
 
@@ -524,7 +557,9 @@ fuzz_patch (const MrEndpoint * base, JsonNode * patch)
 {
   g_autoptr (MrEndpoint) before = mr_endpoint_copy (base);
   g_autoptr (GError) err = NULL;
-  g_autoptr (MrEndpoint) ep = mr_endpoint_patch (base, patch, "", &err);
+  g_autoptr (GPtrArray) warnings = warnings_new ();
+  g_autoptr (MrEndpoint) ep = mr_endpoint_patch (base, patch, "", warnings,
+      &err);
   JsonObject *obj = json_node_get_object (patch);
 
   CHECK (endpoint_equal (base, before), "mr_endpoint_patch changed the "
@@ -534,6 +569,7 @@ fuzz_patch (const MrEndpoint * base, JsonNode * patch)
     return;
   }
   TRACE ("patch of %s: accepted\n", base->name);
+  check_warnings (warnings, "patch");
   CHECK (ep->role == base->role, "a patch changed the role");
   check_endpoint (ep);
   if (ep->protocol != base->protocol) {
@@ -590,7 +626,7 @@ init_bases (void)
     g_autoptr (JsonNode) node = json_from_string (text, NULL);
     g_autoptr (GError) err = NULL;
     MrEndpoint *ep = mr_endpoint_from_json (node, source ?
-        MR_ENDPOINT_SOURCE : MR_ENDPOINT_OUTPUT, "", &err);
+        MR_ENDPOINT_SOURCE : MR_ENDPOINT_OUTPUT, "", NULL, &err);
 
     if (!ep) {
       fprintf (stderr, "flow-spec-fuzz: base endpoint refused: %s\n",

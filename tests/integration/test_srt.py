@@ -653,6 +653,31 @@ class SrtTests(MrouteTestCase):
             self.assertIn(key, srt, s)
         self.assertGreater(len(rx.data()), 0, "nothing reached the udp output")
 
+    # 8 -------------------------------------------------------------------
+
+    def test_8_min_latency_is_the_larger_latency(self):
+        """The original's min_latency (docs/api.md, Bodies): SRT's latency is
+        the larger of it and max_latency, which the peers then agree on"""
+        ingest, out = self.port(), self.port()
+        passphrase = "min-latency-passphrase"
+        rx = self.receiver(out, idle=None, hard=30.0).start()
+        c = self.controller()
+        flow_id = self.start_flow(c, {"name": "in", "protocol": "srt-listener", "ingest_port": ingest,
+                                      "max_latency": 150, "min_latency": 450,
+                                      "decryption": {"algorithm": "aes128", "passphrase": passphrase}},
+                                  [{"name": "udp", "protocol": "udp", "destination": LO, "port": out}])
+        sender, pacer = self.send_clip_srt_caller(ingest, "aes128", passphrase, "tx-min-latency")
+        self.assertTrue(pacer.wait(20), "the clip was not sent in time")
+        self.assertIsNone(pacer.error, pacer.error)
+        m = self.metrics_when(c, flow_id,
+                              lambda m: m["source_metrics"][0]["srt"]["negotiated_latency_ms"] > 0,
+                              timeout=5)
+        sender.stop()
+        rx.stop()
+        s = m["source_metrics"][0]
+        # 450 against max_latency's 150 and the sender's 120 ms default
+        self.assertGreaterEqual(s["srt"]["negotiated_latency_ms"], 450, s)
+
 
     # 8 -------------------------------------------------------------------
 

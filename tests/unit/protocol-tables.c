@@ -95,7 +95,7 @@ srt_uri_of (const gchar * json, MrEndpointRole role)
   g_autoptr (JsonNode) node = json_from_string (json, NULL);
   g_autoptr (GError) error = NULL;
   g_autoptr (MrEndpoint) ep = mr_endpoint_from_json (node, role,
-      role == MR_ENDPOINT_SOURCE ? "source" : "outputs[0]", &error);
+      role == MR_ENDPOINT_SOURCE ? "source" : "outputs[0]", NULL, &error);
   const MrTransport *t;
   g_autoptr (GstElement) e = NULL;
   gchar *uri = NULL;
@@ -159,7 +159,7 @@ check_source (const gchar * json, const gchar * message, const gchar * field)
   g_autoptr (JsonNode) node = json_from_string (json, NULL);
   g_autoptr (GError) error = NULL;
   g_autoptr (MrEndpoint) ep = mr_endpoint_from_json (node,
-      MR_ENDPOINT_SOURCE, "source", &error);
+      MR_ENDPOINT_SOURCE, "source", NULL, &error);
   g_autofree gchar *error_field = NULL;
 
   g_assert_null (ep);

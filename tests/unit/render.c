@@ -212,6 +212,75 @@ test_content_quality (void)
       "\"last_check_time\":\"2026-01-02T03:04:05.000000Z\"}");
 }
 
+/* A client that keeps a source's or an output's figures in the struct it
+ * sends back: every member render.c writes in a metrics item is one the
+ * parser ignores without a warning (flow-spec.c, endpoint_read_only) */
+static void
+check_item_sent_back (JsonNode * item, MrEndpointRole role)
+{
+  g_autoptr (JsonNode) body = json_node_copy (item);
+  JsonObject *obj = json_node_get_object (body);
+  g_autoptr (GPtrArray) warnings = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MrEndpoint) ep = NULL;
+
+  json_object_set_string_member (obj, "protocol", "udp");
+  if (role == MR_ENDPOINT_SOURCE) {
+    json_object_set_int_member (obj, "ingest_port", 5000);
+  } else {
+    json_object_set_string_member (obj, "destination", "127.0.0.1");
+    json_object_set_int_member (obj, "port", 6000);
+  }
+  ep = mr_endpoint_from_json (body, role, "", warnings, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (ep);
+  for (guint i = 0; i < warnings->len; i++)
+    g_test_message ("%s", (const gchar *) warnings->pdata[i]);
+  g_assert_cmpuint (warnings->len, ==, 0);
+}
+
+static void
+test_metrics_members_read_only (void)
+{
+  g_autoptr (MrFlowMetrics) m = some_metrics ();
+  g_autoptr (JsonNode) node = mr_render_metrics (m);
+  JsonObject *obj = json_node_get_object (node);
+  JsonArray *sources = json_object_get_array_member (obj, "source_metrics");
+  JsonArray *outputs = json_object_get_array_member (obj, "output_metrics");
+
+  for (guint i = 0; i < json_array_get_length (sources); i++)
+    check_item_sent_back (json_array_get_element (sources, i),
+        MR_ENDPOINT_SOURCE);
+  for (guint i = 0; i < json_array_get_length (outputs); i++)
+    check_item_sent_back (json_array_get_element (outputs, i),
+        MR_ENDPOINT_OUTPUT);
+}
+
+/* No warnings: the answer as it was, byte for byte; else one member at
+ * the end */
+static void
+test_warnings (void)
+{
+  g_autoptr (GPtrArray) warnings = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (JsonNode) node = json_from_string ("{\"id\":\"f\",\"a\":1}",
+      NULL);
+  g_autofree gchar *none = NULL;
+  g_autofree gchar *two = NULL;
+
+  mr_render_add_warnings (node, NULL);
+  mr_render_add_warnings (node, warnings);
+  none = json_to_string (node, FALSE);
+  g_assert_cmpstr (none, ==, "{\"id\":\"f\",\"a\":1}");
+  g_ptr_array_add (warnings, g_strdup ("unknown field 'foo' ignored"));
+  g_ptr_array_add (warnings, g_strdup ("unknown field 'outputs[1].foo' "
+          "ignored"));
+  mr_render_add_warnings (node, warnings);
+  two = json_to_string (node, FALSE);
+  g_assert_cmpstr (two, ==, "{\"id\":\"f\",\"a\":1,\"warnings\":["
+      "\"unknown field 'foo' ignored\","
+      "\"unknown field 'outputs[1].foo' ignored\"]}");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -220,5 +289,8 @@ main (int argc, char **argv)
   g_test_add_func ("/render/merge", test_merge);
   g_test_add_func ("/render/events", test_events);
   g_test_add_func ("/render/content-quality", test_content_quality);
+  g_test_add_func ("/render/metrics-members-read-only",
+      test_metrics_members_read_only);
+  g_test_add_func ("/render/warnings", test_warnings);
   return g_test_run ();
 }

@@ -63,8 +63,12 @@ configure_srt (GstElement * e, const MrEndpoint * ep, gboolean listener)
    * libsrt gave the peer up (5 s), with the old socket still accepting
    * the next caller.  A bounded wait makes every stop prompt. */
   g_object_set (e, "poll-timeout", SRT_POLL_TIMEOUT_MS, NULL);
-  if (ep->max_latency >= 0)
-    g_object_set (e, "latency", ep->max_latency, NULL);
+  /* SRT's latency is the least a peer may agree to (libsrt takes the
+   * larger of the two peers'): the original's min_latency and our
+   * max_latency both ask for at least that much, so the larger wins */
+  if (MAX (ep->max_latency, ep->min_latency) >= 0)
+    g_object_set (e, "latency", MAX (ep->max_latency, ep->min_latency),
+        NULL);
   if (ep->stream_id)
     g_object_set (e, "streamid", ep->stream_id, NULL);
   if (ep->cipher && ep->passphrase) {
