@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core/core.h"
+#include "mroute-api-resources.h"
 #include "prometheus.h"
 #include "render.h"
 #include "store/store.h"
@@ -231,6 +232,37 @@ handle_health (MrApi * api, SoupServerMessage * msg, const gchar * method)
   mr_api_respond_json (msg, SOUP_STATUS_OK, json_builder_get_root (b));
 }
 
+/* GET /openapi.json: the OpenAPI document of this API
+ * (controller/api/openapi.json, compiled in as a GResource).  It needs the
+ * key like every path but /health: it says nothing secret, but /health
+ * stays the one path open to all. */
+static void
+handle_openapi (SoupServerMessage * msg, const gchar * method)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) doc = NULL;
+  gsize len;
+  const gchar *data;
+
+  if (!IS (method, "GET")) {
+    mr_api_method_not_allowed (msg, "GET");
+    return;
+  }
+  doc = g_resource_lookup_data (mr_api_get_resource (),
+      "/org/mroute/api/openapi.json", G_RESOURCE_LOOKUP_FLAGS_NONE, &error);
+  if (!doc) {
+    g_warning ("internal error: %s", error->message);
+    mr_api_write_error (msg, SOUP_STATUS_INTERNAL_SERVER_ERROR, NULL,
+        "the OpenAPI document is missing from this build");
+    return;
+  }
+  data = g_bytes_get_data (doc, &len);
+  mr_api_respond (msg, SOUP_STATUS_OK, NULL);
+  /* the resource's data is the binary's own: static */
+  soup_server_message_set_response (msg, "application/json",
+      SOUP_MEMORY_STATIC, data, len);
+}
+
 static void
 handle_request (SoupServer * server, SoupServerMessage * msg,
     const char *path, GHashTable * query, gpointer user_data)
@@ -259,6 +291,8 @@ handle_request (SoupServer * server, SoupServerMessage * msg,
 
   if (NSEG == 1 && IS (SEG (0), "health")) {
     handle_health (api, msg, method);
+  } else if (NSEG == 1 && IS (SEG (0), "openapi.json")) {
+    handle_openapi (msg, method);
   } else if (NSEG == 1 && IS (SEG (0), "metrics")) {
     if (!IS (method, "GET")) {
       mr_api_method_not_allowed (msg, "GET");
