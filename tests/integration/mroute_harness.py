@@ -12,6 +12,8 @@ import time
 import urllib.error
 import urllib.request
 
+import mroute_openapi
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
@@ -144,7 +146,23 @@ class Controller:
     def __exit__(self, *exc):
         self.stop()
 
+    # an ssl.SSLContext for a controller that talks HTTPS (base is https://)
+    ssl_context = None
+    # every answer is checked against controller/api/openapi.json
+    # (mroute_openapi.py); a test that wants a wrong answer sets it False
+    check_openapi = True
+
     def request(self, method, path, body=None, raw=None, headers=None, timeout=10):
+        """Sends one request and returns its Response, after checking the
+        answer against the OpenAPI document (mroute_openapi.check: a
+        mismatch fails the test with the path, the status and why)."""
+        r = self.send(method, path, body=body, raw=raw, headers=headers, timeout=timeout)
+        if self.check_openapi:
+            mroute_openapi.check(method, path, r.status, r.headers, r.body)
+        return r
+
+    def send(self, method, path, body=None, raw=None, headers=None, timeout=10):
+        """One request, its answer unchecked."""
         data = None
         hdrs = dict(headers or {})
         if raw is not None:
@@ -154,7 +172,7 @@ class Controller:
             hdrs.setdefault("Content-Type", "application/json")
         req = urllib.request.Request(self.base + path, data=data, method=method, headers=hdrs)
         try:
-            with urllib.request.urlopen(req, timeout=timeout) as r:
+            with urllib.request.urlopen(req, timeout=timeout, context=self.ssl_context) as r:
                 return Response(r.status, r.headers, r.read())
         except urllib.error.HTTPError as e:
             return Response(e.code, e.headers, e.read())

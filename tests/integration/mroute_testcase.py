@@ -41,6 +41,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from mroute_harness import Controller, free_port, mroute_bin  # noqa: E402
+import mroute_openapi  # noqa: E402
 from mroute_media import DGRAM, kill_proc, tail, test_failed, udp_socket, wait_until  # noqa: E402
 
 LO = "127.0.0.1"
@@ -555,6 +556,16 @@ class MrouteTestCase(unittest.TestCase):
         super().setUp()
         self.owned = Owned(type(self).__name__.lower())
         self.addCleanup(self._close_owned)
+        # an answer that did not fit the OpenAPI document fails the test,
+        # also when it came to a thread of the test (mroute_openapi.py)
+        self._openapi_mark = mroute_openapi.failure_count()
+        self.addCleanup(self._check_openapi)
+
+    def _check_openapi(self):
+        missed = mroute_openapi.failures_since(self._openapi_mark)
+        if missed:
+            raise AssertionError("%d answer(s) did not fit controller/api/openapi.json:\n%s"
+                                 % (len(missed), "\n".join(missed)))
 
     def tearDown(self):
         self._close_owned()

@@ -596,29 +596,11 @@ class NetnsTest(MrouteTestCase):
 class HttpsController(Controller):
     def __init__(self, cafile, **kw):
         super().__init__(**kw)
-        self.ctx = ssl.create_default_context(cafile=cafile)
+        self.ssl_context = ssl.create_default_context(cafile=cafile)
 
     @property
     def base(self):
         return "https://127.0.0.1:%d" % self.port
-
-    def request(self, method, path, body=None, raw=None, headers=None, timeout=10):
-        import urllib.request
-        import urllib.error
-        from mroute_harness import Response
-        data = raw.encode() if isinstance(raw, str) else raw
-        if body is not None:
-            data = json.dumps(body).encode()
-        hdrs = dict(headers or {})
-        if data is not None:
-            hdrs.setdefault("Content-Type", "application/json")
-        req = urllib.request.Request(self.base + path, data=data, method=method,
-                                     headers=hdrs)
-        try:
-            with urllib.request.urlopen(req, timeout=timeout, context=self.ctx) as r:
-                return Response(r.status, r.headers, r.read())
-        except urllib.error.HTTPError as e:
-            return Response(e.code, e.headers, e.read())
 
 
 class HttpsTest(SharedControllerTest):
