@@ -1,6 +1,8 @@
 """Shared helpers for the integration tests: start a real controller on a
 free loopback port with its own SQLite file, talk JSON to it over HTTP, and
-find free UDP ports.  Standard library only."""
+find free UDP ports.  Every answer is checked against the API's OpenAPI
+document (mroute_openapi.py, which needs python3-jsonschema); otherwise
+standard library only."""
 
 import json
 import os

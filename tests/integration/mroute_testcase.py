@@ -25,7 +25,10 @@ that talks HTTPS, one whose port is in its configuration file).  class_port(),
 class_tcp_port(), class_own(), class_own_server() and class_tmpdir() are
 the class's port(), tcp_port(), own(), own_server() and tmpdir().
 
-Standard library only.  Everything here is bounded in time."""
+Every answer a test receives through Controller.request is checked against
+controller/api/openapi.json (mroute_openapi.py, python3-jsonschema); a
+mismatch, also in a thread of the test, fails the test.  Otherwise standard
+library only.  Everything here is bounded in time."""
 
 import http.server
 import os
