@@ -23,7 +23,9 @@ sets: without python3-jsonschema every checked answer fails), "0" (off),
 unset (check when python3-jsonschema imports, else say so once on stderr
 and go on: bench/soak.py's Controller under another python3).  At exit the
 number of answers checked is written to stderr (the test's log), one line:
-"openapi: N answers checked ...".
+"openapi: N answers checked ...".  With MROUTE_OPENAPI_STATS=FILE it also
+appends one JSON line to FILE: the count of each operation and status seen
+(what a whole run of the suite covered of the document).
 
 python3-jsonschema is a Debian package (scripts/install-deps.sh); the
 integration tests run under /usr/bin/python3 (tests/meson.build) so that
@@ -284,3 +286,8 @@ def _summary():
     sys.stderr.write("openapi: %d answers checked against controller/api/openapi.json "
                      "(%d operation/status pairs), %d did not fit\n"
                      % (_checked, len(_by_operation), len(_failures)))
+    stats = os.environ.get("MROUTE_OPENAPI_STATS")
+    if stats:
+        with open(stats, "a") as f:
+            f.write(json.dumps({"test": os.path.basename(sys.argv[0]), "checked": _checked,
+                                "failures": len(_failures), "by_operation": _by_operation}) + "\n")
