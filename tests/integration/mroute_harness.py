@@ -160,7 +160,10 @@ class Controller:
         mismatch fails the test with the path, the status and why)."""
         r = self.send(method, path, body=body, raw=raw, headers=headers, timeout=timeout)
         if self.check_openapi:
-            mroute_openapi.check(method, path, r.status, r.headers, r.body)
+            sent = raw if raw is not None else (json.dumps(body) if body is not None else None)
+            if isinstance(sent, str):
+                sent = sent.encode()
+            mroute_openapi.check(method, path, r.status, r.headers, r.body, sent=sent)
         return r
 
     def send(self, method, path, body=None, raw=None, headers=None, timeout=10):

@@ -9,7 +9,9 @@ document (templates like /v1/flows/{id} match one segment; one trailing
 slash and the query string are ignored, as the controller does), the
 method's operation, the answer's status among its responses, the media
 type, and validates a JSON body against the response's schema with
-python3-jsonschema (JSON Schema 2020-12, the dialect of OpenAPI 3.1).  A
+python3-jsonschema (JSON Schema 2020-12, the dialect of OpenAPI 3.1); and
+a request body the controller accepted (a 2xx answer) against the
+operation's requestBody schema.  A
 path the document does not have must be a 404, a method its entry does not
 list a 405, both with the error envelope; a path segment the controller
 cannot decode a 400.  An answer that does not fit raises OpenApiMismatch
@@ -162,8 +164,31 @@ class OpenApi:
                 where, e.message[:500], "/".join(str(p) for p in spath)))
         return lines
 
-    def check(self, method, path, status, headers, body):
-        """Raises OpenApiMismatch unless the answer fits the document."""
+    def check_request(self, method, path, status, sent):
+        """A body the controller took (2xx) fits the operation's
+        requestBody: the document describes no less than what is taken."""
+        method = method.lower()
+        template, item = self.match(path)
+        if template is None or method not in item or "requestBody" not in item[method]:
+            return
+        schema = self.deref(item[method]["requestBody"])["content"]["application/json"]["schema"]
+        try:
+            instance = json.loads(sent)
+        except ValueError as e:
+            raise OpenApiMismatch("openapi: %s %s answered %d to a body that is not JSON (%s): %r"
+                                  % (method.upper(), path, status, e, sent[:300]))
+        errors = self.schema_errors(schema, instance)
+        if errors:
+            raise OpenApiMismatch("openapi: %s %s answered %d to a body that does not fit the "
+                                  "requestBody of %s %s:\n  %s\nbody sent: %s"
+                                  % (method.upper(), path, status, method.upper(), template,
+                                     "\n  ".join(errors), sent[:2000].decode("utf-8", "replace")))
+
+    def check(self, method, path, status, headers, body, sent=None):
+        """Raises OpenApiMismatch unless the answer fits the document (and,
+        for a 2xx, the body `sent` fits the operation's requestBody)."""
+        if sent and 200 <= status < 300:
+            self.check_request(method, path, status, sent)
         what, responses = self.responses_for(method, path)
         resp = responses.get(str(status))
         if resp is None:
@@ -243,7 +268,7 @@ def api():
         return _api
 
 
-def check(method, path, status, headers, body):
+def check(method, path, status, headers, body, sent=None):
     """Checks one answer (see the module's doc); counts it."""
     global _checked
     if not enabled():
@@ -252,7 +277,7 @@ def check(method, path, status, headers, body):
     if checker is None:
         return
     try:
-        what = checker.check(method, path, status, headers, body or b"")
+        what = checker.check(method, path, status, headers, body or b"", sent=sent)
     except OpenApiMismatch as e:
         with _lock:
             _failures.append(str(e))

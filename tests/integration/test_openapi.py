@@ -11,7 +11,8 @@
   every method of every path answers 405 exactly when the document does
   not list it.
 - One pass over every operation with a real flow, each answer checked
-  (as in every integration test, by mroute_harness.Controller.request).
+  (as in every integration test, by mroute_harness.Controller.request),
+  and each body the controller took against the operation's requestBody.
 - The check can fail: wrong answers (a flow with a bad state, a missing or
   extra member, an undocumented status, another media type, an error
   envelope with more in it) are refused by the validator.
@@ -232,6 +233,24 @@ class ValidatorTest(unittest.TestCase):
         self.refused("GET", path, 404, {"error": "no flow 'x'", "code": 404}, says="code")
         self.refused("GET", path, 404, {"message": "no flow 'x'"}, says="'error' is a required property")
         self.refused("GET", path, 404, {"error": ""})
+
+    def test_accepted_request_bodies(self):
+        """A body answered 2xx must fit the operation's requestBody."""
+        flow = flow_json()
+        ok = json.dumps({"name": "n", "source": {"name": "in", "protocol": "udp",
+                                                 "ingest_port": 5000}, "extra": 1}).encode()
+        self.api.check("POST", "/v1/flows", 201, {"Content-Type": "application/json"},
+                       json.dumps(flow).encode(), sent=ok)
+        for bad in ({"source": {"name": "in", "protocol": "udp"}},           # no name
+                    {"name": "n", "outputs": [{"name": "o", "protocol": "smtp"}]},
+                    {"name": "n", "source_monitor_config": {"thumbnail_interval_sec": 0}}):
+            with self.assertRaises(mroute_openapi.OpenApiMismatch) as cm:
+                self.api.check("POST", "/v1/flows", 201, {"Content-Type": "application/json"},
+                               json.dumps(flow).encode(), sent=json.dumps(bad).encode())
+            self.assertIn("requestBody", str(cm.exception))
+        # a refused body is not checked: tests send wrong ones on purpose
+        self.api.check("POST", "/v1/flows", 400, {"Content-Type": "application/json"},
+                       b'{"error": "name: is required", "field": "name"}', sent=b"{}")
 
     def test_paths_and_methods_outside_the_document(self):
         self.check("GET", "/nope", 404, {"error": "no such path: /nope"})
