@@ -23,6 +23,14 @@
  * spends its time on. The datagrams that leave are byte for byte the
  * buffers that came in.
  *
+ * Multicast destinations take the socket options of multiudpsink's
+ * properties of the same names: `ttl-mc` (the TTL or IPv6 hop limit of
+ * multicast datagrams), `multicast-iface` (the interface they leave by)
+ * and `loop`; `qos-dscp` marks every datagram, unicast too. They are
+ * options of the element's sockets, so they are the same for all its
+ * destinations: a relay that needs two TTLs, DSCPs or interfaces uses one
+ * udpfanoutsink for each (the controller does, see docs/protocols.md).
+ *
  * When the kernel or the route cannot do GSO, the element says so once in
  * the debug log and sends each datagram on its own (still one `sendmmsg()`
  * for all destinations). A destination that fails (unreachable network, a
@@ -32,6 +40,10 @@
  * ## Example launch line
  * |[
  * gst-launch-1.0 udpbatchsrc port=5000 ! udpfanoutsink clients=127.0.0.1:6000,127.0.0.1:6002 sync=false
+ * ]|
+ * To a multicast group, TTL 16, DSCP 46 (EF), out of eth1:
+ * |[
+ * gst-launch-1.0 udpbatchsrc port=5000 ! udpfanoutsink clients=239.1.1.1:5000 ttl-mc=16 qos-dscp=46 multicast-iface=eth1
  * ]|
  *
  * ## Design
@@ -51,6 +63,7 @@
 #include "gstudpfanoutsink.h"
 #include "mroute-elements.h"
 #include "udp-gso.h"
+#include "udp-multicast.h"
 
 #include <errno.h>
 #include <string.h>
@@ -72,6 +85,10 @@ enum
   PROP_CLIENTS,
   PROP_GSO,
   PROP_BUFFER_SIZE,
+  PROP_TTL_MC,
+  PROP_QOS_DSCP,
+  PROP_MULTICAST_IFACE,
+  PROP_LOOP,
 };
 
 enum
@@ -85,6 +102,9 @@ enum
 
 #define DEFAULT_GSO TRUE
 #define DEFAULT_BUFFER_SIZE 0
+#define DEFAULT_TTL_MC 1
+#define DEFAULT_QOS_DSCP -1
+#define DEFAULT_LOOP TRUE
 #define MAX_MMSG 1024           /* UIO_MAXIOV: most messages per sendmmsg */
 
 struct _GstUdpFanoutClient
@@ -152,6 +172,28 @@ gst_udp_fanout_sink_class_init (GstUdpFanoutSinkClass * klass)
           "Kernel send buffer size, in bytes (0 = system default)", 0,
           G_MAXINT, DEFAULT_BUFFER_SIZE,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+  g_object_class_install_property (gobject_class, PROP_TTL_MC,
+      g_param_spec_int ("ttl-mc", "Multicast TTL",
+          "TTL (IPv6: hop limit) of multicast datagrams, in router hops", 0,
+          255, DEFAULT_TTL_MC, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_QOS_DSCP,
+      g_param_spec_int ("qos-dscp", "QoS DSCP",
+          "Differentiated services code point of every datagram, 0 to 63 "
+          "(-1 = leave the system's)", -1, 63, DEFAULT_QOS_DSCP,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_MULTICAST_IFACE,
+      g_param_spec_string ("multicast-iface", "Multicast interface",
+          "Name of the network interface multicast datagrams leave by "
+          "(NULL = the one the route to the group takes)", NULL,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_LOOP,
+      g_param_spec_boolean ("loop", "Multicast loopback",
+          "Deliver multicast datagrams to this host's own members too",
+          DEFAULT_LOOP, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
 
   /**
    * GstUdpFanoutSink::add:
@@ -233,6 +275,9 @@ gst_udp_fanout_sink_init (GstUdpFanoutSink * self)
   self->gso = DEFAULT_GSO;
   self->gso_works = TRUE;
   self->buffer_size = DEFAULT_BUFFER_SIZE;
+  self->ttl_mc = DEFAULT_TTL_MC;
+  self->qos_dscp = DEFAULT_QOS_DSCP;
+  self->loop = DEFAULT_LOOP;
   self->fd4 = self->fd6 = -1;
   /* a relay sends as soon as data arrives */
   gst_base_sink_set_sync (GST_BASE_SINK (self), FALSE);
@@ -244,6 +289,7 @@ gst_udp_fanout_sink_finalize (GObject * object)
   GstUdpFanoutSink *self = GST_UDP_FANOUT_SINK (object);
 
   g_ptr_array_unref (self->clients);
+  g_free (self->multicast_iface);
   g_mutex_clear (&self->clients_lock);
 
   G_OBJECT_CLASS (parent_class)->finalize (object);
@@ -421,6 +467,10 @@ get_clients_string (GstUdpFanoutSink * self)
   return g_string_free (str, FALSE);
 }
 
+static gboolean apply_send_options (GstUdpFanoutSink * self,
+    GError ** error);
+static void post_options_error (GstUdpFanoutSink * self, GError * error);
+
 static void
 gst_udp_fanout_sink_set_property (GObject * object, guint prop_id,
     const GValue * value, GParamSpec * pspec)
@@ -441,6 +491,30 @@ gst_udp_fanout_sink_set_property (GObject * object, guint prop_id,
       self->buffer_size = g_value_get_int (value);
       g_mutex_unlock (&self->clients_lock);
       break;
+    case PROP_TTL_MC:
+    case PROP_QOS_DSCP:
+    case PROP_MULTICAST_IFACE:
+    case PROP_LOOP:{
+      GError *err = NULL;
+
+      g_mutex_lock (&self->clients_lock);
+      if (prop_id == PROP_TTL_MC)
+        self->ttl_mc = g_value_get_int (value);
+      else if (prop_id == PROP_QOS_DSCP)
+        self->qos_dscp = g_value_get_int (value);
+      else if (prop_id == PROP_LOOP)
+        self->loop = g_value_get_boolean (value);
+      else {
+        g_free (self->multicast_iface);
+        self->multicast_iface = g_value_dup_string (value);
+      }
+      /* between two sends, like a new destination */
+      apply_send_options (self, &err);
+      g_mutex_unlock (&self->clients_lock);
+      if (err)
+        post_options_error (self, err);
+      break;
+    }
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -467,6 +541,26 @@ gst_udp_fanout_sink_get_property (GObject * object, guint prop_id,
       g_value_set_int (value, self->buffer_size);
       g_mutex_unlock (&self->clients_lock);
       break;
+    case PROP_TTL_MC:
+      g_mutex_lock (&self->clients_lock);
+      g_value_set_int (value, self->ttl_mc);
+      g_mutex_unlock (&self->clients_lock);
+      break;
+    case PROP_QOS_DSCP:
+      g_mutex_lock (&self->clients_lock);
+      g_value_set_int (value, self->qos_dscp);
+      g_mutex_unlock (&self->clients_lock);
+      break;
+    case PROP_MULTICAST_IFACE:
+      g_mutex_lock (&self->clients_lock);
+      g_value_set_string (value, self->multicast_iface);
+      g_mutex_unlock (&self->clients_lock);
+      break;
+    case PROP_LOOP:
+      g_mutex_lock (&self->clients_lock);
+      g_value_set_boolean (value, self->loop);
+      g_mutex_unlock (&self->clients_lock);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -489,11 +583,47 @@ open_socket (GstUdpFanoutSink * self, gint family, gint buffer_size)
   return fd;
 }
 
+/* The multicast and QoS options of the open sockets, from the properties;
+ * called with clients_lock.  An interface that does not exist is an error
+ * (the options stay as they were), so is a refused option. */
+static gboolean
+apply_send_options (GstUdpFanoutSink * self, GError ** error)
+{
+  gint ifindex;
+
+  if (self->fd4 < 0 && self->fd6 < 0)
+    return TRUE;                /* not started: start () applies them */
+  if ((ifindex = mr_mcast_iface_index (self->multicast_iface, error)) < 0)
+    return FALSE;
+  if (self->fd4 >= 0 && !mr_mcast_set_send_options (self->fd4, AF_INET,
+          self->ttl_mc, self->qos_dscp, ifindex, self->loop, error))
+    return FALSE;
+  /* an IPv6 socket cannot leave by an interface without IPv6 */
+  if (self->fd6 >= 0 && !mr_mcast_set_send_options (self->fd6, AF_INET6,
+          self->ttl_mc, self->qos_dscp, ifindex, self->loop, NULL))
+    GST_INFO_OBJECT (self, "IPv6 multicast options refused");
+  GST_DEBUG_OBJECT (self, "multicast TTL %d, DSCP %d, interface %s, loop %d",
+      self->ttl_mc, self->qos_dscp, self->multicast_iface ?
+      self->multicast_iface : "(route)", self->loop);
+  return TRUE;
+}
+
+/* not with clients_lock held: a sync bus handler may ask for stats */
+static void
+post_options_error (GstUdpFanoutSink * self, GError * error)
+{
+  GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+      ("Could not set the sending options: %s", error->message), (NULL));
+  g_error_free (error);
+}
+
 static gboolean
 gst_udp_fanout_sink_start (GstBaseSink * sink)
 {
   GstUdpFanoutSink *self = GST_UDP_FANOUT_SINK (sink);
   gint buffer_size;
+  gboolean ok;
+  GError *err = NULL;
 
   g_mutex_lock (&self->clients_lock);
   buffer_size = self->buffer_size;
@@ -508,6 +638,15 @@ gst_udp_fanout_sink_start (GstBaseSink * sink)
   }
   /* IPv6 may be missing: then only IPv4 destinations work */
   self->fd6 = open_socket (self, AF_INET6, buffer_size);
+
+  g_mutex_lock (&self->clients_lock);
+  ok = apply_send_options (self, &err);
+  g_mutex_unlock (&self->clients_lock);
+  if (!ok) {
+    post_options_error (self, err);
+    gst_udp_fanout_sink_stop (sink);
+    return FALSE;
+  }
   return TRUE;
 }
 
