@@ -33,10 +33,13 @@
  * |[
  * gst-launch-1.0 udpbatchsrc port=5000 caps="video/mpegts,systemstream=true,packetsize=188" ! udpfanoutsink clients=127.0.0.1:6000,127.0.0.1:6002
  * ]|
- * Receives the source-specific group 232.1.1.1 from 10.0.0.1 on eth1 and
- * sends it on as the group 239.2.2.2 (TTL 16, DSCP AF41) out of eth2:
+ * Receives the source-specific group 232.1.1.1 from 127.0.0.1 on lo and
+ * sends it on as the group 239.2.2.2 (TTL 16, DSCP AF41) out of lo (which
+ * needs the MULTICAST flag: `ip link set lo multicast on`;
+ * `pipelines/multicast-relay.sh` runs it in a network namespace of its own,
+ * with senders and a member):
  * |[
- * gst-launch-1.0 udpbatchsrc uri="udp://232.1.1.1:5000?multicast-source=10.0.0.1&multicast-iface=eth1" ! udpfanoutsink clients=239.2.2.2:5000 ttl-mc=16 qos-dscp=34 multicast-iface=eth2
+ * gst-launch-1.0 udpbatchsrc uri="udp://232.1.1.1:5000?multicast-source=127.0.0.1&multicast-iface=lo" ! udpfanoutsink clients=239.2.2.2:5002 ttl-mc=16 qos-dscp=34 multicast-iface=lo
  * ]|
  *
  * ## Design
@@ -433,6 +436,7 @@ native_address (const gchar * str, gint port, struct sockaddr_storage *ss,
     return FALSE;
   saddr = g_inet_socket_address_new (iaddr, port);
   *len = g_socket_address_get_native_size (saddr);
+  memset (ss, 0, sizeof (*ss));
   return g_socket_address_to_native (saddr, ss, sizeof (*ss), NULL);
 }
 

@@ -41,9 +41,10 @@
  * |[
  * gst-launch-1.0 udpbatchsrc port=5000 ! udpfanoutsink clients=127.0.0.1:6000,127.0.0.1:6002 sync=false
  * ]|
- * To a multicast group, TTL 16, DSCP 46 (EF), out of eth1:
+ * To a multicast group, TTL 16, DSCP 46 (EF), out of lo (with the MULTICAST
+ * flag; `pipelines/multicast-relay.sh` runs this in a namespace of its own):
  * |[
- * gst-launch-1.0 udpbatchsrc port=5000 ! udpfanoutsink clients=239.1.1.1:5000 ttl-mc=16 qos-dscp=46 multicast-iface=eth1
+ * gst-launch-1.0 udpbatchsrc port=5000 ! udpfanoutsink clients=239.1.1.1:5002 ttl-mc=16 qos-dscp=46 multicast-iface=lo
  * ]|
  *
  * ## Design

@@ -77,6 +77,14 @@ address_string (const struct sockaddr_storage *ss)
   return g_strdup (buf);
 }
 
+/* what of @ss its family uses: the rest may never have been written */
+static gsize
+native_size (const struct sockaddr_storage *ss)
+{
+  return ss->ss_family == AF_INET6 ? sizeof (struct sockaddr_in6) :
+      sizeof (struct sockaddr_in);
+}
+
 gboolean
 mr_mcast_join (gint fd, const struct sockaddr_storage *group,
     const struct sockaddr_storage *source, gint ifindex, GError ** error)
@@ -106,15 +114,15 @@ mr_mcast_join (gint fd, const struct sockaddr_storage *group,
 
     memset (&req, 0, sizeof (req));
     req.gsr_interface = ifindex;
-    memcpy (&req.gsr_group, group, sizeof (*group));
-    memcpy (&req.gsr_source, source, sizeof (*source));
+    memcpy (&req.gsr_group, group, native_size (group));
+    memcpy (&req.gsr_source, source, native_size (source));
     r = setsockopt (fd, level, MCAST_JOIN_SOURCE_GROUP, &req, sizeof (req));
   } else {
     struct group_req req;
 
     memset (&req, 0, sizeof (req));
     req.gr_interface = ifindex;
-    memcpy (&req.gr_group, group, sizeof (*group));
+    memcpy (&req.gr_group, group, native_size (group));
     r = setsockopt (fd, level, MCAST_JOIN_GROUP, &req, sizeof (req));
   }
   if (r < 0) {
