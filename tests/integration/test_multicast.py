@@ -13,6 +13,8 @@ test makes (and removes, also when it fails):
 - SSM: a source joined to 232.77.1.1 from 10.77.1.2 only does not relay
   what 10.77.1.3 sends to the same group;
 - IPv6: ff3e::77:1 in on m0, ff3e::77:2 out of m1 with a hop limit of 3;
+- rtp-fec: a source joined to a group, an output's media and FEC streams
+  to a group with its TTL;
 - the checks: 400s with field paths;
 - MERGE: one RTP stream sent to 239.77.3.1 on both networks (m0 and m2,
   one group and one port, a source per interface), each leg losing every
@@ -303,6 +305,36 @@ class MulticastTest(MrouteTestCase):
         got, summary = self.finish(p, path)
         self.assertEqual(got, b"".join(sent), "%d of %d bytes" % (len(got), len(b"".join(sent))))
         self.assertEqual(summary["hops"], [3], summary)
+
+    def test_rtp_fec(self):
+        """an rtp-fec source joined to a group (media only: it works as RTP
+        with a jitter buffer), an rtp-fec output to a group: media and both
+        FEC streams reach members of the group with the output's TTL"""
+        self.run_flow({
+            "name": "fec",
+            "source": {"name": "in", "protocol": "rtp-fec", "ingest_port": 5050,
+                       "ingest_address": "239.77.4.1", "interface": "m0"},
+            "outputs": [{"name": "mcfec", "protocol": "rtp-fec", "destination": "239.77.5.1",
+                         "port": 6050, "ttl": 5, "dscp": 34, "interface": "m1"}]})
+        media, media_path = self.receive("239.77.5.1", 6050, "r0")
+        col, col_path = self.receive("239.77.5.1", 6052, "r0")
+        row, row_path = self.receive("239.77.5.1", 6054, "r0")
+        payloads = ts_datagrams(300)
+        self.send("239.77.4.1", 5050, "s0", "10.77.1.2", rtp_packets(payloads, ssrc=0))
+        want = b"".join(payloads)
+        self.wait_size(media_path, len(want) + 12 * len(payloads))
+        self.wait_size(row_path, 1)
+        got, summary = self.finish(media, media_path)
+        _, col_summary = self.finish(col, col_path)
+        _, row_summary = self.finish(row, row_path)
+        self.assertEqual(summary["count"], len(payloads), summary)
+        # RTP packets of 7 TS packets each: the payloads are what was sent
+        size = 12 + 7 * 188
+        self.assertEqual(b"".join(got[i + 12:i + size] for i in range(0, len(got), size)), want)
+        self.assertEqual(summary["hops"], [5], summary)
+        self.assertGreater(col_summary["count"], 0, col_summary)
+        self.assertGreater(row_summary["count"], 0, row_summary)
+        self.assertEqual(col_summary["hops"], [5], col_summary)
 
     def test_checks(self):
         src = {"name": "in", "protocol": "udp", "ingest_port": 5030}
