@@ -10,7 +10,8 @@
                      joins the multicast group ADDR on IFACE ("-": none, a
                      unicast ADDR is bound as it is), appends every datagram
                      to OUT, and on SIGTERM or after SECONDS writes
-                     OUT.json: {"count": n, "hops": [TTL or hop limit seen]}
+                     OUT.json: {"count": n, "hops": [TTL or hop limit seen],
+                     "dscp": [DSCP seen]}
   send DEST PORT IFACE BIND RECORDS SKIP_MOD SKIP_REM GAP_MS [HOPS]
                      sends the datagrams of RECORDS (4-byte big-endian
                      length, then the datagram) to DEST:PORT out of IFACE,
@@ -69,15 +70,18 @@ def recv_mode(addr, port, iface, out, seconds):
             mreqn = socket.inet_aton(addr) + socket.inet_aton("0.0.0.0") + struct.pack("@i", ifindex)
             s.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, mreqn)
         s.setsockopt(socket.IPPROTO_IP, getattr(socket, "IP_RECVTTL", 12), 1)
+        s.setsockopt(socket.IPPROTO_IP, socket.IP_RECVTOS, 1)
     else:
         if is_multicast(addr):
             s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_JOIN_GROUP,
                          socket.inet_pton(fam, addr) + struct.pack("@I", ifindex))
         s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_RECVHOPLIMIT, 1)
+        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_RECVTCLASS, 1)
     stop = []
     signal.signal(signal.SIGTERM, lambda *a: stop.append(1))
     s.settimeout(0.2)
-    count, hops = 0, set()
+    count, hops, dscps = 0, set(), set()
+    tos_kinds = {(socket.IPPROTO_IP, socket.IP_TOS), (socket.IPPROTO_IPV6, socket.IPV6_TCLASS)}
     deadline = time.monotonic() + float(seconds)
     sys.stdout.write("ready\n")
     sys.stdout.flush()
@@ -93,12 +97,13 @@ def recv_mode(addr, port, iface, out, seconds):
             f.flush()
             count += 1
             for level, kind, value in anc:
-                if len(value) >= 4:
-                    hops.add(struct.unpack("@i", value[:4])[0])
-                elif value:
-                    hops.add(value[0])
+                n = struct.unpack("@i", value[:4])[0] if len(value) >= 4 else value[0]
+                if (level, kind) in tos_kinds:
+                    dscps.add(n >> 2)
+                else:
+                    hops.add(n)
     with open(out + ".json", "w") as f:
-        json.dump({"count": count, "hops": sorted(hops)}, f)
+        json.dump({"count": count, "hops": sorted(hops), "dscp": sorted(dscps)}, f)
 
 
 def send_mode(dest, port, iface, bind, records, skip_mod, skip_rem, gap_ms, hops="8"):

@@ -9,12 +9,13 @@ test makes (and removes, also when it fails):
 
 - ASM: a udp source joins 239.77.1.1 on m0; its output to the group
   239.77.2.1 with ttl 4 and dscp 46 out of m1 reaches a member in R byte
-  for byte, with TTL 4; GET gives the fields back;
+  for byte, with TTL 4 and DSCP 46; GET gives the fields back;
 - SSM: a source joined to 232.77.1.1 from 10.77.1.2 only does not relay
   what 10.77.1.3 sends to the same group;
 - IPv6: ff3e::77:1 in on m0, ff3e::77:2 out of m1 with a hop limit of 3;
 - rtp-fec: a source joined to a group, an output's media and FEC streams
   to a group with its TTL;
+- two outputs with two TTLs (two fan-out sinks), one changed live;
 - the checks: 400s with field paths;
 - MERGE: one RTP stream sent to 239.77.3.1 on both networks (m0 and m2,
   one group and one port, a source per interface), each leg losing every
@@ -208,7 +209,9 @@ class MulticastTest(MrouteTestCase):
     def receive(self, addr, port, iface, seconds=30):
         """A member of addr:port on iface in R (iface "-": unicast);
         returns (process, path of what it receives)"""
-        out = os.path.join(self.tmpdir(), "recv-%s-%d" % (addr.replace(":", "_"), port))
+        self.receivers = getattr(self, "receivers", 0) + 1
+        out = os.path.join(self.tmpdir(), "recv-%s-%d-%d" % (addr.replace(":", "_"), port,
+                                                             self.receivers))
         p = subprocess.Popen(in_ns(NS_R, sys.executable, HELPER, "recv", addr, str(port),
                                    iface, out, str(seconds)), stdout=subprocess.PIPE)
         self.own_proc(p, stop_signal=signal.SIGTERM)
@@ -271,6 +274,7 @@ class MulticastTest(MrouteTestCase):
         got, summary = self.finish(p, path)
         self.assertEqual(got, b"".join(sent), "%d of %d bytes" % (len(got), len(b"".join(sent))))
         self.assertEqual(summary["hops"], [4], summary)
+        self.assertEqual(summary["dscp"], [46], summary)
 
     def test_source_specific(self):
         self.run_flow({
@@ -297,7 +301,7 @@ class MulticastTest(MrouteTestCase):
             "source": {"name": "in", "protocol": "udp", "ingest_port": 5020,
                        "ingest_address": "ff3e::77:1", "interface": "m0"},
             "outputs": [{"name": "mc6", "protocol": "udp", "destination": "ff3e::77:2",
-                         "port": 6020, "ttl": 3, "interface": "m1"}]})
+                         "port": 6020, "ttl": 3, "dscp": 10, "interface": "m1"}]})
         p, path = self.receive("ff3e::77:2", 6020, "r0")
         sent = ts_datagrams(100)
         self.send("ff3e::77:1", 5020, "s0", "fd77:1::2", sent)
@@ -305,6 +309,7 @@ class MulticastTest(MrouteTestCase):
         got, summary = self.finish(p, path)
         self.assertEqual(got, b"".join(sent), "%d of %d bytes" % (len(got), len(b"".join(sent))))
         self.assertEqual(summary["hops"], [3], summary)
+        self.assertEqual(summary["dscp"], [10], summary)
 
     def test_rtp_fec(self):
         """an rtp-fec source joined to a group (media only: it works as RTP
@@ -335,6 +340,47 @@ class MulticastTest(MrouteTestCase):
         self.assertGreater(col_summary["count"], 0, col_summary)
         self.assertGreater(row_summary["count"], 0, row_summary)
         self.assertEqual(col_summary["hops"], [5], col_summary)
+        self.assertEqual(summary["dscp"], [34], summary)
+        self.assertEqual(row_summary["dscp"], [34], row_summary)
+
+    def test_outputs_with_two_ttls(self):
+        """two outputs with different TTLs and DSCPs run on two fan-out
+        sinks, each with its own; a TTL changed while the flow runs moves
+        its output to the sink of the new one"""
+        fid = self.run_flow({
+            "name": "two-ttls",
+            "source": {"name": "in", "protocol": "udp", "ingest_port": 5060,
+                       "ingest_address": "239.77.6.9", "interface": "m0"},
+            "outputs": [{"name": "near", "protocol": "udp", "destination": "239.77.6.1",
+                         "port": 6060, "ttl": 2, "interface": "m1"},
+                        {"name": "far", "protocol": "udp", "destination": "239.77.6.2",
+                         "port": 6061, "ttl": 9, "dscp": 46, "interface": "m1"}]})
+        near, near_path = self.receive("239.77.6.1", 6060, "r0")
+        far, far_path = self.receive("239.77.6.2", 6061, "r0")
+        sent = ts_datagrams(100)
+        self.send("239.77.6.9", 5060, "s0", "10.77.1.2", sent)
+        self.wait_size(near_path, len(b"".join(sent)))
+        self.wait_size(far_path, len(b"".join(sent)))
+        got_near, near_summary = self.finish(near, near_path)
+        got_far, far_summary = self.finish(far, far_path)
+        self.assertEqual(got_near, b"".join(sent))
+        self.assertEqual(got_far, b"".join(sent))
+        self.assertEqual(near_summary["hops"], [2], near_summary)
+        self.assertEqual(near_summary["dscp"], [0], near_summary)
+        self.assertEqual(far_summary["hops"], [9], far_summary)
+        self.assertEqual(far_summary["dscp"], [46], far_summary)
+
+        r = self.c.put("/v1/flows/%s/outputs/near" % fid, {"ttl": 12})
+        self.assertEqual(r.status, 200, r.body)
+        self.assertEqual(self.c.get("/v1/flows/%s/outputs/near" % fid).json()["ttl"], 12)
+        near, near_path = self.receive("239.77.6.1", 6060, "r0")
+        more = ts_datagrams(50, seed=7)
+        self.send("239.77.6.9", 5060, "s0", "10.77.1.2", more)
+        self.wait_size(near_path, len(b"".join(more)))
+        got_near, near_summary = self.finish(near, near_path)
+        self.assertEqual(got_near, b"".join(more))
+        self.assertEqual(near_summary["hops"], [12], near_summary)
+        self.assertEqual(self.c.get("/v1/flows/%s" % fid).json()["status"], "ACTIVE")
 
     def test_checks(self):
         src = {"name": "in", "protocol": "udp", "ingest_port": 5030}
