@@ -19,8 +19,8 @@ test makes (and removes, also when it fails):
 - the checks: 400s with field paths;
 - MERGE: one RTP stream sent to 239.77.3.1 on both networks (m0 and m2,
   one group and one port, a source per interface), each leg losing every
-  tenth packet at another place: the output is the sent stream byte for
-  byte.
+  tenth packet at another place: each leg reads its own network only, and
+  the output is the sent stream byte for byte.
 
 The controller runs in M and is asked over HTTP from inside M
 (mcast_ns_helper.py http); senders and receivers are mcast_ns_helper.py
@@ -408,7 +408,7 @@ class MulticastTest(MrouteTestCase):
                 self.assertIn(words, err)
 
     def test_merge_on_two_networks(self):
-        self.run_flow({
+        fid = self.run_flow({
             "name": "merge",
             "sources": [{"name": "red", "protocol": "rtp", "ingest_port": 5040,
                          "ingest_address": "239.77.3.1", "interface": "m0"},
@@ -434,6 +434,11 @@ class MulticastTest(MrouteTestCase):
         got, summary = self.finish(p, path)
         self.assertEqual(len(got), len(want), summary)
         self.assertEqual(got, want)
+        # each leg read its own network only: 450 packets, not 900
+        m = self.metrics_when(self.c, fid, lambda m: all(
+            s["packets_received"] == 450 for s in m["source_metrics"]))
+        self.assertEqual(sorted((s["name"], s["packets_received"]) for s in m["source_metrics"]),
+                         [("blue", 450), ("red", 450)], m)
 
 
 if __name__ == "__main__":
