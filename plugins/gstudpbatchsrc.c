@@ -172,7 +172,7 @@ gst_udp_batch_src_class_init (GstUdpBatchSrcClass * klass)
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
   g_object_class_install_property (gobject_class, PROP_REUSE,
       g_param_spec_boolean ("reuse", "Reuse", "Allow the port to be shared "
-          "(SO_REUSEADDR)", DEFAULT_REUSE,
+          "(SO_REUSEADDR; always on for a multicast address)", DEFAULT_REUSE,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
   g_object_class_install_property (gobject_class, PROP_BOUND_PORT,
       g_param_spec_int ("bound-port", "Bound port",
