@@ -16,6 +16,15 @@
  * MPEG-TS continuity counters for `video/mpegts`. One buffer is taken to be
  * one datagram.
  *
+ * For RTP it also estimates the interarrival jitter of RFC 3550 (section
+ * 6.4.1): the smoothed mean change, between two packets in sequence, of
+ * the difference between a packet's arrival and its RTP timestamp, in the
+ * `clock-rate` of the caps (90000 when they have none).  A buffer's
+ * arrival is its DTS, else its PTS (the capture time a live source such
+ * as udpsrc or udpbatchsrc stamps), else the element's clock when it
+ * comes; a buffer list from a batched read shares one capture time, so
+ * the figure includes how late the reader wakes.
+ *
  * The `stats` property holds the counters. When data starts, or resumes after
  * more than `idle-timeout` milliseconds without any, and when it stops for
  * that long, the element posts an element message named `packetstats` with:
@@ -33,7 +42,7 @@
  * ]|
  *
  * ## Design
- * The counting is plain C in `packet-counter.c`. Silence is detected with a
+ * The counting and the jitter are plain C in `packet-counter.c`. Silence is detected with a
  * periodic clock id on the pipeline clock, so no thread of its own is needed
  * and the element can be driven by a #GstTestClock.
  */
@@ -104,8 +113,10 @@ gst_packet_stats_class_init (GstPacketStatsClass * klass)
    * GstPacketStats:stats:
    *
    * A `application/x-packetstats` structure with `packets`, `bytes`, `lost`,
-   * `reordered`, `resyncs`, `ts-packets`, `sync-errors` (all #guint64) and
-   * `active` (#gboolean).
+   * `reordered`, `resyncs`, `ts-packets`, `sync-errors` (all #guint64),
+   * `active` (#gboolean), and `jitter-ms` (#gdouble, the RFC 3550
+   * interarrival jitter of RTP packets in milliseconds, 0 for other data)
+   * with `jitter-samples` (#guint64, the packets it was estimated from).
    */
   g_object_class_install_property (gobject_class, PROP_STATS,
       g_param_spec_boxed ("stats", "Statistics",
@@ -173,7 +184,9 @@ gst_packet_stats_make_stats (GstPacketStats * self)
       "resyncs", G_TYPE_UINT64, c->resyncs,
       "ts-packets", G_TYPE_UINT64, c->ts_packets,
       "sync-errors", G_TYPE_UINT64, c->sync_errors,
-      "active", G_TYPE_BOOLEAN, self->active, NULL);
+      "active", G_TYPE_BOOLEAN, self->active,
+      "jitter-ms", G_TYPE_DOUBLE, mr_packet_counter_jitter_ms (c),
+      "jitter-samples", G_TYPE_UINT64, c->jitter_samples, NULL);
 }
 
 static void
@@ -338,38 +351,66 @@ gst_packet_stats_sink_event (GstPad * pad, GstObject * parent, GstEvent * event)
 
   if (GST_EVENT_TYPE (event) == GST_EVENT_CAPS) {
     GstCaps *caps;
+    const GstStructure *st;
     const gchar *name;
     MrPacketKind kind = MR_PACKET_KIND_OTHER;
+    gint clock_rate = 0;
 
     gst_event_parse_caps (event, &caps);
-    name = gst_structure_get_name (gst_caps_get_structure (caps, 0));
-    if (g_str_equal (name, "application/x-rtp"))
+    st = gst_caps_get_structure (caps, 0);
+    name = gst_structure_get_name (st);
+    if (g_str_equal (name, "application/x-rtp")) {
       kind = MR_PACKET_KIND_RTP;
-    else if (g_str_equal (name, "video/mpegts"))
+      if (!gst_structure_get_int (st, "clock-rate", &clock_rate)
+          || clock_rate <= 0)
+        clock_rate = MR_RTP_DEFAULT_CLOCK_RATE;
+    } else if (g_str_equal (name, "video/mpegts")) {
       kind = MR_PACKET_KIND_MPEGTS;
+    }
 
     GST_OBJECT_LOCK (self);
     if (kind != self->counter.kind) {
       GST_INFO_OBJECT (self, "checking sequence as %s", name);
       self->counter.kind = kind;
     }
+    mr_packet_counter_set_clock_rate (&self->counter, clock_rate);
     GST_OBJECT_UNLOCK (self);
   }
 
   return gst_pad_event_default (pad, parent, event);
 }
 
-/* Counts one buffer; called with the object lock held */
-static void
-gst_packet_stats_count (GstPacketStats * self, GstBuffer * buffer)
+/* The running time the element's clock says now, or NONE; called with
+ * the object lock held */
+static GstClockTime
+gst_packet_stats_now (GstPacketStats * self)
 {
+  GstClock *clock = GST_ELEMENT_CLOCK (self);
+  GstClockTime now, base = GST_ELEMENT_CAST (self)->base_time;
+
+  if (!clock)
+    return GST_CLOCK_TIME_NONE;
+  now = gst_clock_get_time (clock);
+  return now > base ? now - base : 0;
+}
+
+/* Counts one buffer that arrived at @now (a running time, or NONE) unless
+ * it carries its capture time; called with the object lock held */
+static void
+gst_packet_stats_count (GstPacketStats * self, GstBuffer * buffer,
+    GstClockTime now)
+{
+  GstClockTime arrival = GST_BUFFER_DTS_OR_PTS (buffer);
   GstMapInfo map;
 
+  G_STATIC_ASSERT (MR_PACKET_TIME_NONE == GST_CLOCK_TIME_NONE);
+  if (!GST_CLOCK_TIME_IS_VALID (arrival))
+    arrival = now;
   if (!gst_buffer_map (buffer, &map, GST_MAP_READ)) {
     GST_WARNING_OBJECT (self, "could not map buffer");
     return;
   }
-  mr_packet_counter_push (&self->counter, map.data, map.size);
+  mr_packet_counter_push_at (&self->counter, map.data, map.size, arrival);
   gst_buffer_unmap (buffer, &map);
 }
 
@@ -403,7 +444,7 @@ gst_packet_stats_chain (GstPad * pad, GstObject * parent, GstBuffer * buffer)
   guint sequence;
 
   GST_OBJECT_LOCK (self);
-  gst_packet_stats_count (self, buffer);
+  gst_packet_stats_count (self, buffer, gst_packet_stats_now (self));
   started = gst_packet_stats_arrival (self, &running_time);
   packets = self->counter.packets;
   sequence = self->activity_seq;
@@ -426,10 +467,12 @@ gst_packet_stats_chain_list (GstPad * pad, GstObject * parent,
   guint64 packets;
   guint sequence;
   guint i, len = gst_buffer_list_length (list);
+  GstClockTime now;
 
   GST_OBJECT_LOCK (self);
+  now = gst_packet_stats_now (self);
   for (i = 0; i < len; i++)
-    gst_packet_stats_count (self, gst_buffer_list_get (list, i));
+    gst_packet_stats_count (self, gst_buffer_list_get (list, i), now);
   started = gst_packet_stats_arrival (self, &running_time);
   packets = self->counter.packets;
   sequence = self->activity_seq;

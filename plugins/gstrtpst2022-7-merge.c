@@ -43,7 +43,9 @@
  * `stats` holds `output-packets`, `lost-packets` (missing on every leg),
  * `restarts`, `skew-ms` (between the slowest and the fastest active leg),
  * `active-legs`, `ssrc` and `legs`, an array with one structure per leg:
- * `pad`, `received`, `used` (went out from this leg), `unique` (went out
+ * `pad`, `received`, `used` (went out from this leg because it came first
+ * here; counted with `output-packets` in one step, so while no pad has
+ * been released the `used` of the legs add up to it), `unique` (went out
  * and no other leg had it: the gaps this leg filled; counted once no other
  * copy can come, `recovery-window` + `leg-timeout` after it arrived, or at
  * EOS, so it never decreases), `duplicates`, `late` (came after the window

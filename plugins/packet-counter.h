@@ -42,17 +42,47 @@ typedef struct
   gboolean have_seq;
   guint16 next_seq;
 
+  /* RFC 3550 interarrival jitter (section 6.4.1, appendix A.8): the
+   * smoothed mean deviation of the transit time, J += (|D| - J) / 16, with
+   * D the change in (arrival - RTP timestamp) between two packets in
+   * sequence.  Needs the arrival times push_at() is given. */
+  guint clock_rate;             /* Hz of the RTP timestamps: 90000 (MP2T)
+                                 * unless the caller sets another */
+  gdouble jitter;               /* in RTP timestamp units */
+  guint64 jitter_samples;       /* packets that updated it */
+  gboolean have_transit;
+  guint64 last_arrival;         /* ns */
+  guint32 last_rtp_ts;
+
   /* TS state: last continuity counter per PID, 0xff when unseen */
   guint8 cc[MR_TS_PID_COUNT];
 } MrPacketCounter;
 
+#define MR_PACKET_TIME_NONE G_MAXUINT64
+#define MR_RTP_DEFAULT_CLOCK_RATE 90000
+
 void mr_packet_counter_init (MrPacketCounter * counter, MrPacketKind kind);
+/* Zeroes the counters and the state; keeps the kind and the clock rate */
 void mr_packet_counter_reset (MrPacketCounter * counter);
+/* A packet of unknown arrival time: counted, no jitter sample */
 void mr_packet_counter_push (MrPacketCounter * counter, const guint8 * data,
     gsize size);
+/* A packet that arrived at @arrival (ns on any monotonic clock, or
+ * MR_PACKET_TIME_NONE) */
+void mr_packet_counter_push_at (MrPacketCounter * counter,
+    const guint8 * data, gsize size, guint64 arrival);
+/* 0 (ignored) or the RTP clock rate in Hz; a change restarts the jitter */
+void mr_packet_counter_set_clock_rate (MrPacketCounter * counter,
+    guint clock_rate);
+/* The interarrival jitter in milliseconds, 0 before two packets in
+ * sequence */
+gdouble mr_packet_counter_jitter_ms (const MrPacketCounter * counter);
 
 /* Jumps of more than this many sequence numbers are a new sender, not loss */
 #define MR_RTP_MAX_GAP 3000
+/* A change of transit time larger than this (in s) is a sender that
+ * restarted its timestamps, not jitter: the estimate goes on from there */
+#define MR_RTP_MAX_TRANSIT_JUMP 10
 
 G_END_DECLS
 

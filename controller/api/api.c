@@ -1,31 +1,16 @@
-/* mroute: the REST API: routes, keys, bodies and status codes.  A body is
- * read into a typed spec or endpoint here, at the edge; the manager's
- * typed answers go out through render.c.  No GStreamer, no SQLite. */
+/* mroute: the REST API: the server, keys, bodies, status codes and the
+ * one error envelope, and the routes but those of one flow
+ * (routes-flows.c).  No GStreamer, no SQLite. */
 
 #define G_LOG_DOMAIN "mroute-api"
-#include "api.h"
+#include "api-private.h"
 
 #include <string.h>
 
 #include "core/core.h"
-#include "http-guard.h"
-#include "mediamtx.h"
 #include "prometheus.h"
 #include "render.h"
 #include "store/store.h"
-
-struct _MrApi
-{
-  SoupServer *server;
-  MrManager *manager;
-  MrMediamtx *mediamtx;
-  /* from the configuration */
-  GBytes *key_digest;           /* SHA-256 of the API key, or NULL */
-  gboolean metrics_public;
-  gsize max_body;
-  MrHttpGuard *guard;
-  gint64 last_remote_refusal_log;       /* monotonic, microseconds */
-};
 
 #define NO_KEY_MESSAGE "this controller has no API key, so it answers only " \
   "clients on its own host (loopback): set [api] api_key in its " \
@@ -35,8 +20,8 @@ struct _MrApi
 /* ---------------------------------------------------------------------- */
 /* responses */
 
-static void
-respond (SoupServerMessage * msg, guint status, gchar * body)
+void
+mr_api_respond (SoupServerMessage * msg, guint status, gchar * body)
 {
   SoupMessageHeaders *headers = soup_server_message_get_response_headers (msg);
 
@@ -47,10 +32,10 @@ respond (SoupServerMessage * msg, guint status, gchar * body)
         SOUP_MEMORY_TAKE, body, strlen (body));
 }
 
-static void
-respond_json (SoupServerMessage * msg, guint status, JsonNode * node)
+void
+mr_api_respond_json (SoupServerMessage * msg, guint status, JsonNode * node)
 {
-  respond (msg, status, json_to_string (node, FALSE));
+  mr_api_respond (msg, status, json_to_string (node, FALSE));
   json_node_unref (node);
 }
 
@@ -73,11 +58,11 @@ error_envelope (const gchar * field, const gchar * message)
   return json_to_string (root, FALSE);
 }
 
-static void
-write_error (SoupServerMessage * msg, guint status, const gchar * field,
-    const gchar * message)
+void
+mr_api_write_error (SoupServerMessage * msg, guint status,
+    const gchar * field, const gchar * message)
 {
-  respond (msg, status, error_envelope (field, message));
+  mr_api_respond (msg, status, error_envelope (field, message));
 }
 
 static void
@@ -95,7 +80,9 @@ respond_gerror (SoupServerMessage * msg, const GError * error)
           MR_MANAGER_ERROR_CONFLICT))
     status = SOUP_STATUS_CONFLICT;
   else if (g_error_matches (error, MR_MANAGER_ERROR,
-          MR_MANAGER_ERROR_DISABLED)) {
+          MR_MANAGER_ERROR_DISABLED)
+      || g_error_matches (error, MR_MANAGER_ERROR,
+          MR_MANAGER_ERROR_NEEDS_STOP)) {
     const gchar *sep = strstr (error->message, ": ");
 
     status = SOUP_STATUS_CONFLICT;
@@ -110,16 +97,16 @@ respond_gerror (SoupServerMessage * msg, const GError * error)
 
   if (status == SOUP_STATUS_INTERNAL_SERVER_ERROR)
     g_warning ("internal error: %s", error->message);
-  write_error (msg, status, field, error->message);
+  mr_api_write_error (msg, status, field, error->message);
 }
 
 /* Answers with @node and @ok, or with the error. */
-static void
-respond_result (SoupServerMessage * msg, guint ok, JsonNode * node,
+void
+mr_api_respond_result (SoupServerMessage * msg, guint ok, JsonNode * node,
     GError ** error)
 {
   if (node)
-    respond_json (msg, ok, node);
+    mr_api_respond_json (msg, ok, node);
   else
     respond_gerror (msg, *error);
   g_clear_error (error);
@@ -127,31 +114,31 @@ respond_result (SoupServerMessage * msg, guint ok, JsonNode * node,
 
 /* Answers with @flow (taken) rendered with the @warnings about the
  * request's body (NULL: none), or with the error. */
-static void
-respond_flow_warned (SoupServerMessage * msg, guint ok, MrFlowInfo * flow,
-    GPtrArray * warnings, GError ** error)
+void
+mr_api_respond_flow_warned (SoupServerMessage * msg, guint ok,
+    MrFlowInfo * flow, GPtrArray * warnings, GError ** error)
 {
   g_autoptr (MrFlowInfo) f = flow;
   JsonNode *node = f ? mr_render_flow (f) : NULL;
 
   if (node)
     mr_render_add_warnings (node, warnings);
-  respond_result (msg, ok, node, error);
+  mr_api_respond_result (msg, ok, node, error);
 }
 
 /* Answers with @flow (taken) rendered, or with the error. */
-static void
-respond_flow (SoupServerMessage * msg, guint ok, MrFlowInfo * flow,
+void
+mr_api_respond_flow (SoupServerMessage * msg, guint ok, MrFlowInfo * flow,
     GError ** error)
 {
-  respond_flow_warned (msg, ok, flow, NULL, error);
+  mr_api_respond_flow_warned (msg, ok, flow, NULL, error);
 }
 
 /* ---------------------------------------------------------------------- */
 /* requests */
 
-static JsonNode *
-parse_body (MrApi * api, SoupServerMessage * msg)
+JsonNode *
+mr_api_parse_body (MrApi * api, SoupServerMessage * msg)
 {
   SoupMessageBody *body = soup_server_message_get_request_body (msg);
   g_autoptr (GBytes) bytes = soup_message_body_flatten (body);
@@ -163,7 +150,7 @@ parse_body (MrApi * api, SoupServerMessage * msg)
   root = mr_json_read_object (data, len, api->max_body, MR_JSON_MAX_DEPTH,
       &error);
   if (!root)
-    write_error (msg, g_error_matches (error, MR_JSON_READER_ERROR,
+    mr_api_write_error (msg, g_error_matches (error, MR_JSON_READER_ERROR,
             MR_JSON_READER_ERROR_TOO_LARGE) ?
         SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE : SOUP_STATUS_BAD_REQUEST, NULL,
         error->message);
@@ -173,8 +160,8 @@ parse_body (MrApi * api, SoupServerMessage * msg)
 /* ?limit=N: 1 and up; the seed's "Maximum limit: 10,000" is where a
  * larger one stops (a Go client asking for "all" with a large number gets
  * the newest 10,000), not a refusal */
-static gboolean
-parse_limit (SoupServerMessage * msg, GHashTable * query, guint * limit)
+gboolean
+mr_api_parse_limit (SoupServerMessage * msg, GHashTable * query, guint * limit)
 {
   const gchar *v = query ? g_hash_table_lookup (query, "limit") : NULL;
   g_autoptr (GError) err = NULL;
@@ -192,7 +179,7 @@ parse_limit (SoupServerMessage * msg, GHashTable * query, guint * limit)
       n = G_MAXUINT64;          /* digits only, past 2^64: above the most */
   }
   if (n == 0) {
-    write_error (msg, SOUP_STATUS_BAD_REQUEST, "limit",
+    mr_api_write_error (msg, SOUP_STATUS_BAD_REQUEST, "limit",
         "limit: must be a positive integer (above "
         G_STRINGIFY (MR_EVENTS_MAX_LIMIT) " counts as "
         G_STRINGIFY (MR_EVENTS_MAX_LIMIT) ")");
@@ -202,22 +189,22 @@ parse_limit (SoupServerMessage * msg, GHashTable * query, guint * limit)
   return TRUE;
 }
 
-static void
-method_not_allowed (SoupServerMessage * msg, const gchar * allow)
+void
+mr_api_method_not_allowed (SoupServerMessage * msg, const gchar * allow)
 {
   g_autofree gchar *m = g_strdup_printf ("method %s is not allowed here "
       "(allowed: %s)", soup_server_message_get_method (msg), allow);
 
   soup_message_headers_replace (soup_server_message_get_response_headers
       (msg), "Allow", allow);
-  write_error (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, NULL, m);
+  mr_api_write_error (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, NULL, m);
 }
 
-static void
-not_found (SoupServerMessage * msg, const gchar * path)
+void
+mr_api_not_found (SoupServerMessage * msg, const gchar * path)
 {
   g_autofree gchar *m = g_strdup_printf ("no such path: %s", path);
-  write_error (msg, SOUP_STATUS_NOT_FOUND, NULL, m);
+  mr_api_write_error (msg, SOUP_STATUS_NOT_FOUND, NULL, m);
 }
 
 #define IS(m, name) (g_str_equal ((m), (name)))
@@ -229,7 +216,7 @@ handle_health (MrApi * api, SoupServerMessage * msg, const gchar * method)
   guint total, active;
 
   if (!IS (method, "GET")) {
-    method_not_allowed (msg, "GET");
+    mr_api_method_not_allowed (msg, "GET");
     return;
   }
   mr_manager_counts (api->manager, &total, &active);
@@ -241,221 +228,7 @@ handle_health (MrApi * api, SoupServerMessage * msg, const gchar * method)
   json_builder_set_member_name (b, "active_flows");
   json_builder_add_int_value (b, active);
   json_builder_end_object (b);
-  respond_json (msg, SOUP_STATUS_OK, json_builder_get_root (b));
-}
-
-/* GET /v1/flows/{id}/metrics, thumbnail, metadata, content-quality and
- * events: the manager's typed answer, rendered */
-static void
-handle_flow_reading (MrApi * api, SoupServerMessage * msg, const gchar * id,
-    const gchar * what, guint limit)
-{
-  MrManager *m = api->manager;
-  GError *error = NULL;
-  JsonNode *node = NULL;
-
-  if (IS (what, "metrics")) {
-    g_autoptr (MrFlowMetrics) metrics = mr_manager_flow_metrics (m, id,
-        &error);
-
-    node = metrics ? mr_render_metrics (metrics) : NULL;
-  } else if (IS (what, "thumbnail")) {
-    g_autoptr (MrThumbnail) t = mr_manager_flow_thumbnail (m, id, &error);
-
-    node = t ? mr_render_thumbnail (t) : NULL;
-  } else if (IS (what, "metadata")) {
-    g_autoptr (MrStreamMetadata) md = mr_manager_flow_metadata (m, id,
-        &error);
-
-    node = md ? mr_render_stream_metadata (md) : NULL;
-  } else if (IS (what, "content-quality")) {
-    g_autofree MrContentQuality *cq = mr_manager_flow_content_quality (m, id,
-        &error);
-
-    node = cq ? mr_render_content_quality (cq) : NULL;
-  } else {
-    g_autoptr (GPtrArray) events = mr_manager_events (m, id, limit, &error);
-
-    node = events ? mr_render_events (events) : NULL;
-  }
-  respond_result (msg, SOUP_STATUS_OK, node, &error);
-}
-
-/* POST /v1/flows/{id}/source and /outputs: the flow is looked up and its
- * room checked before the body is read as an endpoint */
-static void
-handle_add_endpoint (MrApi * api, SoupServerMessage * msg, const gchar * id,
-    MrEndpointRole role)
-{
-  MrManager *m = api->manager;
-  g_autoptr (JsonNode) body = NULL;
-  g_autoptr (GPtrArray) warnings = g_ptr_array_new_with_free_func (g_free);
-  GError *error = NULL;
-  MrEndpoint *ep;
-
-  if (!(body = parse_body (api, msg)))
-    return;
-  if (!mr_manager_check_room (m, id, role, &error)
-      || !(ep = mr_endpoint_from_json (body, role, "", warnings, &error))) {
-    respond_result (msg, 0, NULL, &error);
-    return;
-  }
-  respond_flow_warned (msg, SOUP_STATUS_CREATED, role == MR_ENDPOINT_SOURCE ?
-      mr_manager_add_source (m, id, ep, &error) :
-      mr_manager_add_output (m, id, ep, &error), warnings, &error);
-}
-
-/* GET /v1/flows/{id}/sources/{name} (and /source/{name}) and
- * /outputs/{name}: the object as it is in the flow's answer */
-static void
-handle_get_endpoint (MrApi * api, SoupServerMessage * msg, const gchar * id,
-    const gchar * name, MrEndpointRole role)
-{
-  GError *error = NULL;
-  g_autoptr (MrEndpoint) ep = role == MR_ENDPOINT_SOURCE ?
-      mr_manager_get_source (api->manager, id, name, &error) :
-      mr_manager_get_output (api->manager, id, name, &error);
-
-  respond_result (msg, SOUP_STATUS_OK, ep ? mr_render_endpoint (ep) : NULL,
-      &error);
-}
-
-/* PUT /v1/flows/{id}/outputs/{name}: the body patches a copy of the
- * output */
-static void
-handle_update_output (MrApi * api, SoupServerMessage * msg, const gchar * id,
-    const gchar * name)
-{
-  MrManager *m = api->manager;
-  g_autoptr (JsonNode) body = NULL;
-  g_autoptr (MrEndpoint) old = NULL;
-  g_autoptr (GPtrArray) warnings = g_ptr_array_new_with_free_func (g_free);
-  GError *error = NULL;
-  MrEndpoint *ep;
-
-  if (!(body = parse_body (api, msg)))
-    return;
-  if (!(old = mr_manager_get_output (m, id, name, &error))
-      || !(ep = mr_endpoint_patch (old, body, "", warnings, &error))) {
-    respond_result (msg, 0, NULL, &error);
-    return;
-  }
-  respond_flow_warned (msg, SOUP_STATUS_OK, mr_manager_update_output (m, id,
-          name, ep, &error), warnings, &error);
-}
-
-/* /v1/flows/{id}/... with @rest the segments after the id */
-static void
-handle_flow (MrApi * api, SoupServerMessage * msg, const gchar * method,
-    const gchar * id, gchar ** rest, guint n_rest, GHashTable * query,
-    const gchar * path)
-{
-  MrManager *m = api->manager;
-  GError *error = NULL;
-
-  if (n_rest == 0) {
-    if (IS (method, "GET")) {
-      respond_flow (msg, SOUP_STATUS_OK, mr_manager_get_flow (m, id,
-              &error), &error);
-    } else if (IS (method, "DELETE")) {
-      mr_mediamtx_forget (api->mediamtx, id);
-      if (mr_manager_delete_flow (m, id, &error))
-        respond (msg, SOUP_STATUS_NO_CONTENT, NULL);
-      else
-        respond_result (msg, 0, NULL, &error);
-    } else {
-      method_not_allowed (msg, "GET, DELETE");
-    }
-    return;
-  }
-
-  if (n_rest == 1 && (IS (rest[0], "start") || IS (rest[0], "stop"))) {
-    if (!IS (method, "POST")) {
-      method_not_allowed (msg, "POST");
-      return;
-    }
-    /* a start or stop by hand overrides a stop a hook scheduled */
-    mr_mediamtx_forget (api->mediamtx, id);
-    if (IS (rest[0], "start")) {
-      respond_flow (msg, SOUP_STATUS_OK, mr_manager_start_flow (m, id,
-              &error), &error);
-    } else {
-      respond_flow (msg, SOUP_STATUS_OK, mr_manager_stop_flow (m, id,
-              &error), &error);
-    }
-    return;
-  }
-
-  if (n_rest == 1 && (IS (rest[0], "metrics") || IS (rest[0], "thumbnail")
-          || IS (rest[0], "metadata") || IS (rest[0], "content-quality"))) {
-    if (!IS (method, "GET"))
-      method_not_allowed (msg, "GET");
-    else
-      handle_flow_reading (api, msg, id, rest[0], 0);
-    return;
-  }
-
-  if (n_rest == 1 && IS (rest[0], "events")) {
-    guint limit;
-
-    if (!IS (method, "GET"))
-      method_not_allowed (msg, "GET");
-    else if (parse_limit (msg, query, &limit))
-      handle_flow_reading (api, msg, id, "events", limit);
-    return;
-  }
-
-  if (n_rest == 1 && IS (rest[0], "source")) {
-    if (!IS (method, "POST"))
-      method_not_allowed (msg, "POST");
-    else
-      handle_add_endpoint (api, msg, id, MR_ENDPOINT_SOURCE);
-    return;
-  }
-
-  if (n_rest == 2 && IS (rest[0], "source")) {
-    if (IS (method, "GET"))
-      handle_get_endpoint (api, msg, id, rest[1], MR_ENDPOINT_SOURCE);
-    else if (IS (method, "DELETE"))
-      respond_flow (msg, SOUP_STATUS_OK, mr_manager_remove_source (m, id,
-              rest[1], &error), &error);
-    else
-      method_not_allowed (msg, "GET, DELETE");
-    return;
-  }
-
-  /* the plural, as "outputs" is: where a client that read "sources" looks */
-  if (n_rest == 2 && IS (rest[0], "sources")) {
-    if (IS (method, "GET"))
-      handle_get_endpoint (api, msg, id, rest[1], MR_ENDPOINT_SOURCE);
-    else
-      method_not_allowed (msg, "GET");
-    return;
-  }
-
-  if (n_rest == 1 && IS (rest[0], "outputs")) {
-    if (!IS (method, "POST"))
-      method_not_allowed (msg, "POST");
-    else
-      handle_add_endpoint (api, msg, id, MR_ENDPOINT_OUTPUT);
-    return;
-  }
-
-  if (n_rest == 2 && IS (rest[0], "outputs")) {
-    if (IS (method, "GET")) {
-      handle_get_endpoint (api, msg, id, rest[1], MR_ENDPOINT_OUTPUT);
-    } else if (IS (method, "PUT")) {
-      handle_update_output (api, msg, id, rest[1]);
-    } else if (IS (method, "DELETE")) {
-      respond_flow (msg, SOUP_STATUS_OK, mr_manager_remove_output (m, id,
-              rest[1], &error), &error);
-    } else {
-      method_not_allowed (msg, "GET, PUT, DELETE");
-    }
-    return;
-  }
-
-  not_found (msg, path);
+  mr_api_respond_json (msg, SOUP_STATUS_OK, json_builder_get_root (b));
 }
 
 static void
@@ -480,7 +253,7 @@ handle_request (SoupServer * server, SoupServerMessage * msg,
 
   for (guint i = 0; i < NSEG; i++)
     if (!SEG (i)) {
-      write_error (msg, SOUP_STATUS_BAD_REQUEST, NULL, "malformed path");
+      mr_api_write_error (msg, SOUP_STATUS_BAD_REQUEST, NULL, "malformed path");
       return;
     }
 
@@ -488,11 +261,11 @@ handle_request (SoupServer * server, SoupServerMessage * msg,
     handle_health (api, msg, method);
   } else if (NSEG == 1 && IS (SEG (0), "metrics")) {
     if (!IS (method, "GET")) {
-      method_not_allowed (msg, "GET");
+      mr_api_method_not_allowed (msg, "GET");
     } else {
       gchar *text = mr_prometheus_render (api->manager);
 
-      respond (msg, SOUP_STATUS_OK, NULL);
+      mr_api_respond (msg, SOUP_STATUS_OK, NULL);
       soup_server_message_set_response (msg, MR_PROMETHEUS_CONTENT_TYPE,
           SOUP_MEMORY_TAKE, text, strlen (text));
     }
@@ -502,10 +275,10 @@ handle_request (SoupServer * server, SoupServerMessage * msg,
     if (IS (method, "GET")) {
       g_autoptr (GPtrArray) flows = mr_manager_list_flows (api->manager);
 
-      respond_json (msg, SOUP_STATUS_OK, mr_render_flow_list (flows));
+      mr_api_respond_json (msg, SOUP_STATUS_OK, mr_render_flow_list (flows));
     } else if (!IS (method, "POST")) {
-      method_not_allowed (msg, "GET, POST");
-    } else if ((body = parse_body (api, msg))) {
+      mr_api_method_not_allowed (msg, "GET, POST");
+    } else if ((body = mr_api_parse_body (api, msg))) {
       /* the body is read into a spec here, at the edge */
       g_autoptr (GPtrArray) warnings =
           g_ptr_array_new_with_free_func (g_free);
@@ -513,14 +286,14 @@ handle_request (SoupServer * server, SoupServerMessage * msg,
           warnings, &error);
 
       if (!spec)
-        respond_result (msg, 0, NULL, &error);
+        mr_api_respond_result (msg, 0, NULL, &error);
       else
-        respond_flow_warned (msg, SOUP_STATUS_CREATED,
+        mr_api_respond_flow_warned (msg, SOUP_STATUS_CREATED,
             mr_manager_create_flow (api->manager, spec, &error), warnings,
             &error);
     }
   } else if (NSEG >= 3 && IS (SEG (0), "v1") && IS (SEG (1), "flows")) {
-    handle_flow (api, msg, method, SEG (2), (gchar **) seg->pdata + 3,
+    mr_api_handle_flow (api, msg, method, SEG (2), (gchar **) seg->pdata + 3,
         NSEG - 3, query, path);
   } else if (NSEG == 4 && IS (SEG (0), "v1") && IS (SEG (1), "mediamtx")
       && IS (SEG (2), "events")
@@ -530,21 +303,21 @@ handle_request (SoupServer * server, SoupServerMessage * msg,
     guint status;
 
     if (!IS (method, "POST"))
-      method_not_allowed (msg, "POST");
-    else if ((body = parse_body (api, msg))) {
+      mr_api_method_not_allowed (msg, "POST");
+    else if ((body = mr_api_parse_body (api, msg))) {
       answer = mr_mediamtx_hook (api->mediamtx, IS (SEG (3), "ready"), body,
           &status, &error);
-      respond_result (msg, status, answer, &error);
+      mr_api_respond_result (msg, status, answer, &error);
     }
   } else if (NSEG == 2 && IS (SEG (0), "v1") && IS (SEG (1), "events")) {
     guint limit;
 
     if (!IS (method, "GET"))
-      method_not_allowed (msg, "GET");
-    else if (parse_limit (msg, query, &limit))
-      handle_flow_reading (api, msg, NULL, "events", limit);
+      mr_api_method_not_allowed (msg, "GET");
+    else if (mr_api_parse_limit (msg, query, &limit))
+      mr_api_handle_flow_reading (api, msg, NULL, "events", limit);
   } else {
-    not_found (msg, path);
+    mr_api_not_found (msg, path);
   }
 #undef SEG
 #undef NSEG
@@ -661,7 +434,7 @@ refuse_early (SoupServerMessage * msg, guint status, const gchar * message)
       (msg), FALSE);
   soup_message_headers_replace (soup_server_message_get_response_headers
       (msg), "Connection", "close");
-  write_error (msg, status, NULL, message);
+  mr_api_write_error (msg, status, NULL, message);
 }
 
 /* From the headers, before any body is kept: the API key, then the body's

@@ -44,6 +44,7 @@ typedef enum
   FAM_SOURCE_RECOVERED_PACKETS,
   FAM_SOURCE_RATE,
   FAM_SOURCE_RTT,
+  FAM_SOURCE_JITTER,
   FAM_SOURCE_SELECTED,
   FAM_SOURCE_CONNECTED,
   FAM_OUTPUT_SENT_BYTES,
@@ -60,6 +61,7 @@ typedef enum
   FAM_MERGE_RECEIVED_PACKETS,
   FAM_MERGE_USED_PACKETS,
   FAM_MERGE_GAP_FILLS,
+  FAM_MERGE_HOLES_FILLED,
   FAM_MERGE_DUPLICATE_PACKETS,
   FAM_MERGE_LATE_PACKETS,
   FAM_MERGE_FOREIGN_PACKETS,
@@ -111,7 +113,11 @@ static const FamilyInfo families[N_FAMILIES] = {
   [FAM_SOURCE_RATE] = {"mroute_source_receive_rate_bytes_per_second",
       GAUGE, "Bytes received per second, over the last second."},
   [FAM_SOURCE_RTT] = {"mroute_source_rtt_seconds", GAUGE,
-      "Round-trip time to the peer (SRT); 0 when the protocol has none."},
+      "Round-trip time to the peer (SRT; RIST: of its retransmissions); 0 "
+      "when the protocol has none."},
+  [FAM_SOURCE_JITTER] = {"mroute_source_jitter_seconds", GAUGE,
+      "RFC 3550 interarrival jitter of an RTP-based source (rtp, rtp-fec, "
+      "rist); 0 for the others."},
   [FAM_SOURCE_SELECTED] = {"mroute_source_selected", GAUGE,
       "1 when the source feeds the outputs (every running source in "
       "MERGE)."},
@@ -146,8 +152,11 @@ static const FamilyInfo families[N_FAMILIES] = {
       "Packets that went out from this source because it delivered them "
       "first."},
   [FAM_MERGE_GAP_FILLS] = {"mroute_merge_gap_fills_total", COUNTER,
+      "Packets out of the merger that came from this source (the original's "
+      "gap_fills; equal to mroute_merge_used_packets_total)."},
+  [FAM_MERGE_HOLES_FILLED] = {"mroute_merge_holes_filled_total", COUNTER,
       "Packets that went out from this source and that no other source "
-      "delivered."},
+      "delivered: the holes it filled."},
   [FAM_MERGE_DUPLICATE_PACKETS] = {"mroute_merge_duplicate_packets_total",
       COUNTER, "Copies dropped because another source's copy went out."},
   [FAM_MERGE_LATE_PACKETS] = {"mroute_merge_late_packets_total", COUNTER,
@@ -300,8 +309,8 @@ add_sources (Exposition * e, GPtrArray * sources, const GString * flow_labels)
     const MrSourceMetrics *m = sources->pdata[i];
     g_autoptr (GString) l = labels_with (flow_labels, "source", m->name);
 
-    add_double (e, FAM_SOURCE_RTT, l, m->has_srt ? m->srt.rtt_ms * 1e-3 :
-        (gdouble) m->round_trip_time_ms * 1e-3);
+    add_double (e, FAM_SOURCE_RTT, l, m->rtt_ms * 1e-3);
+    add_double (e, FAM_SOURCE_JITTER, l, m->jitter_ms * 1e-3);
   }
 }
 
@@ -338,7 +347,8 @@ add_merge (Exposition * e, const MrMergeMetrics * m, const GString * labels)
 
     add_int (e, FAM_MERGE_RECEIVED_PACKETS, l, leg->packets);
     add_int (e, FAM_MERGE_USED_PACKETS, l, leg->used);
-    add_int (e, FAM_MERGE_GAP_FILLS, l, leg->gap_fills);
+    add_int (e, FAM_MERGE_GAP_FILLS, l, leg->used);
+    add_int (e, FAM_MERGE_HOLES_FILLED, l, leg->holes_filled);
     add_int (e, FAM_MERGE_DUPLICATE_PACKETS, l, leg->duplicates);
     add_int (e, FAM_MERGE_LATE_PACKETS, l, leg->late);
     add_int (e, FAM_MERGE_FOREIGN_PACKETS, l, leg->foreign);

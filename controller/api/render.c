@@ -175,7 +175,9 @@ add_source (JsonBuilder * b, const MrSourceMetrics * m)
   add_int (b, "packets_lost", m->packets_lost);
   add_int (b, "packets_recovered", m->packets_recovered);
   add_int (b, "round_trip_time_ms", m->round_trip_time_ms);
-  add_int (b, "jitter_ms", 0);
+  /* whole ms, as round_trip_time_ms and the seed's example;
+   * mroute_source_jitter_seconds has it unrounded */
+  add_int (b, "jitter_ms", (gint64) (m->jitter_ms + 0.5));
   add_bool (b, "source_selected", m->selected);
   if (m->has_srt)
     add_srt (b, &m->srt, FALSE);
@@ -200,7 +202,10 @@ add_output (JsonBuilder * b, const MrOutputMetrics * m)
 }
 
 /* "merge_stats": the seed's fields for the first two sources ("a", "b"),
- * then every leg by name with all its counters */
+ * then every leg by name with all its counters.  The seed's gap_fills are
+ * the packets the output took from the source (85,000 + 5,000 = 90,000
+ * output_packets in its example), i.e. `used`; holes_filled are those that
+ * no other source delivered. */
 static void
 add_merge (JsonBuilder * b, const MrMergeMetrics * m)
 {
@@ -211,9 +216,12 @@ add_merge (JsonBuilder * b, const MrMergeMetrics * m)
         'a' + i);
     g_autofree gchar *fills = g_strdup_printf ("source_%c_gap_fills",
         'a' + i);
+    g_autofree gchar *holes = g_strdup_printf ("source_%c_holes_filled",
+        'a' + i);
 
     add_int (b, packets, m->named_packets[i]);
-    add_int (b, fills, m->named_gap_fills[i]);
+    add_int (b, fills, m->named_used[i]);
+    add_int (b, holes, m->named_holes_filled[i]);
   }
   add_int (b, "output_packets", m->output_packets);
   add_int (b, "missing_packets", m->missing_packets);
@@ -231,7 +239,8 @@ add_merge (JsonBuilder * b, const MrMergeMetrics * m)
     add_string (b, "name", leg->name);
     add_int (b, "packets", leg->packets);
     add_int (b, "used", leg->used);
-    add_int (b, "gap_fills", leg->gap_fills);
+    add_int (b, "gap_fills", leg->used);
+    add_int (b, "holes_filled", leg->holes_filled);
     add_int (b, "duplicates", leg->duplicates);
     add_int (b, "late", leg->late);
     add_int (b, "foreign", leg->foreign);

@@ -1,8 +1,11 @@
-/* mroute: the configuration of a flow, its validation and its JSON form. */
+/* mroute: the configuration of a flow: its model, its reading from JSON
+ * (a create, storage, a PUT's partial update) and its validation.  Its
+ * sources and outputs are endpoint.c's, its JSON form flow-spec-json.c's. */
 
 #define G_LOG_DOMAIN "mroute-flow-spec"
 #include "flow-spec.h"
 #include "protocol-rules.h"
+#include "spec-fields.h"
 
 #include <string.h>
 
@@ -111,8 +114,8 @@ mr_spec_invalid (GError ** error, const gchar * path, const gchar * field,
   return FALSE;
 }
 
-static void
-add_warning (GPtrArray * warnings, gchar * warning)
+void
+mr_spec_add_warning (GPtrArray * warnings, gchar * warning)
 {
   g_autofree gchar *owned = warning;
 
@@ -135,25 +138,15 @@ static const gchar *const flow_read_only[] = {
   "id", "status", "created_at", "updated_at", "warnings", NULL
 };
 
-/* Members the API returns for a source or an output and a request does not
- * set: its figures in GET .../metrics (api/render.c), which a client may
- * keep in the same struct as its configuration */
-static const gchar *const endpoint_read_only[] = {
-  "status", "connected", "bitrate_kbps", "bytes_received",
-  "packets_received", "packets_lost", "packets_recovered",
-  "round_trip_time_ms", "jitter_ms", "source_selected", "bytes_sent",
-  "packets_sent", "disconnections", "srt", "rist", NULL
-};
-
 /* A member nobody reads: dropped, and said in @warnings unless it is one
  * of @read_only (NULL: none), which the API wrote itself */
-static void
-ignore_member (GPtrArray * warnings, const gchar * const *read_only,
+void
+mr_spec_ignore_member (GPtrArray * warnings, const gchar * const *read_only,
     const gchar * path, const gchar * member)
 {
   if (read_only && g_strv_contains (read_only, member))
     return;
-  add_warning (warnings, path && *path ?
+  mr_spec_add_warning (warnings, path && *path ?
       g_strdup_printf ("unknown field '%s.%s' ignored", path, member) :
       g_strdup_printf ("unknown field '%s' ignored", member));
 }
@@ -172,8 +165,8 @@ mr_spec_error_field (const GError * error)
 /* ---------------------------------------------------------------------- */
 /* typed getters that say which field is wrong */
 
-static gboolean
-get_string (JsonNode * node, const gchar * path, const gchar * field,
+gboolean
+mr_spec_get_string (JsonNode * node, const gchar * path, const gchar * field,
     gsize max_len, gchar ** out, GError ** error)
 {
   const gchar *s;
@@ -193,8 +186,8 @@ get_string (JsonNode * node, const gchar * path, const gchar * field,
   return TRUE;
 }
 
-static gboolean
-get_int (JsonNode * node, const gchar * path, const gchar * field,
+gboolean
+mr_spec_get_int (JsonNode * node, const gchar * path, const gchar * field,
     gint64 min, gint64 max, gint64 * out, GError ** error)
 {
   gint64 v;
@@ -211,8 +204,8 @@ get_int (JsonNode * node, const gchar * path, const gchar * field,
   return TRUE;
 }
 
-static gboolean
-get_bool (JsonNode * node, const gchar * path, const gchar * field,
+gboolean
+mr_spec_get_bool (JsonNode * node, const gchar * path, const gchar * field,
     gboolean * out, GError ** error)
 {
   if (!JSON_NODE_HOLDS_VALUE (node)
@@ -222,8 +215,8 @@ get_bool (JsonNode * node, const gchar * path, const gchar * field,
   return TRUE;
 }
 
-static JsonObject *
-get_object (JsonNode * node, const gchar * path, const gchar * field,
+JsonObject *
+mr_spec_get_object (JsonNode * node, const gchar * path, const gchar * field,
     GError ** error)
 {
   if (!JSON_NODE_HOLDS_OBJECT (node)) {
@@ -231,364 +224,6 @@ get_object (JsonNode * node, const gchar * path, const gchar * field,
     return NULL;
   }
   return json_node_get_object (node);
-}
-
-static gboolean
-valid_name (const gchar * s)
-{
-  if (!s || !*s || strlen (s) > 64)
-    return FALSE;
-  for (const gchar * p = s; *p; p++)
-    if (!g_ascii_isalnum (*p) && *p != '_' && *p != '-' && *p != '.')
-      return FALSE;
-  return TRUE;
-}
-
-static gboolean
-valid_host (const gchar * s)
-{
-  if (!s || !*s || strlen (s) > 253)
-    return FALSE;
-  if (g_hostname_is_ip_address (s))
-    return TRUE;
-  for (const gchar * p = s; *p; p++)
-    if (!g_ascii_isalnum (*p) && *p != '-' && *p != '.')
-      return FALSE;
-  return TRUE;
-}
-
-/* ---------------------------------------------------------------------- */
-/* endpoints */
-
-MrEndpoint *
-mr_endpoint_copy (const MrEndpoint * ep)
-{
-  MrEndpoint *c = g_new0 (MrEndpoint, 1);
-
-  *c = *ep;
-  c->name = g_strdup (ep->name);
-  c->description = g_strdup (ep->description);
-  c->ingest_address = g_strdup (ep->ingest_address);
-  c->destination = g_strdup (ep->destination);
-  c->stream_id = g_strdup (ep->stream_id);
-  c->stream_key = g_strdup (ep->stream_key);
-  c->cipher = g_strdup (ep->cipher);
-  c->passphrase = g_strdup (ep->passphrase);
-  c->source_address = g_strdup (ep->source_address);
-  c->iface = g_strdup (ep->iface);
-  return c;
-}
-
-void
-mr_endpoint_free (MrEndpoint * ep)
-{
-  if (!ep)
-    return;
-  g_free (ep->name);
-  g_free (ep->description);
-  g_free (ep->ingest_address);
-  g_free (ep->destination);
-  g_free (ep->stream_id);
-  g_free (ep->stream_key);
-  g_free (ep->cipher);
-  g_free (ep->source_address);
-  g_free (ep->iface);
-  if (ep->passphrase)
-    memset (ep->passphrase, 0, strlen (ep->passphrase));
-  g_free (ep->passphrase);
-  g_free (ep);
-}
-
-static gboolean
-parse_encryption (MrEndpoint * ep, JsonNode * node, const gchar * path,
-    const gchar * field, GPtrArray * warnings, GError ** error)
-{
-  g_autofree gchar *sub = NULL;
-  JsonObject *obj;
-  JsonObjectIter iter;
-  const gchar *member;
-  JsonNode *value;
-
-  if (!(obj = get_object (node, path, field, error)))
-    return FALSE;
-  sub = *path ? g_strdup_printf ("%s.%s", path, field) : g_strdup (field);
-
-  json_object_iter_init_ordered (&iter, obj);
-  while (json_object_iter_next_ordered (&iter, &member, &value)) {
-    if (JSON_NODE_HOLDS_NULL (value))
-      continue;                 /* not given */
-    if (g_str_equal (member, "algorithm")) {
-      if (!get_string (value, sub, member, 16, &ep->cipher, error))
-        return FALSE;
-    } else if (g_str_equal (member, "passphrase")) {
-      if (!get_string (value, sub, member, 256, &ep->passphrase, error))
-        return FALSE;
-    } else {
-      ignore_member (warnings, NULL, sub, member);
-    }
-  }
-  if (!ep->cipher)
-    return mr_spec_invalid (error, sub, "algorithm", "is required");
-  if (!ep->passphrase)
-    return mr_spec_invalid (error, sub, "passphrase", "is required");
-  return TRUE;
-}
-
-/* Sets the members of @obj on @ep, checking their types; the others are
- * ignored (ignore_member ()). */
-static gboolean
-endpoint_apply (MrEndpoint * ep, JsonObject * obj, const gchar * path,
-    GPtrArray * warnings, GError ** error)
-{
-  JsonObjectIter iter;
-  const gchar *m;
-  JsonNode *v;
-  const gchar *secret_block =
-      ep->role == MR_ENDPOINT_SOURCE ? "decryption" : "encryption";
-  gint64 n;
-
-  json_object_iter_init_ordered (&iter, obj);
-  while (json_object_iter_next_ordered (&iter, &m, &v)) {
-    if (JSON_NODE_HOLDS_NULL (v))
-      continue;                 /* not given: a patch keeps the value */
-    if (g_str_equal (m, "name")) {
-      if (!get_string (v, path, m, 64, &ep->name, error))
-        return FALSE;
-    } else if (g_str_equal (m, "description")) {
-      if (!get_string (v, path, m, 1024, &ep->description, error))
-        return FALSE;
-    } else if (g_str_equal (m, "protocol")) {
-      g_autofree gchar *p = NULL;
-      if (!get_string (v, path, m, 32, &p, error))
-        return FALSE;
-      ep->protocol = mr_protocol_from_string (p);
-      if (ep->protocol == MR_PROTOCOL_INVALID)
-        return mr_spec_invalid (error, path, m, "unknown protocol '%s' "
-            "(expected udp, rtp, rtp-fec, rist, srt-listener, srt-caller "
-            "or rtmp)", p ? p : "null");
-    } else if (g_str_equal (m, "ingest_port")) {
-      if (!get_int (v, path, m, 1, 65535, &n, error))
-        return FALSE;
-      ep->ingest_port = n;
-    } else if (g_str_equal (m, "port")) {
-      if (!get_int (v, path, m, 1, 65535, &n, error))
-        return FALSE;
-      ep->port = n;
-    } else if (g_str_equal (m, "ingest_address")) {
-      if (!get_string (v, path, m, 64, &ep->ingest_address, error))
-        return FALSE;
-    } else if (g_str_equal (m, "destination")) {
-      if (!get_string (v, path, m, 1024, &ep->destination, error))
-        return FALSE;
-    } else if (g_str_equal (m, "max_latency")) {
-      if (!get_int (v, path, m, 0, 60000, &n, error))
-        return FALSE;
-      ep->max_latency = n;
-    } else if (g_str_equal (m, "min_latency")) {
-      if (!get_int (v, path, m, 0, 60000, &n, error))
-        return FALSE;
-      ep->min_latency = n;
-    } else if (g_str_equal (m, "sender_ip_address")) {
-      g_autofree gchar *address = NULL;
-
-      /* the original's, not used yet: checked, then dropped */
-      if (!get_string (v, path, m, 64, &address, error))
-        return FALSE;
-      if (!g_hostname_is_ip_address (address))
-        return mr_spec_invalid (error, path, m, "must be an IP address");
-    } else if (g_str_equal (m, "sender_control_port")) {
-      if (!get_int (v, path, m, 1, 65535, &n, error))
-        return FALSE;
-    } else if (g_str_equal (m, "max_bitrate")) {
-      if (!get_int (v, path, m, 0, G_MAXINT64, &n, error))
-        return FALSE;
-      ep->max_bitrate = n;
-    } else if (g_str_equal (m, "stream_id")) {
-      if (!get_string (v, path, m, 512, &ep->stream_id, error))
-        return FALSE;
-    } else if (g_str_equal (m, "stream_key")
-        && ep->role == MR_ENDPOINT_OUTPUT) {
-      if (!get_string (v, path, m, 512, &ep->stream_key, error))
-        return FALSE;
-    } else if (g_str_equal (m, "source_address")) {
-      if (!get_string (v, path, m, 64, &ep->source_address, error))
-        return FALSE;
-    } else if (g_str_equal (m, "interface")) {
-      /* IFNAMSIZ - 1: the kernel's longest interface name */
-      if (!get_string (v, path, m, 15, &ep->iface, error))
-        return FALSE;
-    } else if (g_str_equal (m, "ttl")) {
-      if (!get_int (v, path, m, 1, 255, &n, error))
-        return FALSE;
-      ep->ttl = n;
-    } else if (g_str_equal (m, "dscp")) {
-      if (!get_int (v, path, m, 0, 63, &n, error))
-        return FALSE;
-      ep->dscp = n;
-    } else if (g_str_equal (m, secret_block)) {
-      if (!parse_encryption (ep, v, path, m, warnings, error))
-        return FALSE;
-    } else {
-      ignore_member (warnings, endpoint_read_only, path, m);
-    }
-  }
-  return TRUE;
-}
-
-static gboolean
-protocol_listens (const MrEndpoint * ep, const MrProtocolRules * rules)
-{
-  return ep->role == MR_ENDPOINT_SOURCE ? rules->source_listens :
-      rules->output_listens;
-}
-
-/* Checks that the fields present fit the protocol and role: the rules all
- * protocols share here, each protocol's own in its table
- * (protocol-rules.h), in one order, so that the first error a request
- * meets is always the same. */
-static gboolean
-endpoint_validate (const MrEndpoint * ep, const gchar * path, GError ** error)
-{
-  const gchar *secret_block =
-      ep->role == MR_ENDPOINT_SOURCE ? "decryption" : "encryption";
-  const MrProtocolRules *rules;
-
-  if (!ep->name)
-    return mr_spec_invalid (error, path, "name", "is required");
-  if (!valid_name (ep->name))
-    return mr_spec_invalid (error, path, "name", "must be 1-64 characters "
-        "of A-Z, a-z, 0-9, '_', '-' and '.'");
-  if (ep->protocol == MR_PROTOCOL_INVALID
-      || !(rules = mr_protocol_rules_get (ep->protocol)))
-    return mr_spec_invalid (error, path, "protocol", "is required");
-
-  if (ep->role == MR_ENDPOINT_SOURCE && protocol_listens (ep, rules)) {
-    if (!ep->ingest_port)
-      return mr_spec_invalid (error, path, "ingest_port",
-          "is required for protocol %s", mr_protocol_to_string (ep->protocol));
-    if (ep->ingest_address && !g_hostname_is_ip_address (ep->ingest_address))
-      return mr_spec_invalid (error, path, "ingest_address",
-          "must be an IP address");
-  } else if (ep->role == MR_ENDPOINT_SOURCE) {
-    if (ep->ingest_port)
-      return mr_spec_invalid (error, path, "ingest_port",
-          "is not used by protocol %s", mr_protocol_to_string (ep->protocol));
-  }
-
-  if (ep->role == MR_ENDPOINT_OUTPUT && ep->ingest_port)
-    return mr_spec_invalid (error, path, "ingest_port",
-        "is for sources; outputs use port");
-  if (ep->role == MR_ENDPOINT_OUTPUT && ep->ingest_address)
-    return mr_spec_invalid (error, path, "ingest_address", "is for sources");
-
-  if (!protocol_listens (ep, rules) && rules->validate_destination) {
-    if (!rules->validate_destination (ep, path, error))
-      return FALSE;
-  } else if (!protocol_listens (ep, rules)) {
-    if (!ep->destination)
-      return mr_spec_invalid (error, path, "destination",
-          "is required for protocol %s", mr_protocol_to_string (ep->protocol));
-    if (!valid_host (ep->destination))
-      return mr_spec_invalid (error, path, "destination",
-          "must be a host name or an IP address");
-    if (!ep->port)
-      return mr_spec_invalid (error, path, "port",
-          "is required for protocol %s", mr_protocol_to_string (ep->protocol));
-  } else if (ep->role == MR_ENDPOINT_OUTPUT) {
-    /* a listening output (srt-listener) listens on port */
-    if (!ep->port)
-      return mr_spec_invalid (error, path, "port",
-          "is required for protocol %s", mr_protocol_to_string (ep->protocol));
-  }
-
-  if (ep->cipher) {
-    if (!rules->validate_encryption)
-      return mr_spec_invalid (error, path, secret_block,
-          "is only supported by srt-listener and srt-caller");
-    if (!rules->validate_encryption (ep, path, secret_block, error))
-      return FALSE;
-  }
-  if (!mr_multicast_validate (ep, rules, path, error))
-    return FALSE;
-  if (rules->validate && !rules->validate (ep, path, error))
-    return FALSE;
-  if (ep->stream_key && !rules->uses_stream_key)
-    return mr_spec_invalid (error, path, "stream_key", "is only used by rtmp");
-
-  return TRUE;
-}
-
-static MrEndpoint *
-endpoint_new (MrEndpointRole role)
-{
-  MrEndpoint *ep = g_new0 (MrEndpoint, 1);
-
-  ep->role = role;
-  ep->protocol = MR_PROTOCOL_INVALID;
-  ep->max_latency = -1;
-  ep->min_latency = -1;
-  ep->max_bitrate = -1;
-  ep->ttl = -1;
-  ep->dscp = -1;
-  return ep;
-}
-
-MrEndpoint *
-mr_endpoint_from_json (JsonNode * node, MrEndpointRole role,
-    const gchar * path, GPtrArray * warnings, GError ** error)
-{
-  g_autoptr (MrEndpoint) ep = endpoint_new (role);
-  JsonObject *obj;
-
-  if (!node || !JSON_NODE_HOLDS_OBJECT (node)) {
-    mr_spec_invalid (error, path, NULL, "must be an object");
-    return NULL;
-  }
-  obj = json_node_get_object (node);
-  if (!endpoint_apply (ep, obj, path, warnings, error)
-      || !endpoint_validate (ep, path, error))
-    return NULL;
-  return g_steal_pointer (&ep);
-}
-
-MrEndpoint *
-mr_endpoint_patch (const MrEndpoint * ep, JsonNode * patch,
-    const gchar * path, GPtrArray * warnings, GError ** error)
-{
-  g_autoptr (MrEndpoint) c = NULL;
-  JsonObject *obj;
-  JsonNode *pn;
-
-  if (!patch || !JSON_NODE_HOLDS_OBJECT (patch)) {
-    mr_spec_invalid (error, path, NULL, "must be an object");
-    return NULL;
-  }
-  obj = json_node_get_object (patch);
-  c = mr_endpoint_copy (ep);
-  /* a protocol change resets what only made sense for the old one ("null"
-   * is no change) */
-  pn = json_object_get_member (obj, "protocol");
-  if (pn && !JSON_NODE_HOLDS_NULL (pn)) {
-    g_autofree gchar *p = NULL;
-
-    if (!get_string (pn, path, "protocol", 32, &p, error))
-      return NULL;
-    if (mr_protocol_from_string (p) != ep->protocol) {
-      g_clear_pointer (&c->cipher, g_free);
-      g_clear_pointer (&c->passphrase, g_free);
-      g_clear_pointer (&c->stream_key, g_free);
-    }
-    if (!mr_protocol_rules_get (mr_protocol_from_string (p))
-        || !mr_protocol_rules_get (mr_protocol_from_string (p))->multicast) {
-      g_clear_pointer (&c->source_address, g_free);
-      g_clear_pointer (&c->iface, g_free);
-      c->ttl = c->dscp = -1;
-    }
-  }
-  if (!endpoint_apply (c, obj, path, warnings, error)
-      || !endpoint_validate (c, path, error))
-    return NULL;
-  return g_steal_pointer (&c);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -654,7 +289,7 @@ parse_failover (MrFlowSpec * spec, JsonNode * node, GPtrArray * warnings,
   JsonNode *v;
   gint64 n;
 
-  if (!(obj = get_object (node, NULL, path, error)))
+  if (!(obj = mr_spec_get_object (node, NULL, path, error)))
     return FALSE;
   json_object_iter_init_ordered (&iter, obj);
   while (json_object_iter_next_ordered (&iter, &m, &v)) {
@@ -663,7 +298,7 @@ parse_failover (MrFlowSpec * spec, JsonNode * node, GPtrArray * warnings,
     if (JSON_NODE_HOLDS_NULL (v))
       continue;                 /* not given */
     if (g_str_equal (m, "state")) {
-      if (!get_string (v, path, m, 16, &s, error))
+      if (!mr_spec_get_string (v, path, m, 16, &s, error))
         return FALSE;
       if (g_strcmp0 (s, "ENABLED") == 0)
         spec->failover_enabled = TRUE;
@@ -672,7 +307,7 @@ parse_failover (MrFlowSpec * spec, JsonNode * node, GPtrArray * warnings,
       else
         return mr_spec_invalid (error, path, m, "must be ENABLED or DISABLED");
     } else if (g_str_equal (m, "failover_mode")) {
-      if (!get_string (v, path, m, 16, &s, error))
+      if (!mr_spec_get_string (v, path, m, 16, &s, error))
         return FALSE;
       if (g_strcmp0 (s, "FAILOVER") == 0)
         spec->failover_mode = MR_FAILOVER_MODE_FAILOVER;
@@ -681,7 +316,7 @@ parse_failover (MrFlowSpec * spec, JsonNode * node, GPtrArray * warnings,
       else
         return mr_spec_invalid (error, path, m, "must be FAILOVER or MERGE");
     } else if (g_str_equal (m, "recovery_window")) {
-      if (!get_int (v, path, m, 10, 10000, &n, error))
+      if (!mr_spec_get_int (v, path, m, 10, 10000, &n, error))
         return FALSE;
       spec->recovery_window = n;
     } else if (g_str_equal (m, "source_priority")) {
@@ -691,19 +326,20 @@ parse_failover (MrFlowSpec * spec, JsonNode * node, GPtrArray * warnings,
       const gchar *pm;
       JsonNode *pv;
 
-      if (!(po = get_object (v, path, m, error)))
+      if (!(po = mr_spec_get_object (v, path, m, error)))
         return FALSE;
       json_object_iter_init_ordered (&pi, po);
       while (json_object_iter_next_ordered (&pi, &pm, &pv)) {
         if (JSON_NODE_HOLDS_NULL (pv))
           continue;             /* not given */
         if (!g_str_equal (pm, "primary_source"))
-          ignore_member (warnings, NULL, sub, pm);
-        else if (!get_string (pv, sub, pm, 64, &spec->primary_source, error))
+          mr_spec_ignore_member (warnings, NULL, sub, pm);
+        else if (!mr_spec_get_string (pv, sub, pm, 64, &spec->primary_source,
+                error))
           return FALSE;
       }
     } else {
-      ignore_member (warnings, NULL, path, m);
+      mr_spec_ignore_member (warnings, NULL, path, m);
     }
   }
   return TRUE;
@@ -720,24 +356,24 @@ parse_monitor (MrFlowSpec * spec, JsonNode * node, GPtrArray * warnings,
   JsonNode *v;
   gint64 n;
 
-  if (!(obj = get_object (node, NULL, path, error)))
+  if (!(obj = mr_spec_get_object (node, NULL, path, error)))
     return FALSE;
   json_object_iter_init_ordered (&iter, obj);
   while (json_object_iter_next_ordered (&iter, &m, &v)) {
     if (JSON_NODE_HOLDS_NULL (v))
       continue;                 /* not given */
     if (g_str_equal (m, "thumbnail_enabled")) {
-      if (!get_bool (v, path, m, &spec->thumbnail_enabled, error))
+      if (!mr_spec_get_bool (v, path, m, &spec->thumbnail_enabled, error))
         return FALSE;
     } else if (g_str_equal (m, "content_quality_enabled")) {
-      if (!get_bool (v, path, m, &spec->content_quality_enabled, error))
+      if (!mr_spec_get_bool (v, path, m, &spec->content_quality_enabled, error))
         return FALSE;
     } else if (g_str_equal (m, "thumbnail_interval_sec")) {
-      if (!get_int (v, path, m, 1, 3600, &n, error))
+      if (!mr_spec_get_int (v, path, m, 1, 3600, &n, error))
         return FALSE;
       spec->thumbnail_interval_sec = n;
     } else {
-      ignore_member (warnings, NULL, path, m);
+      mr_spec_ignore_member (warnings, NULL, path, m);
     }
   }
   return TRUE;
@@ -755,7 +391,7 @@ parse_maintenance (MrFlowSpec * spec, JsonNode * node, GPtrArray * warnings,
   gint64 n;
   gboolean have_day = FALSE, have_hour = FALSE;
 
-  if (!(obj = get_object (node, NULL, path, error)))
+  if (!(obj = mr_spec_get_object (node, NULL, path, error)))
     return FALSE;
   json_object_iter_init_ordered (&iter, obj);
   while (json_object_iter_next_ordered (&iter, &m, &v)) {
@@ -765,7 +401,7 @@ parse_maintenance (MrFlowSpec * spec, JsonNode * node, GPtrArray * warnings,
       g_autofree gchar *s = NULL;
       gint day = -1;
 
-      if (!get_string (v, path, m, 16, &s, error))
+      if (!mr_spec_get_string (v, path, m, 16, &s, error))
         return FALSE;
       for (guint i = 0; s && i < G_N_ELEMENTS (day_names); i++)
         if (g_ascii_strcasecmp (s, day_names[i]) == 0)
@@ -776,12 +412,12 @@ parse_maintenance (MrFlowSpec * spec, JsonNode * node, GPtrArray * warnings,
       spec->maintenance_day = day;
       have_day = TRUE;
     } else if (g_str_equal (m, "start_hour")) {
-      if (!get_int (v, path, m, 0, 23, &n, error))
+      if (!mr_spec_get_int (v, path, m, 0, 23, &n, error))
         return FALSE;
       spec->maintenance_hour = n;
       have_hour = TRUE;
     } else {
-      ignore_member (warnings, NULL, path, m);
+      mr_spec_ignore_member (warnings, NULL, path, m);
     }
   }
   if (!have_day)
@@ -875,10 +511,10 @@ mr_flow_spec_from_json (JsonNode * node, MrSpecParseMode mode,
     if (JSON_NODE_HOLDS_NULL (v))
       continue;                 /* not given */
     if (g_str_equal (m, "name")) {
-      if (!get_string (v, NULL, m, 256, &spec->name, error))
+      if (!mr_spec_get_string (v, NULL, m, 256, &spec->name, error))
         return NULL;
     } else if (g_str_equal (m, "description")) {
-      if (!get_string (v, NULL, m, 4096, &spec->description, error))
+      if (!mr_spec_get_string (v, NULL, m, 4096, &spec->description, error))
         return NULL;
     } else if (g_str_equal (m, "source")) {
       if (source && !(first = mr_endpoint_from_json (v, MR_ENDPOINT_SOURCE,
@@ -903,7 +539,7 @@ mr_flow_spec_from_json (JsonNode * node, MrSpecParseMode mode,
       if (!parse_maintenance (spec, v, warnings, error))
         return NULL;
     } else if (mode == MR_SPEC_PARSE_STORED && g_str_equal (m, "id")) {
-      if (!get_string (v, NULL, m, 64, &spec->id, error))
+      if (!mr_spec_get_string (v, NULL, m, 64, &spec->id, error))
         return NULL;
     } else if (mode == MR_SPEC_PARSE_STORED && g_str_equal (m, "created_at")) {
       if (!parse_time (v, m, &spec->created_at, error))
@@ -913,7 +549,7 @@ mr_flow_spec_from_json (JsonNode * node, MrSpecParseMode mode,
         return NULL;
     } else {
       /* "status" is derived, not stored state */
-      ignore_member (warnings, flow_read_only, NULL, m);
+      mr_spec_ignore_member (warnings, flow_read_only, NULL, m);
     }
   }
   if (first)
@@ -922,8 +558,8 @@ mr_flow_spec_from_json (JsonNode * node, MrSpecParseMode mode,
   if (source && sources && json_array_get_length (json_node_get_array
           (sources)) > 0 && !json_node_equal (source,
           json_array_get_element (json_node_get_array (sources), 0)))
-    add_warning (warnings, g_strdup ("'sources[0]' ignored: 'source' gives "
-            "the first source"));
+    mr_spec_add_warning (warnings, g_strdup ("'sources[0]' ignored: "
+            "'source' gives the first source"));
 
   if (!spec->name || !*spec->name) {
     mr_spec_invalid (error, NULL, "name", "is required");
@@ -936,6 +572,122 @@ mr_flow_spec_from_json (JsonNode * node, MrSpecParseMode mode,
   if (!mr_flow_spec_validate (spec, error))
     return NULL;
   return g_steal_pointer (&spec);
+}
+
+/* @member (source, sources or outputs) of a PUT of a flow is what the
+ * flow's answer says: a body read back and sent again */
+static gboolean
+same_as_flow (const MrFlowSpec * spec, const gchar * member, JsonNode * given)
+{
+  g_autoptr (JsonNode) flow = mr_flow_spec_to_json (spec, MR_SPEC_JSON_PUBLIC,
+      NULL);
+  JsonNode *current = json_object_get_member (json_node_get_object (flow),
+      member);
+
+  return current && json_node_equal (current, given);
+}
+
+/* A window patched member by member: the members of @patch over the
+ * window @spec has (none: @patch as it is, which then needs both) */
+static JsonNode *
+maintenance_over (const MrFlowSpec * spec, JsonNode * patch)
+{
+  g_autoptr (JsonBuilder) b = NULL;
+  JsonObject *obj;
+  JsonObjectIter iter;
+  const gchar *m;
+  JsonNode *v, *day, *hour;
+
+  if (!spec->has_maintenance || !JSON_NODE_HOLDS_OBJECT (patch))
+    return json_node_ref (patch);
+  obj = json_node_get_object (patch);
+  day = json_object_get_member (obj, "day_of_week");
+  hour = json_object_get_member (obj, "start_hour");
+  b = json_builder_new ();
+  json_builder_begin_object (b);
+  if (!day || JSON_NODE_HOLDS_NULL (day)) {
+    json_builder_set_member_name (b, "day_of_week");
+    json_builder_add_string_value (b, mr_day_name (spec->maintenance_day));
+  }
+  if (!hour || JSON_NODE_HOLDS_NULL (hour)) {
+    json_builder_set_member_name (b, "start_hour");
+    json_builder_add_int_value (b, spec->maintenance_hour);
+  }
+  json_object_iter_init_ordered (&iter, obj);
+  while (json_object_iter_next_ordered (&iter, &m, &v)) {
+    if (JSON_NODE_HOLDS_NULL (v))
+      continue;                 /* not given: the window's stays */
+    json_builder_set_member_name (b, m);
+    json_builder_add_value (b, json_node_copy (v));
+  }
+  json_builder_end_object (b);
+  return json_builder_get_root (b);
+}
+
+MrFlowSpec *
+mr_flow_spec_patch (const MrFlowSpec * spec, JsonNode * patch,
+    GPtrArray * warnings, GError ** error)
+{
+  g_autoptr (MrFlowSpec) c = NULL;
+  JsonObjectIter iter;
+  const gchar *m;
+  JsonNode *v;
+
+  if (!patch || !JSON_NODE_HOLDS_OBJECT (patch)) {
+    g_set_error (error, MR_SPEC_ERROR, MR_SPEC_ERROR_INVALID,
+        "body: must be a JSON object");
+    return NULL;
+  }
+  c = mr_flow_spec_copy (spec);
+  /* the members a create takes for the flow's own fields, read by the same
+   * code, so that a value gets the same answer; an object member is
+   * applied onto what the flow has */
+  json_object_iter_init_ordered (&iter, json_node_get_object (patch));
+  while (json_object_iter_next_ordered (&iter, &m, &v)) {
+    if (JSON_NODE_HOLDS_NULL (v))
+      continue;                 /* not given */
+    if (g_str_equal (m, "name")) {
+      if (!mr_spec_get_string (v, NULL, m, 256, &c->name, error))
+        return NULL;
+    } else if (g_str_equal (m, "description")) {
+      if (!mr_spec_get_string (v, NULL, m, 4096, &c->description, error))
+        return NULL;
+    } else if (g_str_equal (m, "source_failover_config")) {
+      if (!parse_failover (c, v, warnings, error))
+        return NULL;
+    } else if (g_str_equal (m, "source_monitor_config")) {
+      if (!parse_monitor (c, v, warnings, error))
+        return NULL;
+    } else if (g_str_equal (m, "maintenance_window")) {
+      g_autoptr (JsonNode) window = maintenance_over (c, v);
+
+      if (!parse_maintenance (c, window, warnings, error))
+        return NULL;
+    } else if (g_str_equal (m, "source") || g_str_equal (m, "sources")) {
+      /* routes of their own: the flow's as read back pass without a word,
+       * others are said not to be taken */
+      if (!same_as_flow (spec, m, v))
+        mr_spec_add_warning (warnings, g_strdup_printf ("'%s' ignored: a "
+                "flow's sources change through POST /v1/flows/{id}/source "
+                "and DELETE /v1/flows/{id}/source/{name}", m));
+    } else if (g_str_equal (m, "outputs")) {
+      if (!same_as_flow (spec, m, v))
+        mr_spec_add_warning (warnings, g_strdup ("'outputs' ignored: a "
+                "flow's outputs change through POST /v1/flows/{id}/outputs "
+                "and PUT or DELETE /v1/flows/{id}/outputs/{name}"));
+    } else {
+      /* id, status, times: the flow keeps its own */
+      mr_spec_ignore_member (warnings, flow_read_only, NULL, m);
+    }
+  }
+  /* the rules of a create: a name, and the whole flow valid */
+  if (!c->name || !*c->name) {
+    mr_spec_invalid (error, NULL, "name", "is required");
+    return NULL;
+  }
+  if (!mr_flow_spec_validate (c, error))
+    return NULL;
+  return g_steal_pointer (&c);
 }
 
 static gboolean

@@ -155,6 +155,15 @@ MrEndpoint *mr_endpoint_from_json (JsonNode * node, MrEndpointRole role,
 MrEndpoint *mr_endpoint_patch (const MrEndpoint * ep, JsonNode * patch,
     const gchar * path, GPtrArray * warnings, GError ** error);
 
+/* Applies the members of @patch (a PUT of the flow) onto a copy of @spec
+ * and validates the result as a create does; @spec is untouched on error.
+ * Only the flow's own fields change (name, description, the failover,
+ * monitoring and maintenance objects, each member by member); "source",
+ * "sources" and "outputs" are ignored, with a warning unless they are the
+ * flow's own as its answer gives them; the rest as above. */
+MrFlowSpec *mr_flow_spec_patch (const MrFlowSpec * spec, JsonNode * patch,
+    GPtrArray * warnings, GError ** error);
+
 /* Whole-flow checks: names unique, counts, primary source exists. */
 gboolean mr_flow_spec_validate (const MrFlowSpec * spec, GError ** error);
 

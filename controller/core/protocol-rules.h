@@ -1,6 +1,6 @@
 /* mroute core: what each protocol allows in a source's or an output's
  * fields, one table per protocol (protocols/udp.c ... protocols/rtmp.c),
- * found by mr_protocol_rules_get ().  flow-spec.c validates an endpoint by
+ * found by mr_protocol_rules_get ().  endpoint.c validates an endpoint by
  * asking its protocol's table and never tests the protocol itself.
  *
  * Why here and not in the transports (pipeline/transports/): a protocol's

@@ -88,7 +88,8 @@ mr_runner_merge_metrics (MrRunner * r)
     const GstStructure *l = leg_stats (s, r->live.selector_pads[i]);
 
     m->named_packets[i] = leg_total (r, i, l, "received");
-    m->named_gap_fills[i] = leg_total (r, i, l, "unique");
+    m->named_used[i] = leg_total (r, i, l, "used");
+    m->named_holes_filled[i] = leg_total (r, i, l, "unique");
   }
   m->output_packets = mr_runner_struct_u64 (s, "output-packets");
   m->missing_packets = mr_runner_struct_u64 (s, "lost-packets");
@@ -104,7 +105,7 @@ mr_runner_merge_metrics (MrRunner * r)
     leg->name = g_strdup (src->name);
     leg->packets = leg_total (r, i, l, "received");
     leg->used = leg_total (r, i, l, "used");
-    leg->gap_fills = leg_total (r, i, l, "unique");
+    leg->holes_filled = leg_total (r, i, l, "unique");
     leg->duplicates = leg_total (r, i, l, "duplicates");
     leg->late = leg_total (r, i, l, "late");
     leg->foreign = leg_total (r, i, l, "foreign");

@@ -226,9 +226,20 @@ source_metrics (MrRunner * r, const MrFlowSpec * spec, guint i,
   m->packets_lost = lost;
   m->packets_recovered = recovered;
 
+  /* packetstats measures the jitter of RTP (0 for other data), unless the
+   * transport has the figure from before its own buffering */
+  if (own.has_jitter)
+    m->jitter_ms = own.jitter_ms;
+  else if (s)
+    gst_structure_get_double (s, "jitter-ms", &m->jitter_ms);
+  if (own.has_rtt) {
+    m->rtt_ms = own.rtt_ms;
+    m->round_trip_time_ms = (gint64) (own.rtt_ms + 0.5);
+  }
   if (own.has_srt) {
     m->has_srt = TRUE;
     srt_metrics_from (&m->srt, &own.srt);
+    m->rtt_ms = own.srt.rtt_ms;
     m->round_trip_time_ms = (gint64) (own.srt.rtt_ms + 0.5);
     if (running && own.refuses_callers) {
       m->srt.has_callers_refused = TRUE;

@@ -89,6 +89,11 @@ typedef struct
   guint64 packets_lost;         /* and not recovered */
   guint64 packets_recovered;
   gint64 round_trip_time_ms;    /* whole ms, 0 when the protocol has none */
+  gdouble rtt_ms;               /* the same, not rounded */
+  /* RFC 3550 interarrival jitter of an RTP-based source (rtp, rtp-fec:
+   * packetstats; rist: its RTP session), ms; 0 for the others (SRT's
+   * statistics have no jitter, UDP and RTMP carry no RTP timestamps) */
+  gdouble jitter_ms;
   gboolean selected;            /* feeds the outputs */
   gboolean has_srt;
   MrSrtMetrics srt;
@@ -114,8 +119,10 @@ typedef struct
 {
   gchar *name;
   guint64 packets;              /* received */
-  guint64 used;
-  guint64 gap_fills;            /* unique */
+  guint64 used;                 /* went out from this source: the seed's
+                                 * gap_fills */
+  guint64 holes_filled;         /* unique: went out and no other source
+                                 * had it */
   guint64 duplicates;
   guint64 late;
   guint64 foreign;
@@ -129,7 +136,10 @@ typedef struct
 typedef struct
 {
   guint64 named_packets[MR_MERGE_NAMED_LEGS];
-  guint64 named_gap_fills[MR_MERGE_NAMED_LEGS];
+  /* the seed's source_X_gap_fills: packets out of the merger that came
+   * from this source (its `used`); they add up to output_packets */
+  guint64 named_used[MR_MERGE_NAMED_LEGS];
+  guint64 named_holes_filled[MR_MERGE_NAMED_LEGS];      /* unique */
   guint64 output_packets;
   guint64 missing_packets;
   gint recovery_window_ms;

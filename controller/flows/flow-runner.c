@@ -341,6 +341,58 @@ update_failover_sources (MrRunner * r, const MrFlowSpec * spec,
   return TRUE;
 }
 
+/* The field of @spec whose change from r->spec the running pipeline cannot
+ * take (it is built another way), or NULL.  The sources and outputs
+ * themselves are mr_runner_update ()'s. */
+static const gchar *
+flow_field_needing_rebuild (MrRunner * r, const MrFlowSpec * spec)
+{
+  const MrEndpoint *running, *picked;
+
+  /* a selector, a merger or neither: three pipelines */
+  if (mr_builder_uses_failover (r->spec) != mr_builder_uses_failover (spec)
+      || mr_builder_uses_merge (r->spec) != mr_builder_uses_merge (spec))
+    return r->spec->failover_enabled != spec->failover_enabled ?
+        "source_failover_config.state" : "source_failover_config.failover_mode";
+  /* without them only the primary runs: another one is another pipeline */
+  running = r->spec->sources->pdata[r->live.active_source];
+  picked = spec->sources->pdata[mr_builder_pick_source (spec)];
+  if (!mr_builder_runs_all_sources (spec)
+      && g_strcmp0 (running->name, picked->name) != 0)
+    return "source_failover_config.source_priority.primary_source";
+  return NULL;
+}
+
+const gchar *
+mr_runner_field_needing_stop (MrRunner * r, const MrFlowSpec * spec)
+{
+  if (!r->live.pipeline)
+    return NULL;
+  return flow_field_needing_rebuild (r, spec);
+}
+
+/* A new source_monitor_config: the monitoring branch is built again with
+ * it, beside the outputs, which do not see it. */
+static void
+update_monitor (MrRunner * r, const MrFlowSpec * spec)
+{
+  MrMonitorConfig old_config, new_config;
+
+  mr_monitor_config_from_spec (&old_config, r->spec);
+  mr_monitor_config_from_spec (&new_config, spec);
+  if (!r->monitor || (old_config.thumbnails == new_config.thumbnails
+          && old_config.content_quality == new_config.content_quality
+          && old_config.thumbnail_interval_sec ==
+          new_config.thumbnail_interval_sec))
+    return;
+  g_message ("flow %s: monitoring again with thumbnails %s, content quality "
+      "%s", spec->id, new_config.thumbnails ? "on" : "off",
+      new_config.content_quality ? "on" : "off");
+  mr_monitor_detach (r->monitor);
+  r->monitor = mr_monitor_attach (r->live.pipeline, r->live.fanout,
+      &new_config);
+}
+
 gboolean
 mr_runner_update (MrRunner * r, const MrFlowSpec * spec)
 {
@@ -357,8 +409,7 @@ mr_runner_update (MrRunner * r, const MrFlowSpec * spec)
 
   /* FAILOVER and MERGE run every source: they come and go on the selector
    * or merger live */
-  if (mr_builder_uses_failover (r->spec) != mr_builder_uses_failover (spec)
-      || mr_builder_uses_merge (r->spec) != mr_builder_uses_merge (spec))
+  if (flow_field_needing_rebuild (r, spec))
     return FALSE;
   if (mr_builder_runs_all_sources (spec)
       && !update_failover_sources (r, spec, failed))
@@ -421,6 +472,8 @@ mr_runner_update (MrRunner * r, const MrFlowSpec * spec)
       }
     }
   }
+
+  update_monitor (r, spec);
 
   mr_flow_spec_free (r->spec);
   r->spec = mr_flow_spec_copy (spec);

@@ -45,6 +45,13 @@ MrFlowState mr_runner_get_state (MrRunner * runner);
  * change needs a rebuild (the caller then stops and starts again). */
 gboolean mr_runner_update (MrRunner * runner, const MrFlowSpec * spec);
 
+/* The field of @spec (a field path: "source_failover_config.state") whose
+ * change the running pipeline cannot take live, or NULL: everything in
+ * @spec can be applied by mr_runner_update () without a rebuild (or the
+ * flow does not run). */
+const gchar *mr_runner_field_needing_stop (MrRunner * runner,
+    const MrFlowSpec * spec);
+
 /* libsrt rejected an SRT peer of this process for @reason: writes an
  * event if this flow has an encrypted SRT endpoint that could be it (a
  * listener source with no caller, a caller output not connected). */

@@ -465,6 +465,56 @@ mr_manager_stop_flow (MrManager * mgr, const gchar * id, GError ** error)
   return flow_info (flow);
 }
 
+MrFlowSpec *
+mr_manager_get_spec (MrManager * mgr, const gchar * id, GError ** error)
+{
+  MrFlow *flow = lookup (mgr, id, error);
+
+  return flow ? mr_flow_spec_copy (flow->spec) : NULL;
+}
+
+MrFlowInfo *
+mr_manager_update_flow (MrManager * mgr, const gchar * id, MrFlowSpec * spec,
+    GError ** error)
+{
+  g_autoptr (MrFlowSpec) given = spec;
+  MrFlow *flow = lookup (mgr, id, error);
+  MrFlowSpec *next;
+  const gchar *field;
+
+  if (!flow)
+    return NULL;
+  /* the flow's own fields from @spec; its sources, outputs, id and times
+   * stay the flow's, whatever @spec says */
+  next = mr_flow_spec_copy (flow->spec);
+  g_free (next->name);
+  next->name = g_strdup (given->name);
+  g_free (next->description);
+  next->description = g_strdup (given->description);
+  next->failover_enabled = given->failover_enabled;
+  next->failover_mode = given->failover_mode;
+  next->recovery_window = given->recovery_window;
+  g_free (next->primary_source);
+  next->primary_source = g_strdup (given->primary_source);
+  next->thumbnail_enabled = given->thumbnail_enabled;
+  next->content_quality_enabled = given->content_quality_enabled;
+  next->thumbnail_interval_sec = given->thumbnail_interval_sec;
+  next->has_maintenance = given->has_maintenance;
+  next->maintenance_day = given->maintenance_day;
+  next->maintenance_hour = given->maintenance_hour;
+
+  /* nothing changes, stored or running, unless all of it can change now */
+  if ((field = mr_runner_field_needing_stop (flow->runner, next))) {
+    g_set_error (error, MR_MANAGER_ERROR, MR_MANAGER_ERROR_NEEDS_STOP,
+        "%s: cannot change while the flow is running: stop it first", field);
+    mr_flow_spec_free (next);
+    return NULL;
+  }
+  if (!commit_spec (mgr, flow, next, error))
+    return NULL;
+  return flow_info (flow);
+}
+
 /* The flow @id if it has room for one more @role */
 static MrFlow *
 lookup_with_room (MrManager * mgr, const gchar * id, MrEndpointRole role,

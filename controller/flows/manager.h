@@ -32,6 +32,9 @@ typedef enum
                                  * turns off; the message starts with its
                                  * field ("FIELD: ...") */
   MR_MANAGER_ERROR_UNAVAILABLE, /* 503: not there yet, ask again */
+  MR_MANAGER_ERROR_NEEDS_STOP,  /* 409: a change the running flow cannot
+                                 * take; the message starts with its field
+                                 * ("FIELD: ...") */
 } MrManagerError;
 /* Validation errors come as MR_SPEC_ERROR (400). */
 
@@ -76,6 +79,17 @@ MrFlowInfo *mr_manager_start_flow (MrManager * mgr, const gchar * id,
     GError ** error);
 MrFlowInfo *mr_manager_stop_flow (MrManager * mgr, const gchar * id,
     GError ** error);
+
+/* A copy of the spec of flow @id, to patch (mr_flow_spec_patch ()) */
+MrFlowSpec *mr_manager_get_spec (MrManager * mgr, const gchar * id,
+    GError ** error);
+/* Takes @spec's own fields (name, description, failover, monitoring and
+ * maintenance configuration; not its sources, outputs, id or times) for
+ * flow @id, stores them and applies them to the running flow.  A change the
+ * running flow cannot take live is NEEDS_STOP, and then nothing changes.
+ * Takes @spec. */
+MrFlowInfo *mr_manager_update_flow (MrManager * mgr, const gchar * id,
+    MrFlowSpec * spec, GError ** error);
 
 /* What is checked before a new source's or output's body is read: the
  * flow exists and has room for one more @role. */

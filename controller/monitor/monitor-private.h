@@ -44,7 +44,6 @@ struct _MrMonitor
   GstElement *pipeline;         /* ref, NULL once released */
   GstElement *tee;              /* ref */
   GstPad *teepad;               /* ref, the current bin's */
-  guint generation;
   guint restarts;               /* in a row, for the back-off */
   gint64 restarted_at;          /* monotonic µs */
 

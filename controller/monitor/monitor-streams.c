@@ -5,6 +5,7 @@
 
 #define G_LOG_DOMAIN "mroute-monitor"
 #include "monitor-private.h"
+#include "profile-names.h"
 
 #include <string.h>
 
@@ -70,30 +71,6 @@ codec_name (const GstStructure * s, MrVideoCodec * video)
   return g_strdup (n);
 }
 
-/* "constrained-baseline" -> "Constrained Baseline", "main-10" -> "Main 10":
- * ffprobe's spelling */
-static gchar *
-profile_name (const gchar * caps_profile)
-{
-  gchar *p;
-  gboolean word_start = TRUE;
-
-  if (!caps_profile)
-    return NULL;
-  p = g_strdup (caps_profile);
-  for (gchar * c = p; *c; c++) {
-    if (*c == '-') {
-      *c = ' ';
-      word_start = TRUE;
-    } else {
-      if (word_start)
-        *c = g_ascii_toupper (*c);
-      word_start = FALSE;
-    }
-  }
-  return p;
-}
-
 static MrMonitorStreamType
 stream_type_of (const gchar * media_type)
 {
@@ -123,7 +100,8 @@ stream_set_caps (MrStream * st, GstCaps * caps)
   info->codec = codec_name (s, &st->codec);
   info->has_gop = st->codec != MR_VIDEO_CODEC_UNKNOWN;
   g_free (info->profile);
-  info->profile = profile_name (gst_structure_get_string (s, "profile"));
+  info->profile = mr_profile_name (gst_structure_get_name (s),
+      gst_structure_get_string (s, "profile"));
   gst_structure_get_int (s, "width", &info->width);
   gst_structure_get_int (s, "height", &info->height);
   if (!gst_structure_get_fraction (s, "framerate", &info->fps_n,

@@ -210,8 +210,12 @@ on_pad_removed (GstElement * demux, GstPad * pad, gpointer user_data)
 static MrMonitorBin *
 build_bin (MrMonitor * m, GError ** error)
 {
+  /* numbered across monitors: after mr_monitor_detach () the old bin
+   * leaves the pipeline on the main loop, after the new monitor's is in,
+   * and a bin cannot share its name with a sibling */
+  static gint serial;
   g_autofree gchar *name = g_strdup_printf (MR_MONITOR_PREFIX "%u",
-      ++m->generation);
+      (guint) g_atomic_int_add (&serial, 1) + 1);
   MrMonitorBin *bin;
   GstElement *demux;
   g_autoptr (GstPad) pad = NULL;

@@ -11,6 +11,7 @@
 #include <gst/check/gstharness.h>
 #include <gst/check/gsttestclock.h>
 
+#include <math.h>
 #include <string.h>
 
 #define RTP_CAPS "application/x-rtp, media=(string)video, " \
@@ -294,6 +295,107 @@ GST_START_TEST (test_rtp_stats)
         .resyncs = 1});
 
   fail_unless_equals_int (gst_harness_buffers_received (h), 10);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+/* RFC 3550 jitter, from the buffers' capture times: every other packet
+ * 2 ms late against its RTP timestamp (seq * 3000 at 90 kHz), so every
+ * |D| is 2 ms and jitter-ms = 2 (1 - (15/16)^n) after n samples */
+static gdouble
+stats_get_double (GstHarness * h, const gchar * field)
+{
+  GstStructure *stats = get_stats (h);
+  gdouble v = -1;
+
+  fail_unless (gst_structure_get_double (stats, field, &v), "no %s", field);
+  gst_structure_free (stats);
+  return v;
+}
+
+static guint64
+stats_uint64 (GstHarness * h, const gchar * field)
+{
+  GstStructure *stats = get_stats (h);
+  guint64 v = stats_get_uint64 (stats, field);
+
+  gst_structure_free (stats);
+  return v;
+}
+
+static void
+assert_cmp_double_near (gdouble got, gdouble want)
+{
+  fail_unless (fabs (got - want) < 1e-6, "%f, want %f", got, want);
+}
+
+static GstClockTime
+rtp_time (guint16 seq, gint clock_rate)
+{
+  return gst_util_uint64_scale_int (seq * 3000, GST_SECOND, clock_rate);
+}
+
+GST_START_TEST (test_rtp_jitter_from_timestamps)
+{
+  GstHarness *h = packetstats_harness_new (IDLE_TIMEOUT_MS, NULL, RTP_CAPS);
+
+  for (guint16 seq = 0; seq < 40; seq++) {
+    GstBuffer *b = rtp_buffer_new (seq);
+
+    GST_BUFFER_DTS (b) = rtp_time (seq, 90000) + (seq % 2 ? 2 * GST_MSECOND :
+        0);
+    fail_unless_equals_int (gst_harness_push (h, b), GST_FLOW_OK);
+  }
+  fail_unless_equals_uint64 (stats_uint64 (h, "jitter-samples"), 39);
+  assert_cmp_double_near (stats_get_double (h, "jitter-ms"),
+      2 * (1 - pow (15.0 / 16, 39)));
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+/* a buffer list shares the time the element's clock says when it comes;
+ * the caps' clock-rate counts (48 kHz: 3000 ticks are 62.5 ms) */
+GST_START_TEST (test_rtp_jitter_from_clock)
+{
+  GstHarness *h = packetstats_harness_new (IDLE_TIMEOUT_MS, NULL,
+      "application/x-rtp, media=(string)audio, clock-rate=(int)48000, "
+      "encoding-name=(string)L16, payload=(int)96");
+
+  for (guint16 seq = 0; seq < 60; seq += 2) {
+    GstBufferList *list = gst_buffer_list_new ();
+
+    /* two packets stamped 62.5 ms apart arrive together (|D| = 62.5 ms on
+     * the second), the next pair 125 ms later (|D| = 125 - 62.5 ms) */
+    gst_buffer_list_add (list, rtp_buffer_new (seq));
+    gst_buffer_list_add (list, rtp_buffer_new (seq + 1));
+    gst_harness_set_time (h, rtp_time (seq, 48000) + GST_SECOND);
+    fail_unless_equals_int (gst_pad_push_list (h->srcpad, list), GST_FLOW_OK);
+  }
+  fail_unless_equals_uint64 (stats_uint64 (h, "jitter-samples"), 59);
+  /* every |D| is 62.5 ms, in 48 kHz ticks: 3000 */
+  assert_cmp_double_near (stats_get_double (h, "jitter-ms"),
+      62.5 * (1 - pow (15.0 / 16, 59)));
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_jitter_zero_for_mpegts)
+{
+  GstHarness *h = packetstats_harness_new (IDLE_TIMEOUT_MS, NULL,
+      MPEGTS_CAPS);
+
+  for (guint i = 0; i < 10; i++) {
+    GstBuffer *b = ts_datagram_new (0x100, i * TS_DATAGRAM_PACKETS,
+        TS_DATAGRAM_PACKETS);
+
+    GST_BUFFER_DTS (b) = i * 7 * GST_MSECOND;
+    fail_unless_equals_int (gst_harness_push (h, b), GST_FLOW_OK);
+  }
+  fail_unless_equals_uint64 (stats_uint64 (h, "jitter-samples"), 0);
+  fail_unless (stats_get_double (h, "jitter-ms") == 0);
   gst_harness_teardown (h);
 }
 
@@ -680,6 +782,9 @@ packetstats_suite (void)
   tcase_add_test (tc_chain, test_properties);
   tcase_add_test (tc_chain, test_rtp_stats);
   tcase_add_test (tc_chain, test_rtp_wraparound);
+  tcase_add_test (tc_chain, test_rtp_jitter_from_timestamps);
+  tcase_add_test (tc_chain, test_rtp_jitter_from_clock);
+  tcase_add_test (tc_chain, test_jitter_zero_for_mpegts);
   tcase_add_test (tc_chain, test_mpegts_stats);
   tcase_add_test (tc_chain, test_other_caps_only_counted);
   tcase_add_test (tc_chain, test_buffers_pass_unchanged);

@@ -230,6 +230,13 @@ GST_START_TEST (test_complementary_loss)
   fail_unless_equals_int (stat (f, "lost-packets"), 0);
   fail_unless_equals_int (leg_stat (f, 0, "received"), 8);
   fail_unless_equals_int (leg_stat (f, 1, "received"), 9);
+  /* `used`: the packets the output took from each leg (leg 0 comes first
+   * except where it missed 3 and 6): the original's gap_fills, which add
+   * up to output-packets, as 85,000 + 5,000 = 90,000 in its example */
+  fail_unless_equals_int (leg_stat (f, 0, "used"), 8);
+  fail_unless_equals_int (leg_stat (f, 1, "used"), 2);
+  fail_unless_equals_int (leg_stat (f, 0, "used") + leg_stat (f, 1, "used"),
+      stat (f, "output-packets"));
   /* final once no late copy can come: window + leg-timeout after 6 */
   crank_past (f, (6 + 100 + 1000) * MS);
   wait_leg_stat (f, 1, "unique", 2);

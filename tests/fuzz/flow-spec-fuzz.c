@@ -10,8 +10,9 @@
 /* A libFuzzer target for the request path of the API, from the raw body to
  * a validated flow: mr_json_read_object() (controller/json-reader.c), then
  * mr_flow_spec_from_json() in both parse modes, mr_flow_spec_validate(),
- * mr_endpoint_from_json() and mr_endpoint_patch() (controller/flow-spec.c)
- * and the JSON written back (controller/flow-spec-json.c).  The input is the
+ * mr_flow_spec_patch() (controller/core/flow-spec.c), mr_endpoint_from_json()
+ * and mr_endpoint_patch() (controller/core/endpoint.c) and the JSON written
+ * back (controller/flow-spec-json.c).  The input is the
  * body, as a client would send it.  Beyond "no crash, no leak" it aborts,
  * with a line saying which, when:
  *
@@ -34,7 +35,11 @@
  *    "stream_key" member, or it changes when the secrets do;
  *  - a patch changed the endpoint it was given, or gave an endpoint that
  *    does not parse back equal from its stored JSON, or kept a secret of
- *    the old protocol that the patch did not give again.
+ *    the old protocol that the patch did not give again;
+ *  - a flow patch (mr_flow_spec_patch(), PUT /v1/flows/{id}) changed the
+ *    flow it was given, changed its sources, outputs, id or times, or gave
+ *    a flow that fails the checks of a parsed one above; or a flow's public
+ *    JSON as a PUT of that flow is refused, warned about, or changes it.
  *
  * The reader is called with the API's defaults (1 MiB, MR_JSON_MAX_DEPTH).
  * FLOW_FUZZ_TRACE=1 prints every verdict. */
@@ -461,7 +466,22 @@ check_flow (const MrFlowSpec * parsed, MrSpecParseMode mode)
         "%s\n  %s", (const gchar *) warnings->pdata[0], public_text);
     CHECK (spec_equal (spec, back, FALSE), "the public JSON parses back to "
         "another flow: %s", public_text);
+    g_clear_pointer (&back, mr_flow_spec_free);
+    g_clear_pointer (&reread, json_node_unref);
   }
+
+  /* GET then PUT of the flow (secrets or not: a PUT keeps them): the same
+   * flow, and not a word */
+  reread = read_body (public_text, strlen (public_text), MR_JSON_MAX_DEPTH);
+  CHECK (reread != NULL, "the public JSON is refused by the reader: %s",
+      public_text);
+  back = mr_flow_spec_patch (spec, reread, warnings, &err);
+  CHECK (back != NULL, "the public JSON is refused as a PUT of its flow: "
+      "%s\n  %s", err->message, public_text);
+  CHECK (warnings->len == 0, "the public JSON as a PUT of its flow gives a "
+      "warning: %s\n  %s", (const gchar *) warnings->pdata[0], public_text);
+  CHECK (spec_equal (spec, back, TRUE), "the public JSON as a PUT of its "
+      "flow gives another flow: %s", public_text);
 }
 
 static void
@@ -585,6 +605,52 @@ fuzz_patch (const MrEndpoint * base, JsonNode * patch)
   }
 }
 
+/* The body as a PUT of a flow's own fields onto @base */
+static void
+fuzz_flow_patch (const MrFlowSpec * base, JsonNode * patch)
+{
+  g_autoptr (MrFlowSpec) before = mr_flow_spec_copy (base);
+  g_autoptr (GError) err = NULL;
+  g_autoptr (GPtrArray) warnings = warnings_new ();
+  g_autoptr (MrFlowSpec) spec = mr_flow_spec_patch (base, patch, warnings,
+      &err);
+
+  CHECK (spec_equal (base, before, TRUE), "mr_flow_spec_patch changed the "
+      "flow it was given");
+  if (!spec) {
+    check_spec_error (err, patch, "flow patch");
+    return;
+  }
+  TRACE ("flow patch: accepted\n");
+  check_warnings (warnings, "flow patch");
+  CHECK (g_strcmp0 (spec->id, base->id) == 0
+      && spec->created_at == base->created_at
+      && spec->updated_at == base->updated_at, "a flow patch changed the "
+      "id or the times");
+  CHECK (endpoints_equal (spec->sources, base->sources)
+      && endpoints_equal (spec->outputs, base->outputs), "a flow patch "
+      "changed the sources or the outputs");
+  check_flow (spec, MR_SPEC_PARSE_STORED);
+}
+
+/* Flows to patch: one plain, one with failover, monitoring and a
+ * maintenance window */
+static const gchar *flow_bases[] = {
+  "{\"name\":\"plain\",\"source\":{\"name\":\"a\",\"protocol\":\"udp\","
+      "\"ingest_port\":5000}}",
+  "{\"name\":\"full\",\"description\":\"d\",\"sources\":[{\"name\":\"a\","
+      "\"protocol\":\"rtp\",\"ingest_port\":5000},{\"name\":\"b\","
+      "\"protocol\":\"rist\",\"ingest_port\":5002}],\"outputs\":[{\"name\":"
+      "\"o\",\"protocol\":\"udp\",\"destination\":\"127.0.0.1\",\"port\":"
+      "6000}],\"source_failover_config\":{\"state\":\"ENABLED\","
+      "\"failover_mode\":\"MERGE\",\"recovery_window\":50,"
+      "\"source_priority\":{\"primary_source\":\"b\"}},"
+      "\"source_monitor_config\":{\"thumbnail_enabled\":true},"
+      "\"maintenance_window\":{\"day_of_week\":\"Sunday\",\"start_hour\":3}}",
+};
+
+static GPtrArray *flows;
+
 /* Endpoints to patch: one of each protocol with most of its fields, and
  * what the body itself parsed to */
 static const gchar *patch_bases[] = {
@@ -635,6 +701,22 @@ init_bases (void)
     }
     g_ptr_array_add (bases, ep);
   }
+  flows = g_ptr_array_new ();
+  for (guint i = 0; i < G_N_ELEMENTS (flow_bases); i++) {
+    g_autoptr (JsonNode) node = json_from_string (flow_bases[i], NULL);
+    g_autoptr (GError) err = NULL;
+    MrFlowSpec *spec = mr_flow_spec_from_json (node, MR_SPEC_PARSE_REQUEST,
+        NULL, &err);
+
+    if (!spec) {
+      fprintf (stderr, "flow-spec-fuzz: base flow refused: %s\n",
+          err->message);
+      abort ();
+    }
+    spec->id = g_strdup (FUZZ_FLOW_ID);
+    spec->created_at = spec->updated_at = FUZZ_CREATED;
+    g_ptr_array_add (flows, spec);
+  }
 }
 
 int
@@ -666,6 +748,9 @@ LLVMFuzzerTestOneInput (const uint8_t * data, size_t size)
    * each element of its "outputs", so that a flow body brings patches */
   for (guint i = 0; i < bases->len; i++)
     fuzz_patch (bases->pdata[i], root);
+  /* the body as a PUT of a flow */
+  for (guint i = 0; i < flows->len; i++)
+    fuzz_flow_patch (flows->pdata[i], root);
   outputs = json_object_get_member (obj, "outputs");
   if (outputs && JSON_NODE_HOLDS_ARRAY (outputs)) {
     JsonArray *a = json_node_get_array (outputs);

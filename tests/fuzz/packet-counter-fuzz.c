@@ -22,6 +22,12 @@
  *    between the first and the newest; with older copies too, lost is at
  *    most that, and at least that less one per older copy; restarts start
  *    the count again;
+ *  - RTP jitter (RFC 3550): it is a finite number >= 0, never above the
+ *    largest of its value before and the largest transit change it takes
+ *    (MR_RTP_MAX_TRANSIT_JUMP s); it moves, by one sample, only on a valid
+ *    packet with an arrival time that is the newest or skips ahead (not on
+ *    a copy, a late packet, an invalid one, nor a first one); a packet
+ *    without arrival time takes none;
  *  - MPEG-TS: ts_packets and sync_errors are not the whole packets in sync
  *    and the datagrams that were not; the continuity table holds something
  *    other than 0-15 or unseen; lost grows by more than 15 per packet; and
@@ -81,6 +87,7 @@ typedef struct
 
   guint64 pushes;
   guint64 bytes;
+  guint64 now;                  /* ns, the arrivals' clock */
 } Model;
 
 /* The counter is 8 KiB: kept between runs */
@@ -126,8 +133,27 @@ rtp_restart (Model * m, gint64 ext, guint64 lost)
 }
 
 static void
+check_jitter (const MrPacketCounter * c, const MrPacketCounter * b,
+    gboolean may_sample)
+{
+  gdouble bound = MAX (b->jitter,
+      (gdouble) MR_RTP_MAX_TRANSIT_JUMP * c->clock_rate);
+
+  CHECK (c->jitter >= 0 && c->jitter <= bound, "jitter %g (before %g)",
+      c->jitter, b->jitter);
+  CHECK (c->jitter_samples == b->jitter_samples
+      || (may_sample && c->jitter_samples == b->jitter_samples + 1),
+      "jitter samples %" G_GUINT64_FORMAT " to %" G_GUINT64_FORMAT
+      "%s", b->jitter_samples, c->jitter_samples, may_sample ? "" :
+      " on a packet that takes none");
+  if (c->jitter_samples == b->jitter_samples)
+    CHECK (c->jitter == b->jitter, "jitter moved without a sample");
+  CHECK (mr_packet_counter_jitter_ms (c) >= 0, "jitter_ms below 0");
+}
+
+static void
 push_rtp (Model * m, guint16 seq, gboolean valid, gsize size,
-    const guint8 * fill, gsize fill_len)
+    const guint8 * fill, gsize fill_len, guint64 arrival)
 {
   guint8 pkt[12 + 64];
   const MrPacketCounter *c = &counter;
@@ -159,10 +185,13 @@ push_rtp (Model * m, guint16 seq, gboolean valid, gsize size,
   }
 
   before = counter;
-  mr_packet_counter_push (&counter, pkt, size);
+  mr_packet_counter_push_at (&counter, pkt, size, arrival);
   m->pushes++;
   m->bytes += size;
   check_common (c, &before, m);
+  /* a sample needs two packets in sequence with their arrivals */
+  check_jitter (c, &before, valid && arrival != MR_PACKET_TIME_NONE
+      && m->have_first && !restart && ext > m->highest);
   dlost = c->lost - before.lost;
   dreordered = c->reordered - before.reordered;
   dresyncs = c->resyncs - before.resyncs;
@@ -417,6 +446,8 @@ LLVMFuzzerTestOneInput (const uint8_t * data, size_t size)
   trace = g_getenv ("COUNTER_FUZZ_TRACE") != NULL;
   kind = data[0] % 3;
   mr_packet_counter_init (&counter, kind);
+  if (data[0] & 0x80)
+    mr_packet_counter_set_clock_rate (&counter, 48000);
   memset (m, 0, sizeof (*m));
   memset (m->cc, 0xff, sizeof (m->cc));
   m->received = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free,
@@ -434,6 +465,14 @@ LLVMFuzzerTestOneInput (const uint8_t * data, size_t size)
       gint64 newest = m->have_first ? m->highest : seq0 - 1;
       gsize payload = 12 + (r[0] >> 3) * 2;
       gint64 seq;
+      guint64 arrival;
+
+      /* arrivals 0 to 9.7 ms apart, now and then none, rarely a jump */
+      m->now += (guint64) (r[3] & 0x3f) * 153 * 1000;
+      if ((r[3] & 0xc0) == 0xc0 && (r[1] & 1))
+        m->now += (guint64) r[2] * G_GUINT64_CONSTANT (1000000000);
+      arrival = (r[3] & 0xc0) == 0x80 && (r[2] & 1) ? MR_PACKET_TIME_NONE :
+          m->now;
 
       switch (r[0] & 7) {
         case 3:
@@ -450,13 +489,13 @@ LLVMFuzzerTestOneInput (const uint8_t * data, size_t size)
           break;
         case 7:
           push_rtp (m, newest + 1, r[3] & 1 ? FALSE : TRUE, r[3] % 12, rest,
-              rest_len);
+              rest_len, arrival);
           continue;
         default:
           seq = newest + 1 + (r[1] % 4 == 0 ? r[2] % 8 : 0);
           break;
       }
-      push_rtp (m, (guint16) seq, TRUE, payload, rest, rest_len);
+      push_rtp (m, (guint16) seq, TRUE, payload, rest, rest_len, arrival);
     } else if ((r[0] & 7) == 7) {
       gsize len = MIN ((gsize) (r[1] % 64) * 8, rest_len);
       push_raw (m, rest, len);
@@ -472,7 +511,10 @@ LLVMFuzzerTestOneInput (const uint8_t * data, size_t size)
   /* reset starts again */
   mr_packet_counter_reset (&counter);
   CHECK (counter.kind == kind && counter.packets == 0 && counter.lost == 0
-      && !counter.have_seq && counter.cc[0x100] == 0xff, "reset kept state");
+      && !counter.have_seq && counter.cc[0x100] == 0xff
+      && counter.jitter == 0 && !counter.have_transit
+      && counter.clock_rate == ((data[0] & 0x80) ? 48000 :
+          MR_RTP_DEFAULT_CLOCK_RATE), "reset kept state");
   g_hash_table_unref (m->received);
   return 0;
 }

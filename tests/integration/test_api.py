@@ -1769,7 +1769,7 @@ class RoutingTest(ApiTestCase):
         for method, path in [("POST", "/health"), ("DELETE", "/health"),
                              ("PUT", "/v1/flows"), ("DELETE", "/v1/flows"),
                              ("PATCH", "/v1/flows"),
-                             ("POST", "/v1/flows/%s" % fid), ("PUT", "/v1/flows/%s" % fid),
+                             ("POST", "/v1/flows/%s" % fid),
                              ("PATCH", "/v1/flows/%s" % fid),
                              ("GET", "/v1/flows/%s/start" % fid),
                              ("DELETE", "/v1/flows/%s/start" % fid),
@@ -1797,6 +1797,7 @@ class RoutingTest(ApiTestCase):
             for method, path, body in [
                     ("GET", "/v1/flows/%s", None),
                     ("DELETE", "/v1/flows/%s", None),
+                    ("PUT", "/v1/flows/%s", {"name": "renamed"}),
                     ("POST", "/v1/flows/%s/start", None),
                     ("POST", "/v1/flows/%s/stop", None),
                     ("POST", "/v1/flows/%s/source", udp_source("b", 5002)),

@@ -12,8 +12,10 @@ says, per leg, and recording exactly which it dropped.
 1. Complementary losses: each leg drops a different 5% of the packets
    (none on both).  The flow's UDP output is the sent TS byte for byte,
    without continuity errors; merge_stats agree exactly with the relay:
-   each leg's packets are what the relay sent on it, its gap_fills the
-   packets the other leg lost, output_packets every sequence number,
+   each leg's packets are what the relay sent on it, its holes_filled the
+   packets the other leg lost, its gap_fills (the original's meaning: the
+   packets the output took from it) add up with the other leg's to
+   output_packets, output_packets is every sequence number,
    missing_packets 0.  merge_active is true while the sender runs, and a
    merge_started event was written; once the sender has ended, the legs go
    silent, merge_active turns false with a merge_error event.
@@ -285,13 +287,13 @@ class MergeE2E(MrouteTestCase):
 
         wait_until(accounted, 5, step=0.2)
 
-        # a gap fill is counted once no late copy can come any more (the
+        # a filled hole is counted once no late copy can come any more (the
         # recovery window + leg timeout after the packet): every packet out
-        # is then a gap fill of one leg or has a duplicate
+        # is then a hole one leg filled or has a duplicate
         def settled():
             st = self.metrics(self.c, flow_id).get("merge_stats", {})
             legs = st.get("sources", [])
-            return (sum(leg.get("gap_fills", 0) + leg.get("duplicates", 0) for leg in legs)
+            return (sum(leg.get("holes_filled", 0) + leg.get("duplicates", 0) for leg in legs)
                     == st.get("output_packets", -1))
 
         wait_until(settled, 5, step=0.2)
@@ -371,6 +373,23 @@ class MergeE2E(MrouteTestCase):
         self.assertNotIn("flow_stopped", types, "%s: events %r" % (label, mid_events))
         self.assertEqual(types.count("merge_started"), 1, "%s: events %r" % (label, mid_events))
 
+    def check_gap_fills_sum(self, label, st, tolerance=0):
+        """The original README's example: "source_a_gap_fills": 85000 +
+        "source_b_gap_fills": 5000 = "output_packets": 90000, the packets the
+        output took from each leg.  Ours are counted in the same step as
+        output_packets, so one reading adds up exactly; @tolerance allows for
+        packets in flight when a reading is not from one instant."""
+        a, b, out = st["source_a_gap_fills"], st["source_b_gap_fills"], st["output_packets"]
+        note("%s: source_a_gap_fills %d + source_b_gap_fills %d = %d, output_packets %d; "
+             "holes_filled a %d b %d" % (label, a, b, a + b, out, st["source_a_holes_filled"],
+                                        st["source_b_holes_filled"]))
+        self.assertGreater(out, 0, "%s: nothing went out: %r" % (label, st))
+        self.assertLessEqual(abs(a + b - out), tolerance,
+                             "%s: gap_fills a + b should be output_packets: %r" % (label, st))
+        legs = {leg["name"]: leg for leg in st["sources"]}
+        for name in ("a", "b"):
+            self.assertEqual(legs[name]["gap_fills"], legs[name]["used"], st)
+
     def check_hitless(self, label, relay, got, final):
         """Cases 1 and 2: each leg lost other packets; the output is whole."""
         n = relay.count()
@@ -385,16 +404,20 @@ class MergeE2E(MrouteTestCase):
         self.assertEqual(errors, 0, "%s: continuity errors in the output: %s" % (label, notes))
         st = final["merge_stats"]
         want = {"source_a_packets": relay.sent["a"], "source_b_packets": relay.sent["b"],
-                "source_a_gap_fills": len(db), "source_b_gap_fills": len(da),
+                "source_a_holes_filled": len(db), "source_b_holes_filled": len(da),
                 "output_packets": n, "missing_packets": 0, "restarts": 0}
         have = {k: st.get(k) for k in want}
         self.assertEqual(have, want, "%s: merge_stats vs. the relay's record: %r" % (label, st))
         legs = self.legs(final)
         self.assertEqual(legs["a"]["packets"], relay.sent["a"], st)
         self.assertEqual(legs["b"]["packets"], relay.sent["b"], st)
-        self.assertEqual(legs["a"]["gap_fills"], len(db), st)
-        self.assertEqual(legs["b"]["gap_fills"], len(da), st)
+        self.assertEqual(legs["a"]["holes_filled"], len(db), st)
+        self.assertEqual(legs["b"]["holes_filled"], len(da), st)
         self.assertEqual(legs["a"]["used"] + legs["b"]["used"], n, st)
+        self.check_gap_fills_sum(label, st)
+        # each leg went out at least for the holes of the other
+        self.assertGreaterEqual(st["source_a_gap_fills"], len(db), st)
+        self.assertGreaterEqual(st["source_b_gap_fills"], len(da), st)
         # every packet both legs had: one copy went out, the other is a duplicate
         self.assertEqual(legs["a"]["duplicates"] + legs["b"]["duplicates"], n - len(da) - len(db), st)
         for leg in ("a", "b"):
@@ -408,6 +431,7 @@ class MergeE2E(MrouteTestCase):
             "complementary", lambda n: complementary_plan(1, n))
         self.check_mid_run("complementary", mid, mid_events)
         st = mid["merge_stats"]
+        self.check_gap_fills_sum("complementary mid-run", st, tolerance=2)
         note("complementary: mid-run skew_ms %.1f, lag_ms a %.1f b %.1f"
              % (st["skew_ms"], self.legs(mid)["a"]["lag_ms"], self.legs(mid)["b"]["lag_ms"]))
         self.assertLess(st["skew_ms"], 20, st)
@@ -459,9 +483,10 @@ class MergeE2E(MrouteTestCase):
         st = final["merge_stats"]
         want_st = {"missing_packets": len(d), "output_packets": n - len(d),
                    "source_a_packets": n - len(d), "source_b_packets": n - len(d),
-                   "source_a_gap_fills": 0, "source_b_gap_fills": 0, "restarts": 0}
+                   "source_a_holes_filled": 0, "source_b_holes_filled": 0, "restarts": 0}
         self.assertEqual({k: st.get(k) for k in want_st}, want_st,
                          "same-losses: merge_stats vs. the relay's record: %r" % st)
+        self.check_gap_fills_sum("same-losses", st)
         legs = self.legs(final)
         self.assertEqual(legs["a"]["late"] + legs["b"]["late"], 0, st)
 
@@ -586,8 +611,9 @@ class MergeE2E(MrouteTestCase):
         self.assertEqual(st["missing_packets"], 0, st)
         self.assertEqual(st["source_a_packets"], relay.count(), st)
         # before b joined a alone had the packets; after, b had every one too
-        self.assertEqual(st["source_a_gap_fills"], relay.count() - st["source_b_packets"], st)
-        self.assertEqual(st["source_b_gap_fills"], 0, st)
+        self.assertEqual(st["source_a_holes_filled"], relay.count() - st["source_b_packets"], st)
+        self.assertEqual(st["source_b_holes_filled"], 0, st)
+        self.check_gap_fills_sum("live add", st)
 
 
 if __name__ == "__main__":

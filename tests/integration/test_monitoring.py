@@ -51,7 +51,7 @@ def note(msg):
 # --------------------------------------------------------------------------
 
 def ffmpeg_sender(port, codec="h264", size="320x240", bframes=0, seconds=40,
-                  black=None, log=None):
+                  black=None, log=None, profile="high", pix_fmt=None):
     """A live ffmpeg sending testsrc2 + a sine as MPEG-TS to LO:port, one
     1316-byte datagram per write.  `black`: (from, to) seconds of black
     picture and silence."""
@@ -66,7 +66,9 @@ def ffmpeg_sender(port, codec="h264", size="320x240", bframes=0, seconds=40,
            "-f", "lavfi", "-i", "sine=frequency=1000:sample_rate=48000",
            "-t", str(seconds), "-vf", vf, "-af", af]
     if codec == "h264":
-        cmd += ["-c:v", "libx264", "-preset", "veryfast", "-profile:v", "high",
+        if pix_fmt:
+            cmd += ["-pix_fmt", pix_fmt]
+        cmd += ["-c:v", "libx264", "-preset", "veryfast", "-profile:v", profile,
                 "-threads", "1", "-bf", str(bframes), "-g", str(GOP),
                 "-keyint_min", str(GOP), "-sc_threshold", "0"]
     else:
@@ -332,6 +334,31 @@ class MonitoringTest(MrouteTestCase):
         self.assertEqual(lost, 0)
         self.assertEqual(errors, 0, notes)
         self.assertGreater(len(got), 0.9 * len(sent))
+
+    def test_profile_spelled_as_ffprobe(self):
+        """H.264 High 4:4:4 Predictive (profile_idc 244): GStreamer's caps say
+        "high-4:4:4", the metadata says what ffprobe says of the same
+        encoder's output."""
+        ingest = self.port()
+        sample = os.path.join(self.tmpdir(), "high444.ts")
+        enc = ["-pix_fmt", "yuv444p", "-c:v", "libx264", "-profile:v", "high444"]
+        subprocess.run(["ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-f", "lavfi",
+                        "-i", "testsrc2=size=320x240:rate=25", "-t", "1"] + enc
+                       + ["-f", "mpegts", sample], check=True, timeout=60)
+        probe = subprocess.run(["ffprobe", "-v", "error", "-select_streams", "v",
+                                "-show_entries", "stream=profile", "-of", "csv=p=0", sample],
+                               check=True, timeout=30, stdout=subprocess.PIPE)
+        # the stream is listed under the program and again on its own
+        want = [line.strip() for line in probe.stdout.decode().splitlines() if line.strip()][0]
+        self.assertEqual(want, "High 4:4:4 Predictive")
+        fid = self.create([{"name": "cam", "protocol": "udp", "ingest_port": ingest}],
+                          thumbnails=False, quality=False)
+        self.start(fid)
+        self.sender(ingest, seconds=20, profile="high444", pix_fmt="yuv444p")
+        md = self.poll(fid, "metadata", lambda j: j["streams"]
+                       and j["streams"][0].get("profile"), 15)
+        note("high444: ffprobe says %r, the metadata %r" % (want, md["streams"][0]["profile"]))
+        self.assertEqual(md["streams"][0]["profile"], want)
 
     def test_failover_metadata_follows_backup(self):
         p_main, p_back = self.consecutive_ports(2)

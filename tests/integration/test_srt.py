@@ -21,6 +21,9 @@ all on 127.0.0.1.
    packets received.
 7. An srt-listener source takes a new caller after the first one left,
    without a restart.
+8. max_bitrate on an srt-caller output is SRT's maxbw (bytes/s): that
+   output's peer gets at most about the cap, another output of the flow
+   the whole clip.
 
 Standard library only.  Every process, thread and socket is bounded in time
 and cleaned up.
@@ -633,6 +636,9 @@ class SrtTests(MrouteTestCase):
         self.assertEqual(s["bytes_received"], len(CLIP), s)
         self.assertIsInstance(s.get("round_trip_time_ms"), int, s)
         self.assertGreaterEqual(s["round_trip_time_ms"], 0, s)
+        # libsrt's statistics have no jitter figure and SRT carries no RTP
+        # timestamps: 0 (docs/api.md)
+        self.assertEqual(s["jitter_ms"], 0, s)
         self.assertEqual(s["packets_lost"], 0, s)
         self.assertIn("packets_recovered", s)
         srt = s.get("srt")
@@ -671,6 +677,49 @@ class SrtTests(MrouteTestCase):
         s = m["source_metrics"][0]
         # 450 against max_latency's 150 and the sender's 120 ms default
         self.assertGreaterEqual(s["srt"]["negotiated_latency_ms"], 450, s)
+
+
+    # 8 -------------------------------------------------------------------
+
+    def test_8_output_max_bitrate_is_maxbw(self):
+        """max_bitrate is SRT's maxbw in bytes/s (the original's meaning):
+        two srt-caller outputs of one flow, one capped at 20000 bytes/s;
+        the clip (about 1.3 MB/s while it is sent) reaches the uncapped
+        peer whole and the capped one only in part (libsrt drops what it
+        could not send within the latency)."""
+        ingest, p_free, p_capped = self.port(), self.port(), self.port()
+        cap = 20000
+        rx_free = self.peer(srt_uri(p_free, "listener"), "file://con", "rx-free")
+        rx_capped = self.peer(srt_uri(p_capped, "listener"), "file://con", "rx-capped")
+        c = self.controller()
+        flow_id = self.start_flow(c, {"name": "in", "protocol": "udp", "ingest_port": ingest}, [
+            {"name": "free", "protocol": "srt-caller", "destination": LO, "port": p_free},
+            {"name": "capped", "protocol": "srt-caller", "destination": LO, "port": p_capped,
+             "max_bitrate": cap},
+        ])
+        self.assertTrue(rx_free.wait_connected(10), "the uncapped output never connected")
+        self.assertTrue(rx_capped.wait_connected(10), "the capped output never connected")
+        t0 = time.monotonic()
+        self.send_clip_udp(ingest)
+        n = len(CLIP) // DGRAM
+        self.metrics_when(c, flow_id, lambda m: all(o["packets_sent"] >= 1
+                                                    for o in m["output_metrics"]), 5)
+        time.sleep(1.5)
+        elapsed = time.monotonic() - t0
+        rx_free.stop()
+        rx_capped.stop()
+        free, capped = len(rx_free.data()), len(rx_capped.data())
+        sys.stderr.write("\n[srt] max_bitrate %d B/s: the capped peer got %d bytes in %.1f s "
+                         "(%.0f B/s), the uncapped one %d of %d\n"
+                         % (cap, capped, elapsed, capped / elapsed, free, len(CLIP)))
+        self.assert_clip(rx_free.data(), "uncapped srt-caller output")
+        self.assertGreater(capped, 0, "the capped output delivered nothing")
+        # at most the cap over the whole run, with room for SRT's headers
+        # and its first burst
+        self.assertLess(capped, cap * elapsed * 1.5 + 20 * DGRAM,
+                        "the capped output was not capped: %d bytes in %.1f s" % (capped, elapsed))
+        self.assertLess(capped, len(CLIP) // 2)
+        self.assertGreater(n, 100)
 
 
 if __name__ == "__main__":

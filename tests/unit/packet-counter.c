@@ -12,6 +12,7 @@
 
 #include "packet-counter.h"
 
+#include <math.h>
 #include <string.h>
 
 #define RTP_HEADER_SIZE 12
@@ -703,6 +704,135 @@ test_ts_independent_pids (void)
   g_assert_cmpuint (c->ts_packets, ==, 40);
 }
 
+/* RFC 3550 interarrival jitter */
+
+#define MS (G_GUINT64_CONSTANT (1000000))
+
+static void
+push_rtp_at (MrPacketCounter * counter, guint16 seq, guint32 ts,
+    guint64 arrival)
+{
+  guint8 pkt[RTP_PACKET_SIZE];
+
+  rtp_packet_fill (pkt, 2, seq);
+  pkt[4] = ts >> 24;
+  pkt[5] = ts >> 16;
+  pkt[6] = ts >> 8;
+  pkt[7] = ts;
+  mr_packet_counter_push_at (counter, pkt, sizeof (pkt), arrival);
+}
+
+/* packets 1 ms apart stamped 90 ticks apart (90 kHz): no jitter */
+static void
+test_jitter_steady (void)
+{
+  g_autoptr (MrPacketCounter) c = counter_new (MR_PACKET_KIND_RTP);
+
+  g_assert_cmpuint (c->clock_rate, ==, 90000);
+  for (guint i = 0; i < 100; i++)
+    push_rtp_at (c, 100 + i, 5000 + 90 * i, 7 * MS + i * MS);
+  g_assert_cmpfloat (c->jitter, ==, 0);
+  g_assert_cmpuint (c->jitter_samples, ==, 99);
+  g_assert_cmpfloat (mr_packet_counter_jitter_ms (c), ==, 0);
+}
+
+/* every other packet 2 ms late: |D| is 2 ms (180 ticks) each time, and J
+ * follows J += (|D| - J) / 16 from 0: J_n = 180 (1 - (15/16)^n) */
+static void
+test_jitter_converges_to_transit_change (void)
+{
+  g_autoptr (MrPacketCounter) c = counter_new (MR_PACKET_KIND_RTP);
+  guint n = 0;
+
+  for (guint i = 0; i < 200; i++)
+    push_rtp_at (c, i, 90 * 10 * i, i * 10 * MS + (i % 2 ? 2 * MS : 0));
+  n = 199;
+  g_assert_cmpuint (c->jitter_samples, ==, n);
+  g_assert_cmpfloat_with_epsilon (c->jitter, 180 * (1 - pow (15.0 / 16, n)),
+      1e-6);
+  g_assert_cmpfloat_with_epsilon (mr_packet_counter_jitter_ms (c), 2.0, 1e-3);
+}
+
+/* the RTP timestamp wraps at 2^32: a step like any other */
+static void
+test_jitter_timestamp_wrap (void)
+{
+  g_autoptr (MrPacketCounter) c = counter_new (MR_PACKET_KIND_RTP);
+
+  for (guint i = 0; i < 50; i++)
+    push_rtp_at (c, 65530 + i, G_MAXUINT32 - 900 + 90 * i, i * MS);
+  g_assert_cmpuint (c->resyncs, ==, 0);
+  g_assert_cmpuint (c->jitter_samples, ==, 49);
+  g_assert_cmpfloat (c->jitter, ==, 0);
+}
+
+/* a reordered packet, a copy, a packet without arrival time and the one
+ * after it take no sample; a loss does not stop the estimate */
+static void
+test_jitter_only_in_sequence (void)
+{
+  g_autoptr (MrPacketCounter) c = counter_new (MR_PACKET_KIND_RTP);
+  guint8 pkt[RTP_PACKET_SIZE];
+  gdouble j;
+
+  push_rtp_at (c, 1, 90, 1 * MS);
+  push_rtp_at (c, 2, 180, 2 * MS + MS / 2);     /* |D| = 45 */
+  g_assert_cmpuint (c->jitter_samples, ==, 1);
+  g_assert_cmpfloat_with_epsilon (c->jitter, 45.0 / 16, 1e-9);
+  j = c->jitter;
+  push_rtp_at (c, 2, 180, 9 * MS);      /* a copy of the newest */
+  push_rtp_at (c, 1, 90, 9 * MS);       /* behind */
+  g_assert_cmpuint (c->jitter_samples, ==, 1);
+  g_assert_cmpfloat (c->jitter, ==, j);
+  rtp_packet_fill (pkt, 2, 3);
+  mr_packet_counter_push (c, pkt, sizeof (pkt));        /* no time */
+  push_rtp_at (c, 4, 360, 4 * MS);
+  g_assert_cmpuint (c->jitter_samples, ==, 1);
+  push_rtp_at (c, 6, 540, 6 * MS + MS / 2);     /* 5 lost; 6 in step */
+  g_assert_cmpuint (c->lost, ==, 1);
+  g_assert_cmpuint (c->jitter_samples, ==, 2);
+}
+
+/* a sender that restarts (a jump of the seqnums, new timestamps) or jumps
+ * its timestamps by more than MR_RTP_MAX_TRANSIT_JUMP s adds no sample of
+ * that size */
+static void
+test_jitter_restart (void)
+{
+  g_autoptr (MrPacketCounter) c = counter_new (MR_PACKET_KIND_RTP);
+
+  for (guint i = 0; i < 10; i++)
+    push_rtp_at (c, i, 90 * i, i * MS);
+  push_rtp_at (c, 30000, 123456789, 10 * MS);
+  push_rtp_at (c, 30001, 123456789 + 90, 11 * MS);
+  g_assert_cmpuint (c->resyncs, ==, 1);
+  g_assert_cmpfloat (c->jitter, ==, 0);
+  push_rtp_at (c, 30002, 3000000000u, 12 * MS);
+  g_assert_cmpfloat (c->jitter, ==, 0);
+  push_rtp_at (c, 30003, 3000000000u + 90, 13 * MS);
+  g_assert_cmpfloat (c->jitter, ==, 0);
+  /* 9 before the restart, 30001 and 30003; not 30000 nor the jump */
+  g_assert_cmpuint (c->jitter_samples, ==, 11);
+}
+
+/* another clock rate (audio at 48 kHz): the same ms */
+static void
+test_jitter_clock_rate (void)
+{
+  g_autoptr (MrPacketCounter) c = counter_new (MR_PACKET_KIND_RTP);
+
+  mr_packet_counter_set_clock_rate (c, 48000);
+  for (guint i = 0; i < 400; i++)
+    push_rtp_at (c, i, 480 * i, i * 10 * MS + (i % 2 ? 3 * MS : 0));
+  g_assert_cmpfloat_with_epsilon (mr_packet_counter_jitter_ms (c), 3.0,
+      1e-3);
+  mr_packet_counter_reset (c);
+  g_assert_cmpuint (c->clock_rate, ==, 48000);
+  g_assert_cmpfloat (c->jitter, ==, 0);
+  mr_packet_counter_set_clock_rate (c, 0);
+  g_assert_cmpuint (c->clock_rate, ==, 48000);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -763,5 +893,15 @@ main (int argc, char **argv)
   g_test_add_func ("/packet-counter/ts/independent-pids",
       test_ts_independent_pids);
 
+  g_test_add_func ("/packet-counter/rtp/jitter-steady", test_jitter_steady);
+  g_test_add_func ("/packet-counter/rtp/jitter-converges",
+      test_jitter_converges_to_transit_change);
+  g_test_add_func ("/packet-counter/rtp/jitter-timestamp-wrap",
+      test_jitter_timestamp_wrap);
+  g_test_add_func ("/packet-counter/rtp/jitter-only-in-sequence",
+      test_jitter_only_in_sequence);
+  g_test_add_func ("/packet-counter/rtp/jitter-restart", test_jitter_restart);
+  g_test_add_func ("/packet-counter/rtp/jitter-clock-rate",
+      test_jitter_clock_rate);
   return g_test_run ();
 }

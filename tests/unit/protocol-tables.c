@@ -86,6 +86,71 @@ test_srt_lost_peer_warning (void)
   g_assert_false (t->output_warning_lost_peer (other));
 }
 
+/* An SRT endpoint's max_bitrate is libsrt's SRTO_MAXBW (bytes/s, the
+ * original's `maxbw`), set through the element's URI query, on sources and
+ * outputs; the passphrase never goes in the URI */
+static gchar *
+srt_uri_of (const gchar * json, MrEndpointRole role)
+{
+  g_autoptr (JsonNode) node = json_from_string (json, NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MrEndpoint) ep = mr_endpoint_from_json (node, role,
+      role == MR_ENDPOINT_SOURCE ? "source" : "outputs[0]", NULL, &error);
+  const MrTransport *t;
+  g_autoptr (GstElement) e = NULL;
+  gchar *uri = NULL;
+
+  g_assert_no_error (error);
+  t = mr_transport_get (ep->protocol);
+  if (role == MR_ENDPOINT_SOURCE) {
+    g_autoptr (GstElement) bin = gst_object_ref_sink (gst_bin_new ("s"));
+    GstElement *stats = NULL, *last = NULL;
+
+    g_assert_true (t->build_source (GST_BIN (bin), ep, FALSE, &stats, &last,
+            &error));
+    g_assert_no_error (error);
+    e = gst_bin_get_by_name (GST_BIN (bin), "srtsrc");
+  } else {
+    e = gst_object_ref_sink (t->make_output (ep, &error));
+    g_assert_no_error (error);
+  }
+  g_assert_nonnull (e);
+  g_object_get (e, "uri", &uri, NULL);
+  return uri;
+}
+
+static void
+test_srt_max_bitrate (void)
+{
+  g_autofree gchar *src = NULL, *src_unset = NULL, *out = NULL;
+  g_autofree gchar *out_zero = NULL;
+  g_autoptr (GstElementFactory) f = gst_element_factory_find ("srtsrc");
+
+  if (!f) {
+    g_test_skip ("the GStreamer srt plugin is not installed");
+    return;
+  }
+  src = srt_uri_of ("{\"name\":\"a\",\"protocol\":\"srt-listener\","
+      "\"ingest_port\":9000,\"max_bitrate\":125000,\"decryption\":"
+      "{\"algorithm\":\"aes128\",\"passphrase\":\"0123456789\"}}",
+      MR_ENDPOINT_SOURCE);
+  g_assert_nonnull (strstr (src, "maxbw=125000"));
+  g_assert_null (strstr (src, "0123456789"));
+  src_unset = srt_uri_of ("{\"name\":\"a\",\"protocol\":\"srt-listener\","
+      "\"ingest_port\":9000}", MR_ENDPOINT_SOURCE);
+  g_assert_null (strstr (src_unset, "maxbw"));
+  out = srt_uri_of ("{\"name\":\"o\",\"protocol\":\"srt-caller\","
+      "\"destination\":\"127.0.0.1\",\"port\":9000,"
+      "\"max_bitrate\":2500000}", MR_ENDPOINT_OUTPUT);
+  g_assert_nonnull (strstr (out, "mode=caller"));
+  g_assert_nonnull (strstr (out, "maxbw=2500000"));
+  /* 0: no cap, libsrt's default (SRT's own 0 means relative to input) */
+  out_zero = srt_uri_of ("{\"name\":\"o\",\"protocol\":\"srt-caller\","
+      "\"destination\":\"127.0.0.1\",\"port\":9000,"
+      "\"max_bitrate\":0}", MR_ENDPOINT_OUTPUT);
+  g_assert_null (strstr (out_zero, "maxbw"));
+}
+
 /* A few of the rules now in the tables, with their exact messages and
  * field paths (the spec fuzzer compares the rest) */
 static void
@@ -291,5 +356,6 @@ main (int argc, char **argv)
   g_test_add_func ("/protocol-tables/rules-messages", test_rules_messages);
   g_test_add_func ("/protocol-tables/multicast-rules", test_multicast_rules);
   g_test_add_func ("/protocol-tables/fanout-key", test_fanout_key);
+  g_test_add_func ("/protocol-tables/srt-max-bitrate", test_srt_max_bitrate);
   return g_test_run ();
 }

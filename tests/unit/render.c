@@ -123,7 +123,9 @@ test_metrics (void)
 }
 
 /* merge_stats comes after merge_active, with the seed's two named legs
- * even when the flow has one source */
+ * even when the flow has one source.  The seed's gap_fills are the packets
+ * the output took from the leg (its `used`), holes_filled those no other
+ * leg had. */
 static void
 test_merge (void)
 {
@@ -137,7 +139,8 @@ test_merge (void)
   m->timestamp = SOME_TIME;
   m->merge = mr_merge_metrics_new ();
   m->merge->named_packets[0] = 100;
-  m->merge->named_gap_fills[0] = 1;
+  m->merge->named_used[0] = 98;
+  m->merge->named_holes_filled[0] = 1;
   m->merge->output_packets = 99;
   m->merge->missing_packets = 1;
   m->merge->recovery_window_ms = 50;
@@ -147,7 +150,7 @@ test_merge (void)
   leg->name = g_strdup ("a");
   leg->packets = 100;
   leg->used = 98;
-  leg->gap_fills = 1;
+  leg->holes_filled = 1;
   leg->delivering = TRUE;
   leg->lag_ms = 0.25;
   g_ptr_array_add (m->merge->legs, leg);
@@ -156,12 +159,14 @@ test_merge (void)
   g_assert_cmpstr (json, ==,
       "{\"flow_id\":\"f\",\"active_source\":\"\",\"status\":\"STARTING\","
       "\"uptime_seconds\":0,\"failover_count\":0,\"merge_active\":false,"
-      "\"merge_stats\":{\"source_a_packets\":100,\"source_a_gap_fills\":1,"
+      "\"merge_stats\":{\"source_a_packets\":100,\"source_a_gap_fills\":98,"
+      "\"source_a_holes_filled\":1,"
       "\"source_b_packets\":0,\"source_b_gap_fills\":0,"
+      "\"source_b_holes_filled\":0,"
       "\"output_packets\":99,\"missing_packets\":1,"
       "\"recovery_window_ms\":50,\"active_legs\":1,\"skew_ms\":0.0,"
       "\"restarts\":0,\"sources\":[{\"name\":\"a\",\"packets\":100,"
-      "\"used\":98,\"gap_fills\":1,\"duplicates\":0,\"late\":0,"
+      "\"used\":98,\"gap_fills\":98,\"holes_filled\":1,\"duplicates\":0,\"late\":0,"
       "\"foreign\":0,\"invalid\":0,\"delivering\":true,\"lag_ms\":0.25}]},"
       "\"source_metrics\":[],\"output_metrics\":[],"
       "\"timestamp\":\"2026-01-02T03:04:05.000000Z\"}");
@@ -209,7 +214,7 @@ test_content_quality (void)
 
 /* A client that keeps a source's or an output's figures in the struct it
  * sends back: every member render.c writes in a metrics item is one the
- * parser ignores without a warning (flow-spec.c, endpoint_read_only) */
+ * parser ignores without a warning (core/endpoint.c, endpoint_read_only) */
 static void
 check_item_sent_back (JsonNode * item, MrEndpointRole role)
 {

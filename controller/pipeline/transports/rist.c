@@ -85,18 +85,82 @@ read_output_stats (const MrEndpoint * out, const MrOutputReading * reading,
   return TRUE;
 }
 
-/* ristsrc's own statistics, and what its retransmissions recovered */
+/* The RFC 3550 jitter of the sender, in ms, as the RTP session inside
+ * ristsrc computed it when the packets arrived (before its jitter buffer):
+ * the remote sender's entry in the session's source-stats, whose `jitter`
+ * is in units of its `clock-rate`.  ristsrc has no property for it, so we
+ * ask its rtpbin ("rist_recv_rtpbin", GStreamer 1.22) for session 0.
+ * FALSE when there is none yet. */
+static gboolean
+read_session_jitter (GstElement * ristsrc, gdouble * jitter_ms)
+{
+  g_autoptr (GstElement) rtpbin = NULL;
+  g_autoptr (GObject) session = NULL;
+  g_autoptr (GstStructure) s = NULL;
+  const GValue *sources;
+  gboolean found = FALSE;
+
+  if (!GST_IS_BIN (ristsrc)
+      || !(rtpbin = gst_bin_get_by_name (GST_BIN (ristsrc),
+              "rist_recv_rtpbin")))
+    return FALSE;
+  g_signal_emit_by_name (rtpbin, "get-internal-session", 0, &session);
+  if (!session)
+    return FALSE;
+  g_object_get (session, "stats", &s, NULL);
+  sources = s ? gst_structure_get_value (s, "source-stats") : NULL;
+  G_GNUC_BEGIN_IGNORE_DEPRECATIONS;
+  if (sources && G_VALUE_TYPE (sources) == g_type_from_name ("GValueArray")) {
+    GValueArray *arr = g_value_get_boxed (sources);
+
+    for (guint i = 0; arr && i < arr->n_values && !found; i++) {
+      const GstStructure *src =
+          gst_value_get_structure (g_value_array_get_nth (arr, i));
+      gboolean internal = TRUE, sender = FALSE;
+      guint jitter = 0;
+      gint rate = 0;
+
+      gst_structure_get_boolean (src, "internal", &internal);
+      gst_structure_get_boolean (src, "is-sender", &sender);
+      if (internal || !sender || !gst_structure_get_uint (src, "jitter",
+              &jitter) || !gst_structure_get_int (src, "clock-rate", &rate)
+          || rate <= 0)
+        continue;
+      *jitter_ms = jitter * 1000.0 / rate;
+      found = TRUE;
+    }
+  }
+  G_GNUC_END_IGNORE_DEPRECATIONS;
+  return found;
+}
+
+/* ristsrc's own statistics, what its retransmissions recovered, the
+ * jitter of its RTP session and the round-trip time of its
+ * retransmissions (`rtx-roundtrip-time`, ns: 0 until a packet was asked
+ * for again; the RTCP that ristsrc receives has no report of our own
+ * packets, so there is no other) */
 static void
 read_source_stats (const MrEndpoint * src, GstBin * bin,
     MrSourceStats * stats)
 {
   g_autoptr (GstElement) ristsrc = gst_bin_get_by_name (bin, "ristsrc");
+  guint64 rtt_ns = 0;
 
   if (ristsrc)
     g_object_get (ristsrc, "stats", &stats->rist, NULL);
   if (stats->rist && !gst_structure_get_uint64 (stats->rist, "recovered",
           &stats->recovered))
     stats->recovered = 0;
+  if (stats->rist && gst_structure_get_uint64 (stats->rist,
+          "rtx-roundtrip-time", &rtt_ns)) {
+    stats->has_rtt = TRUE;
+    stats->rtt_ms = rtt_ns / 1e6;
+  }
+  /* without a session jitter yet, 0, not packetstats' figure after the
+   * jitter buffer */
+  stats->has_jitter = TRUE;
+  if (!ristsrc || !read_session_jitter (ristsrc, &stats->jitter_ms))
+    stats->jitter_ms = 0;
 }
 
 const MrTransport mr_transport_rist = {

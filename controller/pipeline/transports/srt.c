@@ -33,20 +33,30 @@ srt_key_length (const gchar * cipher)
 static void
 configure_srt (GstElement * e, const MrEndpoint * ep, gboolean listener)
 {
-  g_autofree gchar *uri = NULL;
+  g_autoptr (GString) uri = g_string_new (NULL);
   g_autofree gchar *keylen = NULL;
 
   /* the mode must come with the URI: it decides whether the URI's address
    * is the local or the remote one */
   if (listener) {
     gint port = ep->role == MR_ENDPOINT_SOURCE ? ep->ingest_port : ep->port;
-    uri = g_strdup_printf ("srt://%s:%d?mode=listener", ep->ingest_address ?
+    g_string_printf (uri, "srt://%s:%d?mode=listener", ep->ingest_address ?
         ep->ingest_address : "0.0.0.0", port);
   } else {
-    uri = g_strdup_printf ("srt://%s:%d?mode=caller", ep->destination,
+    g_string_printf (uri, "srt://%s:%d?mode=caller", ep->destination,
         ep->port);
   }
-  g_object_set (e, "uri", uri, NULL);
+  /* max_bitrate is libsrt's SRTO_MAXBW, in bytes/s as the original's
+   * `maxbw`: srtsrc and srtsink have no property for it, but set any
+   * socket option their URI's query names (gstsrtobject.c, srt_options).
+   * It caps what the socket sends, retransmissions included: an output's
+   * stream; on a source only SRT's control packets, the sender's maxbw
+   * being the one that caps the stream (docs/protocols.md).  0 leaves
+   * libsrt's default, no cap (SRT's own maxbw=0 would mean "relative to
+   * the input rate"). */
+  if (ep->max_bitrate > 0)
+    g_string_append_printf (uri, "&maxbw=%" G_GINT64_FORMAT, ep->max_bitrate);
+  g_object_set (e, "uri", uri->str, NULL);
   /* srtsrc and srtsink wait for their socket without a timeout by default,
    * and stopping them only wakes the listening socket's wait: a source
    * whose caller vanished held the main thread in its state change until
@@ -142,8 +152,6 @@ make_output (const MrEndpoint * out, GError ** error)
   configure_srt (sink, out, listener);
   g_object_set (sink, "sync", FALSE, "async", FALSE, "wait-for-connection",
       FALSE, "enable-last-sample", FALSE, NULL);
-  if (out->max_bitrate > 0)
-    g_object_set (sink, "max-bitrate", (guint64) out->max_bitrate * 8, NULL);
   return sink;
 }
 

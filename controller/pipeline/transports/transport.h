@@ -66,6 +66,14 @@ typedef struct
   gboolean refuses_callers;
   /* ristsrc's own `stats`, shown as they are; owned, or NULL */
   GstStructure *rist;
+  /* the protocol's own RFC 3550 interarrival jitter, in ms, where the
+   * source's packetstats cannot measure it (RIST: packetstats comes after
+   * ristsrc's jitter buffer, which paces the packets out) */
+  gboolean has_jitter;
+  gdouble jitter_ms;
+  /* the protocol's own round-trip time, in ms (RIST); SRT's is in srt */
+  gboolean has_rtt;
+  gdouble rtt_ms;
 } MrSourceStats;
 
 void mr_source_stats_clear (MrSourceStats * stats);
