@@ -30,6 +30,10 @@
  * options of the element's sockets, so they are the same for all its
  * destinations: a relay that needs two TTLs, DSCPs or interfaces uses one
  * udpfanoutsink for each (the controller does, see docs/protocols.md).
+ * When `multicast-iface` names an interface that is not there, the element
+ * posts a warning and sends nothing to its multicast destinations (each
+ * send counted as failed with `ENODEV` in `get-stats`) rather than let the
+ * route pick another network; its unicast destinations go on.
  *
  * When the kernel or the route cannot do GSO, the element says so once in
  * the debug log and sends each datagram on its own (still one `sendmmsg()`
@@ -115,6 +119,7 @@ struct _GstUdpFanoutClient
   struct sockaddr_storage addr;
   socklen_t addrlen;
   guint add_count;
+  gboolean multicast;           /* a group: sent by multicast-iface */
   guint64 bytes_sent;
   guint64 packets_sent;
   guint64 send_errors;
@@ -371,6 +376,7 @@ gst_udp_fanout_sink_add (GstUdpFanoutSink * self, const gchar * host,
   c->addr = ss;
   c->addrlen = len;
   c->add_count = 1;
+  c->multicast = mr_mcast_is_multicast (&ss);
 
   g_mutex_lock (&self->clients_lock);
   g_ptr_array_add (self->clients, c);
@@ -471,6 +477,7 @@ get_clients_string (GstUdpFanoutSink * self)
 static gboolean apply_send_options (GstUdpFanoutSink * self,
     GError ** error);
 static void post_options_error (GstUdpFanoutSink * self, GError * error);
+static void post_iface_warning (GstUdpFanoutSink * self);
 
 static void
 gst_udp_fanout_sink_set_property (GObject * object, guint prop_id,
@@ -497,6 +504,7 @@ gst_udp_fanout_sink_set_property (GObject * object, guint prop_id,
     case PROP_MULTICAST_IFACE:
     case PROP_LOOP:{
       GError *err = NULL;
+      gboolean missing;
 
       g_mutex_lock (&self->clients_lock);
       if (prop_id == PROP_TTL_MC)
@@ -511,9 +519,12 @@ gst_udp_fanout_sink_set_property (GObject * object, guint prop_id,
       }
       /* between two sends, like a new destination */
       apply_send_options (self, &err);
+      missing = self->iface_missing;
       g_mutex_unlock (&self->clients_lock);
       if (err)
         post_options_error (self, err);
+      else if (missing)
+        post_iface_warning (self);
       break;
     }
     default:
@@ -594,8 +605,12 @@ apply_send_options (GstUdpFanoutSink * self, GError ** error)
 
   if (self->fd4 < 0 && self->fd6 < 0)
     return TRUE;                /* not started: start () applies them */
-  if ((ifindex = mr_mcast_iface_index (self->multicast_iface, error)) < 0)
-    return FALSE;
+  /* a missing interface spares the unicast destinations (skip_client ()) */
+  self->iface_missing = FALSE;
+  if ((ifindex = mr_mcast_iface_index (self->multicast_iface, NULL)) < 0) {
+    self->iface_missing = TRUE;
+    ifindex = 0;
+  }
   if (self->fd4 >= 0 && !mr_mcast_set_send_options (self->fd4, AF_INET,
           self->ttl_mc, self->qos_dscp, ifindex, self->loop, error))
     return FALSE;
@@ -607,6 +622,21 @@ apply_send_options (GstUdpFanoutSink * self, GError ** error)
       self->ttl_mc, self->qos_dscp, self->multicast_iface ?
       self->multicast_iface : "(route)", self->loop);
   return TRUE;
+}
+
+/* not with clients_lock held */
+static void
+post_iface_warning (GstUdpFanoutSink * self)
+{
+  gchar *iface;
+
+  g_mutex_lock (&self->clients_lock);
+  iface = g_strdup (self->multicast_iface);
+  g_mutex_unlock (&self->clients_lock);
+  GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS,
+      ("No network interface '%s': nothing is sent to multicast "
+          "destinations", iface), (NULL));
+  g_free (iface);
 }
 
 /* not with clients_lock held: a sync bus handler may ask for stats */
@@ -623,7 +653,7 @@ gst_udp_fanout_sink_start (GstBaseSink * sink)
 {
   GstUdpFanoutSink *self = GST_UDP_FANOUT_SINK (sink);
   gint buffer_size;
-  gboolean ok;
+  gboolean ok, missing;
   GError *err = NULL;
 
   g_mutex_lock (&self->clients_lock);
@@ -642,12 +672,15 @@ gst_udp_fanout_sink_start (GstBaseSink * sink)
 
   g_mutex_lock (&self->clients_lock);
   ok = apply_send_options (self, &err);
+  missing = self->iface_missing;
   g_mutex_unlock (&self->clients_lock);
   if (!ok) {
     post_options_error (self, err);
     gst_udp_fanout_sink_stop (sink);
     return FALSE;
   }
+  if (missing)
+    post_iface_warning (self);
   return TRUE;
 }
 
@@ -677,6 +710,18 @@ count_error (GstUdpFanoutSink * self, GstUdpFanoutClient * c, gint err)
     GST_WARNING_OBJECT (self, "sending to %s:%d failed: %s", c->host, c->port,
         g_strerror (err));
   c->last_errno = err;
+}
+
+/* A group while multicast-iface names an interface that is not there:
+ * not sent at all (rather than by the route's interface, maybe another
+ * network), counted as failed.  Called with clients_lock. */
+static gboolean
+skip_client (GstUdpFanoutSink * self, GstUdpFanoutClient * c)
+{
+  if (!c->multicast || !self->iface_missing)
+    return FALSE;
+  count_error (self, c, ENODEV);
+  return TRUE;
 }
 
 /* Sends @n prepared messages, all on @fd; @owners[i] is the client of
@@ -759,7 +804,7 @@ send_all (GstUdpFanoutSink * self, struct iovec *iov, gsize * sizes, guint n)
         for (guint c = 0; c < n_clients; c++) {
           GstUdpFanoutClient *client = self->clients->pdata[c];
 
-          if (client_fd (self, client) != fd)
+          if (client_fd (self, client) != fd || skip_client (self, client))
             continue;
           for (guint k = 0; k < client->add_count; k++) {
             struct msghdr *h = &msgs[m].msg_hdr;
@@ -814,7 +859,7 @@ send_all (GstUdpFanoutSink * self, struct iovec *iov, gsize * sizes, guint n)
       for (guint c = 0; c < n_clients; c++) {
         GstUdpFanoutClient *client = self->clients->pdata[c];
 
-        if (client_fd (self, client) != fd)
+        if (client_fd (self, client) != fd || skip_client (self, client))
           continue;
         for (guint k = 0; k < client->add_count; k++) {
           for (guint i = 0; i < n; i++) {

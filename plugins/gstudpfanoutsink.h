@@ -38,6 +38,7 @@ struct _GstUdpFanoutSink
   gint qos_dscp;                /* -1: the system's */
   gchar *multicast_iface;
   gboolean loop;
+  gboolean iface_missing;       /* multicast_iface is not there */
 
   /* streaming state */
   gint fd4;

@@ -458,23 +458,53 @@ GST_START_TEST (test_sink_defaults)
 
 GST_END_TEST;
 
+/* An interface that is not there: a warning, and nothing is sent to the
+ * groups (not by another interface) while the unicast destinations go on */
 GST_START_TEST (test_sink_unknown_iface)
 {
-  GstElement *sink = gst_element_factory_make ("udpfanoutsink", NULL);
+  GstHarness *h = gst_harness_new ("udpfanoutsink");
   GstBus *bus = gst_bus_new ();
   GstMessage *msg;
+  gint rx = socket (AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), ttl, tos;
+  struct sockaddr_in a = { .sin_family = AF_INET };
+  socklen_t len = sizeof (a);
+  struct timeval tv = { 2, 0 };
+  gchar *clients;
+  GstStructure *stats = NULL;
+  guint64 errors = 0, sent = 0;
+  gint last_errno = 0;
 
-  gst_element_set_bus (sink, bus);
-  g_object_set (sink, "multicast-iface", "nosuchif0", NULL);
-  fail_unless_equals_int (gst_element_set_state (sink, GST_STATE_PAUSED),
-      GST_STATE_CHANGE_FAILURE);
-  msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+  inet_pton (AF_INET, "127.0.0.1", &a.sin_addr);
+  fail_unless (bind (rx, (struct sockaddr *) &a, sizeof (a)) == 0);
+  getsockname (rx, (struct sockaddr *) &a, &len);
+  setsockopt (rx, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof (tv));
+
+  gst_element_set_bus (h->element, bus);
+  clients = g_strdup_printf ("239.40.0.1:5000,127.0.0.1:%d",
+      ntohs (a.sin_port));
+  g_object_set (h->element, "clients", clients, "multicast-iface",
+      "nosuchif0", NULL);
+  g_free (clients);
+  gst_harness_set_src_caps_str (h, "application/octet-stream");
+  msg = gst_bus_pop_filtered (bus, GST_MESSAGE_WARNING);
   fail_unless (msg != NULL);
   gst_message_unref (msg);
-  gst_element_set_state (sink, GST_STATE_NULL);
-  gst_element_set_bus (sink, NULL);
+
+  fail_unless_equals_int (gst_harness_push (h, datagram (188)), GST_FLOW_OK);
+  fail_unless_equals_int (receive_marked (rx, &ttl, &tos), 188);
+  g_signal_emit_by_name (h->element, "get-stats", "239.40.0.1", 5000, &stats);
+  gst_structure_get_uint64 (stats, "send-errors", &errors);
+  gst_structure_get_uint64 (stats, "packets-sent", &sent);
+  gst_structure_get_int (stats, "last-errno", &last_errno);
+  gst_structure_free (stats);
+  fail_unless_equals_uint64 (errors, 1);
+  fail_unless_equals_uint64 (sent, 0);
+  fail_unless_equals_int (last_errno, ENODEV);
+
+  close (rx);
+  gst_element_set_bus (h->element, NULL);
   gst_object_unref (bus);
-  gst_object_unref (sink);
+  gst_harness_teardown (h);
 }
 
 GST_END_TEST;

@@ -16,6 +16,7 @@ test makes (and removes, also when it fails):
 - rtp-fec: a source joined to a group, an output's media and FEC streams
   to a group with its TTL;
 - two outputs with two TTLs (two fan-out sinks), one changed live;
+- an output's interface that is not there sends nothing; the others go on;
 - the checks: 400s with field paths;
 - MERGE: one RTP stream sent to 239.77.3.1 on both networks (m0 and m2,
   one group and one port, a source per interface), each leg losing every
@@ -380,6 +381,34 @@ class MulticastTest(MrouteTestCase):
         got_near, near_summary = self.finish(near, near_path)
         self.assertEqual(got_near, b"".join(more))
         self.assertEqual(near_summary["hops"], [12], near_summary)
+        self.assertEqual(self.c.get("/v1/flows/%s" % fid).json()["status"], "ACTIVE")
+
+    def test_missing_interface(self):
+        """an output's interface that is not there: that output sends
+        nothing (not by another interface); the flow and its other outputs
+        go on"""
+        fid = self.run_flow({
+            "name": "missing-if",
+            "source": {"name": "in", "protocol": "udp", "ingest_port": 5070,
+                       "ingest_address": "239.77.7.9", "interface": "m0"},
+            "outputs": [{"name": "lost", "protocol": "udp", "destination": "239.77.7.1",
+                         "port": 6070, "interface": "nosuch0"},
+                        {"name": "good", "protocol": "udp", "destination": "239.77.7.2",
+                         "port": 6071, "interface": "m1"}]})
+        lost, lost_path = self.receive("239.77.7.1", 6070, "r0")
+        good, good_path = self.receive("239.77.7.2", 6071, "r0")
+        sent = ts_datagrams(100)
+        self.send("239.77.7.9", 5070, "s0", "10.77.1.2", sent)
+        self.wait_size(good_path, len(b"".join(sent)))
+        got_good, _ = self.finish(good, good_path)
+        got_lost, _ = self.finish(lost, lost_path)
+        self.assertEqual(got_good, b"".join(sent))
+        self.assertEqual(got_lost, b"")
+        m = self.metrics_when(self.c, fid, lambda m: all(
+            o["bytes_sent"] > 0 for o in m["output_metrics"] if o["name"] == "good"))
+        sent_by = {o["name"]: o["bytes_sent"] for o in m["output_metrics"]}
+        self.assertEqual(sent_by["lost"], 0, m)
+        self.assertEqual(sent_by["good"], len(b"".join(sent)), m)
         self.assertEqual(self.c.get("/v1/flows/%s" % fid).json()["status"], "ACTIVE")
 
     def test_checks(self):
