@@ -410,6 +410,11 @@ class MulticastTest(MrouteTestCase):
         self.assertEqual(sent_by["lost"], 0, m)
         self.assertEqual(sent_by["good"], len(b"".join(sent)), m)
         self.assertEqual(self.c.get("/v1/flows/%s" % fid).json()["status"], "ACTIVE")
+        # the operator is told which output sends nothing, and why
+        errors = [e["message"] for e in self.events(self.c, fid, types=["connection_error"])]
+        self.assertTrue(any("output 'lost'" in e and "nosuch0" in e for e in errors),
+                        self.event_summary(self.c, fid))
+        self.assertFalse(any("output 'good'" in e for e in errors), errors)
 
     def test_checks(self):
         src = {"name": "in", "protocol": "udp", "ingest_port": 5030}
