@@ -22,9 +22,24 @@
  * A datagram that arrives alone still leaves alone and at once: the element
  * never waits to fill a batch, so it adds no latency.
  *
- * ## Example launch line
+ * When `address` is a multicast group (IPv4 or IPv6) the element joins it,
+ * as udpsrc does: any-source, or source-specific (SSM) when
+ * `multicast-source` names the sender, on the interface `multicast-iface`
+ * (by default the one the route to the group takes). It also handles
+ * `udp://` URIs: `udp://239.1.1.1:5000?multicast-source=10.0.0.1&multicast-iface=eth1`,
+ * `udp://[ff3e::1234]:5000`.
+ *
+ * ## Example launch lines
  * |[
  * gst-launch-1.0 udpbatchsrc port=5000 caps="video/mpegts,systemstream=true,packetsize=188" ! udpfanoutsink clients=127.0.0.1:6000,127.0.0.1:6002
+ * ]|
+ * Receives the source-specific group 232.1.1.1 from 127.0.0.1 on lo and
+ * sends it on as the group 239.2.2.2 (TTL 16, DSCP AF41) out of lo (which
+ * needs the MULTICAST flag: `ip link set lo multicast on`;
+ * `pipelines/multicast-relay.sh` runs it in a network namespace of its own,
+ * with senders and a member):
+ * |[
+ * gst-launch-1.0 udpbatchsrc uri="udp://232.1.1.1:5000?multicast-source=127.0.0.1&multicast-iface=lo" ! udpfanoutsink clients=239.2.2.2:5002 ttl-mc=16 qos-dscp=34 multicast-iface=lo
  * ]|
  *
  * ## Design
@@ -34,6 +49,14 @@
  * their data, however long downstream keeps them, and a batch costs one
  * allocation. A datagram longer than `mtu` is truncated and counted in the
  * `stats` property.
+ *
+ * A multicast socket is bound to the group and its port (not to the
+ * wildcard address), with `SO_REUSEADDR` whatever `reuse` says, and joins
+ * with `MCAST_JOIN_GROUP` or `MCAST_JOIN_SOURCE_GROUP` (one call for IPv4
+ * and IPv6) with `IP_MULTICAST_ALL` off: two sources can then take the
+ * same group and port on two interfaces (ST 2022-7's red and blue
+ * networks), each receiving only what arrives on its own. The joining is
+ * plain C in `udp-multicast.c`.
  */
 
 /* recvmmsg, sendmmsg */
@@ -45,6 +68,7 @@
 
 #include "gstudpbatchsrc.h"
 #include "mroute-elements.h"
+#include "udp-multicast.h"
 
 #include <errno.h>
 #include <string.h>
@@ -72,6 +96,9 @@ enum
   PROP_REUSE,
   PROP_BOUND_PORT,
   PROP_STATS,
+  PROP_MULTICAST_SOURCE,
+  PROP_MULTICAST_IFACE,
+  PROP_URI,
 };
 
 #define DEFAULT_ADDRESS "0.0.0.0"
@@ -82,8 +109,13 @@ enum
 #define DEFAULT_REUSE FALSE
 #define MAX_BATCH_SIZE 1024
 
+static void gst_udp_batch_src_uri_handler_init (gpointer g_iface,
+    gpointer iface_data);
+
 #define gst_udp_batch_src_parent_class parent_class
-G_DEFINE_TYPE (GstUdpBatchSrc, gst_udp_batch_src, GST_TYPE_PUSH_SRC);
+G_DEFINE_TYPE_WITH_CODE (GstUdpBatchSrc, gst_udp_batch_src,
+    GST_TYPE_PUSH_SRC, G_IMPLEMENT_INTERFACE (GST_TYPE_URI_HANDLER,
+        gst_udp_batch_src_uri_handler_init));
 GST_ELEMENT_REGISTER_DEFINE (udpbatchsrc, "udpbatchsrc", GST_RANK_NONE,
     GST_TYPE_UDP_BATCH_SRC);
 
@@ -140,12 +172,32 @@ gst_udp_batch_src_class_init (GstUdpBatchSrcClass * klass)
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
   g_object_class_install_property (gobject_class, PROP_REUSE,
       g_param_spec_boolean ("reuse", "Reuse", "Allow the port to be shared "
-          "(SO_REUSEADDR)", DEFAULT_REUSE,
+          "(SO_REUSEADDR; always on for a multicast address)", DEFAULT_REUSE,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
   g_object_class_install_property (gobject_class, PROP_BOUND_PORT,
       g_param_spec_int ("bound-port", "Bound port",
           "Port the socket is bound to, once started", 0, 65535, 0,
           G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+  /**
+   * GstUdpBatchSrc:multicast-source:
+   *
+   * With a multicast `address`: the IP address of the only sender to
+   * receive from (source-specific multicast); unset: any sender.
+   */
+  g_object_class_install_property (gobject_class, PROP_MULTICAST_SOURCE,
+      g_param_spec_string ("multicast-source", "Multicast source",
+          "IP address of the sender of a source-specific multicast group "
+          "(NULL = any sender)", NULL,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+  g_object_class_install_property (gobject_class, PROP_MULTICAST_IFACE,
+      g_param_spec_string ("multicast-iface", "Multicast interface",
+          "Name of the network interface to join the multicast group on "
+          "(NULL = the one the route to the group takes)", NULL,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+  g_object_class_install_property (gobject_class, PROP_URI,
+      g_param_spec_string ("uri", "URI",
+          "udp://ADDRESS:PORT[?multicast-source=IP&multicast-iface=NAME]",
+          "udp://0.0.0.0:5004", G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
   /**
    * GstUdpBatchSrc:stats:
    *
@@ -196,9 +248,43 @@ gst_udp_batch_src_finalize (GObject * object)
   GstUdpBatchSrc *self = GST_UDP_BATCH_SRC (object);
 
   g_free (self->address);
+  g_free (self->multicast_source);
+  g_free (self->multicast_iface);
   gst_caps_replace (&self->caps, NULL);
 
   G_OBJECT_CLASS (parent_class)->finalize (object);
+}
+
+/* called with the object lock */
+static gchar *
+get_uri (GstUdpBatchSrc * self)
+{
+  return mr_udp_uri_build (self->address, self->port, self->multicast_source,
+      self->multicast_iface);
+}
+
+/* called with the object lock */
+static gboolean
+set_uri (GstUdpBatchSrc * self, const gchar * uri, GError ** error)
+{
+  gchar *host, *source, *iface;
+  gint port;
+  GError *err = NULL;
+
+  if (!mr_udp_uri_parse (uri, &host, &port, &source, &iface, &err)) {
+    g_set_error_literal (error, GST_URI_ERROR, GST_URI_ERROR_BAD_URI,
+        err->message);
+    g_error_free (err);
+    return FALSE;
+  }
+  g_free (self->address);
+  g_free (self->multicast_source);
+  g_free (self->multicast_iface);
+  self->address = host;
+  self->port = port;
+  self->multicast_source = source;
+  self->multicast_iface = iface;
+  return TRUE;
 }
 
 static void
@@ -209,6 +295,23 @@ gst_udp_batch_src_set_property (GObject * object, guint prop_id,
 
   GST_OBJECT_LOCK (self);
   switch (prop_id) {
+    case PROP_MULTICAST_SOURCE:
+      g_free (self->multicast_source);
+      self->multicast_source = g_value_dup_string (value);
+      break;
+    case PROP_MULTICAST_IFACE:
+      g_free (self->multicast_iface);
+      self->multicast_iface = g_value_dup_string (value);
+      break;
+    case PROP_URI:{
+      GError *err = NULL;
+
+      if (!set_uri (self, g_value_get_string (value), &err)) {
+        GST_WARNING_OBJECT (self, "%s", err->message);
+        g_error_free (err);
+      }
+      break;
+    }
     case PROP_ADDRESS:
       g_free (self->address);
       self->address = g_value_dup_string (value);
@@ -255,6 +358,15 @@ gst_udp_batch_src_get_property (GObject * object, guint prop_id,
 
   GST_OBJECT_LOCK (self);
   switch (prop_id) {
+    case PROP_MULTICAST_SOURCE:
+      g_value_set_string (value, self->multicast_source);
+      break;
+    case PROP_MULTICAST_IFACE:
+      g_value_set_string (value, self->multicast_iface);
+      break;
+    case PROP_URI:
+      g_value_take_string (value, get_uri (self));
+      break;
     case PROP_ADDRESS:
       g_value_set_string (value, self->address);
       break;
@@ -311,36 +423,66 @@ gst_udp_batch_src_get_caps (GstBaseSrc * src, GstCaps * filter)
   return result;
 }
 
+/* The native form of the IP address @str and @port, or FALSE */
+static gboolean
+native_address (const gchar * str, gint port, struct sockaddr_storage *ss,
+    socklen_t * len)
+{
+  g_autoptr (GInetAddress) iaddr = str ? g_inet_address_new_from_string (str)
+      : NULL;
+  g_autoptr (GSocketAddress) saddr = NULL;
+
+  if (!iaddr)
+    return FALSE;
+  saddr = g_inet_socket_address_new (iaddr, port);
+  *len = g_socket_address_get_native_size (saddr);
+  memset (ss, 0, sizeof (*ss));
+  return g_socket_address_to_native (saddr, ss, sizeof (*ss), NULL);
+}
+
 static gboolean
 gst_udp_batch_src_start (GstBaseSrc * src)
 {
   GstUdpBatchSrc *self = GST_UDP_BATCH_SRC (src);
-  g_autoptr (GInetAddress) iaddr = NULL;
-  g_autoptr (GSocketAddress) saddr = NULL;
-  struct sockaddr_storage ss;
-  socklen_t sslen = sizeof (ss);
-  gchar *address;
-  gint port, buffer_size, one = 1;
-  gboolean reuse;
+  struct sockaddr_storage ss, source_ss;
+  socklen_t sslen = sizeof (ss), bind_len, source_len;
+  g_autofree gchar *address = NULL;
+  g_autofree gchar *mc_source = NULL;
+  g_autofree gchar *mc_iface = NULL;
+  gint port, buffer_size, one = 1, ifindex = 0;
+  gboolean reuse, multicast;
+  GError *err = NULL;
 
   GST_OBJECT_LOCK (self);
   address = g_strdup (self->address);
+  mc_source = g_strdup (self->multicast_source);
+  mc_iface = g_strdup (self->multicast_iface);
   port = self->port;
   buffer_size = self->buffer_size;
   reuse = self->reuse;
   self->datagrams = self->reads = self->truncated = 0;
   GST_OBJECT_UNLOCK (self);
 
-  iaddr = g_inet_address_new_from_string (address);
-  if (!iaddr) {
+  if (!native_address (address, port, &ss, &bind_len)) {
     GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS, (NULL),
         ("'%s' is not an IP address", address));
-    g_free (address);
     return FALSE;
   }
-  saddr = g_inet_socket_address_new (iaddr, port);
-  if (!g_socket_address_to_native (saddr, &ss, sizeof (ss), NULL)) {
-    g_free (address);
+  multicast = mr_mcast_is_multicast (&ss);
+  if (multicast && mc_source && *mc_source
+      && (!native_address (mc_source, 0, &source_ss, &source_len)
+          || source_ss.ss_family != ss.ss_family
+          || mr_mcast_is_multicast (&source_ss))) {
+    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS, (NULL),
+        ("multicast-source '%s' is not a unicast IP address of the group's "
+            "family", mc_source));
+    return FALSE;
+  }
+  if (multicast && (ifindex = mr_mcast_iface_index (mc_iface, &err)) < 0) {
+    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+        ("Could not join multicast group %s: %s", address, err->message),
+        (NULL));
+    g_error_free (err);
     return FALSE;
   }
 
@@ -348,22 +490,35 @@ gst_udp_batch_src_start (GstBaseSrc * src)
   if (self->fd < 0) {
     GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ, (NULL),
         ("could not create a socket: %s", g_strerror (errno)));
-    g_free (address);
     return FALSE;
   }
-  if (reuse)
+  /* a group's port is shared, as udpsrc shares it: another source may
+   * join the same group on another interface */
+  if (reuse || multicast)
     setsockopt (self->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof (one));
-  if (bind (self->fd, (struct sockaddr *) &ss,
-          g_socket_address_get_native_size (saddr)) < 0) {
+  if (bind (self->fd, (struct sockaddr *) &ss, bind_len) < 0) {
     GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
         ("Could not listen on UDP port %d: %s", port, g_strerror (errno)),
         ("bind to %s:%d failed", address, port));
     close (self->fd);
     self->fd = -1;
-    g_free (address);
     return FALSE;
   }
-  g_free (address);
+  if (multicast && !mr_mcast_join (self->fd, &ss, mc_source
+          && *mc_source ? &source_ss : NULL, ifindex, &err)) {
+    GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
+        ("Could not join multicast group: %s", err->message),
+        ("group %s port %d, source %s, interface %s", address, port,
+            mc_source ? mc_source : "any", mc_iface ? mc_iface : "any"));
+    g_error_free (err);
+    close (self->fd);
+    self->fd = -1;
+    return FALSE;
+  }
+  if (multicast)
+    GST_INFO_OBJECT (self, "joined %s%s%s on %s", address,
+        mc_source ? " from " : "", mc_source ? mc_source : "",
+        mc_iface ? mc_iface : "the route's interface");
 
   if (buffer_size > 0) {
     gint got = 0;
@@ -545,4 +700,67 @@ gst_udp_batch_src_create (GstPushSrc * src, GstBuffer ** buf)
     *buf = NULL;
     return GST_FLOW_OK;
   }
+}
+
+/* ---------------------------------------------------------------------- */
+/* GstURIHandler */
+
+static GstURIType
+gst_udp_batch_src_uri_get_type (GType type)
+{
+  return GST_URI_SRC;
+}
+
+static const gchar *const *
+gst_udp_batch_src_uri_get_protocols (GType type)
+{
+  static const gchar *protocols[] = { "udp", NULL };
+
+  return protocols;
+}
+
+static gchar *
+gst_udp_batch_src_uri_get_uri (GstURIHandler * handler)
+{
+  GstUdpBatchSrc *self = GST_UDP_BATCH_SRC (handler);
+  gchar *uri;
+
+  GST_OBJECT_LOCK (self);
+  uri = get_uri (self);
+  GST_OBJECT_UNLOCK (self);
+  return uri;
+}
+
+static gboolean
+gst_udp_batch_src_uri_set_uri (GstURIHandler * handler, const gchar * uri,
+    GError ** error)
+{
+  GstUdpBatchSrc *self = GST_UDP_BATCH_SRC (handler);
+  gboolean ok;
+
+  if (GST_STATE (self) != GST_STATE_NULL
+      && GST_STATE (self) != GST_STATE_READY) {
+    g_set_error_literal (error, GST_URI_ERROR, GST_URI_ERROR_BAD_STATE,
+        "the URI can only be set in the NULL or READY state");
+    return FALSE;
+  }
+  GST_OBJECT_LOCK (self);
+  ok = set_uri (self, uri, error);
+  GST_OBJECT_UNLOCK (self);
+  if (ok) {
+    g_object_notify (G_OBJECT (self), "address");
+    g_object_notify (G_OBJECT (self), "port");
+  }
+  return ok;
+}
+
+static void
+gst_udp_batch_src_uri_handler_init (gpointer g_iface, gpointer iface_data)
+{
+  GstURIHandlerInterface *iface = (GstURIHandlerInterface *) g_iface;
+
+  iface->get_type = gst_udp_batch_src_uri_get_type;
+  iface->get_protocols = gst_udp_batch_src_uri_get_protocols;
+  iface->get_uri = gst_udp_batch_src_uri_get_uri;
+  iface->set_uri = gst_udp_batch_src_uri_set_uri;
 }

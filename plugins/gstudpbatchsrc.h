@@ -31,6 +31,8 @@ struct _GstUdpBatchSrc
   guint mtu;
   guint batch_size;
   gboolean reuse;
+  gchar *multicast_source;      /* SSM sender, or NULL */
+  gchar *multicast_iface;       /* interface to join on, or NULL */
 
   /* streaming state, set up in start() */
   gint fd;

@@ -23,6 +23,18 @@
  * spends its time on. The datagrams that leave are byte for byte the
  * buffers that came in.
  *
+ * Multicast destinations take the socket options of multiudpsink's
+ * properties of the same names: `ttl-mc` (the TTL or IPv6 hop limit of
+ * multicast datagrams), `multicast-iface` (the interface they leave by)
+ * and `loop`; `qos-dscp` marks every datagram, unicast too. They are
+ * options of the element's sockets, so they are the same for all its
+ * destinations: a relay that needs two TTLs, DSCPs or interfaces uses one
+ * udpfanoutsink for each (the controller does, see docs/protocols.md).
+ * When `multicast-iface` names an interface that is not there, the element
+ * posts a warning and sends nothing to its multicast destinations (each
+ * send counted as failed with `ENODEV` in `get-stats`) rather than let the
+ * route pick another network; its unicast destinations go on.
+ *
  * When the kernel or the route cannot do GSO, the element says so once in
  * the debug log and sends each datagram on its own (still one `sendmmsg()`
  * for all destinations). A destination that fails (unreachable network, a
@@ -32,6 +44,11 @@
  * ## Example launch line
  * |[
  * gst-launch-1.0 udpbatchsrc port=5000 ! udpfanoutsink clients=127.0.0.1:6000,127.0.0.1:6002 sync=false
+ * ]|
+ * To a multicast group, TTL 16, DSCP 46 (EF), out of lo (with the MULTICAST
+ * flag; `pipelines/multicast-relay.sh` runs this in a namespace of its own):
+ * |[
+ * gst-launch-1.0 udpbatchsrc port=5000 ! udpfanoutsink clients=239.1.1.1:5002 ttl-mc=16 qos-dscp=46 multicast-iface=lo
  * ]|
  *
  * ## Design
@@ -51,6 +68,7 @@
 #include "gstudpfanoutsink.h"
 #include "mroute-elements.h"
 #include "udp-gso.h"
+#include "udp-multicast.h"
 
 #include <errno.h>
 #include <string.h>
@@ -72,6 +90,10 @@ enum
   PROP_CLIENTS,
   PROP_GSO,
   PROP_BUFFER_SIZE,
+  PROP_TTL_MC,
+  PROP_QOS_DSCP,
+  PROP_MULTICAST_IFACE,
+  PROP_LOOP,
 };
 
 enum
@@ -85,6 +107,9 @@ enum
 
 #define DEFAULT_GSO TRUE
 #define DEFAULT_BUFFER_SIZE 0
+#define DEFAULT_TTL_MC 1
+#define DEFAULT_QOS_DSCP -1
+#define DEFAULT_LOOP TRUE
 #define MAX_MMSG 1024           /* UIO_MAXIOV: most messages per sendmmsg */
 
 struct _GstUdpFanoutClient
@@ -94,6 +119,7 @@ struct _GstUdpFanoutClient
   struct sockaddr_storage addr;
   socklen_t addrlen;
   guint add_count;
+  gboolean multicast;           /* a group: sent by multicast-iface */
   guint64 bytes_sent;
   guint64 packets_sent;
   guint64 send_errors;
@@ -152,6 +178,28 @@ gst_udp_fanout_sink_class_init (GstUdpFanoutSinkClass * klass)
           "Kernel send buffer size, in bytes (0 = system default)", 0,
           G_MAXINT, DEFAULT_BUFFER_SIZE,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+  g_object_class_install_property (gobject_class, PROP_TTL_MC,
+      g_param_spec_int ("ttl-mc", "Multicast TTL",
+          "TTL (IPv6: hop limit) of multicast datagrams, in router hops", 0,
+          255, DEFAULT_TTL_MC, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_QOS_DSCP,
+      g_param_spec_int ("qos-dscp", "QoS DSCP",
+          "Differentiated services code point of every datagram, 0 to 63 "
+          "(-1 = leave the system's)", -1, 63, DEFAULT_QOS_DSCP,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_MULTICAST_IFACE,
+      g_param_spec_string ("multicast-iface", "Multicast interface",
+          "Name of the network interface multicast datagrams leave by "
+          "(NULL = the one the route to the group takes)", NULL,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_LOOP,
+      g_param_spec_boolean ("loop", "Multicast loopback",
+          "Deliver multicast datagrams to this host's own members too",
+          DEFAULT_LOOP, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
 
   /**
    * GstUdpFanoutSink::add:
@@ -233,6 +281,9 @@ gst_udp_fanout_sink_init (GstUdpFanoutSink * self)
   self->gso = DEFAULT_GSO;
   self->gso_works = TRUE;
   self->buffer_size = DEFAULT_BUFFER_SIZE;
+  self->ttl_mc = DEFAULT_TTL_MC;
+  self->qos_dscp = DEFAULT_QOS_DSCP;
+  self->loop = DEFAULT_LOOP;
   self->fd4 = self->fd6 = -1;
   /* a relay sends as soon as data arrives */
   gst_base_sink_set_sync (GST_BASE_SINK (self), FALSE);
@@ -244,6 +295,7 @@ gst_udp_fanout_sink_finalize (GObject * object)
   GstUdpFanoutSink *self = GST_UDP_FANOUT_SINK (object);
 
   g_ptr_array_unref (self->clients);
+  g_free (self->multicast_iface);
   g_mutex_clear (&self->clients_lock);
 
   G_OBJECT_CLASS (parent_class)->finalize (object);
@@ -324,6 +376,7 @@ gst_udp_fanout_sink_add (GstUdpFanoutSink * self, const gchar * host,
   c->addr = ss;
   c->addrlen = len;
   c->add_count = 1;
+  c->multicast = mr_mcast_is_multicast (&ss);
 
   g_mutex_lock (&self->clients_lock);
   g_ptr_array_add (self->clients, c);
@@ -421,6 +474,11 @@ get_clients_string (GstUdpFanoutSink * self)
   return g_string_free (str, FALSE);
 }
 
+static gboolean apply_send_options (GstUdpFanoutSink * self,
+    GError ** error);
+static void post_options_error (GstUdpFanoutSink * self, GError * error);
+static void post_iface_warning (GstUdpFanoutSink * self);
+
 static void
 gst_udp_fanout_sink_set_property (GObject * object, guint prop_id,
     const GValue * value, GParamSpec * pspec)
@@ -441,6 +499,34 @@ gst_udp_fanout_sink_set_property (GObject * object, guint prop_id,
       self->buffer_size = g_value_get_int (value);
       g_mutex_unlock (&self->clients_lock);
       break;
+    case PROP_TTL_MC:
+    case PROP_QOS_DSCP:
+    case PROP_MULTICAST_IFACE:
+    case PROP_LOOP:{
+      GError *err = NULL;
+      gboolean missing;
+
+      g_mutex_lock (&self->clients_lock);
+      if (prop_id == PROP_TTL_MC)
+        self->ttl_mc = g_value_get_int (value);
+      else if (prop_id == PROP_QOS_DSCP)
+        self->qos_dscp = g_value_get_int (value);
+      else if (prop_id == PROP_LOOP)
+        self->loop = g_value_get_boolean (value);
+      else {
+        g_free (self->multicast_iface);
+        self->multicast_iface = g_value_dup_string (value);
+      }
+      /* between two sends, like a new destination */
+      apply_send_options (self, &err);
+      missing = self->iface_missing;
+      g_mutex_unlock (&self->clients_lock);
+      if (err)
+        post_options_error (self, err);
+      else if (missing)
+        post_iface_warning (self);
+      break;
+    }
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -467,6 +553,26 @@ gst_udp_fanout_sink_get_property (GObject * object, guint prop_id,
       g_value_set_int (value, self->buffer_size);
       g_mutex_unlock (&self->clients_lock);
       break;
+    case PROP_TTL_MC:
+      g_mutex_lock (&self->clients_lock);
+      g_value_set_int (value, self->ttl_mc);
+      g_mutex_unlock (&self->clients_lock);
+      break;
+    case PROP_QOS_DSCP:
+      g_mutex_lock (&self->clients_lock);
+      g_value_set_int (value, self->qos_dscp);
+      g_mutex_unlock (&self->clients_lock);
+      break;
+    case PROP_MULTICAST_IFACE:
+      g_mutex_lock (&self->clients_lock);
+      g_value_set_string (value, self->multicast_iface);
+      g_mutex_unlock (&self->clients_lock);
+      break;
+    case PROP_LOOP:
+      g_mutex_lock (&self->clients_lock);
+      g_value_set_boolean (value, self->loop);
+      g_mutex_unlock (&self->clients_lock);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -489,11 +595,66 @@ open_socket (GstUdpFanoutSink * self, gint family, gint buffer_size)
   return fd;
 }
 
+/* The multicast and QoS options of the open sockets, from the properties;
+ * called with clients_lock.  An interface that does not exist is an error
+ * (the options stay as they were), so is a refused option. */
+static gboolean
+apply_send_options (GstUdpFanoutSink * self, GError ** error)
+{
+  gint ifindex;
+
+  if (self->fd4 < 0 && self->fd6 < 0)
+    return TRUE;                /* not started: start () applies them */
+  /* a missing interface spares the unicast destinations (skip_client ()) */
+  self->iface_missing = FALSE;
+  if ((ifindex = mr_mcast_iface_index (self->multicast_iface, NULL)) < 0) {
+    self->iface_missing = TRUE;
+    ifindex = 0;
+  }
+  if (self->fd4 >= 0 && !mr_mcast_set_send_options (self->fd4, AF_INET,
+          self->ttl_mc, self->qos_dscp, ifindex, self->loop, error))
+    return FALSE;
+  /* an IPv6 socket cannot leave by an interface without IPv6 */
+  if (self->fd6 >= 0 && !mr_mcast_set_send_options (self->fd6, AF_INET6,
+          self->ttl_mc, self->qos_dscp, ifindex, self->loop, NULL))
+    GST_INFO_OBJECT (self, "IPv6 multicast options refused");
+  GST_DEBUG_OBJECT (self, "multicast TTL %d, DSCP %d, interface %s, loop %d",
+      self->ttl_mc, self->qos_dscp, self->multicast_iface ?
+      self->multicast_iface : "(route)", self->loop);
+  return TRUE;
+}
+
+/* not with clients_lock held */
+static void
+post_iface_warning (GstUdpFanoutSink * self)
+{
+  gchar *iface;
+
+  g_mutex_lock (&self->clients_lock);
+  iface = g_strdup (self->multicast_iface);
+  g_mutex_unlock (&self->clients_lock);
+  GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS,
+      ("No network interface '%s': nothing is sent to multicast "
+          "destinations", iface), (NULL));
+  g_free (iface);
+}
+
+/* not with clients_lock held: a sync bus handler may ask for stats */
+static void
+post_options_error (GstUdpFanoutSink * self, GError * error)
+{
+  GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+      ("Could not set the sending options: %s", error->message), (NULL));
+  g_error_free (error);
+}
+
 static gboolean
 gst_udp_fanout_sink_start (GstBaseSink * sink)
 {
   GstUdpFanoutSink *self = GST_UDP_FANOUT_SINK (sink);
   gint buffer_size;
+  gboolean ok, missing;
+  GError *err = NULL;
 
   g_mutex_lock (&self->clients_lock);
   buffer_size = self->buffer_size;
@@ -508,6 +669,18 @@ gst_udp_fanout_sink_start (GstBaseSink * sink)
   }
   /* IPv6 may be missing: then only IPv4 destinations work */
   self->fd6 = open_socket (self, AF_INET6, buffer_size);
+
+  g_mutex_lock (&self->clients_lock);
+  ok = apply_send_options (self, &err);
+  missing = self->iface_missing;
+  g_mutex_unlock (&self->clients_lock);
+  if (!ok) {
+    post_options_error (self, err);
+    gst_udp_fanout_sink_stop (sink);
+    return FALSE;
+  }
+  if (missing)
+    post_iface_warning (self);
   return TRUE;
 }
 
@@ -537,6 +710,18 @@ count_error (GstUdpFanoutSink * self, GstUdpFanoutClient * c, gint err)
     GST_WARNING_OBJECT (self, "sending to %s:%d failed: %s", c->host, c->port,
         g_strerror (err));
   c->last_errno = err;
+}
+
+/* A group while multicast-iface names an interface that is not there:
+ * not sent at all (rather than by the route's interface, maybe another
+ * network), counted as failed.  Called with clients_lock. */
+static gboolean
+skip_client (GstUdpFanoutSink * self, GstUdpFanoutClient * c)
+{
+  if (!c->multicast || !self->iface_missing)
+    return FALSE;
+  count_error (self, c, ENODEV);
+  return TRUE;
 }
 
 /* Sends @n prepared messages, all on @fd; @owners[i] is the client of
@@ -619,7 +804,7 @@ send_all (GstUdpFanoutSink * self, struct iovec *iov, gsize * sizes, guint n)
         for (guint c = 0; c < n_clients; c++) {
           GstUdpFanoutClient *client = self->clients->pdata[c];
 
-          if (client_fd (self, client) != fd)
+          if (client_fd (self, client) != fd || skip_client (self, client))
             continue;
           for (guint k = 0; k < client->add_count; k++) {
             struct msghdr *h = &msgs[m].msg_hdr;
@@ -674,7 +859,7 @@ send_all (GstUdpFanoutSink * self, struct iovec *iov, gsize * sizes, guint n)
       for (guint c = 0; c < n_clients; c++) {
         GstUdpFanoutClient *client = self->clients->pdata[c];
 
-        if (client_fd (self, client) != fd)
+        if (client_fd (self, client) != fd || skip_client (self, client))
           continue;
         for (guint k = 0; k < client->add_count; k++) {
           for (guint i = 0; i < n; i++) {

@@ -32,6 +32,13 @@ struct _GstUdpFanoutSink
   gboolean gso;                 /* property */
   gboolean gso_works;           /* cleared when the kernel refuses GSO */
   gint buffer_size;
+  /* the sockets' options (properties); set on the sockets with the lock
+   * held, so between two sends */
+  gint ttl_mc;
+  gint qos_dscp;                /* -1: the system's */
+  gchar *multicast_iface;
+  gboolean loop;
+  gboolean iface_missing;       /* multicast_iface is not there */
 
   /* streaming state */
   gint fd4;

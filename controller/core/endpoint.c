@@ -57,6 +57,8 @@ mr_endpoint_copy (const MrEndpoint * ep)
   c->stream_key = g_strdup (ep->stream_key);
   c->cipher = g_strdup (ep->cipher);
   c->passphrase = g_strdup (ep->passphrase);
+  c->source_address = g_strdup (ep->source_address);
+  c->iface = g_strdup (ep->iface);
   return c;
 }
 
@@ -72,6 +74,8 @@ mr_endpoint_free (MrEndpoint * ep)
   g_free (ep->stream_id);
   g_free (ep->stream_key);
   g_free (ep->cipher);
+  g_free (ep->source_address);
+  g_free (ep->iface);
   if (ep->passphrase)
     memset (ep->passphrase, 0, strlen (ep->passphrase));
   g_free (ep->passphrase);
@@ -189,6 +193,21 @@ endpoint_apply (MrEndpoint * ep, JsonObject * obj, const gchar * path,
         && ep->role == MR_ENDPOINT_OUTPUT) {
       if (!mr_spec_get_string (v, path, m, 512, &ep->stream_key, error))
         return FALSE;
+    } else if (g_str_equal (m, "source_address")) {
+      if (!mr_spec_get_string (v, path, m, 64, &ep->source_address, error))
+        return FALSE;
+    } else if (g_str_equal (m, "interface")) {
+      /* IFNAMSIZ - 1: the kernel's longest interface name */
+      if (!mr_spec_get_string (v, path, m, 15, &ep->iface, error))
+        return FALSE;
+    } else if (g_str_equal (m, "ttl")) {
+      if (!mr_spec_get_int (v, path, m, 1, 255, &n, error))
+        return FALSE;
+      ep->ttl = n;
+    } else if (g_str_equal (m, "dscp")) {
+      if (!mr_spec_get_int (v, path, m, 0, 63, &n, error))
+        return FALSE;
+      ep->dscp = n;
     } else if (g_str_equal (m, secret_block)) {
       if (!parse_encryption (ep, v, path, m, warnings, error))
         return FALSE;
@@ -272,6 +291,8 @@ endpoint_validate (const MrEndpoint * ep, const gchar * path, GError ** error)
     if (!rules->validate_encryption (ep, path, secret_block, error))
       return FALSE;
   }
+  if (!mr_multicast_validate (ep, rules, path, error))
+    return FALSE;
   if (rules->validate && !rules->validate (ep, path, error))
     return FALSE;
   if (ep->stream_key && !rules->uses_stream_key)
@@ -290,6 +311,8 @@ endpoint_new (MrEndpointRole role)
   ep->max_latency = -1;
   ep->min_latency = -1;
   ep->max_bitrate = -1;
+  ep->ttl = -1;
+  ep->dscp = -1;
   return ep;
 }
 
@@ -337,6 +360,12 @@ mr_endpoint_patch (const MrEndpoint * ep, JsonNode * patch,
       g_clear_pointer (&c->cipher, g_free);
       g_clear_pointer (&c->passphrase, g_free);
       g_clear_pointer (&c->stream_key, g_free);
+    }
+    if (!mr_protocol_rules_get (mr_protocol_from_string (p))
+        || !mr_protocol_rules_get (mr_protocol_from_string (p))->multicast) {
+      g_clear_pointer (&c->source_address, g_free);
+      g_clear_pointer (&c->iface, g_free);
+      c->ttl = c->dscp = -1;
     }
   }
   if (!endpoint_apply (c, obj, path, warnings, error)

@@ -35,6 +35,22 @@ mr_endpoint_to_json (const MrEndpoint * ep, MrSpecJsonMode mode)
     json_builder_set_member_name (b, "port");
     json_builder_add_int_value (b, ep->port);
   }
+  if (ep->source_address) {
+    json_builder_set_member_name (b, "source_address");
+    json_builder_add_string_value (b, ep->source_address);
+  }
+  if (ep->iface) {
+    json_builder_set_member_name (b, "interface");
+    json_builder_add_string_value (b, ep->iface);
+  }
+  if (ep->ttl >= 0) {
+    json_builder_set_member_name (b, "ttl");
+    json_builder_add_int_value (b, ep->ttl);
+  }
+  if (ep->dscp >= 0) {
+    json_builder_set_member_name (b, "dscp");
+    json_builder_add_int_value (b, ep->dscp);
+  }
   if (ep->max_latency >= 0) {
     json_builder_set_member_name (b, "max_latency");
     json_builder_add_int_value (b, ep->max_latency);

@@ -725,7 +725,8 @@ mr_flow_spec_validate (const MrFlowSpec * spec, GError ** error)
   /* two sources of one flow cannot listen on the same port */
   if (spec->sources->len == 2) {
     MrEndpoint *a = spec->sources->pdata[0], *b = spec->sources->pdata[1];
-    if (a->ingest_port && a->ingest_port == b->ingest_port)
+    if (a->ingest_port && a->ingest_port == b->ingest_port
+        && !mr_multicast_can_share_port (a, b))
       return mr_spec_invalid (error, "sources[1]", "ingest_port",
           "%d is already used by source '%s'", b->ingest_port, a->name);
   }

@@ -59,6 +59,13 @@ typedef struct
   gchar *stream_key;            /* secret */
   gchar *cipher;                /* "aes128"..., NULL = none */
   gchar *passphrase;            /* secret */
+  /* multicast (udp, rtp, rtp-fec; core/protocols/multicast.c): a source's
+   * source-specific sender; the interface a source joins its group on or
+   * an output's multicast leaves by; an output's TTL (hops) and DSCP */
+  gchar *source_address;
+  gchar *iface;                 /* JSON "interface" */
+  gint ttl;                     /* 1..255, -1 = unset (the sink's 1) */
+  gint dscp;                    /* 0..63, -1 = unset (the system's) */
 } MrEndpoint;
 
 MrEndpoint *mr_endpoint_copy (const MrEndpoint * ep);

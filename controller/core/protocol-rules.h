@@ -40,6 +40,9 @@ typedef struct
   gboolean mergeable;
   /* An output takes a stream_key */
   gboolean uses_stream_key;
+  /* A source may join a multicast group (source_address, interface), an
+   * output send to one (ttl, dscp, interface): protocols/multicast.c */
+  gboolean multicast;
 
   /* Where an endpoint that does not listen goes, when that is not a host
    * name or IP address and a port (the rule when NULL) */
@@ -54,6 +57,15 @@ typedef struct
 
 /* The rules of @protocol, NULL for MR_PROTOCOL_INVALID */
 const MrProtocolRules *mr_protocol_rules_get (MrProtocol protocol);
+
+/* The multicast fields of @ep (source_address, interface, ttl, dscp) fit
+ * its role, its protocol (@rules) and its addresses (protocols/multicast.c) */
+gboolean mr_multicast_validate (const MrEndpoint * ep,
+    const MrProtocolRules * rules, const gchar * path, GError ** error);
+/* Whether two sources of one flow may both listen on the same ingest_port:
+ * two multicast groups, or one group on two interfaces */
+gboolean mr_multicast_can_share_port (const MrEndpoint * a,
+    const MrEndpoint * b);
 
 /* Sets an MR_SPEC_ERROR about "@path.@field" (either may be NULL or "")
  * and returns FALSE (flow-spec.c) */

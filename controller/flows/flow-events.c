@@ -133,6 +133,32 @@ mr_runner_events_error (MrRunner * r, GstMessage * msg)
   return TRUE;
 }
 
+/* A shared fan-out sink (UDP, RTP) warns about some of its destinations:
+ * one it cannot resolve, or a multicast interface that is not there (the
+ * sink then sends nothing to its groups; the flow goes on).  Its warnings
+ * name the host or the interface: each output of that sink named in it
+ * gets a connection_error.  FALSE when no output is named. */
+static gboolean
+warning_from_fanout_sink (MrRunner * r, GstMessage * msg, const GError * err)
+{
+  gboolean named = FALSE;
+
+  for (guint i = 0; i < r->spec->outputs->len; i++) {
+    MrEndpoint *out = r->spec->outputs->pdata[i];
+    GstElement *sink = mr_live_pipeline_output_sink (&r->live, out);
+
+    if (!sink || GST_OBJECT (sink) != GST_MESSAGE_SRC (msg))
+      continue;
+    if ((out->destination && strstr (err->message, out->destination))
+        || (out->iface && strstr (err->message, out->iface))) {
+      mr_runner_emit (r, "connection_error", "warning", "output '%s': %s",
+          out->name, err->message);
+      named = TRUE;
+    }
+  }
+  return named;
+}
+
 /* A sink that reconnects by itself (SRT's) warns when its peer went away:
  * a disconnection even if it is back before the next sample.  It says so
  * for every buffer while the peer is away, so log and count once per
@@ -160,6 +186,8 @@ mr_runner_events_warning (MrRunner * r, GstMessage * msg)
     }
     return;
   }
+  if (!out && warning_from_fanout_sink (r, msg, err))
+    return;
   g_message ("flow %s: warning from %s: %s", r->spec->id,
       GST_MESSAGE_SRC_NAME (msg), err->message);
 }

@@ -277,7 +277,10 @@ endpoint_same_transport (const MrEndpoint * a, const MrEndpoint * b)
       && g_strcmp0 (a->stream_id, b->stream_id) == 0
       && g_strcmp0 (a->stream_key, b->stream_key) == 0
       && g_strcmp0 (a->cipher, b->cipher) == 0
-      && g_strcmp0 (a->passphrase, b->passphrase) == 0;
+      && g_strcmp0 (a->passphrase, b->passphrase) == 0
+      && g_strcmp0 (a->source_address, b->source_address) == 0
+      && g_strcmp0 (a->iface, b->iface) == 0
+      && a->ttl == b->ttl && a->dscp == b->dscp;
 }
 
 static gboolean

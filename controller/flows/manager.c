@@ -546,28 +546,38 @@ mr_manager_check_room (MrManager * mgr, const gchar * id,
   return lookup_with_room (mgr, id, role, error) != NULL;
 }
 
-MrFlowInfo *
-mr_manager_add_source (MrManager * mgr, const gchar * id, MrEndpoint * ep,
-    GError ** error)
+/* Adds @ep (taken) to the sources or the outputs of flow @id */
+static MrFlowInfo *
+add_endpoint (MrManager * mgr, const gchar * id, MrEndpointRole role,
+    MrEndpoint * ep, GError ** error)
 {
-  MrFlow *flow = lookup_with_room (mgr, id, MR_ENDPOINT_SOURCE, error);
+  gboolean source = role == MR_ENDPOINT_SOURCE;
+  MrFlow *flow = lookup_with_room (mgr, id, role, error);
   MrFlowSpec *spec;
 
   if (!flow) {
     mr_endpoint_free (ep);
     return NULL;
   }
-  if (mr_flow_spec_find_source (flow->spec, ep->name, NULL)) {
-    mr_spec_error_set (error, "name", "a source named '%s' already exists",
-        ep->name);
+  if (source ? mr_flow_spec_find_source (flow->spec, ep->name, NULL) :
+      mr_flow_spec_find_output (flow->spec, ep->name, NULL)) {
+    mr_spec_error_set (error, "name", "%s named '%s' already exists",
+        source ? "a source" : "an output", ep->name);
     mr_endpoint_free (ep);
     return NULL;
   }
   spec = mr_flow_spec_copy (flow->spec);
-  g_ptr_array_add (spec->sources, ep);
+  g_ptr_array_add (source ? spec->sources : spec->outputs, ep);
   if (!commit_spec (mgr, flow, spec, error))
     return NULL;
   return flow_info (flow);
+}
+
+MrFlowInfo *
+mr_manager_add_source (MrManager * mgr, const gchar * id, MrEndpoint * ep,
+    GError ** error)
+{
+  return add_endpoint (mgr, id, MR_ENDPOINT_SOURCE, ep, error);
 }
 
 MrFlowInfo *
@@ -603,24 +613,7 @@ MrFlowInfo *
 mr_manager_add_output (MrManager * mgr, const gchar * id, MrEndpoint * ep,
     GError ** error)
 {
-  MrFlow *flow = lookup_with_room (mgr, id, MR_ENDPOINT_OUTPUT, error);
-  MrFlowSpec *spec;
-
-  if (!flow) {
-    mr_endpoint_free (ep);
-    return NULL;
-  }
-  if (mr_flow_spec_find_output (flow->spec, ep->name, NULL)) {
-    mr_spec_error_set (error, "name", "an output named '%s' already exists",
-        ep->name);
-    mr_endpoint_free (ep);
-    return NULL;
-  }
-  spec = mr_flow_spec_copy (flow->spec);
-  g_ptr_array_add (spec->outputs, ep);
-  if (!commit_spec (mgr, flow, spec, error))
-    return NULL;
-  return flow_info (flow);
+  return add_endpoint (mgr, id, MR_ENDPOINT_OUTPUT, ep, error);
 }
 
 /* The flow @id and its output @name, at *@index */

@@ -215,16 +215,19 @@ mr_builder_merge (const MrFlowSpec * spec, GstElement ** merger,
 }
 
 GstElement *
-mr_builder_fanout_sink (const gchar * payloader, GstElement ** pay,
+mr_builder_fanout_sink (const MrEndpoint * out, GstElement ** pay,
     GError ** error)
 {
-  g_autofree gchar *sink_name = g_strdup_printf ("fanout-%s",
-      payloader ? payloader : "ts");
+  const MrTransport *transport = mr_transport_get (out->protocol);
+  const gchar *payloader = transport->fanout_payloader;
+  g_autofree gchar *key = mr_transport_fanout_key (transport, out);
+  g_autofree gchar *sink_name = g_strdup_printf ("fanout-%s", key);
   GstElement *sink;
 
   *pay = NULL;
   if (!(sink = mr_builder_make ("udpfanoutsink", sink_name, error)))
     return NULL;
+  mr_transport_set_send_options (sink, out);
   /* sends happen in the source thread: never wait on the clock, never
    * block a state change for preroll */
   g_object_set (sink, "sync", FALSE, "async", FALSE, "qos", FALSE,

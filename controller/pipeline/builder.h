@@ -72,9 +72,10 @@ GstElement *mr_builder_failover_selector (guint health_timeout_ms,
  * after it (link merger ! depay once both are in a bin). */
 gboolean mr_builder_merge (const MrFlowSpec * spec, GstElement ** merger,
     GstElement ** depay, GError ** error);
-/* The udpfanoutsink shared by the outputs that go through @payloader
- * (NULL: plain TS, @pay stays NULL). */
-GstElement *mr_builder_fanout_sink (const gchar * payloader,
+/* The udpfanoutsink shared by the outputs of @out's fan-out key
+ * (mr_transport_fanout_key ()): its payloader (NULL: plain TS, @pay stays
+ * NULL) and its multicast options (@out's ttl, dscp, interface). */
+GstElement *mr_builder_fanout_sink (const MrEndpoint * out,
     GstElement ** pay, GError ** error);
 /* The sink of an output that runs in its own isolated branch (SRT, RIST,
  * RTP-FEC, RTMP), made by its transport. */

@@ -254,7 +254,8 @@ mr_live_pipeline_build (MrLivePipeline * live, const MrFlowSpec * spec,
   live->active_source = mr_builder_pick_source (spec);
   live->branches = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
       (GDestroyNotify) mr_branch_forget);
-  /* payloader name ("" for none) -> udpfanoutsink, owned by the pipeline */
+  /* fan-out key (mr_transport_fanout_key ()) -> udpfanoutsink, owned by
+   * the pipeline */
   live->fanout_sinks = g_hash_table_new_full (g_str_hash, g_str_equal,
       g_free, NULL);
   bus = gst_pipeline_get_bus (GST_PIPELINE (live->pipeline));
@@ -312,21 +313,23 @@ mr_live_pipeline_clear (MrLivePipeline * live)
   memset (live, 0, sizeof (*live));
 }
 
-/* The shared udpfanoutsink of the outputs that go through @payloader
- * (NULL: plain TS), added as "fanout. ! [payloader !] udpfanoutsink" in
- * the pipeline's current state when the first such output comes. */
+/* The shared udpfanoutsink of the outputs with @out's fan-out key
+ * (payloader, multicast options: mr_transport_fanout_key ()), added as
+ * "fanout. ! [payloader !] udpfanoutsink" in the pipeline's current state
+ * when the first such output comes.  It stays when its last output goes,
+ * without destinations, until the flow stops. */
 static GstElement *
-ensure_fanout_sink (MrLivePipeline * live, const gchar * payloader,
-    GError ** error)
+ensure_fanout_sink (MrLivePipeline * live, const MrTransport * transport,
+    const MrEndpoint * out, GError ** error)
 {
-  const gchar *key = payloader ? payloader : "";
+  g_autofree gchar *key = mr_transport_fanout_key (transport, out);
   GstElement *sink, *pay = NULL, *first;
   GstPad *teepad, *sinkpad;
 
   if ((sink = g_hash_table_lookup (live->fanout_sinks, key)))
     return sink;
 
-  if (!(sink = mr_builder_fanout_sink (payloader, &pay, error)))
+  if (!(sink = mr_builder_fanout_sink (out, &pay, error)))
     return NULL;
   first = sink;
   if (pay) {
@@ -346,7 +349,7 @@ ensure_fanout_sink (MrLivePipeline * live, const gchar * payloader,
   gst_pad_link (teepad, sinkpad);
   gst_object_unref (sinkpad);
   gst_object_unref (teepad);
-  g_hash_table_insert (live->fanout_sinks, g_strdup (key), sink);
+  g_hash_table_insert (live->fanout_sinks, g_steal_pointer (&key), sink);
   return sink;
 }
 
@@ -358,10 +361,12 @@ mr_live_pipeline_output_sink (MrLivePipeline * live, const MrEndpoint * out)
 
   if (!transport)
     return NULL;
-  if (transport->output_kind == MR_TRANSPORT_OUTPUT_FANOUT)
+  if (transport->output_kind == MR_TRANSPORT_OUTPUT_FANOUT) {
+    g_autofree gchar *key = mr_transport_fanout_key (transport, out);
+
     return live->fanout_sinks ? g_hash_table_lookup (live->fanout_sinks,
-        transport->fanout_payloader ? transport->fanout_payloader : "") :
-        NULL;
+        key) : NULL;
+  }
   b = live->branches ? g_hash_table_lookup (live->branches, out->name) :
       NULL;
   return b ? mr_branch_get_sink (b) : NULL;
@@ -395,8 +400,7 @@ mr_live_pipeline_attach_output (MrLivePipeline * live, const MrEndpoint * out,
     return FALSE;
   }
   if (transport->output_kind == MR_TRANSPORT_OUTPUT_FANOUT) {
-    if (!(sink = ensure_fanout_sink (live, transport->fanout_payloader,
-                error)))
+    if (!(sink = ensure_fanout_sink (live, transport, out, error)))
       return FALSE;
     g_signal_emit_by_name (sink, "add", out->destination, out->port);
     GST_DEBUG_OBJECT (sink, "output '%s': client %s:%u added", out->name,

@@ -33,8 +33,9 @@ typedef struct
   gchar *selector_pads[MR_MAX_SOURCES];         /* the selector's or the
                                                  * merger's pad of each
                                                  * source */
-  GHashTable *fanout_sinks;     /* the shared udpfanoutsinks, by payloader
-                                 * ("" for plain TS) */
+  GHashTable *fanout_sinks;     /* the shared udpfanoutsinks, by fan-out
+                                 * key (payloader and multicast options,
+                                 * mr_transport_fanout_key ()) */
   GHashTable *branches;         /* output name -> MrBranch* (SRT, ...) */
   /* while mr_live_pipeline_start_source () brings a source up: its bin,
    * the thread doing it, and the first error the bin posted there */

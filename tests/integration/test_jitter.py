@@ -333,7 +333,10 @@ class JitterTest(MrouteTestCase):
         self.assertGreater(len(relay.dropped), 5)
         self.assertGreater(rist.get("recovered", 0), 0, s)
         self.assertGreater(rist.get("rtx_roundtrip_time", 0), 0, s)
-        self.assertLess(rist["rtx_roundtrip_time"], 100 * 1000000, s)
+        # a plausible round trip, in ns: a few ms on an idle loopback, but
+        # the Python relay and a busy machine stretch it (245 ms seen on a
+        # clean-clone make check); a unit mix-up would be off by 1e3-1e6
+        self.assertLess(rist["rtx_roundtrip_time"], 2 * 1000000000, s)
         self.assertEqual(s["round_trip_time_ms"], int(rist["rtx_roundtrip_time"] / 1e6 + 0.5), s)
         r = self.c.get("/metrics")
         body = r.body if isinstance(r.body, str) else r.body.decode()

@@ -200,6 +200,147 @@ test_rules_messages (void)
       "source.ingest_port");
 }
 
+static void
+check_output (const gchar * json, const gchar * message, const gchar * field)
+{
+  g_autoptr (JsonNode) node = json_from_string (json, NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MrEndpoint) ep = mr_endpoint_from_json (node,
+      MR_ENDPOINT_OUTPUT, "outputs[0]", NULL, &error);
+  g_autofree gchar *error_field = NULL;
+
+  g_assert_null (ep);
+  g_assert_error (error, MR_SPEC_ERROR, MR_SPEC_ERROR_INVALID);
+  g_assert_cmpstr (error->message, ==, message);
+  error_field = mr_spec_error_field (error);
+  g_assert_cmpstr (error_field, ==, field);
+}
+
+static MrEndpoint *
+parse_ok (const gchar * json, MrEndpointRole role)
+{
+  g_autoptr (JsonNode) node = json_from_string (json, NULL);
+  g_autoptr (GError) error = NULL;
+  MrEndpoint *ep = mr_endpoint_from_json (node, role, "x", NULL, &error);
+
+  g_assert_no_error (error);
+  return ep;
+}
+
+/* source_address, interface, ttl, dscp (core/protocols/multicast.c) */
+static void
+test_multicast_rules (void)
+{
+  g_autoptr (MrEndpoint) src = NULL;
+  g_autoptr (MrEndpoint) out = NULL;
+  g_autoptr (JsonNode) back = NULL;
+  g_autofree gchar *json = NULL;
+
+  check_source ("{\"name\":\"a\",\"protocol\":\"udp\",\"ingest_port\":5000,"
+      "\"ingest_address\":\"10.0.0.1\",\"source_address\":\"10.0.0.2\"}",
+      "source.source_address: needs a multicast ingest_address "
+      "(source-specific multicast)", "source.source_address");
+  check_source ("{\"name\":\"a\",\"protocol\":\"udp\",\"ingest_port\":5000,"
+      "\"ingest_address\":\"232.1.1.1\",\"source_address\":\"239.1.1.1\"}",
+      "source.source_address: must be the sender's unicast address",
+      "source.source_address");
+  check_source ("{\"name\":\"a\",\"protocol\":\"rtp\",\"ingest_port\":5000,"
+      "\"ingest_address\":\"232.1.1.1\",\"source_address\":\"fd00::1\"}",
+      "source.source_address: must be an IPv4 address, as ingest_address is",
+      "source.source_address");
+  check_source ("{\"name\":\"a\",\"protocol\":\"rtp\",\"ingest_port\":5000,"
+      "\"ingest_address\":\"ff3e::1\",\"source_address\":\"10.0.0.1\"}",
+      "source.source_address: must be an IPv6 address, as ingest_address is",
+      "source.source_address");
+  check_source ("{\"name\":\"a\",\"protocol\":\"udp\",\"ingest_port\":5000,"
+      "\"ingest_address\":\"232.1.1.1\",\"source_address\":\"host\"}",
+      "source.source_address: must be an IP address", "source.source_address");
+  check_source ("{\"name\":\"a\",\"protocol\":\"udp\",\"ingest_port\":5000,"
+      "\"interface\":\"eth0\"}",
+      "source.interface: is only used with a multicast ingest_address (the "
+      "interface to join the group on)", "source.interface");
+  check_source ("{\"name\":\"a\",\"protocol\":\"udp\",\"ingest_port\":5000,"
+      "\"ingest_address\":\"239.1.1.1\",\"interface\":\"a/b\"}",
+      "source.interface: must be a network interface name: 1 to 15 "
+      "characters, without '/', ':' or spaces", "source.interface");
+  check_source ("{\"name\":\"a\",\"protocol\":\"udp\",\"ingest_port\":5000,"
+      "\"ingest_address\":\"239.1.1.1\",\"interface\":"
+      "\"sixteen-chars-xx\"}",
+      "source.interface: must be at most 15 characters", "source.interface");
+  check_source ("{\"name\":\"a\",\"protocol\":\"udp\",\"ingest_port\":5000,"
+      "\"ingest_address\":\"239.1.1.1\",\"ttl\":4}",
+      "source.ttl: is for outputs", "source.ttl");
+  check_source ("{\"name\":\"a\",\"protocol\":\"rist\",\"ingest_port\":5000,"
+      "\"ingest_address\":\"239.1.1.1\",\"interface\":\"eth0\"}",
+      "source.interface: is only supported by udp, rtp and rtp-fec",
+      "source.interface");
+  check_output ("{\"name\":\"o\",\"protocol\":\"udp\",\"destination\":"
+      "\"10.0.0.1\",\"port\":5000,\"ttl\":8}",
+      "outputs[0].ttl: is only used with a multicast destination",
+      "outputs[0].ttl");
+  check_output ("{\"name\":\"o\",\"protocol\":\"udp\",\"destination\":"
+      "\"239.1.1.1\",\"port\":5000,\"ttl\":0}",
+      "outputs[0].ttl: must be an integer between 1 and 255",
+      "outputs[0].ttl");
+  check_output ("{\"name\":\"o\",\"protocol\":\"udp\",\"destination\":"
+      "\"239.1.1.1\",\"port\":5000,\"dscp\":64}",
+      "outputs[0].dscp: must be an integer between 0 and 63",
+      "outputs[0].dscp");
+  check_output ("{\"name\":\"o\",\"protocol\":\"rtp\",\"destination\":"
+      "\"h.example\",\"port\":5000,\"interface\":\"eth1\"}",
+      "outputs[0].interface: is only used with a multicast destination (the "
+      "interface it leaves by)", "outputs[0].interface");
+  check_output ("{\"name\":\"o\",\"protocol\":\"udp\",\"destination\":"
+      "\"239.1.1.1\",\"port\":5000,\"source_address\":\"10.0.0.1\"}",
+      "outputs[0].source_address: is for sources",
+      "outputs[0].source_address");
+  check_output ("{\"name\":\"o\",\"protocol\":\"srt-caller\","
+      "\"destination\":\"h\",\"port\":5000,\"dscp\":46}",
+      "outputs[0].dscp: is only supported by udp, rtp and rtp-fec",
+      "outputs[0].dscp");
+
+  /* accepted, and written back as they came */
+  src = parse_ok ("{\"name\":\"a\",\"protocol\":\"rtp-fec\","
+      "\"ingest_port\":5000,\"ingest_address\":\"ff3e::10\","
+      "\"source_address\":\"fd00::2\",\"interface\":\"veth1\"}",
+      MR_ENDPOINT_SOURCE);
+  g_assert_cmpstr (src->source_address, ==, "fd00::2");
+  g_assert_cmpstr (src->iface, ==, "veth1");
+  out = parse_ok ("{\"name\":\"o\",\"protocol\":\"udp\",\"destination\":"
+      "\"239.1.1.1\",\"port\":5000,\"ttl\":16,\"dscp\":46,"
+      "\"interface\":\"veth2\"}", MR_ENDPOINT_OUTPUT);
+  back = mr_endpoint_to_json (out, MR_SPEC_JSON_PUBLIC);
+  json = json_to_string (back, FALSE);
+  g_assert_nonnull (strstr (json, "\"interface\":\"veth2\",\"ttl\":16,"
+          "\"dscp\":46"));
+  g_clear_pointer (&out, mr_endpoint_free);
+  /* dscp alone marks a unicast output */
+  out = parse_ok ("{\"name\":\"o\",\"protocol\":\"rtp\",\"destination\":"
+      "\"10.0.0.1\",\"port\":5000,\"dscp\":34}", MR_ENDPOINT_OUTPUT);
+  g_assert_cmpint (out->dscp, ==, 34);
+  g_assert_cmpint (out->ttl, ==, -1);
+}
+
+/* one udpfanoutsink per payloader and (ttl, dscp, interface) */
+static void
+test_fanout_key (void)
+{
+  MrEndpoint out = { .role = MR_ENDPOINT_OUTPUT,.protocol = MR_PROTOCOL_UDP,
+    .ttl = -1,.dscp = -1
+  };
+  g_autofree gchar *plain = NULL, *rtp = NULL, *marked = NULL;
+
+  plain = mr_transport_fanout_key (mr_transport_get (MR_PROTOCOL_UDP), &out);
+  rtp = mr_transport_fanout_key (mr_transport_get (MR_PROTOCOL_RTP), &out);
+  out.ttl = 16;
+  out.dscp = 46;
+  out.iface = (gchar *) "veth1";
+  marked = mr_transport_fanout_key (mr_transport_get (MR_PROTOCOL_UDP), &out);
+  g_assert_cmpstr (plain, ==, "ts");
+  g_assert_cmpstr (rtp, ==, "rtpmp2tpay");
+  g_assert_cmpstr (marked, ==, "ts-ttl16-dscp46-veth1");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -213,6 +354,8 @@ main (int argc, char **argv)
   g_test_add_func ("/protocol-tables/srt-lost-peer-warning",
       test_srt_lost_peer_warning);
   g_test_add_func ("/protocol-tables/rules-messages", test_rules_messages);
+  g_test_add_func ("/protocol-tables/multicast-rules", test_multicast_rules);
+  g_test_add_func ("/protocol-tables/fanout-key", test_fanout_key);
   g_test_add_func ("/protocol-tables/srt-max-bitrate", test_srt_max_bitrate);
   return g_test_run ();
 }

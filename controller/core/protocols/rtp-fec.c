@@ -7,5 +7,6 @@
 const MrProtocolRules mr_protocol_rules_rtp_fec = {
   .protocol = MR_PROTOCOL_RTP_FEC,
   .source_listens = TRUE,
+  .multicast = TRUE,
   .mergeable = TRUE,
 };

@@ -8,5 +8,6 @@
 const MrProtocolRules mr_protocol_rules_rtp = {
   .protocol = MR_PROTOCOL_RTP,
   .source_listens = TRUE,
+  .multicast = TRUE,
   .mergeable = TRUE,
 };

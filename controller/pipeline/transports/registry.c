@@ -59,7 +59,8 @@ mr_transport_add_udp_receiver (GstBin * bin, const MrEndpoint * src,
   }
   g_object_set (udpsrc, "port", port, "address",
       src->ingest_address ? src->ingest_address : "0.0.0.0", "caps", caps,
-      "buffer-size", MR_UDP_RECV_BUFFER, NULL);
+      "buffer-size", MR_UDP_RECV_BUFFER, "multicast-source",
+      src->source_address, "multicast-iface", src->iface, NULL);
   gst_bin_add_many (bin, udpsrc, *stats, NULL);
   gst_element_link (udpsrc, *stats);
   return *stats;
@@ -79,6 +80,33 @@ mr_transport_add_depay (GstBin * bin, gboolean rtp_out, GstElement ** last,
   gst_element_link (*last, depay);
   *last = depay;
   return TRUE;
+}
+
+void
+mr_transport_set_send_options (GstElement * sink, const MrEndpoint * out)
+{
+  if (out->ttl >= 0)
+    g_object_set (sink, "ttl-mc", out->ttl, NULL);
+  if (out->dscp >= 0)
+    g_object_set (sink, "qos-dscp", out->dscp, NULL);
+  if (out->iface)
+    g_object_set (sink, "multicast-iface", out->iface, NULL);
+}
+
+gchar *
+mr_transport_fanout_key (const MrTransport * transport,
+    const MrEndpoint * out)
+{
+  GString *key = g_string_new (transport->fanout_payloader ?
+      transport->fanout_payloader : "ts");
+
+  if (out->ttl >= 0)
+    g_string_append_printf (key, "-ttl%d", out->ttl);
+  if (out->dscp >= 0)
+    g_string_append_printf (key, "-dscp%d", out->dscp);
+  if (out->iface)
+    g_string_append_printf (key, "-%s", out->iface);
+  return g_string_free (key, FALSE);
 }
 
 gboolean

@@ -1,5 +1,6 @@
 /* mroute: RTP with SMPTE 2022-1 FEC (column and row, on the media port + 2
- * and + 4), received with and without the FEC streams.
+ * and + 4), received with and without the FEC streams; the three streams
+ * join the same multicast group (ports + 2, + 4) or go to the same one.
  *
  *   source: udpbatchsrc ! packetstats ! rtpst2022-1-fecdec
  *             ! rtpjitterbuffer [! rtpmp2tdepay]
@@ -36,7 +37,8 @@ build_source (GstBin * bin, const MrEndpoint * src, gboolean rtp_out,
     return FALSE;
   }
   g_object_set (media, "port", src->ingest_port, "address", address, "caps",
-      media_caps, "buffer-size", MR_UDP_RECV_BUFFER, NULL);
+      media_caps, "buffer-size", MR_UDP_RECV_BUFFER, "multicast-source",
+      src->source_address, "multicast-iface", src->iface, NULL);
   g_object_set (jb, "latency", src->max_latency > 0 ?
       (guint) src->max_latency : 200, "mode", 0 /* none: sender's clock */ ,
       NULL);
@@ -52,7 +54,9 @@ build_source (GstBin * bin, const MrEndpoint * src, gboolean rtp_out,
     if (!fec)
       return FALSE;
     g_object_set (fec, "port", src->ingest_port + 2 + 2 * i, "address",
-        address, "caps", fec_caps, "buffer-size", MR_UDP_RECV_BUFFER, NULL);
+        address, "caps", fec_caps, "buffer-size", MR_UDP_RECV_BUFFER,
+        "multicast-source", src->source_address, "multicast-iface",
+        src->iface, NULL);
     gst_bin_add (bin, fec);
     decpad = gst_element_request_pad_simple (dec, "fec_%u");
     fecpad = gst_element_get_static_pad (fec, "src");
@@ -119,6 +123,7 @@ make_output (const MrEndpoint * out, GError ** error)
     }
     g_object_set (udp, "clients", client, "sync", FALSE, "async", FALSE,
         NULL);
+    mr_transport_set_send_options (udp, out);
     gst_bin_add (GST_BIN (bin), udp);
     if (i > 0)
       continue;                 /* the FEC pads come later, see on_fec_pad */

@@ -196,6 +196,17 @@ GstElement *mr_transport_make (const gchar * factory, const gchar * name,
 GstElement *mr_transport_add_udp_receiver (GstBin * bin,
     const MrEndpoint * src, gint port, const gchar * caps,
     GstElement ** stats, GError ** error);
+/* The multicast options of @out (ttl, dscp, interface) on a udpfanoutsink;
+ * those @out does not set are the sink's defaults */
+void mr_transport_set_send_options (GstElement * udpfanoutsink,
+    const MrEndpoint * out);
+/* Which shared udpfanoutsink of the flow carries @out, a FANOUT output of
+ * @transport: one sink per payloader and per distinct (ttl, dscp,
+ * interface), since those are options of the sink's sockets and not of a
+ * destination.  The key is also the sink's name after "fanout-": "ts",
+ * "rtpmp2tpay", "ts-ttl16-dscp46-eth1" ... */
+gchar *mr_transport_fanout_key (const MrTransport * transport,
+    const MrEndpoint * out);
 /* A destination's counters in a udpfanoutsink (its `get-stats`), with
  * `connected` once it has sent */
 gboolean mr_transport_fanout_stats (GstElement * udpfanoutsink,
