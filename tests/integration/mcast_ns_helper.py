@@ -51,7 +51,8 @@ def http_mode(port):
                 headers["Content-Type"] = "application/json"
             c.request(method, path, body=data, headers=headers)
             r = c.getresponse()
-            out = {"status": r.status, "body": r.read().decode("utf-8", "replace")}
+            out = {"status": r.status, "body": r.read().decode("utf-8", "replace"),
+                   "content_type": r.getheader("Content-Type")}
             c.close()
         except OSError as e:
             out = {"status": 0, "body": repr(e)}
