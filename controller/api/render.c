@@ -179,6 +179,17 @@ add_source (JsonBuilder * b, const MrSourceMetrics * m)
    * mroute_source_jitter_seconds has it unrounded */
   add_int (b, "jitter_ms", (gint64) (m->jitter_ms + 0.5));
   add_bool (b, "source_selected", m->selected);
+  /* {"black": {"active": false, "stretches": 0}, "frozen": ..., ...} */
+  json_builder_set_member_name (b, "content_alarms");
+  json_builder_begin_object (b);
+  for (guint k = 0; k < MR_CONTENT_N_KINDS; k++) {
+    json_builder_set_member_name (b, mr_content_kind_to_string (k));
+    json_builder_begin_object (b);
+    add_bool (b, "active", m->content_alarm[k]);
+    add_int (b, "stretches", m->content_stretches[k]);
+    json_builder_end_object (b);
+  }
+  json_builder_end_object (b);
   if (m->has_srt)
     add_srt (b, &m->srt, FALSE);
   if (m->rist)
