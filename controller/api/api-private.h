@@ -57,6 +57,8 @@ void mr_api_handle_flow (MrApi * api, SoupServerMessage * msg,
     GHashTable * query, const gchar * path);
 /* GET of a flow's metrics, thumbnail, metadata, content-quality or events
  * (@id NULL: every flow's events) */
+void mr_api_handle_web (SoupServerMessage * msg, const gchar * method,
+    gchar ** names, guint n, const gchar * path);
 void mr_api_handle_flow_reading (MrApi * api, SoupServerMessage * msg,
     const gchar * id, const gchar * what, guint limit);
 

@@ -294,7 +294,12 @@ handle_request (SoupServer * server, SoupServerMessage * msg,
       return;
     }
 
-  if (NSEG == 1 && IS (SEG (0), "health")) {
+  if (NSEG == 0 || (NSEG == 1 && IS (SEG (0), ""))) {
+    mr_api_handle_web (msg, method, NULL, 0, path);
+  } else if (NSEG >= 2 && IS (SEG (0), "web")) {
+    mr_api_handle_web (msg, method, (gchar **) seg->pdata + 1, NSEG - 1,
+        path);
+  } else if (NSEG == 1 && IS (SEG (0), "health")) {
     handle_health (api, msg, method);
   } else if (NSEG == 1 && IS (SEG (0), "openapi.json")) {
     handle_openapi (msg, method);
@@ -400,13 +405,16 @@ is_route (const gchar * path, const gchar * route)
       || (path[n] == '/' && path[n + 1] == '\0'));
 }
 
-/* Everything needs the key but /health and, if so configured, /metrics */
+/* Everything needs the key but /health, the dashboard's files (web.c: they
+ * hold no secret, and the page asks for the key) and, if so configured,
+ * /metrics */
 static gboolean
 needs_key (MrApi * api, const gchar * path)
 {
   if (!api->key_digest)
     return FALSE;
-  if (is_route (path, "/health"))
+  if (is_route (path, "/health") || g_str_equal (path, "/")
+      || g_str_has_prefix (path, "/web/"))
     return FALSE;
   if (api->metrics_public && is_route (path, "/metrics"))
     return FALSE;
