@@ -36,6 +36,7 @@ from mroute_testcase import MrouteTestCase, udp_flow_body  # noqa: E402
 # mr_api_handle_flow).  A route added there and not to the document fails
 # test_routes_match_the_controller below: add it to both.
 ROUTES = {
+    ("GET", "/"), ("GET", "/web/{file}"),
     ("GET", "/health"),
     ("GET", "/openapi.json"),
     ("GET", "/metrics"),
