@@ -61,7 +61,7 @@ function endpointText(e) {
 
 function when(ts) {
   const d = new Date(ts);
-  return isNaN(d) ? ts : d.toLocaleTimeString();
+  return isNaN(d) ? ts : d.toLocaleTimeString([], { hour12: false });
 }
 
 function uptime(s) {
@@ -104,6 +104,7 @@ class Thumb {
     this.url = null;
     this.timer = null;
     this.enabled = Boolean((flow.source_monitor_config || {}).thumbnail_enabled);
+    this.box.dataset.empty = this.enabled ? 'no picture' : 'thumbnails off';
     this.running = false;
   }
 
@@ -152,7 +153,7 @@ async function listView() {
   const table = h('table', { class: 'flows', id: 'flow-table' },
     h('thead', {}, h('tr', {},
       h('th', {}, ''), h('th', {}, 'Flow'), h('th', {}, 'State'), h('th', {}, 'Active source'),
-      h('th', {}, 'Input bitrate (5 min)'), h('th', { class: 'num' }, 'Failovers'), h('th', {}, 'Alarms'), h('th', {}, ''))));
+      h('th', {}, 'Input bitrate'), h('th', { class: 'num' }, 'Failovers'), h('th', {}, 'Alarms'), h('th', {}, ''))));
   const tbody = h('tbody');
   table.append(tbody);
   const empty = h('p', { class: 'empty-list', hidden: true }, 'No flow yet. ', h('a', { href: '#/new' }, 'Create one.'));
@@ -537,6 +538,8 @@ async function flowView(id) {
 
   renderStructure();
   updateMetrics(m);
+  if (m.status === 'ACTIVE')
+    scheduleMetadata(0);
   return {
     name: 'flow',
     flowId: id,
@@ -589,9 +592,9 @@ function newView() {
   const foMode = h('select', { name: 'source_failover_config.failover_mode' }, ['FAILOVER', 'MERGE'].map((x) => h('option', { value: x }, x)));
   const foWindow = h('input', { name: 'source_failover_config.recovery_window', placeholder: '100', inputmode: 'numeric' });
   const foPrimary = h('input', { name: 'source_failover_config.source_priority.primary_source', placeholder: 'the first source' });
-  const thumbs = h('input', { type: 'checkbox', name: 'thumbnail_enabled', checked: true });
-  const quality = h('input', { type: 'checkbox', name: 'content_quality_enabled', checked: true });
-  const interval = h('input', { name: 'thumbnail_interval_sec', placeholder: '5', inputmode: 'numeric' });
+  const thumbs = h('input', { type: 'checkbox', name: 'source_monitor_config.thumbnail_enabled', checked: true });
+  const quality = h('input', { type: 'checkbox', name: 'source_monitor_config.content_quality_enabled', checked: true });
+  const interval = h('input', { name: 'source_monitor_config.thumbnail_interval_sec', placeholder: '5', inputmode: 'numeric' });
   const failoverBox = h('fieldset', { class: 'group', hidden: true },
     h('legend', {}, 'Two sources'),
     h('div', { class: 'row' },

@@ -35,7 +35,20 @@ export class History {
 
 const SVG_NS = 'http://www.w3.org/2000/svg';
 
-// An SVG sparkline of @points over the last WINDOW_S seconds
+// The time the x axis spans, in seconds: what there is, from one minute
+// (a page just opened does not squeeze its first seconds into a corner)
+// to WINDOW_S
+function spanOf(points, now) {
+  if (!points.length)
+    return 60;
+  return Math.min(WINDOW_S, Math.max(60, (now - points[0][0]) / 1000));
+}
+
+function spanLabel(span) {
+  return span >= 120 ? `-${Math.round(span / 60)} min` : `-${Math.round(span)} s`;
+}
+
+// An SVG sparkline of @points over the last WINDOW_S seconds (at most)
 export function sparkline(points, width = 140, height = 28) {
   const svg = document.createElementNS(SVG_NS, 'svg');
   svg.setAttribute('class', 'spark');
@@ -45,9 +58,10 @@ export function sparkline(points, width = 140, height = 28) {
   if (!points.length)
     return svg;
   const now = Date.now();
+  const span = spanOf(points, now);
   const max = Math.max(1, ...points.map((p) => p[1]));
   const xy = points.map(([t, v]) => {
-    const x = width - ((now - t) / (WINDOW_S * 1000)) * width;
+    const x = width - ((now - t) / (span * 1000)) * width;
     const y = height - 2 - (v / max) * (height - 4);
     return `${x.toFixed(1)},${y.toFixed(1)}`;
   });
@@ -77,7 +91,7 @@ export function formatKbps(kbps) {
   return Math.round(kbps) + ' kb/s';
 }
 
-// Draws @points (kb/s) on @canvas: the last WINDOW_S seconds, a scale
+// Draws @points (kb/s) on @canvas: the last WINDOW_S seconds (at most), a scale
 // rounded up to 1, 2, 2.5 or 5 times a power of ten
 export function drawChart(canvas, points) {
   const dpr = window.devicePixelRatio || 1;
@@ -113,15 +127,16 @@ export function drawChart(canvas, points) {
   }
   ctx.textAlign = 'left';
   ctx.textBaseline = 'alphabetic';
-  ctx.fillText(`-${WINDOW_S / 60} min`, left, h - 3);
+  const now = Date.now();
+  const span = spanOf(points, now);
+  ctx.fillText(spanLabel(span), left, h - 3);
   ctx.textAlign = 'right';
   ctx.fillText('now', left + pw, h - 3);
   if (!points.length)
     return;
-  const now = Date.now();
   ctx.beginPath();
   points.forEach(([t, v], i) => {
-    const x = left + pw - ((now - t) / (WINDOW_S * 1000)) * pw;
+    const x = left + pw - ((now - t) / (span * 1000)) * pw;
     const y = top + ph - (v / max) * ph;
     if (i === 0)
       ctx.moveTo(x, y);

@@ -98,7 +98,7 @@ class DashboardTestCase(MrouteTestCase):
         o = webdriver.ChromeOptions()
         o.binary_location = CHROMIUM
         for a in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                  "--window-size=1400,1000", "--no-first-run", "--disable-extensions",
+                  "--window-size=1400,1800", "--no-first-run", "--disable-extensions",
                   "--disable-background-networking", "--disable-component-update",
                   "--disable-sync", "--metrics-recording-only", "--no-default-browser-check"):
             o.add_argument(a)
