@@ -133,6 +133,20 @@ mr_manager_add_event_listener (MrManager * mgr, MrEventListener func,
   g_array_append_val (mgr->listeners, l);
 }
 
+void
+mr_manager_remove_event_listener (MrManager * mgr, MrEventListener func,
+    gpointer user_data)
+{
+  for (guint i = 0; i < mgr->listeners->len; i++) {
+    MrListener *l = &g_array_index (mgr->listeners, MrListener, i);
+
+    if (l->func == func && l->user_data == user_data) {
+      g_array_remove_index (mgr->listeners, i);
+      return;
+    }
+  }
+}
+
 static void
 on_state_changed (MrRunner * runner, MrFlowState state, gpointer user_data)
 {

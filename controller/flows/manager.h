@@ -61,6 +61,8 @@ typedef void (*MrEventListener) (const MrEvent * event,
     const gchar * flow_name, gpointer user_data);
 void mr_manager_add_event_listener (MrManager * mgr, MrEventListener func,
     gpointer user_data);
+void mr_manager_remove_event_listener (MrManager * mgr,
+    MrEventListener func, gpointer user_data);
 
 /* libsrt refused a peer for @reason; the flows it may concern say so. */
 void mr_manager_srt_rejected (const gchar * reason, gpointer mgr);

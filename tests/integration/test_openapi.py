@@ -54,6 +54,7 @@ ROUTES = {
     ("GET", "/v1/flows/{id}/thumbnail"), ("GET", "/v1/flows/{id}/metadata"),
     ("GET", "/v1/flows/{id}/content-quality"),
     ("GET", "/v1/events"),
+    ("GET", "/v1/ws"), ("POST", "/v1/ws/tickets"),
     ("POST", "/v1/mediamtx/events/ready"), ("POST", "/v1/mediamtx/events/not-ready"),
 }
 PROBED = ("GET", "POST", "PUT", "DELETE", "PATCH")
