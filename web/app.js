@@ -496,7 +496,7 @@ async function flowView(id) {
     const streams = md.streams || [];
     const prog = (md.programs || [])[0];
     metaBox.replaceChildren(
-      h('p', { class: 'muted small' }, `source ${md.source || '-'}`, prog ? ` · program ${prog.program_number}${prog.program_name ? ` "${prog.program_name}"` : ''}` : ''),
+      h('p', { class: 'muted small' }, `source ${md.source || '-'}`, prog ? ` · program ${prog.program_id}${prog.program_name ? ` "${prog.program_name}"` : ''}` : ''),
       streams.length ? h('table', { class: 'grid' },
         h('thead', {}, h('tr', {}, ['#', 'Type', 'Codec', 'Format', 'Bitrate', 'GOP'].map((t) => h('th', {}, t)))),
         h('tbody', {}, streams.map((s) => h('tr', { 'data-stream': s.stream_type },

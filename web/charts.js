@@ -55,6 +55,13 @@ export function sparkline(points, width = 140, height = 28) {
   svg.setAttribute('width', width);
   svg.setAttribute('height', height);
   svg.setAttribute('viewBox', `0 0 ${width} ${height}`);
+  const base = document.createElementNS(SVG_NS, 'line');
+  base.setAttribute('x1', 0);
+  base.setAttribute('x2', width);
+  base.setAttribute('y1', height - 0.5);
+  base.setAttribute('y2', height - 0.5);
+  base.setAttribute('class', 'spark-base');
+  svg.append(base);
   if (!points.length)
     return svg;
   const now = Date.now();

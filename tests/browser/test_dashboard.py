@@ -288,6 +288,8 @@ class DashboardTest(DashboardTestCase):
                   20, "the video codec")
         self.assertIn("320×240", self.text("#metadata tr[data-stream=video] [data-role=format]"))
         self.assertTrue((self.text("#metadata tr[data-stream=audio] [data-role=codec]") or "").startswith("aac"))
+        self.assertIn('program 1 "Service01"', self.text("#metadata"))
+        self.assertNotIn("undefined", self.text("main"))
         self.wait(lambda d: re.match(r"25 ", self.text("#metadata tr[data-stream=video] [data-role=gop]") or ""),
                   20, "the GOP of 25 pictures")
         self.assertEqual(self.text("tr[data-output=program] [data-role=conn]"), "connected")
@@ -365,6 +367,12 @@ class DashboardTest(DashboardTestCase):
         self.wait(lambda d: self.text('[data-fact="Active source"]') == "backup", 5, "the active source")
         self.assertTrue(rx.wait_count(100, 10))
         self.shot("flow-failover.png")
+        # the list: this flow with its failover, and the flow of test 2
+        self.driver.find_element(By.LINK_TEXT, "Flows").click()
+        row = 'tr[data-flow="%s"]' % fid
+        self.wait(lambda d: self.text(row + " [data-role=failovers]") == "1", 10, "the failover in the list")
+        self.assertEqual(self.text(row + " [data-role=active-source]"), "backup")
+        self.shot("list-all.png")
         self.assert_clean_console()
 
 
