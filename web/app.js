@@ -274,7 +274,10 @@ async function listView() {
 async function flowView(id) {
   let flow = await api.flow(id);
   const events = await api.events(id, 100);
-  let m = lastMetrics.get(id) || { status: flow.status };
+  // the last pushed metrics, unless the flow changed state since
+  let m = lastMetrics.get(id);
+  if (!m || m.status !== flow.status)
+    m = { status: flow.status };
   const thumb = new Thumb(flow);
   const charts = new Map();     // key -> canvas
   let metaTimer = null, metaTries = 0;

@@ -367,12 +367,80 @@ class DashboardTest(DashboardTestCase):
         self.wait(lambda d: self.text('[data-fact="Active source"]') == "backup", 5, "the active source")
         self.assertTrue(rx.wait_count(100, 10))
         self.shot("flow-failover.png")
-        # the list: this flow with its failover, and the flow of test 2
+        # main back: the primary comes back by itself; then by hand to backup
+        self.own_proc(ffmpeg_sender(p1, seconds=40), signal.SIGKILL)
+        self.wait(lambda d: self.text('[data-fact="Active source"]') == "main", 20, "main back on air")
+        sw = 'button[data-switch="backup"]'
+        self.wait(lambda d: d.find_element(By.CSS_SELECTOR, sw).is_enabled(), 10, "Switch to backup enabled")
+        self.driver.find_element(By.CSS_SELECTOR, sw).click()
+        self.wait(lambda d: any("reason: manual" in e.text for e in d.find_elements(
+            By.CSS_SELECTOR, "#event-log li[data-type=source_failover]")), 15, "the manual switch event")
+        self.wait(lambda d: self.text('[data-fact="Active source"]') == "backup", 10, "backup on air by hand")
+        # the list: this flow with its failovers, and the flow of test 2
         self.driver.find_element(By.LINK_TEXT, "Flows").click()
         row = 'tr[data-flow="%s"]' % fid
-        self.wait(lambda d: self.text(row + " [data-role=failovers]") == "1", 10, "the failover in the list")
+        count = str(c.get("/v1/flows/%s/metrics" % fid).json()["failover_count"])
+        self.assertNotEqual(count, "0")
+        self.wait(lambda d: self.text(row + " [data-role=failovers]") == count, 10, "the failovers in the list")
         self.assertEqual(self.text(row + " [data-role=active-source]"), "backup")
         self.shot("list-all.png")
+        self.assert_clean_console()
+
+
+    def test_4_outputs_start_stop_delete(self):
+        """Add (a wrong port first), edit and remove an output in the
+        dialog; start and stop from the list; delete"""
+        c = self.ctl
+        self.allowed = [r"/outputs(/o2)? - Failed to load resource: .* 400"]
+        r = c.post("/v1/flows", {"name": "edit-me", "source": {"name": "in", "protocol": "udp",
+                                                               "ingest_port": self.port()}})
+        self.assertEqual(r.status, 201, r.body)
+        fid = r.json()["id"]
+        p1, p2 = self.port(), self.port()
+        self.browser()
+        self.open(c, "#/flows/%s" % fid)
+        self.live()
+        self.driver.find_element(By.ID, "btn-add-output").click()
+        self.wait(lambda d: d.execute_script("return document.getElementById('output-dialog').open"), 5, "the dialog")
+        self.type_into("name", "o2")
+        self.type_into("destination", LO)
+        self.type_into("port", "0")
+        self.driver.find_element(By.ID, "output-save").click()
+        sel = '#output-form .field.invalid[data-field="port"] .field-error'
+        self.wait(lambda d: self.text(sel), 10, "the error at port")
+        self.assertIn("port", self.text(sel))
+        self.type_into("port", p1)
+        self.driver.find_element(By.ID, "output-save").click()
+        self.wait(lambda d: self.text('tr[data-output="o2"]'), 10, "the new output")
+        self.assertEqual(c.get("/v1/flows/%s/outputs/o2" % fid).json()["port"], p1)
+        self.driver.find_element(By.CSS_SELECTOR, 'button[data-edit="o2"]').click()
+        self.wait(lambda d: d.execute_script("return document.getElementById('output-dialog').open"), 5, "the dialog")
+        self.assertEqual(self.driver.find_element(By.NAME, "port").get_attribute("value"), str(p1))
+        self.type_into("port", p2)
+        self.driver.find_element(By.ID, "output-save").click()
+        self.wait(lambda d: ":%d" % p2 in (self.text('tr[data-output="o2"]') or ""), 10, "the edited output")
+        self.assertEqual(c.get("/v1/flows/%s/outputs/o2" % fid).json()["port"], p2)
+        self.driver.find_element(By.CSS_SELECTOR, 'button[data-remove="o2"]').click()
+        self.wait(lambda d: d.switch_to.alert, 5, "the confirmation").accept()
+        self.wait(lambda d: not d.find_elements(By.CSS_SELECTOR, 'tr[data-output="o2"]'), 10, "the output gone")
+        self.assertEqual(c.get("/v1/flows/%s" % fid).json()["outputs"], [])
+        # start and stop from the list
+        self.driver.find_element(By.LINK_TEXT, "Flows").click()
+        row = 'tr[data-flow="%s"]' % fid
+        self.wait(lambda d: self.text(row + " button") == "Start", 10, "the Start button in the list")
+        self.driver.find_element(By.CSS_SELECTOR, row + " button").click()
+        self.wait(lambda d: self.text(row + " [data-role=state]") == "ACTIVE", 20, "ACTIVE in the list")
+        self.driver.find_element(By.CSS_SELECTOR, row + " button").click()
+        self.wait(lambda d: self.text(row + " [data-role=state]") == "STANDBY", 20, "STANDBY in the list")
+        self.assertEqual(c.get("/v1/flows/%s" % fid).json()["status"], "STANDBY")
+        # delete
+        self.driver.find_element(By.CSS_SELECTOR, row + " a.flow-name").click()
+        self.wait(lambda d: d.find_elements(By.ID, "btn-delete"), 10, "the flow page")
+        self.driver.find_element(By.ID, "btn-delete").click()
+        self.wait(lambda d: d.switch_to.alert, 5, "the confirmation").accept()
+        self.wait(lambda d: d.execute_script("return document.body.dataset.view") == "list"
+                  and not d.find_elements(By.CSS_SELECTOR, row), 10, "back to the list without it")
+        self.assertEqual(c.get("/v1/flows/%s" % fid).status, 404)
         self.assert_clean_console()
 
 
