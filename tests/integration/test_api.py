@@ -1758,7 +1758,8 @@ class RoutingTest(ApiTestCase):
 
     def test_unknown_paths(self):
         fid = self.fid
-        for method, path in [("GET", "/"), ("GET", "/v1"), ("GET", "/v1/"), ("GET", "/v1/nope"),
+        # ("GET", "/" is the dashboard: tests/browser/test_dashboard.py)
+        for method, path in [("GET", "/web/nope.js"), ("GET", "/v1"), ("GET", "/v1/"), ("GET", "/v1/nope"),
                              ("GET", "/v2/flows"), ("GET", "/healthz"), ("GET", "/health/x"),
                              ("GET", "/v1/flows/%s/nope" % fid),
                              ("POST", "/v1/flows/%s/nope" % fid),
