@@ -49,6 +49,13 @@ function inputKbps(m) {
   return active ? active.bitrate_kbps || 0 : 0;
 }
 
+// The source on air; a merging MERGE flow's sources all are
+function activeText(m) {
+  if (m.merge_active)
+    return (m.source_metrics || []).filter((s) => s.source_selected).map((s) => s.name).join(' + ') || 'merge';
+  return m.active_source || '-';
+}
+
 function endpointText(e) {
   if (e.protocol === 'rtmp')
     return e.destination || '';
@@ -197,7 +204,7 @@ async function listView() {
     r.startStop.textContent = running(m.status) ? 'Stop' : 'Start';
     r.thumb.setRunning(m.status === 'ACTIVE');
     if (m.source_metrics) {
-      r.cells.active.textContent = m.active_source || (m.merge_active ? 'merge' : '-');
+      r.cells.active.textContent = activeText(m);
       r.cells.failovers.textContent = String(m.failover_count || 0);
       r.cells.alarms.replaceChildren(...alarmBadges(m));
     }
@@ -408,7 +415,7 @@ async function flowView(id) {
     contentBadges.replaceChildren(...alarmBadges(m));
     const f = [];
     if (m.source_metrics) {
-      f.push(['Active source', m.active_source || (m.merge_active ? 'merge' : '-')]);
+      f.push(['Active source', activeText(m)]);
       f.push(['Uptime', running ? uptime(m.uptime_seconds) : '-']);
       f.push(['Failovers', String(m.failover_count || 0)]);
       f.push(['Input', running ? formatKbps(inputKbps(m)) : '-']);
@@ -449,6 +456,12 @@ async function flowView(id) {
       metaBox.replaceChildren(h('p', { class: 'muted' }, 'Shown while the flow runs.'));
   }
 
+  function cell(v) {
+    if (v === undefined || v === null)
+      return '';
+    return typeof v === 'number' && !Number.isInteger(v) ? v.toFixed(1) : String(v);
+  }
+
   function renderMerge() {
     const ms = m.merge_stats;
     const fo = flow.source_failover_config || {};
@@ -467,7 +480,7 @@ async function flowView(id) {
         ['Skew', `${(ms.skew_ms || 0).toFixed(1)} ms`], ['Window', `${ms.recovery_window_ms} ms`], ['Restarts', ms.restarts]]
         .map(([k, v]) => h('div', { class: 'fact' }, h('span', { class: 'muted small' }, k), h('strong', {}, String(v))))),
       h('table', { class: 'grid' }, h('thead', {}, h('tr', {}, cols.map((c) => h('th', {}, c.replace('_', ' '))))),
-        h('tbody', {}, (ms.sources || []).map((s) => h('tr', {}, cols.map((c) => h('td', { class: c === 'name' ? '' : 'num' }, String(s[c] === undefined ? '' : s[c]))))))));
+        h('tbody', {}, (ms.sources || []).map((s) => h('tr', {}, cols.map((c) => h('td', { class: c === 'name' ? '' : 'num' }, cell(s[c]))))))));
   }
 
   function scheduleMetadata(ms) {

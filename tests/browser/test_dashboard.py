@@ -42,7 +42,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 
 from mroute_media import kill_proc  # noqa: E402
-from mroute_testcase import LO, MrouteTestCase  # noqa: E402
+from mroute_testcase import LO, MrouteTestCase, live_encoder  # noqa: E402
 from test_monitoring import ffmpeg_sender  # noqa: E402
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -441,6 +441,49 @@ class DashboardTest(DashboardTestCase):
         self.wait(lambda d: d.execute_script("return document.body.dataset.view") == "list"
                   and not d.find_elements(By.CSS_SELECTOR, row), 10, "back to the list without it")
         self.assertEqual(c.get("/v1/flows/%s" % fid).status, 404)
+        self.assert_clean_console()
+
+
+    def test_5_merge(self):
+        """A MERGE flow fed the same RTP stream twice: the merge card
+        says merging, with both legs' packets"""
+        c = self.ctl
+        enc = live_encoder()
+        if enc is None:
+            self.skipTest("no H.264 encoder (x264enc, openh264enc)")
+        self.allowed = [r"/metadata - Failed to load resource: .* 503"]
+        pa, pb, out = self.port(), self.port(), self.port()
+        rx = self.receiver(out, hard=60).start()
+        r = c.post("/v1/flows", {
+            "name": "merge-pair",
+            "sources": [{"name": "a", "protocol": "rtp", "ingest_port": pa, "ingest_address": LO},
+                        {"name": "b", "protocol": "rtp", "ingest_port": pb, "ingest_address": LO}],
+            "outputs": [{"name": "o", "protocol": "udp", "destination": LO, "port": out}],
+            "source_failover_config": {"state": "ENABLED", "failover_mode": "MERGE"}})
+        self.assertEqual(r.status, 201, r.body)
+        fid = r.json()["id"]
+        self.assertEqual(c.post("/v1/flows/%s/start" % fid).status, 200)
+        c.wait_status(fid, "ACTIVE", timeout=20)
+        self.spawn(["gst-launch-1.0", "-q", "videotestsrc", "is-live=true", "num-buffers=1000",
+                    "!", "video/x-raw,width=320,height=240,framerate=25/1", "!"] + enc +
+                   ["!", "h264parse", "!", "mpegtsmux", "alignment=7", "!", "rtpmp2tpay",
+                    "!", "tee", "name=t",
+                    "t.", "!", "queue", "!", "udpsink", "host=%s" % LO, "port=%d" % pa,
+                    "t.", "!", "queue", "!", "udpsink", "host=%s" % LO, "port=%d" % pb], "rtp-sender")
+        self.browser()
+        self.open(c, "#/flows/%s" % fid)
+        self.live()
+        self.wait(lambda d: d.find_element(By.ID, "merge").is_displayed(), 10, "the merge card")
+        self.wait(lambda d: "merging" in (self.text("#merge .card-head") or ""), 20, "merging")
+        rows = lambda: self.js("return [...document.querySelectorAll('#merge tbody tr')]"
+                               ".map((tr) => [...tr.children].map((td) => td.textContent))")
+        self.wait(lambda d: len(rows()) == 2 and all(int(r[1]) > 100 for r in rows()), 15,
+                  "both legs' packets")
+        self.assertEqual(sorted(r[0] for r in rows()), ["a", "b"])
+        self.assertTrue(all(re.fullmatch(r"\d+(\.\d)?", r[-1]) for r in rows()), rows())   # lag ms
+        self.assertEqual(self.text('[data-fact="Active source"]'), "a + b")
+        self.assertTrue(rx.wait_count(100, 10))
+        self.shot("flow-merge.png")
         self.assert_clean_console()
 
 
