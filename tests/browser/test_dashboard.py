@@ -13,10 +13,14 @@ real UDP receiver on 127.0.0.1.
    black frames raise the black badge and a content_black event in the
    log; the list shows the flow's sparkline.
 3. A FAILOVER flow whose primary sender is killed: the source_failover
-   event appears in the page's log and the failover count turns 1.
-4. A controller restarted under the page: the page goes back to live by
+   event appears in the page's log and the failover count turns 1; the
+   primary back, the Switch to button switches to the backup by hand.
+4. The output dialog (a wrong port at its field, add, edit, remove),
+   Start and Stop from the list, Delete.
+5. A MERGE flow fed the same RTP stream twice: the merge card.
+6. A controller restarted under the page: the page goes back to live by
    itself and shows a flow created meanwhile.
-5. A controller with an API key: the page loads without it, asks for it,
+7. A controller with an API key: the page loads without it, asks for it,
    and shows the flows once it is given.
 
 Every test ends with no error in the browser's console (its log, read
