@@ -89,7 +89,7 @@ mr_api_handle_web (SoupServerMessage * msg, const gchar * method,
   soup_message_headers_replace (headers, "X-Content-Type-Options", "nosniff");
   soup_message_headers_replace (headers, "Content-Security-Policy",
       "default-src 'self'; img-src 'self' blob: data:; "
-      "connect-src 'self' ws: wss:; style-src 'self' 'unsafe-inline'; script-src 'self'; "
+      "connect-src 'self'; style-src 'self'; script-src 'self'; "
       "frame-ancestors 'none'");
   /* the resource's data is the binary's own (uncompressed): static */
   soup_server_message_set_response (msg, type, SOUP_MEMORY_STATIC, bytes,

@@ -56,7 +56,7 @@ try:
     from selenium.common.exceptions import TimeoutException, WebDriverException
     from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import WebDriverWait
+    from selenium.webdriver.support.ui import Select, WebDriverWait
     HAVE_SELENIUM = True
 except ImportError:
     HAVE_SELENIUM = False
@@ -240,6 +240,16 @@ class DashboardTest(DashboardTestCase):
         sel = '.field.invalid[data-field="outputs[0].port"] .field-error'
         self.wait(lambda d: self.text(sel), 10, "the error at outputs[0].port")
         self.assertIsNone(self.text('.field.invalid[data-field="sources[0].ingest_port"]'))
+        # another protocol, its own fields: SRT's passphrase, too short
+        self.type_into("outputs[0].port", self.port())
+        Select(self.driver.find_element(By.NAME, "sources[0].protocol")).select_by_value("srt-listener")
+        self.assertFalse(self.driver.find_element(By.NAME, "sources[0].source_address").is_displayed())
+        Select(self.driver.find_element(By.NAME, "sources[0].decryption.algorithm")).select_by_value("aes128")
+        self.type_into("sources[0].decryption.passphrase", "short")
+        self.driver.find_element(By.ID, "btn-create").click()
+        sel = '.field.invalid[data-field="sources[0].decryption.passphrase"] .field-error'
+        self.wait(lambda d: self.text(sel), 10, "the error at sources[0].decryption.passphrase")
+        self.assertIn("10 to 79", self.text(sel))
         self.assertEqual(len(c.get("/v1/flows").json()["flows"]), before, "a flow was created")
         self.assert_clean_console()
 
