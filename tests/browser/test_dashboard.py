@@ -206,6 +206,10 @@ class WebFilesTest(MrouteTestCase):
         self.assertEqual(c.get("/web/nope.js").status, 404)
         self.assertEqual(c.get("/v1/flows").status, 401)
         self.assertEqual(c.get("/openapi.json").status, 401)
+        # what goes past /web/ to the API still needs the key
+        for path in ("/web/%2E%2E/v1/flows", "/web/../v1/flows", "/web/app.js/../../v1/flows",
+                     "//web/x/../../v1/flows"):
+            self.assertIn(c.send("GET", path).status, (400, 401), path)
         # the page holds no secret: the key is in no file
         for name in self.files():
             self.assertNotIn(KEY.encode(), c.get("/web/" + name).body)
