@@ -355,7 +355,8 @@ mr_rtmp_chunk_write (GByteArray * out, guint32 chunk_size, guint32 csid,
       if (ext)
         write_u32_be (out, timestamp);
     }
-    g_byte_array_append (out, data + done, n);
+    if (n > 0)
+      g_byte_array_append (out, data + done, n);
     done += n;
   } while (done < size);
 }
