@@ -3,7 +3,10 @@
  * demuxes the TS and muxes FLV, and an RTMP source does the reverse.
  * Nothing is decoded.
  *
- *   source: rtmp2src ! flvdemux ! parsers ! mpegtsmux ! packetstats
+ *   source that pulls: rtmp2src ! flvdemux ! parsers ! mpegtsmux ! packetstats
+ *   source that listens (ingest_port): rtmpserversrc (ours: one listener
+ *           per port in the process, publishers routed by stream key)
+ *           ! flvdemux ! parsers ! mpegtsmux ! packetstats
  *   output: tsdemux ! h264parse/aacparse ! flvmux ! rtmp2sink, in an
  *           isolated branch; a stream FLV cannot carry posts an error from
  *           the demuxer naming its codec */
@@ -13,11 +16,24 @@
 
 #include <string.h>
 
-/* rtmp://host[:port]/app + "/" + key */
+/* the application of a listening source: rtmp://host:port/live/KEY, as
+ * nginx-rtmp and MediaMTX have it */
+#define MR_RTMP_APPLICATION "live"
+
+/* rtmp://host[:port]/app + "/" + key; a host (not a URL) with @port:
+ * rtmp://host:port/live/key */
 static gchar *
-rtmp_location (const gchar * url, const gchar * key)
+rtmp_location (const gchar * url, gint port, const gchar * key)
 {
   gsize len = strlen (url);
+
+  if (!g_str_has_prefix (url, "rtmp://") && !g_str_has_prefix (url,
+          "rtmps://")) {
+    gboolean v6 = strchr (url, ':') != NULL;
+
+    return g_strdup_printf ("rtmp://%s%s%s:%d/live/%s", v6 ? "[" : "", url,
+        v6 ? "]" : "", port, key ? key : "");
+  }
 
   while (len > 0 && url[len - 1] == '/')
     len--;
@@ -132,7 +148,7 @@ make_output (const MrEndpoint * out, GError ** error)
     return NULL;
   }
   /* the stream key is a secret: in the property, never logged by us */
-  location = rtmp_location (out->destination, out->stream_key);
+  location = rtmp_location (out->destination, out->port, out->stream_key);
   g_object_set (sink, "location", location, "async", FALSE, "sync", FALSE,
       NULL);
   g_object_set (mux, "streamable", TRUE, NULL);
@@ -164,7 +180,9 @@ static gboolean
 build_source (GstBin * bin, const MrEndpoint * src, gboolean rtp_out,
     GstElement ** stats, GstElement ** last, GError ** error)
 {
-  GstElement *rtmpsrc = mr_transport_make ("rtmp2src", "rtmp2src", error);
+  gboolean listens = src->ingest_port != 0;
+  GstElement *rtmpsrc = mr_transport_make (listens ? "rtmpserversrc" :
+      "rtmp2src", listens ? "rtmpserversrc" : "rtmp2src", error);
   GstElement *demux = mr_transport_make ("flvdemux", "flvdemux", error);
   GstElement *mux = mr_transport_make ("mpegtsmux", "tsmux", error);
   g_autofree gchar *location = NULL;
@@ -176,8 +194,19 @@ build_source (GstBin * bin, const MrEndpoint * src, gboolean rtp_out,
     g_clear_object (&mux);
     return FALSE;
   }
-  location = rtmp_location (src->destination, src->stream_id);
-  g_object_set (rtmpsrc, "location", location, NULL);
+  if (listens) {
+    /* the stream key is in the property, never logged by us */
+    g_object_set (rtmpsrc, "port", (guint) src->ingest_port, "application",
+        MR_RTMP_APPLICATION, "stream-key", src->stream_id, NULL);
+    if (src->ingest_address)
+      g_object_set (rtmpsrc, "address", src->ingest_address, NULL);
+    /* a publisher that left is waited for by the element itself: the
+     * flow sees its silence (source_error) and its return
+     * (source_active) through packetstats */
+  } else {
+    location = rtmp_location (src->destination, 0, src->stream_id);
+    g_object_set (rtmpsrc, "location", location, NULL);
+  }
   /* 7 TS packets per buffer, the datagram size of every other output */
   g_object_set (mux, "alignment", 7, NULL);
   gst_bin_add_many (bin, rtmpsrc, demux, mux, *stats, NULL);
@@ -199,6 +228,33 @@ read_output_stats (const MrEndpoint * out, const MrOutputReading * reading,
   return TRUE;
 }
 
+/* a listener's publishers: refused ones are counted (flow-events.c) */
+static void
+read_source_stats (const MrEndpoint * src, GstBin * bin,
+    MrSourceStats * stats)
+{
+  stats->refuses_publishers = src->ingest_port != 0;
+}
+
+static MrSourceNote
+read_source_message (const GstStructure * s, const gchar ** detail)
+{
+  /* rtmpserversrc: its publisher left, it waits for the next one */
+  if (gst_structure_has_name (s, "rtmpserversrc-publisher")
+      && g_strcmp0 (gst_structure_get_string (s, "event"), "stop") == 0)
+    return MR_SOURCE_NOTE_LISTENING_ANEW;
+  /* a publisher on its port was refused: the key it tried (never the
+   * source's own, which it would have taken) */
+  if (gst_structure_has_name (s, "rtmpserversrc-refused")) {
+    *detail = gst_structure_get_string (s, "stream-key");
+    if (!*detail && g_strcmp0 (gst_structure_get_string (s, "reason"),
+            "stream key in use") == 0)
+      return MR_SOURCE_NOTE_SECOND_PEER_REFUSED;
+    return MR_SOURCE_NOTE_CALLER_REFUSED;
+  }
+  return MR_SOURCE_NOTE_NONE;
+}
+
 const MrTransport mr_transport_rtmp = {
   .protocol = MR_PROTOCOL_RTMP,
   .build_source = build_source,
@@ -206,4 +262,7 @@ const MrTransport mr_transport_rtmp = {
   .make_output = make_output,
   .read_output_stats = read_output_stats,
   .output_live = TRUE,
+  .read_source_message = read_source_message,
+  .refused_caller = "RTMP publisher with stream key",
+  .read_source_stats = read_source_stats,
 };
