@@ -23,7 +23,9 @@
  * may share a port: each takes the publishers of its application and
  * stream key.  A publisher for a key nobody takes, or for a key that
  * already has a publisher, is refused, and every rtmpserversrc on the
- * port posts an `rtmpserversrc-refused` message with the key it tried.
+ * port posts an `rtmpserversrc-refused` message with the key it tried
+ * (a second publisher of a key: only the rtmpserversrc of that key, and
+ * without it).
  *
  * Enhanced RTMP (video tags with an ExHeader: HEVC `hvc1`, AV1 `av01`,
  * VP9 `vp09`) is dropped with a warning: flvdemux of GStreamer 1.22 reads
@@ -33,8 +35,11 @@
  * - `rtmpserversrc-publisher`: `event` (string, "start" or "stop"),
  *   `peer` (string, its address, at start), `reason` (string, at stop)
  * - `rtmpserversrc-refused`: `peer` (string), `application` (string),
- *   `stream-key` (string, the key the publisher tried; absent when it was
- *   refused at connect for its application), `reason` (string)
+ *   `reason` (string: "unknown application", "unknown stream key", "stream
+ *   key in use"), `stream-key` (string, the key the publisher tried, with
+ *   an unknown stream key only).  Every rtmpserversrc on the port posts
+ *   it for an unknown application or key; only the one that has a
+ *   publisher posts it for a second publisher of its key.
  *
  * ## Example launch line
  * |[

@@ -276,7 +276,7 @@ handle_second_peer_refused (MrRunner * r, guint index)
   g_message ("flow %s: source '%s': refused a second publisher "
       "(%" G_GUINT64_FORMAT " refused so far)", r->spec->id, st->name,
       refused);
-  if (refusal_is_news (&st->caller_refused_at))
+  if (refusal_is_news (&st->second_peer_refused_at))
     mr_runner_emit (r, "source_error", "warning", "source '%s': refused a "
         "second publisher, one is publishing already (%" G_GUINT64_FORMAT
         " refused so far)", st->name, refused);

@@ -53,6 +53,7 @@ typedef struct
                                  * (flow-merge.c), across its pads */
   gint64 refused_at;            /* µs of the last refusal event */
   gint64 caller_refused_at;
+  gint64 second_peer_refused_at;
 } MrSourceState;
 
 /* What the runner keeps of one output while the flow runs */

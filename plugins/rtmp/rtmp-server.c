@@ -292,16 +292,21 @@ find_point (Server * server, const gchar * app, const gchar * key)
   return NULL;
 }
 
-/* every point on @c's port hears that @c was refused */
+/* @c was refused: @only hears of it (a key in use: without the key, which
+ * is its own), or every point on @c's port (an unknown application or
+ * key: the one tried) */
 static void
-notify_refused (Conn * c, const gchar * app, const gchar * key,
-    const gchar * reason)
+notify_refused (Conn * c, MrRtmpPublishPoint * only, const gchar * app,
+    const gchar * key, const gchar * reason)
 {
   GList *points = NULL;
 
   g_mutex_lock (&servers_lock);
-  for (GList * l = c->server->points; l; l = l->next)
-    points = g_list_prepend (points, point_ref (l->data));
+  if (only)
+    points = g_list_prepend (points, point_ref (only));
+  else
+    for (GList * l = c->server->points; l; l = l->next)
+      points = g_list_prepend (points, point_ref (l->data));
   g_mutex_unlock (&servers_lock);
   for (GList * l = points; l; l = l->next) {
     MrRtmpPublishPoint *p = l->data;
@@ -349,7 +354,7 @@ on_connect (Conn * c, gdouble txn, const MrAmfValue * obj, GError ** error)
   p = find_point (c->server, c->app, NULL);
   g_mutex_unlock (&servers_lock);
   if (!p) {
-    notify_refused (c, c->app, NULL, "unknown application");
+    notify_refused (c, NULL, c->app, NULL, "unknown application");
     send_result (c, "_error", txn, "error", "NetConnection.Connect.Rejected",
         "Unknown application.", 0, NULL);
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED,
@@ -415,8 +420,8 @@ on_publish (Conn * c, guint32 stream_id, const gchar * name, GError ** error)
   g_mutex_unlock (&servers_lock);
 
   if (refusal) {
+    notify_refused (c, p, c->app, p ? NULL : key, refusal);
     g_clear_pointer (&p, point_unref);
-    notify_refused (c, c->app, key, refusal);
     send_on_status (c, stream_id, "error", "NetStream.Publish.BadName",
         refusal, NULL);
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED, "%s",

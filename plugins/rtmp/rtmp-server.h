@@ -50,8 +50,10 @@ typedef struct
       const guint8 * data, gsize size);
   /* the publisher stopped publishing or left */
   void (*publish_stop) (gpointer user_data, const gchar * reason);
-  /* a publisher on the point's port was refused: the application and the
-   * stream key it tried (@key NULL when it was refused at connect) */
+  /* a publisher was refused: on the point's port, for an unknown
+   * application or stream key (@key: the one it tried, NULL when it was
+   * refused at connect), or on the point itself, which has a publisher
+   * already (@key NULL) */
   void (*refused) (gpointer user_data, const gchar * peer,
       const gchar * app, const gchar * key, const gchar * reason);
 } MrRtmpPublishCallbacks;

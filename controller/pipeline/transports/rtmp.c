@@ -72,8 +72,8 @@ flv_parser_for (const GstStructure * s, const gchar ** what)
 }
 
 /* @pad (a demuxer's new pad) ! queue ! @parser_name ! a new @mux_pad of
- * @mux, in @bin's state */
-static void
+ * @mux, in @bin's state; returns the parser (owned by @bin) */
+static GstElement *
 link_through_parser (GstBin * bin, GstPad * pad, const gchar * parser_name,
     GstElement * mux, const gchar * mux_pad)
 {
@@ -93,6 +93,7 @@ link_through_parser (GstBin * bin, GstPad * pad, const gchar * parser_name,
   gst_element_sync_state_with_parent (queue);
   qpad = gst_element_get_static_pad (queue, "sink");
   gst_pad_link (pad, qpad);
+  return parser;
 }
 
 /* tsdemux found a stream: FLV-able ones go to the muxer, the others end
@@ -172,8 +173,16 @@ on_flv_pad (GstElement * demux, GstPad * pad, gpointer user_data)
           0));
   const gchar *parser_name = g_str_has_prefix (name, "video/") ?
       "h264parse" : "aacparse";
+  GstElement *parser;
 
-  link_through_parser (GST_BIN (bin), pad, parser_name, mux, "sink_%d");
+  parser = link_through_parser (GST_BIN (bin), pad, parser_name, mux,
+      "sink_%d");
+
+  /* SPS and PPS before every IDR frame (FLV has them once, in its
+   * sequence header): a receiver that joins the TS mid-stream, or after a
+   * publisher came back, decodes from the next keyframe */
+  if (g_str_equal (parser_name, "h264parse"))
+    g_object_set (parser, "config-interval", -1, NULL);
 }
 
 static gboolean
