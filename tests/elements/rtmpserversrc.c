@@ -475,7 +475,9 @@ GST_START_TEST (test_shared_port_and_refusals)
   fail_unless_equals_int (stat_u64 (h2, "refused"), 2);
 
   /* the first element stops while its publisher is there: the port stays
-   * with the second, which still takes media */
+   * with the second, which still takes media (the messages left on the
+   * bus hold the element: dropped first) */
+  gst_bus_set_flushing (bus1, TRUE);
   gst_harness_teardown (h1);
   send_message (p2, 6, MR_RTMP_MSG_VIDEO, 40, 1, v2, sizeof v2);
   b = pull_bytes (h2);
@@ -484,6 +486,7 @@ GST_START_TEST (test_shared_port_and_refusals)
   g_bytes_unref (b);
   publisher_free (p1);
   publisher_free (p2);
+  gst_bus_set_flushing (bus2, TRUE);
   gst_harness_teardown (h2);
   gst_object_unref (bus1);
   gst_object_unref (bus2);
