@@ -204,9 +204,9 @@ test_rules_messages (void)
       "must be one URL path segment: no '/', '?', '#', space or control "
       "character", "source.stream_id");
   check_source ("{\"name\":\"a\",\"protocol\":\"rtmp\"}",
-      "source.ingest_port: or destination is required for protocol rtmp: "
-      "ingest_port to listen for publishers, destination "
-      "(rtmp://host[:port]/app) to pull", "source.ingest_port");
+      "source.destination: or ingest_port is required for protocol rtmp: "
+      "destination (rtmp://host[:port]/app) to pull, ingest_port to listen "
+      "for publishers", "source.destination");
   check_source ("{\"name\":\"a\",\"protocol\":\"srt-caller\","
       "\"ingest_port\":9000}",
       "source.ingest_port: is not used by protocol srt-caller",

@@ -24,9 +24,10 @@ validate_destination (const MrEndpoint * ep, const gchar * path,
 {
   if (ep->role == MR_ENDPOINT_SOURCE) {
     if (!ep->destination)
-      return mr_spec_invalid (error, path, "ingest_port", "or destination "
-          "is required for protocol rtmp: ingest_port to listen for "
-          "publishers, destination (rtmp://host[:port]/app) to pull");
+      return mr_spec_invalid (error, path, "destination", "or ingest_port "
+          "is required for protocol rtmp: destination "
+          "(rtmp://host[:port]/app) to pull, ingest_port to listen for "
+          "publishers");
     if (!is_url (ep->destination))
       return mr_spec_invalid (error, path, "destination",
           "must be an rtmp:// URL for an rtmp source that pulls");
