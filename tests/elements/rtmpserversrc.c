@@ -531,6 +531,59 @@ GST_START_TEST (test_publisher_comes_back)
 
 GST_END_TEST;
 
+/* enhanced RTMP video (an ExHeader and a FourCC) is dropped with one
+ * warning naming the FourCC; legacy H.264 after it goes on */
+GST_START_TEST (test_enhanced_rtmp_dropped)
+{
+  GstHarness *h = server_harness (0, "ex");
+  GstBus *bus = gst_bus_new ();
+  Publisher *p;
+  gchar *code;
+  guint8 hevc[9] = { 0x90, 'h', 'v', 'c', '1', 0, 0, 0, 0 };
+  guint8 avc[6] = { 0x17, 1, 0, 0, 0, 9 };
+  gint64 deadline;
+  gboolean warned = FALSE;
+  GBytes *b;
+  gsize size;
+  const guint8 *d;
+
+  gst_element_set_bus (h->element, bus);
+  p = publisher_connect (bound_port (h));
+  code = publisher_publish (p, "live", "ex");
+  fail_unless_equals_string (code, "NetStream.Publish.Start");
+  g_free (code);
+  send_message (p, 6, MR_RTMP_MSG_VIDEO, 0, 1, hevc, sizeof hevc);
+  send_message (p, 6, MR_RTMP_MSG_VIDEO, 40, 1, hevc, sizeof hevc);
+  send_message (p, 6, MR_RTMP_MSG_VIDEO, 80, 1, avc, sizeof avc);
+  b = pull_bytes (h);
+  d = g_bytes_get_data (b, &size);
+  check_tag (d, size, 13, 9, avc, sizeof avc);
+  g_bytes_unref (b);
+  fail_unless_equals_int (stat_u64 (h, "dropped"), 2);
+
+  deadline = g_get_monotonic_time () + TIMEOUT_S * G_USEC_PER_SEC;
+  while (!warned && g_get_monotonic_time () < deadline) {
+    GstMessage *msg = gst_bus_timed_pop_filtered (bus, 100 * GST_MSECOND,
+        GST_MESSAGE_WARNING);
+
+    if (msg) {
+      GError *err = NULL;
+
+      gst_message_parse_warning (msg, &err, NULL);
+      warned = strstr (err->message, "hvc1") != NULL;
+      g_error_free (err);
+      gst_message_unref (msg);
+    }
+  }
+  fail_unless (warned, "no warning naming hvc1");
+  publisher_free (p);
+  gst_bus_set_flushing (bus, TRUE);
+  gst_harness_teardown (h);
+  gst_object_unref (bus);
+}
+
+GST_END_TEST;
+
 /* a port taken by something else: the element fails to start */
 GST_START_TEST (test_port_in_use)
 {
@@ -570,6 +623,7 @@ rtmpserversrc_suite (void)
   tcase_add_test (tc, test_publish_flv_out);
   tcase_add_test (tc, test_shared_port_and_refusals);
   tcase_add_test (tc, test_publisher_comes_back);
+  tcase_add_test (tc, test_enhanced_rtmp_dropped);
   tcase_add_test (tc, test_port_in_use);
   return s;
 }
