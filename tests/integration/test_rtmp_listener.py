@@ -6,7 +6,8 @@ it.  All on 127.0.0.1.
 
 a. ffmpeg publishes H.264 + AAC: the capture has H.264 (0x1b) and AAC
    (0x0f) in its PMT, no continuity error, ffprobe decodes about 25 video
-   frames a second and audio; the source's metrics say connected.
+   frames a second and audio; the source's metrics say connected.  The
+   flow stopped and started again takes a publisher on the port again.
 b. Two flows share one port with two keys: ffmpeg into one, rtmp2sink into
    the other; each capture decodes as (a).  A third flow with the same
    port and key is refused (409), two sources of one flow with one key
@@ -161,6 +162,19 @@ class RtmpListenerTests(MrouteTestCase):
         self.assertTrue(s["connected"], s)
         self.assertGreater(s["bytes_received"], 100000, s)
         self.assertEqual(s.get("publishers_refused"), 0, s)
+
+        # stopped and started again: the port is let go and taken again
+        pub.send_signal(2)
+        r = c.post("/v1/flows/%s/stop" % flow_id)
+        self.assertEqual(r.status, 200, r.body)
+        c.wait_status(flow_id, "STANDBY", timeout=20)
+        r = c.post("/v1/flows/%s/start" % flow_id)
+        self.assertEqual(r.status, 200, r.body)
+        c.wait_status(flow_id, "ACTIVE", timeout=20)
+        t = time.monotonic()
+        self.ffmpeg_publisher(self.url(port, "cam-a"), 30, "ffmpeg-again")
+        self.assertTrue(wait_until(lambda: any(p[0] > t for p in rx.snapshot()), 20),
+                        "nothing arrived after the flow was started again: %r" % self.event_summary(c, flow_id))
 
     # b -------------------------------------------------------------------
 
