@@ -8,6 +8,7 @@
 #include "api.h"
 #include "http-guard.h"
 #include "mediamtx.h"
+#include "websocket.h"
 
 G_BEGIN_DECLS
 
@@ -16,6 +17,7 @@ struct _MrApi
   SoupServer *server;
   MrManager *manager;
   MrMediamtx *mediamtx;
+  MrWsHub *ws;                  /* GET /v1/ws */
   /* from the configuration */
   GBytes *key_digest;           /* SHA-256 of the API key, or NULL */
   gboolean metrics_public;
