@@ -14,7 +14,8 @@ b. Two flows share one port with two keys: ffmpeg into one, rtmp2sink into
    (400), and a flow with another key on the port is taken.
 c. A publisher with a key nobody has is refused (ffmpeg fails): each flow
    on the port gets a source_error event naming the key it tried, never
-   its own, and counts it in publishers_refused; a second publisher on a
+   its own, and counts it in publishers_refused (and Prometheus'
+   mroute_source_publishers_refused_total); a second publisher on a
    key in use is refused too, and the first one goes on.
 d. The publisher leaves and comes back: source_error (no data), then
    source_active, and the capture after its return decodes.
@@ -237,6 +238,12 @@ class RtmpListenerTests(MrouteTestCase):
             self.assertEqual(evs[0]["severity"], "warning", evs)
             s = self.metrics_when(c, f, lambda m: m["source_metrics"][0]["publishers_refused"] >= 1)
             self.assertGreaterEqual(s["source_metrics"][0]["publishers_refused"], 1, s)
+            # and in Prometheus
+            text = c.get("/metrics").body
+            text = text.decode() if isinstance(text, bytes) else text
+            series = re.findall(r'^mroute_source_publishers_refused_total\{[^}]*flow_id="%s"[^}]*\} (\d+)$'
+                                % f, text, re.M)
+            self.assertTrue(series and int(series[0]) >= 1, "Prometheus: %r" % series)
         log = c.read_log()
         self.assertNotIn("right-one", log, "the controller's log names a source's key")
         self.assertIn("wrong-key-c", log, "the controller's log does not name the refused key")
