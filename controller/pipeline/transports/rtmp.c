@@ -72,8 +72,8 @@ flv_parser_for (const GstStructure * s, const gchar ** what)
 }
 
 /* @pad (a demuxer's new pad) ! queue ! @parser_name ! a new @mux_pad of
- * @mux, in @bin's state; returns the parser (owned by @bin) */
-static GstElement *
+ * @mux, in @bin's state */
+static void
 link_through_parser (GstBin * bin, GstPad * pad, const gchar * parser_name,
     GstElement * mux, const gchar * mux_pad)
 {
@@ -93,7 +93,6 @@ link_through_parser (GstBin * bin, GstPad * pad, const gchar * parser_name,
   gst_element_sync_state_with_parent (queue);
   qpad = gst_element_get_static_pad (queue, "sink");
   gst_pad_link (pad, qpad);
-  return parser;
 }
 
 /* tsdemux found a stream: FLV-able ones go to the muxer, the others end
@@ -161,28 +160,59 @@ make_output (const MrEndpoint * out, GError ** error)
   return bin;
 }
 
+/* The parser after flvdemux has its caps: only now does it get its pad on
+ * the TS muxer.  mpegtsmux (1.22) makes every stream at its first output,
+ * and fails ("Could not create handler for stream") for a pad that has no
+ * caps yet: the audio pad when the first video went through before
+ * aacparse had parsed a frame.  A pad added later is a new stream of the
+ * program.  The caps event is dropped here: the link schedules the sticky
+ * events again, and they go to the muxer in order with the next buffer. */
+static GstPadProbeReturn
+link_on_caps (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+{
+  GstElement *mux = user_data;
+  GstPad *muxpad;
+
+  if (GST_EVENT_TYPE (GST_PAD_PROBE_INFO_EVENT (info)) != GST_EVENT_CAPS)
+    return GST_PAD_PROBE_OK;
+  gst_pad_remove_probe (pad, GST_PAD_PROBE_INFO_ID (info));
+  if ((muxpad = gst_element_request_pad_simple (mux, "sink_%d"))) {
+    gst_pad_link (pad, muxpad);
+    gst_object_unref (muxpad);
+  }
+  return GST_PAD_PROBE_DROP;
+}
+
 /* flvdemux found a stream: parse it into the TS muxer */
 static void
 on_flv_pad (GstElement * demux, GstPad * pad, gpointer user_data)
 {
   GstElement *bin = user_data;
-  g_autoptr (GstElement) mux = gst_bin_get_by_name (GST_BIN (bin),
-      "tsmux");
+  GstElement *mux = gst_bin_get_by_name (GST_BIN (bin), "tsmux");
   g_autoptr (GstCaps) caps = gst_pad_query_caps (pad, NULL);
   const gchar *name = gst_structure_get_name (gst_caps_get_structure (caps,
           0));
   const gchar *parser_name = g_str_has_prefix (name, "video/") ?
       "h264parse" : "aacparse";
-  GstElement *parser;
-
-  parser = link_through_parser (GST_BIN (bin), pad, parser_name, mux,
-      "sink_%d");
+  GstElement *queue = gst_element_factory_make ("queue", NULL);
+  GstElement *parser = gst_element_factory_make (parser_name, NULL);
+  g_autoptr (GstPad) qpad = NULL;
+  g_autoptr (GstPad) ppad = NULL;
 
   /* SPS and PPS before every IDR frame (FLV has them once, in its
    * sequence header): a receiver that joins the TS mid-stream, or after a
    * publisher came back, decodes from the next keyframe */
   if (g_str_equal (parser_name, "h264parse"))
     g_object_set (parser, "config-interval", -1, NULL);
+  gst_bin_add_many (GST_BIN (bin), queue, parser, NULL);
+  gst_element_link (queue, parser);
+  ppad = gst_element_get_static_pad (parser, "src");
+  gst_pad_add_probe (ppad, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, link_on_caps,
+      mux, gst_object_unref);
+  gst_element_sync_state_with_parent (parser);
+  gst_element_sync_state_with_parent (queue);
+  qpad = gst_element_get_static_pad (queue, "sink");
+  gst_pad_link (pad, qpad);
 }
 
 static gboolean
