@@ -49,6 +49,7 @@ typedef enum
   FAM_SOURCE_CONNECTED,
   FAM_SOURCE_CONTENT_ALARM,
   FAM_SOURCE_CONTENT_STRETCHES,
+  FAM_SOURCE_PUBLISHERS_REFUSED,
   FAM_OUTPUT_SENT_BYTES,
   FAM_OUTPUT_SENT_PACKETS,
   FAM_OUTPUT_DISCONNECTIONS,
@@ -131,6 +132,9 @@ static const FamilyInfo families[N_FAMILIES] = {
   [FAM_SOURCE_CONTENT_STRETCHES] = {"mroute_source_content_stretches_total",
       COUNTER, "Black, frozen or silent stretches of the source since the "
       "flow started (label kind)."},
+  [FAM_SOURCE_PUBLISHERS_REFUSED] = {"mroute_source_publishers_refused_total",
+      COUNTER, "Publishers an rtmp source that listens refused: a stream key "
+      "no source on its port has, or a second publisher of its own."},
   [FAM_OUTPUT_SENT_BYTES] = {"mroute_output_sent_bytes_total", COUNTER,
       "Bytes sent by the output."},
   [FAM_OUTPUT_SENT_PACKETS] = {"mroute_output_sent_packets_total", COUNTER,
@@ -312,6 +316,8 @@ add_sources (Exposition * e, GPtrArray * sources, const GString * flow_labels)
         KBPS_TO_BYTES);
     add_bool (e, FAM_SOURCE_SELECTED, l, m->selected);
     add_bool (e, FAM_SOURCE_CONNECTED, l, m->connected);
+    if (m->has_publishers_refused)
+      add_int (e, FAM_SOURCE_PUBLISHERS_REFUSED, l, m->publishers_refused);
   }
   for (guint i = 0; i < sources->len; i++) {
     const MrSourceMetrics *m = sources->pdata[i];

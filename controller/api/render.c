@@ -179,6 +179,8 @@ add_source (JsonBuilder * b, const MrSourceMetrics * m)
   add_int (b, "bytes_received", m->bytes_received);
   add_int (b, "packets_received", m->packets_received);
   add_int (b, "packets_lost", m->packets_lost);
+  if (m->has_publishers_refused)
+    add_int (b, "publishers_refused", m->publishers_refused);
   add_int (b, "packets_recovered", m->packets_recovered);
   add_int (b, "round_trip_time_ms", m->round_trip_time_ms);
   /* whole ms, as round_trip_time_ms and the seed's example;

@@ -30,8 +30,8 @@ valid_name (const gchar * s)
   return TRUE;
 }
 
-static gboolean
-valid_host (const gchar * s)
+gboolean
+mr_spec_valid_host (const gchar * s)
 {
   if (!s || !*s || strlen (s) > 253)
     return FALSE;
@@ -221,8 +221,10 @@ endpoint_apply (MrEndpoint * ep, JsonObject * obj, const gchar * path,
 static gboolean
 protocol_listens (const MrEndpoint * ep, const MrProtocolRules * rules)
 {
-  return ep->role == MR_ENDPOINT_SOURCE ? rules->source_listens :
-      rules->output_listens;
+  if (ep->role == MR_ENDPOINT_SOURCE)
+    return rules->source_listens || (rules->source_listens_with_port
+        && ep->ingest_port);
+  return rules->output_listens;
 }
 
 /* Checks that the fields present fit the protocol and role: the rules all
@@ -271,7 +273,7 @@ endpoint_validate (const MrEndpoint * ep, const gchar * path, GError ** error)
     if (!ep->destination)
       return mr_spec_invalid (error, path, "destination",
           "is required for protocol %s", mr_protocol_to_string (ep->protocol));
-    if (!valid_host (ep->destination))
+    if (!mr_spec_valid_host (ep->destination))
       return mr_spec_invalid (error, path, "destination",
           "must be a host name or an IP address");
     if (!ep->port)

@@ -764,7 +764,12 @@ mr_flow_spec_validate (const MrFlowSpec * spec, GError ** error)
   /* two sources of one flow cannot listen on the same port */
   if (spec->sources->len == 2) {
     MrEndpoint *a = spec->sources->pdata[0], *b = spec->sources->pdata[1];
-    if (a->ingest_port && a->ingest_port == b->ingest_port
+    gboolean clash = TRUE;
+
+    /* rtmp listeners share a port, by stream key */
+    if (mr_endpoint_rtmp_same_port (a, b, &clash) && !clash)
+      ;
+    else if (a->ingest_port && a->ingest_port == b->ingest_port
         && !mr_multicast_can_share_port (a, b))
       return mr_spec_invalid (error, "sources[1]", "ingest_port",
           "%d is already used by source '%s'", b->ingest_port, a->name);

@@ -73,6 +73,12 @@ typedef struct
 } MrEndpoint;
 
 MrEndpoint *mr_endpoint_copy (const MrEndpoint * ep);
+/* Whether @a and @b are rtmp sources that listen on one port (one
+ * listener in the process, publishers routed by stream key), of one flow
+ * or of two: *@clash then says whether they cannot both (the same
+ * stream_id, or two ingest_address) */
+gboolean mr_endpoint_rtmp_same_port (const MrEndpoint * a,
+    const MrEndpoint * b, gboolean * clash);
 void mr_endpoint_free (MrEndpoint * ep);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MrEndpoint, mr_endpoint_free);
 

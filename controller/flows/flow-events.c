@@ -244,6 +244,9 @@ static void
 handle_caller_refused (MrRunner * r, guint index, const gchar * stream_id)
 {
   MrSourceState *st = mr_runner_source_state_at (r, index);
+  const MrTransport *transport = source_transport (r, index);
+  const gchar *who = transport && transport->refused_caller ?
+      transport->refused_caller : "SRT caller with stream id";
   const gchar *name = st->name;
   g_autofree gchar *shown = NULL;
   guint64 refused = ++st->callers_refused;
@@ -257,13 +260,30 @@ handle_caller_refused (MrRunner * r, guint index, const gchar * stream_id)
   } else {
     shown = g_strdup ("none");
   }
-  g_message ("flow %s: source '%s': refused an SRT caller with stream id %s "
-      "(%" G_GUINT64_FORMAT " so far)", r->spec->id, name, shown, refused);
+  g_message ("flow %s: source '%s': refused an %s %s (%" G_GUINT64_FORMAT
+      " so far)", r->spec->id, name, who, shown, refused);
   /* a caller tries again several times a second: one event per 10 s */
   if (refusal_is_news (&st->caller_refused_at))
     mr_runner_emit (r, "source_error", "warning", "source '%s': refused an "
-        "SRT caller with stream id %s (%" G_GUINT64_FORMAT " refused so far)",
-        name, shown, refused);
+        "%s %s (%" G_GUINT64_FORMAT " refused so far)", name, who, shown,
+        refused);
+}
+
+/* A source that has a peer refused another one (an RTMP publisher of the
+ * same stream key) */
+static void
+handle_second_peer_refused (MrRunner * r, guint index)
+{
+  MrSourceState *st = mr_runner_source_state_at (r, index);
+  guint64 refused = ++st->callers_refused;
+
+  g_message ("flow %s: source '%s': refused a second publisher "
+      "(%" G_GUINT64_FORMAT " refused so far)", r->spec->id, st->name,
+      refused);
+  if (refusal_is_news (&st->second_peer_refused_at))
+    mr_runner_emit (r, "source_error", "warning", "source '%s': refused a "
+        "second publisher, one is publishing already (%" G_GUINT64_FORMAT
+        " refused so far)", st->name, refused);
 }
 
 /* An element message from inside a source's bin that its transport knows */
@@ -281,6 +301,9 @@ handle_source_message (MrRunner * r, gint index, const GstStructure * s)
       break;
     case MR_SOURCE_NOTE_CALLER_REFUSED:
       handle_caller_refused (r, index, detail);
+      break;
+    case MR_SOURCE_NOTE_SECOND_PEER_REFUSED:
+      handle_second_peer_refused (r, index);
       break;
     case MR_SOURCE_NOTE_NONE:
       break;

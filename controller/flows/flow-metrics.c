@@ -254,6 +254,10 @@ source_metrics (MrRunner * r, const MrFlowSpec * spec, guint i,
   }
   if (own.rist)
     m->rist = stat_values_from_structure (own.rist);
+  if (running && own.refuses_publishers) {
+    m->has_publishers_refused = TRUE;
+    m->publishers_refused = st->callers_refused;
+  }
   mr_source_stats_clear (&own);
   return m;
 }

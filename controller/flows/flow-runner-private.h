@@ -47,11 +47,13 @@ typedef struct
   guint retry_attempts;         /* failures since it last delivered */
   /* counters across the source's lives (rebuilt, new peers) */
   MrTotal bytes, packets, lost, srt_dropped, srt_lost;
-  guint64 callers_refused;      /* SRT callers with another stream id */
+  guint64 callers_refused;      /* SRT callers with another stream id,
+                                 * RTMP publishers refused */
   MrTotal merge[7];             /* its leg's counters in the merger
                                  * (flow-merge.c), across its pads */
   gint64 refused_at;            /* µs of the last refusal event */
   gint64 caller_refused_at;
+  gint64 second_peer_refused_at;
   /* content alarms while it was the source monitored (flow-events.c) */
   gboolean content_on[MR_CONTENT_N_KINDS];
   guint64 content_stretches[MR_CONTENT_N_KINDS];

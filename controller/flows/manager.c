@@ -269,6 +269,41 @@ set_running (MrManager * mgr, MrFlow * flow, gboolean running,
   return TRUE;
 }
 
+/* An rtmp source of @spec that listens where one of another flow does,
+ * with the same stream key (or at another address): 409 */
+static gboolean
+check_rtmp_listeners (MrManager * mgr, const MrFlowSpec * spec,
+    const gchar * self_id, GError ** error)
+{
+  GHashTableIter iter;
+  MrFlow *other;
+
+  g_hash_table_iter_init (&iter, mgr->by_id);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) & other)) {
+    if (self_id && g_strcmp0 (other->spec->id, self_id) == 0)
+      continue;
+    for (guint i = 0; i < spec->sources->len; i++) {
+      const MrEndpoint *a = spec->sources->pdata[i];
+
+      for (guint j = 0; j < other->spec->sources->len; j++) {
+        const MrEndpoint *b = other->spec->sources->pdata[j];
+        gboolean clash = FALSE;
+
+        if (mr_endpoint_rtmp_same_port (a, b, &clash) && clash) {
+          /* never the key itself: it is what publishers authenticate with */
+          g_set_error (error, MR_MANAGER_ERROR, MR_MANAGER_ERROR_CONFLICT,
+              "sources[%u].ingest_port: rtmp port %d is already listened on "
+              "by source '%s' of flow '%s' %s", i, a->ingest_port, b->name,
+              other->spec->name, g_strcmp0 (a->stream_id, b->stream_id) == 0
+              ? "with the same stream_id" : "at another ingest_address");
+          return FALSE;
+        }
+      }
+    }
+  }
+  return TRUE;
+}
+
 /* Replaces the spec of @flow by @spec (taking it) once it is stored, and
  * applies it to the running pipeline. */
 static gboolean
@@ -278,7 +313,9 @@ commit_spec (MrManager * mgr, MrFlow * flow, MrFlowSpec * spec,
   MrFlowSpec *old;
 
   spec->updated_at = g_get_real_time ();
-  if (!mr_flow_spec_validate (spec, error) || !persist (mgr, spec, error)) {
+  if (!mr_flow_spec_validate (spec, error)
+      || !check_rtmp_listeners (mgr, spec, spec->id, error)
+      || !persist (mgr, spec, error)) {
     mr_flow_spec_free (spec);
     return FALSE;
   }
@@ -377,6 +414,10 @@ mr_manager_counts (MrManager * mgr, guint * total, guint * active)
 MrFlowInfo *
 mr_manager_create_flow (MrManager * mgr, MrFlowSpec * spec, GError ** error)
 {
+  if (!check_rtmp_listeners (mgr, spec, NULL, error)) {
+    mr_flow_spec_free (spec);
+    return NULL;
+  }
   do {
     g_free (spec->id);
     spec->id = mr_generate_flow_id ();

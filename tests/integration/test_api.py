@@ -753,8 +753,16 @@ class CreateValidationTest(ApiTestCase):
         warn("outputs[1] unknown field", "outputs[1].bogus", _set("outputs[1].bogus", 1))
         add("outputs[0].description number", "outputs[0].description",
             _set("outputs[0].description", 1))
-        add("rtmp output destination not rtmp URL", "outputs[1].destination",
-            _set("outputs[1]", {"name": "r", "protocol": "rtmp", "destination": "127.0.0.1"}))
+        add("rtmp output destination neither rtmp URL nor host", "outputs[1].destination",
+            _set("outputs[1]", {"name": "r", "protocol": "rtmp", "destination": "http://127.0.0.1/app"}))
+        add("rtmp output to a host without port", "outputs[1].port",
+            _set("outputs[1]", {"name": "r", "protocol": "rtmp", "destination": "127.0.0.1",
+                                "stream_key": "k"}))
+        add("rtmp output to a host without stream_key", "outputs[1].stream_key",
+            _set("outputs[1]", {"name": "r", "protocol": "rtmp", "destination": "127.0.0.1",
+                                "port": 1935}))
+        add("rtmp listener source without stream_id", "source.stream_id",
+            _set("source", {"name": "r", "protocol": "rtmp", "ingest_port": 1935}))
         add("rtmp output without destination", "outputs[1].destination",
             _set("outputs[1]", {"name": "r", "protocol": "rtmp"}))
         add("rtmp output stream_key number", "outputs[1].stream_key",

@@ -64,6 +64,9 @@ typedef struct
   /* an SRT listener: callers with another stream id are refused, and the
    * runner counts them */
   gboolean refuses_callers;
+  /* an RTMP listener: publishers with an unknown stream key, or one in
+   * use, are refused, and the runner counts them */
+  gboolean refuses_publishers;
   /* ristsrc's own `stats`, shown as they are; owned, or NULL */
   GstStructure *rist;
   /* the protocol's own RFC 3550 interarrival jitter, in ms, where the
@@ -103,6 +106,8 @@ typedef enum
   MR_SOURCE_NOTE_LISTENING_ANEW,
   /* the source refused a caller; the detail: the stream id it sent */
   MR_SOURCE_NOTE_CALLER_REFUSED,
+  /* the source refused a second peer, as it has one already */
+  MR_SOURCE_NOTE_SECOND_PEER_REFUSED,
 } MrSourceNote;
 
 typedef struct
@@ -139,6 +144,9 @@ typedef struct
    * *@detail (owned by @s) is what it carries */
   MrSourceNote (*read_source_message) (const GstStructure * s,
       const gchar ** detail);
+  /* Who a CALLER_REFUSED note is about, and what its detail is, in
+   * events; NULL: "SRT caller with stream id" */
+  const gchar *refused_caller;
   /* A source that goes silent (its packetstats' idle-timeout) is started
    * again at once, for this reason: a listener that takes one caller at a
    * time, whose caller left.  NULL: it waits for data to come back. */
