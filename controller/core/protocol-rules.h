@@ -66,6 +66,10 @@ gboolean mr_multicast_validate (const MrEndpoint * ep,
  * two multicast groups, or one group on two interfaces */
 gboolean mr_multicast_can_share_port (const MrEndpoint * a,
     const MrEndpoint * b);
+/* Whether two sources (of one flow or two) may both listen on the same
+ * ingest_port: two srt-listener sources on one address, each with a
+ * stream_id, the ids different (protocols/srt.c) */
+gboolean mr_srt_can_share_port (const MrEndpoint * a, const MrEndpoint * b);
 
 /* Sets an MR_SPEC_ERROR about "@path.@field" (either may be NULL or "")
  * and returns FALSE (flow-spec.c) */

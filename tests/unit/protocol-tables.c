@@ -61,15 +61,24 @@ test_srt_source_messages (void)
       ("connection-removed");
   g_autoptr (GstStructure) refused = gst_structure_new
       (MR_TRANSPORT_SRT_REFUSED, "stream-id", G_TYPE_STRING, "cam2", NULL);
+  /* srtroutesrc also says why */
+  g_autoptr (GstStructure) bad_secret = gst_structure_new
+      (MR_TRANSPORT_SRT_REFUSED, "stream-id", G_TYPE_STRING, "cam1",
+      "reason", G_TYPE_STRING, "wrong passphrase", NULL);
   g_autoptr (GstStructure) other = gst_structure_new_empty ("packetstats");
-  const gchar *detail = NULL;
+  const gchar *detail = NULL, *reason = NULL;
 
-  g_assert_cmpint (t->read_source_message (removed, &detail), ==,
+  g_assert_cmpint (t->read_source_message (removed, &detail, &reason), ==,
       MR_SOURCE_NOTE_LISTENING_ANEW);
-  g_assert_cmpint (t->read_source_message (refused, &detail), ==,
+  g_assert_cmpint (t->read_source_message (refused, &detail, &reason), ==,
       MR_SOURCE_NOTE_CALLER_REFUSED);
   g_assert_cmpstr (detail, ==, "cam2");
-  g_assert_cmpint (t->read_source_message (other, &detail), ==,
+  g_assert_null (reason);
+  g_assert_cmpint (t->read_source_message (bad_secret, &detail, &reason), ==,
+      MR_SOURCE_NOTE_CALLER_REFUSED);
+  g_assert_cmpstr (detail, ==, "cam1");
+  g_assert_cmpstr (reason, ==, "wrong passphrase");
+  g_assert_cmpint (t->read_source_message (other, &detail, &reason), ==,
       MR_SOURCE_NOTE_NONE);
 }
 

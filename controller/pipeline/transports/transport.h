@@ -64,6 +64,9 @@ typedef struct
   /* an SRT listener: callers with another stream id are refused, and the
    * runner counts them */
   gboolean refuses_callers;
+  /* ... and says so itself for every refusal, a wrong passphrase too
+   * (srtroutesrc): what the library logs is not about this source */
+  gboolean refusals_own;
   /* ristsrc's own `stats`, shown as they are; owned, or NULL */
   GstStructure *rist;
   /* the protocol's own RFC 3550 interarrival jitter, in ms, where the
@@ -101,7 +104,8 @@ typedef enum
   /* the source's peer left, and the source waits for the next one by
    * itself */
   MR_SOURCE_NOTE_LISTENING_ANEW,
-  /* the source refused a caller; the detail: the stream id it sent */
+  /* the source refused a caller; the detail: the stream id it sent, the
+   * reason: why, if the source says */
   MR_SOURCE_NOTE_CALLER_REFUSED,
 } MrSourceNote;
 
@@ -136,9 +140,10 @@ typedef struct
    * 0: the protocol has no such behaviour. */
 
   /* What the element message @s, from inside a source's bin, means;
-   * *@detail (owned by @s) is what it carries */
+   * *@detail and *@reason (owned by @s, or left NULL) are what it
+   * carries */
   MrSourceNote (*read_source_message) (const GstStructure * s,
-      const gchar ** detail);
+      const gchar ** detail, const gchar ** reason);
   /* A source that goes silent (its packetstats' idle-timeout) is started
    * again at once, for this reason: a listener that takes one caller at a
    * time, whose caller left.  NULL: it waits for data to come back. */
@@ -166,7 +171,8 @@ typedef struct
 } MrTransport;
 
 /* The element message an SRT listener source posts for a caller it
- * refused because of its stream id (field "stream-id", the id it sent) */
+ * refused because of its stream id (field "stream-id", the id it sent)
+ * or, srtroutesrc, its passphrase (field "reason", why; never a secret) */
 #define MR_TRANSPORT_SRT_REFUSED "mroute-srt-refused"
 
 /* The transport of @protocol, or NULL for one this build does not have */
