@@ -40,6 +40,7 @@
 
 #include "gstsrtroutesrc.h"
 #include "mroute-elements.h"
+#include "srt-streamid.h"
 
 #include <string.h>
 
@@ -128,10 +129,11 @@ gst_srt_route_src_class_init (GstSrtRouteSrcClass * klass)
   /**
    * GstSrtRouteSrc:stats:
    *
-   * The caller's link, in srtsrc's names (`packets-received`,
-   * `bytes-received`, `packets-received-lost`, `packets-received-dropped`,
-   * `packet-nack-sent`, `rtt-ms`, `receive-rate-mbps`,
-   * `negotiated-latency-ms`); empty when no caller is connected.
+   * As srtsrc's as a listener: `callers`, a GValueArray of one structure
+   * per connected caller (none or one) with srtsrc's names
+   * (`packets-received`, `bytes-received`, `packets-received-lost`,
+   * `packets-received-dropped`, `packet-nack-sent`, `rtt-ms`,
+   * `receive-rate-mbps`, `negotiated-latency-ms`).
    */
   g_object_class_install_property (gobject_class, PROP_STATS,
       g_param_spec_boxed ("stats", "Statistics", "The caller's SRT link",
@@ -220,17 +222,30 @@ gst_srt_route_src_set_property (GObject * object, guint prop_id,
   GST_OBJECT_UNLOCK (self);
 }
 
+/* srtsrc's shape for a listener: its callers' figures, each a structure
+ * in a (deprecated, but that is what srtsrc gives) GValueArray */
 static GstStructure *
 make_stats (GstSrtRouteSrc * self)
 {
   GstStructure *s = gst_structure_new_empty ("application/x-srt-statistics");
+  GstStructure *caller;
   MrSrtRouteStats st;
+  gboolean connected = FALSE;
+  GValue v = G_VALUE_INIT;
+  GValue callers = G_VALUE_INIT;
+  GValueArray *arr;
 
   /* the listener and route only change in start() and stop(), which
-   * hold the state lock */
+   * hold the object lock to do it */
   GST_OBJECT_LOCK (self);
-  if (self->route && mr_srt_route_stats (self->listener, self->route, &st))
-    gst_structure_set (s,
+  if (self->route)
+    connected = mr_srt_route_stats (self->listener, self->route, &st);
+  GST_OBJECT_UNLOCK (self);
+
+  G_GNUC_BEGIN_IGNORE_DEPRECATIONS;
+  arr = g_value_array_new (1);
+  if (connected) {
+    caller = gst_structure_new ("application/x-srt-statistics",
         "packets-received", G_TYPE_INT64, st.packets_received,
         "bytes-received", G_TYPE_UINT64, (guint64) st.bytes_received,
         "packets-received-lost", G_TYPE_INT, (gint) st.packets_lost,
@@ -239,7 +254,15 @@ make_stats (GstSrtRouteSrc * self)
         "rtt-ms", G_TYPE_DOUBLE, st.rtt_ms,
         "receive-rate-mbps", G_TYPE_DOUBLE, st.receive_rate_mbps,
         "negotiated-latency-ms", G_TYPE_INT, st.negotiated_latency_ms, NULL);
-  GST_OBJECT_UNLOCK (self);
+    g_value_init (&v, GST_TYPE_STRUCTURE);
+    g_value_take_boxed (&v, caller);
+    g_value_array_append (arr, &v);
+    g_value_unset (&v);
+  }
+  g_value_init (&callers, g_value_array_get_type ());
+  g_value_take_boxed (&callers, arr);
+  G_GNUC_END_IGNORE_DEPRECATIONS;
+  gst_structure_take_value (s, "callers", &callers);
   return s;
 }
 
@@ -342,7 +365,8 @@ gst_srt_route_src_start (GstBaseSrc * src)
 
   GST_OBJECT_LOCK (self);
   address = g_strdup (self->address);
-  streamid = g_strdup (self->streamid);
+  /* "#!::r=cam1,m=publish" routes the callers that ask for cam1 */
+  streamid = mr_srt_stream_id_route (self->streamid);
   passphrase = g_strdup (self->passphrase);
   port = self->port;
   config.pbkeylen = self->pbkeylen;
@@ -351,7 +375,7 @@ gst_srt_route_src_start (GstBaseSrc * src)
 
   if (!streamid || !*streamid) {
     GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS, ("no stream id"),
-        ("srtroutesrc needs a streamid"));
+        ("srtroutesrc needs a streamid that names a route"));
     return FALSE;
   }
   if (passphrase && (strlen (passphrase) < 10 || strlen (passphrase) > 79)) {
