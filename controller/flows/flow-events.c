@@ -231,7 +231,9 @@ handle_activity (MrRunner * r, gint index, const GstStructure * s)
   if (active)
     st->listening_anew = FALSE;
   else if (transport && transport->restart_silent_source
-      && !st->listening_anew)
+      && !st->listening_anew && !(transport->source_takes_next_caller
+          && transport->source_takes_next_caller (r->spec->sources->pdata
+              [index])))
     mr_runner_source_restart (r, index, transport->restart_silent_source);
 }
 

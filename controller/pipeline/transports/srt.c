@@ -133,8 +133,9 @@ build_source (GstBin * bin, const MrEndpoint * src, gboolean rtp_out,
       g_clear_object (&filter);
       return FALSE;
     }
-    /* its caller silent this long is taken for gone (the flow starts the
-     * source again: restart_silent_source below) */
+    /* its caller silent this long is taken for gone (a source_error
+     * event); the route takes the next caller by itself, no restart:
+     * source_takes_next_caller below */
     g_object_set (*stats, "idle-timeout", SRT_LISTENER_SILENCE_MS, NULL);
     g_object_set (filter, "caps", caps, NULL);
     gst_bin_add_many (bin, routed, filter, *stats, NULL);
@@ -279,6 +280,7 @@ const MrTransport mr_transport_srt_listener = {
 
   .read_source_message = read_source_message,
   .restart_silent_source = SRT_LISTENER_RESTART_REASON,
+  .source_takes_next_caller = is_routed,
   .watch_output_link = TRUE,
   .output_warning_lost_peer = output_warning_lost_peer,
   .refusals_logged = TRUE,

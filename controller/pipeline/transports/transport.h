@@ -148,6 +148,11 @@ typedef struct
    * again at once, for this reason: a listener that takes one caller at a
    * time, whose caller left.  NULL: it waits for data to come back. */
   const gchar *restart_silent_source;
+  /* ... but not a source this says TRUE of: it takes its next caller by
+   * itself, even while the silent one's link lingers (srtroutesrc: a
+   * caller that comes back takes its route over), and a restart would
+   * only drop a caller that came back meanwhile */
+  gboolean (*source_takes_next_caller) (const MrEndpoint * src);
   /* The output's sink reconnects by itself: its `connected` falling
    * between two samples, or a warning for which this says TRUE, is a peer
    * that went away */
