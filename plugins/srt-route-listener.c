@@ -135,22 +135,34 @@ listen_hook (void *opaque, SRTSOCKET ns, int hsversion,
 
 /* Handshakes the hook let through and libsrt never completed: told to
  * their route, with what libsrt says of them if it still knows the
- * socket.  Called with listener->lock held. */
+ * socket.  Called without listener->lock: srt_getrejectreason () takes
+ * libsrt's locks, which libsrt may hold while the hook waits for ours. */
 static void
 expire_pending (MrSrtListener * l, gint64 now)
 {
+  g_autoptr (GArray) expired = g_array_new (FALSE, FALSE, sizeof (Pending));
+
+  g_mutex_lock (&l->lock);
   for (guint i = 0; i < l->pending->len;) {
     Pending *p = &g_array_index (l->pending, Pending, i);
-    MrSrtRoute *route;
-    const gchar *reason = "the SRT handshake failed after the stream id "
-        "was accepted (a wrong passphrase or key length)";
 
     if (now - p->at < HANDSHAKE_DEADLINE_US) {
       i++;
       continue;
     }
-    /* srt_getrejectreason () takes libsrt's locks only briefly and is
-     * never waited on by the hook */
+    g_array_append_val (expired, *p);
+    /* the stream id now belongs to expired */
+    p->stream_id = NULL;
+    g_array_remove_index (l->pending, i);
+  }
+  g_mutex_unlock (&l->lock);
+
+  for (guint i = 0; i < expired->len; i++) {
+    Pending *p = &g_array_index (expired, Pending, i);
+    const gchar *reason = "the SRT handshake failed after the stream id "
+        "was accepted (a wrong passphrase or key length)";
+    MrSrtRoute *route;
+
     switch (srt_getrejectreason (p->sock)) {
       case SRT_REJ_BADSECRET:
         reason = "wrong passphrase";
@@ -161,10 +173,12 @@ expire_pending (MrSrtListener * l, gint64 now)
       default:
         break;
     }
+    g_mutex_lock (&l->lock);
     route = g_hash_table_lookup (l->routes, p->stream_id);
     if (route)
       route->callbacks.refused (route->user_data, p->stream_id, reason);
-    g_array_remove_index (l->pending, i);
+    g_mutex_unlock (&l->lock);
+    g_free (p->stream_id);
   }
 }
 
@@ -281,9 +295,7 @@ listener_thread (gpointer data)
       else
         read_caller (l, events[i].fd);
     }
-    g_mutex_lock (&l->lock);
     expire_pending (l, g_get_monotonic_time ());
-    g_mutex_unlock (&l->lock);
   }
   return NULL;
 }
