@@ -51,6 +51,19 @@ test_watch_members (void)
   }
   g_assert_cmpstr (mr_transport_get (MR_PROTOCOL_SRT_LISTENER)->
       restart_silent_source, ==, "its caller has sent nothing for 1 s");
+  /* ... but for a routed listener source (srtroutesrc), which takes its
+   * next caller by itself */
+  {
+    const MrTransport *t = mr_transport_get (MR_PROTOCOL_SRT_LISTENER);
+    MrEndpoint routed = { 0, }, plain = { 0, };
+
+    routed.role = plain.role = MR_ENDPOINT_SOURCE;
+    routed.protocol = plain.protocol = MR_PROTOCOL_SRT_LISTENER;
+    routed.stream_id = (gchar *) "cam1";
+    g_assert_nonnull (t->source_takes_next_caller);
+    g_assert_true (t->source_takes_next_caller (&routed));
+    g_assert_false (t->source_takes_next_caller (&plain));
+  }
 }
 
 static void
