@@ -163,6 +163,7 @@ gst_srt_route_src_init (GstSrtRouteSrc * self)
   self->port = DEFAULT_PORT;
   self->pbkeylen = DEFAULT_PBKEYLEN;
   self->latency = DEFAULT_LATENCY;
+  g_mutex_init (&self->route_lock);
   gst_base_src_set_live (GST_BASE_SRC (self), TRUE);
   gst_base_src_set_format (GST_BASE_SRC (self), GST_FORMAT_TIME);
 }
@@ -183,6 +184,7 @@ gst_srt_route_src_finalize (GObject * object)
   g_free (self->address);
   g_free (self->streamid);
   clear_passphrase (self);
+  g_mutex_clear (&self->route_lock);
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
 
@@ -235,12 +237,10 @@ make_stats (GstSrtRouteSrc * self)
   GValue callers = G_VALUE_INIT;
   GValueArray *arr;
 
-  /* the listener and route only change in start() and stop(), which
-   * hold the object lock to do it */
-  GST_OBJECT_LOCK (self);
+  g_mutex_lock (&self->route_lock);
   if (self->route)
     connected = mr_srt_route_stats (self->listener, self->route, &st);
-  GST_OBJECT_UNLOCK (self);
+  g_mutex_unlock (&self->route_lock);
 
   G_GNUC_BEGIN_IGNORE_DEPRECATIONS;
   arr = g_value_array_new (1);
@@ -405,10 +405,10 @@ gst_srt_route_src_start (GstBaseSrc * src)
     g_clear_pointer (&self->queue, g_async_queue_unref);
     return FALSE;
   }
-  GST_OBJECT_LOCK (self);
+  g_mutex_lock (&self->route_lock);
   self->listener = listener;
   self->route = route;
-  GST_OBJECT_UNLOCK (self);
+  g_mutex_unlock (&self->route_lock);
   GST_INFO_OBJECT (self, "routing stream id '%s' on %s:%d", streamid,
       address, port);
   return TRUE;
@@ -421,12 +421,12 @@ gst_srt_route_src_stop (GstBaseSrc * src)
   MrSrtListener *listener;
   MrSrtRoute *route;
 
-  GST_OBJECT_LOCK (self);
+  g_mutex_lock (&self->route_lock);
   listener = self->listener;
   route = self->route;
   self->listener = NULL;
   self->route = NULL;
-  GST_OBJECT_UNLOCK (self);
+  g_mutex_unlock (&self->route_lock);
 
   if (route)
     mr_srt_route_remove (listener, route);

@@ -33,7 +33,10 @@ struct _GstSrtRouteSrc
   gint pbkeylen;
   gint latency;
 
-  /* set up in start(), gone in stop() */
+  /* set up in start(), gone in stop(); protected by route_lock, not the
+   * object lock: the listener posts our messages (which takes the object
+   * lock) while it holds its own, which reading the stats takes */
+  GMutex route_lock;
   MrSrtListener *listener;
   MrSrtRoute *route;
   GAsyncQueue *queue;           /* of GstBuffer, filled by the listener */
