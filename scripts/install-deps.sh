@@ -12,6 +12,7 @@ PACKAGES="
   gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav
   glib-networking ffmpeg srt-tools libsrt-gnutls-dev curl python3 python3-jsonschema valgrind openssl iproute2
   nginx libnginx-mod-rtmp
+  chromium chromium-driver python3-selenium
 "
 
 missing=""

@@ -16,7 +16,7 @@ static const gchar *const endpoint_read_only[] = {
   "status", "connected", "bitrate_kbps", "bytes_received",
   "packets_received", "packets_lost", "packets_recovered",
   "round_trip_time_ms", "jitter_ms", "source_selected", "bytes_sent",
-  "packets_sent", "disconnections", "srt", "rist", NULL
+  "packets_sent", "disconnections", "srt", "rist", "content_alarms", NULL
 };
 
 static gboolean

@@ -170,6 +170,12 @@ mr_flow_spec_to_json (const MrFlowSpec * spec, MrSpecJsonMode mode,
   json_builder_add_boolean_value (b, spec->content_quality_enabled);
   json_builder_set_member_name (b, "thumbnail_interval_sec");
   json_builder_add_int_value (b, spec->thumbnail_interval_sec);
+  json_builder_set_member_name (b, "black_threshold_sec");
+  json_builder_add_double_value (b, spec->black_threshold_sec);
+  json_builder_set_member_name (b, "frozen_threshold_sec");
+  json_builder_add_double_value (b, spec->frozen_threshold_sec);
+  json_builder_set_member_name (b, "silent_threshold_sec");
+  json_builder_add_double_value (b, spec->silent_threshold_sec);
   json_builder_end_object (b);
 
   json_builder_set_member_name (b, "maintenance_window");

@@ -205,6 +205,30 @@ mr_spec_get_int (JsonNode * node, const gchar * path, const gchar * field,
 }
 
 gboolean
+mr_spec_get_seconds (JsonNode * node, const gchar * path,
+    const gchar * field, gdouble min, gdouble max, gdouble * out,
+    GError ** error)
+{
+  GType type;
+  gdouble v;
+
+  if (!JSON_NODE_HOLDS_VALUE (node))
+    goto invalid;
+  type = json_node_get_value_type (node);
+  if (type != G_TYPE_INT64 && type != G_TYPE_DOUBLE)
+    goto invalid;
+  v = json_node_get_double (node);
+  if (!(v >= min && v <= max))
+    goto invalid;
+  *out = v;
+  return TRUE;
+
+invalid:
+  return mr_spec_invalid (error, path, field, "must be a number of seconds "
+      "between %g and %g", min, max);
+}
+
+gboolean
 mr_spec_get_bool (JsonNode * node, const gchar * path, const gchar * field,
     gboolean * out, GError ** error)
 {
@@ -241,6 +265,9 @@ flow_spec_new (void)
   spec->failover_mode = MR_FAILOVER_MODE_FAILOVER;
   spec->recovery_window = 100;
   spec->thumbnail_interval_sec = 5;
+  spec->black_threshold_sec = MR_CONTENT_THRESHOLD_DEFAULT;
+  spec->frozen_threshold_sec = MR_CONTENT_THRESHOLD_DEFAULT;
+  spec->silent_threshold_sec = MR_CONTENT_THRESHOLD_DEFAULT;
   return spec;
 }
 
@@ -372,6 +399,18 @@ parse_monitor (MrFlowSpec * spec, JsonNode * node, GPtrArray * warnings,
       if (!mr_spec_get_int (v, path, m, 1, 3600, &n, error))
         return FALSE;
       spec->thumbnail_interval_sec = n;
+    } else if (g_str_equal (m, "black_threshold_sec")) {
+      if (!mr_spec_get_seconds (v, path, m, MR_CONTENT_THRESHOLD_MIN,
+              MR_CONTENT_THRESHOLD_MAX, &spec->black_threshold_sec, error))
+        return FALSE;
+    } else if (g_str_equal (m, "frozen_threshold_sec")) {
+      if (!mr_spec_get_seconds (v, path, m, MR_CONTENT_THRESHOLD_MIN,
+              MR_CONTENT_THRESHOLD_MAX, &spec->frozen_threshold_sec, error))
+        return FALSE;
+    } else if (g_str_equal (m, "silent_threshold_sec")) {
+      if (!mr_spec_get_seconds (v, path, m, MR_CONTENT_THRESHOLD_MIN,
+              MR_CONTENT_THRESHOLD_MAX, &spec->silent_threshold_sec, error))
+        return FALSE;
     } else {
       mr_spec_ignore_member (warnings, NULL, path, m);
     }

@@ -15,6 +15,10 @@ G_BEGIN_DECLS
 
 #define MR_MAX_SOURCES 2
 #define MR_MAX_OUTPUTS 50
+/* source_monitor_config.*_threshold_sec: FFmpeg's 2 s by default */
+#define MR_CONTENT_THRESHOLD_DEFAULT 2.0
+#define MR_CONTENT_THRESHOLD_MIN 0.1
+#define MR_CONTENT_THRESHOLD_MAX 3600.0
 
 typedef enum
 {
@@ -94,6 +98,11 @@ typedef struct
   gboolean thumbnail_enabled;
   gboolean content_quality_enabled;
   gint thumbnail_interval_sec;
+  /* how long a black picture, a frozen picture or silence must last to be
+   * a stretch (content_black, ... events), in s */
+  gdouble black_threshold_sec;
+  gdouble frozen_threshold_sec;
+  gdouble silent_threshold_sec;
 
   gboolean has_maintenance;
   gint maintenance_day;         /* 0 = Monday .. 6 = Sunday */

@@ -18,6 +18,10 @@ gboolean mr_spec_get_string (JsonNode * node, const gchar * path,
 gboolean mr_spec_get_int (JsonNode * node, const gchar * path,
     const gchar * field, gint64 min, gint64 max, gint64 * out,
     GError ** error);
+/* an integer or a fraction */
+gboolean mr_spec_get_seconds (JsonNode * node, const gchar * path,
+    const gchar * field, gdouble min, gdouble max, gdouble * out,
+    GError ** error);
 gboolean mr_spec_get_bool (JsonNode * node, const gchar * path,
     const gchar * field, gboolean * out, GError ** error);
 JsonObject *mr_spec_get_object (JsonNode * node, const gchar * path,

@@ -18,6 +18,10 @@
  *               source_error (the source is retried, flow-sources.c)
  *   outputs     an output's error or lost peer: connection_error (the
  *               output is attached again, flow-outputs.c)
+ *   content     the monitor's alarms, sampled once a second: a black or
+ *               frozen picture or silence that lasted its threshold:
+ *               content_black, content_frozen, content_silent (warning);
+ *               their end, with its duration (info)
  *
  * What a protocol's own messages mean (an SRT listener listening anew, a
  * refused caller, a sink that lost its peer) its transport says
@@ -329,6 +333,11 @@ handle_switch (MrRunner * r, const GstStructure * s)
     mr_runner_emit (r, "primary_recovered", "info", "back on source '%s' "
         "from '%s' (reason: recovered)", source_name (r, to),
         source_name (r, from));
+  else if (g_strcmp0 (reason, "manual") == 0)
+    /* the operator's switch (mr_runner_activate_source): nothing failed */
+    mr_runner_emit (r, "source_failover", "info", "switched from source "
+        "'%s' to '%s' (reason: manual)", source_name (r, from),
+        source_name (r, to));
   else
     mr_runner_emit (r, "source_failover", "warning", "switched from source "
         "'%s' to '%s' (reason: %s)", source_name (r, from),
@@ -444,4 +453,89 @@ mr_runner_srt_rejected (MrRunner * r, const gchar * reason)
       mr_runner_emit (r, "connection_error", "error", "output '%s': the SRT "
           "connection was refused: %s", out->name, reason);
   }
+}
+
+/* ---------------------------------------------------------------------- */
+/* content alarms */
+
+static const gchar *const content_type[MR_CONTENT_N_KINDS] = {
+  "content_black", "content_frozen", "content_silent",
+};
+
+static const gchar *const content_what[MR_CONTENT_N_KINDS] = {
+  "black picture", "frozen picture", "silence",
+};
+
+static void
+content_began (MrRunner * r, MrContentKind kind, gdouble threshold)
+{
+  const gchar *source = active_source_name (r);
+  MrSourceState *st = mr_runner_source_state (r, source);
+
+  st->content_on[kind] = TRUE;
+  st->content_stretches[kind]++;
+  g_free (r->alarm_source[kind]);
+  r->alarm_source[kind] = g_strdup (source);
+  mr_runner_emit (r, content_type[kind], "warning", "%s on source '%s' "
+      "(for %.1f s now)", content_what[kind], source, threshold);
+}
+
+static void
+content_ended (MrRunner * r, MrContentKind kind, gint64 duration_us,
+    const gchar * why)
+{
+  const gchar *source = r->alarm_source[kind] ? r->alarm_source[kind] :
+      active_source_name (r);
+  MrSourceState *st = mr_runner_source_state (r, source);
+
+  st->content_on[kind] = FALSE;
+  mr_runner_emit (r, content_type[kind], "info", "%s on source '%s' "
+      "ended after %.1f s%s", content_what[kind], source,
+      (gdouble) MAX (duration_us, 0) / G_USEC_PER_SEC, why ? why : "");
+  g_clear_pointer (&r->alarm_source[kind], g_free);
+}
+
+void
+mr_runner_events_content (MrRunner * r)
+{
+  MrContentAlarm now[MR_CONTENT_N_KINDS];
+  const gdouble threshold[MR_CONTENT_N_KINDS] = {
+    r->spec->black_threshold_sec, r->spec->frozen_threshold_sec,
+    r->spec->silent_threshold_sec,
+  };
+
+  if (!r->monitor)
+    return;
+  mr_monitor_get_alarms (r->monitor, now);
+  for (guint k = 0; k < MR_CONTENT_N_KINDS; k++) {
+    MrContentAlarm *seen = &r->alarms_seen[k];
+
+    /* a stretch that began and ended within the second has both events */
+    for (;;) {
+      if (seen->started == seen->ended && seen->started < now[k].started) {
+        content_began (r, k, threshold[k]);
+        seen->started++;
+      } else if (seen->started > seen->ended && seen->ended < now[k].ended) {
+        content_ended (r, k, now[k].last_duration, NULL);
+        seen->ended++;
+      } else {
+        break;
+      }
+    }
+    *seen = now[k];
+  }
+}
+
+void
+mr_runner_events_content_closed (MrRunner * r)
+{
+  gint64 wall = g_get_real_time ();
+
+  mr_runner_events_content (r);
+  for (guint k = 0; k < MR_CONTENT_N_KINDS; k++) {
+    if (r->alarms_seen[k].started > r->alarms_seen[k].ended)
+      content_ended (r, k, wall - r->alarms_seen[k].since,
+          " (monitoring stopped)");
+  }
+  memset (r->alarms_seen, 0, sizeof (r->alarms_seen));
 }

@@ -98,6 +98,10 @@ typedef struct
   gboolean has_srt;
   MrSrtMetrics srt;
   GArray *rist;                 /* MrStatValue: ristsrc's own, or NULL */
+  /* content alarms (MrContentKind) while the source was monitored: one on
+   * now, and stretches since the flow started */
+  gboolean content_alarm[MR_CONTENT_N_KINDS];
+  guint64 content_stretches[MR_CONTENT_N_KINDS];
 } MrSourceMetrics;
 
 typedef struct

@@ -81,6 +81,9 @@ teardown (MrRunner * r)
   if (r->live.pipeline)
     gst_element_set_state (r->live.pipeline, GST_STATE_NULL);
   g_clear_pointer (&r->monitor, mr_monitor_free);
+  memset (r->alarms_seen, 0, sizeof (r->alarms_seen));
+  for (guint k = 0; k < MR_CONTENT_N_KINDS; k++)
+    g_clear_pointer (&r->alarm_source[k], g_free);
   mr_live_pipeline_clear (&r->live);
   r->started_at = 0;
   r->failover_count = 0;
@@ -109,6 +112,7 @@ fail_idle (gpointer user_data)
   MrRunner *r = user_data;
 
   r->fail_idle = 0;
+  mr_runner_events_content_closed (r);
   teardown (r);
   set_state (r, MR_FLOW_ERROR);
   return G_SOURCE_REMOVE;
@@ -188,6 +192,7 @@ sample (gpointer user_data)
     mr_runner_output_sampled (r, out, &stats, now);
     mr_output_stats_clear (&stats);
   }
+  mr_runner_events_content (r);
   return G_SOURCE_CONTINUE;
 }
 
@@ -259,6 +264,7 @@ mr_runner_stop (MrRunner * r)
     return;
   if (r->live.pipeline) {
     set_state (r, MR_FLOW_STOPPING);
+    mr_runner_events_content_closed (r);
     teardown (r);
     mr_runner_emit (r, "flow_stopped", "info", "flow stopped");
   }
@@ -383,11 +389,17 @@ update_monitor (MrRunner * r, const MrFlowSpec * spec)
   if (!r->monitor || (old_config.thumbnails == new_config.thumbnails
           && old_config.content_quality == new_config.content_quality
           && old_config.thumbnail_interval_sec ==
-          new_config.thumbnail_interval_sec))
+          new_config.thumbnail_interval_sec
+          && old_config.black_threshold_sec == new_config.black_threshold_sec
+          && old_config.frozen_threshold_sec ==
+          new_config.frozen_threshold_sec
+          && old_config.silent_threshold_sec ==
+          new_config.silent_threshold_sec))
     return;
   g_message ("flow %s: monitoring again with thumbnails %s, content quality "
       "%s", spec->id, new_config.thumbnails ? "on" : "off",
       new_config.content_quality ? "on" : "off");
+  mr_runner_events_content_closed (r);
   mr_monitor_detach (r->monitor);
   r->monitor = mr_monitor_attach (r->live.pipeline, r->live.fanout,
       &new_config);

@@ -73,7 +73,16 @@ typedef enum
   MR_RUNNER_ERROR_DISABLED,     /* source_monitor_config turns it off; the
                                  * message starts with the field */
   MR_RUNNER_ERROR_NOT_READY,    /* nothing seen yet: ask again */
+  MR_RUNNER_ERROR_NOT_FOUND,    /* no such source */
 } MrRunnerError;
+
+/* FAILOVER: the operator's switch to the source @name (flow-sources.c).
+ * The selector holds the choice until that source fails; a switch back
+ * to the primary waits for a random-access point as a recovery does.
+ * NOT_RUNNING, or NOT_READY with the reason (not a FAILOVER flow, no such
+ * source, no data from it). */
+gboolean mr_runner_activate_source (MrRunner * runner, const gchar * name,
+    GError ** error);
 
 MrThumbnail *mr_runner_thumbnail (MrRunner * runner, GError ** error);
 MrStreamMetadata *mr_runner_stream_metadata (MrRunner * runner,

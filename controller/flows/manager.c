@@ -133,6 +133,20 @@ mr_manager_add_event_listener (MrManager * mgr, MrEventListener func,
   g_array_append_val (mgr->listeners, l);
 }
 
+void
+mr_manager_remove_event_listener (MrManager * mgr, MrEventListener func,
+    gpointer user_data)
+{
+  for (guint i = 0; i < mgr->listeners->len; i++) {
+    MrListener *l = &g_array_index (mgr->listeners, MrListener, i);
+
+    if (l->func == func && l->user_data == user_data) {
+      g_array_remove_index (mgr->listeners, i);
+      return;
+    }
+  }
+}
+
 static void
 on_state_changed (MrRunner * runner, MrFlowState state, gpointer user_data)
 {
@@ -499,6 +513,9 @@ mr_manager_update_flow (MrManager * mgr, const gchar * id, MrFlowSpec * spec,
   next->thumbnail_enabled = given->thumbnail_enabled;
   next->content_quality_enabled = given->content_quality_enabled;
   next->thumbnail_interval_sec = given->thumbnail_interval_sec;
+  next->black_threshold_sec = given->black_threshold_sec;
+  next->frozen_threshold_sec = given->frozen_threshold_sec;
+  next->silent_threshold_sec = given->silent_threshold_sec;
   next->has_maintenance = given->has_maintenance;
   next->maintenance_day = given->maintenance_day;
   next->maintenance_hour = given->maintenance_hour;
@@ -773,6 +790,24 @@ monitoring (MrManager * mgr, const gchar * id, MrMonitorGetter get,
       break;
   }
   g_set_error_literal (error, MR_MANAGER_ERROR, code, err->message);
+  g_error_free (err);
+  return NULL;
+}
+
+MrFlowInfo *
+mr_manager_activate_source (MrManager * mgr, const gchar * id,
+    const gchar * name, GError ** error)
+{
+  MrFlow *flow = lookup (mgr, id, error);
+  GError *err = NULL;
+
+  if (!flow)
+    return NULL;
+  if (mr_runner_activate_source (flow->runner, name, &err))
+    return flow_info (flow);
+  g_set_error_literal (error, MR_MANAGER_ERROR,
+      err->code == MR_RUNNER_ERROR_NOT_FOUND ? MR_MANAGER_ERROR_NOT_FOUND :
+      MR_MANAGER_ERROR_CONFLICT, err->message);
   g_error_free (err);
   return NULL;
 }

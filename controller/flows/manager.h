@@ -61,6 +61,8 @@ typedef void (*MrEventListener) (const MrEvent * event,
     const gchar * flow_name, gpointer user_data);
 void mr_manager_add_event_listener (MrManager * mgr, MrEventListener func,
     gpointer user_data);
+void mr_manager_remove_event_listener (MrManager * mgr,
+    MrEventListener func, gpointer user_data);
 
 /* libsrt refused a peer for @reason; the flows it may concern say so. */
 void mr_manager_srt_rejected (const gchar * reason, gpointer mgr);
@@ -79,6 +81,11 @@ MrFlowInfo *mr_manager_start_flow (MrManager * mgr, const gchar * id,
     GError ** error);
 MrFlowInfo *mr_manager_stop_flow (MrManager * mgr, const gchar * id,
     GError ** error);
+/* POST /v1/flows/{id}/source/{name}/activate: a FAILOVER flow switches to
+ * @name now (NOT_FOUND: no flow or no such source; CONFLICT: the flow
+ * does not run, is not a FAILOVER flow, or the source has no data) */
+MrFlowInfo *mr_manager_activate_source (MrManager * mgr, const gchar * id,
+    const gchar * name, GError ** error);
 
 /* A copy of the spec of flow @id, to patch (mr_flow_spec_patch ()) */
 MrFlowSpec *mr_manager_get_spec (MrManager * mgr, const gchar * id,
