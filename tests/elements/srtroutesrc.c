@@ -35,16 +35,24 @@ free_port (void)
 }
 
 static GstHarness *
-route (gint port, const gchar * id, const gchar * pass, gint keylen,
-    GstBus * bus)
+route_latency (gint port, const gchar * id, const gchar * pass, gint keylen,
+    gint latency, GstBus * bus)
 {
   GstHarness *h = gst_harness_new ("srtroutesrc");
 
   g_object_set (h->element, "address", "127.0.0.1", "port", port,
-      "streamid", id, "passphrase", pass, "pbkeylen", keylen, NULL);
+      "streamid", id, "passphrase", pass, "pbkeylen", keylen, "latency",
+      latency, NULL);
   gst_element_set_bus (h->element, bus);
   gst_harness_play (h);
   return h;
+}
+
+static GstHarness *
+route (gint port, const gchar * id, const gchar * pass, gint keylen,
+    GstBus * bus)
+{
+  return route_latency (port, id, pass, keylen, 125, bus);
 }
 
 /* A caller; SRT_INVALID_SOCK when the listener refused it */
@@ -159,7 +167,8 @@ GST_START_TEST (test_two_routes_one_port)
   gint port = free_port ();
   GstBus *bus = gst_bus_new ();
   GstHarness *ha = route (port, "cam-a", PASS_A, 16, bus);
-  GstHarness *hb = route (port, "cam-b", PASS_B, 32, bus);
+  /* each route its own latency too */
+  GstHarness *hb = route_latency (port, "cam-b", PASS_B, 32, 400, bus);
   SRTSOCKET a = caller (port, "cam-a", PASS_A, 16);
   SRTSOCKET b = caller (port, "#!::r=cam-b,m=publish", PASS_B, 32);
   g_autoptr (GstStructure) stats = NULL;
@@ -183,6 +192,23 @@ GST_START_TEST (test_two_routes_one_port)
   G_GNUC_BEGIN_IGNORE_DEPRECATIONS;
   fail_unless_equals_int (((GValueArray *) g_value_get_boxed (callers))->
       n_values, 1);
+  G_GNUC_END_IGNORE_DEPRECATIONS;
+  gst_structure_free (g_steal_pointer (&stats));
+  g_object_get (hb->element, "stats", &stats, NULL);
+  callers = gst_structure_get_value (stats, "callers");
+  G_GNUC_BEGIN_IGNORE_DEPRECATIONS;
+  {
+    GValueArray *arr = g_value_get_boxed (callers);
+    const GstStructure *c;
+    gint latency = 0;
+
+    fail_unless_equals_int (arr->n_values, 1);
+    c = gst_value_get_structure (g_value_array_get_nth (arr, 0));
+    fail_unless (gst_structure_get_int (c, "negotiated-latency-ms",
+            &latency));
+    fail_unless (latency >= 400, "negotiated %d ms", latency);
+    fail_unless (gst_structure_has_field (c, "rtt-ms"));
+  }
   G_GNUC_END_IGNORE_DEPRECATIONS;
 
   srt_close (a);
