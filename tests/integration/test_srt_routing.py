@@ -16,7 +16,9 @@ UDP receivers, all on 127.0.0.1.
    says nothing); the right passphrase is taken afterwards.
 4. A caller gone (killed, then quitting) and back: the new caller's clip
    arrives whole, the other flow's stream never stops.
-5. The rules: two sources of one flow on one port with the same stream_id,
+5. An ffmpeg caller in MediaMTX's form next to an srt-live-transmit one:
+   its H.264 reaches its flow's output, every frame.
+6. The rules: two sources of one flow on one port with the same stream_id,
    or one without, are refused (400 naming the field); two sources with
    different ids in one flow both deliver; the same id on the same port in
    a second running flow cannot start (409 naming the id).
@@ -25,6 +27,7 @@ Standard library only.  Every process, thread and socket is bounded in time
 and cleaned up.
 """
 
+import json
 import os
 import shutil
 import subprocess
@@ -271,7 +274,48 @@ class SrtRoutingTests(MrouteTestCase):
 
     # 5 -------------------------------------------------------------------
 
-    def test_5_rules(self):
+    def test_5_ffmpeg_caller(self):
+        ingest, out_a, out_f = self.port(), self.port(), self.port()
+        rx_f = self.receiver(out_f, idle=2.0, hard=40.0).start()
+        c = self.controller()
+        self.start_flow(c, self.routed_source("in-a", ingest, "cam-a", "aes128", PW_A),
+                        [{"name": "udp", "protocol": "udp", "destination": LO, "port": out_a}], name="a")
+        ff = self.start_flow(c, self.routed_source("in-f", ingest, "cam-f", "aes192", PW_B),
+                             [{"name": "udp", "protocol": "udp", "destination": LO, "port": out_f}], name="f")
+        # ffmpeg 5.1 sends the stream id as the URL has it: '#' itself, not %23
+        uri = ("srt://%s:%d?mode=caller&streamid=#!::r=cam-f,m=publish&passphrase=%s&pbkeylen=24"
+               "&pkt_size=1316" % (LO, ingest, PW_B))
+        log = self.logfile("ffmpeg-caller")
+        with open(log, "wb") as f:
+            r = subprocess.run(["ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-re",
+                                "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25", "-t", "3",
+                                "-c:v", "libx264", "-preset", "ultrafast", "-g", "25", "-f", "mpegts", uri],
+                               stdout=subprocess.DEVNULL, stderr=f, timeout=30)
+        self.assertEqual(r.returncode, 0, "ffmpeg failed: %s" % tail(log))
+        rx_f.wait(10)
+        rx_f.stop()
+        data = rx_f.data()
+        self.assertTrue(data, "nothing from the ffmpeg caller reached flow f's output")
+        path = os.path.join(self.tmpdir(), "ffmpeg-out.ts")
+        with open(path, "wb") as f:
+            f.write(data)
+        p = subprocess.run(["ffprobe", "-v", "error", "-count_frames", "-select_streams", "v:0",
+                            "-show_entries", "stream=codec_name,nb_read_frames", "-of", "json", path],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30)
+        streams = json.loads(p.stdout.decode() or "{}").get("streams", [])
+        self.assertEqual([s_["codec_name"] for s_ in streams], ["h264"], p.stdout)
+        # 75 frames sent; ffmpeg closes its SRT socket as soon as it wrote
+        # the last and libsrt drops what was still in flight: the same 68
+        # arrive through a plain srtsrc listener
+        self.assertGreaterEqual(int(streams[0]["nb_read_frames"]), 60, p.stdout)
+        self.assertEqual(ts_cc_errors(data)[0], 0)
+        m = self.source_metrics(c, ff)
+        self.assertEqual(m["bytes_received"], len(data), m)
+        self.assertEqual(m["srt"]["callers_refused"], 0, m)
+
+    # 6 -------------------------------------------------------------------
+
+    def test_6_rules(self):
         ingest, out, out2 = self.port(), self.port(), self.port()
         c = self.controller()
         udp = [{"name": "udp", "protocol": "udp", "destination": LO, "port": out}]
