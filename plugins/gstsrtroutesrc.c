@@ -26,6 +26,22 @@
  *  - `mroute-srt-refused` (`stream-id`: what the caller sent, `reason`): a
  *    caller was refused.  A passphrase is never in a message nor a log.
  *
+ * ## Design
+ *
+ * libsrt's listen callback runs for every caller's handshake before the
+ * caller is accepted: it reads the stream id, sets the route's passphrase,
+ * key length and latency on the socket being accepted, or refuses it
+ * (`SRT_REJX_NOTFOUND`).  A wrong passphrase fails inside libsrt after
+ * that, and libsrt tells the listener nothing: a handshake let through
+ * that srt_accept() never returns within 1.5 s is reported as refused.
+ * The listener's thread accepts and reads the callers (epoll), and hands
+ * each SRT message to its route's element as a buffer in a queue that
+ * create() pops with a 100 ms timeout (so unlock() takes effect within
+ * that).  A caller that comes back while libsrt still holds its old link
+ * takes the route over.  Callbacks run without the listener's locks; the
+ * element's listener and route are guarded by a lock of their own
+ * (route_lock), never the object lock, which posting a message takes.
+ *
  * ## Example launch line
  * |[
  * gst-launch-1.0 srtroutesrc port=7001 streamid=cam1 passphrase=0123456789 \

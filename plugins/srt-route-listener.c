@@ -13,7 +13,10 @@
  * each caller's handshake; our thread (listener_thread) accepts, reads
  * and closes callers.  listener->lock guards the routes and which caller
  * belongs to which; no libsrt call is made while holding it (libsrt may
- * hold its own locks while it calls the hook, which takes ours). */
+ * hold its own locks while it calls the hook, which takes ours), and no
+ * callback either (they post messages): a route is held (busy) under the
+ * lock, called after it, and mr_srt_route_remove () waits until no call
+ * holds it any more. */
 
 #include "srt-route-listener.h"
 #include "srt-streamid.h"
@@ -41,6 +44,7 @@ struct _MrSrtRoute
   MrSrtRouteCallbacks callbacks;
   gpointer user_data;
   SRTSOCKET caller;             /* SRT_INVALID_SOCK when none */
+  guint busy;                   /* callbacks under way */
 };
 
 typedef struct
@@ -60,6 +64,7 @@ struct _MrSrtListener
   gint stopping;                /* atomic */
 
   GMutex lock;
+  GCond idle;                   /* a route's busy fell to 0 */
   GHashTable *routes;           /* stream id -> MrSrtRoute */
   GHashTable *callers;          /* SRTSOCKET -> MrSrtRoute */
   GArray *pending;              /* of Pending */
@@ -74,19 +79,46 @@ pending_clear (gpointer data)
   g_free (((Pending *) data)->stream_id);
 }
 
-/* Tells every route that a caller asking for none of them was refused.
- * Called with listener->lock held. */
+/* Keeps @route from being freed while a callback runs; with the lock */
+static MrSrtRoute *
+route_hold (MrSrtRoute * route)
+{
+  if (route)
+    route->busy++;
+  return route;
+}
+
+/* without the lock */
+static void
+route_release (MrSrtListener * l, MrSrtRoute * route)
+{
+  g_mutex_lock (&l->lock);
+  if (--route->busy == 0)
+    g_cond_broadcast (&l->idle);
+  g_mutex_unlock (&l->lock);
+}
+
+/* Tells every route that a caller asking for none of them was refused;
+ * without the lock */
 static void
 refuse_to_all (MrSrtListener * l, const gchar * stream_id,
     const gchar * reason)
 {
+  g_autoptr (GPtrArray) held = g_ptr_array_new ();
   GHashTableIter iter;
   gpointer value;
 
+  g_mutex_lock (&l->lock);
   g_hash_table_iter_init (&iter, l->routes);
-  while (g_hash_table_iter_next (&iter, NULL, &value)) {
-    MrSrtRoute *route = value;
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    g_ptr_array_add (held, route_hold (value));
+  g_mutex_unlock (&l->lock);
+
+  for (guint i = 0; i < held->len; i++) {
+    MrSrtRoute *route = held->pdata[i];
+
     route->callbacks.refused (route->user_data, stream_id, reason);
+    route_release (l, route);
   }
 }
 
@@ -106,9 +138,9 @@ listen_hook (void *opaque, SRTSOCKET ns, int hsversion,
   g_mutex_lock (&l->lock);
   route = id ? g_hash_table_lookup (l->routes, id) : NULL;
   if (!route) {
+    g_mutex_unlock (&l->lock);
     refuse_to_all (l, stream_id ? stream_id : "", id ?
         "no source has this stream id" : "the stream id names no route");
-    g_mutex_unlock (&l->lock);
     srt_setrejectreason (ns, id ? SRT_REJX_NOTFOUND : SRT_REJX_BAD_REQUEST);
     return -1;
   }
@@ -174,10 +206,12 @@ expire_pending (MrSrtListener * l, gint64 now)
         break;
     }
     g_mutex_lock (&l->lock);
-    route = g_hash_table_lookup (l->routes, p->stream_id);
-    if (route)
-      route->callbacks.refused (route->user_data, p->stream_id, reason);
+    route = route_hold (g_hash_table_lookup (l->routes, p->stream_id));
     g_mutex_unlock (&l->lock);
+    if (route) {
+      route->callbacks.refused (route->user_data, p->stream_id, reason);
+      route_release (l, route);
+    }
     g_free (p->stream_id);
   }
 }
@@ -232,7 +266,7 @@ accept_caller (MrSrtListener * l)
       g_hash_table_remove (l->callers, GINT_TO_POINTER (old));
     route->caller = ns;
     g_hash_table_insert (l->callers, GINT_TO_POINTER (ns), route);
-    route->callbacks.caller (route->user_data, TRUE);
+    route_hold (route);
   }
   g_mutex_unlock (&l->lock);
 
@@ -241,6 +275,8 @@ accept_caller (MrSrtListener * l)
     srt_close (ns);
     return;
   }
+  route->callbacks.caller (route->user_data, TRUE);
+  route_release (l, route);
   srt_epoll_add_usock (l->eid, ns, &events);
   if (old != SRT_INVALID_SOCK)
     close_socket (l, old);
@@ -258,10 +294,13 @@ read_caller (MrSrtListener * l, SRTSOCKET sock)
 
     if (n > 0) {
       g_mutex_lock (&l->lock);
-      route = g_hash_table_lookup (l->callers, GINT_TO_POINTER (sock));
-      if (route)
-        route->callbacks.data (route->user_data, buf, n);
+      route = route_hold (g_hash_table_lookup (l->callers,
+              GINT_TO_POINTER (sock)));
       g_mutex_unlock (&l->lock);
+      if (route) {
+        route->callbacks.data (route->user_data, buf, n);
+        route_release (l, route);
+      }
       continue;
     }
     if (n == SRT_ERROR && srt_getlasterror (NULL) == SRT_EASYNCRCV)
@@ -272,9 +311,13 @@ read_caller (MrSrtListener * l, SRTSOCKET sock)
     if (route) {
       g_hash_table_remove (l->callers, GINT_TO_POINTER (sock));
       route->caller = SRT_INVALID_SOCK;
-      route->callbacks.caller (route->user_data, FALSE);
+      route_hold (route);
     }
     g_mutex_unlock (&l->lock);
+    if (route) {
+      route->callbacks.caller (route->user_data, FALSE);
+      route_release (l, route);
+    }
     close_socket (l, sock);
     return;
   }
@@ -365,6 +408,7 @@ listener_free (MrSrtListener * l)
   g_hash_table_unref (l->routes);
   g_hash_table_unref (l->callers);
   g_array_unref (l->pending);
+  g_cond_clear (&l->idle);
   g_mutex_clear (&l->lock);
   g_free (l->key);
   g_free (l);
@@ -396,6 +440,7 @@ mr_srt_listener_acquire (const gchar * address, gint port, GError ** error)
   l->sock = SRT_INVALID_SOCK;
   l->eid = -1;
   g_mutex_init (&l->lock);
+  g_cond_init (&l->idle);
   l->routes = g_hash_table_new (g_str_hash, g_str_equal);
   l->callers = g_hash_table_new (NULL, NULL);
   l->pending = g_array_new (FALSE, FALSE, sizeof (Pending));
@@ -462,6 +507,9 @@ mr_srt_route_remove (MrSrtListener * l, MrSrtRoute * route)
   caller = route->caller;
   if (caller != SRT_INVALID_SOCK)
     g_hash_table_remove (l->callers, GINT_TO_POINTER (caller));
+  /* no new call can find it now; wait for those under way */
+  while (route->busy > 0)
+    g_cond_wait (&l->idle, &l->lock);
   g_mutex_unlock (&l->lock);
 
   if (caller != SRT_INVALID_SOCK)

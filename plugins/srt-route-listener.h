@@ -13,8 +13,9 @@
  * for it.  libsrt's listen callback chooses the passphrase by the caller's
  * stream id, or refuses the caller before any media flows.
  *
- * The callbacks run on the listener's thread (or libsrt's), never after
- * mr_srt_route_remove () returned. */
+ * The callbacks run on the listener's thread (or libsrt's), without any
+ * of the listener's locks held, never after mr_srt_route_remove ()
+ * returned. */
 
 #ifndef __MR_SRT_ROUTE_LISTENER_H__
 #define __MR_SRT_ROUTE_LISTENER_H__
