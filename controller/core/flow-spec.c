@@ -761,7 +761,8 @@ mr_flow_spec_validate (const MrFlowSpec * spec, GError ** error)
       || !check_unique (spec->outputs, "outputs", error))
     return FALSE;
 
-  /* two sources of one flow cannot listen on the same port */
+  /* two sources of one flow cannot listen on the same port, but for two
+   * multicast groups and two SRT routes (stream ids) */
   if (spec->sources->len == 2) {
     MrEndpoint *a = spec->sources->pdata[0], *b = spec->sources->pdata[1];
     gboolean clash = TRUE;
@@ -770,9 +771,20 @@ mr_flow_spec_validate (const MrFlowSpec * spec, GError ** error)
     if (mr_endpoint_rtmp_same_port (a, b, &clash) && !clash)
       ;
     else if (a->ingest_port && a->ingest_port == b->ingest_port
-        && !mr_multicast_can_share_port (a, b))
+        && !mr_multicast_can_share_port (a, b)
+        && !mr_srt_can_share_port (a, b)) {
+      if (a->protocol == MR_PROTOCOL_SRT_LISTENER
+          && b->protocol == MR_PROTOCOL_SRT_LISTENER && a->stream_id
+          && g_strcmp0 (a->stream_id, b->stream_id) == 0)
+        return mr_spec_invalid (error, "sources[1]", "stream_id",
+            "'%s' is already the stream_id of source '%s' on ingest_port %d",
+            b->stream_id, a->name, b->ingest_port);
       return mr_spec_invalid (error, "sources[1]", "ingest_port",
-          "%d is already used by source '%s'", b->ingest_port, a->name);
+          "%d is already used by source '%s'%s", b->ingest_port, a->name,
+          a->protocol == MR_PROTOCOL_SRT_LISTENER
+          && b->protocol == MR_PROTOCOL_SRT_LISTENER ? " (srt-listener "
+          "sources share a port only when each has its own stream_id)" : "");
+    }
   }
 
   if (spec->primary_source

@@ -69,6 +69,10 @@ gboolean mr_multicast_validate (const MrEndpoint * ep,
  * two multicast groups, or one group on two interfaces */
 gboolean mr_multicast_can_share_port (const MrEndpoint * a,
     const MrEndpoint * b);
+/* Whether two sources (of one flow or two) may both listen on the same
+ * ingest_port: two srt-listener sources on one address, each with a
+ * stream_id, the ids different (protocols/srt.c) */
+gboolean mr_srt_can_share_port (const MrEndpoint * a, const MrEndpoint * b);
 
 /* @s is a host name or an IP address (endpoint.c) */
 gboolean mr_spec_valid_host (const gchar * s);

@@ -235,13 +235,16 @@ handle_activity (MrRunner * r, gint index, const GstStructure * s)
   if (active)
     st->listening_anew = FALSE;
   else if (transport && transport->restart_silent_source
-      && !st->listening_anew)
+      && !st->listening_anew && !(transport->source_takes_next_caller
+          && transport->source_takes_next_caller (r->spec->sources->pdata
+              [index])))
     mr_runner_source_restart (r, index, transport->restart_silent_source);
 }
 
-/* A source refused a caller (for its stream id) */
+/* A source refused a caller (for its stream id, or @reason) */
 static void
-handle_caller_refused (MrRunner * r, guint index, const gchar * stream_id)
+handle_caller_refused (MrRunner * r, guint index, const gchar * stream_id,
+    const gchar * reason)
 {
   MrSourceState *st = mr_runner_source_state_at (r, index);
   const MrTransport *transport = source_transport (r, index);
@@ -260,13 +263,14 @@ handle_caller_refused (MrRunner * r, guint index, const gchar * stream_id)
   } else {
     shown = g_strdup ("none");
   }
-  g_message ("flow %s: source '%s': refused an %s %s (%" G_GUINT64_FORMAT
-      " so far)", r->spec->id, name, who, shown, refused);
+  g_message ("flow %s: source '%s': refused an %s %s%s%s (%" G_GUINT64_FORMAT
+      " so far)", r->spec->id, name, who, shown, reason ? ": " : "",
+      reason ? reason : "", refused);
   /* a caller tries again several times a second: one event per 10 s */
   if (refusal_is_news (&st->caller_refused_at))
     mr_runner_emit (r, "source_error", "warning", "source '%s': refused an "
-        "%s %s (%" G_GUINT64_FORMAT " refused so far)", name, who, shown,
-        refused);
+        "%s %s%s%s (%" G_GUINT64_FORMAT " refused so far)", name, who, shown,
+        reason ? ": " : "", reason ? reason : "", refused);
 }
 
 /* A source that has a peer refused another one (an RTMP publisher of the
@@ -291,16 +295,16 @@ static void
 handle_source_message (MrRunner * r, gint index, const GstStructure * s)
 {
   const MrTransport *transport = source_transport (r, index);
-  const gchar *detail = NULL;
+  const gchar *detail = NULL, *reason = NULL;
 
   if (!transport || !transport->read_source_message)
     return;
-  switch (transport->read_source_message (s, &detail)) {
+  switch (transport->read_source_message (s, &detail, &reason)) {
     case MR_SOURCE_NOTE_LISTENING_ANEW:
       mr_runner_source_state_at (r, index)->listening_anew = TRUE;
       break;
     case MR_SOURCE_NOTE_CALLER_REFUSED:
-      handle_caller_refused (r, index, detail);
+      handle_caller_refused (r, index, detail, reason);
       break;
     case MR_SOURCE_NOTE_SECOND_PEER_REFUSED:
       handle_second_peer_refused (r, index);
@@ -445,8 +449,10 @@ mr_runner_srt_rejected (MrRunner * r, const gchar * reason)
   transport = mr_transport_get (src->protocol);
   if (src->passphrase && transport && transport->refusals_logged)
     mr_runner_source_own_stats (r, src, &own);
-  /* its link's figures say no peer is there */
-  peerless = own.has_srt && !own.srt.connected;
+  /* its link's figures say no peer is there; a source that tells its
+   * refusals itself (srtroutesrc) already said it, and a refusal logged
+   * may be another route's on its port */
+  peerless = own.has_srt && !own.srt.connected && !own.refusals_own;
   mr_source_stats_clear (&own);
   if (peerless && refusal_is_news (&mr_runner_source_state (r,
               src->name)->refused_at))

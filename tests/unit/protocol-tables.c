@@ -52,6 +52,19 @@ test_watch_members (void)
   }
   g_assert_cmpstr (mr_transport_get (MR_PROTOCOL_SRT_LISTENER)->
       restart_silent_source, ==, "its caller has sent nothing for 1 s");
+  /* ... but for a routed listener source (srtroutesrc), which takes its
+   * next caller by itself */
+  {
+    const MrTransport *t = mr_transport_get (MR_PROTOCOL_SRT_LISTENER);
+    MrEndpoint routed = { 0, }, plain = { 0, };
+
+    routed.role = plain.role = MR_ENDPOINT_SOURCE;
+    routed.protocol = plain.protocol = MR_PROTOCOL_SRT_LISTENER;
+    routed.stream_id = (gchar *) "cam1";
+    g_assert_nonnull (t->source_takes_next_caller);
+    g_assert_true (t->source_takes_next_caller (&routed));
+    g_assert_false (t->source_takes_next_caller (&plain));
+  }
 }
 
 static void
@@ -62,15 +75,24 @@ test_srt_source_messages (void)
       ("connection-removed");
   g_autoptr (GstStructure) refused = gst_structure_new
       (MR_TRANSPORT_SRT_REFUSED, "stream-id", G_TYPE_STRING, "cam2", NULL);
+  /* srtroutesrc also says why */
+  g_autoptr (GstStructure) bad_secret = gst_structure_new
+      (MR_TRANSPORT_SRT_REFUSED, "stream-id", G_TYPE_STRING, "cam1",
+      "reason", G_TYPE_STRING, "wrong passphrase", NULL);
   g_autoptr (GstStructure) other = gst_structure_new_empty ("packetstats");
-  const gchar *detail = NULL;
+  const gchar *detail = NULL, *reason = NULL;
 
-  g_assert_cmpint (t->read_source_message (removed, &detail), ==,
+  g_assert_cmpint (t->read_source_message (removed, &detail, &reason), ==,
       MR_SOURCE_NOTE_LISTENING_ANEW);
-  g_assert_cmpint (t->read_source_message (refused, &detail), ==,
+  g_assert_cmpint (t->read_source_message (refused, &detail, &reason), ==,
       MR_SOURCE_NOTE_CALLER_REFUSED);
   g_assert_cmpstr (detail, ==, "cam2");
-  g_assert_cmpint (t->read_source_message (other, &detail), ==,
+  g_assert_null (reason);
+  g_assert_cmpint (t->read_source_message (bad_secret, &detail, &reason), ==,
+      MR_SOURCE_NOTE_CALLER_REFUSED);
+  g_assert_cmpstr (detail, ==, "cam1");
+  g_assert_cmpstr (reason, ==, "wrong passphrase");
+  g_assert_cmpint (t->read_source_message (other, &detail, &reason), ==,
       MR_SOURCE_NOTE_NONE);
 }
 
@@ -370,16 +392,16 @@ test_rtmp_source_messages (void)
   g_autoptr (GstStructure) second = gst_structure_new
       ("rtmpserversrc-refused", "reason", G_TYPE_STRING, "stream key in use",
       NULL);
-  const gchar *detail = NULL;
+  const gchar *detail = NULL, *reason = NULL;
 
-  g_assert_cmpint (t->read_source_message (stop, &detail), ==,
+  g_assert_cmpint (t->read_source_message (stop, &detail, &reason), ==,
       MR_SOURCE_NOTE_LISTENING_ANEW);
-  g_assert_cmpint (t->read_source_message (start, &detail), ==,
+  g_assert_cmpint (t->read_source_message (start, &detail, &reason), ==,
       MR_SOURCE_NOTE_NONE);
-  g_assert_cmpint (t->read_source_message (refused, &detail), ==,
+  g_assert_cmpint (t->read_source_message (refused, &detail, &reason), ==,
       MR_SOURCE_NOTE_CALLER_REFUSED);
   g_assert_cmpstr (detail, ==, "tried");
-  g_assert_cmpint (t->read_source_message (second, &detail), ==,
+  g_assert_cmpint (t->read_source_message (second, &detail, &reason), ==,
       MR_SOURCE_NOTE_SECOND_PEER_REFUSED);
   g_assert_cmpstr (t->refused_caller, ==, "RTMP publisher with stream key");
 }

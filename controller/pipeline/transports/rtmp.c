@@ -276,7 +276,8 @@ read_source_stats (const MrEndpoint * src, GstBin * bin,
 }
 
 static MrSourceNote
-read_source_message (const GstStructure * s, const gchar ** detail)
+read_source_message (const GstStructure * s, const gchar ** detail,
+    const gchar ** reason)
 {
   /* rtmpserversrc: its publisher left, it waits for the next one */
   if (gst_structure_has_name (s, "rtmpserversrc-publisher")

@@ -67,6 +67,9 @@ typedef struct
   /* an RTMP listener: publishers with an unknown stream key, or one in
    * use, are refused, and the runner counts them */
   gboolean refuses_publishers;
+  /* ... and says so itself for every refusal, a wrong passphrase too
+   * (srtroutesrc): what the library logs is not about this source */
+  gboolean refusals_own;
   /* ristsrc's own `stats`, shown as they are; owned, or NULL */
   GstStructure *rist;
   /* the protocol's own RFC 3550 interarrival jitter, in ms, where the
@@ -104,7 +107,8 @@ typedef enum
   /* the source's peer left, and the source waits for the next one by
    * itself */
   MR_SOURCE_NOTE_LISTENING_ANEW,
-  /* the source refused a caller; the detail: the stream id it sent */
+  /* the source refused a caller; the detail: the stream id it sent, the
+   * reason: why, if the source says */
   MR_SOURCE_NOTE_CALLER_REFUSED,
   /* the source refused a second peer, as it has one already */
   MR_SOURCE_NOTE_SECOND_PEER_REFUSED,
@@ -141,9 +145,10 @@ typedef struct
    * 0: the protocol has no such behaviour. */
 
   /* What the element message @s, from inside a source's bin, means;
-   * *@detail (owned by @s) is what it carries */
+   * *@detail and *@reason (owned by @s, or left NULL) are what it
+   * carries */
   MrSourceNote (*read_source_message) (const GstStructure * s,
-      const gchar ** detail);
+      const gchar ** detail, const gchar ** reason);
   /* Who a CALLER_REFUSED note is about, and what its detail is, in
    * events; NULL: "SRT caller with stream id" */
   const gchar *refused_caller;
@@ -151,6 +156,11 @@ typedef struct
    * again at once, for this reason: a listener that takes one caller at a
    * time, whose caller left.  NULL: it waits for data to come back. */
   const gchar *restart_silent_source;
+  /* ... but not a source this says TRUE of: it takes its next caller by
+   * itself, even while the silent one's link lingers (srtroutesrc: a
+   * caller that comes back takes its route over), and a restart would
+   * only drop a caller that came back meanwhile */
+  gboolean (*source_takes_next_caller) (const MrEndpoint * src);
   /* The output's sink reconnects by itself: its `connected` falling
    * between two samples, or a warning for which this says TRUE, is a peer
    * that went away */
@@ -174,7 +184,8 @@ typedef struct
 } MrTransport;
 
 /* The element message an SRT listener source posts for a caller it
- * refused because of its stream id (field "stream-id", the id it sent) */
+ * refused because of its stream id (field "stream-id", the id it sent)
+ * or, srtroutesrc, its passphrase (field "reason", why; never a secret) */
 #define MR_TRANSPORT_SRT_REFUSED "mroute-srt-refused"
 
 /* The transport of @protocol, or NULL for one this build does not have */
