@@ -314,6 +314,8 @@ gst_ts_segment_sink_start (GstBaseSink * sink)
   gst_adapter_clear (self->adapter);
   mr_ts_rap_scanner_init (&self->scanner);
   self->have_pat = self->have_pmt = FALSE;
+  self->n_pending = 0;
+  self->pending_pat = self->pending_pmt = FALSE;
   self->file_start = self->last_time = GST_CLOCK_TIME_NONE;
   self->index = 0;
   self->media_sequence = 0;
@@ -347,6 +349,8 @@ fail (GstTsSegmentSink * self, gboolean opening, const gchar * path, int err)
         ("Could not write to \"%s\": %s", path, g_strerror (err)),
         ("errno %d; dropping the stream from now on", err));
 }
+
+static void count_dropped (GstTsSegmentSink * self, gsize size);
 
 static gboolean
 write_all (GstTsSegmentSink * self, const guint8 * data, gsize size)
@@ -507,12 +511,27 @@ open_file (GstTsSegmentSink * self, GstClockTime time)
   self->file_start = time;
   GST_DEBUG_OBJECT (self, "new file %s at %" GST_TIME_FORMAT,
       self->file_path, GST_TIME_ARGS (time));
-  /* decodable alone: the tables in front */
-  if (self->have_pat && !write_all (self, self->pat, TS_PACKET_SIZE))
+  /* decodable alone: the tables in front, those that came just before
+   * the random-access point, else copies of the last ones */
+  if (!self->pending_pat && self->have_pat
+      && !write_all (self, self->pat, TS_PACKET_SIZE))
     return FALSE;
-  if (self->have_pmt && !write_all (self, self->pmt, TS_PACKET_SIZE))
+  if (!self->pending_pmt && self->have_pmt
+      && !write_all (self, self->pmt, TS_PACKET_SIZE))
     return FALSE;
   return TRUE;
+}
+
+/* The tables held back go into the current file (or nowhere) */
+static void
+flush_pending (GstTsSegmentSink * self)
+{
+  if (self->file)
+    write_all (self, self->pending, self->n_pending * TS_PACKET_SIZE);
+  else
+    count_dropped (self, self->n_pending * TS_PACKET_SIZE);
+  self->n_pending = 0;
+  self->pending_pat = self->pending_pmt = FALSE;
 }
 
 static GstClockTime
@@ -549,7 +568,10 @@ count_dropped (GstTsSegmentSink * self, gsize size)
   GST_OBJECT_UNLOCK (self);
 }
 
-/* One packet: keep the tables, cut at a random-access point */
+/* One packet: keep the tables, cut at a random-access point.  PSI packets
+ * are held back until the next other packet: when that one starts a new
+ * file, the tables in front of it start the new file with it, so that
+ * nothing is written twice and the TS stays as it came. */
 static void
 handle_packet (GstTsSegmentSink * self, const guint8 * pkt, GstClockTime time)
 {
@@ -560,14 +582,20 @@ handle_packet (GstTsSegmentSink * self, const guint8 * pkt, GstClockTime time)
 
   rap = mr_ts_rap_scan (&self->scanner, pkt, TS_PACKET_SIZE, TS_PACKET_SIZE,
       TRUE) == 0;
-  if (pusi && self->scanner.pid_kind[pid] == MR_TS_PID_PSI) {
-    if (pid == 0) {
+  if (self->scanner.pid_kind[pid] == MR_TS_PID_PSI) {
+    if (pusi && pid == 0) {
       memcpy (self->pat, pkt, TS_PACKET_SIZE);
-      self->have_pat = TRUE;
-    } else {
+      self->have_pat = self->pending_pat = TRUE;
+    } else if (pusi) {
       memcpy (self->pmt, pkt, TS_PACKET_SIZE);
-      self->have_pmt = TRUE;
+      self->have_pmt = self->pending_pmt = TRUE;
     }
+    if (self->n_pending == G_N_ELEMENTS (self->pending) / TS_PACKET_SIZE)
+      flush_pending (self);
+    memcpy (self->pending + self->n_pending * TS_PACKET_SIZE, pkt,
+        TS_PACKET_SIZE);
+    self->n_pending++;
+    return;
   }
 
   GST_OBJECT_LOCK (self);
@@ -580,6 +608,7 @@ handle_packet (GstTsSegmentSink * self, const guint8 * pkt, GstClockTime time)
     if (is_failed (self) || !open_file (self, time))
       return;
   }
+  flush_pending (self);
   if (!self->file) {
     count_dropped (self, TS_PACKET_SIZE);
     return;
@@ -635,8 +664,10 @@ gst_ts_segment_sink_event (GstBaseSink * sink, GstEvent * event)
 {
   GstTsSegmentSink *self = GST_TS_SEGMENT_SINK (sink);
 
-  if (GST_EVENT_TYPE (event) == GST_EVENT_EOS)
+  if (GST_EVENT_TYPE (event) == GST_EVENT_EOS) {
+    flush_pending (self);
     close_file (self, self->last_time, TRUE);
+  }
   return GST_BASE_SINK_CLASS (parent_class)->event (sink, event);
 }
 

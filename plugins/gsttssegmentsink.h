@@ -49,6 +49,10 @@ struct _GstTsSegmentSink
   gboolean have_pat;
   guint8 pmt[188];
   gboolean have_pmt;
+  /* the tables since the last other packet: they go with what follows */
+  guint8 pending[8 * 188];
+  guint n_pending;
+  gboolean pending_pat, pending_pmt;
   FILE *file;
   gchar *file_path;
   gint64 file_wall_start;       /* µs since the epoch */
