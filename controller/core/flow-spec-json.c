@@ -51,6 +51,14 @@ mr_endpoint_to_json (const MrEndpoint * ep, MrSpecJsonMode mode)
     json_builder_set_member_name (b, "dscp");
     json_builder_add_int_value (b, ep->dscp);
   }
+  if (ep->segment_duration >= 0) {
+    json_builder_set_member_name (b, "segment_duration");
+    json_builder_add_int_value (b, ep->segment_duration);
+  }
+  if (ep->window >= 0) {
+    json_builder_set_member_name (b, "window");
+    json_builder_add_int_value (b, ep->window);
+  }
   if (ep->max_latency >= 0) {
     json_builder_set_member_name (b, "max_latency");
     json_builder_add_int_value (b, ep->max_latency);

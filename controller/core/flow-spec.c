@@ -63,6 +63,7 @@ mr_spec_error_set (GError ** error, const gchar * field, const gchar * fmt,
 
 static const gchar *protocol_names[] = {
   "udp", "rtp", "rtp-fec", "rist", "srt-listener", "srt-caller", "rtmp",
+  "hls",
 };
 
 static const gchar *day_names[] = {

@@ -26,6 +26,7 @@ typedef enum
   MR_PROTOCOL_SRT_LISTENER,
   MR_PROTOCOL_SRT_CALLER,
   MR_PROTOCOL_RTMP,
+  MR_PROTOCOL_HLS,
 } MrProtocol;
 
 const gchar *mr_protocol_to_string (MrProtocol protocol);
@@ -66,6 +67,10 @@ typedef struct
   gchar *iface;                 /* JSON "interface" */
   gint ttl;                     /* 1..255, -1 = unset (the sink's 1) */
   gint dscp;                    /* 0..63, -1 = unset (the system's) */
+  /* hls outputs (core/protocols/hls.c): seconds a segment lasts at least
+   * (cut at the next key frame), segments in the playlist; -1 = unset */
+  gint segment_duration;
+  gint window;
 } MrEndpoint;
 
 MrEndpoint *mr_endpoint_copy (const MrEndpoint * ep);

@@ -93,7 +93,15 @@ mr_runner_free (MrRunner * r)
     return;
   teardown (r);
   mr_flow_spec_free (r->spec);
+  g_free (r->files_dir);
   g_free (r);
+}
+
+void
+mr_runner_set_files_dir (MrRunner * r, const gchar * dir)
+{
+  g_free (r->files_dir);
+  r->live.files_dir = r->files_dir = g_strdup (dir);
 }
 
 MrFlowState

@@ -29,6 +29,9 @@ typedef struct
 MrRunner *mr_runner_new (const MrFlowSpec * spec, guint health_timeout_ms,
     const MrRunnerCallbacks * callbacks, gpointer user_data);
 void mr_runner_free (MrRunner * runner);
+/* The flow's folder for outputs that write files (hls), each in a folder
+ * of its name below it */
+void mr_runner_set_files_dir (MrRunner * runner, const gchar * dir);
 
 /* Builds and starts the pipeline.  A source that cannot start (its port
  * is taken, say) is tried again later with @retry_sources (a restart, the

@@ -153,8 +153,12 @@ flow_add (MrManager * mgr, MrFlowSpec * spec)
 
   flow->mgr = mgr;
   flow->spec = spec;
+  g_autofree gchar *hls = mr_config_data_path (mgr->config, "hls");
+  g_autofree gchar *files_dir = g_build_filename (hls, spec->id, NULL);
+
   flow->runner = mr_runner_new (spec, mgr->health_timeout_ms,
       &runner_callbacks, flow);
+  mr_runner_set_files_dir (flow->runner, files_dir);
   g_ptr_array_add (mgr->flows, flow);
   g_hash_table_insert (mgr->by_id, spec->id, flow);
   return flow;
@@ -393,6 +397,56 @@ mr_manager_get_flow (MrManager * mgr, const gchar * id, GError ** error)
   MrFlow *flow = lookup (mgr, id, error);
 
   return flow ? flow_info (flow) : NULL;
+}
+
+/* A name the HLS output wrote: its playlist or a segment, never a path */
+static gboolean
+hls_file_name_ok (const gchar * name)
+{
+  if (g_strcmp0 (name, "index.m3u8") == 0)
+    return TRUE;
+  if (!g_str_has_suffix (name, ".ts") || name[0] == '.')
+    return FALSE;
+  for (const gchar * p = name; *p; p++)
+    if (!g_ascii_isalnum (*p) && *p != '.' && *p != '-' && *p != '_')
+      return FALSE;
+  return TRUE;
+}
+
+gchar *
+mr_manager_hls_file (MrManager * mgr, const gchar * id, const gchar * output,
+    const gchar * name, GError ** error)
+{
+  MrFlow *flow = lookup (mgr, id, error);
+  MrEndpoint *out;
+  g_autofree gchar *hls = NULL;
+  gchar *path;
+
+  if (!flow)
+    return NULL;
+  out = mr_flow_spec_find_output (flow->spec, output, NULL);
+  if (!out || out->protocol != MR_PROTOCOL_HLS) {
+    g_set_error (error, MR_MANAGER_ERROR, MR_MANAGER_ERROR_NOT_FOUND,
+        "flow %s has no hls output '%s'", id, output);
+    return NULL;
+  }
+  /* the output's name passed the spec's rules (A-Z a-z 0-9 _ - .) and is
+   * the flow's own; the file's must be one the output writes */
+  if (!hls_file_name_ok (name) || g_str_equal (output, "..")
+      || g_str_equal (output, ".")) {
+    g_set_error (error, MR_MANAGER_ERROR, MR_MANAGER_ERROR_NOT_FOUND,
+        "no such file '%s'", name);
+    return NULL;
+  }
+  hls = mr_config_data_path (mgr->config, "hls");
+  path = g_build_filename (hls, flow->spec->id, output, name, NULL);
+  if (!g_file_test (path, G_FILE_TEST_IS_REGULAR)) {
+    g_set_error (error, MR_MANAGER_ERROR, MR_MANAGER_ERROR_NOT_FOUND,
+        "no such file '%s' (yet): is the flow running?", name);
+    g_free (path);
+    return NULL;
+  }
+  return path;
 }
 
 gboolean

@@ -160,7 +160,7 @@ mr_builder_source_bin (const MrEndpoint * src, gboolean rtp_out,
   g_autoptr (GstPad) pad = NULL;
   GstPad *ghost;
 
-  if (!transport) {
+  if (!transport || !transport->build_source) {
     g_set_error (error, MR_BUILDER_ERROR, 0, "source '%s': protocol %s is "
         "not supported by this version of mroute yet", src->name,
         mr_protocol_to_string (src->protocol));
@@ -246,7 +246,8 @@ mr_builder_fanout_sink (const MrEndpoint * out, GstElement ** pay,
 }
 
 GstElement *
-mr_builder_output_sink (const MrEndpoint * out, GError ** error)
+mr_builder_output_sink (const MrEndpoint * out, const gchar * dir,
+    GError ** error)
 {
   const MrTransport *transport = mr_transport_get (out->protocol);
   GstElement *sink;
@@ -264,7 +265,7 @@ mr_builder_output_sink (const MrEndpoint * out, GError ** error)
         mr_protocol_to_string (out->protocol));
     return NULL;
   }
-  if ((sink = transport->make_output (out, error)))
+  if ((sink = transport->make_output (out, dir, error)))
     GST_DEBUG_OBJECT (sink, "output '%s' (%s) built", out->name,
         mr_protocol_to_string (out->protocol));
   return sink;

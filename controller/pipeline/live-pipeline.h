@@ -42,6 +42,9 @@ typedef struct
   GstElement *starting_bin;
   GThread *starting_thread;
   GError *start_error;
+  /* the flow's folder for outputs that write files (hls), each in a
+   * folder of its name below; borrowed from the runner, NULL: none */
+  const gchar *files_dir;
 } MrLivePipeline;
 
 /* Builds the pipeline, in state NULL, with every output of @spec and no
