@@ -214,6 +214,8 @@ class OpenApi:
             raise OpenApiMismatch("openapi: %s %s answered %d as %r, %s says %s; body: %r"
                                   % (method, path, status, ctype, what, ", ".join(content), body[:300]))
         schema = media.get("schema", {})
+        if schema.get("format") == "binary":
+            return what
         if base == "application/json":
             try:
                 instance = json.loads(body)

@@ -39,6 +39,7 @@ ROUTES = {
     ("GET", "/health"),
     ("GET", "/openapi.json"),
     ("GET", "/metrics"),
+    ("GET", "/hls/{id}/{output}/{file}"),
     ("GET", "/v1/flows"), ("POST", "/v1/flows"),
     ("GET", "/v1/flows/{id}"), ("PUT", "/v1/flows/{id}"), ("DELETE", "/v1/flows/{id}"),
     ("POST", "/v1/flows/{id}/start"), ("POST", "/v1/flows/{id}/stop"),
