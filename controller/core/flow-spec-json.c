@@ -3,6 +3,7 @@
 
 #define G_LOG_DOMAIN "mroute-flow-spec"
 #include "flow-spec.h"
+#include "spec-fields.h"
 
 
 JsonNode *
@@ -191,6 +192,8 @@ mr_flow_spec_to_json (const MrFlowSpec * spec, MrSpecJsonMode mode,
   } else {
     json_builder_add_null_value (b);
   }
+
+  mr_flow_spec_write_recording (spec, b);
 
   json_builder_set_member_name (b, "created_at");
   json_builder_add_string_value (b, created);

@@ -242,6 +242,8 @@ flow_spec_new (void)
   spec->failover_mode = MR_FAILOVER_MODE_FAILOVER;
   spec->recovery_window = 100;
   spec->thumbnail_interval_sec = 5;
+  spec->recording_segment_duration = MR_RECORDING_DEFAULT_SEGMENT_DURATION;
+  spec->recording_delete_after = MR_RECORDING_DEFAULT_DELETE_AFTER;
   return spec;
 }
 
@@ -258,6 +260,7 @@ mr_flow_spec_copy (const MrFlowSpec * spec)
   c->name = g_strdup (spec->name);
   c->description = g_strdup (spec->description);
   c->primary_source = g_strdup (spec->primary_source);
+  c->recording_folder = g_strdup (spec->recording_folder);
   for (guint i = 0; i < spec->sources->len; i++)
     g_ptr_array_add (c->sources, mr_endpoint_copy (spec->sources->pdata[i]));
   for (guint i = 0; i < spec->outputs->len; i++)
@@ -274,6 +277,7 @@ mr_flow_spec_free (MrFlowSpec * spec)
   g_free (spec->name);
   g_free (spec->description);
   g_free (spec->primary_source);
+  g_free (spec->recording_folder);
   g_ptr_array_unref (spec->sources);
   g_ptr_array_unref (spec->outputs);
   g_free (spec);
@@ -539,6 +543,9 @@ mr_flow_spec_from_json (JsonNode * node, MrSpecParseMode mode,
     } else if (g_str_equal (m, "maintenance_window")) {
       if (!parse_maintenance (spec, v, warnings, error))
         return NULL;
+    } else if (g_str_equal (m, "recording")) {
+      if (!mr_flow_spec_parse_recording (spec, v, warnings, error))
+        return NULL;
     } else if (mode == MR_SPEC_PARSE_STORED && g_str_equal (m, "id")) {
       if (!mr_spec_get_string (v, NULL, m, 64, &spec->id, error))
         return NULL;
@@ -663,6 +670,10 @@ mr_flow_spec_patch (const MrFlowSpec * spec, JsonNode * patch,
       g_autoptr (JsonNode) window = maintenance_over (c, v);
 
       if (!parse_maintenance (c, window, warnings, error))
+        return NULL;
+    } else if (g_str_equal (m, "recording")) {
+      /* member by member onto the flow's */
+      if (!mr_flow_spec_parse_recording (c, v, warnings, error))
         return NULL;
     } else if (g_str_equal (m, "source") || g_str_equal (m, "sources")) {
       /* routes of their own: the flow's as read back pass without a word,

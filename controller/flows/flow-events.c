@@ -120,6 +120,12 @@ mr_runner_events_error (MrRunner * r, GstMessage * msg)
         GST_MESSAGE_SRC_NAME (msg), err->message);
     return FALSE;
   }
+  if (g_strcmp0 (output, MR_LIVE_RECORDING) == 0) {
+    /* the recording's branch drops from now on; the outputs go on */
+    mr_runner_emit (r, "recording_error", "error", "recording stopped: %s",
+        err->message);
+    return FALSE;
+  }
   if (output) {
     g_message ("flow %s: output '%s' failed: %s (%s)", r->spec->id, output,
         err->message, debug ? debug : "");
@@ -174,6 +180,13 @@ mr_runner_events_warning (MrRunner * r, GstMessage * msg)
       NULL;
 
   gst_message_parse_warning (msg, &err, NULL);
+  if (g_strcmp0 (output, MR_LIVE_RECORDING) == 0) {
+    /* tssegmentsink could not write (a full disk, a folder it may not
+     * write to): it drops from now on, the outputs never wait for it */
+    mr_runner_emit (r, "recording_error", "error", "recording stopped: %s",
+        err->message);
+    return;
+  }
   if (transport && transport->output_warning_lost_peer
       && transport->output_warning_lost_peer (err)) {
     MrOutputState *st = mr_runner_output_state (r, out->name);

@@ -19,6 +19,8 @@ typedef struct
 struct _MrManager
 {
   const MrConfig *config;       /* outlives the manager */
+  gchar *recordings_root;       /* recordings/ beside the database */
+  guint retention_timer;
   MrStore *store;
   gint max_flows;
   guint health_timeout_ms;
@@ -44,6 +46,38 @@ flow_free (MrFlow * flow)
   g_free (flow);
 }
 
+#define RETENTION_INTERVAL_SEC 60
+
+static guint
+retention_interval (void)
+{
+  /* for tests only (docs/recording.md) */
+  const gchar *s = g_getenv ("MROUTE_TEST_RETENTION_INTERVAL_SEC");
+  guint64 n;
+
+  if (s && g_ascii_string_to_unsigned (s, 10, 1, 3600, &n, NULL))
+    return n;
+  return RETENTION_INTERVAL_SEC;
+}
+
+static gboolean
+retention_check (gpointer user_data)
+{
+  MrManager *mgr = user_data;
+  g_autoptr (GPtrArray) specs = g_ptr_array_new ();
+
+  for (guint i = 0; i < mgr->flows->len; i++)
+    g_ptr_array_add (specs, ((MrFlow *) mgr->flows->pdata[i])->spec);
+  mr_flows_apply_retention (specs, mgr->recordings_root);
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+retention_once (gpointer user_data)
+{
+  retention_check (user_data);
+}
+
 MrManager *
 mr_manager_new (const MrConfig * config, MrStore * store)
 {
@@ -53,11 +87,17 @@ mr_manager_new (const MrConfig * config, MrStore * store)
   mgr->store = store;
   mgr->max_flows = config->max_flows;
   mgr->health_timeout_ms = config->health_timeout_ms;
+  mgr->recordings_root = mr_config_data_path (config, "recordings");
   mgr->flows = g_ptr_array_new_with_free_func ((GDestroyNotify) flow_free);
   mgr->by_id = g_hash_table_new (g_str_hash, g_str_equal);
   mgr->listeners = g_array_new (FALSE, FALSE, sizeof (MrListener));
   mgr->maintenance_timer = g_timeout_add_seconds (config->maintenance_check_sec,
       maintenance_check, mgr);
+  /* at start (once the flows are back: the first idle) and then on a
+   * timer; tests shorten it (docs/recording.md) */
+  g_idle_add_once (retention_once, mgr);
+  mgr->retention_timer = g_timeout_add_seconds (retention_interval (),
+      retention_check, mgr);
   return mgr;
 }
 
@@ -68,6 +108,9 @@ mr_manager_free (MrManager * mgr)
     return;
   if (mgr->maintenance_timer)
     g_source_remove (mgr->maintenance_timer);
+  if (mgr->retention_timer)
+    g_source_remove (mgr->retention_timer);
+  g_free (mgr->recordings_root);
   g_hash_table_unref (mgr->by_id);
   g_ptr_array_unref (mgr->flows);
   g_array_unref (mgr->listeners);
@@ -159,6 +202,7 @@ flow_add (MrManager * mgr, MrFlowSpec * spec)
   flow->runner = mr_runner_new (spec, mgr->health_timeout_ms,
       &runner_callbacks, flow);
   mr_runner_set_files_dir (flow->runner, files_dir);
+  mr_runner_set_recordings_root (flow->runner, mgr->recordings_root);
   g_ptr_array_add (mgr->flows, flow);
   g_hash_table_insert (mgr->by_id, spec->id, flow);
   return flow;
@@ -447,6 +491,15 @@ mr_manager_hls_file (MrManager * mgr, const gchar * id, const gchar * output,
     return NULL;
   }
   return path;
+}
+
+gchar *
+mr_manager_recording_dir (MrManager * mgr, const gchar * id, GError ** error)
+{
+  MrFlow *flow = lookup (mgr, id, error);
+
+  return flow ? mr_flow_spec_recording_dir (flow->spec, mgr->recordings_root)
+      : NULL;
 }
 
 gboolean

@@ -76,6 +76,10 @@ GPtrArray *mr_manager_list_flows (MrManager * mgr);
  * or a name that is not one of its files */
 gchar *mr_manager_hls_file (MrManager * mgr, const gchar * id,
     const gchar * output, const gchar * name, GError ** error);
+/* The folder of flow @id's recording segments (core/recordings.h reads
+ * them), or NULL with NOT_FOUND */
+gchar *mr_manager_recording_dir (MrManager * mgr, const gchar * id,
+    GError ** error);
 MrFlowInfo *mr_manager_get_flow (MrManager * mgr, const gchar * id,
     GError ** error);
 gboolean mr_manager_delete_flow (MrManager * mgr, const gchar * id,

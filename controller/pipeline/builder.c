@@ -3,6 +3,8 @@
 #define G_LOG_DOMAIN "mroute-pipeline"
 #include "builder.h"
 
+#include <errno.h>
+
 #include "branch.h"
 #include "transports/transport.h"
 
@@ -268,5 +270,24 @@ mr_builder_output_sink (const MrEndpoint * out, const gchar * dir,
   if ((sink = transport->make_output (out, dir, error)))
     GST_DEBUG_OBJECT (sink, "output '%s' (%s) built", out->name,
         mr_protocol_to_string (out->protocol));
+  return sink;
+}
+
+GstElement *
+mr_builder_recording_sink (const gchar * dir, guint segment_duration,
+    GError ** error)
+{
+  GstElement *sink;
+
+  debug_init ();
+  if (g_mkdir_with_parents (dir, 0755) != 0) {
+    g_set_error (error, MR_BUILDER_ERROR, 0, "cannot make the recording "
+        "folder %s: %s", dir, g_strerror (errno));
+    return NULL;
+  }
+  if (!(sink = mr_builder_make ("tssegmentsink", "recorder", error)))
+    return NULL;
+  g_object_set (sink, "directory", dir, "target-duration", segment_duration,
+      "enable-last-sample", FALSE, NULL);
   return sink;
 }

@@ -79,6 +79,11 @@ GstElement *mr_builder_fanout_sink (const MrEndpoint * out,
     GstElement ** pay, GError ** error);
 /* The sink of an output that runs in its own isolated branch (SRT, RIST,
  * RTP-FEC, RTMP), made by its transport. */
+/* A flow's recording: tssegmentsink writing the TS as it comes into
+ * @dir (made if need be), a segment per @segment_duration seconds at
+ * least, cut at key frames, named by their start time */
+GstElement *mr_builder_recording_sink (const gchar * dir,
+    guint segment_duration, GError ** error);
 GstElement *mr_builder_output_sink (const MrEndpoint * out,
     const gchar * dir, GError ** error);
 

@@ -458,3 +458,31 @@ mr_live_pipeline_detach_output (MrLivePipeline * live, const MrEndpoint * out)
     mr_transport_remove_files (dir);
   }
 }
+
+gboolean
+mr_live_pipeline_attach_recording (MrLivePipeline * live, const gchar * dir,
+    guint segment_duration, GError ** error)
+{
+  GstElement *sink = mr_builder_recording_sink (dir, segment_duration, error);
+
+  if (!sink)
+    return FALSE;
+  g_hash_table_replace (live->branches, g_strdup (MR_LIVE_RECORDING),
+      mr_branch_attach (live->pipeline, live->fanout, MR_LIVE_RECORDING, sink,
+          OUTPUT_QUEUE_MS));
+  return TRUE;
+}
+
+void
+mr_live_pipeline_detach_recording (MrLivePipeline * live)
+{
+  MrBranch *b = NULL;
+  gchar *key;
+
+  if (live->branches
+      && g_hash_table_steal_extended (live->branches, MR_LIVE_RECORDING,
+          (gpointer *) & key, (gpointer *) & b)) {
+    g_free (key);
+    mr_branch_detach (b);
+  }
+}

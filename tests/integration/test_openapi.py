@@ -52,6 +52,7 @@ ROUTES = {
     ("GET", "/v1/flows/{id}/metrics"), ("GET", "/v1/flows/{id}/events"),
     ("GET", "/v1/flows/{id}/thumbnail"), ("GET", "/v1/flows/{id}/metadata"),
     ("GET", "/v1/flows/{id}/content-quality"),
+    ("GET", "/v1/flows/{id}/recordings"), ("GET", "/v1/flows/{id}/recordings/get"),
     ("GET", "/v1/events"),
     ("POST", "/v1/mediamtx/events/ready"), ("POST", "/v1/mediamtx/events/not-ready"),
 }
