@@ -609,6 +609,11 @@ mr_manager_update_flow (MrManager * mgr, const gchar * id, MrFlowSpec * spec,
   next->has_maintenance = given->has_maintenance;
   next->maintenance_day = given->maintenance_day;
   next->maintenance_hour = given->maintenance_hour;
+  next->recording_enabled = given->recording_enabled;
+  next->recording_segment_duration = given->recording_segment_duration;
+  g_free (next->recording_folder);
+  next->recording_folder = g_strdup (given->recording_folder);
+  next->recording_delete_after = given->recording_delete_after;
 
   /* nothing changes, stored or running, unless all of it can change now */
   if ((field = mr_runner_field_needing_stop (flow->runner, next))) {
