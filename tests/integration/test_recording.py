@@ -261,6 +261,32 @@ class RecordingTest(MrouteTestCase):
         ev = self.events(c, flow_id, "recording_error")[0]
         self.assertIn("No space left", ev["message"])
 
+    def test_f_put_turns_it_on_and_off_live(self):
+        c = self.controller()
+        udp_port = self.port()
+        rx = self.own(Receiver(udp_port, hard=90.0))
+        rx.start()
+        flow_id, src = self.make_flow(c, {"enabled": False, "segment_duration": 1}, udp_port)
+        self.start(c, flow_id)
+        self.spawn(sender_cmd(src, 30), "sender")
+        wait_for(lambda: rx.count() > 50, 20, what="the UDP output")
+        folder = os.path.join(c.tmpdir, "recordings", flow_id)
+        self.assertFalse(os.path.exists(folder))
+        r = c.put("/v1/flows/%s" % flow_id, {"recording": {"enabled": True}})
+        self.assertEqual(r.status, 200, r.body)
+        wait_for(lambda: os.path.isdir(folder) and len(os.listdir(folder)) >= 3, 20,
+                 what="segments once recording is on")
+        r = c.put("/v1/flows/%s" % flow_id, {"recording": {"enabled": False}})
+        self.assertEqual(r.status, 200, r.body)
+        time.sleep(0.5)
+        n = len(os.listdir(folder))
+        time.sleep(2.5)
+        self.assertEqual(len(os.listdir(folder)), n, "recording went on after it was turned off")
+        self.assertEqual(c.get("/v1/flows/%s" % flow_id).json()["status"], "ACTIVE")
+        n = rx.count()
+        time.sleep(1)
+        self.assertGreater(rx.count(), n)
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)
