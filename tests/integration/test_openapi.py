@@ -151,7 +151,8 @@ class DocumentTest(unittest.TestCase):
         self.assertEqual(set(s["EventType"]["enum"]), {
             "flow_started", "flow_stopped", "source_active", "source_error", "source_eof",
             "source_retry", "source_failover", "primary_recovered", "merge_started",
-            "merge_error", "merge_eof", "connection_error", "maintenance_restart"})
+            "merge_error", "merge_eof", "connection_error", "maintenance_restart",
+            "recording_error"})
 
 
 def flow_json(**changes):
@@ -164,6 +165,7 @@ def flow_json(**changes):
          "source_monitor_config": {"thumbnail_enabled": False, "content_quality_enabled": False,
                                    "thumbnail_interval_sec": 5},
          "maintenance_window": None,
+         "recording": {"enabled": False, "segment_duration": 60, "delete_after": 604800},
          "created_at": "2026-11-21T10:00:00.000000Z", "updated_at": "2026-11-21T10:00:00.000000Z"}
     f.update(changes)
     return f
