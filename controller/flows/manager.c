@@ -5,6 +5,9 @@
 
 #include "core/core.h"
 #include "flow-runner.h"
+#include "pipeline/pipeline.h"
+
+#include <glib/gstdio.h>
 
 G_DEFINE_QUARK (mr-manager-error-quark, mr_manager_error);
 
@@ -502,6 +505,27 @@ mr_manager_recording_dir (MrManager * mgr, const gchar * id, GError ** error)
       : NULL;
 }
 
+/* A stopped flow's hls outputs leave their last files (a start empties
+ * them); a deleted flow's go.  Its recordings stay (docs/recording.md). */
+static void
+remove_hls_files (MrManager * mgr, const MrFlowSpec * spec)
+{
+  g_autofree gchar *hls = mr_config_data_path (mgr->config, "hls");
+  g_autofree gchar *flow_dir = g_build_filename (hls, spec->id, NULL);
+
+  for (guint i = 0; i < spec->outputs->len; i++) {
+    const MrEndpoint *out = spec->outputs->pdata[i];
+    const MrTransport *t = mr_transport_get (out->protocol);
+
+    if (t && t->writes_files) {
+      g_autofree gchar *dir = g_build_filename (flow_dir, out->name, NULL);
+
+      mr_transport_remove_files (dir);
+    }
+  }
+  g_rmdir (flow_dir);
+}
+
 gboolean
 mr_manager_delete_flow (MrManager * mgr, const gchar * id, GError ** error)
 {
@@ -517,6 +541,7 @@ mr_manager_delete_flow (MrManager * mgr, const gchar * id, GError ** error)
     g_error_free (err);
     return FALSE;
   }
+  remove_hls_files (mgr, flow->spec);
   g_hash_table_remove (mgr->by_id, id);
   g_ptr_array_remove (mgr->flows, flow);
   return TRUE;

@@ -176,6 +176,18 @@ class HlsTest(MrouteTestCase):
         self.assertIn(r.status, (200, 204), r.body)
         wait_for(lambda: not os.path.exists(folder), 10, what="the output's folder to go")
         self.assertEqual(c.get(base + "web/index.m3u8").status, 404)
+        os.unlink(secret)
+
+        # a stopped flow keeps its last files; deleting the flow takes them
+        r = c.post("/v1/flows/%s/outputs" % flow_id, {"name": "web2", "protocol": "hls"})
+        self.assertEqual(r.status, 201, r.body)
+        wait_for(lambda: c.get(base + "web2/index.m3u8").status == 200, 30,
+                 what="the second output's playlist")
+        self.assertEqual(c.post("/v1/flows/%s/stop" % flow_id).status, 200)
+        flow_dir = os.path.join(c.tmpdir, "hls", flow_id)
+        self.assertTrue(os.path.isdir(os.path.join(flow_dir, "web2")))
+        self.assertEqual(c.delete("/v1/flows/%s" % flow_id).status, 204)
+        self.assertFalse(os.path.exists(flow_dir), os.listdir(flow_dir) if os.path.exists(flow_dir) else "")
 
     def test_c_bad_bodies(self):
         c = self.controller()
