@@ -4,34 +4,9 @@
 #include "manager.h"
 
 #include "core/core.h"
-#include "flow-runner.h"
-#include "pipeline/pipeline.h"
-
-#include <glib/gstdio.h>
+#include "manager-private.h"
 
 G_DEFINE_QUARK (mr-manager-error-quark, mr_manager_error);
-
-typedef struct
-{
-  MrManager *mgr;
-  MrFlowSpec *spec;
-  MrRunner *runner;
-  gint64 running_since;         /* mr_clock_now_us () at the last start */
-} MrFlow;
-
-struct _MrManager
-{
-  const MrConfig *config;       /* outlives the manager */
-  gchar *recordings_root;       /* recordings/ beside the database */
-  guint retention_timer;
-  MrStore *store;
-  gint max_flows;
-  guint health_timeout_ms;
-  GPtrArray *flows;             /* MrFlow*, in creation order */
-  GHashTable *by_id;            /* id -> MrFlow* (borrowed) */
-  GArray *listeners;            /* MrListener */
-  guint maintenance_timer;
-};
 
 typedef struct
 {
@@ -49,38 +24,6 @@ flow_free (MrFlow * flow)
   g_free (flow);
 }
 
-#define RETENTION_INTERVAL_SEC 60
-
-static guint
-retention_interval (void)
-{
-  /* for tests only (docs/recording.md) */
-  const gchar *s = g_getenv ("MROUTE_TEST_RETENTION_INTERVAL_SEC");
-  guint64 n;
-
-  if (s && g_ascii_string_to_unsigned (s, 10, 1, 3600, &n, NULL))
-    return n;
-  return RETENTION_INTERVAL_SEC;
-}
-
-static gboolean
-retention_check (gpointer user_data)
-{
-  MrManager *mgr = user_data;
-  g_autoptr (GPtrArray) specs = g_ptr_array_new ();
-
-  for (guint i = 0; i < mgr->flows->len; i++)
-    g_ptr_array_add (specs, ((MrFlow *) mgr->flows->pdata[i])->spec);
-  mr_flows_apply_retention (specs, mgr->recordings_root);
-  return G_SOURCE_CONTINUE;
-}
-
-static void
-retention_once (gpointer user_data)
-{
-  retention_check (user_data);
-}
-
 MrManager *
 mr_manager_new (const MrConfig * config, MrStore * store)
 {
@@ -96,11 +39,7 @@ mr_manager_new (const MrConfig * config, MrStore * store)
   mgr->listeners = g_array_new (FALSE, FALSE, sizeof (MrListener));
   mgr->maintenance_timer = g_timeout_add_seconds (config->maintenance_check_sec,
       maintenance_check, mgr);
-  /* at start (once the flows are back: the first idle) and then on a
-   * timer; tests shorten it (docs/recording.md) */
-  g_idle_add_once (retention_once, mgr);
-  mgr->retention_timer = g_timeout_add_seconds (retention_interval (),
-      retention_check, mgr);
+  mr_manager_start_retention (mgr);
   return mgr;
 }
 
@@ -113,6 +52,8 @@ mr_manager_free (MrManager * mgr)
     g_source_remove (mgr->maintenance_timer);
   if (mgr->retention_timer)
     g_source_remove (mgr->retention_timer);
+  if (mgr->retention_idle)
+    g_source_remove (mgr->retention_idle);
   g_free (mgr->recordings_root);
   g_hash_table_unref (mgr->by_id);
   g_ptr_array_unref (mgr->flows);
@@ -263,8 +204,8 @@ flow_info (MrFlow * flow)
   return mr_flow_info_new (flow->spec, mr_runner_get_state (flow->runner));
 }
 
-static MrFlow *
-lookup (MrManager * mgr, const gchar * id, GError ** error)
+MrFlow *
+mr_manager_lookup (MrManager * mgr, const gchar * id, GError ** error)
 {
   MrFlow *flow = g_hash_table_lookup (mgr->by_id, id);
 
@@ -441,95 +382,15 @@ mr_manager_list_flows (MrManager * mgr)
 MrFlowInfo *
 mr_manager_get_flow (MrManager * mgr, const gchar * id, GError ** error)
 {
-  MrFlow *flow = lookup (mgr, id, error);
+  MrFlow *flow = mr_manager_lookup (mgr, id, error);
 
   return flow ? flow_info (flow) : NULL;
-}
-
-/* A name the HLS output wrote: its playlist or a segment, never a path */
-static gboolean
-hls_file_name_ok (const gchar * name)
-{
-  if (g_strcmp0 (name, "index.m3u8") == 0)
-    return TRUE;
-  if (!g_str_has_suffix (name, ".ts") || name[0] == '.')
-    return FALSE;
-  for (const gchar * p = name; *p; p++)
-    if (!g_ascii_isalnum (*p) && *p != '.' && *p != '-' && *p != '_')
-      return FALSE;
-  return TRUE;
-}
-
-gchar *
-mr_manager_hls_file (MrManager * mgr, const gchar * id, const gchar * output,
-    const gchar * name, GError ** error)
-{
-  MrFlow *flow = lookup (mgr, id, error);
-  MrEndpoint *out;
-  g_autofree gchar *hls = NULL;
-  gchar *path;
-
-  if (!flow)
-    return NULL;
-  out = mr_flow_spec_find_output (flow->spec, output, NULL);
-  if (!out || out->protocol != MR_PROTOCOL_HLS) {
-    g_set_error (error, MR_MANAGER_ERROR, MR_MANAGER_ERROR_NOT_FOUND,
-        "flow %s has no hls output '%s'", id, output);
-    return NULL;
-  }
-  /* the output's name passed the spec's rules (A-Z a-z 0-9 _ - .) and is
-   * the flow's own; the file's must be one the output writes */
-  if (!hls_file_name_ok (name) || g_str_equal (output, "..")
-      || g_str_equal (output, ".")) {
-    g_set_error (error, MR_MANAGER_ERROR, MR_MANAGER_ERROR_NOT_FOUND,
-        "no such file '%s'", name);
-    return NULL;
-  }
-  hls = mr_config_data_path (mgr->config, "hls");
-  path = g_build_filename (hls, flow->spec->id, output, name, NULL);
-  if (!g_file_test (path, G_FILE_TEST_IS_REGULAR)) {
-    g_set_error (error, MR_MANAGER_ERROR, MR_MANAGER_ERROR_NOT_FOUND,
-        "no such file '%s' (yet): is the flow running?", name);
-    g_free (path);
-    return NULL;
-  }
-  return path;
-}
-
-gchar *
-mr_manager_recording_dir (MrManager * mgr, const gchar * id, GError ** error)
-{
-  MrFlow *flow = lookup (mgr, id, error);
-
-  return flow ? mr_flow_spec_recording_dir (flow->spec, mgr->recordings_root)
-      : NULL;
-}
-
-/* A stopped flow's hls outputs leave their last files (a start empties
- * them); a deleted flow's go.  Its recordings stay (docs/recording.md). */
-static void
-remove_hls_files (MrManager * mgr, const MrFlowSpec * spec)
-{
-  g_autofree gchar *hls = mr_config_data_path (mgr->config, "hls");
-  g_autofree gchar *flow_dir = g_build_filename (hls, spec->id, NULL);
-
-  for (guint i = 0; i < spec->outputs->len; i++) {
-    const MrEndpoint *out = spec->outputs->pdata[i];
-    const MrTransport *t = mr_transport_get (out->protocol);
-
-    if (t && t->writes_files) {
-      g_autofree gchar *dir = g_build_filename (flow_dir, out->name, NULL);
-
-      mr_transport_remove_files (dir);
-    }
-  }
-  g_rmdir (flow_dir);
 }
 
 gboolean
 mr_manager_delete_flow (MrManager * mgr, const gchar * id, GError ** error)
 {
-  MrFlow *flow = lookup (mgr, id, error);
+  MrFlow *flow = mr_manager_lookup (mgr, id, error);
   GError *err = NULL;
 
   if (!flow)
@@ -541,7 +402,7 @@ mr_manager_delete_flow (MrManager * mgr, const gchar * id, GError ** error)
     g_error_free (err);
     return FALSE;
   }
-  remove_hls_files (mgr, flow->spec);
+  mr_manager_remove_hls_files (mgr, flow->spec);
   g_hash_table_remove (mgr->by_id, id);
   g_ptr_array_remove (mgr->flows, flow);
   return TRUE;
@@ -550,7 +411,7 @@ mr_manager_delete_flow (MrManager * mgr, const gchar * id, GError ** error)
 MrFlowInfo *
 mr_manager_start_flow (MrManager * mgr, const gchar * id, GError ** error)
 {
-  MrFlow *flow = lookup (mgr, id, error);
+  MrFlow *flow = mr_manager_lookup (mgr, id, error);
   g_autoptr (GError) err = NULL;
   guint total, active = 0;
 
@@ -587,7 +448,7 @@ mr_manager_start_flow (MrManager * mgr, const gchar * id, GError ** error)
 MrFlowInfo *
 mr_manager_stop_flow (MrManager * mgr, const gchar * id, GError ** error)
 {
-  MrFlow *flow = lookup (mgr, id, error);
+  MrFlow *flow = mr_manager_lookup (mgr, id, error);
 
   if (!flow)
     return NULL;
@@ -600,7 +461,7 @@ mr_manager_stop_flow (MrManager * mgr, const gchar * id, GError ** error)
 MrFlowSpec *
 mr_manager_get_spec (MrManager * mgr, const gchar * id, GError ** error)
 {
-  MrFlow *flow = lookup (mgr, id, error);
+  MrFlow *flow = mr_manager_lookup (mgr, id, error);
 
   return flow ? mr_flow_spec_copy (flow->spec) : NULL;
 }
@@ -610,7 +471,7 @@ mr_manager_update_flow (MrManager * mgr, const gchar * id, MrFlowSpec * spec,
     GError ** error)
 {
   g_autoptr (MrFlowSpec) given = spec;
-  MrFlow *flow = lookup (mgr, id, error);
+  MrFlow *flow = mr_manager_lookup (mgr, id, error);
   MrFlowSpec *next;
   const gchar *field;
 
@@ -657,7 +518,7 @@ static MrFlow *
 lookup_with_room (MrManager * mgr, const gchar * id, MrEndpointRole role,
     GError ** error)
 {
-  MrFlow *flow = lookup (mgr, id, error);
+  MrFlow *flow = mr_manager_lookup (mgr, id, error);
 
   if (!flow)
     return NULL;
@@ -721,7 +582,7 @@ MrFlowInfo *
 mr_manager_remove_source (MrManager * mgr, const gchar * id,
     const gchar * name, GError ** error)
 {
-  MrFlow *flow = lookup (mgr, id, error);
+  MrFlow *flow = mr_manager_lookup (mgr, id, error);
   MrFlowSpec *spec;
   guint index;
 
@@ -758,7 +619,7 @@ static MrFlow *
 lookup_output (MrManager * mgr, const gchar * id, const gchar * name,
     guint * index, GError ** error)
 {
-  MrFlow *flow = lookup (mgr, id, error);
+  MrFlow *flow = mr_manager_lookup (mgr, id, error);
 
   if (!flow)
     return NULL;
@@ -774,7 +635,7 @@ MrEndpoint *
 mr_manager_get_source (MrManager * mgr, const gchar * id,
     const gchar * name, GError ** error)
 {
-  MrFlow *flow = lookup (mgr, id, error);
+  MrFlow *flow = mr_manager_lookup (mgr, id, error);
   MrEndpoint *ep;
 
   if (!flow)
@@ -830,7 +691,7 @@ MrFlowInfo *
 mr_manager_remove_output (MrManager * mgr, const gchar * id,
     const gchar * name, GError ** error)
 {
-  MrFlow *flow = lookup (mgr, id, error);
+  MrFlow *flow = mr_manager_lookup (mgr, id, error);
   MrFlowSpec *spec;
   guint index;
 
@@ -851,7 +712,7 @@ mr_manager_remove_output (MrManager * mgr, const gchar * id,
 MrFlowMetrics *
 mr_manager_flow_metrics (MrManager * mgr, const gchar * id, GError ** error)
 {
-  MrFlow *flow = lookup (mgr, id, error);
+  MrFlow *flow = mr_manager_lookup (mgr, id, error);
 
   if (!flow)
     return NULL;
@@ -868,7 +729,7 @@ mr_manager_events (MrManager * mgr, const gchar * id, guint limit,
   GPtrArray *events;
   GError *err = NULL;
 
-  if (id && !lookup (mgr, id, error))
+  if (id && !mr_manager_lookup (mgr, id, error))
     return NULL;
   if (!(events = mr_store_list_events (mgr->store, id, limit, &err))) {
     g_set_error (error, MR_MANAGER_ERROR, MR_MANAGER_ERROR_STORAGE, "%s",
@@ -889,7 +750,7 @@ static gpointer
 monitoring (MrManager * mgr, const gchar * id, MrMonitorGetter get,
     GError ** error)
 {
-  MrFlow *flow = lookup (mgr, id, error);
+  MrFlow *flow = mr_manager_lookup (mgr, id, error);
   GError *err = NULL;
   gpointer answer;
   gint code;
