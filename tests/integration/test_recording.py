@@ -287,6 +287,15 @@ class RecordingTest(MrouteTestCase):
         time.sleep(1)
         self.assertGreater(rx.count(), n)
 
+    def test_g_kept_across_a_restart(self):
+        c = self.controller()
+        root = os.path.join(self.tmpdir(), "rec")
+        rec = {"enabled": True, "segment_duration": 5, "folder": root, "delete_after": 0}
+        flow_id, _ = self.make_flow(c, rec, self.port())
+        c.stop()
+        c2 = self.controller(db_path=c.db_path)
+        self.assertEqual(c2.get("/v1/flows/%s" % flow_id).json()["recording"], rec)
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)
