@@ -18,8 +18,8 @@
  * the files.
  *
  * A new file is started at the first random-access point once
- * #GstTsSegmentSink:target-duration has passed since the current file
- * started.  Nothing is written before the first random-access point.
+ * #GstTsSegmentSink:target-duration (less 100 ms, for timestamp jitter)
+ * has passed since the current file started.  Nothing is written before the first random-access point.
  * Files are named by #GstTsSegmentSink:location (a printf pattern with one
  * unsigned integer, the file's index) or, without it, by the UTC time of
  * their start inside #GstTsSegmentSink:directory
@@ -79,6 +79,10 @@ GST_DEBUG_CATEGORY_STATIC (ts_segment_sink_debug);
 
 #define TS_PACKET_SIZE 188
 #define TS_SYNC_BYTE 0x47
+/* a key frame this much before the target still cuts: timestamps from
+ * arrival or from the PCR jitter by some milliseconds, and a strict test
+ * made one segment in three a whole GOP too long */
+#define CUT_TOLERANCE (100 * GST_MSECOND)
 
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
     GST_PAD_SINK,
@@ -603,7 +607,7 @@ handle_packet (GstTsSegmentSink * self, const guint8 * pkt, GstClockTime time)
   GST_OBJECT_UNLOCK (self);
 
   if (rap && (!self->file || (GST_CLOCK_TIME_IS_VALID (self->file_start)
-              && time >= self->file_start + target))) {
+              && time + CUT_TOLERANCE >= self->file_start + target))) {
     close_file (self, time, FALSE);
     if (is_failed (self) || !open_file (self, time))
       return;
