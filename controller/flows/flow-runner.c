@@ -322,7 +322,8 @@ endpoint_same_transport (const MrEndpoint * a, const MrEndpoint * b)
       && g_strcmp0 (a->passphrase, b->passphrase) == 0
       && g_strcmp0 (a->source_address, b->source_address) == 0
       && g_strcmp0 (a->iface, b->iface) == 0
-      && a->ttl == b->ttl && a->dscp == b->dscp;
+      && a->ttl == b->ttl && a->dscp == b->dscp
+      && a->segment_duration == b->segment_duration && a->window == b->window;
 }
 
 static gboolean

@@ -126,8 +126,11 @@ mr_builder_element_output (GstObject * element)
   /* by name, so that it still answers for a branch being removed */
   for (GstObject * o = element; o; o = GST_OBJECT_PARENT (o)) {
     const gchar *name = GST_OBJECT_NAME (o);
-    if (name && g_str_has_prefix (name, MR_BRANCH_PREFIX))
-      return g_strdup (name + strlen (MR_BRANCH_PREFIX));
+    if (name && g_str_has_prefix (name, MR_BRANCH_PREFIX)) {
+      const gchar *output = name + strlen (MR_BRANCH_PREFIX);
+
+      return g_strndup (output, strcspn (output, MR_BRANCH_GENERATION));
+    }
   }
   return NULL;
 }

@@ -152,7 +152,7 @@ class HlsTest(MrouteTestCase):
         flow_id, src = self.flow(c, [
             {"name": "web", "protocol": "hls", "segment_duration": SEGMENT},
             {"name": "udp", "protocol": "udp", "destination": LO, "port": udp_port}])
-        self.spawn(sender_cmd(src, 20), "sender")
+        self.spawn(sender_cmd(src, 40), "sender")
         base = "/hls/%s/" % flow_id
         wait_for(lambda: c.get(base + "web/index.m3u8").status == 200, 30,
                  what="the playlist")
@@ -172,6 +172,22 @@ class HlsTest(MrouteTestCase):
             self.assertEqual(r.status, 404, "%s: %s" % (path, r.body))
         folder = os.path.join(c.tmpdir, "hls", flow_id, "web")
         self.assertTrue(os.path.isdir(folder))
+        # a PUT of the window is applied live (the output is attached anew)
+        r = c.put("/v1/flows/%s/outputs/web" % flow_id, {"window": 2})
+        self.assertEqual(r.status, 200, r.body)
+        self.assertEqual(r.json()["outputs"][0]["window"], 2)
+
+        def window_of_two():
+            r = c.get(base + "web/index.m3u8")
+            return r.status == 200 and len(playlist_segments(r.body.decode())[1]) == 2 \
+                and playlist_segments(r.body.decode())[0] >= 1
+        try:
+            wait_for(window_of_two, 20, what="a playlist of 2 that slid")
+        except AssertionError:
+            r = c.get(base + "web/index.m3u8")
+            raise AssertionError("playlist %d: %s; folder: %s" % (
+                r.status, r.body.decode(errors="replace"),
+                os.listdir(folder) if os.path.isdir(folder) else "none"))
         r = c.delete("/v1/flows/%s/outputs/web" % flow_id)
         self.assertIn(r.status, (200, 204), r.body)
         wait_for(lambda: not os.path.exists(folder), 10, what="the output's folder to go")
