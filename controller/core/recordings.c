@@ -19,6 +19,11 @@
 #define PCR_PROBE_BYTES (TS * 512)
 #define READ_CHUNK (TS * 128)
 #define MAX_HEAD 8              /* PSI packets at a file's start */
+/* a key frame this much before the end still ends the range: the PCR of
+ * a key frame's first packet jitters by some milliseconds against the
+ * frame rate, and a strict test gave a range one GOP too many (as
+ * tssegmentsink's cut) */
+#define END_TOLERANCE_US 100000
 
 gboolean
 mr_recording_name_parse (const gchar * name, gint64 * start)
@@ -412,7 +417,7 @@ mr_recording_reader_read (MrRecordingReader * r, guint8 * buf, gsize size,
       continue;
     }
     t = packet_time (r, s, pkt);
-    if (is_rap (r, pkt) && r->started && t >= r->end) {
+    if (is_rap (r, pkt) && r->started && t + END_TOLERANCE_US >= r->end) {
       r->done = TRUE;
       break;
     }
