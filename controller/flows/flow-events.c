@@ -199,6 +199,14 @@ mr_runner_events_warning (MrRunner * r, GstMessage * msg)
     }
     return;
   }
+  if (transport && transport->writes_files
+      && err->domain == GST_RESOURCE_ERROR) {
+    /* tssegmentsink could not write (a full disk): it drops from now on,
+     * once; the flow and its other outputs go on */
+    mr_runner_emit (r, "connection_error", "error", "output '%s': %s; it "
+        "writes nothing until it is attached again", out->name, err->message);
+    return;
+  }
   if (!out && warning_from_fanout_sink (r, msg, err))
     return;
   g_message ("flow %s: warning from %s: %s", r->spec->id,

@@ -17,6 +17,9 @@ b. Names that are not the output's files (traversal, another output, a
 c. Bad bodies: an hls source, an hls output with a destination or a port,
    a window out of range, segment_duration on a udp output: 400 naming the
    field.
+d. A full disk (a 256 KiB tmpfs over the output's folder; skipped where the
+   test may not mount one): a connection_error naming the output, the flow
+   ACTIVE, its UDP output receiving.
 
 Standard library only; every process and wait is bounded."""
 
@@ -229,6 +232,41 @@ class HlsTest(MrouteTestCase):
             r = c.post("/v1/flows", body)
             self.assertEqual(r.status, 400, "%s: %s" % (field, r.body))
             self.assertEqual(r.json().get("field"), field, r.body)
+
+    def test_d_full_disk(self):
+        """An hls output on a full disk (a 256 KiB tmpfs over its folder,
+        when this machine lets the test mount one): a connection_error
+        naming it, the flow ACTIVE, its UDP output receiving."""
+        c = self.controller()
+        udp_port = self.port()
+        rx = self.own(Receiver(udp_port, hard=90.0))
+        rx.start()
+        src = self.port()
+        r = c.post("/v1/flows", {"name": "hls", "source": {"name": "in", "protocol": "udp",
+                                                            "ingest_port": src},
+                                 "outputs": [{"name": "web", "protocol": "hls"},
+                                             {"name": "udp", "protocol": "udp",
+                                              "destination": LO, "port": udp_port}]})
+        self.assertEqual(r.status, 201, r.body)
+        flow_id = r.json()["id"]
+        folder = os.path.join(c.tmpdir, "hls", flow_id, "web")
+        os.makedirs(folder)
+        if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", folder],
+                          capture_output=True, timeout=10).returncode != 0:
+            self.skipTest("this machine does not let the test mount a tmpfs")
+        self.addCleanup(subprocess.run, ["umount", "-l", folder], capture_output=True, timeout=10)
+        self.assertEqual(c.post("/v1/flows/%s/start" % flow_id).status, 200)
+        self.spawn(sender_cmd(src, 40), "sender")
+
+        def full():
+            ev = c.get("/v1/flows/%s/events" % flow_id).json()["events"]
+            return [e for e in ev if e["type"] == "connection_error" and "'web'" in e["message"]]
+        wait_for(full, 30, what="a connection_error for the full disk")
+        self.assertIn("No space left", full()[0]["message"])
+        n = rx.count()
+        time.sleep(1.5)
+        self.assertGreater(rx.count(), n + 10, "the UDP output stopped")
+        self.assertEqual(c.get("/v1/flows/%s" % flow_id).json()["status"], "ACTIVE")
 
 
 if __name__ == "__main__":
