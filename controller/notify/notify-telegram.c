@@ -88,6 +88,7 @@ static const MrAlertKind alert_kinds[] = {
   {"primary_recovered", ICON_GREEN, NULL},
   {"connection_error", NULL, "connection error"},
   {"maintenance_restart", ICON_WRENCH, "maintenance restart"},
+  {"recording_error", NULL, "recording error"},
 };
 
 static const MrAlertKind *

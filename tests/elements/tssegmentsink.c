@@ -79,18 +79,21 @@ pmt_fill (guint8 * pkt)
  * indicator) every GOP frames, else 3 plain video packets; the frame's
  * number in the last byte of each video packet */
 static GstBuffer *
-frame_new (guint n)
+frame_new_full (guint n, gboolean tables)
 {
   gboolean key = n % GOP == 0;
-  guint npkts = key ? 5 : 3, i = 0;
+  guint npkts = key ? (tables ? 5 : 3) : 3, i = 0;
   guint8 *data = g_malloc (npkts * TS);
   GstBuffer *buf;
 
-  if (key) {
+  if (key && tables) {
     pat_fill (data);
     pmt_fill (data + TS);
     packet_fill (data + 2 * TS, VIDEO_PID, TRUE, TRUE, NULL, 0);
     i = 3;
+  } else if (key) {
+    packet_fill (data, VIDEO_PID, TRUE, TRUE, NULL, 0);
+    i = 1;
   }
   for (; i < npkts; i++)
     packet_fill (data + i * TS, VIDEO_PID, FALSE, FALSE, NULL, 0);
@@ -100,6 +103,12 @@ frame_new (guint n)
   buf = gst_buffer_new_wrapped (data, npkts * TS);
   GST_BUFFER_PTS (buf) = n * FRAME;
   return buf;
+}
+
+static GstBuffer *
+frame_new (guint n)
+{
+  return frame_new_full (n, TRUE);
 }
 
 static guint
@@ -245,6 +254,56 @@ GST_START_TEST (test_cut_at_rap_with_tables)
 
 GST_END_TEST;
 
+/* Tables only once, at the start: every later file gets copies of the
+ * last PAT and PMT in front of its key frame, so that it decodes alone */
+GST_START_TEST (test_tables_copied_when_missing)
+{
+  g_autofree gchar *dir = g_dir_make_tmp ("tssegmentsink-XXXXXX", NULL);
+  g_autofree gchar *pattern = g_build_filename (dir, "seg%05u.ts", NULL);
+  GstBus *bus;
+  GstHarness *h = harness_new (dir, &bus);
+  guint n, i;
+
+  g_object_set (h->element, "location", pattern, "target-duration", 1, NULL);
+  for (n = 0; n < 30; n++)
+    fail_unless_equals_int (gst_harness_push (h, frame_new_full (n, n == 0)),
+        GST_FLOW_OK);
+  fail_unless (gst_harness_push_event (h, gst_event_new_eos ()));
+
+  /* files at frames 0, 10, 20 */
+  for (i = 0; i < 3; i++) {
+    g_autofree gchar *path = g_strdup_printf (pattern, i);
+    g_autofree guint8 *data = NULL;
+    gsize len;
+
+    fail_unless (g_file_get_contents (path, (gchar **) & data, &len, NULL));
+    fail_unless_equals_int (packet_pid (data), 0);
+    fail_unless_equals_int (packet_pid (data + TS), PMT_PID);
+    fail_unless_equals_int (packet_pid (data + 2 * TS), VIDEO_PID);
+    fail_unless (data[2 * TS + 3] & 0x20);
+    fail_unless_equals_int (data[2 * TS + TS - 1], 10 * i);
+    /* the copies are the stream's own tables, byte for byte */
+    if (i > 0) {
+      guint8 pat[TS], pmt[TS];
+
+      pat_fill (pat);
+      pmt_fill (pmt);
+      fail_unless (memcmp (data, pat, TS) == 0);
+      fail_unless (memcmp (data + TS, pmt, TS) == 0);
+    }
+    /* two tables, then 10 frames of 3 packets (key frames too, without
+     * their own tables) */
+    fail_unless_equals_int (len / TS, 2 + 10 * 3);
+  }
+
+  gst_element_set_bus (h->element, NULL);
+  gst_object_unref (bus);
+  gst_harness_teardown (h);
+  remove_dir (dir);
+}
+
+GST_END_TEST;
+
 /* Named by their UTC start time in the directory */
 GST_START_TEST (test_named_by_start_time)
 {
@@ -337,6 +396,7 @@ tssegmentsink_suite (void)
 
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_cut_at_rap_with_tables);
+  tcase_add_test (tc, test_tables_copied_when_missing);
   tcase_add_test (tc, test_named_by_start_time);
   tcase_add_test (tc, test_unwritable_folder);
   return s;
