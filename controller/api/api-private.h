@@ -52,6 +52,12 @@ JsonNode *mr_api_parse_body (MrApi * api, SoupServerMessage * msg);
 gboolean mr_api_parse_limit (SoupServerMessage * msg, GHashTable * query,
     guint * limit);
 
+/* routes-recordings.c: GET /v1/flows/{id}/recordings (@n_rest 1) and
+ * /v1/flows/{id}/recordings/get (@n_rest 2) */
+void mr_api_handle_recordings (MrApi * api, SoupServerMessage * msg,
+    const gchar * method, const gchar * id, gchar ** rest, guint n_rest,
+    GHashTable * query);
+
 /* routes-flows.c: /v1/flows/{id}/... with @rest the segments after the
  * id */
 void mr_api_handle_flow (MrApi * api, SoupServerMessage * msg,

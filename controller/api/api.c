@@ -268,6 +268,45 @@ handle_openapi (SoupServerMessage * msg, const gchar * method)
       SOUP_MEMORY_STATIC, data, len);
 }
 
+/* GET /hls/{flow}/{output}/{file}: an hls output's playlist or segment,
+ * as the output wrote it (pipeline/transports/hls.c), mapped, not copied */
+static void
+handle_hls (MrApi * api, SoupServerMessage * msg, const gchar * method,
+    const gchar * id, const gchar * output, const gchar * name)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *path = NULL;
+  g_autoptr (GMappedFile) file = NULL;
+  g_autoptr (GBytes) bytes = NULL;
+  SoupMessageHeaders *h;
+
+  if (!IS (method, "GET")) {
+    mr_api_method_not_allowed (msg, "GET");
+    return;
+  }
+  if (!(path = mr_manager_hls_file (api->manager, id, output, name, &error))) {
+    mr_api_respond_result (msg, 0, NULL, &error);
+    return;
+  }
+  /* the output may have deleted it since (its window slid) */
+  if (!(file = g_mapped_file_new (path, FALSE, NULL))) {
+    mr_api_not_found (msg, soup_server_message_get_uri (msg) ?
+        g_uri_get_path (soup_server_message_get_uri (msg)) : name);
+    return;
+  }
+  bytes = g_mapped_file_get_bytes (file);
+  mr_api_respond (msg, SOUP_STATUS_OK, NULL);
+  h = soup_server_message_get_response_headers (msg);
+  /* a live playlist changes every segment; a segment never */
+  soup_message_headers_replace (h, "Cache-Control",
+      IS (name, "index.m3u8") ? "no-cache" : "max-age=3600");
+  soup_server_message_set_response (msg, IS (name, "index.m3u8") ?
+      "application/vnd.apple.mpegurl" : "video/mp2t", SOUP_MEMORY_COPY, NULL,
+      0);
+  soup_message_body_append_bytes (soup_server_message_get_response_body (msg),
+      bytes);
+}
+
 static void
 handle_request (SoupServer * server, SoupServerMessage * msg,
     const char *path, GHashTable * query, gpointer user_data)
@@ -303,6 +342,8 @@ handle_request (SoupServer * server, SoupServerMessage * msg,
     handle_health (api, msg, method);
   } else if (NSEG == 1 && IS (SEG (0), "openapi.json")) {
     handle_openapi (msg, method);
+  } else if (NSEG == 4 && IS (SEG (0), "hls")) {
+    handle_hls (api, msg, method, SEG (1), SEG (2), SEG (3));
   } else if (NSEG == 1 && IS (SEG (0), "metrics")) {
     if (!IS (method, "GET")) {
       mr_api_method_not_allowed (msg, "GET");

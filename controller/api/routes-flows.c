@@ -253,6 +253,12 @@ mr_api_handle_flow (MrApi * api, SoupServerMessage * msg, const gchar * method,
     return;
   }
 
+  if ((n_rest == 1 && IS (rest[0], "recordings"))
+      || (n_rest == 2 && IS (rest[0], "recordings") && IS (rest[1], "get"))) {
+    mr_api_handle_recordings (api, msg, method, id, rest, n_rest, query);
+    return;
+  }
+
   if (n_rest == 1 && IS (rest[0], "source")) {
     if (!IS (method, "POST"))
       mr_api_method_not_allowed (msg, "POST");

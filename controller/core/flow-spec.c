@@ -63,6 +63,7 @@ mr_spec_error_set (GError ** error, const gchar * field, const gchar * fmt,
 
 static const gchar *protocol_names[] = {
   "udp", "rtp", "rtp-fec", "rist", "srt-listener", "srt-caller", "rtmp",
+  "hls",
 };
 
 static const gchar *day_names[] = {
@@ -268,6 +269,8 @@ flow_spec_new (void)
   spec->black_threshold_sec = MR_CONTENT_THRESHOLD_DEFAULT;
   spec->frozen_threshold_sec = MR_CONTENT_THRESHOLD_DEFAULT;
   spec->silent_threshold_sec = MR_CONTENT_THRESHOLD_DEFAULT;
+  spec->recording_segment_duration = MR_RECORDING_DEFAULT_SEGMENT_DURATION;
+  spec->recording_delete_after = MR_RECORDING_DEFAULT_DELETE_AFTER;
   return spec;
 }
 
@@ -284,6 +287,7 @@ mr_flow_spec_copy (const MrFlowSpec * spec)
   c->name = g_strdup (spec->name);
   c->description = g_strdup (spec->description);
   c->primary_source = g_strdup (spec->primary_source);
+  c->recording_folder = g_strdup (spec->recording_folder);
   for (guint i = 0; i < spec->sources->len; i++)
     g_ptr_array_add (c->sources, mr_endpoint_copy (spec->sources->pdata[i]));
   for (guint i = 0; i < spec->outputs->len; i++)
@@ -300,6 +304,7 @@ mr_flow_spec_free (MrFlowSpec * spec)
   g_free (spec->name);
   g_free (spec->description);
   g_free (spec->primary_source);
+  g_free (spec->recording_folder);
   g_ptr_array_unref (spec->sources);
   g_ptr_array_unref (spec->outputs);
   g_free (spec);
@@ -577,6 +582,9 @@ mr_flow_spec_from_json (JsonNode * node, MrSpecParseMode mode,
     } else if (g_str_equal (m, "maintenance_window")) {
       if (!parse_maintenance (spec, v, warnings, error))
         return NULL;
+    } else if (g_str_equal (m, "recording")) {
+      if (!mr_flow_spec_parse_recording (spec, v, warnings, error))
+        return NULL;
     } else if (mode == MR_SPEC_PARSE_STORED && g_str_equal (m, "id")) {
       if (!mr_spec_get_string (v, NULL, m, 64, &spec->id, error))
         return NULL;
@@ -701,6 +709,10 @@ mr_flow_spec_patch (const MrFlowSpec * spec, JsonNode * patch,
       g_autoptr (JsonNode) window = maintenance_over (c, v);
 
       if (!parse_maintenance (c, window, warnings, error))
+        return NULL;
+    } else if (g_str_equal (m, "recording")) {
+      /* member by member onto the flow's */
+      if (!mr_flow_spec_parse_recording (c, v, warnings, error))
         return NULL;
     } else if (g_str_equal (m, "source") || g_str_equal (m, "sources")) {
       /* routes of their own: the flow's as read back pass without a word,

@@ -30,6 +30,7 @@ typedef enum
   MR_PROTOCOL_SRT_LISTENER,
   MR_PROTOCOL_SRT_CALLER,
   MR_PROTOCOL_RTMP,
+  MR_PROTOCOL_HLS,
 } MrProtocol;
 
 const gchar *mr_protocol_to_string (MrProtocol protocol);
@@ -70,6 +71,10 @@ typedef struct
   gchar *iface;                 /* JSON "interface" */
   gint ttl;                     /* 1..255, -1 = unset (the sink's 1) */
   gint dscp;                    /* 0..63, -1 = unset (the system's) */
+  /* hls outputs (core/protocols/hls.c): seconds a segment lasts at least
+   * (cut at the next key frame), segments in the playlist; -1 = unset */
+  gint segment_duration;
+  gint window;
 } MrEndpoint;
 
 MrEndpoint *mr_endpoint_copy (const MrEndpoint * ep);
@@ -114,9 +119,23 @@ typedef struct
   gint maintenance_day;         /* 0 = Monday .. 6 = Sunday */
   gint maintenance_hour;        /* UTC */
 
+  /* recording (core/flow-spec-recording.c, docs/recording.md) */
+  gboolean recording_enabled;
+  gint recording_segment_duration;      /* s */
+  gchar *recording_folder;      /* NULL: recordings/ beside the database */
+  gint64 recording_delete_after;        /* s, 0 = never */
+
   gint64 created_at;            /* µs since the epoch */
   gint64 updated_at;
 } MrFlowSpec;
+
+#define MR_RECORDING_DEFAULT_SEGMENT_DURATION 60      /* s */
+#define MR_RECORDING_DEFAULT_DELETE_AFTER (7 * 24 * 3600)  /* s */
+
+/* The folder of @spec's recordings: its id below its recording folder, or
+ * below @default_root when it has none */
+gchar *mr_flow_spec_recording_dir (const MrFlowSpec * spec,
+    const gchar * default_root);
 
 MrFlowSpec *mr_flow_spec_copy (const MrFlowSpec * spec);
 void mr_flow_spec_free (MrFlowSpec * spec);

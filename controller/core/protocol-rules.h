@@ -46,6 +46,9 @@ typedef struct
   /* A source may join a multicast group (source_address, interface), an
    * output send to one (ttl, dscp, interface): protocols/multicast.c */
   gboolean multicast;
+  /* Only an output, that writes files the API serves (hls): no
+   * destination, no port; its segment_duration and window */
+  gboolean output_files;
 
   /* Where an endpoint that does not listen goes, when that is not a host
    * name or IP address and a port (the rule when NULL) */

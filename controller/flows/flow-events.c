@@ -124,6 +124,12 @@ mr_runner_events_error (MrRunner * r, GstMessage * msg)
         GST_MESSAGE_SRC_NAME (msg), err->message);
     return FALSE;
   }
+  if (g_strcmp0 (output, MR_LIVE_RECORDING) == 0) {
+    /* the recording's branch drops from now on; the outputs go on */
+    mr_runner_emit (r, "recording_error", "error", "recording stopped: %s",
+        err->message);
+    return FALSE;
+  }
   if (output) {
     g_message ("flow %s: output '%s' failed: %s (%s)", r->spec->id, output,
         err->message, debug ? debug : "");
@@ -178,6 +184,13 @@ mr_runner_events_warning (MrRunner * r, GstMessage * msg)
       NULL;
 
   gst_message_parse_warning (msg, &err, NULL);
+  if (g_strcmp0 (output, MR_LIVE_RECORDING) == 0) {
+    /* tssegmentsink could not write (a full disk, a folder it may not
+     * write to): it drops from now on, the outputs never wait for it */
+    mr_runner_emit (r, "recording_error", "error", "recording stopped: %s",
+        err->message);
+    return;
+  }
   if (transport && transport->output_warning_lost_peer
       && transport->output_warning_lost_peer (err)) {
     MrOutputState *st = mr_runner_output_state (r, out->name);
@@ -188,6 +201,14 @@ mr_runner_events_warning (MrRunner * r, GstMessage * msg)
       mr_runner_emit (r, "connection_error", "warning", "output '%s': %s",
           out->name, err->message);
     }
+    return;
+  }
+  if (transport && transport->writes_files
+      && err->domain == GST_RESOURCE_ERROR) {
+    /* tssegmentsink could not write (a full disk): it drops from now on,
+     * once; the flow and its other outputs go on */
+    mr_runner_emit (r, "connection_error", "error", "output '%s': %s; it "
+        "writes nothing until it is attached again", out->name, err->message);
     return;
   }
   if (!out && warning_from_fanout_sink (r, msg, err))

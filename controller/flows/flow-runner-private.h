@@ -84,6 +84,8 @@ struct _MrRunner
 
   MrFlowState state;
   MrLivePipeline live;           /* the pipeline and its elements */
+  gchar *files_dir;             /* live.files_dir, or NULL */
+  gchar *recordings_root;       /* where recordings go by default */
   MrMonitor *monitor;           /* the monitoring branch, on live.fanout */
   guint health_timeout_ms;
   guint bus_watch;

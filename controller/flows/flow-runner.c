@@ -96,7 +96,48 @@ mr_runner_free (MrRunner * r)
     return;
   teardown (r);
   mr_flow_spec_free (r->spec);
+  g_free (r->files_dir);
+  g_free (r->recordings_root);
   g_free (r);
+}
+
+void
+mr_runner_set_files_dir (MrRunner * r, const gchar * dir)
+{
+  g_free (r->files_dir);
+  r->live.files_dir = r->files_dir = g_strdup (dir);
+}
+
+void
+mr_runner_set_recordings_root (MrRunner * r, const gchar * dir)
+{
+  g_free (r->recordings_root);
+  r->recordings_root = g_strdup (dir);
+}
+
+/* The recording branch as @spec asks; a folder that cannot be made is an
+ * event, never a reason for the flow not to run */
+static void
+attach_recording (MrRunner * r, const MrFlowSpec * spec)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *dir = NULL;
+
+  if (!spec->recording_enabled || !r->recordings_root)
+    return;
+  dir = mr_flow_spec_recording_dir (spec, r->recordings_root);
+  if (!mr_live_pipeline_attach_recording (&r->live, dir,
+          spec->recording_segment_duration, &error))
+    mr_runner_emit (r, "recording_error", "error", "recording not started: "
+        "%s", error->message);
+}
+
+static gboolean
+recording_changed (const MrFlowSpec * a, const MrFlowSpec * b)
+{
+  return a->recording_enabled != b->recording_enabled
+      || a->recording_segment_duration != b->recording_segment_duration
+      || g_strcmp0 (a->recording_folder, b->recording_folder) != 0;
 }
 
 MrFlowState
@@ -217,6 +258,7 @@ mr_runner_start (MrRunner * r, gboolean retry_sources, GError ** error)
 
   bus = gst_pipeline_get_bus (GST_PIPELINE (r->live.pipeline));
   r->bus_watch = gst_bus_add_watch (bus, on_bus_message, r);
+  attach_recording (r, r->spec);
 
   /* the outputs and the monitoring first: every sink is async=false, so
    * the pipeline plays without a source; then each source on its own, so
@@ -286,7 +328,8 @@ endpoint_same_transport (const MrEndpoint * a, const MrEndpoint * b)
       && g_strcmp0 (a->passphrase, b->passphrase) == 0
       && g_strcmp0 (a->source_address, b->source_address) == 0
       && g_strcmp0 (a->iface, b->iface) == 0
-      && a->ttl == b->ttl && a->dscp == b->dscp;
+      && a->ttl == b->ttl && a->dscp == b->dscp
+      && a->segment_duration == b->segment_duration && a->window == b->window;
 }
 
 static gboolean
@@ -486,6 +529,10 @@ mr_runner_update (MrRunner * r, const MrFlowSpec * spec)
   }
 
   update_monitor (r, spec);
+  if (recording_changed (r->spec, spec)) {
+    mr_live_pipeline_detach_recording (&r->live);
+    attach_recording (r, spec);
+  }
 
   mr_flow_spec_free (r->spec);
   r->spec = mr_flow_spec_copy (spec);

@@ -4,29 +4,9 @@
 #include "manager.h"
 
 #include "core/core.h"
-#include "flow-runner.h"
+#include "manager-private.h"
 
 G_DEFINE_QUARK (mr-manager-error-quark, mr_manager_error);
-
-typedef struct
-{
-  MrManager *mgr;
-  MrFlowSpec *spec;
-  MrRunner *runner;
-  gint64 running_since;         /* mr_clock_now_us () at the last start */
-} MrFlow;
-
-struct _MrManager
-{
-  const MrConfig *config;       /* outlives the manager */
-  MrStore *store;
-  gint max_flows;
-  guint health_timeout_ms;
-  GPtrArray *flows;             /* MrFlow*, in creation order */
-  GHashTable *by_id;            /* id -> MrFlow* (borrowed) */
-  GArray *listeners;            /* MrListener */
-  guint maintenance_timer;
-};
 
 typedef struct
 {
@@ -53,11 +33,13 @@ mr_manager_new (const MrConfig * config, MrStore * store)
   mgr->store = store;
   mgr->max_flows = config->max_flows;
   mgr->health_timeout_ms = config->health_timeout_ms;
+  mgr->recordings_root = mr_config_data_path (config, "recordings");
   mgr->flows = g_ptr_array_new_with_free_func ((GDestroyNotify) flow_free);
   mgr->by_id = g_hash_table_new (g_str_hash, g_str_equal);
   mgr->listeners = g_array_new (FALSE, FALSE, sizeof (MrListener));
   mgr->maintenance_timer = g_timeout_add_seconds (config->maintenance_check_sec,
       maintenance_check, mgr);
+  mr_manager_start_retention (mgr);
   return mgr;
 }
 
@@ -68,6 +50,11 @@ mr_manager_free (MrManager * mgr)
     return;
   if (mgr->maintenance_timer)
     g_source_remove (mgr->maintenance_timer);
+  if (mgr->retention_timer)
+    g_source_remove (mgr->retention_timer);
+  if (mgr->retention_idle)
+    g_source_remove (mgr->retention_idle);
+  g_free (mgr->recordings_root);
   g_hash_table_unref (mgr->by_id);
   g_ptr_array_unref (mgr->flows);
   g_array_unref (mgr->listeners);
@@ -167,8 +154,13 @@ flow_add (MrManager * mgr, MrFlowSpec * spec)
 
   flow->mgr = mgr;
   flow->spec = spec;
+  g_autofree gchar *hls = mr_config_data_path (mgr->config, "hls");
+  g_autofree gchar *files_dir = g_build_filename (hls, spec->id, NULL);
+
   flow->runner = mr_runner_new (spec, mgr->health_timeout_ms,
       &runner_callbacks, flow);
+  mr_runner_set_files_dir (flow->runner, files_dir);
+  mr_runner_set_recordings_root (flow->runner, mgr->recordings_root);
   g_ptr_array_add (mgr->flows, flow);
   g_hash_table_insert (mgr->by_id, spec->id, flow);
   return flow;
@@ -226,8 +218,8 @@ flow_info (MrFlow * flow)
   return mr_flow_info_new (flow->spec, mr_runner_get_state (flow->runner));
 }
 
-static MrFlow *
-lookup (MrManager * mgr, const gchar * id, GError ** error)
+MrFlow *
+mr_manager_lookup (MrManager * mgr, const gchar * id, GError ** error)
 {
   MrFlow *flow = g_hash_table_lookup (mgr->by_id, id);
 
@@ -445,7 +437,7 @@ mr_manager_list_flows (MrManager * mgr)
 MrFlowInfo *
 mr_manager_get_flow (MrManager * mgr, const gchar * id, GError ** error)
 {
-  MrFlow *flow = lookup (mgr, id, error);
+  MrFlow *flow = mr_manager_lookup (mgr, id, error);
 
   return flow ? flow_info (flow) : NULL;
 }
@@ -453,7 +445,7 @@ mr_manager_get_flow (MrManager * mgr, const gchar * id, GError ** error)
 gboolean
 mr_manager_delete_flow (MrManager * mgr, const gchar * id, GError ** error)
 {
-  MrFlow *flow = lookup (mgr, id, error);
+  MrFlow *flow = mr_manager_lookup (mgr, id, error);
   GError *err = NULL;
 
   if (!flow)
@@ -465,6 +457,7 @@ mr_manager_delete_flow (MrManager * mgr, const gchar * id, GError ** error)
     g_error_free (err);
     return FALSE;
   }
+  mr_manager_remove_hls_files (mgr, flow->spec);
   g_hash_table_remove (mgr->by_id, id);
   g_ptr_array_remove (mgr->flows, flow);
   return TRUE;
@@ -473,7 +466,7 @@ mr_manager_delete_flow (MrManager * mgr, const gchar * id, GError ** error)
 MrFlowInfo *
 mr_manager_start_flow (MrManager * mgr, const gchar * id, GError ** error)
 {
-  MrFlow *flow = lookup (mgr, id, error);
+  MrFlow *flow = mr_manager_lookup (mgr, id, error);
   g_autoptr (GError) err = NULL;
   guint total, active = 0;
 
@@ -510,7 +503,7 @@ mr_manager_start_flow (MrManager * mgr, const gchar * id, GError ** error)
 MrFlowInfo *
 mr_manager_stop_flow (MrManager * mgr, const gchar * id, GError ** error)
 {
-  MrFlow *flow = lookup (mgr, id, error);
+  MrFlow *flow = mr_manager_lookup (mgr, id, error);
 
   if (!flow)
     return NULL;
@@ -523,7 +516,7 @@ mr_manager_stop_flow (MrManager * mgr, const gchar * id, GError ** error)
 MrFlowSpec *
 mr_manager_get_spec (MrManager * mgr, const gchar * id, GError ** error)
 {
-  MrFlow *flow = lookup (mgr, id, error);
+  MrFlow *flow = mr_manager_lookup (mgr, id, error);
 
   return flow ? mr_flow_spec_copy (flow->spec) : NULL;
 }
@@ -533,7 +526,7 @@ mr_manager_update_flow (MrManager * mgr, const gchar * id, MrFlowSpec * spec,
     GError ** error)
 {
   g_autoptr (MrFlowSpec) given = spec;
-  MrFlow *flow = lookup (mgr, id, error);
+  MrFlow *flow = mr_manager_lookup (mgr, id, error);
   MrFlowSpec *next;
   const gchar *field;
 
@@ -560,6 +553,11 @@ mr_manager_update_flow (MrManager * mgr, const gchar * id, MrFlowSpec * spec,
   next->has_maintenance = given->has_maintenance;
   next->maintenance_day = given->maintenance_day;
   next->maintenance_hour = given->maintenance_hour;
+  next->recording_enabled = given->recording_enabled;
+  next->recording_segment_duration = given->recording_segment_duration;
+  g_free (next->recording_folder);
+  next->recording_folder = g_strdup (given->recording_folder);
+  next->recording_delete_after = given->recording_delete_after;
 
   /* nothing changes, stored or running, unless all of it can change now */
   if ((field = mr_runner_field_needing_stop (flow->runner, next))) {
@@ -578,7 +576,7 @@ static MrFlow *
 lookup_with_room (MrManager * mgr, const gchar * id, MrEndpointRole role,
     GError ** error)
 {
-  MrFlow *flow = lookup (mgr, id, error);
+  MrFlow *flow = mr_manager_lookup (mgr, id, error);
 
   if (!flow)
     return NULL;
@@ -642,7 +640,7 @@ MrFlowInfo *
 mr_manager_remove_source (MrManager * mgr, const gchar * id,
     const gchar * name, GError ** error)
 {
-  MrFlow *flow = lookup (mgr, id, error);
+  MrFlow *flow = mr_manager_lookup (mgr, id, error);
   MrFlowSpec *spec;
   guint index;
 
@@ -679,7 +677,7 @@ static MrFlow *
 lookup_output (MrManager * mgr, const gchar * id, const gchar * name,
     guint * index, GError ** error)
 {
-  MrFlow *flow = lookup (mgr, id, error);
+  MrFlow *flow = mr_manager_lookup (mgr, id, error);
 
   if (!flow)
     return NULL;
@@ -695,7 +693,7 @@ MrEndpoint *
 mr_manager_get_source (MrManager * mgr, const gchar * id,
     const gchar * name, GError ** error)
 {
-  MrFlow *flow = lookup (mgr, id, error);
+  MrFlow *flow = mr_manager_lookup (mgr, id, error);
   MrEndpoint *ep;
 
   if (!flow)
@@ -751,7 +749,7 @@ MrFlowInfo *
 mr_manager_remove_output (MrManager * mgr, const gchar * id,
     const gchar * name, GError ** error)
 {
-  MrFlow *flow = lookup (mgr, id, error);
+  MrFlow *flow = mr_manager_lookup (mgr, id, error);
   MrFlowSpec *spec;
   guint index;
 
@@ -772,7 +770,7 @@ mr_manager_remove_output (MrManager * mgr, const gchar * id,
 MrFlowMetrics *
 mr_manager_flow_metrics (MrManager * mgr, const gchar * id, GError ** error)
 {
-  MrFlow *flow = lookup (mgr, id, error);
+  MrFlow *flow = mr_manager_lookup (mgr, id, error);
 
   if (!flow)
     return NULL;
@@ -789,7 +787,7 @@ mr_manager_events (MrManager * mgr, const gchar * id, guint limit,
   GPtrArray *events;
   GError *err = NULL;
 
-  if (id && !lookup (mgr, id, error))
+  if (id && !mr_manager_lookup (mgr, id, error))
     return NULL;
   if (!(events = mr_store_list_events (mgr->store, id, limit, &err))) {
     g_set_error (error, MR_MANAGER_ERROR, MR_MANAGER_ERROR_STORAGE, "%s",
@@ -810,7 +808,7 @@ static gpointer
 monitoring (MrManager * mgr, const gchar * id, MrMonitorGetter get,
     GError ** error)
 {
-  MrFlow *flow = lookup (mgr, id, error);
+  MrFlow *flow = mr_manager_lookup (mgr, id, error);
   GError *err = NULL;
   gpointer answer;
   gint code;

@@ -73,6 +73,15 @@ MrFlowInfo *mr_manager_create_flow (MrManager * mgr, MrFlowSpec * spec,
     GError ** error);
 /* MrFlowInfo*, in creation order */
 GPtrArray *mr_manager_list_flows (MrManager * mgr);
+/* The path of @name (index.m3u8 or a segment) that the hls output @output
+ * of flow @id wrote, or NULL with NOT_FOUND: no such flow, output or file,
+ * or a name that is not one of its files */
+gchar *mr_manager_hls_file (MrManager * mgr, const gchar * id,
+    const gchar * output, const gchar * name, GError ** error);
+/* The folder of flow @id's recording segments (core/recordings.h reads
+ * them), or NULL with NOT_FOUND */
+gchar *mr_manager_recording_dir (MrManager * mgr, const gchar * id,
+    GError ** error);
 MrFlowInfo *mr_manager_get_flow (MrManager * mgr, const gchar * id,
     GError ** error);
 gboolean mr_manager_delete_flow (MrManager * mgr, const gchar * id,

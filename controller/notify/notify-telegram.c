@@ -92,6 +92,7 @@ static const MrAlertKind alert_kinds[] = {
   {"content_black", NULL, NULL},
   {"content_frozen", NULL, NULL},
   {"content_silent", NULL, NULL},
+  {"recording_error", NULL, "recording error"},
 };
 
 static const MrAlertKind *

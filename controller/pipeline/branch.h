@@ -19,6 +19,9 @@
 G_BEGIN_DECLS
 
 #define MR_BRANCH_PREFIX "output-"
+/* "output-NAME#N": a branch attached while the output's previous one is
+ * still leaving (no output name has a '#') */
+#define MR_BRANCH_GENERATION "#"
 
 typedef struct _MrBranch MrBranch;
 

@@ -134,7 +134,7 @@ srt_uri_of (const gchar * json, MrEndpointRole role)
     g_assert_no_error (error);
     e = gst_bin_get_by_name (GST_BIN (bin), "srtsrc");
   } else {
-    e = gst_object_ref_sink (t->make_output (ep, &error));
+    e = gst_object_ref_sink (t->make_output (ep, NULL, &error));
     g_assert_no_error (error);
   }
   g_assert_nonnull (e);

@@ -131,7 +131,7 @@ on_ts_pad (GstElement * demux, GstPad * pad, gpointer user_data)
 }
 
 static GstElement *
-make_output (const MrEndpoint * out, GError ** error)
+make_output (const MrEndpoint * out, const gchar * dir, GError ** error)
 {
   GstElement *bin = gst_bin_new ("sink");
   GstElement *demux = mr_transport_make ("tsdemux", "tsdemux", error);

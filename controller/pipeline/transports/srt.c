@@ -172,7 +172,7 @@ build_source (GstBin * bin, const MrEndpoint * src, gboolean rtp_out,
 }
 
 static GstElement *
-make_output (const MrEndpoint * out, GError ** error)
+make_output (const MrEndpoint * out, const gchar * dir, GError ** error)
 {
   gboolean listener = out->protocol == MR_PROTOCOL_SRT_LISTENER;
   GstElement *sink = mr_transport_make ("srtsink", "sink", error);

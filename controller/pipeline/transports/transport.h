@@ -130,8 +130,14 @@ typedef struct
   /* FANOUT: the element between the tee and the shared sink, or NULL
    * (plain TS); one shared sink per payloader */
   const gchar *fanout_payloader;
-  /* BRANCH: the output's sink, an element or a bin with a sink pad */
-  GstElement *(*make_output) (const MrEndpoint * out, GError ** error);
+  /* BRANCH: the output's sink, an element or a bin with a sink pad; @dir
+   * is the output's own folder for the files it writes (writes_files), or
+   * NULL when the flow has none */
+  GstElement *(*make_output) (const MrEndpoint * out, const gchar * dir,
+      GError ** error);
+  /* Its output writes files into its folder (hls), which the live
+   * pipeline deletes when the output is detached */
+  gboolean writes_files;
   /* The output's counters now, into @stats (zeroed by the caller); FALSE
    * if there are none */
   gboolean (*read_output_stats) (const MrEndpoint * out,
@@ -205,6 +211,10 @@ GQuark mr_transport_error_quark (void);
 #define MR_UDP_RECV_BUFFER (4 * 1024 * 1024)
 /* one RTP packet per datagram of 7 TS packets */
 #define MR_RTP_MTU (12 + 7 * 188)
+
+/* Deletes the files in @dir, then @dir (not below: an output's folder
+ * holds only files) */
+void mr_transport_remove_files (const gchar * dir);
 
 /* gst_element_factory_make () that says which plugin is missing */
 GstElement *mr_transport_make (const gchar * factory, const gchar * name,
