@@ -837,7 +837,7 @@ MrFlowInfo *
 mr_manager_activate_source (MrManager * mgr, const gchar * id,
     const gchar * name, GError ** error)
 {
-  MrFlow *flow = lookup (mgr, id, error);
+  MrFlow *flow = mr_manager_lookup (mgr, id, error);
   GError *err = NULL;
 
   if (!flow)

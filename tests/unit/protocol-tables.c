@@ -453,7 +453,7 @@ test_rtmp_listener_and_host_output (void)
   g_assert_cmpstr (app, ==, "live");
   g_assert_cmpstr (addr, ==, "127.0.0.1");
 
-  sink = gst_object_ref_sink (t->make_output (out, &error));
+  sink = gst_object_ref_sink (t->make_output (out, NULL, &error));
   g_assert_no_error (error);
   rtmp2sink = gst_bin_get_by_name (GST_BIN (sink), "rtmp2sink");
   g_object_get (rtmp2sink, "location", &loc, NULL);
@@ -462,7 +462,7 @@ test_rtmp_listener_and_host_output (void)
   g_clear_pointer (&loc, g_free);
   gst_clear_object (&sink);
 
-  sink = gst_object_ref_sink (t->make_output (out6, &error));
+  sink = gst_object_ref_sink (t->make_output (out6, NULL, &error));
   rtmp2sink = gst_bin_get_by_name (GST_BIN (sink), "rtmp2sink");
   g_object_get (rtmp2sink, "location", &loc, NULL);
   g_assert_cmpstr (loc, ==, "rtmp://[::1]:1940/live/k");
