@@ -58,7 +58,9 @@
  * Durations are running time of the buffers' timestamps (a live source
  * timestamps on arrival); buffers without timestamps use the monotonic
  * clock.  The playlist is written to a temporary file and renamed, so a
- * reader never sees half of it.  The playlist's EXT-X-TARGETDURATION is
+ * reader never sees half of it; a live one first once it lists three files
+ * (or the whole window, if smaller), as players start three target
+ * durations from its end.  The playlist's EXT-X-TARGETDURATION is
  * the longest EXTINF rounded up, as RFC 8216 asks.
  */
 
@@ -371,6 +373,8 @@ write_all (GstTsSegmentSink * self, const guint8 * data, gsize size)
   return TRUE;
 }
 
+#define MIN_LIVE_FILES 3
+
 static gboolean
 write_playlist (GstTsSegmentSink * self, const gchar * playlist,
     guint length, gboolean ended)
@@ -383,6 +387,12 @@ write_playlist (GstTsSegmentSink * self, const gchar * playlist,
   guint64 sequence = self->media_sequence;
   GList *l;
 
+  /* a live playlist appears once it lists MIN_LIVE_FILES files (or all
+   * the window, if smaller): players start three target durations from
+   * its end, and Chromium's own HLS fails on a live playlist of one */
+  if (!ended && g_queue_get_length (&self->entries) <
+      (length ? MIN (length, MIN_LIVE_FILES) : MIN_LIVE_FILES))
+    return TRUE;
   while (length > 0 && g_queue_get_length (&self->entries) > length) {
     entry_free (g_queue_pop_head (&self->entries));
     self->media_sequence++;

@@ -57,8 +57,10 @@ function activeText(m) {
 }
 
 function endpointText(e) {
-  if (e.protocol === 'rtmp')
-    return e.destination || '';
+  if (e.protocol === 'hls')
+    return 'served here';
+  if (e.protocol === 'rtmp' && e.destination)
+    return e.destination + (e.port !== undefined ? `:${e.port}` : '');
   if (e.ingest_port !== undefined)
     return `${e.ingest_address || '*'}:${e.ingest_port}`;
   if (e.destination)
@@ -380,11 +382,27 @@ async function flowView(id) {
     outputsBox.replaceChildren(flow.outputs.length
       ? h('table', { class: 'grid' }, h('thead', {}, h('tr', {}, ['Name', 'Protocol', 'Destination', 'State', 'Bitrate', 'Packets', 'Disconnections', ''].map((t) => h('th', {}, t)))), h('tbody', {}, outRows))
       : h('p', { class: 'muted' }, 'No output.'),
-    h('div', { class: 'charts' }, flow.outputs.map((o) => chart(`out:${o.name}`, `output ${o.name}`))));
+    h('div', { class: 'charts' }, flow.outputs.map((o) => chart(`out:${o.name}`, `output ${o.name}`))),
+    h('div', { class: 'players' }, flow.outputs.filter((o) => o.protocol === 'hls').map(hlsPlayer)));
     for (const key of [...charts.keys()])
       if (!flow.sources.some((s) => key === `src:${s.name}`) && !flow.outputs.some((o) => key === `out:${o.name}`))
         charts.delete(key);
     title.textContent = flow.name;
+  }
+
+  // An HLS output, played by the browser itself (Chromium and Safari play
+  // HLS natively: no library); the playlist is asked for on Play only
+  function hlsPlayer(o) {
+    const url = `/hls/${encodeURIComponent(id)}/${encodeURIComponent(o.name)}/index.m3u8`;
+    const video = h('video', { controls: true, muted: true, playsinline: true, 'data-hls': o.name });
+    const play = h('button', { type: 'button', class: 'small', 'data-play': o.name, onclick: () => {
+      video.muted = true;
+      video.src = url;
+      video.play().catch(() => {});
+      play.hidden = true;
+    } }, 'Play');
+    return h('figure', { class: 'player', 'data-player': o.name }, video,
+      h('figcaption', {}, `output ${o.name} (HLS) `, play, h('a', { href: url, class: 'small' }, 'playlist')));
   }
 
   function setFlow(f) {

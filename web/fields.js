@@ -4,9 +4,12 @@
 // checks nothing itself: the API's validation is the one that counts, so
 // a value is sent as typed and the answer tells what is wrong.
 
+// what a source can be, and what an output can be (hls: served by the
+// controller itself)
 export const PROTOCOLS = ['udp', 'rtp', 'rtp-fec', 'rist', 'srt-listener', 'srt-caller', 'rtmp'];
+export const OUTPUT_PROTOCOLS = [...PROTOCOLS, 'hls'];
 
-const LISTEN = ['udp', 'rtp', 'rtp-fec', 'rist', 'srt-listener'];
+const LISTEN = ['udp', 'rtp', 'rtp-fec', 'rist', 'srt-listener', 'rtmp'];
 const RTPISH = ['udp', 'rtp', 'rtp-fec'];
 const SRT = ['srt-listener', 'srt-caller'];
 const ALGORITHMS = ['', 'aes128', 'aes192', 'aes256'];
@@ -16,12 +19,12 @@ export const SOURCE_FIELDS = [
   { key: 'ingest_address', label: 'Ingest address', on: LISTEN, hint: 'all addresses, or a multicast group' },
   { key: 'source_address', label: 'SSM sender', on: RTPISH, hint: 'multicast only' },
   { key: 'interface', label: 'Interface', on: RTPISH, hint: 'multicast only' },
-  { key: 'destination', label: 'Destination', on: ['srt-caller', 'rtmp'], hint: 'host, or rtmp://host/app/key' },
+  { key: 'destination', label: 'Destination', on: ['srt-caller', 'rtmp'], hint: 'host; rtmp: rtmp://host/app to pull, or empty and an ingest port to listen' },
   { key: 'port', label: 'Port', type: 'int', on: ['srt-caller'] },
   { key: 'max_latency', label: 'Latency (ms)', type: 'int', on: [...SRT, 'rist'] },
   { key: 'min_latency', label: 'Min latency (ms)', type: 'int', on: SRT },
   { key: 'max_bitrate', label: 'Max bitrate (bytes/s)', type: 'int', on: SRT },
-  { key: 'stream_id', label: 'Stream id', on: [...SRT, 'rtmp'] },
+  { key: 'stream_id', label: 'Stream id', on: [...SRT, 'rtmp'], hint: 'rtmp: the stream key publishers push to' },
   { key: 'decryption.algorithm', label: 'Decryption', type: 'select', options: ALGORITHMS, on: SRT },
   { key: 'decryption.passphrase', label: 'Passphrase', type: 'password', on: SRT },
   { key: 'description', label: 'Description', on: PROTOCOLS },
@@ -29,7 +32,7 @@ export const SOURCE_FIELDS = [
 
 export const OUTPUT_FIELDS = [
   { key: 'destination', label: 'Destination', on: PROTOCOLS.filter((p) => p !== 'srt-listener'), hint: 'host, or rtmp://host/app' },
-  { key: 'port', label: 'Port', type: 'int', on: PROTOCOLS.filter((p) => p !== 'rtmp') },
+  { key: 'port', label: 'Port', type: 'int', on: PROTOCOLS },
   { key: 'ttl', label: 'TTL', type: 'int', on: RTPISH, hint: 'multicast only' },
   { key: 'dscp', label: 'DSCP', type: 'int', on: RTPISH },
   { key: 'interface', label: 'Interface', on: RTPISH, hint: 'multicast only' },
@@ -38,9 +41,11 @@ export const OUTPUT_FIELDS = [
   { key: 'max_bitrate', label: 'Max bitrate (bytes/s)', type: 'int', on: SRT },
   { key: 'stream_id', label: 'Stream id', on: SRT },
   { key: 'stream_key', label: 'Stream key', type: 'password', on: ['rtmp'] },
+  { key: 'segment_duration', label: 'Segment (s)', type: 'int', on: ['hls'], hint: 'default 2' },
+  { key: 'window', label: 'Segments in the playlist', type: 'int', on: ['hls'], hint: 'default 6' },
   { key: 'encryption.algorithm', label: 'Encryption', type: 'select', options: ALGORITHMS, on: SRT },
   { key: 'encryption.passphrase', label: 'Passphrase', type: 'password', on: SRT },
-  { key: 'description', label: 'Description', on: PROTOCOLS },
+  { key: 'description', label: 'Description', on: OUTPUT_PROTOCOLS },
 ];
 
 // An element: h('tag', {attr: value, class: ...}, children...)
@@ -84,8 +89,9 @@ function get(obj, key) {
 // "outputs[1]", "" for an output edited alone)
 export function endpointEditor(prefix, defs, value = {}, opts = {}) {
   const p = (k) => (prefix ? `${prefix}.${k}` : k);
+  const protocols = defs === OUTPUT_FIELDS ? OUTPUT_PROTOCOLS : PROTOCOLS;
   const protocol = h('select', { name: p('protocol'), 'data-key': 'protocol' },
-    PROTOCOLS.map((x) => h('option', { value: x }, x)));
+    protocols.map((x) => h('option', { value: x }, x)));
   protocol.value = value.protocol || opts.protocol || 'udp';
   const box = h('div', { class: 'endpoint', 'data-prefix': prefix });
   box.append(

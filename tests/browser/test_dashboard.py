@@ -462,6 +462,52 @@ class DashboardTest(DashboardTestCase):
         self.assert_clean_console()
 
 
+    @unittest.skipUnless(shutil.which("ffmpeg"), "ffmpeg is needed")
+    def test_6_hls_player(self):
+        """An hls output added in the dialog (its own fields shown, no
+        destination or port) plays in the page's <video>: Chromium plays
+        HLS itself, no library"""
+        c = self.ctl
+        ingest = self.port()
+        r = c.post("/v1/flows", {"name": "watch-me", "source": {"name": "in", "protocol": "udp",
+                                                                "ingest_port": ingest}})
+        self.assertEqual(r.status, 201, r.body)
+        fid = r.json()["id"]
+        self.assertEqual(c.post("/v1/flows/%s/start" % fid).status, 200)
+        self.own_proc(ffmpeg_sender(ingest, seconds=40), signal.SIGKILL)
+        self.browser()
+        self.open(c, "#/flows/%s" % fid)
+        self.live()
+        self.driver.find_element(By.ID, "btn-add-output").click()
+        self.wait(lambda d: d.execute_script("return document.getElementById('output-dialog').open"), 5, "the dialog")
+        self.type_into("name", "web")
+        Select(self.driver.find_element(By.NAME, "protocol")).select_by_value("hls")
+        shown = self.js("return [...document.querySelectorAll('#output-form .field')]"
+                        ".filter((f) => !f.hidden).map((f) => f.dataset.field)")
+        self.assertIn("segment_duration", shown)
+        self.assertIn("window", shown)
+        self.assertNotIn("destination", shown)
+        self.type_into("segment_duration", "1")
+        self.driver.find_element(By.ID, "output-save").click()
+        self.wait(lambda d: d.find_elements(By.CSS_SELECTOR, 'button[data-play="web"]'), 10, "the player")
+        self.assertEqual(c.get("/v1/flows/%s/outputs/web" % fid).json()["segment_duration"], 1)
+        # the playlist is there (with three segments) before Play is pressed
+        deadline = time.monotonic() + 20
+        while c.send("GET", "/hls/%s/web/index.m3u8" % fid).status != 200:
+            self.assertLess(time.monotonic(), deadline, "no playlist")
+            time.sleep(0.5)
+        self.driver.find_element(By.CSS_SELECTOR, 'button[data-play="web"]').click()
+        self.wait(lambda d: self.js("const v = document.querySelector('video[data-hls=web]');"
+                                    "return v.readyState >= 2 && v.currentTime > 2 && v.videoWidth;"),
+                  30, "the video playing for 2 s")
+        size = self.js("const v = document.querySelector('video[data-hls=web]');"
+                       "return [v.videoWidth, v.videoHeight, v.currentTime, v.error];")
+        note("HLS in the page: %dx%d, %.1f s played, error %r" % tuple(size))
+        self.assertEqual(size[:2], [320, 240])
+        self.driver.execute_script("document.querySelector('[data-player=web]').scrollIntoView()")
+        self.shot("flow-hls.png")
+        self.assert_clean_console()
+
     def test_5_merge(self):
         """A MERGE flow fed the same RTP stream twice: the merge card
         says merging, with both legs' packets"""
