@@ -26,6 +26,8 @@ typedef enum
   MR_PROTOCOL_SRT_LISTENER,
   MR_PROTOCOL_SRT_CALLER,
   MR_PROTOCOL_RTMP,
+  MR_PROTOCOL_RTSP,             /* an output only: a mount of the
+                                 * controller's RTSP server */
 } MrProtocol;
 
 const gchar *mr_protocol_to_string (MrProtocol protocol);
@@ -66,6 +68,11 @@ typedef struct
   gchar *iface;                 /* JSON "interface" */
   gint ttl;                     /* 1..255, -1 = unset (the sink's 1) */
   gint dscp;                    /* 0..63, -1 = unset (the system's) */
+  /* rtsp (core/protocols/rtsp.c): the mount's path on the controller's
+   * RTSP server, and the optional Basic credentials of its viewers */
+  gchar *path;
+  gchar *user;
+  gchar *password;              /* secret */
 } MrEndpoint;
 
 MrEndpoint *mr_endpoint_copy (const MrEndpoint * ep);

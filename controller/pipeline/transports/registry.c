@@ -12,6 +12,7 @@ extern const MrTransport mr_transport_rist;
 extern const MrTransport mr_transport_srt_listener;
 extern const MrTransport mr_transport_srt_caller;
 extern const MrTransport mr_transport_rtmp;
+extern const MrTransport mr_transport_rtsp;
 
 static const MrTransport *const transports[] = {
   &mr_transport_udp,
@@ -21,6 +22,7 @@ static const MrTransport *const transports[] = {
   &mr_transport_srt_listener,
   &mr_transport_srt_caller,
   &mr_transport_rtmp,
+  &mr_transport_rtsp,
 };
 
 const MrTransport *
