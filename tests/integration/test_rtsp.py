@@ -17,6 +17,8 @@ d. Validation: a missing path, bad path characters, a '..' segment, a user
    without a password, a destination or a port, rtsp as a source, path on
    a udp output: 400 naming the field; the same path twice in one flow:
    400; the same path in another flow: 409.
+e. The port from the configuration: [rtsp] port (key file), rtsp.port
+   (YAML).
 
 Standard library only.  Every process is bounded in time (timeout) and
 killed at teardown.
@@ -34,6 +36,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from mroute_media import tail, wait_until  # noqa: E402
+from mroute_harness import Controller  # noqa: E402
 from mroute_testcase import LO, MrouteTestCase, gst_has, live_encoder  # noqa: E402
 
 FPS = 25
@@ -299,6 +302,31 @@ class RtspTests(MrouteTestCase):
         self.assertEqual(c.delete("/v1/flows/%s" % first).status, 204)
         r = c.post("/v1/flows/%s/outputs" % second, out(path="shared"))
         self.assertIn(r.status, (200, 201), r.body)
+
+    # e -------------------------------------------------------------------
+
+    def test_e_port_from_configuration(self):
+        """[rtsp] port in a key file, rtsp.port in YAML: the server listens
+        there (the command line's --rtsp-port is left out)."""
+        for name, text in (("mroute.conf", "[rtsp]\nport = %d\n"), ("config.yaml", "rtsp:\n  port: %d\n")):
+            with self.subTest(name):
+                port = self.tcp_port()
+
+                class FromFile(Controller):
+                    def command(self):
+                        cfg = os.path.join(self.tmpdir, name)
+                        with open(cfg, "w") as f:
+                            f.write(text % port)
+                        return [self.bin, "--port", str(self.port), "--db", self.db_path,
+                                "--config", cfg]
+
+                c = self.controller(make=FromFile)
+                self.assertIn("RTSP server listening on port %d" % port, c.read_log())
+                c.rtsp_port = port
+                fid, ingest = self.start_flow(c, [{"name": "o", "protocol": "rtsp", "path": "cfg"}])
+                self.live_sender(ingest, seconds=20)
+                self.assertTrue(wait_until(lambda: self.ffprobe(self.url(c, "cfg"), timeout=15)[0] == 0, 30))
+                c.stop()
 
 
 if __name__ == "__main__":
