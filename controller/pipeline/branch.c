@@ -66,12 +66,22 @@ mr_branch_attach (GstElement * pipeline, GstElement * tee,
   g_autofree gchar *name = g_strdup_printf (MR_BRANCH_PREFIX "%s",
       output_name);
   g_autoptr (GstPad) ghost = NULL;
+  GstElement *old;
 
   if (g_once_init_enter (&debug_ready)) {
     GST_DEBUG_CATEGORY_INIT (mr_branch_debug, "mroute-branch", 0,
         "mroute: isolated output branches");
     branch_quark = g_quark_from_static_string ("mroute-branch");
     g_once_init_leave (&debug_ready, 1);
+  }
+
+  /* the branch this one replaces may still be in the pipeline */
+  for (guint n = 2; (old = gst_bin_get_by_name (GST_BIN (pipeline), name));
+      n++) {
+    gst_object_unref (old);
+    g_free (name);
+    name = g_strdup_printf (MR_BRANCH_PREFIX "%s%c%u", output_name,
+        MR_BRANCH_GENERATION, n);
   }
 
   b->output_name = g_strdup (output_name);

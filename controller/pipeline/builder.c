@@ -124,8 +124,15 @@ mr_builder_element_output (GstObject * element)
   /* by name, so that it still answers for a branch being removed */
   for (GstObject * o = element; o; o = GST_OBJECT_PARENT (o)) {
     const gchar *name = GST_OBJECT_NAME (o);
-    if (name && g_str_has_prefix (name, MR_BRANCH_PREFIX))
-      return g_strdup (name + strlen (MR_BRANCH_PREFIX));
+    if (name && g_str_has_prefix (name, MR_BRANCH_PREFIX)) {
+      const gchar *output = name + strlen (MR_BRANCH_PREFIX);
+
+      /* "output-NAME#2": the new branch of a changed output */
+      const gchar *generation = strchr (output, MR_BRANCH_GENERATION);
+
+      return generation ? g_strndup (output, generation - output) :
+          g_strdup (output);
+    }
   }
   return NULL;
 }

@@ -183,6 +183,8 @@ class RtspTests(MrouteTestCase):
                         self.output_metrics(c, fid, "cam"))
         self.assertTrue(wait_until(lambda: self.frames(v) >= 50, 30),
                         "the ffmpeg viewer decoded %d frames: %s" % (self.frames(v), tail(v.log_path)))
+        text = c.get("/metrics").body.decode()
+        self.assertRegex(text, r'(?m)^mroute_output_rtsp_viewers\{[^}]*output="cam"[^}]*\} 1$')
         v.wait(30)
         self.assertTrue(wait_until(lambda: self.viewers(c, fid, "cam") == 0, 30),
                         self.output_metrics(c, fid, "cam"))
@@ -192,6 +194,20 @@ class RtspTests(MrouteTestCase):
         self.assertIsNone(sender.poll(), "the sender stopped early: %s" % tail(sender.log_path))
         self.assertNotIn(PASSWORD, c.read_log(), "the password is in the controller's log")
         self.assertEqual(c.get("/v1/flows/%s" % fid).json()["status"], "ACTIVE")
+
+        # a new password, live: the old one is refused, the new one let in;
+        # the output read back (no password in it) and sent again keeps it
+        r = c.put("/v1/flows/%s/outputs/cam" % fid, {"password": "second-" + PASSWORD})
+        self.assertEqual(r.status, 200, r.body)
+        self.assertNotIn(PASSWORD, r.body.decode())
+        self.assertTrue(wait_until(lambda: "401" in self.ffprobe(good, timeout=15)[2], 20))
+        newer = self.url(c, "live/cam-a", "viewer", "second-" + PASSWORD)
+        self.assertTrue(wait_until(lambda: self.ffprobe(newer, timeout=15)[0] == 0, 30))
+        back = c.get("/v1/flows/%s/outputs/cam" % fid).json()
+        r = c.put("/v1/flows/%s/outputs/cam" % fid, back)
+        self.assertEqual(r.status, 200, r.body)
+        self.assertTrue(wait_until(lambda: self.ffprobe(newer, timeout=15)[0] == 0, 30))
+        self.assertNotIn(PASSWORD, c.read_log(), "the password is in the controller's log")
 
     # b -------------------------------------------------------------------
 
