@@ -10,7 +10,9 @@ a. rtsp output with a user and a password: ffprobe over TCP reports h264
    the output's metrics say one viewer while one watches.
 b. Two viewers at once (ffmpeg over TCP, ffmpeg over UDP), both decode;
    the TCP one is killed (SIGKILL): the other goes on decoding, the viewer
-   count goes back to 1, the flow stays ACTIVE.
+   count goes back to 1 at once (its connection closed), the flow stays
+   ACTIVE; the UDP one frozen (SIGSTOP, connection open, no keep-alive):
+   its session times out (20 s) and the count goes to 0.
 c. Removing the output unmounts it (404) and closes its viewer; stopping
    the flow unmounts it too; starting it again serves it again.
 d. Validation: a missing path, bad path characters, a '..' segment, a user
@@ -219,24 +221,45 @@ class RtspTests(MrouteTestCase):
         self.assertTrue(wait_until(lambda: self.ffprobe(url, timeout=15)[0] == 0, 30),
                         "the mount never answered")
         tcp = self.ffmpeg_viewer(url, "tcp", "viewer-tcp", seconds=40)
-        udp = self.ffmpeg_viewer(url, "udp", "viewer-udp", seconds=40)
+        udp = self.ffmpeg_viewer(url, "udp", "viewer-udp", seconds=80)
         self.assertTrue(wait_until(lambda: self.frames(tcp) >= 25 and self.frames(udp) >= 25, 30),
                         "frames: tcp %d (%s), udp %d (%s)" % (self.frames(tcp), tail(tcp.log_path),
                                                               self.frames(udp), tail(udp.log_path)))
         self.assertTrue(wait_until(lambda: self.viewers(c, fid, "pub") == 2, 10),
                         self.output_metrics(c, fid, "pub"))
-        # the ffmpeg under `timeout`: killed without a TEARDOWN
-        child = subprocess.run(["pgrep", "-P", str(tcp.pid)], stdout=subprocess.PIPE).stdout.split()
-        self.assertTrue(child, "no ffmpeg under timeout")
-        os.kill(int(child[0]), signal.SIGKILL)
-        self.assertTrue(wait_until(lambda: self.viewers(c, fid, "pub") == 1,
-                                   10 + 2 * 20),  # its session's timeout at worst
+        # the TCP viewer killed without a TEARDOWN: its closed connection
+        # frees its session at once
+        t0 = time.monotonic()
+        self.kill_viewer(tcp)
+        self.assertTrue(wait_until(lambda: self.viewers(c, fid, "pub") == 1, 10),
                         self.output_metrics(c, fid, "pub"))
+        print("rtsp: a killed TCP viewer's session went in %.1f s" % (time.monotonic() - t0),
+              file=sys.stderr)
         before = self.frames(udp)
         self.assertTrue(wait_until(lambda: self.frames(udp) >= before + 50, 20),
                         "the other viewer stopped at %d frames: %s" % (self.frames(udp),
                                                                        tail(udp.log_path)))
         self.assertEqual(c.get("/v1/flows/%s" % fid).json()["status"], "ACTIVE")
+        # the UDP viewer frozen (SIGSTOP): its connection stays open, it
+        # sends no keep-alive nor RTCP; its session times out
+        # (MR_RTSP_SESSION_TIMEOUT_S, 20 s, checked every 2 s)
+        t0 = time.monotonic()
+        self.kill_viewer(udp, signal.SIGSTOP)
+        self.assertTrue(wait_until(lambda: self.viewers(c, fid, "pub") == 0, 45),
+                        self.output_metrics(c, fid, "pub"))
+        gone = time.monotonic() - t0
+        print("rtsp: a frozen UDP viewer's session went in %.1f s" % gone, file=sys.stderr)
+        self.assertGreater(gone, 10, "its session went before its timeout")
+        self.kill_viewer(udp)
+        self.assertEqual(c.get("/v1/flows/%s" % fid).json()["status"], "ACTIVE")
+        o = self.output_metrics(c, fid, "pub")
+        self.assertGreater(o["bitrate_kbps"], 0, o)
+
+    def kill_viewer(self, p, sig=signal.SIGKILL):
+        """@sig to the ffmpeg under `timeout` (SIGKILL: no TEARDOWN)."""
+        child = subprocess.run(["pgrep", "-P", str(p.pid)], stdout=subprocess.PIPE).stdout.split()
+        self.assertTrue(child, "no ffmpeg under timeout")
+        os.kill(int(child[0]), sig)
 
     # c -------------------------------------------------------------------
 
