@@ -62,7 +62,7 @@ start_rtsp_server (MrManager * mgr)
     return;
   }
   mr_rtsp_server_set_default (mgr->rtsp);
-  g_message ("RTSP server listening on port %d",
+  g_message ("RTSP server started on port %d",
       mr_rtsp_server_get_port (mgr->rtsp));
 }
 

@@ -360,7 +360,7 @@ class RtspTests(MrouteTestCase):
                                 "--config", cfg]
 
                 c = self.controller(make=FromFile)
-                self.assertIn("RTSP server listening on port %d" % port, c.read_log())
+                self.assertIn("RTSP server started on port %d" % port, c.read_log())
                 c.rtsp_port = port
                 fid, ingest = self.start_flow(c, [{"name": "o", "protocol": "rtsp", "path": "cfg"}])
                 self.live_sender(ingest, seconds=20)
