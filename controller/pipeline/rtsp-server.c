@@ -348,6 +348,8 @@ remove_mount (gpointer data)
   g_hash_table_remove (server->mounts, path);
   g_mutex_unlock (&server->lock);
 
+  /* a media the factory still makes would find the mount gone */
+  g_signal_handlers_disconnect_by_data (mount->factory, mount);
   points = gst_rtsp_server_get_mount_points (server->server);
   gst_rtsp_mount_points_remove_factory (points, path);
   gst_rtsp_server_client_filter (server->server, close_client_on_path, path);
@@ -508,8 +510,11 @@ mr_rtsp_server_free (MrRtspServer * server)
     gpointer mount;
 
     g_hash_table_iter_init (&iter, server->mounts);
-    while (g_hash_table_iter_next (&iter, NULL, &mount))
+    while (g_hash_table_iter_next (&iter, NULL, &mount)) {
+      g_signal_handlers_disconnect_by_data (((MrRtspMount *) mount)->factory,
+          mount);
       mount_unref (mount);
+    }
   }
   g_hash_table_unref (server->mounts);
   g_object_unref (server->server);
