@@ -232,6 +232,7 @@ mr_rtsp_server_mount (MrRtspServer * server, const gchar * path,
 {
   g_autofree gchar *abspath = g_strdup_printf ("/%s", path);
   g_autoptr (GstRTSPMountPoints) points = NULL;
+  g_autofree gchar *launch = NULL;
   MrRtspMount *mount;
   gchar *old;
 
@@ -254,10 +255,13 @@ mr_rtsp_server_mount (MrRtspServer * server, const gchar * path,
   mount->basic = make_basic (user, password);
   g_mutex_init (&mount->lock);
   mount->factory = gst_rtsp_media_factory_new ();
-  gst_rtsp_media_factory_set_launch (mount->factory, "( appsrc name=tssrc "
-      "is-live=true format=time do-timestamp=true "
+  /* past MAX_QUEUED_BYTES the appsrc drops its oldest data
+   * (leaky-type=downstream): a media that falls behind costs no memory */
+  launch = g_strdup_printf ("( appsrc name=tssrc is-live=true format=time "
+      "do-timestamp=true max-bytes=%u leaky-type=downstream "
       "caps=\"video/mpegts,systemstream=(boolean)true,packetsize=(int)188\" "
-      "! rtpmp2tpay name=pay0 pt=33 )");
+      "! rtpmp2tpay name=pay0 pt=33 )", MAX_QUEUED_BYTES);
+  gst_rtsp_media_factory_set_launch (mount->factory, launch);
   gst_rtsp_media_factory_set_shared (mount->factory, TRUE);
   gst_rtsp_media_factory_set_protocols (mount->factory,
       GST_RTSP_LOWER_TRANS_UDP | GST_RTSP_LOWER_TRANS_TCP);

@@ -21,6 +21,8 @@ d. Validation: a missing path, bad path characters, a '..' segment, a user
    400; the same path in another flow: 409.
 e. The port from the configuration: [rtsp] port (key file), rtsp.port
    (YAML).
+f. The RTSP port taken: the API serves, a flow with an rtsp output cannot
+   start (409 saying why).
 
 Standard library only.  Every process is bounded in time (timeout) and
 killed at teardown.
@@ -216,7 +218,7 @@ class RtspTests(MrouteTestCase):
     def test_b_two_viewers_one_killed(self):
         c = self.controller()
         fid, ingest = self.start_flow(c, [{"name": "pub", "protocol": "rtsp", "path": "two"}])
-        self.live_sender(ingest)
+        sender = self.live_sender(ingest)
         url = self.url(c, "two")
         self.assertTrue(wait_until(lambda: self.ffprobe(url, timeout=15)[0] == 0, 30),
                         "the mount never answered")
@@ -237,8 +239,9 @@ class RtspTests(MrouteTestCase):
               file=sys.stderr)
         before = self.frames(udp)
         self.assertTrue(wait_until(lambda: self.frames(udp) >= before + 50, 20),
-                        "the other viewer stopped at %d frames: %s" % (self.frames(udp),
-                                                                       tail(udp.log_path)))
+                        "the other viewer stopped at %d frames: %s; sender (%s): %s; %r"
+                        % (self.frames(udp), tail(udp.log_path), sender.poll(),
+                           tail(sender.log_path), self.metrics(c, fid)))
         self.assertEqual(c.get("/v1/flows/%s" % fid).json()["status"], "ACTIVE")
         # the UDP viewer frozen (SIGSTOP): its connection stays open, it
         # sends no keep-alive nor RTCP; its session times out
@@ -366,6 +369,30 @@ class RtspTests(MrouteTestCase):
                 self.live_sender(ingest, seconds=20)
                 self.assertTrue(wait_until(lambda: self.ffprobe(self.url(c, "cfg"), timeout=15)[0] == 0, 30))
                 c.stop()
+
+    # f -------------------------------------------------------------------
+
+    def test_f_port_taken(self):
+        """The RTSP port taken: the controller serves its API, a flow with
+        an rtsp output cannot start and says why."""
+        import socket
+        blocker = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.addCleanup(blocker.close)
+        blocker.bind(("0.0.0.0", 0))
+        blocker.listen(1)
+        c = self.controller(start=False)
+        c.rtsp_port = blocker.getsockname()[1]
+        c.start()
+        self.assertIn("the RTSP server cannot listen on port %d" % c.rtsp_port, c.read_log())
+        r = c.post("/v1/flows", {"name": "f", "source": {"name": "in", "protocol": "udp",
+                                                         "ingest_port": self.port()},
+                                 "outputs": [{"name": "o", "protocol": "rtsp", "path": "p"}]})
+        self.assertEqual(r.status, 201, r.body)
+        fid = r.json()["id"]
+        r = c.post("/v1/flows/%s/start" % fid)
+        self.assertEqual(r.status, 409, r.body)
+        self.assertIn("the RTSP server is not running", r.json()["error"])
+        self.assertEqual(c.get("/v1/flows/%s" % fid).json()["status"], "ERROR")
 
 
 if __name__ == "__main__":
