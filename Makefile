@@ -35,6 +35,7 @@ bench: build
 	python3 bench/failover.py --build $(BUILDDIR)
 	python3 bench/merge.py --build $(BUILDDIR)
 	python3 bench/content.py --build $(BUILDDIR)
+	python3 bench/websocket.py --build $(BUILDDIR)
 	python3 bench/rtsp_viewers.py --build $(BUILDDIR)
 
 # soak and fault figures (bench/README.md), not part of `make check`: about
@@ -43,13 +44,13 @@ soak: build
 	python3 bench/soak.py --build $(BUILDDIR) $(SOAK_ARGS)
 
 # the libFuzzer targets of tests/fuzz with ASan and UBSan (merge-window,
-# flow-spec, mpegts-rap, packet-counter), each for FUZZ_SECONDS one after
+# flow-spec, mpegts-rap, packet-counter, frame-types, rtmp-chunk), each for FUZZ_SECONDS one after
 # the other, or FUZZ_TARGET=name alone; clang comes with libFuzzer
 # (libclang-rt, a recommends).  New inputs go to $(FUZZDIR)/fuzz-corpus
 # (merge-window) or $(FUZZDIR)/fuzz-corpus-NAME, crashes to $(FUZZDIR)/.
 FUZZDIR ?= build-fuzz
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS = merge-window flow-spec mpegts-rap packet-counter frame-types
+FUZZ_TARGETS = merge-window flow-spec mpegts-rap packet-counter frame-types rtmp-chunk
 FUZZ_TARGET ?= $(FUZZ_TARGETS)
 # per target: -max_len, the seeds, the dictionary
 FUZZ_MAX_LEN_merge-window = 4096
@@ -57,6 +58,7 @@ FUZZ_MAX_LEN_flow-spec = 4096
 FUZZ_MAX_LEN_mpegts-rap = 13058
 FUZZ_MAX_LEN_packet-counter = 4096
 FUZZ_MAX_LEN_frame-types = 16384
+FUZZ_MAX_LEN_rtmp-chunk = 16384
 FUZZ_SEEDS_merge-window = tests/fuzz/corpus
 FUZZ_CORPUS_merge-window = $(FUZZDIR)/fuzz-corpus
 FUZZ_DICT_flow-spec = -dict=tests/fuzz/flow-spec.dict

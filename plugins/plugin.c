@@ -22,8 +22,11 @@ plugin_init (GstPlugin * plugin)
   ret |= GST_ELEMENT_REGISTER (failoverselector, plugin);
   ret |= GST_ELEMENT_REGISTER (freezedetect, plugin);
   ret |= GST_ELEMENT_REGISTER (packetstats, plugin);
+  ret |= GST_ELEMENT_REGISTER (rtmpserversrc, plugin);
   ret |= GST_ELEMENT_REGISTER (rtpst2022_7_merge, plugin);
   ret |= GST_ELEMENT_REGISTER (silencedetect, plugin);
+  ret |= GST_ELEMENT_REGISTER (srtroutesrc, plugin);
+  ret |= GST_ELEMENT_REGISTER (tssegmentsink, plugin);
   ret |= GST_ELEMENT_REGISTER (udpbatchsrc, plugin);
   ret |= GST_ELEMENT_REGISTER (udpfanoutsink, plugin);
 

@@ -8,6 +8,7 @@
 #include "api.h"
 #include "http-guard.h"
 #include "mediamtx.h"
+#include "websocket.h"
 
 G_BEGIN_DECLS
 
@@ -16,6 +17,7 @@ struct _MrApi
   SoupServer *server;
   MrManager *manager;
   MrMediamtx *mediamtx;
+  MrWsHub *ws;                  /* GET /v1/ws */
   /* from the configuration */
   GBytes *key_digest;           /* SHA-256 of the API key, or NULL */
   gboolean metrics_public;
@@ -50,6 +52,12 @@ JsonNode *mr_api_parse_body (MrApi * api, SoupServerMessage * msg);
 gboolean mr_api_parse_limit (SoupServerMessage * msg, GHashTable * query,
     guint * limit);
 
+/* routes-recordings.c: GET /v1/flows/{id}/recordings (@n_rest 1) and
+ * /v1/flows/{id}/recordings/get (@n_rest 2) */
+void mr_api_handle_recordings (MrApi * api, SoupServerMessage * msg,
+    const gchar * method, const gchar * id, gchar ** rest, guint n_rest,
+    GHashTable * query);
+
 /* routes-flows.c: /v1/flows/{id}/... with @rest the segments after the
  * id */
 void mr_api_handle_flow (MrApi * api, SoupServerMessage * msg,
@@ -57,6 +65,8 @@ void mr_api_handle_flow (MrApi * api, SoupServerMessage * msg,
     GHashTable * query, const gchar * path);
 /* GET of a flow's metrics, thumbnail, metadata, content-quality or events
  * (@id NULL: every flow's events) */
+void mr_api_handle_web (SoupServerMessage * msg, const gchar * method,
+    gchar ** names, guint n, const gchar * path);
 void mr_api_handle_flow_reading (MrApi * api, SoupServerMessage * msg,
     const gchar * id, const gchar * what, guint limit);
 

@@ -268,6 +268,45 @@ handle_openapi (SoupServerMessage * msg, const gchar * method)
       SOUP_MEMORY_STATIC, data, len);
 }
 
+/* GET /hls/{flow}/{output}/{file}: an hls output's playlist or segment,
+ * as the output wrote it (pipeline/transports/hls.c), mapped, not copied */
+static void
+handle_hls (MrApi * api, SoupServerMessage * msg, const gchar * method,
+    const gchar * id, const gchar * output, const gchar * name)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *path = NULL;
+  g_autoptr (GMappedFile) file = NULL;
+  g_autoptr (GBytes) bytes = NULL;
+  SoupMessageHeaders *h;
+
+  if (!IS (method, "GET")) {
+    mr_api_method_not_allowed (msg, "GET");
+    return;
+  }
+  if (!(path = mr_manager_hls_file (api->manager, id, output, name, &error))) {
+    mr_api_respond_result (msg, 0, NULL, &error);
+    return;
+  }
+  /* the output may have deleted it since (its window slid) */
+  if (!(file = g_mapped_file_new (path, FALSE, NULL))) {
+    mr_api_not_found (msg, soup_server_message_get_uri (msg) ?
+        g_uri_get_path (soup_server_message_get_uri (msg)) : name);
+    return;
+  }
+  bytes = g_mapped_file_get_bytes (file);
+  mr_api_respond (msg, SOUP_STATUS_OK, NULL);
+  h = soup_server_message_get_response_headers (msg);
+  /* a live playlist changes every segment; a segment never */
+  soup_message_headers_replace (h, "Cache-Control",
+      IS (name, "index.m3u8") ? "no-cache" : "max-age=3600");
+  soup_server_message_set_response (msg, IS (name, "index.m3u8") ?
+      "application/vnd.apple.mpegurl" : "video/mp2t", SOUP_MEMORY_COPY, NULL,
+      0);
+  soup_message_body_append_bytes (soup_server_message_get_response_body (msg),
+      bytes);
+}
+
 static void
 handle_request (SoupServer * server, SoupServerMessage * msg,
     const char *path, GHashTable * query, gpointer user_data)
@@ -294,10 +333,17 @@ handle_request (SoupServer * server, SoupServerMessage * msg,
       return;
     }
 
-  if (NSEG == 1 && IS (SEG (0), "health")) {
+  if (NSEG == 0 || (NSEG == 1 && IS (SEG (0), ""))) {
+    mr_api_handle_web (msg, method, NULL, 0, path);
+  } else if (NSEG >= 2 && IS (SEG (0), "web")) {
+    mr_api_handle_web (msg, method, (gchar **) seg->pdata + 1, NSEG - 1,
+        path);
+  } else if (NSEG == 1 && IS (SEG (0), "health")) {
     handle_health (api, msg, method);
   } else if (NSEG == 1 && IS (SEG (0), "openapi.json")) {
     handle_openapi (msg, method);
+  } else if (NSEG == 4 && IS (SEG (0), "hls")) {
+    handle_hls (api, msg, method, SEG (1), SEG (2), SEG (3));
   } else if (NSEG == 1 && IS (SEG (0), "metrics")) {
     if (!IS (method, "GET")) {
       mr_api_method_not_allowed (msg, "GET");
@@ -400,13 +446,16 @@ is_route (const gchar * path, const gchar * route)
       || (path[n] == '/' && path[n + 1] == '\0'));
 }
 
-/* Everything needs the key but /health and, if so configured, /metrics */
+/* Everything needs the key but /health, the dashboard's files (web.c: they
+ * hold no secret, and the page asks for the key) and, if so configured,
+ * /metrics */
 static gboolean
 needs_key (MrApi * api, const gchar * path)
 {
   if (!api->key_digest)
     return FALSE;
-  if (is_route (path, "/health"))
+  if (is_route (path, "/health") || g_str_equal (path, "/")
+      || g_str_has_prefix (path, "/web/"))
     return FALSE;
   if (api->metrics_public && is_route (path, "/metrics"))
     return FALSE;
@@ -476,6 +525,63 @@ refuse_early (SoupServerMessage * msg, guint status, const gchar * message)
   mr_api_write_error (msg, status, NULL, message);
 }
 
+/* "http://host:port" of an Origin header is the Host the request went to */
+static gboolean
+same_origin (SoupServerMessage * msg)
+{
+  SoupMessageHeaders *h = soup_server_message_get_request_headers (msg);
+  const gchar *origin = soup_message_headers_get_one (h, "Origin");
+  const gchar *host = soup_message_headers_get_one (h, "Host");
+  g_autoptr (GUri) uri = NULL;
+  g_autofree gchar *origin_host = NULL;
+  const gchar *name;
+
+  if (!origin)
+    return TRUE;                /* not a browser */
+  if (!host || !(uri = g_uri_parse (origin, G_URI_FLAGS_NONE, NULL))
+      || !(name = g_uri_get_host (uri)))
+    return FALSE;
+  origin_host = g_strdup_printf (strchr (name, ':') ? "[%s]" : "%s", name);
+  if (g_uri_get_port (uri) > 0) {
+    gchar *with_port = g_strdup_printf ("%s:%d", origin_host,
+        g_uri_get_port (uri));
+
+    g_free (origin_host);
+    origin_host = with_port;
+  }
+  return g_ascii_strcasecmp (origin_host, host) == 0;
+}
+
+/* GET /v1/ws: with an API key, the key or a ticket (a browser cannot set
+ * the header on a WebSocket); without one (loopback clients only), a
+ * browser's page of the same origin only, so that no other site the
+ * operator has open can read the flows. */
+static gboolean
+websocket_allowed (MrApi * api, SoupServerMessage * msg, GHashTable * query)
+{
+  SoupMessageHeaders *h = soup_server_message_get_request_headers (msg);
+  const gchar *key = soup_message_headers_get_one (h, "X-API-Key");
+
+  if (!api->key_digest) {
+    if (same_origin (msg))
+      return TRUE;
+    g_message ("api: GET " MR_WS_PATH " refused: Origin is another site");
+    refuse_early (msg, SOUP_STATUS_FORBIDDEN, "a WebSocket from a page of "
+        "another origin: without an API key only the controller's own "
+        "pages may connect");
+    return FALSE;
+  }
+  if ((key && *key && key_matches (api, key))
+      || mr_ws_hub_take_ticket (api->ws, query))
+    return TRUE;
+  g_message ("api: GET " MR_WS_PATH " refused: no valid ticket");
+  refuse_early (msg, SOUP_STATUS_UNAUTHORIZED, "GET " MR_WS_PATH " needs a "
+      "ticket: POST " MR_WS_TICKETS_PATH " with X-API-Key, then connect to "
+      MR_WS_PATH "?ticket=... within " G_STRINGIFY (MR_WS_TICKET_TTL_S)
+      " s (once)");
+  return FALSE;
+}
+
 /* From the headers, before any body is kept: the API key, then the body's
  * size (a body of unknown size is refused: 411). */
 static void
@@ -490,7 +596,10 @@ handle_early (SoupServer * server, SoupServerMessage * msg,
     refuse_early (msg, SOUP_STATUS_FORBIDDEN, NO_KEY_MESSAGE);
     return;
   }
-  if (needs_key (api, path)) {
+  if (g_str_equal (path, MR_WS_PATH)) {
+    if (!websocket_allowed (api, msg, query))
+      return;
+  } else if (needs_key (api, path)) {
     const gchar *key = soup_message_headers_get_one (h, "X-API-Key");
 
     if (!key || !*key) {
@@ -543,6 +652,10 @@ mr_api_new (MrManager * manager)
   api->server = soup_server_new ("server-header", "mroute ", NULL);
   soup_server_add_early_handler (api->server, NULL, handle_early, api, NULL);
   soup_server_add_handler (api->server, NULL, handle_request, api, NULL);
+  api->ws = mr_ws_hub_new (api->server, manager);
+  /* a path with handlers of its own needs the early one too */
+  soup_server_add_early_handler (api->server, MR_WS_PATH, handle_early, api,
+      NULL);
   api->guard = mr_http_guard_new (api->server, &limits, overflow_body);
   return api;
 }
@@ -608,6 +721,7 @@ mr_api_free (MrApi * api)
 {
   if (!api)
     return;
+  mr_ws_hub_free (api->ws);
   mr_http_guard_free (api->guard);
   soup_server_disconnect (api->server);
   g_object_unref (api->server);

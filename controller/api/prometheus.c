@@ -47,6 +47,9 @@ typedef enum
   FAM_SOURCE_JITTER,
   FAM_SOURCE_SELECTED,
   FAM_SOURCE_CONNECTED,
+  FAM_SOURCE_CONTENT_ALARM,
+  FAM_SOURCE_CONTENT_STRETCHES,
+  FAM_SOURCE_PUBLISHERS_REFUSED,
   FAM_OUTPUT_SENT_BYTES,
   FAM_OUTPUT_SENT_PACKETS,
   FAM_OUTPUT_DISCONNECTIONS,
@@ -124,6 +127,15 @@ static const FamilyInfo families[N_FAMILIES] = {
       "MERGE)."},
   [FAM_SOURCE_CONNECTED] = {"mroute_source_connected", GAUGE,
       "1 when data arrived within the last 2 seconds."},
+  [FAM_SOURCE_CONTENT_ALARM] = {"mroute_source_content_alarm", GAUGE,
+      "1 while the source's picture is black or frozen or its audio "
+      "silent for longer than the flow's threshold (label kind)."},
+  [FAM_SOURCE_CONTENT_STRETCHES] = {"mroute_source_content_stretches_total",
+      COUNTER, "Black, frozen or silent stretches of the source since the "
+      "flow started (label kind)."},
+  [FAM_SOURCE_PUBLISHERS_REFUSED] = {"mroute_source_publishers_refused_total",
+      COUNTER, "Publishers an rtmp source that listens refused: a stream key "
+      "no source on its port has, or a second publisher of its own."},
   [FAM_OUTPUT_SENT_BYTES] = {"mroute_output_sent_bytes_total", COUNTER,
       "Bytes sent by the output."},
   [FAM_OUTPUT_SENT_PACKETS] = {"mroute_output_sent_packets_total", COUNTER,
@@ -308,6 +320,8 @@ add_sources (Exposition * e, GPtrArray * sources, const GString * flow_labels)
         KBPS_TO_BYTES);
     add_bool (e, FAM_SOURCE_SELECTED, l, m->selected);
     add_bool (e, FAM_SOURCE_CONNECTED, l, m->connected);
+    if (m->has_publishers_refused)
+      add_int (e, FAM_SOURCE_PUBLISHERS_REFUSED, l, m->publishers_refused);
   }
   for (guint i = 0; i < sources->len; i++) {
     const MrSourceMetrics *m = sources->pdata[i];
@@ -315,6 +329,18 @@ add_sources (Exposition * e, GPtrArray * sources, const GString * flow_labels)
 
     add_double (e, FAM_SOURCE_RTT, l, m->rtt_ms * 1e-3);
     add_double (e, FAM_SOURCE_JITTER, l, m->jitter_ms * 1e-3);
+  }
+  for (guint i = 0; i < sources->len; i++) {
+    const MrSourceMetrics *m = sources->pdata[i];
+    g_autoptr (GString) l = labels_with (flow_labels, "source", m->name);
+
+    for (guint k = 0; k < MR_CONTENT_N_KINDS; k++) {
+      g_autoptr (GString) lk = labels_with (l, "kind",
+          mr_content_kind_to_string (k));
+
+      add_bool (e, FAM_SOURCE_CONTENT_ALARM, lk, m->content_alarm[k]);
+      add_int (e, FAM_SOURCE_CONTENT_STRETCHES, lk, m->content_stretches[k]);
+    }
   }
 }
 

@@ -90,6 +90,22 @@ mr_render_add_warnings (JsonNode * answer, GPtrArray * warnings)
 }
 
 JsonNode *
+mr_render_event (const MrEvent * e)
+{
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+
+  json_builder_begin_object (b);
+  add_int (b, "id", e->id);
+  add_string (b, "flow_id", e->flow_id);
+  add_string (b, "type", e->type);
+  add_string (b, "severity", e->severity);
+  add_string (b, "message", e->message);
+  add_time (b, "timestamp", e->timestamp);
+  json_builder_end_object (b);
+  return json_builder_get_root (b);
+}
+
+JsonNode *
 mr_render_events (GPtrArray * events)
 {
   g_autoptr (JsonBuilder) b = json_builder_new ();
@@ -97,18 +113,8 @@ mr_render_events (GPtrArray * events)
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "events");
   json_builder_begin_array (b);
-  for (guint i = 0; i < events->len; i++) {
-    const MrEvent *e = events->pdata[i];
-
-    json_builder_begin_object (b);
-    add_int (b, "id", e->id);
-    add_string (b, "flow_id", e->flow_id);
-    add_string (b, "type", e->type);
-    add_string (b, "severity", e->severity);
-    add_string (b, "message", e->message);
-    add_time (b, "timestamp", e->timestamp);
-    json_builder_end_object (b);
-  }
+  for (guint i = 0; i < events->len; i++)
+    json_builder_add_value (b, mr_render_event (events->pdata[i]));
   json_builder_end_array (b);
   json_builder_end_object (b);
   return json_builder_get_root (b);
@@ -173,12 +179,25 @@ add_source (JsonBuilder * b, const MrSourceMetrics * m)
   add_int (b, "bytes_received", m->bytes_received);
   add_int (b, "packets_received", m->packets_received);
   add_int (b, "packets_lost", m->packets_lost);
+  if (m->has_publishers_refused)
+    add_int (b, "publishers_refused", m->publishers_refused);
   add_int (b, "packets_recovered", m->packets_recovered);
   add_int (b, "round_trip_time_ms", m->round_trip_time_ms);
   /* whole ms, as round_trip_time_ms and the seed's example;
    * mroute_source_jitter_seconds has it unrounded */
   add_int (b, "jitter_ms", (gint64) (m->jitter_ms + 0.5));
   add_bool (b, "source_selected", m->selected);
+  /* {"black": {"active": false, "stretches": 0}, "frozen": ..., ...} */
+  json_builder_set_member_name (b, "content_alarms");
+  json_builder_begin_object (b);
+  for (guint k = 0; k < MR_CONTENT_N_KINDS; k++) {
+    json_builder_set_member_name (b, mr_content_kind_to_string (k));
+    json_builder_begin_object (b);
+    add_bool (b, "active", m->content_alarm[k]);
+    add_int (b, "stretches", m->content_stretches[k]);
+    json_builder_end_object (b);
+  }
+  json_builder_end_object (b);
   if (m->has_srt)
     add_srt (b, &m->srt, FALSE);
   if (m->rist)

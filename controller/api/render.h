@@ -26,6 +26,8 @@ JsonNode *mr_render_flow_list (GPtrArray * flows);
 JsonNode *mr_render_metrics (const MrFlowMetrics * metrics);
 /* {"events": [...]} of MrEvent* */
 JsonNode *mr_render_events (GPtrArray * events);
+/* one event, as in the list above */
+JsonNode *mr_render_event (const MrEvent * event);
 JsonNode *mr_render_thumbnail (const MrThumbnail * thumbnail);
 JsonNode *mr_render_stream_metadata (const MrStreamMetadata * metadata);
 JsonNode *mr_render_content_quality (const MrContentQuality * quality);

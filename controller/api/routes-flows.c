@@ -11,8 +11,60 @@
 
 #define IS(m, name) (g_str_equal ((m), (name)))
 
+/* The client asks for the picture itself (Accept: image/jpeg, or any
+ * image type, before any JSON); the JSON with base64 stays the default,
+ * for an Accept of any type too */
+static gboolean
+wants_jpeg (SoupServerMessage * msg)
+{
+  const gchar *accept = soup_message_headers_get_list
+      (soup_server_message_get_request_headers (msg), "Accept");
+  GSList *types;
+  gboolean jpeg = FALSE;
+
+  if (!accept)
+    return FALSE;
+  /* best first, without those of quality 0 */
+  types = soup_header_parse_quality_list (accept, NULL);
+  for (GSList * t = types; t; t = t->next) {
+    const gchar *type = t->data;
+
+    if (!g_ascii_strcasecmp (type, "image/jpeg")
+        || !g_ascii_strcasecmp (type, "image/*")) {
+      jpeg = TRUE;
+      break;
+    }
+    if (!g_ascii_strcasecmp (type, "application/json")
+        || !g_ascii_strcasecmp (type, "application/*")
+        || !g_ascii_strcasecmp (type, "*/*"))
+      break;
+  }
+  soup_header_free_list (types);
+  return jpeg;
+}
+
+static void
+respond_jpeg (SoupServerMessage * msg, const MrThumbnail * t)
+{
+  SoupMessageHeaders *headers =
+      soup_server_message_get_response_headers (msg);
+  g_autoptr (GDateTime) made =
+      g_date_time_new_from_unix_utc (t->timestamp / G_USEC_PER_SEC);
+  g_autofree gchar *when = g_date_time_format (made,
+      "%a, %d %b %Y %H:%M:%S GMT");
+  gsize size;
+  gconstpointer data = g_bytes_get_data (t->jpeg, &size);
+
+  soup_message_headers_replace (headers, "Cache-Control", "no-store");
+  soup_message_headers_replace (headers, "Last-Modified", when);
+  soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
+  soup_server_message_set_response (msg, "image/jpeg", SOUP_MEMORY_COPY,
+      data, size);
+}
+
 /* GET /v1/flows/{id}/metrics, thumbnail, metadata, content-quality and
- * events: the manager's typed answer, rendered */
+ * events: the manager's typed answer, rendered (the thumbnail as JPEG
+ * bytes when the client asks for them) */
 void
 mr_api_handle_flow_reading (MrApi * api, SoupServerMessage * msg,
     const gchar * id, const gchar * what, guint limit)
@@ -29,6 +81,10 @@ mr_api_handle_flow_reading (MrApi * api, SoupServerMessage * msg,
   } else if (IS (what, "thumbnail")) {
     g_autoptr (MrThumbnail) t = mr_manager_flow_thumbnail (m, id, &error);
 
+    if (t && wants_jpeg (msg)) {
+      respond_jpeg (msg, t);
+      return;
+    }
     node = t ? mr_render_thumbnail (t) : NULL;
   } else if (IS (what, "metadata")) {
     g_autoptr (MrStreamMetadata) md = mr_manager_flow_metadata (m, id,
@@ -197,11 +253,26 @@ mr_api_handle_flow (MrApi * api, SoupServerMessage * msg, const gchar * method,
     return;
   }
 
+  if ((n_rest == 1 && IS (rest[0], "recordings"))
+      || (n_rest == 2 && IS (rest[0], "recordings") && IS (rest[1], "get"))) {
+    mr_api_handle_recordings (api, msg, method, id, rest, n_rest, query);
+    return;
+  }
+
   if (n_rest == 1 && IS (rest[0], "source")) {
     if (!IS (method, "POST"))
       mr_api_method_not_allowed (msg, "POST");
     else
       handle_add_endpoint (api, msg, id, MR_ENDPOINT_SOURCE);
+    return;
+  }
+
+  if (n_rest == 3 && IS (rest[0], "source") && IS (rest[2], "activate")) {
+    if (!IS (method, "POST"))
+      mr_api_method_not_allowed (msg, "POST");
+    else
+      mr_api_respond_flow (msg, SOUP_STATUS_OK,
+          mr_manager_activate_source (m, id, rest[1], &error), &error);
     return;
   }
 

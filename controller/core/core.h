@@ -15,6 +15,7 @@
 #include "core/json-reader.h"
 #include "core/log.h"
 #include "core/maintenance.h"
+#include "core/recordings.h"
 #include "core/settings.h"
 #include "core/totals.h"
 

@@ -16,8 +16,8 @@ static const gchar *const endpoint_read_only[] = {
   "status", "connected", "bitrate_kbps", "bytes_received",
   "packets_received", "packets_lost", "packets_recovered",
   "round_trip_time_ms", "jitter_ms", "source_selected", "bytes_sent",
-  "packets_sent", "disconnections", "srt", "rist", "rtsp", "password_set",
-  NULL
+  "packets_sent", "disconnections", "srt", "rist", "content_alarms", "rtsp",
+  "password_set", NULL
 };
 
 static gboolean
@@ -31,8 +31,8 @@ valid_name (const gchar * s)
   return TRUE;
 }
 
-static gboolean
-valid_host (const gchar * s)
+gboolean
+mr_spec_valid_host (const gchar * s)
 {
   if (!s || !*s || strlen (s) > 253)
     return FALSE;
@@ -227,6 +227,15 @@ endpoint_apply (MrEndpoint * ep, JsonObject * obj, const gchar * path,
       if (!mr_spec_get_int (v, path, m, 0, 63, &n, error))
         return FALSE;
       ep->dscp = n;
+    } else if (g_str_equal (m, "segment_duration")
+        && ep->role == MR_ENDPOINT_OUTPUT) {
+      if (!mr_spec_get_int (v, path, m, 1, 60, &n, error))
+        return FALSE;
+      ep->segment_duration = n;
+    } else if (g_str_equal (m, "window") && ep->role == MR_ENDPOINT_OUTPUT) {
+      if (!mr_spec_get_int (v, path, m, 2, 100, &n, error))
+        return FALSE;
+      ep->window = n;
     } else if (g_str_equal (m, secret_block)) {
       if (!parse_encryption (ep, v, path, m, warnings, error))
         return FALSE;
@@ -240,8 +249,10 @@ endpoint_apply (MrEndpoint * ep, JsonObject * obj, const gchar * path,
 static gboolean
 protocol_listens (const MrEndpoint * ep, const MrProtocolRules * rules)
 {
-  return ep->role == MR_ENDPOINT_SOURCE ? rules->source_listens :
-      rules->output_listens;
+  if (ep->role == MR_ENDPOINT_SOURCE)
+    return rules->source_listens || (rules->source_listens_with_port
+        && ep->ingest_port);
+  return rules->output_listens;
 }
 
 /* Checks that the fields present fit the protocol and role: the rules all
@@ -283,14 +294,28 @@ endpoint_validate (const MrEndpoint * ep, const gchar * path, GError ** error)
   if (ep->role == MR_ENDPOINT_OUTPUT && ep->ingest_address)
     return mr_spec_invalid (error, path, "ingest_address", "is for sources");
 
-  if (!protocol_listens (ep, rules) && rules->validate_destination) {
+  if (rules->output_files) {
+    /* it writes files the API serves: nothing to send to */
+    if (ep->role == MR_ENDPOINT_SOURCE)
+      return mr_spec_invalid (error, path, "protocol", "%s is only an output",
+          mr_protocol_to_string (ep->protocol));
+    if (ep->destination)
+      return mr_spec_invalid (error, path, "destination",
+          "is not used by protocol %s", mr_protocol_to_string (ep->protocol));
+    if (ep->port)
+      return mr_spec_invalid (error, path, "port",
+          "is not used by protocol %s", mr_protocol_to_string (ep->protocol));
+  } else if (ep->segment_duration >= 0 || ep->window >= 0) {
+    return mr_spec_invalid (error, path, ep->segment_duration >= 0 ?
+        "segment_duration" : "window", "is only used by hls");
+  } else if (!protocol_listens (ep, rules) && rules->validate_destination) {
     if (!rules->validate_destination (ep, path, error))
       return FALSE;
   } else if (!protocol_listens (ep, rules)) {
     if (!ep->destination)
       return mr_spec_invalid (error, path, "destination",
           "is required for protocol %s", mr_protocol_to_string (ep->protocol));
-    if (!valid_host (ep->destination))
+    if (!mr_spec_valid_host (ep->destination))
       return mr_spec_invalid (error, path, "destination",
           "must be a host name or an IP address");
     if (!ep->port)
@@ -341,6 +366,8 @@ endpoint_new (MrEndpointRole role)
   ep->max_bitrate = -1;
   ep->ttl = -1;
   ep->dscp = -1;
+  ep->segment_duration = -1;
+  ep->window = -1;
   return ep;
 }
 
@@ -397,6 +424,15 @@ mr_endpoint_patch (const MrEndpoint * ep, JsonNode * patch,
       g_clear_pointer (&c->source_address, g_free);
       g_clear_pointer (&c->iface, g_free);
       c->ttl = c->dscp = -1;
+    }
+    /* to hls, from hls: what one has the other does not use */
+    if (mr_protocol_from_string (p) != ep->protocol) {
+      if (mr_protocol_from_string (p) == MR_PROTOCOL_HLS) {
+        g_clear_pointer (&c->destination, g_free);
+        c->port = 0;
+      } else {
+        c->segment_duration = c->window = -1;
+      }
     }
   }
   if (!endpoint_apply (c, obj, path, warnings, error)

@@ -3,6 +3,7 @@
 
 #define G_LOG_DOMAIN "mroute-flow-spec"
 #include "flow-spec.h"
+#include "spec-fields.h"
 
 
 JsonNode *
@@ -50,6 +51,14 @@ mr_endpoint_to_json (const MrEndpoint * ep, MrSpecJsonMode mode)
   if (ep->dscp >= 0) {
     json_builder_set_member_name (b, "dscp");
     json_builder_add_int_value (b, ep->dscp);
+  }
+  if (ep->segment_duration >= 0) {
+    json_builder_set_member_name (b, "segment_duration");
+    json_builder_add_int_value (b, ep->segment_duration);
+  }
+  if (ep->window >= 0) {
+    json_builder_set_member_name (b, "window");
+    json_builder_add_int_value (b, ep->window);
   }
   if (ep->max_latency >= 0) {
     json_builder_set_member_name (b, "max_latency");
@@ -187,6 +196,12 @@ mr_flow_spec_to_json (const MrFlowSpec * spec, MrSpecJsonMode mode,
   json_builder_add_boolean_value (b, spec->content_quality_enabled);
   json_builder_set_member_name (b, "thumbnail_interval_sec");
   json_builder_add_int_value (b, spec->thumbnail_interval_sec);
+  json_builder_set_member_name (b, "black_threshold_sec");
+  json_builder_add_double_value (b, spec->black_threshold_sec);
+  json_builder_set_member_name (b, "frozen_threshold_sec");
+  json_builder_add_double_value (b, spec->frozen_threshold_sec);
+  json_builder_set_member_name (b, "silent_threshold_sec");
+  json_builder_add_double_value (b, spec->silent_threshold_sec);
   json_builder_end_object (b);
 
   json_builder_set_member_name (b, "maintenance_window");
@@ -200,6 +215,8 @@ mr_flow_spec_to_json (const MrFlowSpec * spec, MrSpecJsonMode mode,
   } else {
     json_builder_add_null_value (b);
   }
+
+  mr_flow_spec_write_recording (spec, b);
 
   json_builder_set_member_name (b, "created_at");
   json_builder_add_string_value (b, created);

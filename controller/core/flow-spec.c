@@ -63,6 +63,7 @@ mr_spec_error_set (GError ** error, const gchar * field, const gchar * fmt,
 
 static const gchar *protocol_names[] = {
   "udp", "rtp", "rtp-fec", "rist", "srt-listener", "srt-caller", "rtmp",
+  "hls",
   "rtsp",
 };
 
@@ -206,6 +207,30 @@ mr_spec_get_int (JsonNode * node, const gchar * path, const gchar * field,
 }
 
 gboolean
+mr_spec_get_seconds (JsonNode * node, const gchar * path,
+    const gchar * field, gdouble min, gdouble max, gdouble * out,
+    GError ** error)
+{
+  GType type;
+  gdouble v;
+
+  if (!JSON_NODE_HOLDS_VALUE (node))
+    goto invalid;
+  type = json_node_get_value_type (node);
+  if (type != G_TYPE_INT64 && type != G_TYPE_DOUBLE)
+    goto invalid;
+  v = json_node_get_double (node);
+  if (!(v >= min && v <= max))
+    goto invalid;
+  *out = v;
+  return TRUE;
+
+invalid:
+  return mr_spec_invalid (error, path, field, "must be a number of seconds "
+      "between %g and %g", min, max);
+}
+
+gboolean
 mr_spec_get_bool (JsonNode * node, const gchar * path, const gchar * field,
     gboolean * out, GError ** error)
 {
@@ -242,6 +267,11 @@ flow_spec_new (void)
   spec->failover_mode = MR_FAILOVER_MODE_FAILOVER;
   spec->recovery_window = 100;
   spec->thumbnail_interval_sec = 5;
+  spec->black_threshold_sec = MR_CONTENT_THRESHOLD_DEFAULT;
+  spec->frozen_threshold_sec = MR_CONTENT_THRESHOLD_DEFAULT;
+  spec->silent_threshold_sec = MR_CONTENT_THRESHOLD_DEFAULT;
+  spec->recording_segment_duration = MR_RECORDING_DEFAULT_SEGMENT_DURATION;
+  spec->recording_delete_after = MR_RECORDING_DEFAULT_DELETE_AFTER;
   return spec;
 }
 
@@ -258,6 +288,7 @@ mr_flow_spec_copy (const MrFlowSpec * spec)
   c->name = g_strdup (spec->name);
   c->description = g_strdup (spec->description);
   c->primary_source = g_strdup (spec->primary_source);
+  c->recording_folder = g_strdup (spec->recording_folder);
   for (guint i = 0; i < spec->sources->len; i++)
     g_ptr_array_add (c->sources, mr_endpoint_copy (spec->sources->pdata[i]));
   for (guint i = 0; i < spec->outputs->len; i++)
@@ -274,6 +305,7 @@ mr_flow_spec_free (MrFlowSpec * spec)
   g_free (spec->name);
   g_free (spec->description);
   g_free (spec->primary_source);
+  g_free (spec->recording_folder);
   g_ptr_array_unref (spec->sources);
   g_ptr_array_unref (spec->outputs);
   g_free (spec);
@@ -373,6 +405,18 @@ parse_monitor (MrFlowSpec * spec, JsonNode * node, GPtrArray * warnings,
       if (!mr_spec_get_int (v, path, m, 1, 3600, &n, error))
         return FALSE;
       spec->thumbnail_interval_sec = n;
+    } else if (g_str_equal (m, "black_threshold_sec")) {
+      if (!mr_spec_get_seconds (v, path, m, MR_CONTENT_THRESHOLD_MIN,
+              MR_CONTENT_THRESHOLD_MAX, &spec->black_threshold_sec, error))
+        return FALSE;
+    } else if (g_str_equal (m, "frozen_threshold_sec")) {
+      if (!mr_spec_get_seconds (v, path, m, MR_CONTENT_THRESHOLD_MIN,
+              MR_CONTENT_THRESHOLD_MAX, &spec->frozen_threshold_sec, error))
+        return FALSE;
+    } else if (g_str_equal (m, "silent_threshold_sec")) {
+      if (!mr_spec_get_seconds (v, path, m, MR_CONTENT_THRESHOLD_MIN,
+              MR_CONTENT_THRESHOLD_MAX, &spec->silent_threshold_sec, error))
+        return FALSE;
     } else {
       mr_spec_ignore_member (warnings, NULL, path, m);
     }
@@ -539,6 +583,9 @@ mr_flow_spec_from_json (JsonNode * node, MrSpecParseMode mode,
     } else if (g_str_equal (m, "maintenance_window")) {
       if (!parse_maintenance (spec, v, warnings, error))
         return NULL;
+    } else if (g_str_equal (m, "recording")) {
+      if (!mr_flow_spec_parse_recording (spec, v, warnings, error))
+        return NULL;
     } else if (mode == MR_SPEC_PARSE_STORED && g_str_equal (m, "id")) {
       if (!mr_spec_get_string (v, NULL, m, 64, &spec->id, error))
         return NULL;
@@ -664,6 +711,10 @@ mr_flow_spec_patch (const MrFlowSpec * spec, JsonNode * patch,
 
       if (!parse_maintenance (c, window, warnings, error))
         return NULL;
+    } else if (g_str_equal (m, "recording")) {
+      /* member by member onto the flow's */
+      if (!mr_flow_spec_parse_recording (c, v, warnings, error))
+        return NULL;
     } else if (g_str_equal (m, "source") || g_str_equal (m, "sources")) {
       /* routes of their own: the flow's as read back pass without a word,
        * others are said not to be taken */
@@ -735,13 +786,30 @@ mr_flow_spec_validate (const MrFlowSpec * spec, GError ** error)
     }
   }
 
-  /* two sources of one flow cannot listen on the same port */
+  /* two sources of one flow cannot listen on the same port, but for two
+   * multicast groups and two SRT routes (stream ids) */
   if (spec->sources->len == 2) {
     MrEndpoint *a = spec->sources->pdata[0], *b = spec->sources->pdata[1];
-    if (a->ingest_port && a->ingest_port == b->ingest_port
-        && !mr_multicast_can_share_port (a, b))
+    gboolean clash = TRUE;
+
+    /* rtmp listeners share a port, by stream key */
+    if (mr_endpoint_rtmp_same_port (a, b, &clash) && !clash)
+      ;
+    else if (a->ingest_port && a->ingest_port == b->ingest_port
+        && !mr_multicast_can_share_port (a, b)
+        && !mr_srt_can_share_port (a, b)) {
+      if (a->protocol == MR_PROTOCOL_SRT_LISTENER
+          && b->protocol == MR_PROTOCOL_SRT_LISTENER && a->stream_id
+          && g_strcmp0 (a->stream_id, b->stream_id) == 0)
+        return mr_spec_invalid (error, "sources[1]", "stream_id",
+            "'%s' is already the stream_id of source '%s' on ingest_port %d",
+            b->stream_id, a->name, b->ingest_port);
       return mr_spec_invalid (error, "sources[1]", "ingest_port",
-          "%d is already used by source '%s'", b->ingest_port, a->name);
+          "%d is already used by source '%s'%s", b->ingest_port, a->name,
+          a->protocol == MR_PROTOCOL_SRT_LISTENER
+          && b->protocol == MR_PROTOCOL_SRT_LISTENER ? " (srt-listener "
+          "sources share a port only when each has its own stream_id)" : "");
+    }
   }
 
   if (spec->primary_source

@@ -15,6 +15,10 @@ G_BEGIN_DECLS
 
 #define MR_MAX_SOURCES 2
 #define MR_MAX_OUTPUTS 50
+/* source_monitor_config.*_threshold_sec: FFmpeg's 2 s by default */
+#define MR_CONTENT_THRESHOLD_DEFAULT 2.0
+#define MR_CONTENT_THRESHOLD_MIN 0.1
+#define MR_CONTENT_THRESHOLD_MAX 3600.0
 
 typedef enum
 {
@@ -26,6 +30,7 @@ typedef enum
   MR_PROTOCOL_SRT_LISTENER,
   MR_PROTOCOL_SRT_CALLER,
   MR_PROTOCOL_RTMP,
+  MR_PROTOCOL_HLS,
   MR_PROTOCOL_RTSP,             /* an output only: a mount of the
                                  * controller's RTSP server */
 } MrProtocol;
@@ -68,6 +73,10 @@ typedef struct
   gchar *iface;                 /* JSON "interface" */
   gint ttl;                     /* 1..255, -1 = unset (the sink's 1) */
   gint dscp;                    /* 0..63, -1 = unset (the system's) */
+  /* hls outputs (core/protocols/hls.c): seconds a segment lasts at least
+   * (cut at the next key frame), segments in the playlist; -1 = unset */
+  gint segment_duration;
+  gint window;
   /* rtsp (core/protocols/rtsp.c): the mount's path on the controller's
    * RTSP server, and the optional Basic credentials of its viewers */
   gchar *path;
@@ -76,6 +85,12 @@ typedef struct
 } MrEndpoint;
 
 MrEndpoint *mr_endpoint_copy (const MrEndpoint * ep);
+/* Whether @a and @b are rtmp sources that listen on one port (one
+ * listener in the process, publishers routed by stream key), of one flow
+ * or of two: *@clash then says whether they cannot both (the same
+ * stream_id, or two ingest_address) */
+gboolean mr_endpoint_rtmp_same_port (const MrEndpoint * a,
+    const MrEndpoint * b, gboolean * clash);
 void mr_endpoint_free (MrEndpoint * ep);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MrEndpoint, mr_endpoint_free);
 
@@ -101,14 +116,33 @@ typedef struct
   gboolean thumbnail_enabled;
   gboolean content_quality_enabled;
   gint thumbnail_interval_sec;
+  /* how long a black picture, a frozen picture or silence must last to be
+   * a stretch (content_black, ... events), in s */
+  gdouble black_threshold_sec;
+  gdouble frozen_threshold_sec;
+  gdouble silent_threshold_sec;
 
   gboolean has_maintenance;
   gint maintenance_day;         /* 0 = Monday .. 6 = Sunday */
   gint maintenance_hour;        /* UTC */
 
+  /* recording (core/flow-spec-recording.c, docs/recording.md) */
+  gboolean recording_enabled;
+  gint recording_segment_duration;      /* s */
+  gchar *recording_folder;      /* NULL: recordings/ beside the database */
+  gint64 recording_delete_after;        /* s, 0 = never */
+
   gint64 created_at;            /* µs since the epoch */
   gint64 updated_at;
 } MrFlowSpec;
+
+#define MR_RECORDING_DEFAULT_SEGMENT_DURATION 60      /* s */
+#define MR_RECORDING_DEFAULT_DELETE_AFTER (7 * 24 * 3600)  /* s */
+
+/* The folder of @spec's recordings: its id below its recording folder, or
+ * below @default_root when it has none */
+gchar *mr_flow_spec_recording_dir (const MrFlowSpec * spec,
+    const gchar * default_root);
 
 MrFlowSpec *mr_flow_spec_copy (const MrFlowSpec * spec);
 void mr_flow_spec_free (MrFlowSpec * spec);

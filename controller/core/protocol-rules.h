@@ -33,6 +33,9 @@ typedef struct
   /* As a source it listens on ingest_port (on ingest_address if given);
    * otherwise it goes out to its destination. */
   gboolean source_listens;
+  /* As a source it listens when it has an ingest_port, and goes out to
+   * its destination when it has none (rtmp: a listener, or a pull) */
+  gboolean source_listens_with_port;
   /* As an output it listens on port; otherwise it goes out to its
    * destination. */
   gboolean output_listens;
@@ -46,6 +49,9 @@ typedef struct
   /* A source may join a multicast group (source_address, interface), an
    * output send to one (ttl, dscp, interface): protocols/multicast.c */
   gboolean multicast;
+  /* Only an output, that writes files the API serves (hls): no
+   * destination, no port; its segment_duration and window */
+  gboolean output_files;
 
   /* Where an endpoint that does not listen goes, when that is not a host
    * name or IP address and a port (the rule when NULL) */
@@ -69,6 +75,13 @@ gboolean mr_multicast_validate (const MrEndpoint * ep,
  * two multicast groups, or one group on two interfaces */
 gboolean mr_multicast_can_share_port (const MrEndpoint * a,
     const MrEndpoint * b);
+/* Whether two sources (of one flow or two) may both listen on the same
+ * ingest_port: two srt-listener sources on one address, each with a
+ * stream_id, the ids different (protocols/srt.c) */
+gboolean mr_srt_can_share_port (const MrEndpoint * a, const MrEndpoint * b);
+
+/* @s is a host name or an IP address (endpoint.c) */
+gboolean mr_spec_valid_host (const gchar * s);
 
 /* Sets an MR_SPEC_ERROR about "@path.@field" (either may be NULL or "")
  * and returns FALSE (flow-spec.c) */

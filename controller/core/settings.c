@@ -588,3 +588,11 @@ mr_config_take_live (MrConfig * running, MrConfig * next,
     running->log_level = next->log_level;
   }
 }
+
+gchar *
+mr_config_data_path (const MrConfig * config, const gchar * name)
+{
+  g_autofree gchar *dir = g_path_get_dirname (config->db_path);
+
+  return g_build_filename (dir, name, NULL);
+}

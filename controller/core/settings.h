@@ -51,6 +51,9 @@ typedef struct
 } MrConfig;
 
 MrConfig *mr_config_new_default (void);
+/* @name in the folder of the database: where the controller keeps its
+ * files (hls/ for HLS outputs) */
+gchar *mr_config_data_path (const MrConfig * config, const gchar * name);
 /* Reads @path over the defaults: YAML (the original mroute's config.yaml)
  * when its name ends in .yaml or .yml, else a GLib key file.  A section or
  * a key this version does not know is an error that names it. */

@@ -9,6 +9,8 @@
 #include <glib.h>
 #include <json-glib/json-glib.h>
 
+#include "flow-spec.h"
+
 G_BEGIN_DECLS
 
 /* Each reads @node (never null: a null member is not given) into *@out,
@@ -18,10 +20,20 @@ gboolean mr_spec_get_string (JsonNode * node, const gchar * path,
 gboolean mr_spec_get_int (JsonNode * node, const gchar * path,
     const gchar * field, gint64 min, gint64 max, gint64 * out,
     GError ** error);
+/* an integer or a fraction */
+gboolean mr_spec_get_seconds (JsonNode * node, const gchar * path,
+    const gchar * field, gdouble min, gdouble max, gdouble * out,
+    GError ** error);
 gboolean mr_spec_get_bool (JsonNode * node, const gchar * path,
     const gchar * field, gboolean * out, GError ** error);
 JsonObject *mr_spec_get_object (JsonNode * node, const gchar * path,
     const gchar * field, GError ** error);
+
+/* The flow's "recording" object (flow-spec-recording.c): read member by
+ * member onto @spec, written whole */
+gboolean mr_flow_spec_parse_recording (MrFlowSpec * spec, JsonNode * node,
+    GPtrArray * warnings, GError ** error);
+void mr_flow_spec_write_recording (const MrFlowSpec * spec, JsonBuilder * b);
 
 /* Appends @warning (taken) to @warnings (NULL: none), up to
  * MR_SPEC_MAX_WARNINGS */

@@ -18,6 +18,10 @@
  *               source_error (the source is retried, flow-sources.c)
  *   outputs     an output's error or lost peer: connection_error (the
  *               output is attached again, flow-outputs.c)
+ *   content     the monitor's alarms, sampled once a second: a black or
+ *               frozen picture or silence that lasted its threshold:
+ *               content_black, content_frozen, content_silent (warning);
+ *               their end, with its duration (info)
  *
  * What a protocol's own messages mean (an SRT listener listening anew, a
  * refused caller, a sink that lost its peer) its transport says
@@ -120,6 +124,12 @@ mr_runner_events_error (MrRunner * r, GstMessage * msg)
         GST_MESSAGE_SRC_NAME (msg), err->message);
     return FALSE;
   }
+  if (g_strcmp0 (output, MR_LIVE_RECORDING) == 0) {
+    /* the recording's branch drops from now on; the outputs go on */
+    mr_runner_emit (r, "recording_error", "error", "recording stopped: %s",
+        err->message);
+    return FALSE;
+  }
   if (output) {
     g_message ("flow %s: output '%s' failed: %s (%s)", r->spec->id, output,
         err->message, debug ? debug : "");
@@ -174,6 +184,13 @@ mr_runner_events_warning (MrRunner * r, GstMessage * msg)
       NULL;
 
   gst_message_parse_warning (msg, &err, NULL);
+  if (g_strcmp0 (output, MR_LIVE_RECORDING) == 0) {
+    /* tssegmentsink could not write (a full disk, a folder it may not
+     * write to): it drops from now on, the outputs never wait for it */
+    mr_runner_emit (r, "recording_error", "error", "recording stopped: %s",
+        err->message);
+    return;
+  }
   if (transport && transport->output_warning_lost_peer
       && transport->output_warning_lost_peer (err)) {
     MrOutputState *st = mr_runner_output_state (r, out->name);
@@ -184,6 +201,14 @@ mr_runner_events_warning (MrRunner * r, GstMessage * msg)
       mr_runner_emit (r, "connection_error", "warning", "output '%s': %s",
           out->name, err->message);
     }
+    return;
+  }
+  if (transport && transport->writes_files
+      && err->domain == GST_RESOURCE_ERROR) {
+    /* tssegmentsink could not write (a full disk): it drops from now on,
+     * once; the flow and its other outputs go on */
+    mr_runner_emit (r, "connection_error", "error", "output '%s': %s; it "
+        "writes nothing until it is attached again", out->name, err->message);
     return;
   }
   if (!out && warning_from_fanout_sink (r, msg, err))
@@ -231,15 +256,21 @@ handle_activity (MrRunner * r, gint index, const GstStructure * s)
   if (active)
     st->listening_anew = FALSE;
   else if (transport && transport->restart_silent_source
-      && !st->listening_anew)
+      && !st->listening_anew && !(transport->source_takes_next_caller
+          && transport->source_takes_next_caller (r->spec->sources->pdata
+              [index])))
     mr_runner_source_restart (r, index, transport->restart_silent_source);
 }
 
-/* A source refused a caller (for its stream id) */
+/* A source refused a caller (for its stream id, or @reason) */
 static void
-handle_caller_refused (MrRunner * r, guint index, const gchar * stream_id)
+handle_caller_refused (MrRunner * r, guint index, const gchar * stream_id,
+    const gchar * reason)
 {
   MrSourceState *st = mr_runner_source_state_at (r, index);
+  const MrTransport *transport = source_transport (r, index);
+  const gchar *who = transport && transport->refused_caller ?
+      transport->refused_caller : "SRT caller with stream id";
   const gchar *name = st->name;
   g_autofree gchar *shown = NULL;
   guint64 refused = ++st->callers_refused;
@@ -253,13 +284,31 @@ handle_caller_refused (MrRunner * r, guint index, const gchar * stream_id)
   } else {
     shown = g_strdup ("none");
   }
-  g_message ("flow %s: source '%s': refused an SRT caller with stream id %s "
-      "(%" G_GUINT64_FORMAT " so far)", r->spec->id, name, shown, refused);
+  g_message ("flow %s: source '%s': refused an %s %s%s%s (%" G_GUINT64_FORMAT
+      " so far)", r->spec->id, name, who, shown, reason ? ": " : "",
+      reason ? reason : "", refused);
   /* a caller tries again several times a second: one event per 10 s */
   if (refusal_is_news (&st->caller_refused_at))
     mr_runner_emit (r, "source_error", "warning", "source '%s': refused an "
-        "SRT caller with stream id %s (%" G_GUINT64_FORMAT " refused so far)",
-        name, shown, refused);
+        "%s %s%s%s (%" G_GUINT64_FORMAT " refused so far)", name, who, shown,
+        reason ? ": " : "", reason ? reason : "", refused);
+}
+
+/* A source that has a peer refused another one (an RTMP publisher of the
+ * same stream key) */
+static void
+handle_second_peer_refused (MrRunner * r, guint index)
+{
+  MrSourceState *st = mr_runner_source_state_at (r, index);
+  guint64 refused = ++st->callers_refused;
+
+  g_message ("flow %s: source '%s': refused a second publisher "
+      "(%" G_GUINT64_FORMAT " refused so far)", r->spec->id, st->name,
+      refused);
+  if (refusal_is_news (&st->second_peer_refused_at))
+    mr_runner_emit (r, "source_error", "warning", "source '%s': refused a "
+        "second publisher, one is publishing already (%" G_GUINT64_FORMAT
+        " refused so far)", st->name, refused);
 }
 
 /* An element message from inside a source's bin that its transport knows */
@@ -267,16 +316,19 @@ static void
 handle_source_message (MrRunner * r, gint index, const GstStructure * s)
 {
   const MrTransport *transport = source_transport (r, index);
-  const gchar *detail = NULL;
+  const gchar *detail = NULL, *reason = NULL;
 
   if (!transport || !transport->read_source_message)
     return;
-  switch (transport->read_source_message (s, &detail)) {
+  switch (transport->read_source_message (s, &detail, &reason)) {
     case MR_SOURCE_NOTE_LISTENING_ANEW:
       mr_runner_source_state_at (r, index)->listening_anew = TRUE;
       break;
     case MR_SOURCE_NOTE_CALLER_REFUSED:
-      handle_caller_refused (r, index, detail);
+      handle_caller_refused (r, index, detail, reason);
+      break;
+    case MR_SOURCE_NOTE_SECOND_PEER_REFUSED:
+      handle_second_peer_refused (r, index);
       break;
     case MR_SOURCE_NOTE_NONE:
       break;
@@ -324,6 +376,11 @@ handle_switch (MrRunner * r, const GstStructure * s)
     mr_runner_emit (r, "primary_recovered", "info", "back on source '%s' "
         "from '%s' (reason: recovered)", source_name (r, to),
         source_name (r, from));
+  else if (g_strcmp0 (reason, "manual") == 0)
+    /* the operator's switch (mr_runner_activate_source): nothing failed */
+    mr_runner_emit (r, "source_failover", "info", "switched from source "
+        "'%s' to '%s' (reason: manual)", source_name (r, from),
+        source_name (r, to));
   else
     mr_runner_emit (r, "source_failover", "warning", "switched from source "
         "'%s' to '%s' (reason: %s)", source_name (r, from),
@@ -413,8 +470,10 @@ mr_runner_srt_rejected (MrRunner * r, const gchar * reason)
   transport = mr_transport_get (src->protocol);
   if (src->passphrase && transport && transport->refusals_logged)
     mr_runner_source_own_stats (r, src, &own);
-  /* its link's figures say no peer is there */
-  peerless = own.has_srt && !own.srt.connected;
+  /* its link's figures say no peer is there; a source that tells its
+   * refusals itself (srtroutesrc) already said it, and a refusal logged
+   * may be another route's on its port */
+  peerless = own.has_srt && !own.srt.connected && !own.refusals_own;
   mr_source_stats_clear (&own);
   if (peerless && refusal_is_news (&mr_runner_source_state (r,
               src->name)->refused_at))
@@ -437,4 +496,89 @@ mr_runner_srt_rejected (MrRunner * r, const gchar * reason)
       mr_runner_emit (r, "connection_error", "error", "output '%s': the SRT "
           "connection was refused: %s", out->name, reason);
   }
+}
+
+/* ---------------------------------------------------------------------- */
+/* content alarms */
+
+static const gchar *const content_type[MR_CONTENT_N_KINDS] = {
+  "content_black", "content_frozen", "content_silent",
+};
+
+static const gchar *const content_what[MR_CONTENT_N_KINDS] = {
+  "black picture", "frozen picture", "silence",
+};
+
+static void
+content_began (MrRunner * r, MrContentKind kind, gdouble threshold)
+{
+  const gchar *source = active_source_name (r);
+  MrSourceState *st = mr_runner_source_state (r, source);
+
+  st->content_on[kind] = TRUE;
+  st->content_stretches[kind]++;
+  g_free (r->alarm_source[kind]);
+  r->alarm_source[kind] = g_strdup (source);
+  mr_runner_emit (r, content_type[kind], "warning", "%s on source '%s' "
+      "(for %.1f s now)", content_what[kind], source, threshold);
+}
+
+static void
+content_ended (MrRunner * r, MrContentKind kind, gint64 duration_us,
+    const gchar * why)
+{
+  const gchar *source = r->alarm_source[kind] ? r->alarm_source[kind] :
+      active_source_name (r);
+  MrSourceState *st = mr_runner_source_state (r, source);
+
+  st->content_on[kind] = FALSE;
+  mr_runner_emit (r, content_type[kind], "info", "%s on source '%s' "
+      "ended after %.1f s%s", content_what[kind], source,
+      (gdouble) MAX (duration_us, 0) / G_USEC_PER_SEC, why ? why : "");
+  g_clear_pointer (&r->alarm_source[kind], g_free);
+}
+
+void
+mr_runner_events_content (MrRunner * r)
+{
+  MrContentAlarm now[MR_CONTENT_N_KINDS];
+  const gdouble threshold[MR_CONTENT_N_KINDS] = {
+    r->spec->black_threshold_sec, r->spec->frozen_threshold_sec,
+    r->spec->silent_threshold_sec,
+  };
+
+  if (!r->monitor)
+    return;
+  mr_monitor_get_alarms (r->monitor, now);
+  for (guint k = 0; k < MR_CONTENT_N_KINDS; k++) {
+    MrContentAlarm *seen = &r->alarms_seen[k];
+
+    /* a stretch that began and ended within the second has both events */
+    for (;;) {
+      if (seen->started == seen->ended && seen->started < now[k].started) {
+        content_began (r, k, threshold[k]);
+        seen->started++;
+      } else if (seen->started > seen->ended && seen->ended < now[k].ended) {
+        content_ended (r, k, now[k].last_duration, NULL);
+        seen->ended++;
+      } else {
+        break;
+      }
+    }
+    *seen = now[k];
+  }
+}
+
+void
+mr_runner_events_content_closed (MrRunner * r)
+{
+  gint64 wall = g_get_real_time ();
+
+  mr_runner_events_content (r);
+  for (guint k = 0; k < MR_CONTENT_N_KINDS; k++) {
+    if (r->alarms_seen[k].started > r->alarms_seen[k].ended)
+      content_ended (r, k, wall - r->alarms_seen[k].since,
+          " (monitoring stopped)");
+  }
+  memset (r->alarms_seen, 0, sizeof (r->alarms_seen));
 }

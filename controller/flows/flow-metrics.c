@@ -192,6 +192,12 @@ source_metrics (MrRunner * r, const MrFlowSpec * spec, guint i,
   m->selected = running && (i == active || (r->live.merger
           && r->live.source_stats[i]));
   m->connected = runs && st->active;
+  if (running) {
+    for (guint k = 0; k < MR_CONTENT_N_KINDS; k++) {
+      m->content_alarm[k] = st->content_on[k];
+      m->content_stretches[k] = st->content_stretches[k];
+    }
+  }
 
   if (runs) {
     g_object_get (r->live.source_stats[i], "stats", &s, NULL);
@@ -248,6 +254,10 @@ source_metrics (MrRunner * r, const MrFlowSpec * spec, guint i,
   }
   if (own.rist)
     m->rist = stat_values_from_structure (own.rist);
+  if (running && own.refuses_publishers) {
+    m->has_publishers_refused = TRUE;
+    m->publishers_refused = st->callers_refused;
+  }
   mr_source_stats_clear (&own);
   return m;
 }

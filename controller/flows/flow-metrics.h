@@ -98,6 +98,14 @@ typedef struct
   gboolean has_srt;
   MrSrtMetrics srt;
   GArray *rist;                 /* MrStatValue: ristsrc's own, or NULL */
+  /* an RTMP listener source: publishers refused (unknown stream key, or
+   * one already publishing) */
+  gboolean has_publishers_refused;
+  guint64 publishers_refused;
+  /* content alarms (MrContentKind) while the source was monitored: one on
+   * now, and stretches since the flow started */
+  gboolean content_alarm[MR_CONTENT_N_KINDS];
+  guint64 content_stretches[MR_CONTENT_N_KINDS];
 } MrSourceMetrics;
 
 typedef struct

@@ -47,11 +47,16 @@ typedef struct
   guint retry_attempts;         /* failures since it last delivered */
   /* counters across the source's lives (rebuilt, new peers) */
   MrTotal bytes, packets, lost, srt_dropped, srt_lost;
-  guint64 callers_refused;      /* SRT callers with another stream id */
+  guint64 callers_refused;      /* SRT callers with another stream id,
+                                 * RTMP publishers refused */
   MrTotal merge[7];             /* its leg's counters in the merger
                                  * (flow-merge.c), across its pads */
   gint64 refused_at;            /* µs of the last refusal event */
   gint64 caller_refused_at;
+  gint64 second_peer_refused_at;
+  /* content alarms while it was the source monitored (flow-events.c) */
+  gboolean content_on[MR_CONTENT_N_KINDS];
+  guint64 content_stretches[MR_CONTENT_N_KINDS];
 } MrSourceState;
 
 /* What the runner keeps of one output while the flow runs */
@@ -79,6 +84,8 @@ struct _MrRunner
 
   MrFlowState state;
   MrLivePipeline live;           /* the pipeline and its elements */
+  gchar *files_dir;             /* live.files_dir, or NULL */
+  gchar *recordings_root;       /* where recordings go by default */
   MrMonitor *monitor;           /* the monitoring branch, on live.fanout */
   guint health_timeout_ms;
   guint bus_watch;
@@ -88,6 +95,9 @@ struct _MrRunner
   guint failover_count;
   guint merge_legs;             /* the merger's active legs, last said
                                  * (flow-events.c) */
+  /* the monitor's content alarms as already reported (flow-events.c) */
+  MrContentAlarm alarms_seen[MR_CONTENT_N_KINDS];
+  gchar *alarm_source[MR_CONTENT_N_KINDS];      /* of the stretch on */
 
   GHashTable *sources;          /* name -> MrSourceState*, while running */
   GHashTable *outputs;          /* name -> MrOutputState*, while running */
@@ -120,6 +130,12 @@ void mr_runner_events_warning (MrRunner * r, GstMessage * msg);
 /* The pipeline's end of stream (the runner then ends the flow) */
 void mr_runner_events_eos (MrRunner * r);
 void mr_runner_events_element (MrRunner * r, GstMessage * msg);
+/* Once a second: the monitor's content alarms that began or ended since,
+ * as content_black, content_frozen, content_silent events */
+void mr_runner_events_content (MrRunner * r);
+/* The monitor goes (a new configuration, the flow stops): a stretch still
+ * on ends now */
+void mr_runner_events_content_closed (MrRunner * r);
 
 /* Outputs (flow-outputs.c) */
 /* One output's counters into @stats, its byte and packet counts totals

@@ -81,6 +81,9 @@ teardown (MrRunner * r)
   if (r->live.pipeline)
     gst_element_set_state (r->live.pipeline, GST_STATE_NULL);
   g_clear_pointer (&r->monitor, mr_monitor_free);
+  memset (r->alarms_seen, 0, sizeof (r->alarms_seen));
+  for (guint k = 0; k < MR_CONTENT_N_KINDS; k++)
+    g_clear_pointer (&r->alarm_source[k], g_free);
   mr_live_pipeline_clear (&r->live);
   r->started_at = 0;
   r->failover_count = 0;
@@ -93,7 +96,48 @@ mr_runner_free (MrRunner * r)
     return;
   teardown (r);
   mr_flow_spec_free (r->spec);
+  g_free (r->files_dir);
+  g_free (r->recordings_root);
   g_free (r);
+}
+
+void
+mr_runner_set_files_dir (MrRunner * r, const gchar * dir)
+{
+  g_free (r->files_dir);
+  r->live.files_dir = r->files_dir = g_strdup (dir);
+}
+
+void
+mr_runner_set_recordings_root (MrRunner * r, const gchar * dir)
+{
+  g_free (r->recordings_root);
+  r->recordings_root = g_strdup (dir);
+}
+
+/* The recording branch as @spec asks; a folder that cannot be made is an
+ * event, never a reason for the flow not to run */
+static void
+attach_recording (MrRunner * r, const MrFlowSpec * spec)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *dir = NULL;
+
+  if (!spec->recording_enabled || !r->recordings_root)
+    return;
+  dir = mr_flow_spec_recording_dir (spec, r->recordings_root);
+  if (!mr_live_pipeline_attach_recording (&r->live, dir,
+          spec->recording_segment_duration, &error))
+    mr_runner_emit (r, "recording_error", "error", "recording not started: "
+        "%s", error->message);
+}
+
+static gboolean
+recording_changed (const MrFlowSpec * a, const MrFlowSpec * b)
+{
+  return a->recording_enabled != b->recording_enabled
+      || a->recording_segment_duration != b->recording_segment_duration
+      || g_strcmp0 (a->recording_folder, b->recording_folder) != 0;
 }
 
 MrFlowState
@@ -109,6 +153,7 @@ fail_idle (gpointer user_data)
   MrRunner *r = user_data;
 
   r->fail_idle = 0;
+  mr_runner_events_content_closed (r);
   teardown (r);
   set_state (r, MR_FLOW_ERROR);
   return G_SOURCE_REMOVE;
@@ -188,6 +233,7 @@ sample (gpointer user_data)
     mr_runner_output_sampled (r, out, &stats, now);
     mr_output_stats_clear (&stats);
   }
+  mr_runner_events_content (r);
   return G_SOURCE_CONTINUE;
 }
 
@@ -212,6 +258,7 @@ mr_runner_start (MrRunner * r, gboolean retry_sources, GError ** error)
 
   bus = gst_pipeline_get_bus (GST_PIPELINE (r->live.pipeline));
   r->bus_watch = gst_bus_add_watch (bus, on_bus_message, r);
+  attach_recording (r, r->spec);
 
   /* the outputs and the monitoring first: every sink is async=false, so
    * the pipeline plays without a source; then each source on its own, so
@@ -259,6 +306,7 @@ mr_runner_stop (MrRunner * r)
     return;
   if (r->live.pipeline) {
     set_state (r, MR_FLOW_STOPPING);
+    mr_runner_events_content_closed (r);
     teardown (r);
     mr_runner_emit (r, "flow_stopped", "info", "flow stopped");
   }
@@ -281,6 +329,7 @@ endpoint_same_transport (const MrEndpoint * a, const MrEndpoint * b)
       && g_strcmp0 (a->source_address, b->source_address) == 0
       && g_strcmp0 (a->iface, b->iface) == 0
       && a->ttl == b->ttl && a->dscp == b->dscp
+      && a->segment_duration == b->segment_duration && a->window == b->window
       && g_strcmp0 (a->path, b->path) == 0
       && g_strcmp0 (a->user, b->user) == 0
       && g_strcmp0 (a->password, b->password) == 0;
@@ -386,11 +435,17 @@ update_monitor (MrRunner * r, const MrFlowSpec * spec)
   if (!r->monitor || (old_config.thumbnails == new_config.thumbnails
           && old_config.content_quality == new_config.content_quality
           && old_config.thumbnail_interval_sec ==
-          new_config.thumbnail_interval_sec))
+          new_config.thumbnail_interval_sec
+          && old_config.black_threshold_sec == new_config.black_threshold_sec
+          && old_config.frozen_threshold_sec ==
+          new_config.frozen_threshold_sec
+          && old_config.silent_threshold_sec ==
+          new_config.silent_threshold_sec))
     return;
   g_message ("flow %s: monitoring again with thumbnails %s, content quality "
       "%s", spec->id, new_config.thumbnails ? "on" : "off",
       new_config.content_quality ? "on" : "off");
+  mr_runner_events_content_closed (r);
   mr_monitor_detach (r->monitor);
   r->monitor = mr_monitor_attach (r->live.pipeline, r->live.fanout,
       &new_config);
@@ -477,6 +532,10 @@ mr_runner_update (MrRunner * r, const MrFlowSpec * spec)
   }
 
   update_monitor (r, spec);
+  if (recording_changed (r->spec, spec)) {
+    mr_live_pipeline_detach_recording (&r->live);
+    attach_recording (r, spec);
+  }
 
   mr_flow_spec_free (r->spec);
   r->spec = mr_flow_spec_copy (spec);

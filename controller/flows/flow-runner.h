@@ -29,6 +29,16 @@ typedef struct
 MrRunner *mr_runner_new (const MrFlowSpec * spec, guint health_timeout_ms,
     const MrRunnerCallbacks * callbacks, gpointer user_data);
 void mr_runner_free (MrRunner * runner);
+/* The flow's folder for outputs that write files (hls), each in a folder
+ * of its name below it */
+void mr_runner_set_files_dir (MrRunner * runner, const gchar * dir);
+/* Deletes the recording segments of @specs (const MrFlowSpec *) older
+ * than their delete_after (flow-retention.c); how many */
+guint mr_flows_apply_retention (GPtrArray * specs, const gchar * root);
+
+/* Where the flow's recording goes when its spec names no folder (a folder
+ * of the flow's id below it) */
+void mr_runner_set_recordings_root (MrRunner * runner, const gchar * dir);
 
 /* Builds and starts the pipeline.  A source that cannot start (its port
  * is taken, say) is tried again later with @retry_sources (a restart, the
@@ -73,7 +83,16 @@ typedef enum
   MR_RUNNER_ERROR_DISABLED,     /* source_monitor_config turns it off; the
                                  * message starts with the field */
   MR_RUNNER_ERROR_NOT_READY,    /* nothing seen yet: ask again */
+  MR_RUNNER_ERROR_NOT_FOUND,    /* no such source */
 } MrRunnerError;
+
+/* FAILOVER: the operator's switch to the source @name (flow-sources.c).
+ * The selector holds the choice until that source fails; a switch back
+ * to the primary waits for a random-access point as a recovery does.
+ * NOT_RUNNING, or NOT_READY with the reason (not a FAILOVER flow, no such
+ * source, no data from it). */
+gboolean mr_runner_activate_source (MrRunner * runner, const gchar * name,
+    GError ** error);
 
 MrThumbnail *mr_runner_thumbnail (MrRunner * runner, GError ** error);
 MrStreamMetadata *mr_runner_stream_metadata (MrRunner * runner,

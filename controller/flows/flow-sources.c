@@ -192,3 +192,48 @@ mr_runner_source_own_stats (MrRunner * r, const MrEndpoint * src,
   transport->read_source_stats (src, GST_BIN (bin), stats);
   return TRUE;
 }
+
+/* ---------------------------------------------------------------------- */
+/* the operator's switch */
+
+gboolean
+mr_runner_activate_source (MrRunner * r, const gchar * name, GError ** error)
+{
+  g_autoptr (GstPad) pad = NULL;
+  MrSourceState *st;
+  gint index = -1;
+
+  if (r->state != MR_FLOW_ACTIVE && r->state != MR_FLOW_STARTING) {
+    g_set_error (error, MR_RUNNER_ERROR, MR_RUNNER_ERROR_NOT_RUNNING,
+        "flow '%s' is not running", r->spec->id);
+    return FALSE;
+  }
+  for (guint i = 0; i < r->spec->sources->len; i++)
+    if (g_str_equal (((MrEndpoint *) r->spec->sources->pdata[i])->name, name))
+      index = i;
+  if (index < 0) {
+    g_set_error (error, MR_RUNNER_ERROR, MR_RUNNER_ERROR_NOT_FOUND,
+        "flow '%s' has no source '%s'", r->spec->id, name);
+    return FALSE;
+  }
+  if (!r->live.selector) {
+    g_set_error (error, MR_RUNNER_ERROR, MR_RUNNER_ERROR_NOT_READY,
+        "flow '%s' does not switch between sources: only a FAILOVER flow "
+        "with two sources does (source_failover_config)", r->spec->id);
+    return FALSE;
+  }
+  st = mr_runner_source_state (r, name);
+  if (!r->live.selector_pads[index] || !st->active
+      || !(pad = gst_element_get_static_pad (r->live.selector,
+              r->live.selector_pads[index]))) {
+    g_set_error (error, MR_RUNNER_ERROR, MR_RUNNER_ERROR_NOT_READY,
+        "source '%s' of flow '%s' receives nothing: the flow stays on "
+        "'%s'", name, r->spec->id,
+        ((MrEndpoint *) r->spec->sources->pdata[r->live.active_source])->name);
+    return FALSE;
+  }
+  g_message ("flow %s: switching to source '%s' by hand", r->spec->id, name);
+  /* the selector posts its switch: handle_switch makes it the event */
+  g_object_set (r->live.selector, "active-pad", pad, NULL);
+  return TRUE;
+}

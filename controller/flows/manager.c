@@ -4,31 +4,9 @@
 #include "manager.h"
 
 #include "core/core.h"
-#include "flow-runner.h"
-#include "pipeline/pipeline.h"
+#include "manager-private.h"
 
 G_DEFINE_QUARK (mr-manager-error-quark, mr_manager_error);
-
-typedef struct
-{
-  MrManager *mgr;
-  MrFlowSpec *spec;
-  MrRunner *runner;
-  gint64 running_since;         /* mr_clock_now_us () at the last start */
-} MrFlow;
-
-struct _MrManager
-{
-  const MrConfig *config;       /* outlives the manager */
-  MrStore *store;
-  gint max_flows;
-  guint health_timeout_ms;
-  GPtrArray *flows;             /* MrFlow*, in creation order */
-  GHashTable *by_id;            /* id -> MrFlow* (borrowed) */
-  GArray *listeners;            /* MrListener */
-  guint maintenance_timer;
-  MrRtspServer *rtsp;           /* serves the rtsp outputs, or NULL */
-};
 
 typedef struct
 {
@@ -104,12 +82,14 @@ mr_manager_new (const MrConfig * config, MrStore * store)
   mgr->store = store;
   mgr->max_flows = config->max_flows;
   mgr->health_timeout_ms = config->health_timeout_ms;
+  mgr->recordings_root = mr_config_data_path (config, "recordings");
   mgr->flows = g_ptr_array_new_with_free_func ((GDestroyNotify) flow_free);
   mgr->by_id = g_hash_table_new (g_str_hash, g_str_equal);
   mgr->listeners = g_array_new (FALSE, FALSE, sizeof (MrListener));
   mgr->maintenance_timer = g_timeout_add_seconds (config->maintenance_check_sec,
       maintenance_check, mgr);
   start_rtsp_server (mgr);
+  mr_manager_start_retention (mgr);
   return mgr;
 }
 
@@ -120,6 +100,11 @@ mr_manager_free (MrManager * mgr)
     return;
   if (mgr->maintenance_timer)
     g_source_remove (mgr->maintenance_timer);
+  if (mgr->retention_timer)
+    g_source_remove (mgr->retention_timer);
+  if (mgr->retention_idle)
+    g_source_remove (mgr->retention_idle);
+  g_free (mgr->recordings_root);
   g_hash_table_unref (mgr->by_id);
   g_ptr_array_unref (mgr->flows);
   mr_rtsp_server_free (mgr->rtsp);
@@ -186,6 +171,20 @@ mr_manager_add_event_listener (MrManager * mgr, MrEventListener func,
   g_array_append_val (mgr->listeners, l);
 }
 
+void
+mr_manager_remove_event_listener (MrManager * mgr, MrEventListener func,
+    gpointer user_data)
+{
+  for (guint i = 0; i < mgr->listeners->len; i++) {
+    MrListener *l = &g_array_index (mgr->listeners, MrListener, i);
+
+    if (l->func == func && l->user_data == user_data) {
+      g_array_remove_index (mgr->listeners, i);
+      return;
+    }
+  }
+}
+
 static void
 on_state_changed (MrRunner * runner, MrFlowState state, gpointer user_data)
 {
@@ -206,8 +205,13 @@ flow_add (MrManager * mgr, MrFlowSpec * spec)
 
   flow->mgr = mgr;
   flow->spec = spec;
+  g_autofree gchar *hls = mr_config_data_path (mgr->config, "hls");
+  g_autofree gchar *files_dir = g_build_filename (hls, spec->id, NULL);
+
   flow->runner = mr_runner_new (spec, mgr->health_timeout_ms,
       &runner_callbacks, flow);
+  mr_runner_set_files_dir (flow->runner, files_dir);
+  mr_runner_set_recordings_root (flow->runner, mgr->recordings_root);
   g_ptr_array_add (mgr->flows, flow);
   g_hash_table_insert (mgr->by_id, spec->id, flow);
   return flow;
@@ -265,8 +269,8 @@ flow_info (MrFlow * flow)
   return mr_flow_info_new (flow->spec, mr_runner_get_state (flow->runner));
 }
 
-static MrFlow *
-lookup (MrManager * mgr, const gchar * id, GError ** error)
+MrFlow *
+mr_manager_lookup (MrManager * mgr, const gchar * id, GError ** error)
 {
   MrFlow *flow = g_hash_table_lookup (mgr->by_id, id);
 
@@ -308,6 +312,41 @@ set_running (MrManager * mgr, MrFlow * flow, gboolean running,
   return TRUE;
 }
 
+/* An rtmp source of @spec that listens where one of another flow does,
+ * with the same stream key (or at another address): 409 */
+static gboolean
+check_rtmp_listeners (MrManager * mgr, const MrFlowSpec * spec,
+    const gchar * self_id, GError ** error)
+{
+  GHashTableIter iter;
+  MrFlow *other;
+
+  g_hash_table_iter_init (&iter, mgr->by_id);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) & other)) {
+    if (self_id && g_strcmp0 (other->spec->id, self_id) == 0)
+      continue;
+    for (guint i = 0; i < spec->sources->len; i++) {
+      const MrEndpoint *a = spec->sources->pdata[i];
+
+      for (guint j = 0; j < other->spec->sources->len; j++) {
+        const MrEndpoint *b = other->spec->sources->pdata[j];
+        gboolean clash = FALSE;
+
+        if (mr_endpoint_rtmp_same_port (a, b, &clash) && clash) {
+          /* never the key itself: it is what publishers authenticate with */
+          g_set_error (error, MR_MANAGER_ERROR, MR_MANAGER_ERROR_CONFLICT,
+              "sources[%u].ingest_port: rtmp port %d is already listened on "
+              "by source '%s' of flow '%s' %s", i, a->ingest_port, b->name,
+              other->spec->name, g_strcmp0 (a->stream_id, b->stream_id) == 0
+              ? "with the same stream_id" : "at another ingest_address");
+          return FALSE;
+        }
+      }
+    }
+  }
+  return TRUE;
+}
+
 /* Replaces the spec of @flow by @spec (taking it) once it is stored, and
  * applies it to the running pipeline. */
 static gboolean
@@ -318,6 +357,7 @@ commit_spec (MrManager * mgr, MrFlow * flow, MrFlowSpec * spec,
 
   spec->updated_at = g_get_real_time ();
   if (!mr_flow_spec_validate (spec, error)
+      || !check_rtmp_listeners (mgr, spec, spec->id, error)
       || !check_rtsp_paths (mgr, spec, error) || !persist (mgr, spec, error)) {
     mr_flow_spec_free (spec);
     return FALSE;
@@ -417,6 +457,10 @@ mr_manager_counts (MrManager * mgr, guint * total, guint * active)
 MrFlowInfo *
 mr_manager_create_flow (MrManager * mgr, MrFlowSpec * spec, GError ** error)
 {
+  if (!check_rtmp_listeners (mgr, spec, NULL, error)) {
+    mr_flow_spec_free (spec);
+    return NULL;
+  }
   do {
     g_free (spec->id);
     spec->id = mr_generate_flow_id ();
@@ -444,7 +488,7 @@ mr_manager_list_flows (MrManager * mgr)
 MrFlowInfo *
 mr_manager_get_flow (MrManager * mgr, const gchar * id, GError ** error)
 {
-  MrFlow *flow = lookup (mgr, id, error);
+  MrFlow *flow = mr_manager_lookup (mgr, id, error);
 
   return flow ? flow_info (flow) : NULL;
 }
@@ -452,7 +496,7 @@ mr_manager_get_flow (MrManager * mgr, const gchar * id, GError ** error)
 gboolean
 mr_manager_delete_flow (MrManager * mgr, const gchar * id, GError ** error)
 {
-  MrFlow *flow = lookup (mgr, id, error);
+  MrFlow *flow = mr_manager_lookup (mgr, id, error);
   GError *err = NULL;
 
   if (!flow)
@@ -464,6 +508,7 @@ mr_manager_delete_flow (MrManager * mgr, const gchar * id, GError ** error)
     g_error_free (err);
     return FALSE;
   }
+  mr_manager_remove_hls_files (mgr, flow->spec);
   g_hash_table_remove (mgr->by_id, id);
   g_ptr_array_remove (mgr->flows, flow);
   return TRUE;
@@ -472,7 +517,7 @@ mr_manager_delete_flow (MrManager * mgr, const gchar * id, GError ** error)
 MrFlowInfo *
 mr_manager_start_flow (MrManager * mgr, const gchar * id, GError ** error)
 {
-  MrFlow *flow = lookup (mgr, id, error);
+  MrFlow *flow = mr_manager_lookup (mgr, id, error);
   g_autoptr (GError) err = NULL;
   guint total, active = 0;
 
@@ -509,7 +554,7 @@ mr_manager_start_flow (MrManager * mgr, const gchar * id, GError ** error)
 MrFlowInfo *
 mr_manager_stop_flow (MrManager * mgr, const gchar * id, GError ** error)
 {
-  MrFlow *flow = lookup (mgr, id, error);
+  MrFlow *flow = mr_manager_lookup (mgr, id, error);
 
   if (!flow)
     return NULL;
@@ -522,7 +567,7 @@ mr_manager_stop_flow (MrManager * mgr, const gchar * id, GError ** error)
 MrFlowSpec *
 mr_manager_get_spec (MrManager * mgr, const gchar * id, GError ** error)
 {
-  MrFlow *flow = lookup (mgr, id, error);
+  MrFlow *flow = mr_manager_lookup (mgr, id, error);
 
   return flow ? mr_flow_spec_copy (flow->spec) : NULL;
 }
@@ -532,7 +577,7 @@ mr_manager_update_flow (MrManager * mgr, const gchar * id, MrFlowSpec * spec,
     GError ** error)
 {
   g_autoptr (MrFlowSpec) given = spec;
-  MrFlow *flow = lookup (mgr, id, error);
+  MrFlow *flow = mr_manager_lookup (mgr, id, error);
   MrFlowSpec *next;
   const gchar *field;
 
@@ -553,9 +598,17 @@ mr_manager_update_flow (MrManager * mgr, const gchar * id, MrFlowSpec * spec,
   next->thumbnail_enabled = given->thumbnail_enabled;
   next->content_quality_enabled = given->content_quality_enabled;
   next->thumbnail_interval_sec = given->thumbnail_interval_sec;
+  next->black_threshold_sec = given->black_threshold_sec;
+  next->frozen_threshold_sec = given->frozen_threshold_sec;
+  next->silent_threshold_sec = given->silent_threshold_sec;
   next->has_maintenance = given->has_maintenance;
   next->maintenance_day = given->maintenance_day;
   next->maintenance_hour = given->maintenance_hour;
+  next->recording_enabled = given->recording_enabled;
+  next->recording_segment_duration = given->recording_segment_duration;
+  g_free (next->recording_folder);
+  next->recording_folder = g_strdup (given->recording_folder);
+  next->recording_delete_after = given->recording_delete_after;
 
   /* nothing changes, stored or running, unless all of it can change now */
   if ((field = mr_runner_field_needing_stop (flow->runner, next))) {
@@ -574,7 +627,7 @@ static MrFlow *
 lookup_with_room (MrManager * mgr, const gchar * id, MrEndpointRole role,
     GError ** error)
 {
-  MrFlow *flow = lookup (mgr, id, error);
+  MrFlow *flow = mr_manager_lookup (mgr, id, error);
 
   if (!flow)
     return NULL;
@@ -638,7 +691,7 @@ MrFlowInfo *
 mr_manager_remove_source (MrManager * mgr, const gchar * id,
     const gchar * name, GError ** error)
 {
-  MrFlow *flow = lookup (mgr, id, error);
+  MrFlow *flow = mr_manager_lookup (mgr, id, error);
   MrFlowSpec *spec;
   guint index;
 
@@ -675,7 +728,7 @@ static MrFlow *
 lookup_output (MrManager * mgr, const gchar * id, const gchar * name,
     guint * index, GError ** error)
 {
-  MrFlow *flow = lookup (mgr, id, error);
+  MrFlow *flow = mr_manager_lookup (mgr, id, error);
 
   if (!flow)
     return NULL;
@@ -691,7 +744,7 @@ MrEndpoint *
 mr_manager_get_source (MrManager * mgr, const gchar * id,
     const gchar * name, GError ** error)
 {
-  MrFlow *flow = lookup (mgr, id, error);
+  MrFlow *flow = mr_manager_lookup (mgr, id, error);
   MrEndpoint *ep;
 
   if (!flow)
@@ -747,7 +800,7 @@ MrFlowInfo *
 mr_manager_remove_output (MrManager * mgr, const gchar * id,
     const gchar * name, GError ** error)
 {
-  MrFlow *flow = lookup (mgr, id, error);
+  MrFlow *flow = mr_manager_lookup (mgr, id, error);
   MrFlowSpec *spec;
   guint index;
 
@@ -768,7 +821,7 @@ mr_manager_remove_output (MrManager * mgr, const gchar * id,
 MrFlowMetrics *
 mr_manager_flow_metrics (MrManager * mgr, const gchar * id, GError ** error)
 {
-  MrFlow *flow = lookup (mgr, id, error);
+  MrFlow *flow = mr_manager_lookup (mgr, id, error);
 
   if (!flow)
     return NULL;
@@ -785,7 +838,7 @@ mr_manager_events (MrManager * mgr, const gchar * id, guint limit,
   GPtrArray *events;
   GError *err = NULL;
 
-  if (id && !lookup (mgr, id, error))
+  if (id && !mr_manager_lookup (mgr, id, error))
     return NULL;
   if (!(events = mr_store_list_events (mgr->store, id, limit, &err))) {
     g_set_error (error, MR_MANAGER_ERROR, MR_MANAGER_ERROR_STORAGE, "%s",
@@ -806,7 +859,7 @@ static gpointer
 monitoring (MrManager * mgr, const gchar * id, MrMonitorGetter get,
     GError ** error)
 {
-  MrFlow *flow = lookup (mgr, id, error);
+  MrFlow *flow = mr_manager_lookup (mgr, id, error);
   GError *err = NULL;
   gpointer answer;
   gint code;
@@ -827,6 +880,24 @@ monitoring (MrManager * mgr, const gchar * id, MrMonitorGetter get,
       break;
   }
   g_set_error_literal (error, MR_MANAGER_ERROR, code, err->message);
+  g_error_free (err);
+  return NULL;
+}
+
+MrFlowInfo *
+mr_manager_activate_source (MrManager * mgr, const gchar * id,
+    const gchar * name, GError ** error)
+{
+  MrFlow *flow = mr_manager_lookup (mgr, id, error);
+  GError *err = NULL;
+
+  if (!flow)
+    return NULL;
+  if (mr_runner_activate_source (flow->runner, name, &err))
+    return flow_info (flow);
+  g_set_error_literal (error, MR_MANAGER_ERROR,
+      err->code == MR_RUNNER_ERROR_NOT_FOUND ? MR_MANAGER_ERROR_NOT_FOUND :
+      MR_MANAGER_ERROR_CONFLICT, err->message);
   g_error_free (err);
   return NULL;
 }

@@ -61,6 +61,8 @@ typedef void (*MrEventListener) (const MrEvent * event,
     const gchar * flow_name, gpointer user_data);
 void mr_manager_add_event_listener (MrManager * mgr, MrEventListener func,
     gpointer user_data);
+void mr_manager_remove_event_listener (MrManager * mgr,
+    MrEventListener func, gpointer user_data);
 
 /* libsrt refused a peer for @reason; the flows it may concern say so. */
 void mr_manager_srt_rejected (const gchar * reason, gpointer mgr);
@@ -71,6 +73,15 @@ MrFlowInfo *mr_manager_create_flow (MrManager * mgr, MrFlowSpec * spec,
     GError ** error);
 /* MrFlowInfo*, in creation order */
 GPtrArray *mr_manager_list_flows (MrManager * mgr);
+/* The path of @name (index.m3u8 or a segment) that the hls output @output
+ * of flow @id wrote, or NULL with NOT_FOUND: no such flow, output or file,
+ * or a name that is not one of its files */
+gchar *mr_manager_hls_file (MrManager * mgr, const gchar * id,
+    const gchar * output, const gchar * name, GError ** error);
+/* The folder of flow @id's recording segments (core/recordings.h reads
+ * them), or NULL with NOT_FOUND */
+gchar *mr_manager_recording_dir (MrManager * mgr, const gchar * id,
+    GError ** error);
 MrFlowInfo *mr_manager_get_flow (MrManager * mgr, const gchar * id,
     GError ** error);
 gboolean mr_manager_delete_flow (MrManager * mgr, const gchar * id,
@@ -79,6 +90,11 @@ MrFlowInfo *mr_manager_start_flow (MrManager * mgr, const gchar * id,
     GError ** error);
 MrFlowInfo *mr_manager_stop_flow (MrManager * mgr, const gchar * id,
     GError ** error);
+/* POST /v1/flows/{id}/source/{name}/activate: a FAILOVER flow switches to
+ * @name now (NOT_FOUND: no flow or no such source; CONFLICT: the flow
+ * does not run, is not a FAILOVER flow, or the source has no data) */
+MrFlowInfo *mr_manager_activate_source (MrManager * mgr, const gchar * id,
+    const gchar * name, GError ** error);
 
 /* A copy of the spec of flow @id, to patch (mr_flow_spec_patch ()) */
 MrFlowSpec *mr_manager_get_spec (MrManager * mgr, const gchar * id,

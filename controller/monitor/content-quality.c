@@ -2,7 +2,8 @@
  * first video and the first audio stream's parser (leaky queue ! DECODER
  * ! blackdetect ! freezedetect, or ! silencedetect), the analysers'
  * element messages, which the bin keeps to itself, and the answer of the
- * getter: black, frozen, silent and which streams carry data now. */
+ * getter: black, frozen, silent and which streams carry data now; the
+ * alarms (MrContentAlarm) the flow turns into events and metrics. */
 
 #define G_LOG_DOMAIN "mroute-monitor"
 #include "monitor-private.h"
@@ -40,10 +41,20 @@ mr_monitor_add_analysis_path (MrMonitorBin * bin, MrStream * st,
   if (video) {
     e[n++] = mr_monitor_make_named ("videoconvert", i, "cq-convert");
     /* a missing analyzer is reported by the content-quality answer */
-    if (mr_monitor_have_element ("blackdetect"))
-      e[n++] = mr_monitor_make_named ("blackdetect", i, "cq-black");
-    if (mr_monitor_have_element ("freezedetect"))
-      e[n++] = mr_monitor_make_named ("freezedetect", i, "cq-freeze");
+    if (mr_monitor_have_element ("blackdetect")) {
+      e[n] = mr_monitor_make_named ("blackdetect", i, "cq-black");
+      if (e[n] && bin->monitor->config.black_threshold_sec > 0)
+        g_object_set (e[n], "min-duration",
+            bin->monitor->config.black_threshold_sec, NULL);
+      n++;
+    }
+    if (mr_monitor_have_element ("freezedetect")) {
+      e[n] = mr_monitor_make_named ("freezedetect", i, "cq-freeze");
+      if (e[n] && bin->monitor->config.frozen_threshold_sec > 0)
+        g_object_set (e[n], "duration",
+            bin->monitor->config.frozen_threshold_sec, NULL);
+      n++;
+    }
     for (guint k = 0; k < n; k++)
       if (e[k] && g_object_class_find_property (G_OBJECT_GET_CLASS (e[k]),
               "subsample"))
@@ -52,8 +63,13 @@ mr_monitor_add_analysis_path (MrMonitorBin * bin, MrStream * st,
     e[n++] = mr_monitor_make_named ("audioconvert", i, "cq-convert");
     e[n++] = mr_monitor_make_capsfilter (i, "cq-format", "audio/x-raw, "
         "format=(string)F32LE, layout=(string)interleaved");
-    if (mr_monitor_have_element ("silencedetect"))
-      e[n++] = mr_monitor_make_named ("silencedetect", i, "cq-silence");
+    if (mr_monitor_have_element ("silencedetect")) {
+      e[n] = mr_monitor_make_named ("silencedetect", i, "cq-silence");
+      if (e[n] && bin->monitor->config.silent_threshold_sec > 0)
+        g_object_set (e[n], "duration",
+            bin->monitor->config.silent_threshold_sec, NULL);
+      n++;
+    }
   }
   e[n++] = mr_monitor_make_quiet_sink ("fakesink", i, "cq-sink");
   if (!mr_monitor_all_made (e, n)) {
@@ -81,21 +97,72 @@ detector_says (const MrDetector * d, gint64 now)
   return d->inside || (d->ended && now - d->ended < MR_MONITOR_WINDOW_US);
 }
 
-static void
-handle_detector (MrMonitorBin * bin, MrDetector * d, const GstStructure * s)
+static gdouble
+threshold_sec (const MrMonitorConfig * config, MrContentKind kind)
 {
+  switch (kind) {
+    case MR_CONTENT_BLACK:
+      return config->black_threshold_sec;
+    case MR_CONTENT_FROZEN:
+      return config->frozen_threshold_sec;
+    default:
+      return config->silent_threshold_sec;
+  }
+}
+
+/* A stretch begins ("start" comes once it has lasted its threshold) or
+ * ends ("end", with its `duration`); only the running bin's count */
+static void
+handle_detector (MrMonitorBin * bin, MrDetector * d, MrContentKind kind,
+    const GstStructure * s)
+{
+  MrMonitor *m = bin->monitor;
+  MrContentAlarm *alarm = &m->alarms[kind];
   const gchar *event = gst_structure_get_string (s, "event");
+  gint64 now = g_get_real_time ();
+  GstClockTime duration;
 
   if (!event)
     return;
-  g_mutex_lock (&bin->monitor->lock);
+  g_mutex_lock (&m->lock);
   if (g_str_equal (event, "start")) {
     d->inside = TRUE;
+    if (m->bin == bin && !alarm->inside) {
+      alarm->inside = TRUE;
+      alarm->started++;
+      alarm->since = now - (gint64) (threshold_sec (&m->config, kind) *
+          G_USEC_PER_SEC);
+    }
   } else if (g_str_equal (event, "end")) {
     d->inside = FALSE;
     d->ended = g_get_monotonic_time ();
+    if (m->bin == bin && alarm->inside) {
+      alarm->inside = FALSE;
+      alarm->ended++;
+      if (gst_structure_get_uint64 (s, "duration", &duration)
+          && GST_CLOCK_TIME_IS_VALID (duration))
+        alarm->last_duration = GST_TIME_AS_USECONDS (duration);
+      else
+        alarm->last_duration = now - alarm->since;
+    }
   }
-  g_mutex_unlock (&bin->monitor->lock);
+  g_mutex_unlock (&m->lock);
+}
+
+void
+mr_monitor_end_alarms_locked (MrMonitor * m)
+{
+  gint64 now = g_get_real_time ();
+
+  for (guint k = 0; k < MR_CONTENT_N_KINDS; k++) {
+    MrContentAlarm *alarm = &m->alarms[k];
+
+    if (!alarm->inside)
+      continue;
+    alarm->inside = FALSE;
+    alarm->ended++;
+    alarm->last_duration = now - alarm->since;
+  }
 }
 
 /* An analyser's element message, in the thread that posts it */
@@ -104,11 +171,11 @@ mr_monitor_content_quality_message (MrMonitorBin * bin,
     const GstStructure * s)
 {
   if (gst_structure_has_name (s, "blackdetect"))
-    handle_detector (bin, &bin->black, s);
+    handle_detector (bin, &bin->black, MR_CONTENT_BLACK, s);
   else if (gst_structure_has_name (s, "freezedetect"))
-    handle_detector (bin, &bin->frozen, s);
+    handle_detector (bin, &bin->frozen, MR_CONTENT_FROZEN, s);
   else if (gst_structure_has_name (s, "silencedetect"))
-    handle_detector (bin, &bin->silent, s);
+    handle_detector (bin, &bin->silent, MR_CONTENT_SILENT, s);
   else
     return FALSE;
   return TRUE;
@@ -150,4 +217,22 @@ mr_monitor_get_content_quality (MrMonitor * m, MrContentQuality * cq,
   }
   g_mutex_unlock (&m->lock);
   return TRUE;
+}
+
+const gchar *
+mr_content_kind_to_string (MrContentKind kind)
+{
+  static const gchar *names[] = { "black", "frozen", "silent" };
+
+  g_return_val_if_fail (kind < MR_CONTENT_N_KINDS, "unknown");
+  return names[kind];
+}
+
+void
+mr_monitor_get_alarms (MrMonitor * m,
+    MrContentAlarm alarms[MR_CONTENT_N_KINDS])
+{
+  g_mutex_lock (&m->lock);
+  memcpy (alarms, m->alarms, sizeof (m->alarms));
+  g_mutex_unlock (&m->lock);
 }

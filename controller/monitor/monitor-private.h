@@ -59,6 +59,7 @@ struct _MrMonitor
   gint64 thumbnail_opened;      /* monotonic µs: the first key frame let
                                  * through since, 0 = none yet */
   gchar *thumbnail_note;        /* why there is no thumbnail path */
+  MrContentAlarm alarms[MR_CONTENT_N_KINDS];    /* of the running bin */
 };
 
 /* One elementary stream of a bin, fed by a pad of tsdemux. */
@@ -164,6 +165,8 @@ const gchar *mr_monitor_add_analysis_path (MrMonitorBin * bin, MrStream * st,
 /* TRUE if @s is an analyser's message, now taken into account */
 gboolean mr_monitor_content_quality_message (MrMonitorBin * bin,
     const GstStructure * s);
+/* The running bin goes: a stretch still on ends now.  With the lock. */
+void mr_monitor_end_alarms_locked (MrMonitor * monitor);
 
 /* sdt.c */
 /* A probe on the TS entering tsdemux: service names from the SDT */

@@ -330,6 +330,7 @@ detach_bin (MrMonitor * m)
   g_mutex_lock (&m->lock);
   bin = m->bin;
   m->bin = NULL;
+  mr_monitor_end_alarms_locked (m);
   g_mutex_unlock (&m->lock);
   if (!bin)
     return;
@@ -401,6 +402,9 @@ mr_monitor_config_from_spec (MrMonitorConfig * config,
   config->thumbnails = spec->thumbnail_enabled;
   config->content_quality = spec->content_quality_enabled;
   config->thumbnail_interval_sec = MAX (spec->thumbnail_interval_sec, 1);
+  config->black_threshold_sec = spec->black_threshold_sec;
+  config->frozen_threshold_sec = spec->frozen_threshold_sec;
+  config->silent_threshold_sec = spec->silent_threshold_sec;
 }
 
 static gsize mpegts_ready;

@@ -50,6 +50,10 @@ typedef struct
   gboolean thumbnails;
   gboolean content_quality;
   guint thumbnail_interval_sec;
+  /* how long a stretch must last before it counts, in s */
+  gdouble black_threshold_sec;
+  gdouble frozen_threshold_sec;
+  gdouble silent_threshold_sec;
 } MrMonitorConfig;
 
 /* the spec's source_monitor_config */
@@ -141,6 +145,37 @@ typedef struct
   gint64 last_check_time;       /* wall µs of the last analysed frame, 0 =
                                  * none yet */
 } MrContentQuality;
+
+/* The content alarms: stretches of black or frozen picture or of silence
+ * that lasted their threshold, as the analysers report them (FFmpeg's
+ * blackdetect, freezedetect, silencedetect). */
+typedef enum
+{
+  MR_CONTENT_BLACK,
+  MR_CONTENT_FROZEN,
+  MR_CONTENT_SILENT,
+  MR_CONTENT_N_KINDS,
+} MrContentKind;
+
+/* "black", "frozen", "silent" */
+const gchar *mr_content_kind_to_string (MrContentKind kind);
+
+/* One kind's alarm since the monitor was made.  A stretch that is still
+ * on when the monitor is built again (a failover, a new configuration of
+ * the same monitor) or detached ends there: its counters never lose an
+ * end. */
+typedef struct
+{
+  guint64 started;              /* stretches that began */
+  guint64 ended;                /* stretches that ended */
+  gboolean inside;              /* one is on now */
+  gint64 since;                 /* wall µs when the current one began */
+  gint64 last_duration;         /* µs of the last that ended */
+} MrContentAlarm;
+
+/* Copies of the alarms of each kind, indexed by MrContentKind */
+void mr_monitor_get_alarms (MrMonitor * monitor,
+    MrContentAlarm alarms[MR_CONTENT_N_KINDS]);
 
 /* FALSE, with @why set, when content analysis cannot run (an analyzer
  * element is missing). */

@@ -88,6 +88,11 @@ static const MrAlertKind alert_kinds[] = {
   {"primary_recovered", ICON_GREEN, NULL},
   {"connection_error", NULL, "connection error"},
   {"maintenance_restart", ICON_WRENCH, "maintenance restart"},
+  /* a content alarm's start (warning) and end (info): by severity */
+  {"content_black", NULL, NULL},
+  {"content_frozen", NULL, NULL},
+  {"content_silent", NULL, NULL},
+  {"recording_error", NULL, "recording error"},
 };
 
 static const MrAlertKind *

@@ -66,7 +66,8 @@ mr_branch_attach (GstElement * pipeline, GstElement * tee,
   g_autofree gchar *name = g_strdup_printf (MR_BRANCH_PREFIX "%s",
       output_name);
   g_autoptr (GstPad) ghost = NULL;
-  GstElement *old;
+  g_autoptr (GstElement) old = gst_bin_get_by_name (GST_BIN (pipeline), name);
+  static gint generation;
 
   if (g_once_init_enter (&debug_ready)) {
     GST_DEBUG_CATEGORY_INIT (mr_branch_debug, "mroute-branch", 0,
@@ -75,15 +76,14 @@ mr_branch_attach (GstElement * pipeline, GstElement * tee,
     g_once_init_leave (&debug_ready, 1);
   }
 
-  /* the branch this one replaces may still be in the pipeline */
-  for (guint n = 2; (old = gst_bin_get_by_name (GST_BIN (pipeline), name));
-      n++) {
-    gst_object_unref (old);
+  /* the output's previous branch leaves at the next idle (finish_detach):
+   * a branch attached anew before that (a PUT of the output) takes
+   * another name, or the pipeline would refuse it */
+  if (old) {
     g_free (name);
-    name = g_strdup_printf (MR_BRANCH_PREFIX "%s%c%u", output_name,
-        MR_BRANCH_GENERATION, n);
+    name = g_strdup_printf (MR_BRANCH_PREFIX "%s" MR_BRANCH_GENERATION "%d",
+        output_name, g_atomic_int_add (&generation, 1));
   }
-
   b->output_name = g_strdup (output_name);
   b->pipeline = gst_object_ref (pipeline);
   b->tee = gst_object_ref (tee);

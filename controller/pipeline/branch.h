@@ -19,11 +19,9 @@
 G_BEGIN_DECLS
 
 #define MR_BRANCH_PREFIX "output-"
-/* A branch attached while the one it replaces is still being removed (a
- * live change of the output: mr_branch_detach () finishes on the main
- * loop) is named "output-NAME#2" (#3 ...): the names of a bin's children
- * are unique.  Output names never hold '#'. */
-#define MR_BRANCH_GENERATION '#'
+/* "output-NAME#N": a branch attached while the output's previous one is
+ * still leaving (no output name has a '#') */
+#define MR_BRANCH_GENERATION "#"
 
 typedef struct _MrBranch MrBranch;
 

@@ -3,6 +3,8 @@
 #define G_LOG_DOMAIN "mroute-pipeline"
 #include "builder.h"
 
+#include <errno.h>
+
 #include "branch.h"
 #include "transports/transport.h"
 
@@ -127,11 +129,7 @@ mr_builder_element_output (GstObject * element)
     if (name && g_str_has_prefix (name, MR_BRANCH_PREFIX)) {
       const gchar *output = name + strlen (MR_BRANCH_PREFIX);
 
-      /* "output-NAME#2": the new branch of a changed output */
-      const gchar *generation = strchr (output, MR_BRANCH_GENERATION);
-
-      return generation ? g_strndup (output, generation - output) :
-          g_strdup (output);
+      return g_strndup (output, strcspn (output, MR_BRANCH_GENERATION));
     }
   }
   return NULL;
@@ -167,7 +165,7 @@ mr_builder_source_bin (const MrEndpoint * src, gboolean rtp_out,
   g_autoptr (GstPad) pad = NULL;
   GstPad *ghost;
 
-  if (!transport) {
+  if (!transport || !transport->build_source) {
     g_set_error (error, MR_BUILDER_ERROR, 0, "source '%s': protocol %s is "
         "not supported by this version of mroute yet", src->name,
         mr_protocol_to_string (src->protocol));
@@ -253,7 +251,8 @@ mr_builder_fanout_sink (const MrEndpoint * out, GstElement ** pay,
 }
 
 GstElement *
-mr_builder_output_sink (const MrEndpoint * out, GError ** error)
+mr_builder_output_sink (const MrEndpoint * out, const gchar * dir,
+    GError ** error)
 {
   const MrTransport *transport = mr_transport_get (out->protocol);
   GstElement *sink;
@@ -271,8 +270,27 @@ mr_builder_output_sink (const MrEndpoint * out, GError ** error)
         mr_protocol_to_string (out->protocol));
     return NULL;
   }
-  if ((sink = transport->make_output (out, error)))
+  if ((sink = transport->make_output (out, dir, error)))
     GST_DEBUG_OBJECT (sink, "output '%s' (%s) built", out->name,
         mr_protocol_to_string (out->protocol));
+  return sink;
+}
+
+GstElement *
+mr_builder_recording_sink (const gchar * dir, guint segment_duration,
+    GError ** error)
+{
+  GstElement *sink;
+
+  debug_init ();
+  if (g_mkdir_with_parents (dir, 0755) != 0) {
+    g_set_error (error, MR_BUILDER_ERROR, 0, "cannot make the recording "
+        "folder %s: %s", dir, g_strerror (errno));
+    return NULL;
+  }
+  if (!(sink = mr_builder_make ("tssegmentsink", "recorder", error)))
+    return NULL;
+  g_object_set (sink, "directory", dir, "target-duration", segment_duration,
+      "enable-last-sample", FALSE, NULL);
   return sink;
 }

@@ -79,7 +79,13 @@ GstElement *mr_builder_fanout_sink (const MrEndpoint * out,
     GstElement ** pay, GError ** error);
 /* The sink of an output that runs in its own isolated branch (SRT, RIST,
  * RTP-FEC, RTMP), made by its transport. */
-GstElement *mr_builder_output_sink (const MrEndpoint * out, GError ** error);
+/* A flow's recording: tssegmentsink writing the TS as it comes into
+ * @dir (made if need be), a segment per @segment_duration seconds at
+ * least, cut at key frames, named by their start time */
+GstElement *mr_builder_recording_sink (const gchar * dir,
+    guint segment_duration, GError ** error);
+GstElement *mr_builder_output_sink (const MrEndpoint * out,
+    const gchar * dir, GError ** error);
 
 /* Whether an element belongs to the source side (a "source-" bin). */
 gboolean mr_builder_element_is_source (GstObject * element);

@@ -240,6 +240,7 @@ mr_live_pipeline_build (MrLivePipeline * live, const MrFlowSpec * spec,
     guint health_timeout_ms, GError ** error)
 {
   GstElement *source;
+  const gchar *files_dir;
   g_autoptr (GstBus) bus = NULL;
 
   static gsize debug_ready;
@@ -249,7 +250,9 @@ mr_live_pipeline_build (MrLivePipeline * live, const MrFlowSpec * spec,
         "mroute: a flow's running pipeline and its live edits");
     g_once_init_leave (&debug_ready, 1);
   }
+  files_dir = live->files_dir;
   memset (live, 0, sizeof (*live));
+  live->files_dir = files_dir;
   live->pipeline = gst_pipeline_new (spec->id);
   live->active_source = mr_builder_pick_source (spec);
   live->branches = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
@@ -299,6 +302,8 @@ fail:
 void
 mr_live_pipeline_clear (MrLivePipeline * live)
 {
+  const gchar *files_dir;
+
   if (live->pipeline) {
     gst_element_set_state (live->pipeline, GST_STATE_NULL);
     /* the branches still in the pipeline go with it */
@@ -310,7 +315,9 @@ mr_live_pipeline_clear (MrLivePipeline * live)
   for (guint i = 0; i < MR_MAX_SOURCES; i++)
     g_free (live->selector_pads[i]);
   g_clear_error (&live->start_error);
+  files_dir = live->files_dir;
   memset (live, 0, sizeof (*live));
+  live->files_dir = files_dir;
 }
 
 /* The shared udpfanoutsink of the outputs with @out's fan-out key
@@ -391,6 +398,7 @@ mr_live_pipeline_attach_output (MrLivePipeline * live, const MrEndpoint * out,
     GError ** error)
 {
   const MrTransport *transport = mr_transport_get (out->protocol);
+  g_autofree gchar *dir = NULL;
   GstElement *sink;
 
   if (!transport) {
@@ -407,7 +415,15 @@ mr_live_pipeline_attach_output (MrLivePipeline * live, const MrEndpoint * out,
         out->destination, out->port);
     return TRUE;
   }
-  if (!(sink = mr_builder_output_sink (out, error)))
+  if (transport->writes_files && !live->files_dir) {
+    g_set_error (error, MR_BUILDER_ERROR, 0, "output '%s': protocol %s "
+        "needs a folder for its files", out->name,
+        mr_protocol_to_string (out->protocol));
+    return FALSE;
+  }
+  dir = transport->writes_files ? g_build_filename (live->files_dir,
+      out->name, NULL) : NULL;
+  if (!(sink = mr_builder_output_sink (out, dir, error)))
     return FALSE;
   g_hash_table_replace (live->branches, g_strdup (out->name),
       mr_branch_attach (live->pipeline, live->fanout, out->name, sink,
@@ -431,6 +447,40 @@ mr_live_pipeline_detach_output (MrLivePipeline * live, const MrEndpoint * out)
   }
   if (live->branches
       && g_hash_table_steal_extended (live->branches, out->name,
+          (gpointer *) & key, (gpointer *) & b)) {
+    g_free (key);
+    mr_branch_detach (b);
+  }
+  if (transport && transport->writes_files && live->files_dir) {
+    g_autofree gchar *dir = g_build_filename (live->files_dir, out->name,
+        NULL);
+
+    mr_transport_remove_files (dir);
+  }
+}
+
+gboolean
+mr_live_pipeline_attach_recording (MrLivePipeline * live, const gchar * dir,
+    guint segment_duration, GError ** error)
+{
+  GstElement *sink = mr_builder_recording_sink (dir, segment_duration, error);
+
+  if (!sink)
+    return FALSE;
+  g_hash_table_replace (live->branches, g_strdup (MR_LIVE_RECORDING),
+      mr_branch_attach (live->pipeline, live->fanout, MR_LIVE_RECORDING, sink,
+          OUTPUT_QUEUE_MS));
+  return TRUE;
+}
+
+void
+mr_live_pipeline_detach_recording (MrLivePipeline * live)
+{
+  MrBranch *b = NULL;
+  gchar *key;
+
+  if (live->branches
+      && g_hash_table_steal_extended (live->branches, MR_LIVE_RECORDING,
           (gpointer *) & key, (gpointer *) & b)) {
     g_free (key);
     mr_branch_detach (b);

@@ -42,6 +42,9 @@ typedef struct
   GstElement *starting_bin;
   GThread *starting_thread;
   GError *start_error;
+  /* the flow's folder for outputs that write files (hls), each in a
+   * folder of its name below; borrowed from the runner, NULL: none */
+  const gchar *files_dir;
 } MrLivePipeline;
 
 /* Builds the pipeline, in state NULL, with every output of @spec and no
@@ -50,6 +53,15 @@ typedef struct
  * pipeline reaches PLAYING without a source. */
 gboolean mr_live_pipeline_build (MrLivePipeline * live,
     const MrFlowSpec * spec, guint health_timeout_ms, GError ** error);
+/* The flow's recording (docs/recording.md): an isolated branch, like an
+ * output's, named MR_LIVE_RECORDING (no output name has an '@'), with a
+ * tssegmentsink into @dir.  On failure (the folder cannot be made) nothing
+ * is attached. */
+#define MR_LIVE_RECORDING "@recording"
+gboolean mr_live_pipeline_attach_recording (MrLivePipeline * live,
+    const gchar * dir, guint segment_duration, GError ** error);
+void mr_live_pipeline_detach_recording (MrLivePipeline * live);
+
 /* Stops the pipeline (state NULL) and releases everything. */
 void mr_live_pipeline_clear (MrLivePipeline * live);
 

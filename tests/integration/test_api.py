@@ -438,7 +438,8 @@ class FlowCrudTest(ApiTestCase):
         self.assertEqual(sfc.get("recovery_window"), 100, sfc)
         smc = f["source_monitor_config"]
         self.assertEqual(smc, {"thumbnail_enabled": False, "content_quality_enabled": False,
-                               "thumbnail_interval_sec": 5})
+                               "thumbnail_interval_sec": 5, "black_threshold_sec": 2,
+                               "frozen_threshold_sec": 2, "silent_threshold_sec": 2})
 
     def test_configs_persisted(self):
         body = {"name": "configured",
@@ -460,7 +461,8 @@ class FlowCrudTest(ApiTestCase):
             self.assertEqual(sfc["source_priority"], {"primary_source": "backup"})
             self.assertEqual(g["source_monitor_config"],
                              {"thumbnail_enabled": True, "content_quality_enabled": True,
-                              "thumbnail_interval_sec": 30})
+                              "thumbnail_interval_sec": 30, "black_threshold_sec": 2,
+                              "frozen_threshold_sec": 2, "silent_threshold_sec": 2})
             self.assertEqual(g["maintenance_window"], {"day_of_week": "Sunday", "start_hour": 3})
         _, lst = self.get("/v1/flows", expect=200)
         listed = [x for x in lst["flows"] if x["id"] == f["id"]]
@@ -751,8 +753,16 @@ class CreateValidationTest(ApiTestCase):
         warn("outputs[1] unknown field", "outputs[1].bogus", _set("outputs[1].bogus", 1))
         add("outputs[0].description number", "outputs[0].description",
             _set("outputs[0].description", 1))
-        add("rtmp output destination not rtmp URL", "outputs[1].destination",
-            _set("outputs[1]", {"name": "r", "protocol": "rtmp", "destination": "127.0.0.1"}))
+        add("rtmp output destination neither rtmp URL nor host", "outputs[1].destination",
+            _set("outputs[1]", {"name": "r", "protocol": "rtmp", "destination": "http://127.0.0.1/app"}))
+        add("rtmp output to a host without port", "outputs[1].port",
+            _set("outputs[1]", {"name": "r", "protocol": "rtmp", "destination": "127.0.0.1",
+                                "stream_key": "k"}))
+        add("rtmp output to a host without stream_key", "outputs[1].stream_key",
+            _set("outputs[1]", {"name": "r", "protocol": "rtmp", "destination": "127.0.0.1",
+                                "port": 1935}))
+        add("rtmp listener source without stream_id", "source.stream_id",
+            _set("source", {"name": "r", "protocol": "rtmp", "ingest_port": 1935}))
         add("rtmp output without destination", "outputs[1].destination",
             _set("outputs[1]", {"name": "r", "protocol": "rtmp"}))
         add("rtmp output stream_key number", "outputs[1].stream_key",
@@ -818,6 +828,10 @@ class CreateValidationTest(ApiTestCase):
             _set(smc, {"thumbnail_interval_sec": 0}))
         add("smc.thumbnail_interval_sec 3601", smc + ".thumbnail_interval_sec",
             _set(smc, {"thumbnail_interval_sec": 3601}))
+        add("smc.black_threshold_sec string", smc + ".black_threshold_sec",
+            _set(smc, {"black_threshold_sec": "2"}))
+        add("smc.frozen_threshold_sec 0.05", smc + ".frozen_threshold_sec",
+            _set(smc, {"frozen_threshold_sec": 0.05}))
         warn("smc unknown field", smc + ".bogus", _set(smc, {"bogus": False}))
 
         # maintenance_window
@@ -1752,7 +1766,8 @@ class RoutingTest(ApiTestCase):
 
     def test_unknown_paths(self):
         fid = self.fid
-        for method, path in [("GET", "/"), ("GET", "/v1"), ("GET", "/v1/"), ("GET", "/v1/nope"),
+        # ("GET", "/" is the dashboard: tests/browser/test_dashboard.py)
+        for method, path in [("GET", "/web/nope.js"), ("GET", "/v1"), ("GET", "/v1/"), ("GET", "/v1/nope"),
                              ("GET", "/v2/flows"), ("GET", "/healthz"), ("GET", "/health/x"),
                              ("GET", "/v1/flows/%s/nope" % fid),
                              ("POST", "/v1/flows/%s/nope" % fid),

@@ -118,7 +118,11 @@ class AuthChecks:
         ("POST", "/v1/mediamtx/events/ready", "hook"),
         ("POST", "/v1/mediamtx/events/not-ready", "hook"),
         ("GET", "/v1/nope", None),
-        ("GET", "/", None),
+        # "/" and "/web/NAME" are the dashboard, open (test_dashboard.py);
+        # what only looks like it is not
+        ("GET", "/web", None),
+        ("GET", "/index.html", None),
+        ("GET", "/webx/app.js", None),
         ("GET", "/v1/%66lows", None),
         ("GET", "/health/x", None),
     ]

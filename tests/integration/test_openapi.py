@@ -36,14 +36,17 @@ from mroute_testcase import MrouteTestCase, udp_flow_body  # noqa: E402
 # mr_api_handle_flow).  A route added there and not to the document fails
 # test_routes_match_the_controller below: add it to both.
 ROUTES = {
+    ("GET", "/"), ("GET", "/web/{file}"),
     ("GET", "/health"),
     ("GET", "/openapi.json"),
     ("GET", "/metrics"),
+    ("GET", "/hls/{id}/{output}/{file}"),
     ("GET", "/v1/flows"), ("POST", "/v1/flows"),
     ("GET", "/v1/flows/{id}"), ("PUT", "/v1/flows/{id}"), ("DELETE", "/v1/flows/{id}"),
     ("POST", "/v1/flows/{id}/start"), ("POST", "/v1/flows/{id}/stop"),
     ("POST", "/v1/flows/{id}/source"),
     ("GET", "/v1/flows/{id}/source/{name}"), ("DELETE", "/v1/flows/{id}/source/{name}"),
+    ("POST", "/v1/flows/{id}/source/{name}/activate"),
     ("GET", "/v1/flows/{id}/sources/{name}"),
     ("POST", "/v1/flows/{id}/outputs"),
     ("GET", "/v1/flows/{id}/outputs/{name}"), ("PUT", "/v1/flows/{id}/outputs/{name}"),
@@ -51,7 +54,9 @@ ROUTES = {
     ("GET", "/v1/flows/{id}/metrics"), ("GET", "/v1/flows/{id}/events"),
     ("GET", "/v1/flows/{id}/thumbnail"), ("GET", "/v1/flows/{id}/metadata"),
     ("GET", "/v1/flows/{id}/content-quality"),
+    ("GET", "/v1/flows/{id}/recordings"), ("GET", "/v1/flows/{id}/recordings/get"),
     ("GET", "/v1/events"),
+    ("GET", "/v1/ws"), ("POST", "/v1/ws/tickets"),
     ("POST", "/v1/mediamtx/events/ready"), ("POST", "/v1/mediamtx/events/not-ready"),
 }
 PROBED = ("GET", "POST", "PUT", "DELETE", "PATCH")
@@ -149,7 +154,8 @@ class DocumentTest(unittest.TestCase):
         self.assertEqual(set(s["EventType"]["enum"]), {
             "flow_started", "flow_stopped", "source_active", "source_error", "source_eof",
             "source_retry", "source_failover", "primary_recovered", "merge_started",
-            "merge_error", "merge_eof", "connection_error", "maintenance_restart"})
+            "merge_error", "merge_eof", "connection_error", "maintenance_restart",
+            "content_black", "content_frozen", "content_silent", "recording_error"})
 
 
 def flow_json(**changes):
@@ -160,8 +166,10 @@ def flow_json(**changes):
          "source_failover_config": {"state": "DISABLED", "failover_mode": "FAILOVER",
                                     "recovery_window": 100},
          "source_monitor_config": {"thumbnail_enabled": False, "content_quality_enabled": False,
-                                   "thumbnail_interval_sec": 5},
+                                   "thumbnail_interval_sec": 5, "black_threshold_sec": 2.0,
+                                   "frozen_threshold_sec": 2.0, "silent_threshold_sec": 2.5},
          "maintenance_window": None,
+         "recording": {"enabled": False, "segment_duration": 60, "delete_after": 604800},
          "created_at": "2026-11-21T10:00:00.000000Z", "updated_at": "2026-11-21T10:00:00.000000Z"}
     f.update(changes)
     return f
@@ -353,6 +361,15 @@ class ServedTest(MrouteTestCase):
                 ("POST", base + "/start", None, 409),
                 ("GET", base + "/metrics", None, 200),
                 ("GET", base + "/content-quality", None, 409),
+                ("POST", base + "/source/backup/activate", None, 409),
+                ("POST", base + "/source/nobody/activate", None, 404),
+                ("PUT", base, {"recording": {"enabled": True, "segment_duration": 1}}, 200),
+                ("GET", base + "/recordings", None, 200),
+                ("GET", base + "/recordings/get?start=2026-01-01T00:00:00Z&duration=1", None, 404),
+                ("GET", base + "/recordings/get?duration=1", None, 400),
+                ("POST", base + "/outputs", {"name": "web", "protocol": "hls"}, 201),
+                ("GET", "/hls/%s/web/nothing.ts" % fid, None, 404),
+                ("DELETE", base + "/outputs/web", None, 200),
                 ("POST", "/v1/mediamtx/events/ready", {"path": "live/openapi/in"}, 200),
                 ("POST", "/v1/mediamtx/events/not-ready", {"path": "live/openapi/in"}, 202),
                 ("POST", "/v1/mediamtx/events/ready", {"path": "live/openapi/out"}, 200),

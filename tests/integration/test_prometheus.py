@@ -323,6 +323,10 @@ def expected_series(flow, metrics):
         put("mroute_source_jitter_seconds", s["jitter_ms"] / 1000, source=n)
         put("mroute_source_selected", s["source_selected"], source=n)
         put("mroute_source_connected", s["connected"], source=n)
+        for kind, alarm in s["content_alarms"].items():
+            put("mroute_source_content_alarm", alarm["active"], source=n, kind=kind)
+            put("mroute_source_content_stretches_total", alarm["stretches"], source=n,
+                kind=kind)
     for o in metrics["output_metrics"]:
         n = o["name"]
         put("mroute_output_sent_bytes_total", o["bytes_sent"], output=n)
@@ -585,6 +589,8 @@ class PrometheusTest(MrouteTestCase):
                 if (name.startswith(("mroute_source_", "mroute_merge_source_"))
                         or name in ["mroute_merge_%s_total" % n for n in self.PER_SOURCE_MERGE]):
                     per.add("source")
+                    if name.startswith("mroute_source_content_"):
+                        per.add("kind")
                 elif name.startswith("mroute_output_"):
                     per.add("output")
                 elif name == "mroute_flow_state":

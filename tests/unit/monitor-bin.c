@@ -114,7 +114,8 @@ fixture_new (gboolean thumbnails, gboolean content_quality)
 {
   Fixture *f = g_new0 (Fixture, 1);
   MrMonitorConfig config = {.thumbnails = thumbnails,.content_quality =
-        content_quality,.thumbnail_interval_sec = 1
+        content_quality,.thumbnail_interval_sec = 1,.black_threshold_sec = 1,
+    .frozen_threshold_sec = 1,.silent_threshold_sec = 1
   };
   g_autoptr (GError) error = NULL;
 
@@ -366,6 +367,19 @@ GST_START_TEST (test_content_quality_black)
   /* audiotestsrc's sine is not silence */
   fail_if (cq.silent_audio_detected);
   check_streams (f->monitor, 2);
+  /* the alarm: one black stretch began (threshold 1 s), no silence */
+  {
+    MrContentAlarm alarms[MR_CONTENT_N_KINDS];
+
+    mr_monitor_get_alarms (f->monitor, alarms);
+    fail_unless_equals_uint64 (alarms[MR_CONTENT_BLACK].started, 1);
+    fail_unless (alarms[MR_CONTENT_BLACK].since > 0);
+    fail_unless (alarms[MR_CONTENT_BLACK].since <= g_get_real_time ()
+        - G_USEC_PER_SEC + 1000);
+    fail_unless_equals_uint64 (alarms[MR_CONTENT_SILENT].started, 0);
+    fail_unless_equals_string (mr_content_kind_to_string (MR_CONTENT_FROZEN),
+        "frozen");
+  }
   fixture_free (f);
 }
 

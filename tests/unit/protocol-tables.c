@@ -40,7 +40,8 @@ test_watch_members (void)
   for (MrProtocol p = MR_PROTOCOL_UDP; p <= MR_PROTOCOL_RTSP; p++) {
     const MrTransport *t = mr_transport_get (p);
 
-    g_assert_cmpint (t->read_source_message != NULL, ==, is_srt (p));
+    g_assert_cmpint (t->read_source_message != NULL, ==, is_srt (p)
+        || p == MR_PROTOCOL_RTMP);
     g_assert_cmpint (t->watch_output_link, ==, is_srt (p));
     g_assert_cmpint (t->output_warning_lost_peer != NULL, ==, is_srt (p));
     g_assert_cmpint (t->refusals_logged, ==, is_srt (p));
@@ -51,6 +52,19 @@ test_watch_members (void)
   }
   g_assert_cmpstr (mr_transport_get (MR_PROTOCOL_SRT_LISTENER)->
       restart_silent_source, ==, "its caller has sent nothing for 1 s");
+  /* ... but for a routed listener source (srtroutesrc), which takes its
+   * next caller by itself */
+  {
+    const MrTransport *t = mr_transport_get (MR_PROTOCOL_SRT_LISTENER);
+    MrEndpoint routed = { 0, }, plain = { 0, };
+
+    routed.role = plain.role = MR_ENDPOINT_SOURCE;
+    routed.protocol = plain.protocol = MR_PROTOCOL_SRT_LISTENER;
+    routed.stream_id = (gchar *) "cam1";
+    g_assert_nonnull (t->source_takes_next_caller);
+    g_assert_true (t->source_takes_next_caller (&routed));
+    g_assert_false (t->source_takes_next_caller (&plain));
+  }
 }
 
 static void
@@ -61,15 +75,24 @@ test_srt_source_messages (void)
       ("connection-removed");
   g_autoptr (GstStructure) refused = gst_structure_new
       (MR_TRANSPORT_SRT_REFUSED, "stream-id", G_TYPE_STRING, "cam2", NULL);
+  /* srtroutesrc also says why */
+  g_autoptr (GstStructure) bad_secret = gst_structure_new
+      (MR_TRANSPORT_SRT_REFUSED, "stream-id", G_TYPE_STRING, "cam1",
+      "reason", G_TYPE_STRING, "wrong passphrase", NULL);
   g_autoptr (GstStructure) other = gst_structure_new_empty ("packetstats");
-  const gchar *detail = NULL;
+  const gchar *detail = NULL, *reason = NULL;
 
-  g_assert_cmpint (t->read_source_message (removed, &detail), ==,
+  g_assert_cmpint (t->read_source_message (removed, &detail, &reason), ==,
       MR_SOURCE_NOTE_LISTENING_ANEW);
-  g_assert_cmpint (t->read_source_message (refused, &detail), ==,
+  g_assert_cmpint (t->read_source_message (refused, &detail, &reason), ==,
       MR_SOURCE_NOTE_CALLER_REFUSED);
   g_assert_cmpstr (detail, ==, "cam2");
-  g_assert_cmpint (t->read_source_message (other, &detail), ==,
+  g_assert_null (reason);
+  g_assert_cmpint (t->read_source_message (bad_secret, &detail, &reason), ==,
+      MR_SOURCE_NOTE_CALLER_REFUSED);
+  g_assert_cmpstr (detail, ==, "cam1");
+  g_assert_cmpstr (reason, ==, "wrong passphrase");
+  g_assert_cmpint (t->read_source_message (other, &detail, &reason), ==,
       MR_SOURCE_NOTE_NONE);
 }
 
@@ -111,7 +134,7 @@ srt_uri_of (const gchar * json, MrEndpointRole role)
     g_assert_no_error (error);
     e = gst_bin_get_by_name (GST_BIN (bin), "srtsrc");
   } else {
-    e = gst_object_ref_sink (t->make_output (ep, &error));
+    e = gst_object_ref_sink (t->make_output (ep, NULL, &error));
     g_assert_no_error (error);
   }
   g_assert_nonnull (e);
@@ -192,8 +215,20 @@ test_rules_messages (void)
       "source.ingest_port");
   check_source ("{\"name\":\"a\",\"protocol\":\"rtmp\","
       "\"destination\":\"http://x/app\"}",
-      "source.destination: must be an rtmp:// URL for protocol rtmp",
-      "source.destination");
+      "source.destination: must be an rtmp:// URL for an rtmp source that "
+      "pulls", "source.destination");
+  check_source ("{\"name\":\"a\",\"protocol\":\"rtmp\","
+      "\"ingest_port\":1935}", "source.stream_id: is required for an rtmp "
+      "source that listens: the stream key publishers use "
+      "(rtmp://host:ingest_port/live/KEY)", "source.stream_id");
+  check_source ("{\"name\":\"a\",\"protocol\":\"rtmp\","
+      "\"ingest_port\":1935,\"stream_id\":\"a?b\"}", "source.stream_id: "
+      "must be one URL path segment: no '/', '?', '#', space or control "
+      "character", "source.stream_id");
+  check_source ("{\"name\":\"a\",\"protocol\":\"rtmp\"}",
+      "source.destination: or ingest_port is required for protocol rtmp: "
+      "destination (rtmp://host[:port]/app) to pull, ingest_port to listen "
+      "for publishers", "source.destination");
   check_source ("{\"name\":\"a\",\"protocol\":\"srt-caller\","
       "\"ingest_port\":9000}",
       "source.ingest_port: is not used by protocol srt-caller",
@@ -386,6 +421,130 @@ test_fanout_key (void)
   g_assert_cmpstr (marked, ==, "ts-ttl16-dscp46-veth1");
 }
 
+/* rtmpserversrc's messages: its publisher left (it listens anew), a
+ * publisher refused for its key (the key it tried), a second publisher */
+static void
+test_rtmp_source_messages (void)
+{
+  const MrTransport *t = mr_transport_get (MR_PROTOCOL_RTMP);
+  g_autoptr (GstStructure) stop = gst_structure_new ("rtmpserversrc-publisher",
+      "event", G_TYPE_STRING, "stop", NULL);
+  g_autoptr (GstStructure) start = gst_structure_new
+      ("rtmpserversrc-publisher", "event", G_TYPE_STRING, "start", NULL);
+  g_autoptr (GstStructure) refused = gst_structure_new
+      ("rtmpserversrc-refused", "stream-key", G_TYPE_STRING, "tried",
+      "reason", G_TYPE_STRING, "unknown stream key", NULL);
+  g_autoptr (GstStructure) second = gst_structure_new
+      ("rtmpserversrc-refused", "reason", G_TYPE_STRING, "stream key in use",
+      NULL);
+  const gchar *detail = NULL, *reason = NULL;
+
+  g_assert_cmpint (t->read_source_message (stop, &detail, &reason), ==,
+      MR_SOURCE_NOTE_LISTENING_ANEW);
+  g_assert_cmpint (t->read_source_message (start, &detail, &reason), ==,
+      MR_SOURCE_NOTE_NONE);
+  g_assert_cmpint (t->read_source_message (refused, &detail, &reason), ==,
+      MR_SOURCE_NOTE_CALLER_REFUSED);
+  g_assert_cmpstr (detail, ==, "tried");
+  g_assert_cmpint (t->read_source_message (second, &detail, &reason), ==,
+      MR_SOURCE_NOTE_SECOND_PEER_REFUSED);
+  g_assert_cmpstr (t->refused_caller, ==, "RTMP publisher with stream key");
+}
+
+static MrEndpoint *
+endpoint_of (const gchar * json, MrEndpointRole role)
+{
+  g_autoptr (JsonNode) node = json_from_string (json, NULL);
+  g_autoptr (GError) error = NULL;
+  MrEndpoint *ep = mr_endpoint_from_json (node, role,
+      role == MR_ENDPOINT_SOURCE ? "source" : "outputs[0]", NULL, &error);
+
+  g_assert_no_error (error);
+  return ep;
+}
+
+/* an rtmp source with ingest_port listens with rtmpserversrc; an output to
+ * a host with port and stream_key goes to rtmp://host:port/live/KEY */
+static void
+test_rtmp_listener_and_host_output (void)
+{
+  const MrTransport *t = mr_transport_get (MR_PROTOCOL_RTMP);
+  g_autoptr (MrEndpoint) src = endpoint_of ("{\"name\": \"s\", "
+      "\"protocol\": \"rtmp\", \"ingest_port\": 1935, \"stream_id\": "
+      "\"cam1\", \"ingest_address\": \"127.0.0.1\"}", MR_ENDPOINT_SOURCE);
+  g_autoptr (MrEndpoint) out = endpoint_of ("{\"name\": \"o\", "
+      "\"protocol\": \"rtmp\", \"destination\": \"live.example.com\", "
+      "\"port\": 1936, \"stream_key\": \"k3y\"}", MR_ENDPOINT_OUTPUT);
+  g_autoptr (MrEndpoint) out6 = endpoint_of ("{\"name\": \"o\", "
+      "\"protocol\": \"rtmp\", \"destination\": \"::1\", "
+      "\"port\": 1940, \"stream_key\": \"k\"}", MR_ENDPOINT_OUTPUT);
+  g_autoptr (GstElement) bin = gst_object_ref_sink (gst_bin_new ("s"));
+  g_autoptr (GstElement) e = NULL;
+  g_autoptr (GstElement) sink = NULL;
+  g_autoptr (GError) error = NULL;
+  GstElement *stats = NULL, *last = NULL, *rtmp2sink;
+  g_autofree gchar *key = NULL, *app = NULL, *addr = NULL, *loc = NULL;
+  guint port = 0;
+
+  g_assert_true (t->build_source (GST_BIN (bin), src, FALSE, &stats, &last,
+          &error));
+  g_assert_no_error (error);
+  e = gst_bin_get_by_name (GST_BIN (bin), "rtmpserversrc");
+  g_assert_nonnull (e);
+  g_object_get (e, "port", &port, "stream-key", &key, "application", &app,
+      "address", &addr, NULL);
+  g_assert_cmpuint (port, ==, 1935);
+  g_assert_cmpstr (key, ==, "cam1");
+  g_assert_cmpstr (app, ==, "live");
+  g_assert_cmpstr (addr, ==, "127.0.0.1");
+
+  sink = gst_object_ref_sink (t->make_output (out, NULL, &error));
+  g_assert_no_error (error);
+  rtmp2sink = gst_bin_get_by_name (GST_BIN (sink), "rtmp2sink");
+  g_object_get (rtmp2sink, "location", &loc, NULL);
+  g_assert_cmpstr (loc, ==, "rtmp://live.example.com:1936/live/k3y");
+  gst_object_unref (rtmp2sink);
+  g_clear_pointer (&loc, g_free);
+  gst_clear_object (&sink);
+
+  sink = gst_object_ref_sink (t->make_output (out6, NULL, &error));
+  rtmp2sink = gst_bin_get_by_name (GST_BIN (sink), "rtmp2sink");
+  g_object_get (rtmp2sink, "location", &loc, NULL);
+  g_assert_cmpstr (loc, ==, "rtmp://[::1]:1940/live/k");
+  gst_object_unref (rtmp2sink);
+}
+
+/* rtmp listeners of one flow or two share a port by stream key */
+static void
+test_rtmp_same_port (void)
+{
+  g_autoptr (MrEndpoint) a = endpoint_of ("{\"name\": \"a\", "
+      "\"protocol\": \"rtmp\", \"ingest_port\": 1935, \"stream_id\": "
+      "\"one\"}", MR_ENDPOINT_SOURCE);
+  g_autoptr (MrEndpoint) b = endpoint_of ("{\"name\": \"b\", "
+      "\"protocol\": \"rtmp\", \"ingest_port\": 1935, \"stream_id\": "
+      "\"two\"}", MR_ENDPOINT_SOURCE);
+  g_autoptr (MrEndpoint) c = endpoint_of ("{\"name\": \"c\", "
+      "\"protocol\": \"rtmp\", \"ingest_port\": 1935, \"stream_id\": "
+      "\"one\"}", MR_ENDPOINT_SOURCE);
+  g_autoptr (MrEndpoint) d = endpoint_of ("{\"name\": \"d\", "
+      "\"protocol\": \"rtmp\", \"ingest_port\": 1935, \"stream_id\": "
+      "\"three\", \"ingest_address\": \"127.0.0.1\"}",
+      MR_ENDPOINT_SOURCE);
+  g_autoptr (MrEndpoint) u = endpoint_of ("{\"name\": \"u\", "
+      "\"protocol\": \"udp\", \"ingest_port\": 1935}",
+      MR_ENDPOINT_SOURCE);
+  gboolean clash = TRUE;
+
+  g_assert_true (mr_endpoint_rtmp_same_port (a, b, &clash));
+  g_assert_false (clash);
+  g_assert_true (mr_endpoint_rtmp_same_port (a, c, &clash));
+  g_assert_true (clash);
+  g_assert_true (mr_endpoint_rtmp_same_port (a, d, &clash));
+  g_assert_true (clash);
+  g_assert_false (mr_endpoint_rtmp_same_port (a, u, &clash));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -403,5 +562,10 @@ main (int argc, char **argv)
   g_test_add_func ("/protocol-tables/fanout-key", test_fanout_key);
   g_test_add_func ("/protocol-tables/rtsp-rules", test_rtsp_rules);
   g_test_add_func ("/protocol-tables/srt-max-bitrate", test_srt_max_bitrate);
+  g_test_add_func ("/protocol-tables/rtmp-source-messages",
+      test_rtmp_source_messages);
+  g_test_add_func ("/protocol-tables/rtmp-listener-and-host-output",
+      test_rtmp_listener_and_host_output);
+  g_test_add_func ("/protocol-tables/rtmp-same-port", test_rtmp_same_port);
   return g_test_run ();
 }

@@ -56,6 +56,9 @@ some_metrics (void)
   src->srt.dropped = 2;
   src->srt.rate_mbps = 5.25;
   src->srt.negotiated_latency_ms = 120;
+  src->content_alarm[MR_CONTENT_BLACK] = TRUE;
+  src->content_stretches[MR_CONTENT_BLACK] = 2;
+  src->content_stretches[MR_CONTENT_SILENT] = 1;
   g_ptr_array_add (m->sources, src);
 
   plain->name = g_strdup ("backup");
@@ -106,6 +109,9 @@ test_metrics (void)
       "\"bytes_received\":1316000,\"packets_received\":1000,"
       "\"packets_lost\":2,\"packets_recovered\":3,"
       "\"round_trip_time_ms\":1,\"jitter_ms\":0,\"source_selected\":true,"
+      "\"content_alarms\":{\"black\":{\"active\":true,\"stretches\":2},"
+      "\"frozen\":{\"active\":false,\"stretches\":0},"
+      "\"silent\":{\"active\":false,\"stretches\":1}},"
       "\"srt\":{\"callers_refused\":4,\"connected_callers\":1,"
       "\"rtt_ms\":0.5,\"packets_received_lost\":5,\"nak_sent\":6,"
       "\"packets_dropped\":2,\"receive_rate_mbps\":5.25,"
@@ -114,7 +120,11 @@ test_metrics (void)
       "\"status\":\"DISCONNECTED\",\"connected\":false,\"bitrate_kbps\":0,"
       "\"bytes_received\":0,\"packets_received\":0,\"packets_lost\":0,"
       "\"packets_recovered\":0,\"round_trip_time_ms\":0,\"jitter_ms\":0,"
-      "\"source_selected\":false,\"rist\":{\"received\":7,\"rtt\":1.5}}],"
+      "\"source_selected\":false,"
+      "\"content_alarms\":{\"black\":{\"active\":false,\"stretches\":0},"
+      "\"frozen\":{\"active\":false,\"stretches\":0},"
+      "\"silent\":{\"active\":false,\"stretches\":0}},"
+      "\"rist\":{\"received\":7,\"rtt\":1.5}}],"
       "\"output_metrics\":["
       "{\"name\":\"out\",\"protocol\":\"srt-caller\","
       "\"status\":\"DISCONNECTED\",\"connected\":false,\"bitrate_kbps\":0,"

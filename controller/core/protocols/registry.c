@@ -10,6 +10,7 @@ extern const MrProtocolRules mr_protocol_rules_rist;
 extern const MrProtocolRules mr_protocol_rules_srt_listener;
 extern const MrProtocolRules mr_protocol_rules_srt_caller;
 extern const MrProtocolRules mr_protocol_rules_rtmp;
+extern const MrProtocolRules mr_protocol_rules_hls;
 extern const MrProtocolRules mr_protocol_rules_rtsp;
 
 static const MrProtocolRules *const rules[] = {
@@ -20,6 +21,7 @@ static const MrProtocolRules *const rules[] = {
   &mr_protocol_rules_srt_listener,
   &mr_protocol_rules_srt_caller,
   &mr_protocol_rules_rtmp,
+  &mr_protocol_rules_hls,
   &mr_protocol_rules_rtsp,
 };
 

@@ -25,6 +25,18 @@ validate_encryption (const MrEndpoint * ep, const gchar * path,
   return TRUE;
 }
 
+/* The caller is routed by its stream id (pipeline: srtroutesrc): one SRT
+ * socket serves every route on the port */
+gboolean
+mr_srt_can_share_port (const MrEndpoint * a, const MrEndpoint * b)
+{
+  return a->protocol == MR_PROTOCOL_SRT_LISTENER
+      && b->protocol == MR_PROTOCOL_SRT_LISTENER
+      && a->stream_id && b->stream_id
+      && !g_str_equal (a->stream_id, b->stream_id)
+      && g_strcmp0 (a->ingest_address, b->ingest_address) == 0;
+}
+
 const MrProtocolRules mr_protocol_rules_srt_listener = {
   .protocol = MR_PROTOCOL_SRT_LISTENER,
   .source_listens = TRUE,

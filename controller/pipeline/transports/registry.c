@@ -3,6 +3,9 @@
 #define G_LOG_DOMAIN "mroute-transport"
 #include "transport.h"
 
+#include <errno.h>
+#include <glib/gstdio.h>
+
 G_DEFINE_QUARK (mr-transport-error-quark, mr_transport_error);
 
 extern const MrTransport mr_transport_udp;
@@ -12,6 +15,7 @@ extern const MrTransport mr_transport_rist;
 extern const MrTransport mr_transport_srt_listener;
 extern const MrTransport mr_transport_srt_caller;
 extern const MrTransport mr_transport_rtmp;
+extern const MrTransport mr_transport_hls;
 extern const MrTransport mr_transport_rtsp;
 
 static const MrTransport *const transports[] = {
@@ -22,6 +26,7 @@ static const MrTransport *const transports[] = {
   &mr_transport_srt_listener,
   &mr_transport_srt_caller,
   &mr_transport_rtmp,
+  &mr_transport_hls,
   &mr_transport_rtsp,
 };
 
@@ -138,4 +143,22 @@ void
 mr_output_stats_clear (MrOutputStats * stats)
 {
   g_clear_pointer (&stats->rist, gst_structure_free);
+}
+
+void
+mr_transport_remove_files (const gchar * dir)
+{
+  GDir *d = g_dir_open (dir, 0, NULL);
+  const gchar *name;
+
+  if (!d)
+    return;
+  while ((name = g_dir_read_name (d))) {
+    g_autofree gchar *path = g_build_filename (dir, name, NULL);
+
+    if (g_unlink (path) != 0)
+      g_warning ("could not delete %s: %s", path, g_strerror (errno));
+  }
+  g_dir_close (d);
+  g_rmdir (dir);
 }

@@ -33,7 +33,7 @@ build_source (GstBin * bin, const MrEndpoint * src, gboolean rtp_out,
 
 /* rtpmp2tpay ! ristsink, as one bin with a sink pad */
 static GstElement *
-make_output (const MrEndpoint * out, GError ** error)
+make_output (const MrEndpoint * out, const gchar * dir, GError ** error)
 {
   GstElement *bin = gst_bin_new ("sink");
   GstElement *pay = mr_transport_make ("rtpmp2tpay", "pay", error);

@@ -91,7 +91,7 @@ on_fec_pad (GstElement * enc, GstPad * pad, gpointer user_data)
 /* rtpmp2tpay ! fecenc: media to port, column FEC to port + 2, row FEC to
  * port + 4 (10 x 10 matrix), as one bin with a sink pad */
 static GstElement *
-make_output (const MrEndpoint * out, GError ** error)
+make_output (const MrEndpoint * out, const gchar * dir, GError ** error)
 {
   GstElement *bin = gst_bin_new ("sink");
   GstElement *pay = mr_transport_make ("rtpmp2tpay", "pay", error);

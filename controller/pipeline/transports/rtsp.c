@@ -28,7 +28,7 @@ on_new_sample (GstAppSink * appsink, gpointer user_data)
 }
 
 static GstElement *
-make_output (const MrEndpoint * out, GError ** error)
+make_output (const MrEndpoint * out, const gchar * dir, GError ** error)
 {
   MrRtspServer *server = mr_rtsp_server_get_default ();
   GstAppSinkCallbacks callbacks = {.new_sample = on_new_sample };

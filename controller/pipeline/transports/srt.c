@@ -2,6 +2,8 @@
  * properties, never in the URI, which ends up in debug logs.
  *
  *   source: srtsrc ! capsfilter (TS) ! packetstats
+ *           (a listener with a stream id: srtroutesrc, whose port other
+ *           such sources, of this flow or others, may share)
  *   output: srtsink, in an isolated branch */
 
 #define G_LOG_DOMAIN "mroute-transport"
@@ -78,35 +80,69 @@ configure_srt (GstElement * e, const MrEndpoint * ep, gboolean listener)
   }
 }
 
-static void
-free_closure_data (gpointer data, GClosure * closure)
-{
-  g_free (data);
-}
-
-/* srtsrc in listener mode asks this, on libsrt's thread, for every caller
- * before accepting it: one with another stream id is refused before any
- * media flows, and said on the bus. */
+/* A listener source with a stream id is our srtroutesrc
+ * (plugins/gstsrtroutesrc.c): one SRT socket per port shared by every
+ * such source, the caller routed by its stream id and refused, unknown
+ * or with a wrong passphrase, before any media flows.  srtsrc (1.22)
+ * binds a socket of its own and has one passphrase, so two of them
+ * cannot share a port. */
 static gboolean
-on_srt_caller_connecting (GstElement * srtsrc, GSocketAddress * addr,
-    const gchar * stream_id, gpointer user_data)
+is_routed (const MrEndpoint * src)
 {
-  const gchar *expected = user_data;
-
-  if (g_strcmp0 (stream_id, expected) == 0)
-    return TRUE;
-  gst_element_post_message (srtsrc, gst_message_new_element (GST_OBJECT
-          (srtsrc), gst_structure_new (MR_TRANSPORT_SRT_REFUSED, "stream-id",
-              G_TYPE_STRING, stream_id, NULL)));
-  return FALSE;
+  return src->role == MR_ENDPOINT_SOURCE
+      && src->protocol == MR_PROTOCOL_SRT_LISTENER && src->stream_id;
 }
 
-/* srtsrc ! capsfilter(TS) ! packetstats */
+static GstElement *
+make_routed_source (const MrEndpoint * src, GError ** error)
+{
+  GstElement *e = mr_transport_make ("srtroutesrc", "srtroutesrc", error);
+
+  if (!e)
+    return NULL;
+  g_object_set (e, "port", src->ingest_port, "streamid", src->stream_id,
+      NULL);
+  if (src->ingest_address)
+    g_object_set (e, "address", src->ingest_address, NULL);
+  if (MAX (src->max_latency, src->min_latency) >= 0)
+    g_object_set (e, "latency", MAX (src->max_latency, src->min_latency),
+        NULL);
+  if (src->cipher && src->passphrase)
+    g_object_set (e, "passphrase", src->passphrase, "pbkeylen",
+        srt_key_length (src->cipher), NULL);
+  g_object_set (e, "do-timestamp", TRUE, NULL);
+  return e;
+}
+
+/* srtsrc (or srtroutesrc) ! capsfilter(TS) ! packetstats */
 static gboolean
 build_source (GstBin * bin, const MrEndpoint * src, gboolean rtp_out,
     GstElement ** stats, GstElement ** last, GError ** error)
 {
   gboolean listener = src->protocol == MR_PROTOCOL_SRT_LISTENER;
+
+  if (is_routed (src)) {
+    GstElement *routed = make_routed_source (src, error);
+    GstElement *filter = routed ? mr_transport_make ("capsfilter", "tscaps",
+        error) : NULL;
+    g_autoptr (GstCaps) caps = gst_caps_from_string (MR_TS_CAPS);
+
+    if (!filter || !(*stats = mr_transport_make ("packetstats", "stats",
+                error))) {
+      g_clear_object (&routed);
+      g_clear_object (&filter);
+      return FALSE;
+    }
+    /* its caller silent this long is taken for gone (a source_error
+     * event); the route takes the next caller by itself, no restart:
+     * source_takes_next_caller below */
+    g_object_set (*stats, "idle-timeout", SRT_LISTENER_SILENCE_MS, NULL);
+    g_object_set (filter, "caps", caps, NULL);
+    gst_bin_add_many (bin, routed, filter, *stats, NULL);
+    gst_element_link_many (routed, filter, *stats, NULL);
+    *last = *stats;
+    return TRUE;
+  }
   GstElement *srtsrc = mr_transport_make ("srtsrc", "srtsrc", error);
   GstElement *filter = mr_transport_make ("capsfilter", "tscaps", error);
   g_autoptr (GstCaps) caps = gst_caps_from_string (MR_TS_CAPS);
@@ -127,12 +163,6 @@ build_source (GstBin * bin, const MrEndpoint * src, gboolean rtp_out,
     g_object_set (srtsrc, "keep-listening", TRUE, NULL);
   else
     g_object_set (srtsrc, "auto-reconnect", TRUE, NULL);
-  if (listener && src->stream_id) {
-    g_object_set (srtsrc, "authentication", TRUE, NULL);
-    g_signal_connect_data (srtsrc, "caller-connecting",
-        G_CALLBACK (on_srt_caller_connecting), g_strdup (src->stream_id),
-        free_closure_data, 0);
-  }
   g_object_set (srtsrc, "do-timestamp", TRUE, NULL);
   g_object_set (filter, "caps", caps, NULL);
   gst_bin_add_many (bin, srtsrc, filter, *stats, NULL);
@@ -142,7 +172,7 @@ build_source (GstBin * bin, const MrEndpoint * src, gboolean rtp_out,
 }
 
 static GstElement *
-make_output (const MrEndpoint * out, GError ** error)
+make_output (const MrEndpoint * out, const gchar * dir, GError ** error)
 {
   gboolean listener = out->protocol == MR_PROTOCOL_SRT_LISTENER;
   GstElement *sink = mr_transport_make ("srtsink", "sink", error);
@@ -171,12 +201,14 @@ read_output_stats (const MrEndpoint * out, const MrOutputReading * reading,
   return TRUE;
 }
 
-/* srtsrc's own statistics (srt-stats.h) */
+/* srtsrc's own statistics (srt-stats.h); srtroutesrc gives its caller's
+ * in the same shape */
 static void
 read_source_stats (const MrEndpoint * src, GstBin * bin,
     MrSourceStats * stats)
 {
-  g_autoptr (GstElement) srtsrc = gst_bin_get_by_name (bin, "srtsrc");
+  g_autoptr (GstElement) srtsrc = gst_bin_get_by_name (bin,
+      is_routed (src) ? "srtroutesrc" : "srtsrc");
   g_autoptr (GstStructure) s = NULL;
 
   if (!srtsrc)
@@ -194,20 +226,24 @@ read_listener_source_stats (const MrEndpoint * src, GstBin * bin,
 {
   read_source_stats (src, bin, stats);
   stats->refuses_callers = TRUE;
+  stats->refusals_own = is_routed (src);
 }
 
 /* ---------------------------------------------------------------------- */
 /* watching a running SRT flow */
 
 static MrSourceNote
-read_source_message (const GstStructure * s, const gchar ** detail)
+read_source_message (const GstStructure * s, const gchar ** detail,
+    const gchar ** reason)
 {
-  /* srtsrc (keep-listening) saw its caller close and listens again */
+  /* srtsrc (keep-listening) saw its caller close and listens again;
+   * srtroutesrc's route waits for the next caller */
   if (gst_structure_has_name (s, "connection-removed"))
     return MR_SOURCE_NOTE_LISTENING_ANEW;
-  /* on_srt_caller_connecting () refused a caller */
+  /* on_srt_caller_connecting () or srtroutesrc refused a caller */
   if (gst_structure_has_name (s, MR_TRANSPORT_SRT_REFUSED)) {
     *detail = gst_structure_get_string (s, "stream-id");
+    *reason = gst_structure_get_string (s, "reason");
     return MR_SOURCE_NOTE_CALLER_REFUSED;
   }
   return MR_SOURCE_NOTE_NONE;
@@ -244,6 +280,7 @@ const MrTransport mr_transport_srt_listener = {
 
   .read_source_message = read_source_message,
   .restart_silent_source = SRT_LISTENER_RESTART_REASON,
+  .source_takes_next_caller = is_routed,
   .watch_output_link = TRUE,
   .output_warning_lost_peer = output_warning_lost_peer,
   .refusals_logged = TRUE,

@@ -64,6 +64,12 @@ typedef struct
   /* an SRT listener: callers with another stream id are refused, and the
    * runner counts them */
   gboolean refuses_callers;
+  /* an RTMP listener: publishers with an unknown stream key, or one in
+   * use, are refused, and the runner counts them */
+  gboolean refuses_publishers;
+  /* ... and says so itself for every refusal, a wrong passphrase too
+   * (srtroutesrc): what the library logs is not about this source */
+  gboolean refusals_own;
   /* ristsrc's own `stats`, shown as they are; owned, or NULL */
   GstStructure *rist;
   /* the protocol's own RFC 3550 interarrival jitter, in ms, where the
@@ -104,8 +110,11 @@ typedef enum
   /* the source's peer left, and the source waits for the next one by
    * itself */
   MR_SOURCE_NOTE_LISTENING_ANEW,
-  /* the source refused a caller; the detail: the stream id it sent */
+  /* the source refused a caller; the detail: the stream id it sent, the
+   * reason: why, if the source says */
   MR_SOURCE_NOTE_CALLER_REFUSED,
+  /* the source refused a second peer, as it has one already */
+  MR_SOURCE_NOTE_SECOND_PEER_REFUSED,
 } MrSourceNote;
 
 typedef struct
@@ -124,8 +133,14 @@ typedef struct
   /* FANOUT: the element between the tee and the shared sink, or NULL
    * (plain TS); one shared sink per payloader */
   const gchar *fanout_payloader;
-  /* BRANCH: the output's sink, an element or a bin with a sink pad */
-  GstElement *(*make_output) (const MrEndpoint * out, GError ** error);
+  /* BRANCH: the output's sink, an element or a bin with a sink pad; @dir
+   * is the output's own folder for the files it writes (writes_files), or
+   * NULL when the flow has none */
+  GstElement *(*make_output) (const MrEndpoint * out, const gchar * dir,
+      GError ** error);
+  /* Its output writes files into its folder (hls), which the live
+   * pipeline deletes when the output is detached */
+  gboolean writes_files;
   /* The output's counters now, into @stats (zeroed by the caller); FALSE
    * if there are none */
   gboolean (*read_output_stats) (const MrEndpoint * out,
@@ -139,13 +154,22 @@ typedef struct
    * 0: the protocol has no such behaviour. */
 
   /* What the element message @s, from inside a source's bin, means;
-   * *@detail (owned by @s) is what it carries */
+   * *@detail and *@reason (owned by @s, or left NULL) are what it
+   * carries */
   MrSourceNote (*read_source_message) (const GstStructure * s,
-      const gchar ** detail);
+      const gchar ** detail, const gchar ** reason);
+  /* Who a CALLER_REFUSED note is about, and what its detail is, in
+   * events; NULL: "SRT caller with stream id" */
+  const gchar *refused_caller;
   /* A source that goes silent (its packetstats' idle-timeout) is started
    * again at once, for this reason: a listener that takes one caller at a
    * time, whose caller left.  NULL: it waits for data to come back. */
   const gchar *restart_silent_source;
+  /* ... but not a source this says TRUE of: it takes its next caller by
+   * itself, even while the silent one's link lingers (srtroutesrc: a
+   * caller that comes back takes its route over), and a restart would
+   * only drop a caller that came back meanwhile */
+  gboolean (*source_takes_next_caller) (const MrEndpoint * src);
   /* The output's sink reconnects by itself: its `connected` falling
    * between two samples, or a warning for which this says TRUE, is a peer
    * that went away */
@@ -169,7 +193,8 @@ typedef struct
 } MrTransport;
 
 /* The element message an SRT listener source posts for a caller it
- * refused because of its stream id (field "stream-id", the id it sent) */
+ * refused because of its stream id (field "stream-id", the id it sent)
+ * or, srtroutesrc, its passphrase (field "reason", why; never a secret) */
 #define MR_TRANSPORT_SRT_REFUSED "mroute-srt-refused"
 
 /* The transport of @protocol, or NULL for one this build does not have */
@@ -189,6 +214,10 @@ GQuark mr_transport_error_quark (void);
 #define MR_UDP_RECV_BUFFER (4 * 1024 * 1024)
 /* one RTP packet per datagram of 7 TS packets */
 #define MR_RTP_MTU (12 + 7 * 188)
+
+/* Deletes the files in @dir, then @dir (not below: an output's folder
+ * holds only files) */
+void mr_transport_remove_files (const gchar * dir);
 
 /* gst_element_factory_make () that says which plugin is missing */
 GstElement *mr_transport_make (const gchar * factory, const gchar * name,
