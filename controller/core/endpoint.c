@@ -157,7 +157,7 @@ endpoint_apply (MrEndpoint * ep, JsonObject * obj, const gchar * path,
       if (ep->protocol == MR_PROTOCOL_INVALID)
         return mr_spec_invalid (error, path, m, "unknown protocol '%s' "
             "(expected udp, rtp, rtp-fec, rist, srt-listener, srt-caller, "
-            "rtmp or rtsp)", p ? p : "null");
+            "rtmp, hls or rtsp)", p ? p : "null");
     } else if (g_str_equal (m, "ingest_port")) {
       if (!mr_spec_get_int (v, path, m, 1, 65535, &n, error))
         return FALSE;
