@@ -208,10 +208,15 @@ endpoint_apply (MrEndpoint * ep, JsonObject * obj, const gchar * path,
     } else if (g_str_equal (m, "user") && ep->role == MR_ENDPOINT_OUTPUT) {
       if (!mr_spec_get_string (v, path, m, 128, &ep->user, error))
         return FALSE;
+      /* empty: none (how a PUT opens a mount again) */
+      if (!*ep->user)
+        g_clear_pointer (&ep->user, g_free);
     } else if (g_str_equal (m, "password")
         && ep->role == MR_ENDPOINT_OUTPUT) {
       if (!mr_spec_get_string (v, path, m, 256, &ep->password, error))
         return FALSE;
+      if (!*ep->password)
+        g_clear_pointer (&ep->password, g_free);
     } else if (g_str_equal (m, "source_address")) {
       if (!mr_spec_get_string (v, path, m, 64, &ep->source_address, error))
         return FALSE;

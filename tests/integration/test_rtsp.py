@@ -212,6 +212,14 @@ class RtspTests(MrouteTestCase):
         self.assertEqual(r.status, 200, r.body)
         self.assertTrue(wait_until(lambda: self.ffprobe(newer, timeout=15)[0] == 0, 30))
         self.assertNotIn(PASSWORD, c.read_log(), "the password is in the controller's log")
+        # both empty: the mount is open again
+        r = c.put("/v1/flows/%s/outputs/cam" % fid, {"user": "", "password": ""})
+        self.assertEqual(r.status, 200, r.body)
+        out = c.get("/v1/flows/%s/outputs/cam" % fid).json()
+        self.assertNotIn("user", out)
+        self.assertNotIn("password_set", out)
+        self.assertTrue(wait_until(lambda: self.ffprobe(self.url(c, "live/cam-a"), timeout=15)[0] == 0,
+                                   30))
 
     # b -------------------------------------------------------------------
 
