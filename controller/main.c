@@ -23,6 +23,7 @@ typedef struct
   gchar *config_path;
   gchar *host;
   gint port;                    /* 0: not given */
+  gint rtsp_port;               /* -1: not given */
   gchar *db_path;
   gchar *log_format;
   gchar *log_level;
@@ -79,6 +80,8 @@ read_config (const MrOptions * options, MrConfig ** out, GError ** error)
   }
   if (options->port)
     config->port = options->port;
+  if (options->rtsp_port >= 0)
+    config->rtsp_port = options->rtsp_port;
   if (options->db_path) {
     g_free (config->db_path);
     config->db_path = g_strdup (options->db_path);
@@ -243,7 +246,7 @@ ensure_plugin (GError ** error)
 int
 main (int argc, char **argv)
 {
-  MrOptions options = { 0 };
+  MrOptions options = {.rtsp_port = -1 };
   GOptionEntry entries[] = {
     {"config", 'c', 0, G_OPTION_ARG_FILENAME, &options.config_path,
         "Configuration file: YAML if named *.yaml or *.yml, else a GLib key "
@@ -253,6 +256,9 @@ main (int argc, char **argv)
         "Address to serve the API on", "ADDR"},
     {"port", 'p', 0, G_OPTION_ARG_INT, &options.port,
         "Port to serve the API on", "PORT"},
+    {"rtsp-port", 0, 0, G_OPTION_ARG_INT, &options.rtsp_port,
+        "TCP port of the RTSP server of the rtsp outputs (default 8554, "
+          "0: any free one)", "PORT"},
     {"db", 0, 0, G_OPTION_ARG_FILENAME, &options.db_path,
         "SQLite database file", "PATH"},
     {"log-format", 0, 0, G_OPTION_ARG_STRING, &options.log_format,
@@ -317,6 +323,12 @@ main (int argc, char **argv)
   if (options.port && (options.port < 1 || options.port > 65535)) {
     g_printerr ("mroute: --port: %d is not between 1 and 65535\n",
         options.port);
+    status = 2;
+    goto out;
+  }
+  if (options.rtsp_port < -1 || options.rtsp_port > 65535) {
+    g_printerr ("mroute: --rtsp-port: %d is not between 0 and 65535\n",
+        options.rtsp_port);
     status = 2;
     goto out;
   }

@@ -11,7 +11,7 @@ PACKAGES="
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
   gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav
   glib-networking ffmpeg srt-tools libsrt-gnutls-dev curl python3 python3-jsonschema valgrind openssl iproute2
-  nginx libnginx-mod-rtmp
+  nginx libnginx-mod-rtmp libgstrtspserver-1.0-dev
   chromium chromium-driver python3-selenium
 "
 

@@ -55,6 +55,7 @@ typedef enum
   FAM_OUTPUT_DISCONNECTIONS,
   FAM_OUTPUT_RATE,
   FAM_OUTPUT_CONNECTED,
+  FAM_OUTPUT_RTSP_VIEWERS,
   FAM_MERGE_OUTPUT_PACKETS,
   FAM_MERGE_MISSING_PACKETS,
   FAM_MERGE_RESTARTS,
@@ -145,6 +146,9 @@ static const FamilyInfo families[N_FAMILIES] = {
       "Bytes sent per second, over the last second."},
   [FAM_OUTPUT_CONNECTED] = {"mroute_output_connected", GAUGE,
       "1 when the output is connected to its peer."},
+  [FAM_OUTPUT_RTSP_VIEWERS] = {"mroute_output_rtsp_viewers", GAUGE,
+      "RTSP sessions watching the output's mount now (rtsp outputs of "
+      "running flows)."},
   [FAM_MERGE_OUTPUT_PACKETS] = {"mroute_merge_output_packets_total",
       COUNTER, "RTP packets out of the merger, each sequence number once."},
   [FAM_MERGE_MISSING_PACKETS] = {"mroute_merge_missing_packets_total",
@@ -353,6 +357,8 @@ add_outputs (Exposition * e, GPtrArray * outputs, const GString * flow_labels)
     add_double (e, FAM_OUTPUT_RATE, l, (gdouble) (gint64) m->bitrate_kbps *
         KBPS_TO_BYTES);
     add_bool (e, FAM_OUTPUT_CONNECTED, l, m->connected);
+    if (m->has_viewers)
+      add_int (e, FAM_OUTPUT_RTSP_VIEWERS, l, m->viewers);
   }
 }
 

@@ -217,6 +217,12 @@ add_output (JsonBuilder * b, const MrOutputMetrics * m)
     add_stat_values (b, "rist", m->rist);
   if (m->has_srt)
     add_srt (b, &m->srt, TRUE);
+  if (m->has_viewers) {
+    json_builder_set_member_name (b, "rtsp");
+    json_builder_begin_object (b);
+    add_int (b, "viewers", m->viewers);
+    json_builder_end_object (b);
+  }
   json_builder_end_object (b);
 }
 

@@ -16,7 +16,8 @@ static const gchar *const endpoint_read_only[] = {
   "status", "connected", "bitrate_kbps", "bytes_received",
   "packets_received", "packets_lost", "packets_recovered",
   "round_trip_time_ms", "jitter_ms", "source_selected", "bytes_sent",
-  "packets_sent", "disconnections", "srt", "rist", "content_alarms", NULL
+  "packets_sent", "disconnections", "srt", "rist", "content_alarms", "rtsp",
+  "password_set", NULL
 };
 
 static gboolean
@@ -59,6 +60,9 @@ mr_endpoint_copy (const MrEndpoint * ep)
   c->passphrase = g_strdup (ep->passphrase);
   c->source_address = g_strdup (ep->source_address);
   c->iface = g_strdup (ep->iface);
+  c->path = g_strdup (ep->path);
+  c->user = g_strdup (ep->user);
+  c->password = g_strdup (ep->password);
   return c;
 }
 
@@ -76,6 +80,11 @@ mr_endpoint_free (MrEndpoint * ep)
   g_free (ep->cipher);
   g_free (ep->source_address);
   g_free (ep->iface);
+  g_free (ep->path);
+  g_free (ep->user);
+  if (ep->password)
+    memset (ep->password, 0, strlen (ep->password));
+  g_free (ep->password);
   if (ep->passphrase)
     memset (ep->passphrase, 0, strlen (ep->passphrase));
   g_free (ep->passphrase);
@@ -147,8 +156,8 @@ endpoint_apply (MrEndpoint * ep, JsonObject * obj, const gchar * path,
       ep->protocol = mr_protocol_from_string (p);
       if (ep->protocol == MR_PROTOCOL_INVALID)
         return mr_spec_invalid (error, path, m, "unknown protocol '%s' "
-            "(expected udp, rtp, rtp-fec, rist, srt-listener, srt-caller "
-            "or rtmp)", p ? p : "null");
+            "(expected udp, rtp, rtp-fec, rist, srt-listener, srt-caller, "
+            "rtmp, hls or rtsp)", p ? p : "null");
     } else if (g_str_equal (m, "ingest_port")) {
       if (!mr_spec_get_int (v, path, m, 1, 65535, &n, error))
         return FALSE;
@@ -193,6 +202,21 @@ endpoint_apply (MrEndpoint * ep, JsonObject * obj, const gchar * path,
         && ep->role == MR_ENDPOINT_OUTPUT) {
       if (!mr_spec_get_string (v, path, m, 512, &ep->stream_key, error))
         return FALSE;
+    } else if (g_str_equal (m, "path") && ep->role == MR_ENDPOINT_OUTPUT) {
+      if (!mr_spec_get_string (v, path, m, 128, &ep->path, error))
+        return FALSE;
+    } else if (g_str_equal (m, "user") && ep->role == MR_ENDPOINT_OUTPUT) {
+      if (!mr_spec_get_string (v, path, m, 128, &ep->user, error))
+        return FALSE;
+      /* empty: none (how a PUT opens a mount again) */
+      if (!*ep->user)
+        g_clear_pointer (&ep->user, g_free);
+    } else if (g_str_equal (m, "password")
+        && ep->role == MR_ENDPOINT_OUTPUT) {
+      if (!mr_spec_get_string (v, path, m, 256, &ep->password, error))
+        return FALSE;
+      if (!*ep->password)
+        g_clear_pointer (&ep->password, g_free);
     } else if (g_str_equal (m, "source_address")) {
       if (!mr_spec_get_string (v, path, m, 64, &ep->source_address, error))
         return FALSE;
@@ -322,6 +346,15 @@ endpoint_validate (const MrEndpoint * ep, const gchar * path, GError ** error)
     return FALSE;
   if (ep->stream_key && !rules->uses_stream_key)
     return mr_spec_invalid (error, path, "stream_key", "is only used by rtmp");
+  if (!rules->serves_path) {
+    if (ep->path)
+      return mr_spec_invalid (error, path, "path", "is only used by rtsp");
+    if (ep->user)
+      return mr_spec_invalid (error, path, "user", "is only used by rtsp");
+    if (ep->password)
+      return mr_spec_invalid (error, path, "password",
+          "is only used by rtsp");
+  }
 
   return TRUE;
 }
@@ -387,6 +420,9 @@ mr_endpoint_patch (const MrEndpoint * ep, JsonNode * patch,
       g_clear_pointer (&c->cipher, g_free);
       g_clear_pointer (&c->passphrase, g_free);
       g_clear_pointer (&c->stream_key, g_free);
+      g_clear_pointer (&c->path, g_free);
+      g_clear_pointer (&c->user, g_free);
+      g_clear_pointer (&c->password, g_free);
     }
     if (!mr_protocol_rules_get (mr_protocol_from_string (p))
         || !mr_protocol_rules_get (mr_protocol_from_string (p))->multicast) {

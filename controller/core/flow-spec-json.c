@@ -80,6 +80,23 @@ mr_endpoint_to_json (const MrEndpoint * ep, MrSpecJsonMode mode)
     json_builder_set_member_name (b, "stream_key");
     json_builder_add_string_value (b, ep->stream_key);
   }
+  if (ep->path) {
+    json_builder_set_member_name (b, "path");
+    json_builder_add_string_value (b, ep->path);
+  }
+  if (ep->user) {
+    json_builder_set_member_name (b, "user");
+    json_builder_add_string_value (b, ep->user);
+  }
+  /* the password is a secret: stored, never answered; the answer says
+   * whether there is one */
+  if (ep->password && mode == MR_SPEC_JSON_STORED) {
+    json_builder_set_member_name (b, "password");
+    json_builder_add_string_value (b, ep->password);
+  } else if (ep->password) {
+    json_builder_set_member_name (b, "password_set");
+    json_builder_add_boolean_value (b, TRUE);
+  }
   if (ep->cipher) {
     json_builder_set_member_name (b, ep->role == MR_ENDPOINT_SOURCE ?
         "decryption" : "encryption");

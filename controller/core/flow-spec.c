@@ -64,6 +64,7 @@ mr_spec_error_set (GError ** error, const gchar * field, const gchar * fmt,
 static const gchar *protocol_names[] = {
   "udp", "rtp", "rtp-fec", "rist", "srt-listener", "srt-caller", "rtmp",
   "hls",
+  "rtsp",
 };
 
 static const gchar *day_names[] = {
@@ -772,6 +773,18 @@ mr_flow_spec_validate (const MrFlowSpec * spec, GError ** error)
   if (!check_unique (spec->sources, "sources", error)
       || !check_unique (spec->outputs, "outputs", error))
     return FALSE;
+  /* one rtsp mount per path */
+  for (guint i = 0; i < spec->outputs->len; i++) {
+    MrEndpoint *a = spec->outputs->pdata[i];
+    for (guint j = 0; a->path && j < i; j++) {
+      MrEndpoint *b = spec->outputs->pdata[j];
+      if (b->path && g_str_equal (a->path, b->path)) {
+        g_autofree gchar *where = g_strdup_printf ("outputs[%u]", i);
+        return mr_spec_invalid (error, where, "path",
+            "'%s' is already served by output '%s'", a->path, b->name);
+      }
+    }
+  }
 
   /* two sources of one flow cannot listen on the same port, but for two
    * multicast groups and two SRT routes (stream ids) */

@@ -31,6 +31,8 @@ typedef enum
   MR_PROTOCOL_SRT_CALLER,
   MR_PROTOCOL_RTMP,
   MR_PROTOCOL_HLS,
+  MR_PROTOCOL_RTSP,             /* an output only: a mount of the
+                                 * controller's RTSP server */
 } MrProtocol;
 
 const gchar *mr_protocol_to_string (MrProtocol protocol);
@@ -75,6 +77,11 @@ typedef struct
    * (cut at the next key frame), segments in the playlist; -1 = unset */
   gint segment_duration;
   gint window;
+  /* rtsp (core/protocols/rtsp.c): the mount's path on the controller's
+   * RTSP server, and the optional Basic credentials of its viewers */
+  gchar *path;
+  gchar *user;
+  gchar *password;              /* secret */
 } MrEndpoint;
 
 MrEndpoint *mr_endpoint_copy (const MrEndpoint * ep);

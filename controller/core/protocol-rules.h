@@ -43,6 +43,9 @@ typedef struct
   gboolean mergeable;
   /* An output takes a stream_key */
   gboolean uses_stream_key;
+  /* An output is served by the controller itself under a path, with an
+   * optional user and password (rtsp) */
+  gboolean serves_path;
   /* A source may join a multicast group (source_address, interface), an
    * output send to one (ttl, dscp, interface): protocols/multicast.c */
   gboolean multicast;

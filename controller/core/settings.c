@@ -29,6 +29,7 @@ mr_config_new_default (void)
   c->webhook_urls = g_new0 (gchar *, 1);
   c->mediamtx_grace_sec = 30;
   c->maintenance_check_sec = 60;
+  c->rtsp_port = 8554;
   return c;
 }
 
@@ -80,6 +81,7 @@ static const MrConfigSection known_sections[] = {
           {"health_timeout_ms", MR_CONFIG_INT}, {NULL}}},
   {"mediamtx", {{"grace_period_sec", MR_CONFIG_INT}, {NULL}}},
   {"maintenance", {{"check_interval_sec", MR_CONFIG_INT}, {NULL}}},
+  {"rtsp", {{"port", MR_CONFIG_INT}, {NULL}}},
   {"telegram", {{"enabled", MR_CONFIG_BOOL},
               {"bot_token", MR_CONFIG_STRING}, {"chat_id", MR_CONFIG_STRING},
           {"api_url", MR_CONFIG_STRING}, {NULL}}},
@@ -353,6 +355,7 @@ mr_config_load_key_file (MrConfig * c, GKeyFile * kf, GHashTable * names,
           &c->mediamtx_grace_sec, error)
       || !get_int (r, "maintenance", "check_interval_sec", 1, 3600,
           &c->maintenance_check_sec, error)
+      || !get_int (r, "rtsp", "port", 0, 65535, &c->rtsp_port, error)
       || !get_string (r, "log", "format", &log_format, error)
       || !get_string (r, "log", "level", &log_level, error))
     return FALSE;
@@ -521,6 +524,7 @@ mr_config_restart_keys (const MrConfig * a, const MrConfig * b)
   DIFFERS (health_timeout_ms, "[gstreamer] health_timeout_ms");
   DIFFERS (mediamtx_grace_sec, "[mediamtx] grace_period_sec");
   DIFFERS (maintenance_check_sec, "[maintenance] check_interval_sec");
+  DIFFERS (rtsp_port, "[rtsp] port");
 #undef DIFFERS_STR
 #undef DIFFERS
   return g_strv_builder_end (keys);

@@ -42,6 +42,9 @@ typedef struct
   gint mediamtx_grace_sec;      /* not-ready -> stop delay */
   /* [maintenance] */
   gint maintenance_check_sec;   /* scheduler period */
+  /* [rtsp] */
+  gint rtsp_port;               /* the RTSP server's TCP port; 0: any free
+                                 * one (the controller logs it) */
   /* [log] */
   MrLogFormat log_format;
   MrLogLevel log_level;         /* UNSET when the file has none */

@@ -280,6 +280,8 @@ output_metrics (const MrEndpoint * out, const MrOutputStats * stats,
   /* what only some transports add (transport.h) */
   if (stats->rist)
     m->rist = stat_values_from_structure (stats->rist);
+  m->has_viewers = stats->has_viewers;
+  m->viewers = stats->viewers;
   if (stats->has_srt) {
     m->has_srt = TRUE;
     srt_metrics_from (&m->srt, &stats->srt);

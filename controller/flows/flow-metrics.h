@@ -120,6 +120,8 @@ typedef struct
   gboolean has_srt;
   MrSrtMetrics srt;
   GArray *rist;                 /* MrStatValue: ristsink's own, or NULL */
+  gboolean has_viewers;         /* rtsp: viewers watching it now */
+  guint viewers;
 } MrOutputMetrics;
 
 /* A source's leg in the merger: totals over the source's pads */

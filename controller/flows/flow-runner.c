@@ -329,7 +329,10 @@ endpoint_same_transport (const MrEndpoint * a, const MrEndpoint * b)
       && g_strcmp0 (a->source_address, b->source_address) == 0
       && g_strcmp0 (a->iface, b->iface) == 0
       && a->ttl == b->ttl && a->dscp == b->dscp
-      && a->segment_duration == b->segment_duration && a->window == b->window;
+      && a->segment_duration == b->segment_duration && a->window == b->window
+      && g_strcmp0 (a->path, b->path) == 0
+      && g_strcmp0 (a->user, b->user) == 0
+      && g_strcmp0 (a->password, b->password) == 0;
 }
 
 static gboolean

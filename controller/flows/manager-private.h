@@ -7,6 +7,7 @@
 
 #include "manager.h"
 #include "flow-runner.h"
+#include "pipeline/pipeline.h"
 
 G_BEGIN_DECLS
 
@@ -31,6 +32,7 @@ struct _MrManager
   GHashTable *by_id;            /* id -> MrFlow* (borrowed) */
   GArray *listeners;            /* MrListener */
   guint maintenance_timer;
+  MrRtspServer *rtsp;           /* serves the rtsp outputs, or NULL */
 };
 
 /* The flow @id, or NULL with NOT_FOUND */

@@ -24,6 +24,55 @@ flow_free (MrFlow * flow)
   g_free (flow);
 }
 
+/* The one RTSP server of the rtsp outputs.  One that cannot listen leaves
+ * the controller running: its rtsp outputs fail and say why. */
+static void
+start_rtsp_server (MrManager * mgr)
+{
+  g_autoptr (GError) err = NULL;
+  const gchar *host = mgr->config->host;
+
+  if (host && (g_str_equal (host, "0.0.0.0") || g_str_equal (host, "::")))
+    host = NULL;
+  if (!(mgr->rtsp = mr_rtsp_server_new (host, mgr->config->rtsp_port, &err))) {
+    g_warning ("the RTSP server cannot listen on port %d ([rtsp] port): %s",
+        mgr->config->rtsp_port, err->message);
+    return;
+  }
+  mr_rtsp_server_set_default (mgr->rtsp);
+  g_message ("RTSP server started on port %d",
+      mr_rtsp_server_get_port (mgr->rtsp));
+}
+
+/* Another flow serves an rtsp output of @spec under the same path: 409 */
+static gboolean
+check_rtsp_paths (MrManager * mgr, const MrFlowSpec * spec, GError ** error)
+{
+  for (guint i = 0; i < spec->outputs->len; i++) {
+    const MrEndpoint *out = spec->outputs->pdata[i];
+
+    if (!out->path)
+      continue;
+    for (guint f = 0; f < mgr->flows->len; f++) {
+      const MrFlowSpec *other = ((MrFlow *) mgr->flows->pdata[f])->spec;
+
+      if (g_strcmp0 (other->id, spec->id) == 0)
+        continue;
+      for (guint o = 0; o < other->outputs->len; o++) {
+        const MrEndpoint *theirs = other->outputs->pdata[o];
+
+        if (theirs->path && g_str_equal (theirs->path, out->path)) {
+          g_set_error (error, MR_MANAGER_ERROR, MR_MANAGER_ERROR_CONFLICT,
+              "outputs[%u].path: '%s' is already served by output '%s' of "
+              "flow '%s'", i, out->path, theirs->name, other->id);
+          return FALSE;
+        }
+      }
+    }
+  }
+  return TRUE;
+}
+
 MrManager *
 mr_manager_new (const MrConfig * config, MrStore * store)
 {
@@ -39,6 +88,7 @@ mr_manager_new (const MrConfig * config, MrStore * store)
   mgr->listeners = g_array_new (FALSE, FALSE, sizeof (MrListener));
   mgr->maintenance_timer = g_timeout_add_seconds (config->maintenance_check_sec,
       maintenance_check, mgr);
+  start_rtsp_server (mgr);
   mr_manager_start_retention (mgr);
   return mgr;
 }
@@ -57,6 +107,7 @@ mr_manager_free (MrManager * mgr)
   g_free (mgr->recordings_root);
   g_hash_table_unref (mgr->by_id);
   g_ptr_array_unref (mgr->flows);
+  mr_rtsp_server_free (mgr->rtsp);
   g_array_unref (mgr->listeners);
   g_free (mgr);
 }
@@ -307,7 +358,7 @@ commit_spec (MrManager * mgr, MrFlow * flow, MrFlowSpec * spec,
   spec->updated_at = g_get_real_time ();
   if (!mr_flow_spec_validate (spec, error)
       || !check_rtmp_listeners (mgr, spec, spec->id, error)
-      || !persist (mgr, spec, error)) {
+      || !check_rtsp_paths (mgr, spec, error) || !persist (mgr, spec, error)) {
     mr_flow_spec_free (spec);
     return FALSE;
   }
@@ -416,7 +467,7 @@ mr_manager_create_flow (MrManager * mgr, MrFlowSpec * spec, GError ** error)
   } while (g_hash_table_contains (mgr->by_id, spec->id));
   spec->created_at = spec->updated_at = g_get_real_time ();
 
-  if (!persist (mgr, spec, error)) {
+  if (!check_rtsp_paths (mgr, spec, error) || !persist (mgr, spec, error)) {
     mr_flow_spec_free (spec);
     return NULL;
   }

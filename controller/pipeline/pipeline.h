@@ -14,6 +14,7 @@
 #include "pipeline/builder.h"
 #include "pipeline/live-pipeline.h"
 #include "pipeline/isolation.h"
+#include "pipeline/rtsp-server.h"
 #include "pipeline/transports/srt-log.h"
 #include "pipeline/transports/srt-stats.h"
 #include "pipeline/transports/transport.h"

@@ -72,6 +72,9 @@ class Controller:
         self.tmpdir = tempfile.mkdtemp(prefix="mroute-test-")
         self.db_path = db_path or os.path.join(self.tmpdir, "mroute.db")
         self.port = free_port(socket.SOCK_STREAM)
+        # the RTSP server's port (rtsp outputs): a free one of its own, not
+        # the default 8554 that every controller of the run would share
+        self.rtsp_port = free_port(socket.SOCK_STREAM)
         self.extra_args = list(extra_args)
         self.env = dict(os.environ)
         if env:
@@ -87,7 +90,8 @@ class Controller:
     def command(self):
         """The command line start() runs (writing the configuration file
         first when there is one)."""
-        args = [self.bin, "--port", str(self.port), "--db", self.db_path]
+        args = [self.bin, "--port", str(self.port), "--db", self.db_path,
+                "--rtsp-port", str(self.rtsp_port)]
         if self.config is not None:
             cfg = os.path.join(self.tmpdir, "mroute.conf")
             with open(cfg, "w") as f:

@@ -334,6 +334,8 @@ def expected_series(flow, metrics):
         put("mroute_output_disconnections_total", o["disconnections"], output=n)
         put("mroute_output_send_rate_bytes_per_second", o["bitrate_kbps"] * 125, output=n)
         put("mroute_output_connected", o["connected"], output=n)
+        if "rtsp" in o:
+            put("mroute_output_rtsp_viewers", o["rtsp"]["viewers"], output=n)
     m = metrics.get("merge_stats")
     if m:
         put("mroute_merge_output_packets_total", m["output_packets"])

@@ -22,7 +22,7 @@ is_srt (MrProtocol p)
 static void
 test_every_protocol_has_tables (void)
 {
-  for (MrProtocol p = MR_PROTOCOL_UDP; p <= MR_PROTOCOL_RTMP; p++) {
+  for (MrProtocol p = MR_PROTOCOL_UDP; p <= MR_PROTOCOL_RTSP; p++) {
     const MrProtocolRules *rules = mr_protocol_rules_get (p);
     const MrTransport *transport = mr_transport_get (p);
 
@@ -37,7 +37,7 @@ test_every_protocol_has_tables (void)
 static void
 test_watch_members (void)
 {
-  for (MrProtocol p = MR_PROTOCOL_UDP; p <= MR_PROTOCOL_RTMP; p++) {
+  for (MrProtocol p = MR_PROTOCOL_UDP; p <= MR_PROTOCOL_RTSP; p++) {
     const MrTransport *t = mr_transport_get (p);
 
     g_assert_cmpint (t->read_source_message != NULL, ==, is_srt (p)
@@ -356,6 +356,51 @@ test_multicast_rules (void)
   g_assert_cmpint (out->ttl, ==, -1);
 }
 
+/* rtsp: path, user and password (core/protocols/rtsp.c); the password is
+ * stored, never answered */
+static void
+test_rtsp_rules (void)
+{
+  g_autoptr (MrEndpoint) out = NULL;
+  g_autoptr (JsonNode) pub = NULL, stored = NULL;
+  g_autofree gchar *pub_json = NULL, *stored_json = NULL;
+
+  check_output ("{\"name\":\"o\",\"protocol\":\"rtsp\"}",
+      "outputs[0].path: is required for protocol rtsp", "outputs[0].path");
+  check_output ("{\"name\":\"o\",\"protocol\":\"rtsp\",\"path\":"
+      "\"a/../b\"}", "outputs[0].path: must be 1-128 characters of A-Z, "
+      "a-z, 0-9, '_', '-', '.' and '/' between segments", "outputs[0].path");
+  check_output ("{\"name\":\"o\",\"protocol\":\"rtsp\",\"path\":"
+      "\"a//b\"}", "outputs[0].path: must be 1-128 characters of A-Z, "
+      "a-z, 0-9, '_', '-', '.' and '/' between segments", "outputs[0].path");
+  check_output ("{\"name\":\"o\",\"protocol\":\"rtsp\",\"path\":"
+      "\"a\",\"user\":\"u\"}", "outputs[0].password: is required with user",
+      "outputs[0].password");
+  check_output ("{\"name\":\"o\",\"protocol\":\"rtsp\",\"path\":"
+      "\"a\",\"destination\":\"h\"}", "outputs[0].destination: is not "
+      "used by protocol rtsp (it is served at rtsp://HOST:PORT/PATH)",
+      "outputs[0].destination");
+  check_output ("{\"name\":\"o\",\"protocol\":\"udp\",\"destination\":"
+      "\"h\",\"port\":5000,\"password\":\"p\"}",
+      "outputs[0].password: is only used by rtsp", "outputs[0].password");
+  check_source ("{\"name\":\"a\",\"protocol\":\"rtsp\",\"path\":\"a\"}",
+      "source.protocol: rtsp is only an output (the controller serves it)",
+      "source.protocol");
+
+  out = parse_ok ("{\"name\":\"o\",\"protocol\":\"rtsp\",\"path\":"
+      "\"live/cam-1\",\"user\":\"u\",\"password\":\"pw-secret\"}",
+      MR_ENDPOINT_OUTPUT);
+  pub = mr_endpoint_to_json (out, MR_SPEC_JSON_PUBLIC);
+  pub_json = json_to_string (pub, FALSE);
+  g_assert_null (strstr (pub_json, "pw-secret"));
+  g_assert_nonnull (strstr (pub_json, "\"path\":\"live/cam-1\",\"user\":"
+          "\"u\",\"password_set\":true"));
+  stored = mr_endpoint_to_json (out, MR_SPEC_JSON_STORED);
+  stored_json = json_to_string (stored, FALSE);
+  g_assert_nonnull (strstr (stored_json, "\"password\":\"pw-secret\""));
+  g_assert_null (strstr (stored_json, "password_set"));
+}
+
 /* one udpfanoutsink per payloader and (ttl, dscp, interface) */
 static void
 test_fanout_key (void)
@@ -515,6 +560,7 @@ main (int argc, char **argv)
   g_test_add_func ("/protocol-tables/rules-messages", test_rules_messages);
   g_test_add_func ("/protocol-tables/multicast-rules", test_multicast_rules);
   g_test_add_func ("/protocol-tables/fanout-key", test_fanout_key);
+  g_test_add_func ("/protocol-tables/rtsp-rules", test_rtsp_rules);
   g_test_add_func ("/protocol-tables/srt-max-bitrate", test_srt_max_bitrate);
   g_test_add_func ("/protocol-tables/rtmp-source-messages",
       test_rtmp_source_messages);

@@ -27,6 +27,7 @@ some_metrics (void)
   MrSourceMetrics *plain = g_new0 (MrSourceMetrics, 1);
   MrOutputMetrics *out = g_new0 (MrOutputMetrics, 1);
   MrOutputMetrics *rist = g_new0 (MrOutputMetrics, 1);
+  MrOutputMetrics *rtsp = g_new0 (MrOutputMetrics, 1);
 
   m->flow_id = g_strdup ("flow_1");
   m->active_source = g_strdup ("main");
@@ -82,6 +83,13 @@ some_metrics (void)
   rist->rist = mr_stat_values_new ();
   mr_stat_values_add_int (rist->rist, "sent_original_packets", 9);
   g_ptr_array_add (m->outputs, rist);
+
+  rtsp->name = g_strdup ("v");
+  rtsp->protocol = MR_PROTOCOL_RTSP;
+  rtsp->connected = TRUE;
+  rtsp->has_viewers = TRUE;
+  rtsp->viewers = 3;
+  g_ptr_array_add (m->outputs, rtsp);
   return m;
 }
 
@@ -128,7 +136,11 @@ test_metrics (void)
       "{\"name\":\"r\",\"protocol\":\"rist\",\"status\":\"CONNECTED\","
       "\"connected\":true,\"bitrate_kbps\":0,\"bytes_sent\":0,"
       "\"packets_sent\":0,\"disconnections\":0,"
-      "\"rist\":{\"sent_original_packets\":9}}],"
+      "\"rist\":{\"sent_original_packets\":9}},"
+      "{\"name\":\"v\",\"protocol\":\"rtsp\",\"status\":\"CONNECTED\","
+      "\"connected\":true,\"bitrate_kbps\":0,\"bytes_sent\":0,"
+      "\"packets_sent\":0,\"disconnections\":0,"
+      "\"rtsp\":{\"viewers\":3}}],"
       "\"timestamp\":\"2026-01-02T03:04:05.000000Z\"}");
 }
 

@@ -11,6 +11,7 @@ extern const MrProtocolRules mr_protocol_rules_srt_listener;
 extern const MrProtocolRules mr_protocol_rules_srt_caller;
 extern const MrProtocolRules mr_protocol_rules_rtmp;
 extern const MrProtocolRules mr_protocol_rules_hls;
+extern const MrProtocolRules mr_protocol_rules_rtsp;
 
 static const MrProtocolRules *const rules[] = {
   &mr_protocol_rules_udp,
@@ -21,6 +22,7 @@ static const MrProtocolRules *const rules[] = {
   &mr_protocol_rules_srt_caller,
   &mr_protocol_rules_rtmp,
   &mr_protocol_rules_hls,
+  &mr_protocol_rules_rtsp,
 };
 
 const MrProtocolRules *

@@ -16,6 +16,7 @@ extern const MrTransport mr_transport_srt_listener;
 extern const MrTransport mr_transport_srt_caller;
 extern const MrTransport mr_transport_rtmp;
 extern const MrTransport mr_transport_hls;
+extern const MrTransport mr_transport_rtsp;
 
 static const MrTransport *const transports[] = {
   &mr_transport_udp,
@@ -26,6 +27,7 @@ static const MrTransport *const transports[] = {
   &mr_transport_srt_caller,
   &mr_transport_rtmp,
   &mr_transport_hls,
+  &mr_transport_rtsp,
 };
 
 const MrTransport *

@@ -96,6 +96,9 @@ typedef struct
   MrSrtStats srt;
   /* ristsink's own `stats`, shown as they are; owned, or NULL */
   GstStructure *rist;
+  /* a served output (RTSP): the viewers watching it now */
+  gboolean has_viewers;
+  guint viewers;
 } MrOutputStats;
 
 void mr_output_stats_clear (MrOutputStats * stats);
