@@ -59,6 +59,8 @@ function activeText(m) {
 function endpointText(e) {
   if (e.protocol === 'hls')
     return 'served here';
+  if (e.protocol === 'rtsp')
+    return `served here at /${e.path || ''}`;
   if (e.protocol === 'rtmp' && e.destination)
     return e.destination + (e.port !== undefined ? `:${e.port}` : '');
   if (e.ingest_port !== undefined)

@@ -4,10 +4,10 @@
 // checks nothing itself: the API's validation is the one that counts, so
 // a value is sent as typed and the answer tells what is wrong.
 
-// what a source can be, and what an output can be (hls: served by the
-// controller itself)
+// what a source can be, and what an output can be (rtsp, hls: served by
+// the controller itself)
 export const PROTOCOLS = ['udp', 'rtp', 'rtp-fec', 'rist', 'srt-listener', 'srt-caller', 'rtmp'];
-export const OUTPUT_PROTOCOLS = [...PROTOCOLS, 'hls'];
+export const OUTPUT_PROTOCOLS = [...PROTOCOLS, 'rtsp', 'hls'];
 
 const LISTEN = ['udp', 'rtp', 'rtp-fec', 'rist', 'srt-listener', 'rtmp'];
 const RTPISH = ['udp', 'rtp', 'rtp-fec'];
@@ -41,6 +41,9 @@ export const OUTPUT_FIELDS = [
   { key: 'max_bitrate', label: 'Max bitrate (bytes/s)', type: 'int', on: SRT },
   { key: 'stream_id', label: 'Stream id', on: SRT },
   { key: 'stream_key', label: 'Stream key', type: 'password', on: ['rtmp'] },
+  { key: 'path', label: 'Path', on: ['rtsp'], hint: 'rtsp://this-host:8554/PATH' },
+  { key: 'user', label: 'User', on: ['rtsp'], hint: 'optional' },
+  { key: 'password', label: 'Password', type: 'password', on: ['rtsp'], hint: 'optional, with a user' },
   { key: 'segment_duration', label: 'Segment (s)', type: 'int', on: ['hls'], hint: 'default 2' },
   { key: 'window', label: 'Segments in the playlist', type: 'int', on: ['hls'], hint: 'default 6' },
   { key: 'encryption.algorithm', label: 'Encryption', type: 'select', options: ALGORITHMS, on: SRT },

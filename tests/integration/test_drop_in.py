@@ -280,7 +280,8 @@ class DropInTest(ApiTestCase):
                           "recovery_window": 100})
         self.assertEqual(f["source_monitor_config"],
                          {"thumbnail_enabled": False, "content_quality_enabled": False,
-                          "thumbnail_interval_sec": 5})
+                          "thumbnail_interval_sec": 5, "black_threshold_sec": 2,
+                          "frozen_threshold_sec": 2, "silent_threshold_sec": 2})
         self.assertIsNone(f["maintenance_window"])
         self.assertEqual(f["source"], {"name": "primary", "protocol": "srt-listener",
                                        "ingest_port": 5000,
