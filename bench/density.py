@@ -274,9 +274,36 @@ class Sinks:
 
 # ------------------------------------------------------------ measurement
 
+def thread_cpu(pid):
+    """{thread name with its digits as '#': (CPU seconds, threads)} of `pid`."""
+    out = {}
+    task_dir = "/proc/%d/task" % pid
+    for tid in os.listdir(task_dir):
+        try:
+            with open(os.path.join(task_dir, tid, "comm")) as f:
+                name = "".join("#" if c.isdigit() else c for c in f.read().strip())
+            with open(os.path.join(task_dir, tid, "schedstat")) as f:
+                ns = int(f.read().split()[0])
+        except (OSError, ValueError, IndexError):
+            continue
+        out[(name, tid)] = ns / 1e9
+    return out
+
+
+def thread_groups(before, after, wall):
+    """CPU share of each thread name over the window, most first."""
+    groups = {}
+    for key, cpu in after.items():
+        name = key[0]
+        c, k = groups.get(name, (0.0, 0))
+        groups[name] = (c + cpu - before.get(key, 0.0), k + 1)
+    return sorted(((c / wall, name, k) for name, (c, k) in groups.items()), reverse=True)
+
+
 def measure(pids, seconds):
     """CPU of all `pids` over `seconds` (schedstat and ticks), memory and
     threads summed over them, sampled every second (the most seen)."""
+    th0 = thread_cpu(pids[0]) if len(pids) == 1 else None
     cpu0 = sum(proc_cpu_seconds(p) for p in pids)
     tick0 = sum(proc_tick_cpu_seconds(p) for p in pids)
     t0 = time.monotonic()
@@ -294,7 +321,8 @@ def measure(pids, seconds):
     cpu1 = sum(proc_cpu_seconds(p) for p in pids)
     tick1 = sum(proc_tick_cpu_seconds(p) for p in pids)
     wall = time.monotonic() - t0
-    return {"cpu_s": cpu1 - cpu0, "ticks": round((tick1 - tick0) * CLK_TCK),
+    groups = thread_groups(th0, thread_cpu(pids[0]), wall) if th0 is not None else None
+    return {"thread_groups": groups,"cpu_s": cpu1 - cpu0, "ticks": round((tick1 - tick0) * CLK_TCK),
             "tick_cpu_s": tick1 - tick0, "wall_s": wall, "share": (cpu1 - cpu0) / wall,
             "rss_mb": rss[-1], "rss_max_mb": max(rss), "hwm_mb": max(hwm),
             "threads": max(threads), "threads_min": min(threads)}
@@ -514,6 +542,15 @@ def cc_text(cc):
     return errs, dgrams, drops
 
 
+def print_groups(r, indent=""):
+    g = r.get("thread_groups")
+    if not g:
+        return
+    print("%swhere the controller's CPU went (threads by name, digits as #; share of a core): %s"
+          % (indent, ", ".join("%s x%d %.3f" % (name, k, c) for c, name, k in g[:8]
+                               if c >= 0.0005)))
+
+
 def side_row(side, n, run, r):
     errs, dgrams, drops = cc_text(r["cc"])
     return [side, n, run, "%.3f" % r["share"], "%.1f" % (1000 * r["share"] / n),
@@ -555,6 +592,7 @@ def report(cfg, results, big, big_err):
                   % (cfg.flows, m["create_s"], m["start_s"], m["all_active_s"], m["stop_s"],
                      m["idle_rss_mb"], m["idle_threads"], m["in_mbps"], m["in_dps"],
                      m["out_mbps"]))
+            print_groups(m)
             if m.get("md_example"):
                 print("metadata of flow 0 after the window: %s" % json.dumps(m["md_example"]))
     cpu, rss, thr = [], [], []
@@ -592,6 +630,7 @@ def report(cfg, results, big, big_err):
         print("  ACTIVE after the window %d/%d; metadata current (video stream, GOP, key frames "
               "moving) %d/%d; source packets lost %d"
               % (r["active"], BIG, r["md_current"], BIG, r["lost"]))
+        print_groups(r, "  ")
         print("  sample outputs: %s" % "; ".join(
             "flow %d: %d dgrams, %d CC errors, %d reader drops%s"
             % (i, v[0], v[2], v[4], (" (" + ", ".join(v[3][:3]) + ")") if v[3] else "")
