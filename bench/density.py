@@ -300,6 +300,18 @@ def thread_groups(before, after, wall):
     return sorted(((c / wall, name, k) for name, (c, k) in groups.items()), reverse=True)
 
 
+def proc_pss_mb(pid):
+    """Proportional set size (shared pages split between their users), MB."""
+    try:
+        with open("/proc/%d/smaps_rollup" % pid) as f:
+            for line in f:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1]) / 1024.0
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0.0
+
+
 def measure(pids, seconds):
     """CPU of all `pids` over `seconds` (schedstat and ticks), memory and
     threads summed over them, sampled every second (the most seen)."""
@@ -321,10 +333,11 @@ def measure(pids, seconds):
     cpu1 = sum(proc_cpu_seconds(p) for p in pids)
     tick1 = sum(proc_tick_cpu_seconds(p) for p in pids)
     wall = time.monotonic() - t0
+    pss = sum(proc_pss_mb(p) for p in pids)
     groups = thread_groups(th0, thread_cpu(pids[0]), wall) if th0 is not None else None
     return {"thread_groups": groups,"cpu_s": cpu1 - cpu0, "ticks": round((tick1 - tick0) * CLK_TCK),
             "tick_cpu_s": tick1 - tick0, "wall_s": wall, "share": (cpu1 - cpu0) / wall,
-            "rss_mb": rss[-1], "rss_max_mb": max(rss), "hwm_mb": max(hwm),
+            "rss_mb": rss[-1], "pss_mb": pss, "rss_max_mb": max(rss), "hwm_mb": max(hwm),
             "threads": max(threads), "threads_min": min(threads)}
 
 
@@ -555,7 +568,8 @@ def side_row(side, n, run, r):
     errs, dgrams, drops = cc_text(r["cc"])
     return [side, n, run, "%.3f" % r["share"], "%.1f" % (1000 * r["share"] / n),
             "%.2f" % r["cpu_s"], r["ticks"],
-            "%.1f" % r["rss_mb"], "%.2f" % (r["rss_mb"] / n), "%.1f" % r["hwm_mb"],
+            "%.1f" % r["rss_mb"], "%.2f" % (r["rss_mb"] / n), "%.1f" % r["pss_mb"],
+            "%.1f" % r["hwm_mb"],
             str(r["threads"]) if r["threads"] == r["threads_min"]
             else "%d-%d" % (r["threads_min"], r["threads"]),
             "%.2f" % (r["threads"] / n), "%d/%d" % (r["active"], n),
@@ -564,7 +578,7 @@ def side_row(side, n, run, r):
             "%d in %d dgrams (%d)" % (errs, dgrams, drops), "%d/%d" % (r.get("reached", 0), 2 * n)]
 
 
-HEADS = ["side", "flows", "run", "CPU s/s", "ms/s a flow", "CPU s", "ticks", "RSS MB", "RSS/flow", "HWM MB",
+HEADS = ["side", "flows", "run", "CPU s/s", "ms/s a flow", "CPU s", "ticks", "RSS MB", "RSS/flow", "PSS MB", "HWM MB",
          "threads", "thr/flow", "running", "metadata current", "src lost",
          "sample CC errors (reader drops)", "outputs reached"]
 
@@ -577,8 +591,8 @@ def report(cfg, results, big, big_err):
              time.strftime("%Y-%m-%d %H:%M:%S %Z")))
     print("load average at start %s, now %s (the machine is shared)" % (cfg.load0, loadavg()))
     print("CPU s/s: share of one core, all threads of the side's processes (schedstat); ticks: "
-          "utime+stime in %d Hz ticks; RSS, HWM and threads summed over the side's processes"
-          % CLK_TCK)
+          "utime+stime in %d Hz ticks; RSS, PSS, HWM and threads summed over the side's "
+          "processes (RSS counts shared libraries once per process, PSS splits them)" % CLK_TCK)
     print()
     if results:
         table(HEADS, [side_row(s, n, run, r) for s, n, run, r in results])
@@ -595,21 +609,22 @@ def report(cfg, results, big, big_err):
             print_groups(m)
             if m.get("md_example"):
                 print("metadata of flow 0 after the window: %s" % json.dumps(m["md_example"]))
-    cpu, rss, thr = [], [], []
+    cpu, rss, pss, thr = [], [], [], []
     for run in range(1, cfg.repeat + 1):
         a = [r for s, _, rr, r in results if s == "mroute" and rr == run]
         b = [r for s, _, rr, r in results if s == "ffmpeg" and rr == run]
         if a and b and b[0]["cpu_s"] > 0:
             cpu.append(a[0]["cpu_s"] / b[0]["cpu_s"])
             rss.append(a[0]["rss_mb"] / b[0]["rss_mb"])
+            pss.append(a[0]["pss_mb"] / b[0]["pss_mb"] if b[0]["pss_mb"] else 0.0)
             thr.append(a[0]["threads"] / b[0]["threads"])
     if cpu:
         def mm(xs):
             if len(xs) == 1:
                 return "%.3f" % xs[0]
             return "median %.3f (min %.3f, max %.3f)" % (statistics.median(xs), min(xs), max(xs))
-        print("ratio mroute/FFmpeg at %d flows: CPU %s; RSS %s; threads %s"
-              % (cfg.flows, mm(cpu), mm(rss), mm(thr)))
+        print("ratio mroute/FFmpeg at %d flows: CPU %s; RSS %s; PSS %s; threads %s"
+              % (cfg.flows, mm(cpu), mm(rss), mm(pss), mm(thr)))
     print()
     if big is not None:
         r = big
@@ -620,9 +635,9 @@ def report(cfg, results, big, big_err):
               % (r["share"], 100 * r["share"], 100 * r["share"] / os.cpu_count(),
                  os.cpu_count(), r["ticks"], r["wall_s"]))
         print("  RSS %.1f MB (%.2f MB a flow; %.2f MB a flow above the idle controller's %.1f MB), "
-              "HWM %.1f MB; threads %d (%.2f a flow)"
+              "PSS %.1f MB, HWM %.1f MB; threads %d (%.2f a flow)"
               % (r["rss_mb"], r["rss_mb"] / BIG, (r["rss_mb"] - r["idle_rss_mb"]) / BIG,
-                 r["idle_rss_mb"], r["hwm_mb"], r["threads"], r["threads"] / BIG))
+                 r["idle_rss_mb"], r["pss_mb"], r["hwm_mb"], r["threads"], r["threads"] / BIG))
         print("  API: %d flows created in %.3f s, started in %.3f s (create + start %.3f s), all "
               "ACTIVE %.2f s after the starts; stopped in %.3f s"
               % (BIG, r["create_s"], r["start_s"], r["create_s"] + r["start_s"],
