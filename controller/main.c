@@ -10,6 +10,7 @@
 #include <sqlite3.h>
 
 #include "api/api.h"
+#include "cluster/cluster.h"
 #include "core/core.h"
 #include "flows/manager.h"
 #include "notify/notify.h"
@@ -27,6 +28,7 @@ typedef struct
   gchar *db_path;
   gchar *log_format;
   gchar *log_level;
+  gchar *node_id;
   gboolean version;
 } MrOptions;
 
@@ -91,6 +93,10 @@ read_config (const MrOptions * options, MrConfig ** out, GError ** error)
     mr_log_format_from_string (options->log_format, &config->log_format);
   if (options->log_level)
     mr_log_level_from_string (options->log_level, &config->log_level);
+  if (options->node_id) {
+    g_free (config->cluster_node_id);
+    config->cluster_node_id = g_strdup (options->node_id);
+  }
   *out = g_steal_pointer (&config);
   return TRUE;
 }
@@ -266,6 +272,10 @@ main (int argc, char **argv)
     {"log-level", 0, 0, G_OPTION_ARG_STRING, &options.log_level,
         "Least severe level logged (default info)",
         "error|warning|info|debug"},
+    {"node-id", 0, 0, G_OPTION_ARG_STRING, &options.node_id,
+        "This node's id in a cluster (a shared PostgreSQL store; default: "
+          "[cluster] node_id, else one made once and kept in node-id "
+          "beside the data)", "ID"},
     {"version", 0, 0, G_OPTION_ARG_NONE, &options.version,
         "Print the versions of mroute and its libraries, and exit", NULL},
     {NULL}
@@ -282,6 +292,7 @@ main (int argc, char **argv)
   MrDaemon daemon = { &options };
   MrStore *store;
   MrManager *manager;
+  MrCluster *cluster = NULL;
   MrApi *api;
   MrLogFormat format;
   MrLogLevel level;
@@ -323,6 +334,12 @@ main (int argc, char **argv)
   if (options.port && (options.port < 1 || options.port > 65535)) {
     g_printerr ("mroute: --port: %d is not between 1 and 65535\n",
         options.port);
+    status = 2;
+    goto out;
+  }
+  if (options.node_id && !mr_config_node_id_valid (options.node_id)) {
+    g_printerr ("mroute: --node-id: '%s' must be 1 to 64 letters, digits, "
+        "'-', '_' or '.'\n", options.node_id);
     status = 2;
     goto out;
   }
@@ -375,11 +392,22 @@ main (int argc, char **argv)
   mr_log_set_flow_namer (flow_name_of, manager);
   mr_manager_add_event_listener (manager, mr_notifier_event_listener,
       notifier);
+  if (mr_manager_is_shared (manager)
+      && !(cluster = mr_cluster_new (config, store, manager, &error))) {
+    g_printerr ("mroute: cluster: %s\n", error->message);
+    mr_log_set_flow_namer (NULL, NULL);
+    mr_manager_free (manager);
+    mr_store_close (store);
+    status = 1;
+    goto out;
+  }
   api = mr_api_new (manager);
+  mr_api_set_cluster (api, cluster);
   if (!mr_api_listen (api, config->host, config->port, tls, &error)) {
     g_printerr ("mroute: cannot listen on %s:%d: %s\n", config->host,
         config->port, error->message);
     mr_api_free (api);
+    mr_cluster_free (cluster);
     mr_log_set_flow_namer (NULL, NULL);
     mr_manager_free (manager);
     mr_store_close (store);
@@ -399,6 +427,9 @@ main (int argc, char **argv)
     g_warning ("restoring the stored flows: %s", error->message);
     g_clear_error (&error);
   }
+  /* a node runs what it leases, from its first look on */
+  if (cluster)
+    mr_cluster_start (cluster);
   mr_manager_counts (manager, &total, &active);
   listen_addr = g_inet_address_new_from_string (config->host);
   url = g_strdup_printf (g_inet_address_get_family (listen_addr) ==
@@ -424,10 +455,14 @@ main (int argc, char **argv)
   mr_notifier_system (notifier, "shutdown", note);
   mr_api_free (api);
   mr_srt_log_unwatch ();
+  /* the other nodes take this one's flows at once */
+  if (cluster)
+    mr_cluster_leave (cluster);
   mr_manager_shutdown (manager);
   /* after the flows stopped, so that their flow_stopped go out too */
   mr_notifier_drain (notifier, 10000);
   mr_log_set_flow_namer (NULL, NULL);
+  mr_cluster_free (cluster);
   mr_manager_free (manager);
   g_clear_pointer (&notifier, mr_notifier_free);
   mr_store_close (store);
@@ -442,5 +477,6 @@ out:
   g_free (options.db_path);
   g_free (options.log_format);
   g_free (options.log_level);
+  g_free (options.node_id);
   return status;
 }

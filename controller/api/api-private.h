@@ -6,6 +6,7 @@
 #define __MR_API_PRIVATE_H__
 
 #include "api.h"
+#include "cluster/cluster.h"
 #include "http-guard.h"
 #include "mediamtx.h"
 #include "websocket.h"
@@ -16,6 +17,7 @@ struct _MrApi
 {
   SoupServer *server;
   MrManager *manager;
+  MrCluster *cluster;           /* NULL: standalone */
   MrMediamtx *mediamtx;
   MrWsHub *ws;                  /* GET /v1/ws */
   /* from the configuration */
@@ -51,6 +53,11 @@ JsonNode *mr_api_parse_body (MrApi * api, SoupServerMessage * msg);
 /* ?limit=N into @limit, or FALSE when it was answered (400) */
 gboolean mr_api_parse_limit (SoupServerMessage * msg, GHashTable * query,
     guint * limit);
+
+/* A live call on flow @id that another node runs: sent there (the answer
+ * comes later) and TRUE; FALSE: answer it here */
+gboolean mr_api_forwarded (MrApi * api, SoupServerMessage * msg,
+    const gchar * id);
 
 /* routes-recordings.c: GET /v1/flows/{id}/recordings (@n_rest 1) and
  * /v1/flows/{id}/recordings/get (@n_rest 2) */

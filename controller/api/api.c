@@ -227,6 +227,43 @@ handle_health (MrApi * api, SoupServerMessage * msg, const gchar * method)
   json_builder_add_int_value (b, total);
   json_builder_set_member_name (b, "active_flows");
   json_builder_add_int_value (b, active);
+  if (api->cluster) {
+    g_autoptr (GPtrArray) nodes = mr_cluster_nodes (api->cluster);
+
+    json_builder_set_member_name (b, "node");
+    json_builder_add_string_value (b, mr_cluster_node_id (api->cluster));
+    json_builder_set_member_name (b, "cluster");
+    json_builder_begin_object (b);
+    json_builder_set_member_name (b, "nodes");
+    json_builder_begin_array (b);
+    for (guint i = 0; i < nodes->len; i++) {
+      MrClusterNode *n = nodes->pdata[i];
+
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "id");
+      json_builder_add_string_value (b, n->id);
+      json_builder_set_member_name (b, "api_url");
+      json_builder_add_string_value (b, n->api_url);
+      json_builder_set_member_name (b, "alive");
+      json_builder_add_boolean_value (b, n->alive);
+      json_builder_set_member_name (b, "flows");
+      json_builder_add_int_value (b, n->flows);
+      json_builder_set_member_name (b, "max_flows");
+      json_builder_add_int_value (b, n->max_flows);
+      json_builder_set_member_name (b, "labels");
+      json_builder_begin_object (b);
+      for (guint l = 0; n->labels[l]; l++) {
+        g_auto (GStrv) kv = g_strsplit (n->labels[l], "=", 2);
+
+        json_builder_set_member_name (b, kv[0]);
+        json_builder_add_string_value (b, kv[1] ? kv[1] : "");
+      }
+      json_builder_end_object (b);
+      json_builder_end_object (b);
+    }
+    json_builder_end_array (b);
+    json_builder_end_object (b);
+  }
   json_builder_end_object (b);
   mr_api_respond_json (msg, SOUP_STATUS_OK, json_builder_get_root (b));
 }
@@ -284,6 +321,8 @@ handle_hls (MrApi * api, SoupServerMessage * msg, const gchar * method,
     mr_api_method_not_allowed (msg, "GET");
     return;
   }
+  if (mr_api_forwarded (api, msg, id))
+    return;
   if (!(path = mr_manager_hls_file (api->manager, id, output, name, &error))) {
     mr_api_respond_result (msg, 0, NULL, &error);
     return;
@@ -658,6 +697,18 @@ mr_api_new (MrManager * manager)
       NULL);
   api->guard = mr_http_guard_new (api->server, &limits, overflow_body);
   return api;
+}
+
+void
+mr_api_set_cluster (MrApi * api, MrCluster * cluster)
+{
+  api->cluster = cluster;
+}
+
+gboolean
+mr_api_forwarded (MrApi * api, SoupServerMessage * msg, const gchar * id)
+{
+  return api->cluster && mr_cluster_forward (api->cluster, msg, id);
 }
 
 void

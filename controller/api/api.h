@@ -7,6 +7,7 @@
 
 #include <libsoup/soup.h>
 
+#include "cluster/cluster.h"
 #include "flows/manager.h"
 
 G_BEGIN_DECLS
@@ -28,6 +29,9 @@ void mr_api_set_key (MrApi * api, const gchar * api_key,
  * (PEM files); the error names the files, never what they hold. */
 GTlsCertificate *mr_api_load_certificate (const gchar * cert_path,
     const gchar * key_path, GError ** error);
+/* A cluster node: live calls on flows other nodes run go there, /health
+ * tells the cluster (NULL: standalone) */
+void mr_api_set_cluster (MrApi * api, MrCluster * cluster);
 /* Serves plain HTTP on @host:@port, or only HTTPS with @tls. */
 gboolean mr_api_listen (MrApi * api, const gchar * host, gint port,
     GTlsCertificate * tls, GError ** error);

@@ -238,7 +238,7 @@ mr_api_handle_flow (MrApi * api, SoupServerMessage * msg, const gchar * method,
           || IS (rest[0], "metadata") || IS (rest[0], "content-quality"))) {
     if (!IS (method, "GET"))
       mr_api_method_not_allowed (msg, "GET");
-    else
+    else if (!mr_api_forwarded (api, msg, id))
       mr_api_handle_flow_reading (api, msg, id, rest[0], 0);
     return;
   }
@@ -255,6 +255,8 @@ mr_api_handle_flow (MrApi * api, SoupServerMessage * msg, const gchar * method,
 
   if ((n_rest == 1 && IS (rest[0], "recordings"))
       || (n_rest == 2 && IS (rest[0], "recordings") && IS (rest[1], "get"))) {
+    if (IS (method, "GET") && mr_api_forwarded (api, msg, id))
+      return;
     mr_api_handle_recordings (api, msg, method, id, rest, n_rest, query);
     return;
   }
@@ -270,7 +272,7 @@ mr_api_handle_flow (MrApi * api, SoupServerMessage * msg, const gchar * method,
   if (n_rest == 3 && IS (rest[0], "source") && IS (rest[2], "activate")) {
     if (!IS (method, "POST"))
       mr_api_method_not_allowed (msg, "POST");
-    else
+    else if (!mr_api_forwarded (api, msg, id))
       mr_api_respond_flow (msg, SOUP_STATUS_OK,
           mr_manager_activate_source (m, id, rest[1], &error), &error);
     return;

@@ -166,6 +166,20 @@ mr_flow_spec_to_json (const MrFlowSpec * spec, MrSpecJsonMode mode,
   }
   json_builder_set_member_name (b, "redundancy");
   json_builder_add_int_value (b, spec->redundancy);
+  if (spec->placement_labels) {
+    json_builder_set_member_name (b, "placement");
+    json_builder_begin_object (b);
+    json_builder_set_member_name (b, "labels");
+    json_builder_begin_object (b);
+    for (guint i = 0; spec->placement_labels[i]; i++) {
+      g_auto (GStrv) kv = g_strsplit (spec->placement_labels[i], "=", 2);
+
+      json_builder_set_member_name (b, kv[0]);
+      json_builder_add_string_value (b, kv[1] ? kv[1] : "");
+    }
+    json_builder_end_object (b);
+    json_builder_end_object (b);
+  }
   if (mode == MR_SPEC_JSON_PUBLIC) {
     json_builder_set_member_name (b, "source");
     json_builder_add_value (b, mr_endpoint_to_json (spec->sources->pdata[0],

@@ -290,6 +290,7 @@ mr_flow_spec_copy (const MrFlowSpec * spec)
   c->description = g_strdup (spec->description);
   c->primary_source = g_strdup (spec->primary_source);
   c->recording_folder = g_strdup (spec->recording_folder);
+  c->placement_labels = g_strdupv (spec->placement_labels);
   for (guint i = 0; i < spec->sources->len; i++)
     g_ptr_array_add (c->sources, mr_endpoint_copy (spec->sources->pdata[i]));
   for (guint i = 0; i < spec->outputs->len; i++)
@@ -325,6 +326,7 @@ mr_flow_spec_free (MrFlowSpec * spec)
   g_free (spec->description);
   g_free (spec->primary_source);
   g_free (spec->recording_folder);
+  g_strfreev (spec->placement_labels);
   g_ptr_array_unref (spec->sources);
   g_ptr_array_unref (spec->outputs);
   g_free (spec);
@@ -339,6 +341,64 @@ parse_redundancy (MrFlowSpec * spec, JsonNode * node, GError ** error)
           error))
     return FALSE;
   spec->redundancy = n;
+  return TRUE;
+}
+
+static gint
+compare_labels (gconstpointer a, gconstpointer b)
+{
+  return g_strcmp0 (*(const gchar * const *) a, *(const gchar * const *) b);
+}
+
+/* "placement": {"labels": {"k": "v", ...}}: replaces the flow's */
+static gboolean
+parse_placement (MrFlowSpec * spec, JsonNode * node, GPtrArray * warnings,
+    GError ** error)
+{
+  const gchar *path = "placement";
+  g_autoptr (GPtrArray) pairs = g_ptr_array_new_with_free_func (g_free);
+  JsonObject *obj, *labels = NULL;
+  JsonObjectIter iter;
+  const gchar *m;
+  JsonNode *v;
+
+  if (!(obj = mr_spec_get_object (node, NULL, path, error)))
+    return FALSE;
+  json_object_iter_init_ordered (&iter, obj);
+  while (json_object_iter_next_ordered (&iter, &m, &v)) {
+    if (JSON_NODE_HOLDS_NULL (v))
+      continue;
+    if (g_str_equal (m, "labels")) {
+      if (!(labels = mr_spec_get_object (v, path, m, error)))
+        return FALSE;
+    } else {
+      mr_spec_ignore_member (warnings, NULL, path, m);
+    }
+  }
+  if (labels) {
+    if (json_object_get_size (labels) > 32)
+      return mr_spec_invalid (error, path, "labels", "at most 32 labels");
+    json_object_iter_init_ordered (&iter, labels);
+    while (json_object_iter_next_ordered (&iter, &m, &v)) {
+      g_autofree gchar *value = NULL;
+      g_autofree gchar *field = g_strdup_printf ("labels.%s", m);
+
+      if (!*m || strlen (m) > 64 || strpbrk (m, "=,;"))
+        return mr_spec_invalid (error, path, "labels", "'%s': a key of 1 to "
+            "64 characters without '=', ',' or ';' is wanted", m);
+      if (!mr_spec_get_string (v, path, field, 64, &value, error))
+        return FALSE;
+      if (strpbrk (value, "=,;"))
+        return mr_spec_invalid (error, path, field, "a value without '=', "
+            "',' or ';' is wanted");
+      g_ptr_array_add (pairs, g_strdup_printf ("%s=%s", m, value));
+    }
+  }
+  g_ptr_array_sort (pairs, compare_labels);
+  g_ptr_array_add (pairs, NULL);
+  g_strfreev (spec->placement_labels);
+  spec->placement_labels = pairs->len > 1 ?
+      (gchar **) g_ptr_array_free (g_steal_pointer (&pairs), FALSE) : NULL;
   return TRUE;
 }
 
@@ -595,6 +655,9 @@ mr_flow_spec_from_json (JsonNode * node, MrSpecParseMode mode,
     } else if (g_str_equal (m, "redundancy")) {
       if (!parse_redundancy (spec, v, error))
         return NULL;
+    } else if (g_str_equal (m, "placement")) {
+      if (!parse_placement (spec, v, warnings, error))
+        return NULL;
     } else if (g_str_equal (m, "source")) {
       if (source && !(first = mr_endpoint_from_json (v, MR_ENDPOINT_SOURCE,
                   m, warnings, error)))
@@ -736,6 +799,9 @@ mr_flow_spec_patch (const MrFlowSpec * spec, JsonNode * patch,
         return NULL;
     } else if (g_str_equal (m, "redundancy")) {
       if (!parse_redundancy (c, v, error))
+        return NULL;
+    } else if (g_str_equal (m, "placement")) {
+      if (!parse_placement (c, v, warnings, error))
         return NULL;
     } else if (g_str_equal (m, "source_failover_config")) {
       if (!parse_failover (c, v, warnings, error))

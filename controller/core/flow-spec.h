@@ -155,6 +155,9 @@ typedef struct
   /* 1, or 2: two nodes of a cluster run it at once (1+1), each sending
    * its outputs' legs (docs/cluster.md) */
   gint redundancy;
+  /* "placement": {"labels": {...}}: the labels a node must have to run
+   * it, as sorted "k=v" strings; NULL: any node (docs/cluster.md) */
+  gchar **placement_labels;
 
   gint64 created_at;            /* µs since the epoch */
   gint64 updated_at;

@@ -19,6 +19,8 @@ typedef enum
   MR_CONFIG_INT,
   MR_CONFIG_BOOL,
   MR_CONFIG_LIST,               /* URLs: a YAML sequence, or one string */
+  MR_CONFIG_MAP,                /* labels: a YAML mapping, or one string
+                                 * "k=v,k2=v2" */
 } MrConfigKind;
 
 gboolean mr_config_section_known (const gchar * section);
@@ -37,6 +39,9 @@ gchar *mr_config_name_id (const gchar * section, const gchar * key);
  * port". */
 gboolean mr_config_load_key_file (MrConfig * c, GKeyFile * kf,
     GHashTable * names, GError ** error);
+
+/* "k=v,k2=v2" sorted by key from "k2=v2; k=v", or NULL with @error */
+gchar *mr_config_parse_labels (const gchar * s, GError ** error);
 
 /* settings-yaml.c */
 gboolean mr_config_load_yaml (MrConfig * c, const gchar * path,

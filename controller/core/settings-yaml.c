@@ -140,6 +140,39 @@ value_text (MrYamlReader * r, const yaml_node_t * value, MrConfigKind kind,
     *out = g_strjoinv (" ", strv);
     return TRUE;
   }
+  if (kind == MR_CONFIG_MAP && value->type == YAML_MAPPING_NODE) {
+    g_autoptr (GString) pairs = g_string_new (NULL);
+
+    /* the key file's "k=v,k2=v2", validated there */
+    for (yaml_node_pair_t * p = value->data.mapping.pairs.start;
+        p < value->data.mapping.pairs.top; p++) {
+      yaml_node_t *k = yaml_document_get_node (r->doc, p->key);
+      yaml_node_t *v = yaml_document_get_node (r->doc, p->value);
+      g_autofree gchar *ks = NULL;
+      g_autofree gchar *vs = NULL;
+
+      if (k->type != YAML_SCALAR_NODE || v->type != YAML_SCALAR_NODE) {
+        g_set_error (error, MR_CONFIG_ERROR, 0, "%s: label %u is not "
+            "'key: value'", name,
+            (guint) (p - value->data.mapping.pairs.start) + 1);
+        return FALSE;
+      }
+      if (!scalar_string (k, name, &ks, error)
+          || !scalar_string (v, name, &vs, error))
+        return FALSE;
+      if (strchr (ks, ',') || strchr (ks, ';') || strchr (ks, '=')
+          || strchr (vs, ',') || strchr (vs, ';') || strchr (vs, '=')) {
+        g_set_error (error, MR_CONFIG_ERROR, 0, "%s: label %u holds ',', "
+            "';' or '='", name,
+            (guint) (p - value->data.mapping.pairs.start) + 1);
+        return FALSE;
+      }
+      g_string_append_printf (pairs, "%s%s=%s", pairs->len ? "," : "", ks,
+          vs);
+    }
+    *out = g_string_free (g_steal_pointer (&pairs), FALSE);
+    return TRUE;
+  }
   if (value->type != YAML_SCALAR_NODE) {
     g_set_error (error, MR_CONFIG_ERROR, 0, "%s: %s where %s is wanted", name,
         kind_of_node (value), kind == MR_CONFIG_INT ? "an integer"
@@ -175,6 +208,7 @@ value_text (MrYamlReader * r, const yaml_node_t * value, MrConfigKind kind,
       break;
     case MR_CONFIG_STRING:
     case MR_CONFIG_LIST:
+    case MR_CONFIG_MAP:
       break;
   }
   return scalar_string (value, name, out, error);

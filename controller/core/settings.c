@@ -30,6 +30,8 @@ mr_config_new_default (void)
   c->mediamtx_grace_sec = 30;
   c->maintenance_check_sec = 60;
   c->rtsp_port = 8554;
+  c->cluster_lease_ms = 3000;
+  c->cluster_tick_ms = 500;
   return c;
 }
 
@@ -48,6 +50,9 @@ mr_config_free (MrConfig * c)
   g_free (c->tls_key);
   g_strfreev (c->webhook_urls);
   g_free (c->webhook_secret);
+  g_free (c->cluster_node_id);
+  g_free (c->cluster_api_url);
+  g_free (c->cluster_labels);
   g_free (c);
 }
 
@@ -89,6 +94,9 @@ static const MrConfigSection known_sections[] = {
           {NULL}}},
   {"log", {{"format", MR_CONFIG_STRING}, {"level", MR_CONFIG_STRING},
           {NULL}}},
+  {"cluster", {{"node_id", MR_CONFIG_STRING}, {"api_url", MR_CONFIG_STRING},
+              {"labels", MR_CONFIG_MAP}, {"lease_ms", MR_CONFIG_INT},
+          {"tick_ms", MR_CONFIG_INT}, {NULL}}},
 };
 
 static const MrConfigSection *
@@ -200,6 +208,75 @@ check_known (GKeyFile * kf, GError ** error)
     }
   }
   return TRUE;
+}
+
+gboolean
+mr_config_node_id_valid (const gchar * id)
+{
+  gsize n = strlen (id);
+
+  if (n == 0 || n > 64)
+    return FALSE;
+  for (const gchar * p = id; *p; p++)
+    if (!g_ascii_isalnum (*p) && *p != '-' && *p != '_' && *p != '.')
+      return FALSE;
+  return TRUE;
+}
+
+static gint
+compare_strings (gconstpointer a, gconstpointer b)
+{
+  return g_strcmp0 (*(const gchar * const *) a, *(const gchar * const *) b);
+}
+
+/* "k=v, k2=v2" (',' or ';' between pairs): each key once, keys and values
+ * of letters, digits, '-', '_', '.', '/' and ':'.  The pairs come back
+ * sorted by key, joined by ',' ("" for none). */
+gchar *
+mr_config_parse_labels (const gchar * s, GError ** error)
+{
+  g_auto (GStrv) parts = g_strsplit_set (s, ",;", -1);
+  g_autoptr (GPtrArray) pairs = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GHashTable) keys = g_hash_table_new_full (g_str_hash,
+      g_str_equal, g_free, NULL);
+
+  for (guint i = 0; parts[i]; i++) {
+    gchar *pair = g_strstrip (parts[i]);
+    gchar *eq = strchr (pair, '=');
+    g_autofree gchar *key = NULL;
+    g_autofree gchar *value = NULL;
+
+    if (!*pair)
+      continue;
+    if (!eq || eq == pair) {
+      g_set_error (error, MR_CONFIG_ERROR, 0, "label %u: 'key=value' "
+          "pairs are wanted", i + 1);
+      return NULL;
+    }
+    key = g_strstrip (g_strndup (pair, eq - pair));
+    value = g_strstrip (g_strdup (eq + 1));
+    for (const gchar * p = key; *p; p++)
+      if (!g_ascii_isalnum (*p) && !strchr ("-_./:", *p)) {
+        g_set_error (error, MR_CONFIG_ERROR, 0, "label %u: a key of "
+            "letters, digits, '-', '_', '.', '/' or ':' is wanted", i + 1);
+        return NULL;
+      }
+    for (const gchar * p = value; *p; p++)
+      if (!g_ascii_isalnum (*p) && !strchr ("-_./:", *p)) {
+        g_set_error (error, MR_CONFIG_ERROR, 0, "label '%s': a value of "
+            "letters, digits, '-', '_', '.', '/' or ':' is wanted", key);
+        return NULL;
+      }
+    if (g_hash_table_contains (keys, key)) {
+      g_set_error (error, MR_CONFIG_ERROR, 0, "label '%s' given twice", key);
+      return NULL;
+    }
+    g_ptr_array_add (pairs, g_strdup_printf ("%s=%s", key, value));
+    g_hash_table_add (keys, g_steal_pointer (&key));
+  }
+  g_ptr_array_sort (pairs, compare_strings);
+  g_ptr_array_add (pairs, NULL);
+  return g_strjoinv (",", (gchar **) pairs->pdata);
 }
 
 static gboolean
@@ -318,6 +395,7 @@ mr_config_load_key_file (MrConfig * c, GKeyFile * kf, GHashTable * names,
   g_autofree gchar *enabled = NULL;
   g_autofree gchar *log_format = NULL;
   g_autofree gchar *log_level = NULL;
+  g_autofree gchar *labels = NULL;
   g_autofree gchar *name = NULL;
   g_autofree gchar *other = NULL;
 
@@ -357,8 +435,46 @@ mr_config_load_key_file (MrConfig * c, GKeyFile * kf, GHashTable * names,
           &c->maintenance_check_sec, error)
       || !get_int (r, "rtsp", "port", 0, 65535, &c->rtsp_port, error)
       || !get_string (r, "log", "format", &log_format, error)
-      || !get_string (r, "log", "level", &log_level, error))
+      || !get_string (r, "log", "level", &log_level, error)
+      || !get_string (r, "cluster", "node_id", &c->cluster_node_id, error)
+      || !get_string (r, "cluster", "api_url", &c->cluster_api_url, error)
+      || !get_string (r, "cluster", "labels", &labels, error)
+      || !get_int (r, "cluster", "lease_ms", 500, 600000,
+          &c->cluster_lease_ms, error)
+      || !get_int (r, "cluster", "tick_ms", 50, 60000, &c->cluster_tick_ms,
+          error))
     return FALSE;
+  if (c->cluster_node_id && !mr_config_node_id_valid (c->cluster_node_id)) {
+    g_set_error (error, MR_CONFIG_ERROR, 0, "%s: '%s' must be 1 to 64 "
+        "letters, digits, '-', '_' or '.'", key_name (r, "cluster",
+            "node_id", &name), c->cluster_node_id);
+    return FALSE;
+  }
+  if (c->cluster_api_url && !g_str_has_prefix (c->cluster_api_url, "http://")
+      && !g_str_has_prefix (c->cluster_api_url, "https://")) {
+    g_set_error (error, MR_CONFIG_ERROR, 0, "%s: must be an http:// or "
+        "https:// URL (where the other nodes reach this one's API)",
+        key_name (r, "cluster", "api_url", &name));
+    return FALSE;
+  }
+  if (c->cluster_tick_ms * 2 > c->cluster_lease_ms) {
+    g_set_error (error, MR_CONFIG_ERROR, 0, "%s: %d ms is more than half "
+        "of lease_ms (%d ms): a lease would expire between two renewals",
+        key_name (r, "cluster", "tick_ms", &name), c->cluster_tick_ms,
+        c->cluster_lease_ms);
+    return FALSE;
+  }
+  if (labels) {
+    g_autofree gchar *normal = NULL;
+
+    if (!(normal = mr_config_parse_labels (labels, error))) {
+      g_prefix_error (error, "%s: ", key_name (r, "cluster", "labels",
+              &name));
+      return FALSE;
+    }
+    g_free (c->cluster_labels);
+    c->cluster_labels = *normal ? g_steal_pointer (&normal) : NULL;
+  }
   if (log_format && !mr_log_format_from_string (log_format, &c->log_format)) {
     g_set_error (error, MR_CONFIG_ERROR, 0,
         "%s: '%s' must be text or json", key_name (r, "log", "format", &name),
@@ -525,6 +641,11 @@ mr_config_restart_keys (const MrConfig * a, const MrConfig * b)
   DIFFERS (mediamtx_grace_sec, "[mediamtx] grace_period_sec");
   DIFFERS (maintenance_check_sec, "[maintenance] check_interval_sec");
   DIFFERS (rtsp_port, "[rtsp] port");
+  DIFFERS_STR (cluster_node_id, "[cluster] node_id");
+  DIFFERS_STR (cluster_api_url, "[cluster] api_url");
+  DIFFERS_STR (cluster_labels, "[cluster] labels");
+  DIFFERS (cluster_lease_ms, "[cluster] lease_ms");
+  DIFFERS (cluster_tick_ms, "[cluster] tick_ms");
 #undef DIFFERS_STR
 #undef DIFFERS
   return g_strv_builder_end (keys);

@@ -45,6 +45,13 @@ typedef struct
   /* [rtsp] */
   gint rtsp_port;               /* the RTSP server's TCP port; 0: any free
                                  * one (the controller logs it) */
+  /* [cluster]: read with a shared store (PostgreSQL) only */
+  gchar *cluster_node_id;       /* NULL: generated once, kept in node-id
+                                 * beside the data */
+  gchar *cluster_api_url;       /* NULL: http://HOST:PORT of [api] */
+  gchar *cluster_labels;        /* "k=v,k2=v2", sorted, or NULL */
+  gint cluster_lease_ms;
+  gint cluster_tick_ms;
   /* [log] */
   MrLogFormat log_format;
   MrLogLevel log_level;         /* UNSET when the file has none */
@@ -70,6 +77,9 @@ const gchar *mr_config_default_path (GError ** error);
  * TELEGRAM_API_URL, MROUTE_WEBHOOK_URLS, MROUTE_WEBHOOK_SECRET */
 gboolean mr_config_apply_env (MrConfig * config, GError ** error);
 void mr_config_free (MrConfig * config);
+/* 1 to 64 letters, digits, '-', '_' or '.': a [cluster] node_id or
+ * --node-id */
+gboolean mr_config_node_id_valid (const gchar * id);
 
 /* Reloading (SIGHUP).  The keys a running controller cannot change, whose
  * values differ between @running and @next: "[api] port", ... (names only,

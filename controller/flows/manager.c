@@ -80,6 +80,9 @@ mr_manager_new (const MrConfig * config, MrStore * store)
 
   mgr->config = config;
   mgr->store = store;
+  mgr->shared = mr_store_is_shared (store);
+  mgr->remote_states = g_hash_table_new_full (g_str_hash, g_str_equal,
+      g_free, g_free);
   mgr->max_flows = config->max_flows;
   mgr->health_timeout_ms = config->health_timeout_ms;
   mgr->recordings_root = mr_config_data_path (config, "recordings");
@@ -105,6 +108,8 @@ mr_manager_free (MrManager * mgr)
   if (mgr->retention_idle)
     g_source_remove (mgr->retention_idle);
   g_free (mgr->recordings_root);
+  g_free (mgr->node_id);
+  g_hash_table_unref (mgr->remote_states);
   g_hash_table_unref (mgr->by_id);
   g_ptr_array_unref (mgr->flows);
   mr_rtsp_server_free (mgr->rtsp);
@@ -126,6 +131,7 @@ on_event (MrRunner * runner, const gchar * type, const gchar * severity,
     .severity = (gchar *) severity,
     .message = (gchar *) message,
     .timestamp = g_get_real_time (),
+    .node_id = flow->mgr->node_id,
   };
   g_autoptr (GError) error = NULL;
 
@@ -210,8 +216,8 @@ standalone_leg (void)
   return leg && g_str_equal (leg, "1") ? 1 : 0;
 }
 
-static MrFlow *
-flow_add (MrManager * mgr, MrFlowSpec * spec)
+MrFlow *
+mr_manager_add (MrManager * mgr, MrFlowSpec * spec)
 {
   MrFlow *flow = g_new0 (MrFlow, 1);
 
@@ -241,8 +247,8 @@ flow_is_running (MrFlow * flow)
  * @retry_sources: a source that cannot start now is tried again later
  * (restarts nobody asked for: the daemon coming back, a maintenance
  * window, a configuration change); without, the start fails. */
-static gboolean
-run_flow (MrFlow * flow, gboolean retry_sources, GError ** error)
+gboolean
+mr_manager_run_flow (MrFlow * flow, gboolean retry_sources, GError ** error)
 {
   flow->running_since = mr_clock_now_us ();
   return mr_runner_start (flow->runner, retry_sources, error);
@@ -271,7 +277,7 @@ maintenance_check (gpointer user_data)
         / G_USEC_PER_SEC / 3600);
     on_event (flow->runner, "maintenance_restart", "info", msg, flow);
     mr_runner_stop (flow->runner);
-    run_flow (flow, TRUE, &err);
+    mr_manager_run_flow (flow, TRUE, &err);
   }
   return G_SOURCE_CONTINUE;
 }
@@ -279,7 +285,7 @@ maintenance_check (gpointer user_data)
 static MrFlowInfo *
 flow_info (MrFlow * flow)
 {
-  return mr_flow_info_new (flow->spec, mr_runner_get_state (flow->runner));
+  return mr_flow_info_new (flow->spec, mr_manager_flow_state (flow));
 }
 
 MrFlow *
@@ -293,15 +299,23 @@ mr_manager_lookup (MrManager * mgr, const gchar * id, GError ** error)
   return flow;
 }
 
-static gboolean
-persist (MrManager * mgr, const MrFlowSpec * spec, GError ** error)
+gchar *
+mr_manager_stored_json (const MrFlowSpec * spec)
 {
   g_autoptr (JsonNode) node = mr_flow_spec_to_json (spec, MR_SPEC_JSON_STORED,
       NULL);
-  g_autofree gchar *json = json_to_string (node, FALSE);
+
+  return json_to_string (node, FALSE);
+}
+
+static gboolean
+persist (MrManager * mgr, const MrFlowSpec * spec, GError ** error)
+{
+  g_autofree gchar *json = mr_manager_stored_json (spec);
   GError *err = NULL;
 
-  if (!mr_store_put_flow (mgr->store, spec->id, json, &err)) {
+  if (!mr_store_put_flow (mgr->store, spec->id, json, spec->redundancy,
+          &err)) {
     g_set_error (error, MR_MANAGER_ERROR, MR_MANAGER_ERROR_STORAGE,
         "%s", err->message);
     g_error_free (err);
@@ -381,6 +395,14 @@ commit_spec (MrManager * mgr, MrFlow * flow, MrFlowSpec * spec,
    * with the old one, so the old spec goes only after */
   g_hash_table_replace (mgr->by_id, spec->id, flow);
   mr_flow_spec_free (old);
+  mr_manager_apply_spec (flow);
+  return TRUE;
+}
+
+void
+mr_manager_apply_spec (MrFlow * flow)
+{
+  MrFlowSpec *spec = flow->spec;
 
   if (!mr_runner_update (flow->runner, spec)) {
     g_autoptr (GError) err = NULL;
@@ -389,18 +411,15 @@ commit_spec (MrManager * mgr, MrFlow * flow, MrFlowSpec * spec,
         spec->id);
     mr_runner_stop (flow->runner);
     mr_runner_update (flow->runner, spec);
-    run_flow (flow, TRUE, &err);
+    mr_manager_run_flow (flow, TRUE, &err);
   }
-  return TRUE;
 }
 
 /* ---------------------------------------------------------------------- */
 
-static void
-restore_one (const gchar * id, const gchar * spec_json, gboolean running,
-    gpointer user_data)
+MrFlowSpec *
+mr_manager_parse_stored (const gchar * id, const gchar * spec_json)
 {
-  MrManager *mgr = user_data;
   g_autoptr (JsonParser) parser = json_parser_new ();
   g_autoptr (GError) error = NULL;
   g_autoptr (GPtrArray) warnings = g_ptr_array_new_with_free_func (g_free);
@@ -411,7 +430,7 @@ restore_one (const gchar * id, const gchar * spec_json, gboolean running,
               MR_SPEC_PARSE_STORED, warnings, &error))) {
     g_warning ("flow %s: stored configuration is unreadable, skipped: %s",
         id, error->message);
-    return;
+    return NULL;
   }
   /* a newer controller's fields, or a hand-edited database */
   for (guint i = 0; i < warnings->len; i++)
@@ -421,13 +440,29 @@ restore_one (const gchar * id, const gchar * spec_json, gboolean running,
     g_free (spec->id);
     spec->id = g_strdup (id);
   }
-  flow_add (mgr, spec);
-  if (running) {
+  return spec;
+}
+
+static void
+restore_one (const gchar * id, const gchar * spec_json, gboolean running,
+    gint64 version, gpointer user_data)
+{
+  MrManager *mgr = user_data;
+  MrFlowSpec *spec = mr_manager_parse_stored (id, spec_json);
+  MrFlow *added;
+
+  if (!spec)
+    return;
+  added = mr_manager_add (mgr, spec);
+  added->want_running = running;
+  added->version = version;
+  /* in a shared store the cluster engine runs what this node leases */
+  if (running && !mgr->shared) {
     MrFlow *flow = g_hash_table_lookup (mgr->by_id, id);
     g_autoptr (GError) err = NULL;
 
     g_message ("flow %s: was running, starting it again", id);
-    run_flow (flow, TRUE, &err);
+    mr_manager_run_flow (flow, TRUE, &err);
   }
 }
 
@@ -462,8 +497,7 @@ mr_manager_counts (MrManager * mgr, guint * total, guint * active)
   *total = mgr->flows->len;
   *active = 0;
   for (guint i = 0; i < mgr->flows->len; i++)
-    if (mr_runner_get_state (((MrFlow *) mgr->flows->pdata[i])->runner) ==
-        MR_FLOW_ACTIVE)
+    if (mr_manager_flow_state (mgr->flows->pdata[i]) == MR_FLOW_ACTIVE)
       (*active)++;
 }
 
@@ -484,7 +518,7 @@ mr_manager_create_flow (MrManager * mgr, MrFlowSpec * spec, GError ** error)
     mr_flow_spec_free (spec);
     return NULL;
   }
-  return flow_info (flow_add (mgr, spec));
+  return flow_info (mr_manager_add (mgr, spec));
 }
 
 GPtrArray *
@@ -521,10 +555,18 @@ mr_manager_delete_flow (MrManager * mgr, const gchar * id, GError ** error)
     g_error_free (err);
     return FALSE;
   }
-  mr_manager_remove_hls_files (mgr, flow->spec);
-  g_hash_table_remove (mgr->by_id, id);
-  g_ptr_array_remove (mgr->flows, flow);
+  mr_manager_remove (mgr, flow);
   return TRUE;
+}
+
+void
+mr_manager_remove (MrManager * mgr, MrFlow * flow)
+{
+  mr_runner_stop (flow->runner);
+  mr_manager_remove_hls_files (mgr, flow->spec);
+  g_hash_table_remove (mgr->remote_states, flow->spec->id);
+  g_hash_table_remove (mgr->by_id, flow->spec->id);
+  g_ptr_array_remove (mgr->flows, flow);
 }
 
 MrFlowInfo *
@@ -536,6 +578,20 @@ mr_manager_start_flow (MrManager * mgr, const gchar * id, GError ** error)
 
   if (!flow)
     return NULL;
+  if (mgr->shared) {
+    /* the desired state, committed: the node that claims the flow starts
+     * it (the cluster engine, at once when it is this one) */
+    if (flow->want_running) {
+      g_set_error (error, MR_MANAGER_ERROR, MR_MANAGER_ERROR_CONFLICT,
+          "flow '%s' is already running", id);
+      return NULL;
+    }
+    if (!set_running (mgr, flow, TRUE, error))
+      return NULL;
+    flow->want_running = TRUE;
+    mr_manager_kick (mgr);
+    return flow_info (flow);
+  }
   if (flow_is_running (flow)) {
     g_set_error (error, MR_MANAGER_ERROR, MR_MANAGER_ERROR_CONFLICT,
         "flow '%s' is already running", id);
@@ -555,7 +611,7 @@ mr_manager_start_flow (MrManager * mgr, const gchar * id, GError ** error)
     return NULL;
   /* a start that fails leaves the flow in ERROR with an event saying why,
    * and answers why */
-  if (!run_flow (flow, FALSE, &err)) {
+  if (!mr_manager_run_flow (flow, FALSE, &err)) {
     set_running (mgr, flow, FALSE, NULL);
     g_set_error (error, MR_MANAGER_ERROR, MR_MANAGER_ERROR_CONFLICT,
         "flow '%s': %s", id, err->message);
@@ -573,7 +629,12 @@ mr_manager_stop_flow (MrManager * mgr, const gchar * id, GError ** error)
     return NULL;
   if (!set_running (mgr, flow, FALSE, error))
     return NULL;
+  flow->want_running = FALSE;
+  /* a shared store's flow this node does not run stops on its owner, at
+   * its next look (the cluster engine releases this node's lease) */
   mr_runner_stop (flow->runner);
+  if (mgr->shared)
+    mr_manager_kick (mgr);
   return flow_info (flow);
 }
 
@@ -623,6 +684,8 @@ mr_manager_update_flow (MrManager * mgr, const gchar * id, MrFlowSpec * spec,
   next->recording_folder = g_strdup (given->recording_folder);
   next->recording_delete_after = given->recording_delete_after;
   next->redundancy = given->redundancy;
+  g_strfreev (next->placement_labels);
+  next->placement_labels = g_strdupv (given->placement_labels);
   /* the flow's outputs with the new redundancy (legs need 2) */
   if (!mr_flow_spec_validate (next, error)) {
     mr_flow_spec_free (next);
@@ -846,8 +909,7 @@ mr_manager_flow_metrics (MrManager * mgr, const gchar * id, GError ** error)
     return NULL;
   if (flow_is_running (flow))
     return mr_runner_metrics (flow->runner);
-  return mr_runner_idle_metrics (flow->spec,
-      mr_runner_get_state (flow->runner));
+  return mr_runner_idle_metrics (flow->spec, mr_manager_flow_state (flow));
 }
 
 GPtrArray *

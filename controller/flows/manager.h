@@ -148,6 +148,50 @@ MrStreamMetadata *mr_manager_flow_metadata (MrManager * mgr,
 MrContentQuality *mr_manager_flow_content_quality (MrManager * mgr,
     const gchar * id, GError ** error);
 
+/* ---------------------------------------------------------------------- */
+/* A shared store (PostgreSQL): this controller is a node of a cluster
+ * (manager-cluster.c).  Every node knows every flow; a node runs a flow
+ * only while it holds a lease on it, and the cluster engine
+ * (controller/cluster/) hands those over.  Creates, changes, starts and
+ * stops are committed to the store first: a start or a stop is the desired
+ * state, acted on by the flow's owner. */
+
+/* TRUE when the store is shared (mr_store_is_shared ()) */
+gboolean mr_manager_is_shared (MrManager * mgr);
+/* This node's id, for the events; @kick is called (never from inside the
+ * call that commits) after a change the cluster engine should act on
+ * before its next tick */
+void mr_manager_join_cluster (MrManager * mgr, const gchar * node_id,
+    void (*kick) (gpointer data), gpointer data);
+/* Brings the flows in line with the store.  @versions: id -> gint64*
+ * (mr_store_flow_versions ()).  New and changed flows are read again; a
+ * flow this node runs takes its new spec (live, or by a restart); deleted
+ * ones stop and are forgotten. */
+gboolean mr_manager_sync (MrManager * mgr, GHashTable * versions,
+    GError ** error);
+/* Flow @id exists and the store wants it running */
+gboolean mr_manager_wants_running (MrManager * mgr, const gchar * id);
+/* Runs flow @id as the leg @slot of its lease, its outputs fenced at
+ * @fence_us (g_get_monotonic_time ()); FALSE with NOT_FOUND for a flow this
+ * node does not know (yet) */
+gboolean mr_manager_run_leased (MrManager * mgr, const gchar * id,
+    guint slot, gint64 fence_us, GError ** error);
+/* A new fence for flow @id, which this node runs */
+void mr_manager_fence_leased (MrManager * mgr, const gchar * id,
+    gint64 fence_us);
+/* Stops flow @id here (its lease is gone, or released): @why is logged */
+void mr_manager_stop_leased (MrManager * mgr, const gchar * id,
+    const gchar * why);
+/* The state ("active", ...) of flow @id that this node runs */
+const gchar *mr_manager_leased_state (MrManager * mgr, const gchar * id);
+/* What the other nodes say of the flows they run: id -> state string,
+ * taken */
+void mr_manager_set_remote_states (MrManager * mgr, GHashTable * states);
+/* The legs the store wants running: each running flow's redundancy */
+guint mr_manager_wanted_legs (MrManager * mgr);
+/* The JSON of flow @id as stored, or NULL */
+gchar *mr_manager_stored_spec (MrManager * mgr, const gchar * id);
+
 G_END_DECLS
 
 #endif /* __MR_MANAGER_H__ */
