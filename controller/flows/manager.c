@@ -288,7 +288,7 @@ persist (MrManager * mgr, const MrFlowSpec * spec, GError ** error)
   g_autofree gchar *json = json_to_string (node, FALSE);
   GError *err = NULL;
 
-  if (!mr_store_put_flow (mgr->store, spec->id, json, &err)) {
+  if (!mr_store_put_flow (mgr->store, spec->id, json, 1, &err)) {
     g_set_error (error, MR_MANAGER_ERROR, MR_MANAGER_ERROR_STORAGE,
         "%s", err->message);
     g_error_free (err);
@@ -385,7 +385,7 @@ commit_spec (MrManager * mgr, MrFlow * flow, MrFlowSpec * spec,
 
 static void
 restore_one (const gchar * id, const gchar * spec_json, gboolean running,
-    gpointer user_data)
+    gint64 version, gpointer user_data)
 {
   MrManager *mgr = user_data;
   g_autoptr (JsonParser) parser = json_parser_new ();
