@@ -84,9 +84,15 @@ read_config (const MrOptions * options, MrConfig ** out, GError ** error)
     config->port = options->port;
   if (options->rtsp_port >= 0)
     config->rtsp_port = options->rtsp_port;
-  if (options->db_path) {
+  /* --db PATH (or a PostgreSQL DSN) wins over [storage] dsn */
+  if (options->db_path && mr_store_dsn_is_postgres (options->db_path)) {
+    g_free (config->db_dsn);
+    config->db_dsn = g_strdup (options->db_path);
+  } else if (options->db_path) {
     g_free (config->db_path);
-    config->db_path = g_strdup (options->db_path);
+    config->db_path = g_strdup (g_str_has_prefix (options->db_path,
+            "sqlite:") ? options->db_path + 7 : options->db_path);
+    g_clear_pointer (&config->db_dsn, g_free);
   }
   /* checked when the options were read */
   if (options->log_format)
@@ -266,7 +272,9 @@ main (int argc, char **argv)
         "TCP port of the RTSP server of the rtsp outputs (default 8554, "
           "0: any free one)", "PORT"},
     {"db", 0, 0, G_OPTION_ARG_FILENAME, &options.db_path,
-        "SQLite database file", "PATH"},
+        "SQLite database file, or a PostgreSQL DSN (postgresql://...; "
+          "its password is better in the configuration file or ~/.pgpass)",
+        "PATH|DSN"},
     {"log-format", 0, 0, G_OPTION_ARG_STRING, &options.log_format,
         "Log lines as text (default) or json", "text|json"},
     {"log-level", 0, 0, G_OPTION_ARG_STRING, &options.log_level,
@@ -287,6 +295,7 @@ main (int argc, char **argv)
   g_autoptr (MrNotifier) notifier = NULL;
   g_autofree gchar *note = NULL;
   g_autofree gchar *url = NULL;
+  g_autofree gchar *db_name = NULL;
   g_autoptr (GTlsCertificate) tls = NULL;
   g_autoptr (GInetAddress) listen_addr = NULL;
   MrDaemon daemon = { &options };
@@ -382,7 +391,8 @@ main (int argc, char **argv)
     goto out;
   }
 
-  if (!(store = mr_store_open (config->db_path, &error))) {
+  if (!(store = mr_store_open (config->db_dsn ? config->db_dsn :
+              config->db_path, &error))) {
     g_printerr ("mroute: %s\n", error->message);
     status = 1;
     goto out;
@@ -435,8 +445,11 @@ main (int argc, char **argv)
   url = g_strdup_printf (g_inet_address_get_family (listen_addr) ==
       G_SOCKET_FAMILY_IPV6 ? "%s://[%s]:%d" : "%s://%s:%d",
       tls ? "https" : "http", config->host, config->port);
+  /* never the DSN's password */
+  db_name = mr_store_dsn_for_log (config->db_dsn ? config->db_dsn :
+      config->db_path);
   g_message ("mroute listening on %s (database %s, %u flows; version %s)",
-      url, config->db_path, total, MROUTE_VERSION);
+      url, db_name, total, MROUTE_VERSION);
   note_exposure (config, tls != NULL);
   note = g_strdup_printf ("mroute started on %s:%d, %u flow%s", config->host,
       config->port, total, total == 1 ? "" : "s");

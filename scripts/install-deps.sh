@@ -6,11 +6,12 @@ set -eu
 
 PACKAGES="
   build-essential meson ninja-build pkg-config
-  libglib2.0-dev libsoup-3.0-dev libjson-glib-dev libsqlite3-dev libyaml-dev
+  libglib2.0-dev libsoup-3.0-dev libjson-glib-dev libsqlite3-dev libpq-dev libyaml-dev
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libgstreamer-plugins-bad1.0-dev
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
   gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav
   glib-networking ffmpeg srt-tools libsrt-gnutls-dev curl python3 python3-jsonschema valgrind openssl iproute2
+  postgresql
   nginx libnginx-mod-rtmp libgstrtspserver-1.0-dev
   chromium chromium-driver python3-selenium
 "

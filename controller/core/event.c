@@ -12,5 +12,6 @@ mr_event_free (MrEvent * event)
   g_free (event->type);
   g_free (event->severity);
   g_free (event->message);
+  g_free (event->node_id);
   g_free (event);
 }

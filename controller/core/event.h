@@ -1,6 +1,6 @@
 /* mroute: an event of a flow (the seed's GET /v1/flows/{id}/events), as
  * the runner reports it, the store keeps it and the notifiers send it.
- * Plain data: no HTTP, no SQLite, no GStreamer. */
+ * Plain data: no HTTP, no database, no GStreamer. */
 
 #ifndef __MR_EVENT_H__
 #define __MR_EVENT_H__
@@ -17,6 +17,7 @@ typedef struct
   gchar *severity;              /* "info", "warning" or "error" */
   gchar *message;
   gint64 timestamp;             /* µs since the epoch */
+  gchar *node_id;               /* the cluster node it happened on, or NULL */
 } MrEvent;
 
 void mr_event_free (MrEvent * event);

@@ -42,6 +42,7 @@ mr_config_free (MrConfig * c)
     return;
   g_free (c->host);
   g_free (c->db_path);
+  g_free (c->db_dsn);
   g_free (c->telegram_bot_token);
   g_free (c->telegram_chat_id);
   g_free (c->telegram_api_url);
@@ -519,14 +520,24 @@ mr_config_load_key_file (MrConfig * c, GKeyFile * kf, GHashTable * names,
   }
 
   if (dsn) {
-    if (!g_str_has_prefix (dsn, "sqlite:") || strlen (dsn) == 7) {
+    /* the value is not repeated: it may hold a password */
+    if (g_str_has_prefix (dsn, "postgresql://")
+        || g_str_has_prefix (dsn, "postgres://")
+        || g_str_has_prefix (dsn, "host=") || g_str_has_prefix (dsn,
+            "dbname=")) {
+      g_free (c->db_dsn);
+      c->db_dsn = g_strdup (dsn);
+    } else if (!g_str_has_prefix (dsn, "sqlite:") || strlen (dsn) == 7) {
       g_set_error (error, MR_CONFIG_ERROR, 0,
-          "%s: '%s' must be sqlite:PATH", key_name (r, "storage", "dsn",
-              &name), dsn);
+          "%s: must be sqlite:PATH or postgresql://... (a PostgreSQL "
+          "URI or host=... dbname=... conninfo)", key_name (r, "storage",
+              "dsn", &name));
       return FALSE;
+    } else {
+      g_free (c->db_path);
+      c->db_path = g_strdup (dsn + 7);
+      g_clear_pointer (&c->db_dsn, g_free);
     }
-    g_free (c->db_path);
-    c->db_path = g_strdup (dsn + 7);
   }
   if (enabled && !parse_bool (r, "telegram", "enabled", enabled,
           &c->telegram_enabled, error))
@@ -636,6 +647,7 @@ mr_config_restart_keys (const MrConfig * a, const MrConfig * b)
   DIFFERS_STR (tls_certificate, "[api] tls_certificate");
   DIFFERS_STR (tls_key, "[api] tls_key");
   DIFFERS_STR (db_path, "[storage] dsn");
+  DIFFERS_STR (db_dsn, "[storage] dsn");
   DIFFERS (max_flows, "[gstreamer] max_flows");
   DIFFERS (health_timeout_ms, "[gstreamer] health_timeout_ms");
   DIFFERS (mediamtx_grace_sec, "[mediamtx] grace_period_sec");

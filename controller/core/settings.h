@@ -26,7 +26,10 @@ typedef struct
   gchar *tls_certificate;       /* PEM path; with tls_key: HTTPS only */
   gchar *tls_key;               /* PEM path of the private key */
   /* [storage] */
-  gchar *db_path;               /* from dsn = sqlite:PATH */
+  gchar *db_path;               /* from dsn = sqlite:PATH; with a
+                                 * PostgreSQL dsn still the data folder's */
+  gchar *db_dsn;                /* dsn = postgresql://..., or NULL: SQLite
+                                 * at db_path.  Secret: its password */
   /* [gstreamer] */
   gint max_flows;
   gint health_timeout_ms;

@@ -1,257 +1,198 @@
-/* mroute: SQLite persistence of flows and events. */
+/* mroute: the store's one interface; picks the backend from the DSN and
+ * hands each call to it (store-private.h). */
 
 #define G_LOG_DOMAIN "mroute-store"
-#include "store.h"
+#include "store-private.h"
 
-#include <sqlite3.h>
+#include <string.h>
 
-#define MR_STORE_ERROR (mr_store_error_quark ())
-static G_DEFINE_QUARK (mr-store-error-quark, mr_store_error);
+G_DEFINE_QUARK (mr-store-error-quark, mr_store_error);
 
-struct _MrStore
+gboolean
+mr_store_dsn_is_postgres (const gchar * dsn)
 {
-  sqlite3 *db;
-  sqlite3_stmt *put_flow;
-  sqlite3_stmt *delete_flow;
-  sqlite3_stmt *delete_flow_events;
-  sqlite3_stmt *set_running;
-  sqlite3_stmt *list_flows;
-  sqlite3_stmt *add_event;
-  sqlite3_stmt *prune_events;
-  sqlite3_stmt *list_events;
-  sqlite3_stmt *list_flow_events;
-  sqlite3_stmt *begin;
-  sqlite3_stmt *commit;
-  sqlite3_stmt *rollback;
-};
-
-static const gchar schema[] =
-    "CREATE TABLE IF NOT EXISTS flows ("
-    "  id TEXT PRIMARY KEY,"
-    "  spec TEXT NOT NULL,"
-    "  running INTEGER NOT NULL DEFAULT 0,"
-    "  created_seq INTEGER NOT NULL DEFAULT 0);"
-    "CREATE TABLE IF NOT EXISTS events ("
-    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
-    "  flow_id TEXT NOT NULL,"
-    "  type TEXT NOT NULL,"
-    "  severity TEXT NOT NULL,"
-    "  message TEXT NOT NULL,"
-    "  ts INTEGER NOT NULL);"
-    "CREATE INDEX IF NOT EXISTS events_by_flow ON events (flow_id, id);";
-
-static gboolean
-fail (MrStore * store, GError ** error, const gchar * what)
-{
-  g_set_error (error, MR_STORE_ERROR, 0, "database: %s: %s", what,
-      sqlite3_errmsg (store->db));
-  return FALSE;
+  if (!dsn)
+    return FALSE;
+  if (g_str_has_prefix (dsn, "postgresql://")
+      || g_str_has_prefix (dsn, "postgres://"))
+    return TRUE;
+  /* a keyword=value conninfo; a file path with '=' and a space in it is
+   * unlikely enough, and sqlite:PATH always means SQLite */
+  if (g_str_has_prefix (dsn, "sqlite:"))
+    return FALSE;
+  return g_str_has_prefix (dsn, "host=") || g_str_has_prefix (dsn, "dbname=")
+      || strstr (dsn, " host=") || strstr (dsn, " dbname=");
 }
 
-static gboolean
-prepare (MrStore * store, sqlite3_stmt ** stmt, const gchar * sql,
-    GError ** error)
-{
-  if (sqlite3_prepare_v3 (store->db, sql, -1, SQLITE_PREPARE_PERSISTENT, stmt,
-          NULL) != SQLITE_OK)
-    return fail (store, error, sql);
-  return TRUE;
-}
-
-/* Runs a statement that returns no rows, then resets it. */
-static gboolean
-step_done (MrStore * store, sqlite3_stmt * stmt, GError ** error)
-{
-  int rc = sqlite3_step (stmt);
-
-  sqlite3_reset (stmt);
-  sqlite3_clear_bindings (stmt);
-  if (rc != SQLITE_DONE)
-    return fail (store, error, sqlite3_sql (stmt));
-  return TRUE;
-}
-
-static gboolean
-begin (MrStore * store, GError ** error)
-{
-  return step_done (store, store->begin, error);
-}
-
-static gboolean
-commit (MrStore * store, GError ** error)
-{
-  return step_done (store, store->commit, error);
-}
-
+/* Replaces the text from @start up to the first character of @stop (or
+ * the end) by "***". */
 static void
-rollback (MrStore * store)
+mask_from (GString * s, gsize start, const gchar * stop)
 {
-  step_done (store, store->rollback, NULL);
+  gsize end = start;
+
+  while (end < s->len && !strchr (stop, s->str[end]))
+    end++;
+  g_string_erase (s, start, end - start);
+  g_string_insert (s, start, "***");
+}
+
+gchar *
+mr_store_dsn_for_log (const gchar * dsn)
+{
+  GString *s;
+  const gchar *p;
+
+  if (!dsn)
+    return g_strdup ("(none)");
+  s = g_string_new (dsn);
+  if (g_str_has_prefix (dsn, "postgresql://")
+      || g_str_has_prefix (dsn, "postgres://")) {
+    gsize authority = strstr (dsn, "://") - dsn + 3;
+    const gchar *at = strchr (s->str + authority, '@');
+    const gchar *slash = strchr (s->str + authority, '/');
+    const gchar *colon;
+
+    /* user:password@ in the authority */
+    if (at && (!slash || at < slash)) {
+      colon = memchr (s->str + authority, ':', at - (s->str + authority));
+      if (colon)
+        mask_from (s, colon - s->str + 1, "@");
+    }
+    /* ?password=... or &password=... */
+    for (gsize i = 0; (p = strstr (s->str + i, "password=")); ) {
+      gsize at_key = p - s->str;
+
+      i = at_key + 9;
+      if (at_key > 0 && (s->str[at_key - 1] == '?' || s->str[at_key - 1]
+              == '&'))
+        mask_from (s, i, "&#");
+    }
+  } else {
+    /* keyword=value conninfo: password=value or password='va lue' */
+    for (gsize i = 0; (p = strstr (s->str + i, "password")); ) {
+      gsize q = p - s->str + 8;
+
+      i = q;
+      if (p != s->str && !g_ascii_isspace (p[-1]))
+        continue;
+      while (q < s->len && g_ascii_isspace (s->str[q]))
+        q++;
+      if (q >= s->len || s->str[q] != '=')
+        continue;
+      q++;
+      while (q < s->len && g_ascii_isspace (s->str[q]))
+        q++;
+      if (q < s->len && s->str[q] == '\'') {
+        gsize end = q + 1;
+
+        while (end < s->len && s->str[end] != '\'') {
+          if (s->str[end] == '\\' && end + 1 < s->len)
+            end++;
+          end++;
+        }
+        if (end < s->len)
+          end++;
+        g_string_erase (s, q, end - q);
+        g_string_insert (s, q, "***");
+      } else {
+        mask_from (s, q, " \t\n");
+      }
+      i = q + 3;
+    }
+  }
+  return g_string_free (s, FALSE);
 }
 
 MrStore *
-mr_store_open (const gchar * path, GError ** error)
+mr_store_open (const gchar * dsn, GError ** error)
 {
-  MrStore *store = g_new0 (MrStore, 1);
-  char *errmsg = NULL;
+  g_return_val_if_fail (dsn != NULL, NULL);
 
-  if (sqlite3_open_v2 (path, &store->db,
-          SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-          NULL) != SQLITE_OK) {
-    fail (store, error, path);
-    mr_store_close (store);
+  if (mr_store_dsn_is_postgres (dsn))
+    return mr_store_postgres_open (dsn, error);
+  if (g_str_has_prefix (dsn, "sqlite:"))
+    dsn += 7;
+  if (!*dsn) {
+    g_set_error (error, MR_STORE_ERROR, MR_STORE_ERROR_FAILED,
+        "database: an empty path");
     return NULL;
   }
-  sqlite3_busy_timeout (store->db, 5000);
-
-  if (sqlite3_exec (store->db, "PRAGMA journal_mode=WAL;"
-          "PRAGMA synchronous=NORMAL;" "PRAGMA foreign_keys=ON;", NULL, NULL,
-          &errmsg) != SQLITE_OK
-      || sqlite3_exec (store->db, schema, NULL, NULL, &errmsg) != SQLITE_OK) {
-    g_set_error (error, MR_STORE_ERROR, 0, "database %s: %s", path, errmsg);
-    sqlite3_free (errmsg);
-    mr_store_close (store);
-    return NULL;
-  }
-
-  if (!prepare (store, &store->begin, "BEGIN IMMEDIATE", error)
-      || !prepare (store, &store->commit, "COMMIT", error)
-      || !prepare (store, &store->rollback, "ROLLBACK", error)
-      || !prepare (store, &store->put_flow,
-          "INSERT INTO flows (id, spec, created_seq) VALUES (?1, ?2, "
-          "(SELECT IFNULL(MAX(created_seq), 0) + 1 FROM flows)) "
-          "ON CONFLICT (id) DO UPDATE SET spec = excluded.spec", error)
-      || !prepare (store, &store->delete_flow,
-          "DELETE FROM flows WHERE id = ?1", error)
-      || !prepare (store, &store->delete_flow_events,
-          "DELETE FROM events WHERE flow_id = ?1", error)
-      || !prepare (store, &store->set_running,
-          "UPDATE flows SET running = ?2 WHERE id = ?1", error)
-      || !prepare (store, &store->list_flows,
-          "SELECT id, spec, running FROM flows ORDER BY created_seq", error)
-      || !prepare (store, &store->add_event,
-          "INSERT INTO events (flow_id, type, severity, message, ts) "
-          "VALUES (?1, ?2, ?3, ?4, ?5)", error)
-      || !prepare (store, &store->prune_events,
-          "DELETE FROM events WHERE flow_id = ?1 AND id <= "
-          "(SELECT id FROM events WHERE flow_id = ?1 "
-          "ORDER BY id DESC LIMIT 1 OFFSET ?2)", error)
-      || !prepare (store, &store->list_events,
-          "SELECT id, flow_id, type, severity, message, ts FROM events "
-          "ORDER BY id DESC LIMIT ?1", error)
-      || !prepare (store, &store->list_flow_events,
-          "SELECT id, flow_id, type, severity, message, ts FROM events "
-          "WHERE flow_id = ?1 ORDER BY id DESC LIMIT ?2", error)) {
-    mr_store_close (store);
-    return NULL;
-  }
-  return store;
+  return mr_store_sqlite_open (dsn, error);
 }
 
 void
 mr_store_close (MrStore * store)
 {
-  sqlite3_stmt **stmts[] = {
-    &store->put_flow, &store->delete_flow, &store->delete_flow_events,
-    &store->set_running, &store->list_flows, &store->add_event,
-    &store->prune_events, &store->list_events, &store->list_flow_events,
-    &store->begin, &store->commit, &store->rollback,
-  };
+  if (store)
+    store->klass->close (store);
+}
 
-  if (!store)
-    return;
-  for (guint i = 0; i < G_N_ELEMENTS (stmts); i++)
-    g_clear_pointer (stmts[i], sqlite3_finalize);
-  if (store->db)
-    sqlite3_close (store->db);
-  g_free (store);
+gboolean
+mr_store_is_shared (MrStore * store)
+{
+  return store->klass->shared;
 }
 
 gboolean
 mr_store_put_flow (MrStore * store, const gchar * id, const gchar * spec_json,
-    GError ** error)
+    guint redundancy, GError ** error)
 {
-  if (!begin (store, error))
-    return FALSE;
-  sqlite3_bind_text (store->put_flow, 1, id, -1, SQLITE_STATIC);
-  sqlite3_bind_text (store->put_flow, 2, spec_json, -1, SQLITE_STATIC);
-  if (!step_done (store, store->put_flow, error)) {
-    rollback (store);
+  if (redundancy < 1 || redundancy > 2) {
+    g_set_error (error, MR_STORE_ERROR, MR_STORE_ERROR_FAILED,
+        "database: flow %s: redundancy %u is not 1 or 2", id, redundancy);
     return FALSE;
   }
-  return commit (store, error);
+  return store->klass->put_flow (store, id, spec_json, redundancy, error);
 }
 
 gboolean
 mr_store_delete_flow (MrStore * store, const gchar * id, GError ** error)
 {
-  if (!begin (store, error))
-    return FALSE;
-  sqlite3_bind_text (store->delete_flow_events, 1, id, -1, SQLITE_STATIC);
-  sqlite3_bind_text (store->delete_flow, 1, id, -1, SQLITE_STATIC);
-  if (!step_done (store, store->delete_flow_events, error)
-      || !step_done (store, store->delete_flow, error)) {
-    rollback (store);
-    return FALSE;
-  }
-  return commit (store, error);
+  return store->klass->delete_flow (store, id, error);
 }
 
 gboolean
 mr_store_set_running (MrStore * store, const gchar * id, gboolean running,
     GError ** error)
 {
-  if (!begin (store, error))
-    return FALSE;
-  sqlite3_bind_text (store->set_running, 1, id, -1, SQLITE_STATIC);
-  sqlite3_bind_int (store->set_running, 2, running ? 1 : 0);
-  if (!step_done (store, store->set_running, error)) {
-    rollback (store);
-    return FALSE;
-  }
-  return commit (store, error);
+  return store->klass->set_running (store, id, running, error);
 }
 
 gboolean
 mr_store_foreach_flow (MrStore * store, MrStoreFlowFunc func,
     gpointer user_data, GError ** error)
 {
-  sqlite3_stmt *st = store->list_flows;
-  int rc;
+  return store->klass->foreach_flow (store, func, user_data, error);
+}
 
-  while ((rc = sqlite3_step (st)) == SQLITE_ROW)
-    func ((const gchar *) sqlite3_column_text (st, 0),
-        (const gchar *) sqlite3_column_text (st, 1),
-        sqlite3_column_int (st, 2) != 0, user_data);
-  sqlite3_reset (st);
-  if (rc != SQLITE_DONE)
-    return fail (store, error, "listing flows");
+gboolean
+mr_store_flow_versions (MrStore * store, GHashTable ** id_to_version,
+    GError ** error)
+{
+  GHashTable *versions = g_hash_table_new_full (g_str_hash, g_str_equal,
+      g_free, g_free);
+
+  if (!store->klass->flow_versions (store, versions, error)) {
+    g_hash_table_unref (versions);
+    return FALSE;
+  }
+  *id_to_version = versions;
   return TRUE;
+}
+
+gboolean
+mr_store_get_flow (MrStore * store, const gchar * id, gchar ** spec_json,
+    gboolean * running, gint64 * version, GError ** error)
+{
+  return store->klass->get_flow (store, id, spec_json, running, version,
+      error);
 }
 
 gboolean
 mr_store_add_event (MrStore * store, MrEvent * event, GError ** error)
 {
-  if (!begin (store, error))
-    return FALSE;
-  sqlite3_bind_text (store->add_event, 1, event->flow_id, -1, SQLITE_STATIC);
-  sqlite3_bind_text (store->add_event, 2, event->type, -1, SQLITE_STATIC);
-  sqlite3_bind_text (store->add_event, 3, event->severity, -1, SQLITE_STATIC);
-  sqlite3_bind_text (store->add_event, 4, event->message, -1, SQLITE_STATIC);
-  sqlite3_bind_int64 (store->add_event, 5, event->timestamp);
-  if (!step_done (store, store->add_event, error)) {
-    rollback (store);
-    return FALSE;
-  }
-  event->id = sqlite3_last_insert_rowid (store->db);
-  sqlite3_bind_text (store->prune_events, 1, event->flow_id, -1,
-      SQLITE_STATIC);
-  sqlite3_bind_int (store->prune_events, 2, MR_EVENTS_PER_FLOW);
-  if (!step_done (store, store->prune_events, error)) {
-    rollback (store);
-    return FALSE;
-  }
-  return commit (store, error);
+  return store->klass->add_event (store, event, error);
 }
 
 GPtrArray *
@@ -260,32 +201,136 @@ mr_store_list_events (MrStore * store, const gchar * flow_id, guint limit,
 {
   g_autoptr (GPtrArray) events =
       g_ptr_array_new_with_free_func ((GDestroyNotify) mr_event_free);
-  sqlite3_stmt *st;
-  int rc;
 
-  if (flow_id) {
-    st = store->list_flow_events;
-    sqlite3_bind_text (st, 1, flow_id, -1, SQLITE_STATIC);
-    sqlite3_bind_int (st, 2, limit);
-  } else {
-    st = store->list_events;
-    sqlite3_bind_int (st, 1, limit);
-  }
-  while ((rc = sqlite3_step (st)) == SQLITE_ROW) {
-    MrEvent *e = g_new0 (MrEvent, 1);
-    e->id = sqlite3_column_int64 (st, 0);
-    e->flow_id = g_strdup ((const gchar *) sqlite3_column_text (st, 1));
-    e->type = g_strdup ((const gchar *) sqlite3_column_text (st, 2));
-    e->severity = g_strdup ((const gchar *) sqlite3_column_text (st, 3));
-    e->message = g_strdup ((const gchar *) sqlite3_column_text (st, 4));
-    e->timestamp = sqlite3_column_int64 (st, 5);
-    g_ptr_array_add (events, e);
-  }
-  sqlite3_reset (st);
-  sqlite3_clear_bindings (st);
-  if (rc != SQLITE_DONE) {
-    fail (store, error, "listing events");
+  if (!store->klass->list_events (store, flow_id, limit, events, error))
+    return NULL;
+  return g_steal_pointer (&events);
+}
+
+void
+mr_store_node_free (MrStoreNode * node)
+{
+  if (!node)
+    return;
+  g_free (node->id);
+  g_free (node->api_url);
+  g_free (node->labels_json);
+  g_free (node);
+}
+
+void
+mr_store_lease_free (MrStoreLease * lease)
+{
+  if (!lease)
+    return;
+  g_free (lease->flow_id);
+  g_free (lease->owner);
+  g_free (lease->state);
+  g_free (lease);
+}
+
+static gboolean
+not_shared (MrStore * store, GError ** error)
+{
+  g_set_error (error, MR_STORE_ERROR, MR_STORE_ERROR_NOT_SHARED,
+      "database: nodes and leases need PostgreSQL ([storage] dsn = "
+      "postgresql://...), this store is %s", store->klass->name);
+  return FALSE;
+}
+
+gboolean
+mr_store_node_heartbeat (MrStore * store, const gchar * node_id,
+    const gchar * api_url, gint max_flows, const gchar * labels_json,
+    GError ** error)
+{
+  g_return_val_if_fail (node_id != NULL && api_url != NULL, FALSE);
+
+  if (!store->klass->node_heartbeat)
+    return not_shared (store, error);
+  return store->klass->node_heartbeat (store, node_id, api_url, max_flows,
+      labels_json ? labels_json : "{}", error);
+}
+
+GPtrArray *
+mr_store_list_nodes (MrStore * store, GError ** error)
+{
+  g_autoptr (GPtrArray) nodes =
+      g_ptr_array_new_with_free_func ((GDestroyNotify) mr_store_node_free);
+
+  if (!store->klass->list_nodes) {
+    not_shared (store, error);
     return NULL;
   }
-  return g_steal_pointer (&events);
+  if (!store->klass->list_nodes (store, nodes, error))
+    return NULL;
+  return g_steal_pointer (&nodes);
+}
+
+static GPtrArray *
+new_leases (void)
+{
+  return g_ptr_array_new_with_free_func ((GDestroyNotify)
+      mr_store_lease_free);
+}
+
+GPtrArray *
+mr_store_renew_leases (MrStore * store, const gchar * node, guint lease_ms,
+    GHashTable * states, GError ** error)
+{
+  g_autoptr (GPtrArray) leases = new_leases ();
+
+  g_return_val_if_fail (node != NULL, NULL);
+
+  if (!store->klass->renew_leases) {
+    not_shared (store, error);
+    return NULL;
+  }
+  if (!store->klass->renew_leases (store, node, lease_ms, states, leases,
+          error))
+    return NULL;
+  return g_steal_pointer (&leases);
+}
+
+GPtrArray *
+mr_store_claim_flows (MrStore * store, const gchar * node, guint max,
+    guint lease_ms, MrStoreAcceptFunc accept, gpointer user_data,
+    GError ** error)
+{
+  g_autoptr (GPtrArray) leases = new_leases ();
+
+  g_return_val_if_fail (node != NULL, NULL);
+
+  if (!store->klass->claim_flows) {
+    not_shared (store, error);
+    return NULL;
+  }
+  if (max > 0 && !store->klass->claim_flows (store, node, max, lease_ms,
+          accept, user_data, leases, error))
+    return NULL;
+  return g_steal_pointer (&leases);
+}
+
+gboolean
+mr_store_release_lease (MrStore * store, const gchar * node,
+    const gchar * flow_id, guint slot, GError ** error)
+{
+  g_return_val_if_fail (node != NULL && flow_id != NULL, FALSE);
+
+  if (!store->klass->release_lease)
+    return not_shared (store, error);
+  return store->klass->release_lease (store, node, flow_id, slot, error);
+}
+
+GPtrArray *
+mr_store_list_leases (MrStore * store, GError ** error)
+{
+  g_autoptr (GPtrArray) leases = new_leases ();
+
+  if (!store->klass->list_leases) {
+    not_shared (store, error);
+    return NULL;
+  }
+  if (!store->klass->list_leases (store, leases, error))
+    return NULL;
+  return g_steal_pointer (&leases);
 }

@@ -177,8 +177,8 @@ test_refusals (void)
           "(line 2): '1.5' is not an integer"},
     {"telegram:\n  enabled: yes\n", "telegram.enabled (line 2): 'yes' must "
           "be true or false"},
-    {"storage:\n  dsn: postgres://x\n", "storage.dsn (line 2): "
-          "'postgres://x' must be sqlite:PATH"},
+    {"storage:\n  dsn: mysql://u:secret@x\n", "storage.dsn (line 2): "
+          "must be sqlite:PATH or postgresql://"},
     {"api:\n  port: [1, 2]\n", "api.port (line 2): a list where an integer "
           "is wanted"},
     {"api: 8080\n", "api (line 1): a value where a mapping of keys is "
@@ -220,6 +220,13 @@ test_secret_not_shown (void)
   g_assert_null (strstr (m1, "tok-1"));
   g_assert_nonnull (strstr (m2, "api.api_key (line 2)"));
   g_assert_null (strstr (m2, "key-2"));
+
+  {
+    g_autofree gchar *m3 = load_error ("storage:\n  dsn: mysql://u:pw-3@x\n");
+
+    g_assert_nonnull (strstr (m3, "storage.dsn (line 2)"));
+    g_assert_null (strstr (m3, "pw-3"));
+  }
 }
 
 /* Only *.yaml and *.yml are YAML: a YAML text under another name is a key
