@@ -63,84 +63,36 @@ def enter_private_netns(script, tag):
 # PostgreSQL
 # --------------------------------------------------------------------------
 
-class Unavailable(Exception):
-    pass
+class Database:
+    """One throwaway database on mroute_pg's server: its DSN, rows of SQL"""
 
-
-class LocalPostgres:
-    """A throwaway PostgreSQL cluster: initdb in a temporary folder as an
-    unprivileged user, listening on a Unix socket in that folder only,
-    trust authentication; removed by stop()."""
-
-    def __init__(self):
-        self.dir = None
-        self.bin = None
-        self.user = "nobody"
-
-    def _as_user(self, args):
-        if os.geteuid() == 0:
-            return ["setpriv", "--reuid=%s" % self.user, "--regid=nogroup",
-                    "--clear-groups", "--"] + args
-        return args
-
-    def start(self, timeout=60):
-        import glob
-        found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
-        if not found:
-            raise Unavailable("no initdb under /usr/lib/postgresql (install postgresql)")
-        self.bin = os.path.dirname(found[-1])
-        self.dir = tempfile.mkdtemp(prefix="mroute-pg-")
-        os.chmod(self.dir, 0o755)
-        data = os.path.join(self.dir, "data")
-        os.mkdir(data, 0o700)
-        if os.geteuid() == 0:
-            shutil.chown(self.dir, self.user)
-            shutil.chown(data, self.user)
-        r = subprocess.run(self._as_user([os.path.join(self.bin, "initdb"), "-D", data,
-                                          "-U", "mroute", "--auth=trust", "-E", "UTF8",
-                                          "--no-sync"]),
-                           capture_output=True, timeout=timeout)
-        if r.returncode != 0:
-            raise Unavailable("initdb: %s" % r.stderr.decode(errors="replace")[-500:])
-        r = subprocess.run(self._as_user([os.path.join(self.bin, "pg_ctl"), "-D", data, "-w",
-                                          "-t", str(timeout), "-l", os.path.join(self.dir, "pg.log"),
-                                          "-o", "-c listen_addresses='' -k %s -c fsync=off "
-                                          "-c max_connections=50" % self.dir, "start"]),
-                           capture_output=True, timeout=timeout + 10)
-        if r.returncode != 0:
-            raise Unavailable("pg_ctl start: %s" % r.stderr.decode(errors="replace")[-500:])
-        self.dsn = "host=%s dbname=postgres user=mroute" % self.dir
-        return self
+    def __init__(self, server, dsn, dbname):
+        self.server = server
+        self.dsn = dsn
+        self.dbname = dbname
 
     def psql(self, sql):
-        r = subprocess.run([os.path.join(self.bin, "psql"), "-h", self.dir, "-U", "mroute",
-                            "-d", "postgres", "-At", "-F", "|", "-c", sql],
-                           capture_output=True, timeout=20)
-        if r.returncode != 0:
-            raise RuntimeError("psql: %s" % r.stderr.decode(errors="replace"))
-        return [line.split("|") for line in r.stdout.decode().splitlines() if line]
+        out = self.server.psql(sql, dbname=self.dbname)
+        return [line.split("|") for line in out.splitlines() if line]
 
     def stop(self):
-        if self.dir and self.bin:
-            subprocess.run(self._as_user([os.path.join(self.bin, "pg_ctl"), "-D",
-                                          os.path.join(self.dir, "data"), "-m", "immediate",
-                                          "-w", "stop"]), capture_output=True, timeout=60)
-            shutil.rmtree(self.dir, ignore_errors=True)
-            self.dir = None
+        self.server.stop()
 
 
 def postgres_or_skip(tag):
-    """A throwaway PostgreSQL, started; exits 77 with the reason when it
-    cannot be."""
-    pg = LocalPostgres()
+    """A throwaway PostgreSQL (mroute_pg.py) with an empty database,
+    started; exits 77 with the reason when it cannot be."""
+    import mroute_pg
+    server = mroute_pg.PgServer()
     try:
-        pg.start()
-    except (Unavailable, OSError, subprocess.TimeoutExpired) as e:
-        pg.stop()
+        server.start()
+        dsn = server.new_database("cluster")
+    except mroute_pg.PgUnavailable as e:
+        server.stop()
         print("SKIP: PostgreSQL cannot be started here: %s" % e)
         sys.exit(SKIP)
-    log(tag, "PostgreSQL up: %s" % pg.dsn)
-    return pg
+    log(tag, "PostgreSQL up: %s" % dsn)
+    return Database(server, dsn, "cluster")
 
 
 # --------------------------------------------------------------------------
