@@ -29,7 +29,6 @@ Measurements go to stderr as "[1+1] ..." lines.  Standard library only.
 
 import os
 import shutil
-import signal
 import struct
 import sys
 import time
@@ -222,8 +221,7 @@ class OnePlusOne(MrouteTestCase):
         wait_until(lambda: time.monotonic() - t0 >= CLIP_SECONDS / 2, CLIP_SECONDS)
         self.assertIsNone(proc.poll(), "the sender ended too early")
         before_kill = rx.count()
-        node_a.proc.send_signal(signal.SIGKILL)
-        node_a.kill9()
+        node_a.kill9()              # SIGKILL
         t_kill = time.monotonic()
         note("slot-0 controller killed with SIGKILL %.1f s into the clip, %d datagrams out "
              "of the merger so far" % (t_kill - t0, before_kill))
