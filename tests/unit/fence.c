@@ -179,9 +179,11 @@ move_deadline (gpointer data)
   Mover *m = data;
   guint i = 0;
 
-  while (!g_atomic_int_get (&m->stop))
+  while (!g_atomic_int_get (&m->stop)) {
     mr_fence_set_deadline (m->fence, (i++ % 2) ?
         g_get_monotonic_time () + G_USEC_PER_SEC : 1);
+    g_thread_yield ();
+  }
   return NULL;
 }
 
