@@ -100,7 +100,11 @@ typedef struct
   MrLeg legs[MR_MAX_LEGS];
 } MrEndpoint;
 
-#define mr_endpoint_has_legs(ep) ((ep)->legs[0].address != NULL)
+static inline gboolean
+mr_endpoint_has_legs (const MrEndpoint * ep)
+{
+  return ep->legs[0].address != NULL;
+}
 
 MrEndpoint *mr_endpoint_copy (const MrEndpoint * ep);
 /* Whether @a and @b are rtmp sources that listen on one port (one
