@@ -225,9 +225,7 @@ rewrite_go_style_config (int argc, char **argv)
 static gchar *
 flow_name_of (const gchar * flow_id, gpointer manager)
 {
-  g_autoptr (MrFlowInfo) flow = mr_manager_get_flow (manager, flow_id, NULL);
-
-  return flow ? g_strdup (flow->spec->name) : NULL;
+  return mr_manager_flow_name (manager, flow_id);
 }
 
 /* Our own elements: found through GST_PLUGIN_PATH, or else next to the

@@ -69,6 +69,8 @@ mr_cluster_start (MrCluster * c)
 void
 mr_cluster_leave (MrCluster * c)
 {
+  g_autoptr (GError) error = NULL;
+
   if (c->timer) {
     g_source_remove (c->timer);
     c->timer = 0;
@@ -76,6 +78,13 @@ mr_cluster_leave (MrCluster * c)
   if (c->kick_idle) {
     g_source_remove (c->kick_idle);
     c->kick_idle = 0;
+  }
+  if (c->max_flows > 0) {
+    /* a capacity of 0 first: the others no longer count this node in
+     * their share, and take all of its flows at their next tick */
+    c->max_flows = 0;
+    if (!mr_cluster_heartbeat (c, &error))
+      mr_cluster_warn (c, "saying this node leaves", error);
   }
   mr_cluster_release_all (c);
 }

@@ -158,7 +158,8 @@ room (MrCluster * c)
   for (guint i = 0; i < c->nodes->len; i++) {
     MrClusterNode *n = c->nodes->pdata[i];
 
-    if (g_strcmp0 (n->id, c->node_id) == 0 || !n->alive)
+    /* a node leaving says so with a capacity of 0 */
+    if (g_strcmp0 (n->id, c->node_id) == 0 || !n->alive || n->max_flows <= 0)
       continue;
     live++;
     least = MIN (least, (gint) n->flows);

@@ -95,8 +95,9 @@ mr_manager_stored_spec (MrManager * mgr, const gchar * id)
   return flow ? mr_manager_stored_json (flow->spec) : NULL;
 }
 
-/* Flow @id as the store has it now */
-static void
+/* Flow @id as the store has it now: NULL when it is not stored (any more),
+ * the copy this node has when the store cannot be read */
+static MrFlow *
 sync_one (MrManager * mgr, const gchar * id)
 {
   MrFlow *flow = g_hash_table_lookup (mgr->by_id, id);
@@ -109,18 +110,28 @@ sync_one (MrManager * mgr, const gchar * id)
 
   if (!mr_store_get_flow (mgr->store, id, &json, &running, &version,
           &error)) {
-    /* deleted between the two reads: the next look forgets it */
-    g_debug ("flow %s: not read: %s", id, error->message);
-    return;
+    if (!g_error_matches (error, MR_STORE_ERROR, MR_STORE_ERROR_NOT_FOUND)) {
+      g_warning ("flow %s: not read from the store, answering this node's "
+          "copy: %s", id, error->message);
+      return flow;
+    }
+    if (flow) {
+      g_message ("flow %s: deleted on another node%s", id,
+          flow->leased ? ", stopping it" : "");
+      mr_manager_remove (mgr, flow);
+    }
+    return NULL;
   }
+  if (flow && flow->version == version)
+    return flow;
   if (!flow) {
     if (!(spec = mr_manager_parse_stored (id, json)))
-      return;
+      return NULL;
     flow = mr_manager_add (mgr, spec);
     g_message ("flow %s: created on another node", id);
   } else if (g_strcmp0 (json, (ours = mr_manager_stored_json (flow->spec)))) {
     if (!(spec = mr_manager_parse_stored (id, json)))
-      return;
+      return flow;
     old = flow->spec;
     flow->spec = spec;
     g_hash_table_replace (mgr->by_id, spec->id, flow);
@@ -131,6 +142,27 @@ sync_one (MrManager * mgr, const gchar * id)
   }
   flow->want_running = running;
   flow->version = version;
+  return flow;
+}
+
+MrFlow *
+mr_manager_refresh (MrManager * mgr, const gchar * id)
+{
+  return sync_one (mgr, id);
+}
+
+void
+mr_manager_refresh_all (MrManager * mgr)
+{
+  g_autoptr (GHashTable) versions = NULL;
+  g_autoptr (GError) error = NULL;
+
+  if (!mr_store_flow_versions (mgr->store, &versions, &error)) {
+    g_warning ("the flows' versions not read from the store, answering "
+        "this node's copies: %s", error->message);
+    return;
+  }
+  mr_manager_sync (mgr, versions, NULL);
 }
 
 gboolean
@@ -172,11 +204,9 @@ mr_manager_run_leased (MrManager * mgr, const gchar * id, guint slot,
   MrFlow *flow = g_hash_table_lookup (mgr->by_id, id);
   g_autoptr (GError) err = NULL;
 
-  if (!flow) {
+  if (!flow)
     /* created after this node's last look */
-    sync_one (mgr, id);
-    flow = g_hash_table_lookup (mgr->by_id, id);
-  }
+    flow = sync_one (mgr, id);
   if (!flow) {
     g_set_error (error, MR_MANAGER_ERROR, MR_MANAGER_ERROR_NOT_FOUND,
         "flow '%s' not found", id);

@@ -56,6 +56,10 @@ MrFlow *mr_manager_lookup (MrManager * mgr, const gchar * id,
 /* The flow's state: its runner's, or in a shared store for a flow
  * another node runs, what that node says (manager-cluster.c) */
 MrFlowState mr_manager_flow_state (MrFlow * flow);
+/* manager-cluster.c, a shared store: flow @id read again from the store
+ * (NULL: not stored), and all of them */
+MrFlow *mr_manager_refresh (MrManager * mgr, const gchar * id);
+void mr_manager_refresh_all (MrManager * mgr);
 /* manager-cluster.c: tells the cluster engine to look now */
 void mr_manager_kick (MrManager * mgr);
 /* Starts @flow's pipeline (manager.c) */

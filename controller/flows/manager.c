@@ -151,6 +151,14 @@ mr_manager_get_config (MrManager * mgr)
   return mgr->config;
 }
 
+gchar *
+mr_manager_flow_name (MrManager * mgr, const gchar * id)
+{
+  MrFlow *flow = g_hash_table_lookup (mgr->by_id, id);
+
+  return flow ? g_strdup (flow->spec->name) : NULL;
+}
+
 const gchar *
 mr_manager_find_by_name (MrManager * mgr, const gchar * name, guint * count)
 {
@@ -291,7 +299,9 @@ flow_info (MrFlow * flow)
 MrFlow *
 mr_manager_lookup (MrManager * mgr, const gchar * id, GError ** error)
 {
-  MrFlow *flow = g_hash_table_lookup (mgr->by_id, id);
+  /* a shared store: what is committed, whichever node committed it */
+  MrFlow *flow = mgr->shared ? mr_manager_refresh (mgr, id) :
+      g_hash_table_lookup (mgr->by_id, id);
 
   if (!flow)
     g_set_error (error, MR_MANAGER_ERROR, MR_MANAGER_ERROR_NOT_FOUND,
@@ -524,7 +534,11 @@ mr_manager_create_flow (MrManager * mgr, MrFlowSpec * spec, GError ** error)
 GPtrArray *
 mr_manager_list_flows (MrManager * mgr)
 {
-  GPtrArray *flows = g_ptr_array_new_full (mgr->flows->len,
+  GPtrArray *flows;
+
+  if (mgr->shared)
+    mr_manager_refresh_all (mgr);
+  flows = g_ptr_array_new_full (mgr->flows->len,
       (GDestroyNotify) mr_flow_info_free);
 
   for (guint i = 0; i < mgr->flows->len; i++)

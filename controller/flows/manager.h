@@ -51,6 +51,10 @@ void mr_manager_counts (MrManager * mgr, guint * total, guint * active);
 
 /* The configuration it was made with */
 const MrConfig *mr_manager_get_config (MrManager * mgr);
+/* The name of flow @id as this controller knows it, or NULL; never reads
+ * the store (the log's flow namer: logging from a store read must not read
+ * the store again) */
+gchar *mr_manager_flow_name (MrManager * mgr, const gchar * id);
 /* The id of the oldest flow named @name, or NULL; @count: how many are */
 const gchar *mr_manager_find_by_name (MrManager * mgr, const gchar * name,
     guint * count);
