@@ -262,6 +262,8 @@ handle_health (MrApi * api, SoupServerMessage * msg, const gchar * method)
       json_builder_end_object (b);
     }
     json_builder_end_array (b);
+    json_builder_set_member_name (b, "store_queries");
+    json_builder_add_int_value (b, mr_cluster_store_queries (api->cluster));
     json_builder_end_object (b);
   }
   json_builder_end_object (b);

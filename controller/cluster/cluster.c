@@ -109,6 +109,12 @@ mr_cluster_free (MrCluster * c)
   g_free (c);
 }
 
+guint64
+mr_cluster_store_queries (MrCluster * c)
+{
+  return mr_store_queries (c->store);
+}
+
 const gchar *
 mr_cluster_node_id (MrCluster * c)
 {

@@ -35,6 +35,8 @@ void mr_cluster_leave (MrCluster * cluster);
 void mr_cluster_free (MrCluster * cluster);
 
 const gchar *mr_cluster_node_id (MrCluster * cluster);
+/* Statements this node sent to the store since it started */
+guint64 mr_cluster_store_queries (MrCluster * cluster);
 
 /* ---------------------------------------------------------------------- */
 /* the view of the cluster (GET /health), from the last look */

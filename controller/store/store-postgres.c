@@ -216,6 +216,7 @@ exec_simple (MrStorePostgres * self, const gchar * sql, const gchar * what,
 {
   PGresult *res = PQexec (self->conn, sql);
 
+  self->parent.queries++;
   if (!check (self, res, PGRES_COMMAND_OK, what, error))
     return FALSE;
   PQclear (res);
@@ -336,6 +337,7 @@ run (MrStorePostgres * self, Statement st, gint n_params,
     return NULL;
   g_snprintf (name, sizeof name, "mr%u", st);
   res = PQexecPrepared (self->conn, name, n_params, params, NULL, NULL, 0);
+  self->parent.queries++;
   if (!check (self, res, status, what, error)) {
     if (PQstatus (self->conn) != CONNECTION_OK)
       self->prepared = FALSE;
