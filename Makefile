@@ -38,6 +38,7 @@ bench: build
 	python3 bench/websocket.py --build $(BUILDDIR)
 	python3 bench/rtsp_viewers.py --build $(BUILDDIR)
 	python3 bench/density.py --build $(BUILDDIR)
+	python3 bench/cluster.py --build $(BUILDDIR)
 
 # soak and fault figures (bench/README.md), not part of `make check`: about
 # 75 minutes at the default counts (most of it part 3); SOAK_ARGS="--part 1 --cycles 100" etc.
