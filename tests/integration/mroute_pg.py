@@ -18,7 +18,10 @@ runs as that user.  Standard library only.
         raise unittest.SkipTest(str(e))
 
 or in a unittest.TestCase: `self.pg = start_or_skip(self)` (stopped by
-addCleanup).  As a program it runs a command with the server up and
+addCleanup).  `mroute_pg.py --serve` starts one for a program that is not
+Python (tests/unit/store.c): it prints the MROUTE_TEST_PG_* lines and
+READY (or UNAVAILABLE: why), then keeps the server until its standard
+input closes, the program's end however it ends.  As a program it runs a command with the server up and
 MROUTE_TEST_PG_DSN, MROUTE_TEST_PG_HOST, MROUTE_TEST_PG_PORT and
 MROUTE_TEST_PG_USER in its environment, and exits with the command's
 status, or with 77 (meson's "skipped") saying why when PostgreSQL cannot
@@ -259,7 +262,29 @@ def start_or_skip(testcase):
     return pg
 
 
+def serve():
+    signal.signal(signal.SIGTERM, lambda *a: sys.exit(143))
+    try:
+        pg = PgServer().start()
+    except PgUnavailable as e:
+        print("UNAVAILABLE: %s" % str(e).replace("\n", " "), flush=True)
+        return 0
+    try:
+        for k, v in pg.environ().items():
+            print("%s=%s" % (k, v))
+        print("READY", flush=True)
+        while sys.stdin.buffer.read(4096):
+            pass
+        return 0
+    except (KeyboardInterrupt, BrokenPipeError):
+        return 0
+    finally:
+        pg.stop()
+
+
 def main(argv):
+    if argv[1:2] == ["--serve"]:
+        return serve()
     if "--" in argv:
         argv = argv[argv.index("--") + 1:]
     else:
