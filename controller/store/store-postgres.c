@@ -193,7 +193,7 @@ conn_fail (MrStorePostgres * self, GError ** error, const gchar * what)
   return FALSE;
 }
 
-/* Takes @res; TRUE if it is @status, else sets @error. */
+/* TRUE if @res is @status; else sets @error and clears @res. */
 static gboolean
 check (MrStorePostgres * self, PGresult * res, ExecStatusType status,
     const gchar * what, GError ** error)
@@ -289,10 +289,13 @@ prepare_all (MrStorePostgres * self, GError ** error)
   for (guint i = 0; i < N_STATEMENTS; i++) {
     gchar name[8];
 
+    PGresult *res;
+
     g_snprintf (name, sizeof name, "mr%u", i);
-    if (!check (self, PQprepare (self->conn, name, statements[i], 0, NULL),
-            PGRES_COMMAND_OK, "preparing statements", error))
+    res = PQprepare (self->conn, name, statements[i], 0, NULL);
+    if (!check (self, res, PGRES_COMMAND_OK, "preparing statements", error))
       return FALSE;
+    PQclear (res);
   }
   self->prepared = TRUE;
   return TRUE;
