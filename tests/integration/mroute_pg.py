@@ -53,9 +53,14 @@ class PgUnavailable(Exception):
 
 
 def find_bindir():
-    """The folder of initdb and postgres: pg_config --bindir, else the
-    newest /usr/lib/postgresql/*/bin (Debian puts them there, not on
-    PATH)."""
+    """The folder of initdb and postgres: $MROUTE_TEST_PG_BINDIR, else
+    pg_config --bindir, else the newest /usr/lib/postgresql/*/bin (Debian
+    puts them there, not on PATH)."""
+    forced = os.environ.get("MROUTE_TEST_PG_BINDIR")
+    if forced:
+        if not os.access(os.path.join(forced, "initdb"), os.X_OK):
+            raise PgUnavailable("MROUTE_TEST_PG_BINDIR=%s has no initdb" % forced)
+        return forced
     candidates = []
     pg_config = shutil.which("pg_config")
     if pg_config:
