@@ -21,6 +21,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from mroute_harness import Controller  # noqa: E402
 from mroute_testcase import LO, MrouteTestCase  # noqa: E402
 from mroute_pg import PgServer, PgUnavailable  # noqa: E402
 
@@ -82,6 +83,21 @@ def db_integrity(path):
 
 
 VOLATILE = ("status", "updated_at")
+
+
+class ConfigDsnController(Controller):
+    """A controller whose database comes from [storage] dsn in its
+    configuration file (no --db, which would win over it)."""
+
+    def __init__(self, dsn, **kw):
+        super().__init__(**kw)
+        self.dsn = dsn
+        self.config = "[storage]\ndsn = %s\n" % dsn
+
+    def command(self):
+        args = super().command()
+        i = args.index("--db")
+        return args[:i] + args[i + 2:]
 
 
 class Persistence(MrouteTestCase):
@@ -341,6 +357,29 @@ class Persistence(MrouteTestCase):
         code = c2.stop(signal.SIGINT, timeout=20)
         self.assertEqual(code, 0, "mroute exited with %r on SIGINT" % code)
         self.assertEqual(db_integrity(c1.db_path), "ok")
+
+
+class PostgresConfig(MrouteTestCase):
+    """[storage] dsn = postgresql://... in the configuration file: the
+    controller stores there and its log does not show the password."""
+
+    def test_dsn_from_configuration_file(self):
+        if PG is None:
+            self.skipTest("a --postgres run only")
+        db = PG.new_database().replace("postgresql://mroute@",
+                                       "postgresql://mroute:%s@" % PG_PASSWORD)
+        c = self.controller(make=ConfigDsnController, dsn=db, timeout=20)
+        r = c.post("/v1/flows", {"name": "in pg", "source": {
+            "name": "in", "protocol": "udp", "ingest_port": self.port()}})
+        self.assertEqual(r.status, 201, r.body)
+        dbname = db.split("?")[0].rsplit("/", 1)[1]
+        self.assertEqual(PG.psql("SELECT count(*) FROM flows", dbname=dbname).strip(), "1")
+        self.assertEqual(c.stop(signal.SIGTERM, timeout=20), 0)
+        log = c.read_log()
+        self.assertNotIn(PG_PASSWORD, log)
+        self.assertIn("mroute:***@", log)
+        # no SQLite file beside it
+        self.assertFalse(os.path.exists(c.db_path))
 
 
 def main():
