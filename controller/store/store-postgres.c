@@ -84,10 +84,10 @@ static const gchar *const statements[N_STATEMENTS] = {
       "(extract(epoch FROM now() - n.heartbeat_at) * 1000)::bigint, "
       "(SELECT count(*) FROM leases l WHERE l.owner = n.id "
       "AND l.expires_at > now()) FROM nodes n ORDER BY n.id",
+  /* $3: the states as a JSON object, flow id -> state: one lookup a row */
   [RENEW_LEASES] = "UPDATE leases AS l SET "
       "expires_at = now() + $2::integer * interval '1 millisecond', "
-      "state = COALESCE((SELECT s.state FROM unnest($3::text[], $4::text[]) "
-      "AS s (flow_id, state) WHERE s.flow_id = l.flow_id LIMIT 1), l.state) "
+      "state = COALESCE($3::jsonb ->> l.flow_id, l.state) "
       "WHERE l.owner = $1 AND l.expires_at > now() "
       "RETURNING " LEASE_COLUMNS,
   /* free (flow, slot) pairs, none of a flow @node holds a slot of */
@@ -153,14 +153,15 @@ static const gchar *const migrations[] = {
       "  max_flows INTEGER NOT NULL,"
       "  labels TEXT NOT NULL DEFAULT '{}',"
       "  started_at TIMESTAMPTZ NOT NULL DEFAULT now(),"
-      "  heartbeat_at TIMESTAMPTZ NOT NULL DEFAULT now());"
+      "  heartbeat_at TIMESTAMPTZ NOT NULL DEFAULT now()) "
+      "WITH (fillfactor = 50);"
       "CREATE TABLE leases ("
       "  flow_id TEXT NOT NULL REFERENCES flows (id) ON DELETE CASCADE,"
       "  slot INTEGER NOT NULL,"
       "  owner TEXT NOT NULL,"
       "  expires_at TIMESTAMPTZ NOT NULL,"
       "  state TEXT,"
-      "  PRIMARY KEY (flow_id, slot));"
+      "  PRIMARY KEY (flow_id, slot)) WITH (fillfactor = 50);"
       "CREATE INDEX leases_by_owner ON leases (owner);",
 };
 
@@ -606,16 +607,28 @@ add_leases (GPtrArray * leases, PGresult * res)
   PQclear (res);
 }
 
+static void
+append_json_string (GString * s, const gchar * text)
+{
+  g_string_append_c (s, '"');
+  for (const guchar * p = (const guchar *) text; *p; p++) {
+    if (*p == '"' || *p == '\\')
+      g_string_append_printf (s, "\\%c", *p);
+    else if (*p < 0x20)
+      g_string_append_printf (s, "\\u%04x", *p);
+    else
+      g_string_append_c (s, *p);
+  }
+  g_string_append_c (s, '"');
+}
+
 static gboolean
 postgres_renew_leases (MrStore * store, const gchar * node, guint lease_ms,
     GHashTable * states, GPtrArray * leases, GError ** error)
 {
-  g_autoptr (GPtrArray) ids = g_ptr_array_new ();
-  g_autoptr (GPtrArray) values = g_ptr_array_new ();
-  g_autofree gchar *ids_array = NULL;
-  g_autofree gchar *states_array = NULL;
+  g_autoptr (GString) json = g_string_new ("{");
   gchar ms[16];
-  const gchar *params[4];
+  const gchar *params[3];
   PGresult *res;
 
   if (states) {
@@ -626,19 +639,19 @@ postgres_renew_leases (MrStore * store, const gchar * node, guint lease_ms,
     while (g_hash_table_iter_next (&iter, &key, &value)) {
       if (!value)
         continue;
-      g_ptr_array_add (ids, key);
-      g_ptr_array_add (values, value);
+      if (json->len > 1)
+        g_string_append_c (json, ',');
+      append_json_string (json, key);
+      g_string_append_c (json, ':');
+      append_json_string (json, value);
     }
   }
-  ids_array = text_array ((const gchar * const *) ids->pdata, ids->len);
-  states_array = text_array ((const gchar * const *) values->pdata,
-      values->len);
+  g_string_append_c (json, '}');
   g_snprintf (ms, sizeof ms, "%u", lease_ms);
   params[0] = node;
   params[1] = ms;
-  params[2] = ids_array;
-  params[3] = states_array;
-  res = run ((MrStorePostgres *) store, RENEW_LEASES, 4, params,
+  params[2] = json->str;
+  res = run ((MrStorePostgres *) store, RENEW_LEASES, 3, params,
       PGRES_TUPLES_OK, "renewing leases", error);
   if (!res)
     return FALSE;

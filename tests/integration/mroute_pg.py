@@ -97,7 +97,7 @@ def free_port():
 
 
 class PgServer:
-    def __init__(self, log_statements=False):
+    def __init__(self, log_statements=False, settings=None):
         self.bindir = None
         self.root = None
         self.proc = None
@@ -106,6 +106,7 @@ class PgServer:
         self.datadir = None
         self.log_path = None
         self.log_statements = log_statements
+        self.settings = dict(settings or {})  # more -c name=value
         self._run_as = None
         self._databases = 0
 
@@ -167,6 +168,8 @@ class PgServer:
                 "-c", "full_page_writes=off"]
         if self.log_statements:
             args += ["-c", "log_statement=all"]
+        for k, v in self.settings.items():
+            args += ["-c", "%s=%s" % (k, v)]
         log = open(self.log_path, "ab")
         if self._run_as is not None:
             os.chown(self.log_path, self._run_as.pw_uid, self._run_as.pw_gid)

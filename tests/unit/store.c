@@ -691,6 +691,14 @@ test_pg_claim_renew_release (void)
   g_assert_null (find_lease (leases, "f2", 0)->state);
   g_assert_cmpint (find_lease (leases, "f1", 0)->expires_in_ms, >, 7000);
   g_ptr_array_unref (leases);
+  /* any text, as given */
+  g_hash_table_insert (states, (gpointer) "f2",
+      (gpointer) "q\"u\\o\tte\n \xc3\xa9 {\"x\":1}");
+  leases = renew (store, "A", 8000, states);
+  g_assert_cmpstr (find_lease (leases, "f2", 0)->state, ==,
+      "q\"u\\o\tte\n \xc3\xa9 {\"x\":1}");
+  g_ptr_array_unref (leases);
+  g_hash_table_remove (states, "f2");
   /* without states the last ones stay */
   leases = renew (store, "A", 8000, NULL);
   g_assert_cmpstr (find_lease (leases, "f1", 0)->state, ==, "ACTIVE");
