@@ -172,7 +172,7 @@ typedef struct
   gchar *safe_dsn;              /* the DSN without its password */
   PGconn *conn;
   gboolean prepared;
-  gint64 last_reset_us;
+  gint64 last_reset_us;         /* of the last reset that failed, or 0 */
   gboolean heartbeat_sent;
 } MrStorePostgres;
 
@@ -302,7 +302,11 @@ prepare_all (MrStorePostgres * self, GError ** error)
   return TRUE;
 }
 
-/* A connection that broke is reset here, at most once a second. */
+/* A connection that broke is reset here; after a reset that failed, not
+ * again within a second (a database that is down does not block every
+ * call for connect_timeout);
+ * statements the server lost (a reset, a pooler's DISCARD ALL) are
+ * prepared again. */
 static gboolean
 ensure_connected (MrStorePostgres * self, GError ** error)
 {
@@ -310,24 +314,40 @@ ensure_connected (MrStorePostgres * self, GError ** error)
 
   if (PQstatus (self->conn) == CONNECTION_OK && self->prepared)
     return TRUE;
-  now = g_get_monotonic_time ();
-  if (self->last_reset_us && now - self->last_reset_us < RESET_INTERVAL_US) {
-    g_set_error (error, MR_STORE_ERROR, MR_STORE_ERROR_FAILED,
-        "database %s: not connected, reconnecting", self->safe_dsn);
-    return FALSE;
-  }
-  self->last_reset_us = now;
-  self->prepared = FALSE;
   if (PQstatus (self->conn) != CONNECTION_OK) {
+    now = g_get_monotonic_time ();
+    if (self->last_reset_us && now - self->last_reset_us <
+        RESET_INTERVAL_US) {
+      g_set_error (error, MR_STORE_ERROR, MR_STORE_ERROR_FAILED,
+          "database %s: not connected (connecting again failed less "
+          "than a second ago)", self->safe_dsn);
+      return FALSE;
+    }
+    self->prepared = FALSE;
     PQreset (self->conn);
-    if (PQstatus (self->conn) != CONNECTION_OK)
+    if (PQstatus (self->conn) != CONNECTION_OK) {
+      self->last_reset_us = g_get_monotonic_time ();
       return conn_fail (self, error, "reconnecting");
+    }
+    self->last_reset_us = 0;
     g_message ("database %s: connected again", self->safe_dsn);
   }
   return prepare_all (self, error);
 }
 
-/* Runs prepared statement @st with text @params; NULL on error. */
+/* Statements that can run again when the connection broke during them
+ * (whether they ran or not, the outcome is the same); not an event
+ * (it would be stored twice) nor a claim's take (its answer would be
+ * lost). */
+static gboolean
+can_retry (Statement st)
+{
+  return st != ADD_EVENT && st != CLAIM_TAKE;
+}
+
+/* Runs prepared statement @st with text @params; NULL on error.  A
+ * connection found broken is reset and the statement run again once, if
+ * that is safe: a database that restarted costs no failed call. */
 static PGresult *
 run (MrStorePostgres * self, Statement st, gint n_params,
     const gchar * const *params, ExecStatusType status, const gchar * what,
@@ -336,16 +356,29 @@ run (MrStorePostgres * self, Statement st, gint n_params,
   gchar name[8];
   PGresult *res;
 
-  if (!ensure_connected (self, error))
-    return NULL;
   g_snprintf (name, sizeof name, "mr%u", st);
-  res = PQexecPrepared (self->conn, name, n_params, params, NULL, NULL, 0);
-  if (!check (self, res, status, what, error)) {
-    if (PQstatus (self->conn) != CONNECTION_OK)
+  for (guint attempt = 0;; attempt++) {
+    const gchar *sqlstate;
+
+    if (!ensure_connected (self, error))
+      return NULL;
+    res = PQexecPrepared (self->conn, name, n_params, params, NULL, NULL, 0);
+    if (res && PQresultStatus (res) == status)
+      return res;
+    sqlstate = res ? PQresultErrorField (res, PG_DIAG_SQLSTATE) : NULL;
+    if (attempt == 0 && PQstatus (self->conn) != CONNECTION_OK
+        && can_retry (st)) {
+      g_debug ("database %s: connection lost, once more", self->safe_dsn);
+    } else if (attempt == 0 && g_strcmp0 (sqlstate, "26000") == 0) {
+      /* invalid_sql_statement_name: it did not run */
       self->prepared = FALSE;
-    return NULL;
+    } else {
+      break;
+    }
+    PQclear (res);
   }
-  return res;
+  check (self, res, status, what, error);
+  return NULL;
 }
 
 static gboolean

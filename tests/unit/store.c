@@ -19,9 +19,13 @@
 
 static gboolean postgres;
 static gchar *tmpdir;
-static gchar *pg_host, *pg_port, *pg_user;
-static GPid pg_fixture_pid;
-static gint pg_fixture_stdin = -1;
+typedef struct
+{
+  GPid pid;
+  gint stdin_fd;
+  gchar *host, *port, *user;
+} PgFixture;
+static PgFixture pg_fixture;
 static guint n_databases;
 
 /* ---------------------------------------------------------------------- */
@@ -31,7 +35,7 @@ static void
 pg_admin (const gchar * sql)
 {
   g_autofree gchar *conninfo = g_strdup_printf ("host=%s port=%s user=%s "
-      "dbname=postgres", pg_host, pg_port, pg_user);
+      "dbname=postgres", pg_fixture.host, pg_fixture.port, pg_fixture.user);
   PGconn *conn = PQconnectdb (conninfo);
   PGresult *res;
 
@@ -56,14 +60,14 @@ new_dsn (void)
     return g_strdup_printf ("sqlite:%s/%s.db", tmpdir, name);
   {
     g_autofree gchar *sql = g_strdup_printf ("CREATE DATABASE %s", name);
-    g_autofree gchar *host = g_uri_escape_string (pg_host, NULL, FALSE);
+    g_autofree gchar *host = g_uri_escape_string (pg_fixture.host, NULL, FALSE);
 
     pg_admin (sql);
     if (n_databases % 2)
-      return g_strdup_printf ("postgresql://%s@/%s?host=%s&port=%s", pg_user,
-          name, host, pg_port);
-    return g_strdup_printf ("host=%s port=%s user=%s dbname=%s", pg_host,
-        pg_port, pg_user, name);
+      return g_strdup_printf ("postgresql://%s@/%s?host=%s&port=%s", pg_fixture.user,
+          name, host, pg_fixture.port);
+    return g_strdup_printf ("host=%s port=%s user=%s dbname=%s", pg_fixture.host,
+        pg_fixture.port, pg_fixture.user, name);
   }
 }
 
@@ -1095,8 +1099,22 @@ test_pg_concurrent_claims (void)
   mr_store_close (store);
 }
 
-/* the connection lost (the server ends it): the call fails, a later one
- * connects again and works */
+static void
+terminate_others (const gchar * dsn)
+{
+  g_autofree gchar *db = query_one (dsn, "SELECT current_database()");
+  g_autofree gchar *kill = g_strdup_printf ("SELECT pg_terminate_backend "
+      "(pid) FROM pg_stat_activity WHERE datname = '%s' AND pid <> "
+      "pg_backend_pid ()", db);
+
+  pg_admin (kill);
+  /* the backend ends a moment after the call */
+  g_usleep (100 * 1000);
+}
+
+/* the connection lost (the server ends it): a read or an idempotent write
+ * runs again on a new connection, the caller sees no error; an event is
+ * not stored twice */
 static void
 test_pg_reconnect (void)
 {
@@ -1104,34 +1122,47 @@ test_pg_reconnect (void)
   MrStore *store = open_store (dsn);
   g_autoptr (GError) error = NULL;
   g_autofree gchar *spec = NULL;
-  g_autofree gchar *db = query_one (dsn, "SELECT current_database()");
-  g_autofree gchar *kill = g_strdup_printf ("SELECT pg_terminate_backend "
-      "(pid) FROM pg_stat_activity WHERE datname = '%s' AND pid <> "
-      "pg_backend_pid ()", db);
-  gboolean ok = FALSE;
+  g_autoptr (GPtrArray) leases = NULL;
+  g_autoptr (GPtrArray) events = NULL;
 
   put_running (store, "f", "{}", 1);
-  pg_admin (kill);
-  /* the first call after may fail, one within 3 s works */
-  for (guint i = 0; i < 30 && !ok; i++) {
-    ok = mr_store_get_flow (store, "f", &spec, NULL, NULL, &error);
-    if (!ok) {
-      g_test_message ("while reconnecting: %s", error->message);
-      g_clear_error (&error);
-      g_usleep (100 * 1000);
-    }
-  }
-  g_assert_true (ok);
+  terminate_others (dsn);
+  g_assert_true (mr_store_get_flow (store, "f", &spec, NULL, NULL, &error));
+  g_assert_no_error (error);
   g_assert_cmpstr (spec, ==, "{}");
+
+  terminate_others (dsn);
+  g_assert_true (mr_store_node_heartbeat (store, "A", "http://x", 1, NULL,
+          &error));
+  g_assert_no_error (error);
+  leases = claim (store, "A", 1, 5000);
+  g_assert_cmpuint (leases->len, ==, 1);
+
+  /* an event is not stored twice: that call fails, the next works */
+  terminate_others (dsn);
+  {
+    MrEvent e = {.flow_id = (gchar *) "f",.type = (gchar *) "t",
+      .severity = (gchar *) "info",.message = (gchar *) "m",.timestamp = 1
+    };
+    g_assert_false (mr_store_add_event (store, &e, &error));
+    g_assert_error (error, MR_STORE_ERROR, MR_STORE_ERROR_FAILED);
+    g_clear_error (&error);
+  }
+  add_event (store, "f", "after", NULL);
+  events = mr_store_list_events (store, "f", 10, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (events->len, ==, 1);
+
   mr_store_close (store);
 }
 
 /* ---------------------------------------------------------------------- */
 
 /* Starts tests/integration/mroute_pg.py --serve; FALSE (and why) if
- * PostgreSQL cannot run here. */
+ * PostgreSQL cannot run here.  The server lives until pg_fixture_stop (),
+ * or this process's end however it ends (its standard input closes). */
 static gboolean
-start_pg_fixture (gchar ** why)
+pg_fixture_start (PgFixture * fx, gchar ** why)
 {
   const gchar *script = g_getenv ("MROUTE_PG_FIXTURE");
   const gchar *python = g_getenv ("MROUTE_PYTHON");
@@ -1143,20 +1174,15 @@ start_pg_fixture (gchar ** why)
   };
   gchar *line = NULL;
 
-  if (g_getenv ("MROUTE_TEST_PG_HOST")) {
-    pg_host = g_strdup (g_getenv ("MROUTE_TEST_PG_HOST"));
-    pg_port = g_strdup (g_getenv ("MROUTE_TEST_PG_PORT"));
-    pg_user = g_strdup (g_getenv ("MROUTE_TEST_PG_USER"));
-    return pg_port && pg_user;
-  }
+  fx->stdin_fd = -1;
   if (!script) {
     *why = g_strdup ("MROUTE_PG_FIXTURE (tests/integration/mroute_pg.py) "
         "is not set");
     return FALSE;
   }
   if (!g_spawn_async_with_pipes (NULL, argv, NULL, G_SPAWN_SEARCH_PATH |
-          G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL, &pg_fixture_pid,
-          &pg_fixture_stdin, &out_fd, NULL, &error)) {
+          G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL, &fx->pid, &fx->stdin_fd,
+          &out_fd, NULL, &error)) {
     *why = g_strdup_printf ("cannot run %s: %s", script, error->message);
     return FALSE;
   }
@@ -1166,16 +1192,16 @@ start_pg_fixture (gchar ** why)
       G_IO_STATUS_NORMAL) {
     g_strchomp (line);
     if (g_str_has_prefix (line, "MROUTE_TEST_PG_HOST="))
-      pg_host = g_strdup (line + 20);
+      fx->host = g_strdup (line + 20);
     else if (g_str_has_prefix (line, "MROUTE_TEST_PG_PORT="))
-      pg_port = g_strdup (line + 20);
+      fx->port = g_strdup (line + 20);
     else if (g_str_has_prefix (line, "MROUTE_TEST_PG_USER="))
-      pg_user = g_strdup (line + 20);
+      fx->user = g_strdup (line + 20);
     else if (g_str_has_prefix (line, "UNAVAILABLE: "))
       *why = g_strdup (line + 13);
     if (g_str_equal (line, "READY")) {
       g_free (line);
-      return pg_host && pg_port && pg_user;
+      return fx->host && fx->port && fx->user;
     }
     g_clear_pointer (&line, g_free);
   }
@@ -1184,16 +1210,66 @@ start_pg_fixture (gchar ** why)
   return FALSE;
 }
 
+/* Stops the server and waits until its folder is gone. */
 static void
-stop_pg_fixture (void)
+pg_fixture_stop (PgFixture * fx)
 {
-  if (pg_fixture_stdin >= 0)
-    close (pg_fixture_stdin);
-  if (pg_fixture_pid) {
+  if (fx->stdin_fd >= 0)
+    close (fx->stdin_fd);
+  fx->stdin_fd = -1;
+  if (fx->pid) {
     gint status;
-    waitpid (pg_fixture_pid, &status, 0);
-    g_spawn_close_pid (pg_fixture_pid);
+    waitpid (fx->pid, &status, 0);
+    g_spawn_close_pid (fx->pid);
+    fx->pid = 0;
   }
+  g_clear_pointer (&fx->host, g_free);
+  g_clear_pointer (&fx->port, g_free);
+  g_clear_pointer (&fx->user, g_free);
+}
+
+/* The server stops under an open store: every call fails soon with a
+ * clear error (no password in it), none hangs; after a failed attempt to
+ * connect again the next calls within a second fail at once */
+static void
+test_pg_server_gone (void)
+{
+  PgFixture fx = { 0 };
+  g_autofree gchar *why = NULL;
+  g_autofree gchar *dsn = NULL;
+  g_autoptr (GError) error = NULL;
+  MrStore *store;
+  gint64 t0;
+
+  if (!pg_fixture_start (&fx, &why))
+    g_error ("a second PostgreSQL: %s", why);
+  {
+    g_autofree gchar *host = g_uri_escape_string (fx.host, NULL, FALSE);
+    dsn = g_strdup_printf ("postgresql://%s:s3cret@/postgres?host=%s&port=%s",
+        fx.user, host, fx.port);
+  }
+  store = open_store (dsn);
+  put_running (store, "f", "{}", 1);
+  pg_fixture_stop (&fx);
+
+  t0 = g_get_monotonic_time ();
+  g_assert_false (mr_store_get_flow (store, "f", NULL, NULL, NULL, &error));
+  g_assert_error (error, MR_STORE_ERROR, MR_STORE_ERROR_FAILED);
+  g_test_message ("server gone: %s", error->message);
+  g_assert_null (strstr (error->message, "s3cret"));
+  g_clear_error (&error);
+  g_assert_null (mr_store_renew_leases (store, "A", 1000, NULL, &error));
+  g_assert_nonnull (strstr (error->message, "not connected"));
+  g_clear_error (&error);
+  g_assert_false (mr_store_set_running (store, "f", FALSE, &error));
+  g_assert_nonnull (error);
+  g_assert_cmpint (g_get_monotonic_time () - t0, <, 3 * G_USEC_PER_SEC);
+  g_clear_error (&error);
+  /* a second on: it tries again, and fails again */
+  g_usleep (1100 * 1000);
+  g_assert_false (mr_store_get_flow (store, "f", NULL, NULL, NULL, &error));
+  g_assert_nonnull (strstr (error->message, "reconnecting"));
+  mr_store_close (store);
 }
 
 int
@@ -1209,10 +1285,16 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   tmpdir = g_dir_make_tmp ("mroute-store-XXXXXX", &error);
   g_assert_no_error (error);
-  if (postgres && !start_pg_fixture (&why)) {
+  if (postgres && g_getenv ("MROUTE_TEST_PG_HOST")) {
+    /* a server of the caller's */
+    pg_fixture.stdin_fd = -1;
+    pg_fixture.host = g_strdup (g_getenv ("MROUTE_TEST_PG_HOST"));
+    pg_fixture.port = g_strdup (g_getenv ("MROUTE_TEST_PG_PORT"));
+    pg_fixture.user = g_strdup (g_getenv ("MROUTE_TEST_PG_USER"));
+  } else if (postgres && !pg_fixture_start (&pg_fixture, &why)) {
     g_print ("SKIP: PostgreSQL unavailable, the store's PostgreSQL tests "
         "did not run: %s\n", why);
-    stop_pg_fixture ();
+    pg_fixture_stop (&pg_fixture);
     g_rmdir (tmpdir);
     return 77;
   }
@@ -1237,6 +1319,9 @@ main (int argc, char **argv)
     g_test_add_func ("/store/postgres/concurrent-claims",
         test_pg_concurrent_claims);
     g_test_add_func ("/store/postgres/reconnect", test_pg_reconnect);
+    /* it needs a server of its own */
+    if (!g_getenv ("MROUTE_TEST_PG_HOST"))
+      g_test_add_func ("/store/postgres/server-gone", test_pg_server_gone);
   } else {
     g_test_add_func ("/store/sqlite/upgrade-old-file",
         test_sqlite_upgrade_old_file);
@@ -1246,7 +1331,7 @@ main (int argc, char **argv)
   }
   status = g_test_run ();
 
-  stop_pg_fixture ();
+  pg_fixture_stop (&pg_fixture);
   /* SQLite's files and their -wal, -shm */
   {
     g_autoptr (GDir) dir = g_dir_open (tmpdir, 0, NULL);
@@ -1259,8 +1344,5 @@ main (int argc, char **argv)
   }
   g_rmdir (tmpdir);
   g_free (tmpdir);
-  g_free (pg_host);
-  g_free (pg_port);
-  g_free (pg_user);
   return status;
 }
