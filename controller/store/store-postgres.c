@@ -84,10 +84,10 @@ static const gchar *const statements[N_STATEMENTS] = {
       "(extract(epoch FROM now() - n.heartbeat_at) * 1000)::bigint, "
       "(SELECT count(*) FROM leases l WHERE l.owner = n.id "
       "AND l.expires_at > now()) FROM nodes n ORDER BY n.id",
+  /* $3: the states as a JSON object, flow id -> state: one lookup a row */
   [RENEW_LEASES] = "UPDATE leases AS l SET "
       "expires_at = now() + $2::integer * interval '1 millisecond', "
-      "state = COALESCE((SELECT s.state FROM unnest($3::text[], $4::text[]) "
-      "AS s (flow_id, state) WHERE s.flow_id = l.flow_id LIMIT 1), l.state) "
+      "state = COALESCE($3::jsonb ->> l.flow_id, l.state) "
       "WHERE l.owner = $1 AND l.expires_at > now() "
       "RETURNING " LEASE_COLUMNS,
   /* free (flow, slot) pairs, none of a flow @node holds a slot of */
@@ -153,14 +153,15 @@ static const gchar *const migrations[] = {
       "  max_flows INTEGER NOT NULL,"
       "  labels TEXT NOT NULL DEFAULT '{}',"
       "  started_at TIMESTAMPTZ NOT NULL DEFAULT now(),"
-      "  heartbeat_at TIMESTAMPTZ NOT NULL DEFAULT now());"
+      "  heartbeat_at TIMESTAMPTZ NOT NULL DEFAULT now()) "
+      "WITH (fillfactor = 50);"
       "CREATE TABLE leases ("
       "  flow_id TEXT NOT NULL REFERENCES flows (id) ON DELETE CASCADE,"
       "  slot INTEGER NOT NULL,"
       "  owner TEXT NOT NULL,"
       "  expires_at TIMESTAMPTZ NOT NULL,"
       "  state TEXT,"
-      "  PRIMARY KEY (flow_id, slot));"
+      "  PRIMARY KEY (flow_id, slot)) WITH (fillfactor = 50);"
       "CREATE INDEX leases_by_owner ON leases (owner);",
 };
 
@@ -171,7 +172,7 @@ typedef struct
   gchar *safe_dsn;              /* the DSN without its password */
   PGconn *conn;
   gboolean prepared;
-  gint64 last_reset_us;
+  gint64 last_reset_us;         /* of the last reset that failed, or 0 */
   gboolean heartbeat_sent;
 } MrStorePostgres;
 
@@ -193,7 +194,7 @@ conn_fail (MrStorePostgres * self, GError ** error, const gchar * what)
   return FALSE;
 }
 
-/* Takes @res; TRUE if it is @status, else sets @error. */
+/* TRUE if @res is @status; else sets @error and clears @res. */
 static gboolean
 check (MrStorePostgres * self, PGresult * res, ExecStatusType status,
     const gchar * what, GError ** error)
@@ -290,16 +291,23 @@ prepare_all (MrStorePostgres * self, GError ** error)
   for (guint i = 0; i < N_STATEMENTS; i++) {
     gchar name[8];
 
+    PGresult *res;
+
     g_snprintf (name, sizeof name, "mr%u", i);
-    if (!check (self, PQprepare (self->conn, name, statements[i], 0, NULL),
-            PGRES_COMMAND_OK, "preparing statements", error))
+    res = PQprepare (self->conn, name, statements[i], 0, NULL);
+    if (!check (self, res, PGRES_COMMAND_OK, "preparing statements", error))
       return FALSE;
+    PQclear (res);
   }
   self->prepared = TRUE;
   return TRUE;
 }
 
-/* A connection that broke is reset here, at most once a second. */
+/* A connection that broke is reset here; after a reset that failed, not
+ * again within a second (a database that is down does not block every
+ * call for connect_timeout);
+ * statements the server lost (a reset, a pooler's DISCARD ALL) are
+ * prepared again. */
 static gboolean
 ensure_connected (MrStorePostgres * self, GError ** error)
 {
@@ -307,24 +315,40 @@ ensure_connected (MrStorePostgres * self, GError ** error)
 
   if (PQstatus (self->conn) == CONNECTION_OK && self->prepared)
     return TRUE;
-  now = g_get_monotonic_time ();
-  if (self->last_reset_us && now - self->last_reset_us < RESET_INTERVAL_US) {
-    g_set_error (error, MR_STORE_ERROR, MR_STORE_ERROR_FAILED,
-        "database %s: not connected, reconnecting", self->safe_dsn);
-    return FALSE;
-  }
-  self->last_reset_us = now;
-  self->prepared = FALSE;
   if (PQstatus (self->conn) != CONNECTION_OK) {
+    now = g_get_monotonic_time ();
+    if (self->last_reset_us && now - self->last_reset_us <
+        RESET_INTERVAL_US) {
+      g_set_error (error, MR_STORE_ERROR, MR_STORE_ERROR_FAILED,
+          "database %s: not connected (connecting again failed less "
+          "than a second ago)", self->safe_dsn);
+      return FALSE;
+    }
+    self->prepared = FALSE;
     PQreset (self->conn);
-    if (PQstatus (self->conn) != CONNECTION_OK)
+    if (PQstatus (self->conn) != CONNECTION_OK) {
+      self->last_reset_us = g_get_monotonic_time ();
       return conn_fail (self, error, "reconnecting");
+    }
+    self->last_reset_us = 0;
     g_message ("database %s: connected again", self->safe_dsn);
   }
   return prepare_all (self, error);
 }
 
-/* Runs prepared statement @st with text @params; NULL on error. */
+/* Statements that can run again when the connection broke during them
+ * (whether they ran or not, the outcome is the same); not an event
+ * (it would be stored twice) nor a claim's take (its answer would be
+ * lost). */
+static gboolean
+can_retry (Statement st)
+{
+  return st != ADD_EVENT && st != CLAIM_TAKE;
+}
+
+/* Runs prepared statement @st with text @params; NULL on error.  A
+ * connection found broken is reset and the statement run again once, if
+ * that is safe: a database that restarted costs no failed call. */
 static PGresult *
 run (MrStorePostgres * self, Statement st, gint n_params,
     const gchar * const *params, ExecStatusType status, const gchar * what,
@@ -333,17 +357,30 @@ run (MrStorePostgres * self, Statement st, gint n_params,
   gchar name[8];
   PGresult *res;
 
-  if (!ensure_connected (self, error))
-    return NULL;
   g_snprintf (name, sizeof name, "mr%u", st);
-  res = PQexecPrepared (self->conn, name, n_params, params, NULL, NULL, 0);
-  self->parent.queries++;
-  if (!check (self, res, status, what, error)) {
-    if (PQstatus (self->conn) != CONNECTION_OK)
+  for (guint attempt = 0;; attempt++) {
+    const gchar *sqlstate;
+
+    if (!ensure_connected (self, error))
+      return NULL;
+    res = PQexecPrepared (self->conn, name, n_params, params, NULL, NULL, 0);
+    self->parent.queries++;
+    if (res && PQresultStatus (res) == status)
+      return res;
+    sqlstate = res ? PQresultErrorField (res, PG_DIAG_SQLSTATE) : NULL;
+    if (attempt == 0 && PQstatus (self->conn) != CONNECTION_OK
+        && can_retry (st)) {
+      g_debug ("database %s: connection lost, once more", self->safe_dsn);
+    } else if (attempt == 0 && g_strcmp0 (sqlstate, "26000") == 0) {
+      /* invalid_sql_statement_name: it did not run */
       self->prepared = FALSE;
-    return NULL;
+    } else {
+      break;
+    }
+    PQclear (res);
   }
-  return res;
+  check (self, res, status, what, error);
+  return NULL;
 }
 
 static gboolean
@@ -605,16 +642,28 @@ add_leases (GPtrArray * leases, PGresult * res)
   PQclear (res);
 }
 
+static void
+append_json_string (GString * s, const gchar * text)
+{
+  g_string_append_c (s, '"');
+  for (const guchar * p = (const guchar *) text; *p; p++) {
+    if (*p == '"' || *p == '\\')
+      g_string_append_printf (s, "\\%c", *p);
+    else if (*p < 0x20)
+      g_string_append_printf (s, "\\u%04x", *p);
+    else
+      g_string_append_c (s, *p);
+  }
+  g_string_append_c (s, '"');
+}
+
 static gboolean
 postgres_renew_leases (MrStore * store, const gchar * node, guint lease_ms,
     GHashTable * states, GPtrArray * leases, GError ** error)
 {
-  g_autoptr (GPtrArray) ids = g_ptr_array_new ();
-  g_autoptr (GPtrArray) values = g_ptr_array_new ();
-  g_autofree gchar *ids_array = NULL;
-  g_autofree gchar *states_array = NULL;
+  g_autoptr (GString) json = g_string_new ("{");
   gchar ms[16];
-  const gchar *params[4];
+  const gchar *params[3];
   PGresult *res;
 
   if (states) {
@@ -625,19 +674,19 @@ postgres_renew_leases (MrStore * store, const gchar * node, guint lease_ms,
     while (g_hash_table_iter_next (&iter, &key, &value)) {
       if (!value)
         continue;
-      g_ptr_array_add (ids, key);
-      g_ptr_array_add (values, value);
+      if (json->len > 1)
+        g_string_append_c (json, ',');
+      append_json_string (json, key);
+      g_string_append_c (json, ':');
+      append_json_string (json, value);
     }
   }
-  ids_array = text_array ((const gchar * const *) ids->pdata, ids->len);
-  states_array = text_array ((const gchar * const *) values->pdata,
-      values->len);
+  g_string_append_c (json, '}');
   g_snprintf (ms, sizeof ms, "%u", lease_ms);
   params[0] = node;
   params[1] = ms;
-  params[2] = ids_array;
-  params[3] = states_array;
-  res = run ((MrStorePostgres *) store, RENEW_LEASES, 4, params,
+  params[2] = json->str;
+  res = run ((MrStorePostgres *) store, RENEW_LEASES, 3, params,
       PGRES_TUPLES_OK, "renewing leases", error);
   if (!res)
     return FALSE;

@@ -18,7 +18,10 @@ runs as that user.  Standard library only.
         raise unittest.SkipTest(str(e))
 
 or in a unittest.TestCase: `self.pg = start_or_skip(self)` (stopped by
-addCleanup).  As a program it runs a command with the server up and
+addCleanup).  `mroute_pg.py --serve` starts one for a program that is not
+Python (tests/unit/store.c): it prints the MROUTE_TEST_PG_* lines and
+READY (or UNAVAILABLE: why), then keeps the server until its standard
+input closes, the program's end however it ends.  As a program it runs a command with the server up and
 MROUTE_TEST_PG_DSN, MROUTE_TEST_PG_HOST, MROUTE_TEST_PG_PORT and
 MROUTE_TEST_PG_USER in its environment, and exits with the command's
 status, or with 77 (meson's "skipped") saying why when PostgreSQL cannot
@@ -50,9 +53,14 @@ class PgUnavailable(Exception):
 
 
 def find_bindir():
-    """The folder of initdb and postgres: pg_config --bindir, else the
-    newest /usr/lib/postgresql/*/bin (Debian puts them there, not on
-    PATH)."""
+    """The folder of initdb and postgres: $MROUTE_TEST_PG_BINDIR, else
+    pg_config --bindir, else the newest /usr/lib/postgresql/*/bin (Debian
+    puts them there, not on PATH)."""
+    forced = os.environ.get("MROUTE_TEST_PG_BINDIR")
+    if forced:
+        if not os.access(os.path.join(forced, "initdb"), os.X_OK):
+            raise PgUnavailable("MROUTE_TEST_PG_BINDIR=%s has no initdb" % forced)
+        return forced
     candidates = []
     pg_config = shutil.which("pg_config")
     if pg_config:
@@ -89,7 +97,7 @@ def free_port():
 
 
 class PgServer:
-    def __init__(self, log_statements=False):
+    def __init__(self, log_statements=False, settings=None):
         self.bindir = None
         self.root = None
         self.proc = None
@@ -98,6 +106,7 @@ class PgServer:
         self.datadir = None
         self.log_path = None
         self.log_statements = log_statements
+        self.settings = dict(settings or {})  # more -c name=value
         self._run_as = None
         self._databases = 0
 
@@ -159,6 +168,8 @@ class PgServer:
                 "-c", "full_page_writes=off"]
         if self.log_statements:
             args += ["-c", "log_statement=all"]
+        for k, v in self.settings.items():
+            args += ["-c", "%s=%s" % (k, v)]
         log = open(self.log_path, "ab")
         if self._run_as is not None:
             os.chown(self.log_path, self._run_as.pw_uid, self._run_as.pw_gid)
@@ -259,7 +270,29 @@ def start_or_skip(testcase):
     return pg
 
 
+def serve():
+    signal.signal(signal.SIGTERM, lambda *a: sys.exit(143))
+    try:
+        pg = PgServer().start()
+    except PgUnavailable as e:
+        print("UNAVAILABLE: %s" % str(e).replace("\n", " "), flush=True)
+        return 0
+    try:
+        for k, v in pg.environ().items():
+            print("%s=%s" % (k, v))
+        print("READY", flush=True)
+        while sys.stdin.buffer.read(4096):
+            pass
+        return 0
+    except (KeyboardInterrupt, BrokenPipeError):
+        return 0
+    finally:
+        pg.stop()
+
+
 def main(argv):
+    if argv[1:2] == ["--serve"]:
+        return serve()
     if "--" in argv:
         argv = argv[argv.index("--") + 1:]
     else:

@@ -19,6 +19,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from mroute_testcase import LO, MrouteTestCase, live_encoder, udp_flow_body  # noqa: E402
+from mroute_pg import start_or_skip  # noqa: E402
 
 MAX_GAP = 0.2                # s: the longest silence a live edit may cause
 
@@ -346,6 +347,25 @@ class FlowPutTest(MrouteTestCase):
         c2 = self.controller(db_path=db)
         again = self.get(fid, c=c2)
         self.assertEqual(again, got, json.dumps([again, got]))
+
+    def test_survives_restart_postgres(self):
+        """The same on a PostgreSQL store ([storage] dsn = postgresql://...,
+        a throwaway server), skipped saying why without PostgreSQL."""
+        pg = start_or_skip(self)
+        db = pg.new_database()
+        c1 = self.controller(db_path=db)
+        fid = self.create(udp_flow_body("stored", self.port(), self.port()), c=c1)["id"]
+        got = self.put(fid, {"name": "stored-renamed", "description": "kept",
+                             "source_failover_config": {"recovery_window": 321},
+                             "maintenance_window": {"day_of_week": "Friday",
+                                                    "start_hour": 22}}, c=c1)
+        self.assertEqual(c1.stop(), 0)
+        c2 = self.controller(db_path=db)
+        again = self.get(fid, c=c2)
+        self.assertEqual(again, got, json.dumps([again, got]))
+        # PUT gave the flow a new version, as the cluster's nodes see it
+        versions = pg.psql("SELECT version FROM flows", dbname=db.split("?")[0].rsplit("/", 1)[1])
+        self.assertGreater(int(versions.split()[0]), 1)
 
 
 if __name__ == "__main__":
