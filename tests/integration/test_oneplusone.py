@@ -254,6 +254,42 @@ class OnePlusOne(MrouteTestCase):
         self.assertEqual(node_b.get("/v1/flows/%s" % fb).json()["status"], "ACTIVE")
         del fa
 
+    # 2b ---------------------------------------------------------------------
+
+    def test_merge_flow_passthrough(self):
+        """A 1+1 flow in MERGE mode: the merger's packets, the sender's,
+        go out as they came."""
+        c = self.controller()
+        pa, pb, leg0, leg1, ts_port, rec = self.ports(6)
+        body = {"name": "merge-1plus1", "redundancy": 2, "sources": [
+            {"name": "a", "protocol": "rtp", "ingest_port": pa, "ingest_address": LO},
+            {"name": "b", "protocol": "rtp", "ingest_port": pb, "ingest_address": LO}],
+            "source_failover_config": {"state": "ENABLED", "failover_mode": "MERGE"},
+            "outputs": [{"name": "r", "protocol": "rtp", "legs": [
+                {"address": LO, "port": leg0}, {"address": LO, "port": leg1}]},
+                {"name": "t", "protocol": "udp", "destination": LO, "port": ts_port}]}
+        r = c.post("/v1/flows", body)
+        self.assertEqual(r.status, 201, r.body)
+        flow_id = r.json()["id"]
+        self.start_flow(c, flow_id)
+        rx0 = self.own(Receiver(leg0, hard=60.0)).start()
+        rxts = self.own(Receiver(ts_port, hard=60.0)).start()
+        sent = self.own(Receiver(rec, hard=60.0)).start()
+        self.wait_sender(self.sender([pa, pb, rec]))
+        for rx in (sent, rx0, rxts):
+            self.assertTrue(wait_until(lambda: rx.quiet(0.7), 10), "port %d never went quiet"
+                            % rx.port)
+        time.sleep(0.3)
+        want, got = sent.datagrams(), rx0.datagrams()
+        st = self.metrics(c, flow_id)["merge_stats"]
+        note("MERGE 1+1: sent %d, leg 0 got %d, udp %d bytes; merge output %d, duplicates "
+             "a %d b %d" % (len(want), len(got), rxts.byte_count(), st["output_packets"],
+                            st["sources"][0]["duplicates"], st["sources"][1]["duplicates"]))
+        self.assertGreater(len(want), 1000)
+        self.assertEqual(len(got), len(want))
+        self.assertTrue(got == want, "leg 0 is not the sent RTP packets")
+        self.assertEqual(rxts.data(), CLIP)
+
     # 3 ----------------------------------------------------------------------
 
     def test_validation(self):
