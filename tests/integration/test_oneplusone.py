@@ -241,6 +241,7 @@ class OnePlusOne(MrouteTestCase):
              % (len(want), len(got), len(CLIP), rx.count() - before_kill,
                 st["output_packets"], st["missing_packets"], legs["leg0"]["packets"],
                 legs["leg1"]["packets"]))
+        note("merge_stats %r" % st)
         self.assertGreater(rx.count() - before_kill, 300, "the merged output stopped at the kill")
         if got != CLIP:
             self.fail("the merged output lost data: %s" % describe_mismatch(got, CLIP))
@@ -248,6 +249,12 @@ class OnePlusOne(MrouteTestCase):
         self.assertEqual(errors, 0, "continuity errors in the merged output: %s" % notes)
         self.assertEqual(st["missing_packets"], 0, st)
         self.assertEqual(st["output_packets"], len(want), st)
+        # the two legs were one stream (the same SSRC and sequence numbers):
+        # while both ran, every packet came twice; none was another stream's
+        self.assertEqual(st["restarts"], 0, st)
+        self.assertEqual([legs["leg0"]["foreign"], legs["leg1"]["foreign"]], [0, 0], st)
+        self.assertGreaterEqual(legs["leg0"]["duplicates"] + legs["leg1"]["duplicates"],
+                                legs["leg0"]["packets"] - 50, st)
         # leg 0 stopped at the kill, leg 1 carried on to the end
         self.assertLess(legs["leg0"]["packets"], len(want), st)
         self.assertEqual(legs["leg1"]["packets"], len(want), st)
