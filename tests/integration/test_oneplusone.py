@@ -241,6 +241,7 @@ class OnePlusOne(MrouteTestCase):
              % (len(want), len(got), len(CLIP), rx.count() - before_kill,
                 st["output_packets"], st["missing_packets"], legs["leg0"]["packets"],
                 legs["leg1"]["packets"]))
+        note("merge_stats %r" % st)
         self.assertGreater(rx.count() - before_kill, 300, "the merged output stopped at the kill")
         if got != CLIP:
             self.fail("the merged output lost data: %s" % describe_mismatch(got, CLIP))
@@ -248,11 +249,53 @@ class OnePlusOne(MrouteTestCase):
         self.assertEqual(errors, 0, "continuity errors in the merged output: %s" % notes)
         self.assertEqual(st["missing_packets"], 0, st)
         self.assertEqual(st["output_packets"], len(want), st)
+        # the two legs were one stream (the same SSRC and sequence numbers):
+        # while both ran, every packet came twice; none was another stream's
+        self.assertEqual(st["restarts"], 0, st)
+        self.assertEqual([legs["leg0"]["foreign"], legs["leg1"]["foreign"]], [0, 0], st)
+        self.assertGreaterEqual(legs["leg0"]["duplicates"] + legs["leg1"]["duplicates"],
+                                legs["leg0"]["packets"] - 50, st)
         # leg 0 stopped at the kill, leg 1 carried on to the end
         self.assertLess(legs["leg0"]["packets"], len(want), st)
         self.assertEqual(legs["leg1"]["packets"], len(want), st)
         self.assertEqual(node_b.get("/v1/flows/%s" % fb).json()["status"], "ACTIVE")
         del fa
+
+    # 2b ---------------------------------------------------------------------
+
+    def test_merge_flow_passthrough(self):
+        """A 1+1 flow in MERGE mode: the merger's packets, the sender's,
+        go out as they came."""
+        c = self.controller()
+        pa, pb, leg0, leg1, ts_port, rec = self.ports(6)
+        body = {"name": "merge-1plus1", "redundancy": 2, "sources": [
+            {"name": "a", "protocol": "rtp", "ingest_port": pa, "ingest_address": LO},
+            {"name": "b", "protocol": "rtp", "ingest_port": pb, "ingest_address": LO}],
+            "source_failover_config": {"state": "ENABLED", "failover_mode": "MERGE"},
+            "outputs": [{"name": "r", "protocol": "rtp", "legs": [
+                {"address": LO, "port": leg0}, {"address": LO, "port": leg1}]},
+                {"name": "t", "protocol": "udp", "destination": LO, "port": ts_port}]}
+        r = c.post("/v1/flows", body)
+        self.assertEqual(r.status, 201, r.body)
+        flow_id = r.json()["id"]
+        self.start_flow(c, flow_id)
+        rx0 = self.own(Receiver(leg0, hard=60.0)).start()
+        rxts = self.own(Receiver(ts_port, hard=60.0)).start()
+        sent = self.own(Receiver(rec, hard=60.0)).start()
+        self.wait_sender(self.sender([pa, pb, rec]))
+        for rx in (sent, rx0, rxts):
+            self.assertTrue(wait_until(lambda: rx.quiet(0.7), 10), "port %d never went quiet"
+                            % rx.port)
+        time.sleep(0.3)
+        want, got = sent.datagrams(), rx0.datagrams()
+        st = self.metrics(c, flow_id)["merge_stats"]
+        note("MERGE 1+1: sent %d, leg 0 got %d, udp %d bytes; merge output %d, duplicates "
+             "a %d b %d" % (len(want), len(got), rxts.byte_count(), st["output_packets"],
+                            st["sources"][0]["duplicates"], st["sources"][1]["duplicates"]))
+        self.assertGreater(len(want), 1000)
+        self.assertEqual(len(got), len(want))
+        self.assertTrue(got == want, "leg 0 is not the sent RTP packets")
+        self.assertEqual(rxts.data(), CLIP)
 
     # 3 ----------------------------------------------------------------------
 
