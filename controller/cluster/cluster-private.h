@@ -32,6 +32,7 @@ struct _MrCluster
   GHashTable *held;             /* flow id -> slot + 1 (GUINT_TO_POINTER) */
   GHashTable *fences;           /* flow id -> gint64* fence of its runner */
   GPtrArray *nodes;             /* MrClusterNode*, from the last look */
+  guint live_leases;            /* every node's, at the last look */
   GHashTable *owners;           /* flow id -> MrClusterOwner* (slot 0
                                  * first), other nodes' live leases */
   SoupSession *session;         /* forward.c */

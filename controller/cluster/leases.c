@@ -178,7 +178,8 @@ claim (MrCluster * c)
   gint n = room (c);
   gint64 sent, fence;
 
-  if (n <= 0)
+  /* every wanted leg has a live lease: nothing to claim, no statement */
+  if (n <= 0 || mr_manager_wanted_legs (c->mgr) <= c->live_leases)
     return;
   sent = g_get_monotonic_time ();
   if (!(claimed = mr_store_claim_flows (c->store, c->node_id, n, c->lease_ms,

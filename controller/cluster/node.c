@@ -159,6 +159,7 @@ mr_cluster_look (MrCluster * c, GError ** error)
     g_ptr_array_add (c->nodes, node);
   }
 
+  c->live_leases = leases->len;
   g_hash_table_remove_all (c->owners);
   states = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   for (guint i = 0; i < leases->len; i++) {
