@@ -209,6 +209,72 @@ test_refusals (void)
   }
 }
 
+/* [cluster]: the same values from YAML (labels a mapping) and from the key
+ * file (labels "k=v" pairs), sorted by key; the refusals name the key */
+static void
+test_cluster_section (void)
+{
+  g_autoptr (MrConfig) y = load_ok ("cluster.yaml",
+      "cluster:\n"
+      "  node_id: edge-1\n"
+      "  api_url: http://10.0.0.11:8080\n"
+      "  labels:\n"
+      "    site: paris\n"
+      "    vip: a\n"
+      "  lease_ms: 4000\n"
+      "  tick_ms: 250\n");
+  g_autoptr (MrConfig) k = load_ok ("cluster.conf",
+      "[cluster]\nnode_id = edge-1\napi_url = http://10.0.0.11:8080\n"
+      "labels = vip=a; site = paris\nlease_ms = 4000\ntick_ms = 250\n");
+  g_autoptr (MrConfig) d = mr_config_new_default ();
+  const struct
+  {
+    const gchar *yaml;
+    const gchar *want;
+  } cases[] = {
+    {"cluster:\n  node_id: a b\n", "cluster.node_id (line 2): 'a b' must "
+          "be 1 to 64 letters"},
+    {"cluster:\n  api_url: ftp://x\n", "cluster.api_url (line 2): must be "
+          "an http:// or https:// URL"},
+    {"cluster:\n  lease_ms: 1000\n  tick_ms: 600\n", "cluster.tick_ms "
+          "(line 3): 600 ms is more than half of lease_ms"},
+    {"cluster:\n  lease_ms: 100\n", "cluster.lease_ms (line 2): '100' is "
+          "not an integer between 500 and 600000"},
+    {"cluster:\n  labels:\n    a: [1]\n", "cluster.labels (line 2): "
+          "label 1 is not 'key: value'"},
+    {"cluster:\n  labels: site\n", "cluster.labels (line 2): label 1: "
+          "'key=value' pairs are wanted"},
+    {"cluster:\n  labels: a=1,a=2\n", "label 'a' given twice"},
+    {"cluster:\n  labels: a=b c\n", "label 'a': a value of letters"},
+    {"cluster:\n  nodeid: x\n", "cluster.nodeid (line 2): unknown key "
+          "(known in cluster: node_id, api_url, labels, lease_ms, tick_ms)"},
+  };
+
+  g_assert_null (d->cluster_node_id);
+  g_assert_null (d->cluster_labels);
+  g_assert_cmpint (d->cluster_lease_ms, ==, 3000);
+  g_assert_cmpint (d->cluster_tick_ms, ==, 500);
+  for (MrConfig * c = y;; c = k) {
+    g_assert_cmpstr (c->cluster_node_id, ==, "edge-1");
+    g_assert_cmpstr (c->cluster_api_url, ==, "http://10.0.0.11:8080");
+    g_assert_cmpstr (c->cluster_labels, ==, "site=paris,vip=a");
+    g_assert_cmpint (c->cluster_lease_ms, ==, 4000);
+    g_assert_cmpint (c->cluster_tick_ms, ==, 250);
+    if (c == k)
+      break;
+  }
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
+    g_autofree gchar *message = load_error (cases[i].yaml);
+
+    if (!strstr (message, cases[i].want))
+      g_error ("case %u: '%s' does not contain '%s'", i, message,
+          cases[i].want);
+  }
+  g_assert_true (mr_config_node_id_valid ("n1.edge_2-b"));
+  g_assert_false (mr_config_node_id_valid (""));
+  g_assert_false (mr_config_node_id_valid ("a/b"));
+}
+
 /* A secret in the wrong shape is named, never shown */
 static void
 test_secret_not_shown (void)
@@ -289,6 +355,7 @@ main (int argc, char **argv)
       test_null_keeps_default);
   g_test_add_func ("/settings-yaml/refusals", test_refusals);
   g_test_add_func ("/settings-yaml/secret-not-shown", test_secret_not_shown);
+  g_test_add_func ("/settings-yaml/cluster-section", test_cluster_section);
   g_test_add_func ("/settings-yaml/choice-by-name", test_choice_by_name);
   g_test_add_func ("/settings-yaml/default-path", test_default_path);
   status = g_test_run ();
