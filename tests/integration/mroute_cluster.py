@@ -105,8 +105,9 @@ class Node(Controller):
     timings; no --db."""
 
     def __init__(self, dsn, node_id, lease_ms=3000, tick_ms=500, max_flows=40,
-                 labels=None, extra=""):
+                 labels=None, extra="", api_url=None):
         self.dsn = dsn
+        self.api_url = api_url
         self.node_id = node_id
         self.lease_ms = lease_ms
         self.tick_ms = tick_ms
@@ -120,9 +121,10 @@ class Node(Controller):
         with open(cfg, "w") as f:
             f.write("[storage]\ndsn = %s\n\n" % self.dsn)
             f.write("[gstreamer]\nmax_flows = %d\n\n" % self.max_flows)
-            f.write("[cluster]\nnode_id = %s\napi_url = http://127.0.0.1:%d\n"
-                    "lease_ms = %d\ntick_ms = %d\n" % (self.node_id, self.port,
-                                                       self.lease_ms, self.tick_ms))
+            f.write("[cluster]\nnode_id = %s\napi_url = %s\n"
+                    "lease_ms = %d\ntick_ms = %d\n"
+                    % (self.node_id, self.api_url or "http://127.0.0.1:%d" % self.port,
+                       self.lease_ms, self.tick_ms))
             if self.labels:
                 f.write("labels = %s\n" % ",".join("%s=%s" % kv for kv in self.labels.items()))
             f.write(self.extra)

@@ -17,7 +17,10 @@ numbered media, each with a UDP output this test reads.
   stops them;
 - forwarding: GET metrics and thumbnail of a flow through a node that does
   not run it answers the owner's (header X-Mroute-Forwarded);
-- /health names the node and the cluster's nodes with their flows.
+- /health names the node and the cluster's nodes with their flows;
+- placement: a flow whose placement labels only a fourth node has runs
+  there; a live call on it through another node, when that node's API
+  cannot be reached, is a 503 saying so.
 
 Every wait is bounded; ports are picked free.  Needs root (a network
 namespace) and PostgreSQL (Debian's postgresql); skipped (77) saying why
@@ -364,6 +367,43 @@ class ClusterTest(unittest.TestCase):
         self.assertIsNone(m.headers.get("X-Mroute-Forwarded"))
         for fid2 in (fid, idle):
             self.assertEqual(c.delete("/v1/flows/%s" % fid2).status, 204)
+
+    def test_7_placement_and_unreachable_owner(self):
+        # a fourth node whose api_url points where nothing listens
+        dead_port = mc.free_port(mc.socket.SOCK_STREAM)
+        n4 = mc.Node(self.pg.dsn, "n4", lease_ms=LEASE_MS, tick_ms=TICK_MS,
+                     labels={"only": "n4", "site": "x"},
+                     api_url="http://127.0.0.1:%d" % dead_port)
+        self.nodes["n4"] = n4
+        n4.start(timeout=20)
+        i = FLOWS + 6
+        g, p = self.groups[i]
+        body = mc.flow_body("pinned", g, p, self.rx.ports[i],
+                            placement={"labels": {"only": "n4"}})
+        r = self.nodes["n2"].post("/v1/flows", body)
+        self.assertEqual(r.status, 201, r.body)
+        self.assertEqual(r.json()["placement"], {"labels": {"only": "n4"}})
+        fid = r.json()["id"]
+        self.assertEqual(self.nodes["n3"].post("/v1/flows/%s/start" % fid).status, 200)
+        owner = mc.wait_until(lambda: self.owners().get(fid), 10)
+        self.assertEqual(owner, "n4", "the pinned flow runs on %r" % owner)
+        ok = mc.wait_until(lambda: self.flowing([i]), 10)
+        self.assertTrue(ok, "the pinned flow's output is silent")
+        # nothing else moved to n4: no running flow is rebalanced
+        self.assertEqual(self.node_flows("n4"), [])
+        r = self.nodes["n1"].get("/v1/flows/%s/metrics" % fid)
+        self.assertEqual(r.status, 503, r.body)
+        self.assertIn("cannot be reached", r.json()["error"])
+        self.assertEqual(r.headers.get("Retry-After"), "1")
+        h = self.nodes["n1"].get("/health").json()
+        labels = {n["id"]: n["labels"] for n in h["cluster"]["nodes"]}
+        self.assertEqual(labels["n4"], {"only": "n4", "site": "x"}, h)
+        # the pinned flow waits for a node with its labels
+        self.assertEqual(n4.stop(timeout=20), 0)
+        time.sleep(2 * TICK_MS / 1000.0 + 0.5)
+        self.assertIsNone(self.owners().get(fid), "the pinned flow left its node")
+        self.assertEqual(self.nodes["n1"].get("/v1/flows/%s" % fid).json()["status"], "STARTING")
+        self.assertEqual(self.nodes["n1"].delete("/v1/flows/%s" % fid).status, 204)
 
 
 if __name__ == "__main__":
