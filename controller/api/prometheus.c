@@ -402,7 +402,10 @@ add_flow (Exposition * e, MrManager * mgr, const MrFlowInfo * flow,
   g_autoptr (GError) error = NULL;
   gboolean known = FALSE;
 
-  if (!id || !(metrics = mr_manager_flow_metrics (mgr, id, &error)))
+  /* in a cluster each node exports the flows it runs: scraping every node
+   * gives every flow once */
+  if (!id || !mr_manager_runs_here (mgr, id)
+      || !(metrics = mr_manager_flow_metrics (mgr, id, &error)))
     return;
   status = mr_flow_state_to_string (metrics->state);
 

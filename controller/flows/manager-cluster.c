@@ -73,6 +73,14 @@ mr_manager_wants_running (MrManager * mgr, const gchar * id)
   return flow && flow->want_running;
 }
 
+gboolean
+mr_manager_runs_here (MrManager * mgr, const gchar * id)
+{
+  MrFlow *flow = g_hash_table_lookup (mgr->by_id, id);
+
+  return flow && (!mgr->shared || flow->leased);
+}
+
 guint
 mr_manager_wanted_legs (MrManager * mgr)
 {

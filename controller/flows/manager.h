@@ -191,6 +191,9 @@ const gchar *mr_manager_leased_state (MrManager * mgr, const gchar * id);
 /* What the other nodes say of the flows they run: id -> state string,
  * taken */
 void mr_manager_set_remote_states (MrManager * mgr, GHashTable * states);
+/* Standalone: TRUE for every flow it knows; in a shared store, TRUE only
+ * for the flows this node runs (holds a lease on) */
+gboolean mr_manager_runs_here (MrManager * mgr, const gchar * id);
 /* The legs the store wants running: each running flow's redundancy */
 guint mr_manager_wanted_legs (MrManager * mgr);
 /* The JSON of flow @id as stored, or NULL */

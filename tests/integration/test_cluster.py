@@ -200,6 +200,17 @@ class ClusterTest(unittest.TestCase):
             states = [f["status"] for f in r.json()["flows"]] if isinstance(r.json(), dict) \
                 else [f["status"] for f in r.json()]
             self.assertEqual(states.count("ACTIVE"), FLOWS, states)
+        # Prometheus: each node exports the flows it runs, so every flow
+        # comes once over the three
+        exported = []
+        for name, c in self.nodes.items():
+            text = c.get("/metrics").body.decode()
+            mine = sorted(set(line.split('flow_id="')[1].split('"')[0]
+                              for line in text.splitlines()
+                              if line.startswith("mroute_flow_state{") and line.endswith(" 1")))
+            self.assertEqual(mine, sorted(self.flows[i] for i in self.node_flows(name)), name)
+            exported += mine
+        self.assertEqual(sorted(exported), sorted(self.flows))
         h = self.nodes["n1"].get("/health").json()
         self.assertEqual(h["node"], "n1", h)
         nodes = {n["id"]: n for n in h["cluster"]["nodes"]}
