@@ -217,6 +217,7 @@ exec_simple (MrStorePostgres * self, const gchar * sql, const gchar * what,
 {
   PGresult *res = PQexec (self->conn, sql);
 
+  self->parent.queries++;
   if (!check (self, res, PGRES_COMMAND_OK, what, error))
     return FALSE;
   PQclear (res);
@@ -363,6 +364,7 @@ run (MrStorePostgres * self, Statement st, gint n_params,
     if (!ensure_connected (self, error))
       return NULL;
     res = PQexecPrepared (self->conn, name, n_params, params, NULL, NULL, 0);
+    self->parent.queries++;
     if (res && PQresultStatus (res) == status)
       return res;
     sqlstate = res ? PQresultErrorField (res, PG_DIAG_SQLSTATE) : NULL;

@@ -54,6 +54,7 @@ typedef struct
 struct _MrStore
 {
   const MrStoreClass *klass;
+  guint64 queries;              /* round trips to the server (PostgreSQL) */
 };
 
 MrStore *mr_store_sqlite_open (const gchar * path, GError ** error);

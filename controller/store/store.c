@@ -128,6 +128,12 @@ mr_store_close (MrStore * store)
     store->klass->close (store);
 }
 
+guint64
+mr_store_queries (MrStore * store)
+{
+  return store->queries;
+}
+
 gboolean
 mr_store_is_shared (MrStore * store)
 {

@@ -52,6 +52,9 @@ gchar *mr_store_dsn_for_log (const gchar * dsn);
 
 /* TRUE on PostgreSQL: other nodes see the same flows, nodes and leases. */
 gboolean mr_store_is_shared (MrStore * store);
+/* Statements sent to the server since the store was opened (PostgreSQL:
+ * each a round trip; SQLite: 0) */
+guint64 mr_store_queries (MrStore * store);
 
 /* @redundancy: how many nodes run the flow at once, 1 or 2.  Every put
  * and set_running gives the flow a new, higher version. */
