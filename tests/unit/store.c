@@ -979,8 +979,10 @@ test_pg_claim_races (void)
   g_assert_cmpstr (((MrStoreLease *) leases->pdata[0])->owner, ==, "A");
   g_ptr_array_unref (leases);
 
-  /* another transaction holds g's row: B's claim skips it at once */
+  /* another transaction holds g's row: B's claim skips it at once, and
+   * takes the next one instead within its max */
   put_running (a, "g", "{}", 1);
+  put_running (a, "h", "{}", 1);
   locker = PQconnectdb (dsn);
   g_assert_cmpint (PQstatus (locker), ==, CONNECTION_OK);
   PQclear (PQexec (locker, "BEGIN"));
@@ -988,8 +990,12 @@ test_pg_claim_races (void)
   g_assert_cmpint (PQresultStatus (res), ==, PGRES_TUPLES_OK);
   PQclear (res);
   t0 = g_get_monotonic_time ();
-  leases = claim (b, "B", 10, 5000);
+  leases = claim (b, "B", 1, 5000);
   g_assert_cmpint (g_get_monotonic_time () - t0, <, G_USEC_PER_SEC);
+  g_assert_cmpuint (leases->len, ==, 1);
+  g_assert_cmpstr (((MrStoreLease *) leases->pdata[0])->flow_id, ==, "h");
+  g_ptr_array_unref (leases);
+  leases = claim (b, "B", 10, 5000);
   g_assert_cmpuint (leases->len, ==, 0);
   g_ptr_array_unref (leases);
   PQclear (PQexec (locker, "COMMIT"));
