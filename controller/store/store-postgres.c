@@ -5,8 +5,9 @@
  * statement, one round trip, atomic by itself (autocommit), except
  * mr_store_claim_flows (): a read of the candidates, then one statement
  * that takes them.  Times of nodes and leases are the server's now().  A
- * lost connection is reset at the next call (at most once a second);
- * the statements are prepared again then.
+ * connection found broken is opened again at once, its statements
+ * prepared again, and a statement that can run twice run again
+ * (docs/cluster.md, "Store").
  */
 
 #define G_LOG_DOMAIN "mroute-store"
@@ -265,6 +266,10 @@ migrate (MrStorePostgres * self, GError ** error)
           self->safe_dsn, version, (guint) G_N_ELEMENTS (migrations));
       goto failed;
     }
+    if (version >= (gint) G_N_ELEMENTS (migrations)) {
+      rollback (self);
+      return TRUE;
+    }
     if (version > (gint) step) {
       rollback (self);
       continue;
@@ -292,7 +297,6 @@ prepare_all (MrStorePostgres * self, GError ** error)
 {
   for (guint i = 0; i < N_STATEMENTS; i++) {
     gchar name[8];
-
     PGresult *res;
 
     g_snprintf (name, sizeof name, "mr%u", i);
