@@ -6,6 +6,7 @@
 #include <glib-unix.h>
 #include <gst/gst.h>
 #include <libsoup/soup.h>
+#include <libpq-fe.h>
 #include <locale.h>
 #include <sqlite3.h>
 
@@ -56,10 +57,13 @@ print_version (void)
 {
   g_autofree gchar *gst = gst_version_string ();
 
-  g_print ("mroute %s\n%s\nGLib %u.%u.%u\nlibsoup %u.%u.%u\nSQLite %s\n",
-      MROUTE_VERSION, gst, glib_major_version, glib_minor_version,
-      glib_micro_version, soup_get_major_version (), soup_get_minor_version (),
-      soup_get_micro_version (), sqlite3_libversion ());
+  /* PQlibVersion: major * 10000 + minor since PostgreSQL 10 */
+  g_print ("mroute %s\n%s\nGLib %u.%u.%u\nlibsoup %u.%u.%u\nSQLite %s\n"
+      "libpq %d.%d\n", MROUTE_VERSION, gst, glib_major_version,
+      glib_minor_version, glib_micro_version, soup_get_major_version (),
+      soup_get_minor_version (), soup_get_micro_version (),
+      sqlite3_libversion (), PQlibVersion () / 10000,
+      PQlibVersion () % 10000);
 }
 
 /* Defaults, the file, the environment, the command line: at start and at

@@ -5,8 +5,9 @@
  * statement, one round trip, atomic by itself (autocommit), except
  * mr_store_claim_flows (): a read of the candidates, then one statement
  * that takes them.  Times of nodes and leases are the server's now().  A
- * lost connection is reset at the next call (at most once a second);
- * the statements are prepared again then.
+ * connection found broken is opened again at once, its statements
+ * prepared again, and a statement that can run twice run again
+ * (docs/cluster.md, "Store").
  */
 
 #define G_LOG_DOMAIN "mroute-store"
@@ -98,21 +99,23 @@ static const gchar *const statements[N_STATEMENTS] = {
       "AND l.slot = s.slot AND l.expires_at > now()) "
       "AND NOT EXISTS (SELECT 1 FROM leases o WHERE o.flow_id = f.id "
       "AND o.owner = $1 AND o.expires_at > now()) "
-      "ORDER BY f.created_seq, s.slot",
-  /* the chosen pairs, again checked against what committed since: a
-   * flow another claim holds locked is skipped, a lease taken meanwhile
-   * is not overwritten (the ON CONFLICT's WHERE sees the newest row) */
-  [CLAIM_TAKE] = "WITH want AS (SELECT w.flow_id, w.slot "
-      "FROM unnest($3::text[], $4::integer[]) AS w (flow_id, slot)), "
-      "c AS (SELECT f.id, w.slot, f.created_seq FROM flows f "
+      "ORDER BY f.created_seq, s.slot LIMIT $2",
+  /* the first $5 of the chosen pairs, in their order, that no other
+   * claim holds locked right now (skipped, not waited for) and @node
+   * holds no other slot of; a lease taken since the candidates were read
+   * is not overwritten: the ON CONFLICT's WHERE sees the newest row */
+  [CLAIM_TAKE] = "WITH want AS (SELECT w.flow_id, w.slot, w.ord "
+      "FROM unnest($3::text[], $4::integer[]) WITH ORDINALITY "
+      "AS w (flow_id, slot, ord)), "
+      "c AS (SELECT f.id, w.slot, w.ord FROM flows f "
       "JOIN want w ON w.flow_id = f.id "
       "WHERE f.running = 1 AND w.slot < f.redundancy "
-      "FOR UPDATE OF f SKIP LOCKED) "
+      "AND NOT EXISTS (SELECT 1 FROM leases o WHERE o.flow_id = f.id "
+      "AND o.owner = $1 AND o.slot <> w.slot AND o.expires_at > now()) "
+      "ORDER BY w.ord LIMIT $5 FOR UPDATE OF f SKIP LOCKED) "
       "INSERT INTO leases AS l (flow_id, slot, owner, expires_at) "
       "SELECT c.id, c.slot, $1, now() + $2::integer * interval "
-      "'1 millisecond' FROM c WHERE NOT EXISTS (SELECT 1 FROM leases o "
-      "WHERE o.flow_id = c.id AND o.owner = $1 AND o.slot <> c.slot "
-      "AND o.expires_at > now()) ORDER BY c.created_seq "
+      "'1 millisecond' FROM c ORDER BY c.ord "
       "ON CONFLICT (flow_id, slot) DO UPDATE SET owner = excluded.owner, "
       "expires_at = excluded.expires_at, state = NULL "
       "WHERE l.expires_at <= now() RETURNING " LEASE_COLUMNS,
@@ -263,6 +266,10 @@ migrate (MrStorePostgres * self, GError ** error)
           self->safe_dsn, version, (guint) G_N_ELEMENTS (migrations));
       goto failed;
     }
+    if (version >= (gint) G_N_ELEMENTS (migrations)) {
+      rollback (self);
+      return TRUE;
+    }
     if (version > (gint) step) {
       rollback (self);
       continue;
@@ -290,7 +297,6 @@ prepare_all (MrStorePostgres * self, GError ** error)
 {
   for (guint i = 0; i < N_STATEMENTS; i++) {
     gchar name[8];
-
     PGresult *res;
 
     g_snprintf (name, sizeof name, "mr%u", i);
@@ -694,26 +700,39 @@ postgres_renew_leases (MrStore * store, const gchar * node, guint lease_ms,
   return TRUE;
 }
 
+/* More candidates than @max go to the take, so that flows another node
+ * is claiming at the same moment (locked, skipped) leave room for the
+ * next ones. */
+static guint
+claim_spare (guint max)
+{
+  return max + MIN (max, 16) + 4;
+}
+
 static gboolean
 postgres_claim_flows (MrStore * store, const gchar * node, guint max,
     guint lease_ms, MrStoreAcceptFunc accept, gpointer user_data,
     GPtrArray * leases, GError ** error)
 {
   MrStorePostgres *self = (MrStorePostgres *) store;
+  guint wanted = claim_spare (max);
   g_autoptr (GPtrArray) ids = g_ptr_array_new ();
   g_autoptr (GString) slots = g_string_new ("{");
   g_autofree gchar *ids_array = NULL;
-  const gchar *params[] = { node };
+  gchar limit[16], ms[16], n[16];
+  /* with a filter, every candidate may be needed: no LIMIT (NULL) */
+  const gchar *params[] = { node, accept ? NULL : limit };
   const gchar *last = NULL;
-  gchar ms[16];
   PGresult *res;
 
-  res = run (self, CLAIM_CANDIDATES, 1, params, PGRES_TUPLES_OK,
+  /* two rows a flow at most (its two slots) */
+  g_snprintf (limit, sizeof limit, "%u", wanted * 2);
+  res = run (self, CLAIM_CANDIDATES, 2, params, PGRES_TUPLES_OK,
       "claiming flows", error);
   if (!res)
     return FALSE;
   /* one slot of a flow: its rows come together, slot 0 first */
-  for (gint i = 0; i < PQntuples (res) && ids->len < max; i++) {
+  for (gint i = 0; i < PQntuples (res) && ids->len < wanted; i++) {
     const gchar *id = PQgetvalue (res, i, 0);
 
     if (last && strcmp (last, id) == 0)
@@ -734,10 +753,11 @@ postgres_claim_flows (MrStore * store, const gchar * node, guint max,
   PQclear (res);
 
   g_snprintf (ms, sizeof ms, "%u", lease_ms);
+  g_snprintf (n, sizeof n, "%u", max);
   {
-    const gchar *take[] = { node, ms, ids_array, slots->str };
+    const gchar *take[] = { node, ms, ids_array, slots->str, n };
 
-    res = run (self, CLAIM_TAKE, 4, take, PGRES_TUPLES_OK,
+    res = run (self, CLAIM_TAKE, 5, take, PGRES_TUPLES_OK,
         "claiming flows", error);
   }
   if (!res)

@@ -185,6 +185,10 @@ migrate (MrStoreSqlite * self, const gchar * path, GError ** error)
           path, version, (guint) G_N_ELEMENTS (migrations));
       return FALSE;
     }
+    if (version >= (gint) G_N_ELEMENTS (migrations)) {
+      exec (self, "ROLLBACK", "migration", NULL);
+      return TRUE;
+    }
     if (version > (gint) step) {
       exec (self, "ROLLBACK", "migration", NULL);
       continue;
@@ -200,9 +204,7 @@ migrate (MrStoreSqlite * self, const gchar * path, GError ** error)
     }
     if (!exec (self, "COMMIT", what, error))
       return FALSE;
-    if (step > 0 || version > 0)
-      g_message ("database %s: migrated to schema version %u", path,
-          step + 1);
+    g_info ("database %s: migrated to schema version %u", path, step + 1);
   }
   return TRUE;
 }

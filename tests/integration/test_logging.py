@@ -206,6 +206,8 @@ class TestFormats(LoggingTestCase):
         for lib in ("GStreamer", "GLib", "libsoup", "SQLite"):
             self.assertTrue(any(re.match(r"^%s \d+\.\d+\.\d+" % lib, ln) for ln in lines[1:]),
                             "%s missing in %r" % (lib, lines))
+        self.assertTrue(any(re.match(r"^libpq \d+\.\d+$", ln) for ln in lines[1:]),
+                        "libpq missing in %r" % lines)
 
 
 class TestReload(LoggingTestCase):

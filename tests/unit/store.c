@@ -628,6 +628,27 @@ test_pg_nodes (void)
   g_assert_true (mr_store_node_heartbeat (store, "n1", "http://127.0.0.1:3",
           12, "{\"site\":\"b\"}", &error));
 
+  /* one statement a call; a claim that takes: two */
+  {
+    guint64 q = mr_store_queries (other);
+    GPtrArray *got;
+
+    g_assert_true (mr_store_node_heartbeat (other, "n2", "http://127.0.0.1:2",
+            5, NULL, &error));
+    g_assert_cmpuint (mr_store_queries (other), ==, q + 1);
+    got = renew (other, "n2", 5000, NULL);
+    g_ptr_array_unref (got);
+    g_assert_cmpuint (mr_store_queries (other), ==, q + 2);
+    got = claim (other, "n2", 5, 5000);
+    g_assert_cmpuint (got->len, ==, 0);
+    g_ptr_array_unref (got);
+    g_assert_cmpuint (mr_store_queries (other), ==, q + 3);
+    put_running (store, "g", "{}", 1);
+    got = claim (other, "n2", 5, 5000);
+    g_assert_cmpuint (got->len, ==, 1);
+    g_ptr_array_unref (got);
+    g_assert_cmpuint (mr_store_queries (other), ==, q + 5);
+  }
   nodes = mr_store_list_nodes (other, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (nodes->len, ==, 2);
@@ -642,8 +663,18 @@ test_pg_nodes (void)
   n = nodes->pdata[1];
   g_assert_cmpstr (n->id, ==, "n2");
   g_assert_cmpstr (n->labels_json, ==, "{}");
-  g_assert_cmpuint (n->flows, ==, 0);
-  g_assert_cmpint (n->heartbeat_age_ms, >=, 250);
+  g_assert_cmpuint (n->flows, ==, 1);
+  /* the age grows by the server's clock */
+  {
+    gint64 age = ((MrStoreNode *) nodes->pdata[0])->heartbeat_age_ms;
+    g_autoptr (GPtrArray) later = NULL;
+
+    g_usleep (200 * 1000);
+    later = mr_store_list_nodes (store, &error);
+    g_assert_no_error (error);
+    g_assert_cmpint (((MrStoreNode *) later->pdata[0])->heartbeat_age_ms, >=,
+        age + 190);
+  }
   mr_store_close (other);
   mr_store_close (store);
 }
@@ -734,10 +765,15 @@ test_pg_claim_renew_release (void)
   leases = claim (store, "C", 10, 5000);
   g_assert_cmpuint (leases->len, ==, 0);
   g_ptr_array_unref (leases);
-  /* max 0: nothing, no error */
-  leases = claim (store, "C", 0, 5000);
-  g_assert_cmpuint (leases->len, ==, 0);
-  g_ptr_array_unref (leases);
+  /* max 0: nothing, no error, no statement */
+  {
+    guint64 q = mr_store_queries (store);
+
+    leases = claim (store, "C", 0, 5000);
+    g_assert_cmpuint (leases->len, ==, 0);
+    g_ptr_array_unref (leases);
+    g_assert_cmpuint (mr_store_queries (store), ==, q);
+  }
   mr_store_close (store);
 }
 
@@ -943,8 +979,10 @@ test_pg_claim_races (void)
   g_assert_cmpstr (((MrStoreLease *) leases->pdata[0])->owner, ==, "A");
   g_ptr_array_unref (leases);
 
-  /* another transaction holds g's row: B's claim skips it at once */
+  /* another transaction holds g's row: B's claim skips it at once, and
+   * takes the next one instead within its max */
   put_running (a, "g", "{}", 1);
+  put_running (a, "h", "{}", 1);
   locker = PQconnectdb (dsn);
   g_assert_cmpint (PQstatus (locker), ==, CONNECTION_OK);
   PQclear (PQexec (locker, "BEGIN"));
@@ -952,8 +990,12 @@ test_pg_claim_races (void)
   g_assert_cmpint (PQresultStatus (res), ==, PGRES_TUPLES_OK);
   PQclear (res);
   t0 = g_get_monotonic_time ();
-  leases = claim (b, "B", 10, 5000);
+  leases = claim (b, "B", 1, 5000);
   g_assert_cmpint (g_get_monotonic_time () - t0, <, G_USEC_PER_SEC);
+  g_assert_cmpuint (leases->len, ==, 1);
+  g_assert_cmpstr (((MrStoreLease *) leases->pdata[0])->flow_id, ==, "h");
+  g_ptr_array_unref (leases);
+  leases = claim (b, "B", 10, 5000);
   g_assert_cmpuint (leases->len, ==, 0);
   g_ptr_array_unref (leases);
   PQclear (PQexec (locker, "COMMIT"));
