@@ -306,12 +306,13 @@ mr_live_pipeline_build (MrLivePipeline * live, const MrFlowSpec * spec,
     /* rtp-fanout ! rtpmp2tdepay ! fanout: the RTP outputs take the packets
      * as they came, everything else (monitoring, recording, TS outputs,
      * branches) MPEG-TS as in any flow */
-    if (!(live->rtp_fanout = mr_builder_make ("tee", "rtp-fanout", error))
-        || !(depay = mr_builder_make ("rtpmp2tdepay", "fanout-depay", error)))
+    if (!(live->rtp_fanout = mr_builder_make ("tee", "rtp-fanout", error)))
       goto fail;
     g_object_set (live->rtp_fanout, "allow-not-linked", TRUE, NULL);
-    gst_bin_add_many (GST_BIN (live->pipeline), live->rtp_fanout, depay,
-        NULL);
+    gst_bin_add (GST_BIN (live->pipeline), live->rtp_fanout);
+    if (!(depay = mr_builder_make ("rtpmp2tdepay", "fanout-depay", error)))
+      goto fail;
+    gst_bin_add (GST_BIN (live->pipeline), depay);
     gst_element_link_many (live->rtp_fanout, depay, live->fanout, NULL);
     if (source)
       gst_element_link (source, live->rtp_fanout);

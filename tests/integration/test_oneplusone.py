@@ -10,8 +10,9 @@ all on 127.0.0.1, every port picked free.
    legs and a udp (TS) output, run by a standalone controller (slot 0):
    leg 0 gets exactly the datagrams the sender sent (RTP header and
    payload: sequence numbers, timestamps, SSRC, bytes), leg 1 gets nothing,
-   the udp output gets the sent TS byte for byte, and the flow's metadata
-   (monitoring, from a depayloaded copy) names the clip's H.264 and AAC.
+   the udp output gets the sent TS byte for byte, and the monitoring (from
+   a depayloaded copy) works: metadata names the clip's H.264 640x360 with
+   its GOP and AAC, a thumbnail is a JPEG.
    The legs and the redundancy come back from GET and after a restart of
    the controller (the store's JSON).
 2. Two standalone controllers run the same 1+1 flow, one on slot 0 and one
@@ -27,6 +28,7 @@ all on 127.0.0.1, every port picked free.
 Measurements go to stderr as "[1+1] ..." lines.  Standard library only.
 """
 
+import base64
 import os
 import shutil
 import struct
@@ -95,12 +97,14 @@ class OnePlusOne(MrouteTestCase):
         rc = proc.wait(CLIP_SECONDS + 20)
         self.assertEqual(rc, 0, "the sender failed (exit %d)" % rc)
 
-    def flow_1plus1(self, c, ingest, legs, udp_port=None):
+    def flow_1plus1(self, c, ingest, legs, udp_port=None, thumbnails=False):
         outputs = [{"name": "st2022-7", "protocol": "rtp",
                     "legs": [{"address": LO, "port": legs[0]}, {"address": LO, "port": legs[1]}]}]
         if udp_port:
             outputs.append({"name": "ts", "protocol": "udp", "destination": LO, "port": udp_port})
         body = {"name": "one-plus-one", "redundancy": 2,
+                "source_monitor_config": {"thumbnail_enabled": thumbnails,
+                                          "thumbnail_interval_sec": 1},
                 "sources": [{"name": "in", "protocol": "rtp", "ingest_port": ingest,
                              "ingest_address": LO}],
                 "outputs": outputs}
@@ -126,7 +130,7 @@ class OnePlusOne(MrouteTestCase):
     def test_passthrough_leg0(self):
         c = self.controller()
         ingest, leg0, leg1, ts_port, rec = self.ports(5)
-        flow_id = self.flow_1plus1(c, ingest, (leg0, leg1), udp_port=ts_port)
+        flow_id = self.flow_1plus1(c, ingest, (leg0, leg1), udp_port=ts_port, thumbnails=True)
         rx0 = self.own(Receiver(leg0, hard=60.0)).start()
         rx1 = self.own(Receiver(leg1, hard=60.0)).start()
         rxts = self.own(Receiver(ts_port, hard=60.0)).start()
@@ -142,11 +146,26 @@ class OnePlusOne(MrouteTestCase):
             if r.status != 200:
                 return False
             md = r.json()
-            return len(md.get("streams", [])) >= 2 and md["streams"][0].get("width")
+            video = [s for s in md.get("streams", []) if s.get("codec") == "h264"]
+            return (len(md["streams"]) >= 2 and video
+                    and video[0].get("gop", {}).get("keyframes", 0) >= 2)
 
         self.assertTrue(wait_until(have_metadata, 10, step=0.3), "no metadata: %r" % md)
         codecs = sorted(s["codec"] for s in md["streams"])
         self.assertEqual(codecs, ["aac", "h264"], md)
+        video = [s for s in md["streams"] if s["codec"] == "h264"][0]
+        self.assertEqual((video.get("width"), video.get("height")), (640, 360), md)
+        th = None
+
+        def have_thumbnail():
+            nonlocal th
+            r = c.get("/v1/flows/%s/thumbnail" % flow_id)
+            th = r.json() if r.status == 200 else None
+            return th is not None
+
+        self.assertTrue(wait_until(have_thumbnail, 6, step=0.3), "no thumbnail")
+        jpeg = base64.b64decode(th["data"], validate=True)
+        self.assertEqual((jpeg[:2], jpeg[-2:]), (b"\xff\xd8", b"\xff\xd9"))
 
         self.wait_sender(proc)
         for rx in (sent, rx0, rxts):
