@@ -531,6 +531,17 @@ mr_manager_create_flow (MrManager * mgr, MrFlowSpec * spec, GError ** error)
   return flow_info (mr_manager_add (mgr, spec));
 }
 
+static gint
+compare_created (gconstpointer a, gconstpointer b)
+{
+  const MrFlowSpec *x = (*(MrFlowInfo * const *) a)->spec;
+  const MrFlowSpec *y = (*(MrFlowInfo * const *) b)->spec;
+
+  if (x->created_at != y->created_at)
+    return x->created_at < y->created_at ? -1 : 1;
+  return g_strcmp0 (x->id, y->id);
+}
+
 GPtrArray *
 mr_manager_list_flows (MrManager * mgr)
 {
@@ -543,6 +554,10 @@ mr_manager_list_flows (MrManager * mgr)
 
   for (guint i = 0; i < mgr->flows->len; i++)
     g_ptr_array_add (flows, flow_info (mgr->flows->pdata[i]));
+  /* a node learns of flows made elsewhere in no order: every node answers
+   * them in creation order */
+  if (mgr->shared)
+    g_ptr_array_sort (flows, compare_created);
   return flows;
 }
 

@@ -197,8 +197,10 @@ class ClusterTest(unittest.TestCase):
         for c in self.nodes.values():
             r = c.get("/v1/flows")
             self.assertEqual(r.status, 200)
-            states = [f["status"] for f in r.json()["flows"]] if isinstance(r.json(), dict) \
-                else [f["status"] for f in r.json()]
+            listed = r.json()["flows"] if isinstance(r.json(), dict) else r.json()
+            states = [f["status"] for f in listed]
+            # every node lists them in creation order
+            self.assertEqual([f["id"] for f in listed], self.flows)
             self.assertEqual(states.count("ACTIVE"), FLOWS, states)
         # Prometheus: each node exports the flows it runs, so every flow
         # comes once over the three
