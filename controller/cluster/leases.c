@@ -60,8 +60,31 @@ drop (MrCluster * c, const gchar * id, gboolean release, const gchar * why)
     mr_cluster_warn (c, "giving a lease back", error);
 }
 
-/* The renewal: answered leases get a new fence; the others are lost */
+/* The database is out of reach: the runners' fences already drop what
+ * they would send; those past their fence stop too, their leases may be
+ * another node's by now */
 static void
+stop_fenced (MrCluster * c)
+{
+  g_autoptr (GPtrArray) lost = g_ptr_array_new_with_free_func (g_free);
+  gint64 now = g_get_monotonic_time ();
+  GHashTableIter iter;
+  const gchar *id;
+  gint64 *fence;
+
+  g_hash_table_iter_init (&iter, c->fences);
+  while (g_hash_table_iter_next (&iter, (gpointer *) & id,
+          (gpointer *) & fence))
+    if (now > *fence)
+      g_ptr_array_add (lost, g_strdup (id));
+  for (guint i = 0; i < lost->len; i++)
+    drop (c, lost->pdata[i], FALSE, "its lease could not be renewed in "
+        "time (the database is out of reach)");
+}
+
+/* The renewal: answered leases get a new fence; the others are lost.
+ * FALSE: the database did not answer */
+static gboolean
 renew (MrCluster * c)
 {
   g_autoptr (GHashTable) states = g_hash_table_new_full (g_str_hash,
@@ -84,19 +107,9 @@ renew (MrCluster * c)
   }
   if (!(renewed = mr_store_renew_leases (c->store, c->node_id, c->lease_ms,
               states, &error))) {
-    gint64 now = g_get_monotonic_time ();
-
     mr_cluster_warn (c, "renewing this node's leases", error);
-    /* the runners' fences already drop what they would send; stop them
-     * too, their leases may be another node's by now */
-    g_hash_table_iter_init (&iter, c->fences);
-    while (g_hash_table_iter_next (&iter, (gpointer *) & id, NULL))
-      if (now > *(gint64 *) g_hash_table_lookup (c->fences, id))
-        g_ptr_array_add (lost, g_strdup (id));
-    for (guint i = 0; i < lost->len; i++)
-      drop (c, lost->pdata[i], FALSE, "its lease could not be renewed in "
-          "time (the database is out of reach)");
-    return;
+    stop_fenced (c);
+    return FALSE;
   }
   fence = sent + c->lease_ms * (gint64) 1000 - fence_margin_us (c);
   for (guint i = 0; i < renewed->len; i++) {
@@ -123,6 +136,7 @@ renew (MrCluster * c)
   for (guint i = 0; i < lost->len; i++)
     drop (c, lost->pdata[i], FALSE, "this node lost its lease (it expired "
         "and may be another node's now)");
+  return TRUE;
 }
 
 /* Flows created, changed, started, stopped or deleted on other nodes */
@@ -206,11 +220,15 @@ mr_cluster_tick (gpointer user_data)
   MrCluster *c = user_data;
   g_autoptr (GError) error = NULL;
 
+  /* a database out of reach costs each call its timeout on the main
+   * loop: after the first failure this tick only stops what is fenced */
   if (!mr_cluster_heartbeat (c, &error)) {
     mr_cluster_warn (c, "heartbeat", error);
-    g_clear_error (&error);
+    stop_fenced (c);
+    return G_SOURCE_CONTINUE;
   }
-  renew (c);
+  if (!renew (c))
+    return G_SOURCE_CONTINUE;
   sync_flows (c);
   if (!mr_cluster_look (c, &error)) {
     mr_cluster_warn (c, "reading the nodes and leases", error);
