@@ -95,6 +95,83 @@ def postgres_or_skip(tag):
     return Database(server, dsn, "cluster")
 
 
+class DatabaseLink:
+    """A TCP port on 127.0.0.1 that relays to the server's Unix socket: the
+    one way to the database of the nodes whose DSN names it, which cut()
+    breaks (every connection reset, new ones refused) as a network cut
+    would, and restore() mends."""
+
+    def __init__(self, db):
+        import mroute_pg  # noqa: F401  (the server's socket path below)
+        self.target = os.path.join(db.server.sockdir, ".s.PGSQL.%d" % db.server.port)
+        self.port = free_port(socket.SOCK_STREAM)
+        self.dsn = "host=127.0.0.1 port=%d dbname=%s user=mroute" % (self.port, db.dbname)
+        self.lock = threading.Lock()
+        self.conns = []
+        self.listener = None
+        self.restore()
+
+    def restore(self):
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind(("127.0.0.1", self.port))
+        s.listen(16)
+        self.listener = s
+        threading.Thread(target=self._accept, args=(s,), daemon=True).start()
+
+    def _accept(self, listener):
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return
+            server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            try:
+                server.connect(self.target)
+            except OSError:
+                client.close()
+                continue
+            with self.lock:
+                self.conns += [client, server]
+            for a, b in ((client, server), (server, client)):
+                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pump(a, b):
+        try:
+            while True:
+                data = a.recv(65536)
+                if not data:
+                    break
+                b.sendall(data)
+        except OSError:
+            pass
+        for s in (a, b):
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def cut(self):
+        # shutdown wakes the thread blocked in accept(); close alone would
+        # leave the socket listening until it returns
+        try:
+            self.listener.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self.listener.close()
+        with self.lock:
+            conns, self.conns = self.conns, []
+        for s in conns:
+            try:
+                if s.family == socket.AF_INET:
+                    # a reset, not a polite close
+                    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                s.close()
+            except OSError:
+                pass
+
+
 # --------------------------------------------------------------------------
 # Nodes
 # --------------------------------------------------------------------------

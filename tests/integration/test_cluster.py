@@ -18,6 +18,9 @@ numbered media, each with a UDP output this test reads.
 - forwarding: GET metrics and thumbnail of a flow through a node that does
   not run it answers the owner's (header X-Mroute-Forwarded);
 - /health names the node and the cluster's nodes with their flows;
+- a node cut from the database (its one connection reset, new ones
+  refused): its flows run on the others within 5 s, it stops them and
+  never sends alongside the new owners; mended, it holds nothing;
 - placement: a flow whose placement labels only a fourth node has runs
   there; a live call on it through another node, when that node's API
   cannot be reached, is a 503 saying so.
@@ -417,6 +420,59 @@ class ClusterTest(unittest.TestCase):
         self.assertIsNone(self.owners().get(fid), "the pinned flow left its node")
         self.assertEqual(self.nodes["n1"].get("/v1/flows/%s" % fid).json()["status"], "STARTING")
         self.assertEqual(self.nodes["n1"].delete("/v1/flows/%s" % fid).status, 204)
+
+    def test_8_cut_from_the_database(self):
+        # n1 steps out, so that the node joining is the only one with room
+        # for new flows (nothing running moves to it)
+        self.assertEqual(self.nodes["n1"].stop(timeout=20), 0)
+        self.wait_all_placed(10)
+        link = mc.DatabaseLink(self.pg)
+        n5 = mc.Node(link.dsn, "n5", lease_ms=LEASE_MS, tick_ms=TICK_MS)
+        self.nodes["n5"] = n5
+        n5.start(timeout=20)
+        # new flows go to the node that runs nothing
+        idx = list(range(FLOWS, FLOWS + 3))
+        new = []
+        for i in idx:
+            g, p = self.groups[i]
+            r = self.nodes["n2"].post("/v1/flows", mc.flow_body("cut%d" % i, g, p, self.rx.ports[i]))
+            self.assertEqual(r.status, 201, r.body)
+            new.append(r.json()["id"])
+            self.assertEqual(self.nodes["n2"].post("/v1/flows/%s/start" % new[-1]).status, 200)
+        ok = mc.wait_until(lambda: all(self.owners().get(f) == "n5" for f in new)
+                           and self.flowing(idx), 15)
+        self.assertTrue(ok, "the new flows are not running on n5: %r"
+                        % [self.owners().get(f) for f in new])
+        old = {i: self.rx.last_sender(i) for i in idx}
+        t_cut = time.monotonic()
+        link.cut()
+        log("n5 cut from the database")
+        back = mc.wait_until(lambda: all(self.rx.back_after(i, t_cut, old[i]) is not None
+                                         for i in idx), 10)
+        delays = sorted(self.rx.back_after(i, t_cut, old[i]) or 99 for i in idx)
+        log("its flows back from the others after %.2f s at most" % delays[-1])
+        self.assertTrue(back, "n5's flows not back: %r" % delays)
+        self.assertLessEqual(delays[-1], FAILOVER_S)
+        time.sleep(2.0)
+        t_mend = time.monotonic()
+        self.assert_no_duplicates(range(FLOWS), since=t_cut)
+        self.assert_no_duplicates(idx, since=t_cut)
+        for i in idx:
+            self.assertEqual([w for w in self.rx.window(i, t_cut + LEASE_MS / 1000.0, t_mend)
+                              if w[2] == old[i]], [], "flow %d: n5 sent after its lease" % i)
+        self.assertIn("could not be renewed in time", n5.read_log())
+        link.restore()
+        time.sleep(3 * TICK_MS / 1000.0 + 1.0)
+        self.assertEqual([f for f in new if self.owners().get(f) == "n5"], [])
+        self.assert_rate(idx)
+        self.assert_no_duplicates(idx, since=t_cut)
+        h = n5.get("/health").json()
+        self.assertEqual([n["alive"] for n in h["cluster"]["nodes"] if n["id"] == "n5"], [True], h)
+        for fid in new:
+            self.assertEqual(n5.delete("/v1/flows/%s" % fid).status, 204)
+        self.assertEqual(n5.stop(timeout=20), 0)
+        link.cut()
+        self.nodes["n1"].restart()
 
 
 if __name__ == "__main__":
