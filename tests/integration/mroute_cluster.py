@@ -97,17 +97,20 @@ def postgres_or_skip(tag):
 
 class DatabaseLink:
     """A TCP port on 127.0.0.1 that relays to the server's Unix socket: the
-    one way to the database of the nodes whose DSN names it, which cut()
-    breaks (every connection reset, new ones refused) as a network cut
-    would, and restore() mends."""
+    one way to the database of the nodes whose DSN names it.  cut() breaks
+    it as a network cut that the node sees (every connection reset, new
+    ones refused), restore() mends it; hang() stops relaying without a word
+    (the connections stay up, what the node sends is taken and not
+    answered, as behind a stuck proxy), resume() relays again."""
 
     def __init__(self, db):
-        import mroute_pg  # noqa: F401  (the server's socket path below)
         self.target = os.path.join(db.server.sockdir, ".s.PGSQL.%d" % db.server.port)
         self.port = free_port(socket.SOCK_STREAM)
         self.dsn = "host=127.0.0.1 port=%d dbname=%s user=mroute" % (self.port, db.dbname)
         self.lock = threading.Lock()
         self.conns = []
+        self.flowing = threading.Event()
+        self.flowing.set()
         self.listener = None
         self.restore()
 
@@ -136,13 +139,14 @@ class DatabaseLink:
             for a, b in ((client, server), (server, client)):
                 threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
 
-    @staticmethod
-    def _pump(a, b):
+    def _pump(self, a, b):
         try:
             while True:
                 data = a.recv(65536)
                 if not data:
                     break
+                # hung: held here, bounded, until resume() or a cut
+                self.flowing.wait(120)
                 b.sendall(data)
         except OSError:
             pass
@@ -152,14 +156,21 @@ class DatabaseLink:
             except OSError:
                 pass
 
+    def hang(self):
+        self.flowing.clear()
+
+    def resume(self):
+        self.flowing.set()
+
     def cut(self):
-        # shutdown wakes the thread blocked in accept(); close alone would
-        # leave the socket listening until it returns
-        try:
-            self.listener.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
-        self.listener.close()
+        # shutdown wakes the threads blocked in accept() and recv(); close
+        # alone would leave the sockets open until those return
+        for s in [self.listener]:
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            s.close()
         with self.lock:
             conns, self.conns = self.conns, []
         for s in conns:
@@ -167,9 +178,11 @@ class DatabaseLink:
                 if s.family == socket.AF_INET:
                     # a reset, not a polite close
                     s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-                s.close()
+                s.shutdown(socket.SHUT_RDWR)
             except OSError:
                 pass
+            s.close()
+        self.flowing.set()
 
 
 # --------------------------------------------------------------------------

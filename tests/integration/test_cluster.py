@@ -20,7 +20,13 @@ numbered media, each with a UDP output this test reads.
 - /health names the node and the cluster's nodes with their flows;
 - a node cut from the database (its one connection reset, new ones
   refused): its flows run on the others within 5 s, it stops them and
-  never sends alongside the new owners; mended, it holds nothing;
+  never sends alongside the new owners; mended, it holds nothing; a node
+  whose database connection hangs (taken, never answered: its main loop
+  waits in the call): its fences still close, its flows run on the others
+  within 5 s, nothing twice; when the answers come it finds its leases
+  lost and stops them;
+- a change made through a node that does not run the flow (an output
+  added, a stop, a start) reaches the node that runs it at its next tick;
 - placement: a flow whose placement labels only a fourth node has runs
   there; a live call on it through another node, when that node's API
   cannot be reached, is a 503 saying so.
@@ -470,9 +476,86 @@ class ClusterTest(unittest.TestCase):
         self.assertEqual([n["alive"] for n in h["cluster"]["nodes"] if n["id"] == "n5"], [True], h)
         for fid in new:
             self.assertEqual(n5.delete("/v1/flows/%s" % fid).status, 204)
+
+        # the connection hangs: n5's main loop waits in its call
+        ok = mc.wait_until(lambda: not self.node_flows("n5"), 5)
+        new = []
+        for i in idx:
+            g, p = self.groups[i]
+            r = self.nodes["n2"].post("/v1/flows", mc.flow_body("hang%d" % i, g, p, self.rx.ports[i]))
+            self.assertEqual(r.status, 201, r.body)
+            new.append(r.json()["id"])
+            self.assertEqual(self.nodes["n2"].post("/v1/flows/%s/start" % new[-1]).status, 200)
+        ok = mc.wait_until(lambda: all(self.owners().get(f) == "n5" for f in new)
+                           and self.flowing(idx), 15)
+        self.assertTrue(ok, "the new flows are not running on n5: %r"
+                        % [self.owners().get(f) for f in new])
+        old = {i: self.rx.last_sender(i) for i in idx}
+        t_hang = time.monotonic()
+        link.hang()
+        log("n5's database connection hangs")
+        back = mc.wait_until(lambda: all(self.rx.back_after(i, t_hang, old[i]) is not None
+                                         for i in idx), 10)
+        delays = sorted(self.rx.back_after(i, t_hang, old[i]) or 99 for i in idx)
+        log("its flows back from the others after %.2f s at most" % delays[-1])
+        self.assertTrue(back, "n5's flows not back: %r" % delays)
+        self.assertLessEqual(delays[-1], FAILOVER_S)
+        time.sleep(max(0.0, 7.0 - (time.monotonic() - t_hang)))
+        t_resume = time.monotonic()
+        link.resume()
+        ok = mc.wait_until(lambda: "lost its lease" in n5.read_log(), 10)
+        self.assertTrue(ok, "n5 did not find its leases lost once answered")
+        time.sleep(1.0)
+        self.assert_no_duplicates(idx, since=t_hang)
+        for i in idx:
+            self.assertEqual([w for w in self.rx.window(i, t_hang + LEASE_MS / 1000.0, time.monotonic())
+                              if w[2] == old[i]], [], "flow %d: n5 sent after its lease" % i)
+        log("answered again %.1f s after the hang: n5 stopped its flows" % (t_resume - t_hang))
+        self.assertEqual([f for f in new if self.owners().get(f) == "n5"], [])
+        self.assert_rate(idx)
+        for fid in new:
+            self.assertEqual(n5.delete("/v1/flows/%s" % fid).status, 204)
         self.assertEqual(n5.stop(timeout=20), 0)
         link.cut()
         self.nodes["n1"].restart()
+
+    def test_9_changes_reach_the_owner(self):
+        self.wait_all_placed(10)
+        i, extra = 0, FLOWS + 7
+        fid = self.flows[i]
+        owner = self.owners()[fid]
+        other = self.nodes[[n for n in ("n1", "n2", "n3") if n != owner][0]]
+        r = other.post("/v1/flows/%s/outputs" % fid, {"name": "extra", "protocol": "udp",
+                                                      "destination": "127.0.0.1",
+                                                      "port": self.rx.ports[extra]})
+        self.assertEqual(r.status, 201, r.body)
+        ok = mc.wait_until(lambda: self.flowing([extra]), 5)
+        self.assertTrue(ok, "the output added through another node is silent")
+        self.assertEqual(self.owners()[fid], owner, "the flow moved")
+        self.assertLess(self.rx.max_gap(i, time.monotonic() - 3.0, time.monotonic()), BLINK_S,
+                        "the first output blinked for the new one")
+        # stop through another node: the owner stops it at its next tick
+        t = time.monotonic()
+        r = other.post("/v1/flows/%s/stop" % fid)
+        self.assertEqual(r.status, 200, r.body)
+        ok = mc.wait_until(lambda: self.rx.count_since(i, time.monotonic() - 0.5) == 0, 5)
+        self.assertTrue(ok, "still sending after a stop made through another node")
+        log("stopped through another node: silent after %.2f s" % (time.monotonic() - t))
+        self.assertNotIn(fid, self.leases())
+        for c in self.nodes.values():
+            if c.proc is not None:
+                self.assertEqual(c.get("/v1/flows/%s" % fid).json()["status"], "STANDBY")
+        self.assertEqual(other.post("/v1/flows/%s/stop" % fid).status, 200)
+        self.assertEqual(other.post("/v1/flows/%s/start" % fid).status, 200)
+        self.assertEqual(other.post("/v1/flows/%s/start" % fid).status, 409)
+        ok = mc.wait_until(lambda: self.flowing([i, extra]), 5)
+        self.assertTrue(ok, "not flowing again after a start through another node")
+        self.assert_one_owner_each([i])
+        r = other.delete("/v1/flows/%s/outputs/extra" % fid)
+        self.assertEqual(r.status, 200, r.body)
+        ok = mc.wait_until(lambda: self.rx.count_since(extra, time.monotonic() - 0.5) == 0, 5)
+        self.assertTrue(ok, "the removed output still gets datagrams")
+        self.assert_rate([i])
 
 
 if __name__ == "__main__":
