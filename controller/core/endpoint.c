@@ -44,6 +44,15 @@ mr_spec_valid_host (const gchar * s)
   return TRUE;
 }
 
+void
+mr_endpoint_clear_legs (MrEndpoint * ep)
+{
+  for (guint i = 0; i < MR_MAX_LEGS; i++) {
+    g_clear_pointer (&ep->legs[i].address, g_free);
+    ep->legs[i].port = 0;
+  }
+}
+
 MrEndpoint *
 mr_endpoint_copy (const MrEndpoint * ep)
 {
@@ -63,6 +72,8 @@ mr_endpoint_copy (const MrEndpoint * ep)
   c->path = g_strdup (ep->path);
   c->user = g_strdup (ep->user);
   c->password = g_strdup (ep->password);
+  for (guint i = 0; i < MR_MAX_LEGS; i++)
+    c->legs[i].address = g_strdup (ep->legs[i].address);
   return c;
 }
 
@@ -82,6 +93,7 @@ mr_endpoint_free (MrEndpoint * ep)
   g_free (ep->iface);
   g_free (ep->path);
   g_free (ep->user);
+  mr_endpoint_clear_legs (ep);
   if (ep->password)
     memset (ep->password, 0, strlen (ep->password));
   g_free (ep->password);
@@ -124,6 +136,84 @@ parse_encryption (MrEndpoint * ep, JsonNode * node, const gchar * path,
   if (!ep->passphrase)
     return mr_spec_invalid (error, sub, "passphrase", "is required");
   return TRUE;
+}
+
+/* "legs": exactly MR_MAX_LEGS objects {"address", "port"}, or [] (none:
+ * how a PUT takes them away) */
+static gboolean
+parse_legs (MrEndpoint * ep, JsonNode * node, const gchar * path,
+    const gchar * field, GPtrArray * warnings, GError ** error)
+{
+  MrLeg legs[MR_MAX_LEGS] = { {NULL, 0} };
+  JsonArray *arr;
+  guint len;
+
+  if (!JSON_NODE_HOLDS_ARRAY (node))
+    return mr_spec_invalid (error, path, field, "must be an array of %d "
+        "destinations {\"address\", \"port\"}, one per slot", MR_MAX_LEGS);
+  arr = json_node_get_array (node);
+  len = json_array_get_length (arr);
+  if (len == 0) {
+    mr_endpoint_clear_legs (ep);
+    return TRUE;
+  }
+  if (len != MR_MAX_LEGS)
+    return mr_spec_invalid (error, path, field, "must hold exactly %d "
+        "destinations (one per slot of a flow with redundancy 2), not %u",
+        MR_MAX_LEGS, len);
+  for (guint i = 0; i < len; i++) {
+    g_autofree gchar *sub = g_strdup_printf ("%s%s%s[%u]", path,
+        *path ? "." : "", field, i);
+    JsonNode *leg = json_array_get_element (arr, i);
+    JsonObject *obj;
+    JsonObjectIter iter;
+    const gchar *m;
+    JsonNode *v;
+    gint64 n;
+
+    if (!JSON_NODE_HOLDS_OBJECT (leg)) {
+      mr_spec_invalid (error, sub, NULL, "must be an object {\"address\", "
+          "\"port\"}");
+      goto fail;
+    }
+    obj = json_node_get_object (leg);
+    json_object_iter_init_ordered (&iter, obj);
+    while (json_object_iter_next_ordered (&iter, &m, &v)) {
+      if (JSON_NODE_HOLDS_NULL (v))
+        continue;
+      if (g_str_equal (m, "address")) {
+        if (!mr_spec_get_string (v, sub, m, 253, &legs[i].address, error))
+          goto fail;
+        if (!mr_spec_valid_host (legs[i].address)) {
+          mr_spec_invalid (error, sub, m, "must be a host name or an IP "
+              "address");
+          goto fail;
+        }
+      } else if (g_str_equal (m, "port")) {
+        if (!mr_spec_get_int (v, sub, m, 1, 65535, &n, error))
+          goto fail;
+        legs[i].port = n;
+      } else {
+        mr_spec_ignore_member (warnings, NULL, sub, m);
+      }
+    }
+    if (!legs[i].address) {
+      mr_spec_invalid (error, sub, "address", "is required");
+      goto fail;
+    }
+    if (!legs[i].port) {
+      mr_spec_invalid (error, sub, "port", "is required");
+      goto fail;
+    }
+  }
+  mr_endpoint_clear_legs (ep);
+  memcpy (ep->legs, legs, sizeof (legs));
+  return TRUE;
+
+fail:
+  for (guint i = 0; i < MR_MAX_LEGS; i++)
+    g_free (legs[i].address);
+  return FALSE;
 }
 
 /* Sets the members of @obj on @ep, checking their types; the others are
@@ -241,6 +331,9 @@ endpoint_apply (MrEndpoint * ep, JsonObject * obj, const gchar * path,
       if (!mr_spec_get_int (v, path, m, 2, 100, &n, error))
         return FALSE;
       ep->window = n;
+    } else if (g_str_equal (m, "legs") && ep->role == MR_ENDPOINT_OUTPUT) {
+      if (!parse_legs (ep, v, path, m, warnings, error))
+        return FALSE;
     } else if (g_str_equal (m, secret_block)) {
       if (!parse_encryption (ep, v, path, m, warnings, error))
         return FALSE;
@@ -299,6 +392,9 @@ endpoint_validate (const MrEndpoint * ep, const gchar * path, GError ** error)
   if (ep->role == MR_ENDPOINT_OUTPUT && ep->ingest_address)
     return mr_spec_invalid (error, path, "ingest_address", "is for sources");
 
+  if (mr_endpoint_has_legs (ep) && !rules->output_legs)
+    return mr_spec_invalid (error, path, "legs", "are only used by udp and "
+        "rtp outputs");
   if (rules->output_files) {
     /* it writes files the API serves: nothing to send to */
     if (ep->role == MR_ENDPOINT_SOURCE)
@@ -316,6 +412,12 @@ endpoint_validate (const MrEndpoint * ep, const gchar * path, GError ** error)
   } else if (!protocol_listens (ep, rules) && rules->validate_destination) {
     if (!rules->validate_destination (ep, path, error))
       return FALSE;
+  } else if (mr_endpoint_has_legs (ep)) {
+    /* each slot sends to its leg; a destination is not needed, but if
+     * given, valid (it is shown and kept) */
+    if (ep->destination && !mr_spec_valid_host (ep->destination))
+      return mr_spec_invalid (error, path, "destination",
+          "must be a host name or an IP address");
   } else if (!protocol_listens (ep, rules)) {
     if (!ep->destination)
       return mr_spec_invalid (error, path, "destination",
@@ -430,6 +532,9 @@ mr_endpoint_patch (const MrEndpoint * ep, JsonNode * patch,
       g_clear_pointer (&c->iface, g_free);
       c->ttl = c->dscp = -1;
     }
+    if (!mr_protocol_rules_get (mr_protocol_from_string (p))
+        || !mr_protocol_rules_get (mr_protocol_from_string (p))->output_legs)
+      mr_endpoint_clear_legs (c);
     /* to hls, from hls: what one has the other does not use */
     if (mr_protocol_from_string (p) != ep->protocol) {
       if (mr_protocol_from_string (p) == MR_PROTOCOL_HLS) {

@@ -36,6 +36,19 @@ mr_endpoint_to_json (const MrEndpoint * ep, MrSpecJsonMode mode)
     json_builder_set_member_name (b, "port");
     json_builder_add_int_value (b, ep->port);
   }
+  if (mr_endpoint_has_legs (ep)) {
+    json_builder_set_member_name (b, "legs");
+    json_builder_begin_array (b);
+    for (guint i = 0; i < MR_MAX_LEGS; i++) {
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "address");
+      json_builder_add_string_value (b, ep->legs[i].address);
+      json_builder_set_member_name (b, "port");
+      json_builder_add_int_value (b, ep->legs[i].port);
+      json_builder_end_object (b);
+    }
+    json_builder_end_array (b);
+  }
   if (ep->source_address) {
     json_builder_set_member_name (b, "source_address");
     json_builder_add_string_value (b, ep->source_address);
@@ -151,6 +164,8 @@ mr_flow_spec_to_json (const MrFlowSpec * spec, MrSpecJsonMode mode,
     json_builder_set_member_name (b, "status");
     json_builder_add_string_value (b, status);
   }
+  json_builder_set_member_name (b, "redundancy");
+  json_builder_add_int_value (b, spec->redundancy);
   if (mode == MR_SPEC_JSON_PUBLIC) {
     json_builder_set_member_name (b, "source");
     json_builder_add_value (b, mr_endpoint_to_json (spec->sources->pdata[0],

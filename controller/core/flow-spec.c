@@ -265,6 +265,7 @@ flow_spec_new (void)
   spec->outputs = g_ptr_array_new_with_free_func ((GDestroyNotify)
       mr_endpoint_free);
   spec->failover_mode = MR_FAILOVER_MODE_FAILOVER;
+  spec->redundancy = 1;
   spec->recovery_window = 100;
   spec->thumbnail_interval_sec = 5;
   spec->black_threshold_sec = MR_CONTENT_THRESHOLD_DEFAULT;
@@ -296,6 +297,24 @@ mr_flow_spec_copy (const MrFlowSpec * spec)
   return c;
 }
 
+MrFlowSpec *
+mr_flow_spec_for_leg (const MrFlowSpec * spec, guint slot)
+{
+  MrFlowSpec *c = mr_flow_spec_copy (spec);
+
+  g_return_val_if_fail (slot < MR_MAX_LEGS, c);
+  for (guint i = 0; i < c->outputs->len; i++) {
+    MrEndpoint *out = c->outputs->pdata[i];
+
+    if (!mr_endpoint_has_legs (out))
+      continue;
+    g_free (out->destination);
+    out->destination = g_strdup (out->legs[slot].address);
+    out->port = out->legs[slot].port;
+  }
+  return c;
+}
+
 void
 mr_flow_spec_free (MrFlowSpec * spec)
 {
@@ -309,6 +328,18 @@ mr_flow_spec_free (MrFlowSpec * spec)
   g_ptr_array_unref (spec->sources);
   g_ptr_array_unref (spec->outputs);
   g_free (spec);
+}
+
+static gboolean
+parse_redundancy (MrFlowSpec * spec, JsonNode * node, GError ** error)
+{
+  gint64 n;
+
+  if (!mr_spec_get_int (node, NULL, "redundancy", 1, MR_MAX_REDUNDANCY, &n,
+          error))
+    return FALSE;
+  spec->redundancy = n;
+  return TRUE;
 }
 
 static gboolean
@@ -561,6 +592,9 @@ mr_flow_spec_from_json (JsonNode * node, MrSpecParseMode mode,
     } else if (g_str_equal (m, "description")) {
       if (!mr_spec_get_string (v, NULL, m, 4096, &spec->description, error))
         return NULL;
+    } else if (g_str_equal (m, "redundancy")) {
+      if (!parse_redundancy (spec, v, error))
+        return NULL;
     } else if (g_str_equal (m, "source")) {
       if (source && !(first = mr_endpoint_from_json (v, MR_ENDPOINT_SOURCE,
                   m, warnings, error)))
@@ -700,6 +734,9 @@ mr_flow_spec_patch (const MrFlowSpec * spec, JsonNode * patch,
     } else if (g_str_equal (m, "description")) {
       if (!mr_spec_get_string (v, NULL, m, 4096, &c->description, error))
         return NULL;
+    } else if (g_str_equal (m, "redundancy")) {
+      if (!parse_redundancy (c, v, error))
+        return NULL;
     } else if (g_str_equal (m, "source_failover_config")) {
       if (!parse_failover (c, v, warnings, error))
         return NULL;
@@ -817,6 +854,19 @@ mr_flow_spec_validate (const MrFlowSpec * spec, GError ** error)
     return mr_spec_invalid (error, "source_failover_config.source_priority",
         "primary_source", "'%s' is not a source of this flow",
         spec->primary_source);
+
+  /* legs are the two slots' destinations: a flow that runs once has one */
+  for (guint i = 0; i < spec->outputs->len; i++) {
+    MrEndpoint *out = spec->outputs->pdata[i];
+
+    if (mr_endpoint_has_legs (out) && spec->redundancy < MR_MAX_LEGS) {
+      g_autofree gchar *path = g_strdup_printf ("outputs[%u]", i);
+      return mr_spec_invalid (error, path, "legs", "are only used by a flow "
+          "with redundancy %d (this one has %d): give the flow "
+          "\"redundancy\": %d, or the output a destination and port",
+          MR_MAX_LEGS, spec->redundancy, MR_MAX_LEGS);
+    }
+  }
 
   if (spec->failover_mode == MR_FAILOVER_MODE_MERGE) {
     for (guint i = 0; i < spec->sources->len; i++) {

@@ -15,6 +15,10 @@ G_BEGIN_DECLS
 
 #define MR_MAX_SOURCES 2
 #define MR_MAX_OUTPUTS 50
+/* redundancy 2 (1+1, docs/cluster.md): a flow runs on two nodes at once,
+ * slot 0 and slot 1, each sending its leg */
+#define MR_MAX_REDUNDANCY 2
+#define MR_MAX_LEGS MR_MAX_REDUNDANCY
 /* source_monitor_config.*_threshold_sec: FFmpeg's 2 s by default */
 #define MR_CONTENT_THRESHOLD_DEFAULT 2.0
 #define MR_CONTENT_THRESHOLD_MIN 0.1
@@ -45,6 +49,14 @@ typedef enum
   MR_ENDPOINT_SOURCE,
   MR_ENDPOINT_OUTPUT,
 } MrEndpointRole;
+
+/* One leg of an output of a 1+1 flow: where the node running slot N
+ * sends it */
+typedef struct
+{
+  gchar *address;
+  gint port;
+} MrLeg;
 
 /* A source or an output: they share most fields. */
 typedef struct
@@ -82,7 +94,17 @@ typedef struct
   gchar *path;
   gchar *user;
   gchar *password;              /* secret */
+  /* an output (udp, rtp) of a flow with redundancy 2: the destination of
+   * each slot's leg instead of destination:port; none: legs[0].address
+   * is NULL */
+  MrLeg legs[MR_MAX_LEGS];
 } MrEndpoint;
+
+static inline gboolean
+mr_endpoint_has_legs (const MrEndpoint * ep)
+{
+  return ep->legs[0].address != NULL;
+}
 
 MrEndpoint *mr_endpoint_copy (const MrEndpoint * ep);
 /* Whether @a and @b are rtmp sources that listen on one port (one
@@ -92,6 +114,8 @@ MrEndpoint *mr_endpoint_copy (const MrEndpoint * ep);
 gboolean mr_endpoint_rtmp_same_port (const MrEndpoint * a,
     const MrEndpoint * b, gboolean * clash);
 void mr_endpoint_free (MrEndpoint * ep);
+/* Takes @ep's legs away */
+void mr_endpoint_clear_legs (MrEndpoint * ep);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MrEndpoint, mr_endpoint_free);
 
 typedef enum
@@ -132,6 +156,10 @@ typedef struct
   gchar *recording_folder;      /* NULL: recordings/ beside the database */
   gint64 recording_delete_after;        /* s, 0 = never */
 
+  /* 1, or 2: two nodes of a cluster run it at once (1+1), each sending
+   * its outputs' legs (docs/cluster.md) */
+  gint redundancy;
+
   gint64 created_at;            /* µs since the epoch */
   gint64 updated_at;
 } MrFlowSpec;
@@ -145,6 +173,9 @@ gchar *mr_flow_spec_recording_dir (const MrFlowSpec * spec,
     const gchar * default_root);
 
 MrFlowSpec *mr_flow_spec_copy (const MrFlowSpec * spec);
+/* A copy of @spec as the node running its slot @slot sends it: every
+ * output with legs has legs[@slot] as its destination and port */
+MrFlowSpec *mr_flow_spec_for_leg (const MrFlowSpec * spec, guint slot);
 void mr_flow_spec_free (MrFlowSpec * spec);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MrFlowSpec, mr_flow_spec_free);
 

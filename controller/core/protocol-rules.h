@@ -39,6 +39,9 @@ typedef struct
   /* As an output it listens on port; otherwise it goes out to its
    * destination. */
   gboolean output_listens;
+  /* An output of a flow with redundancy 2 may send each slot's leg to its
+   * own destination ("legs") */
+  gboolean output_legs;
   /* Its packets are RTP that MERGE's ST 2022-7 merger can merge */
   gboolean mergeable;
   /* An output takes a stream_key */

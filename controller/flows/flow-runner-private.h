@@ -78,7 +78,11 @@ typedef struct
 
 struct _MrRunner
 {
+  /* the spec as this node sends it: an output's legs[leg] is its
+   * destination (mr_flow_spec_for_leg ()) */
   MrFlowSpec *spec;
+  guint leg;                    /* the slot this node runs, 0 or 1 */
+  MrFence *fence;               /* before the outputs (live.fence) */
   MrRunnerCallbacks callbacks;
   gpointer user_data;
 

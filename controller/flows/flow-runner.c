@@ -54,7 +54,9 @@ mr_runner_new (const MrFlowSpec * spec, guint health_timeout_ms,
     g_once_init_leave (&debug_ready, 1);
   }
   r->health_timeout_ms = health_timeout_ms;
-  r->spec = mr_flow_spec_copy (spec);
+  r->spec = mr_flow_spec_for_leg (spec, 0);
+  r->fence = mr_fence_new ();
+  r->live.fence = r->fence;
   r->callbacks = *callbacks;
   r->user_data = user_data;
   r->state = MR_FLOW_STANDBY;
@@ -96,9 +98,37 @@ mr_runner_free (MrRunner * r)
     return;
   teardown (r);
   mr_flow_spec_free (r->spec);
+  mr_fence_unref (r->fence);
   g_free (r->files_dir);
   g_free (r->recordings_root);
   g_free (r);
+}
+
+void
+mr_runner_set_leg (MrRunner * r, guint slot)
+{
+  MrFlowSpec *spec;
+
+  g_return_if_fail (slot < MR_MAX_LEGS);
+  if (r->live.pipeline && slot != r->leg)
+    g_warning ("flow %s: leg %u set while running: it takes effect at the "
+        "next start", r->spec->id, slot);
+  r->leg = slot;
+  spec = mr_flow_spec_for_leg (r->spec, slot);
+  mr_flow_spec_free (r->spec);
+  r->spec = spec;
+}
+
+void
+mr_runner_set_fence (MrRunner * r, gint64 deadline_us)
+{
+  mr_fence_set_deadline (r->fence, deadline_us);
+}
+
+guint64
+mr_runner_fence_dropped (MrRunner * r)
+{
+  return mr_fence_get_dropped (r->fence);
 }
 
 void
@@ -406,6 +436,9 @@ flow_field_needing_rebuild (MrRunner * r, const MrFlowSpec * spec)
       || mr_builder_uses_merge (r->spec) != mr_builder_uses_merge (spec))
     return r->spec->failover_enabled != spec->failover_enabled ?
         "source_failover_config.state" : "source_failover_config.failover_mode";
+  /* 1+1's RTP as it came: a tee of RTP before the tee of MPEG-TS */
+  if (mr_builder_passes_rtp (r->spec) != mr_builder_passes_rtp (spec))
+    return "redundancy";
   /* without them only the primary runs: another one is another pipeline */
   running = r->spec->sources->pdata[r->live.active_source];
   picked = spec->sources->pdata[mr_builder_pick_source (spec)];
@@ -418,9 +451,12 @@ flow_field_needing_rebuild (MrRunner * r, const MrFlowSpec * spec)
 const gchar *
 mr_runner_field_needing_stop (MrRunner * r, const MrFlowSpec * spec)
 {
+  g_autoptr (MrFlowSpec) sent = NULL;
+
   if (!r->live.pipeline)
     return NULL;
-  return flow_field_needing_rebuild (r, spec);
+  sent = mr_flow_spec_for_leg (spec, r->leg);
+  return flow_field_needing_rebuild (r, sent);
 }
 
 /* A new source_monitor_config: the monitoring branch is built again with
@@ -452,8 +488,11 @@ update_monitor (MrRunner * r, const MrFlowSpec * spec)
 }
 
 gboolean
-mr_runner_update (MrRunner * r, const MrFlowSpec * spec)
+mr_runner_update (MrRunner * r, const MrFlowSpec * given)
 {
+  /* as this node sends it: its leg's destinations */
+  g_autoptr (MrFlowSpec) sent = mr_flow_spec_for_leg (given, r->leg);
+  const MrFlowSpec *spec = sent;
   MrEndpoint *old_src = r->spec->sources->pdata[r->live.active_source];
   MrEndpoint *new_src;
   g_autoptr (GError) error = NULL;

@@ -40,6 +40,18 @@ guint mr_flows_apply_retention (GPtrArray * specs, const gchar * root);
  * of the flow's id below it) */
 void mr_runner_set_recordings_root (MrRunner * runner, const gchar * dir);
 
+/* 1+1 (docs/cluster.md): the slot @slot (0 or 1) of the flow this node
+ * runs; every output with legs sends to legs[@slot].  Set before
+ * mr_runner_start (); 0 by default (a standalone controller runs slot 0). */
+void mr_runner_set_leg (MrRunner * runner, guint slot);
+/* The lease fence: from g_get_monotonic_time () > @deadline_us on, the
+ * flow's outputs (and its monitoring and recording) get nothing; 0 (the
+ * default): no fence.  Moved forward or back at any time from the main
+ * thread, running or not; it takes effect with the next buffer. */
+void mr_runner_set_fence (MrRunner * runner, gint64 deadline_us);
+/* Buffers the fence dropped since the runner was made */
+guint64 mr_runner_fence_dropped (MrRunner * runner);
+
 /* Builds and starts the pipeline.  A source that cannot start (its port
  * is taken, say) is tried again later with @retry_sources (a restart, the
  * daemon coming back); without it the start fails.  On failure the runner

@@ -198,6 +198,18 @@ static const MrRunnerCallbacks runner_callbacks = {
   .state_changed = on_state_changed,
 };
 
+/* A standalone controller runs slot 0 of a 1+1 flow.  The tests run two
+ * standalone controllers as the two nodes of a 1+1 flow (without a
+ * cluster): MROUTE_TEST_STANDALONE_LEG=1 makes one of them run slot 1
+ * (docs/cluster.md); not for production. */
+static guint
+standalone_leg (void)
+{
+  const gchar *leg = g_getenv ("MROUTE_TEST_STANDALONE_LEG");
+
+  return leg && g_str_equal (leg, "1") ? 1 : 0;
+}
+
 static MrFlow *
 flow_add (MrManager * mgr, MrFlowSpec * spec)
 {
@@ -211,6 +223,7 @@ flow_add (MrManager * mgr, MrFlowSpec * spec)
   flow->runner = mr_runner_new (spec, mgr->health_timeout_ms,
       &runner_callbacks, flow);
   mr_runner_set_files_dir (flow->runner, files_dir);
+  mr_runner_set_leg (flow->runner, standalone_leg ());
   mr_runner_set_recordings_root (flow->runner, mgr->recordings_root);
   g_ptr_array_add (mgr->flows, flow);
   g_hash_table_insert (mgr->by_id, spec->id, flow);
@@ -609,6 +622,12 @@ mr_manager_update_flow (MrManager * mgr, const gchar * id, MrFlowSpec * spec,
   g_free (next->recording_folder);
   next->recording_folder = g_strdup (given->recording_folder);
   next->recording_delete_after = given->recording_delete_after;
+  next->redundancy = given->redundancy;
+  /* the flow's outputs with the new redundancy (legs need 2) */
+  if (!mr_flow_spec_validate (next, error)) {
+    mr_flow_spec_free (next);
+    return NULL;
+  }
 
   /* nothing changes, stored or running, unless all of it can change now */
   if ((field = mr_runner_field_needing_stop (flow->runner, next))) {

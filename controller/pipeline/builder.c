@@ -93,6 +93,31 @@ mr_builder_uses_merge (const MrFlowSpec * spec)
 }
 
 gboolean
+mr_builder_passes_rtp (const MrFlowSpec * spec)
+{
+  gboolean rtp_outputs = FALSE;
+
+  /* a selector switching between two streams of their own is no stream
+   * two nodes could send alike */
+  if (spec->redundancy < 2 || mr_builder_uses_failover (spec))
+    return FALSE;
+  for (guint i = 0; i < spec->sources->len; i++) {
+    const MrEndpoint *src = spec->sources->pdata[i];
+    const MrTransport *t = mr_transport_get (src->protocol);
+
+    if (!t || !t->rtp_passthrough)
+      return FALSE;
+  }
+  for (guint i = 0; i < spec->outputs->len; i++) {
+    const MrEndpoint *out = spec->outputs->pdata[i];
+    const MrTransport *t = mr_transport_get (out->protocol);
+
+    rtp_outputs |= t && t->rtp_passthrough;
+  }
+  return rtp_outputs;
+}
+
+gboolean
 mr_builder_runs_all_sources (const MrFlowSpec * spec)
 {
   return mr_builder_uses_failover (spec) || mr_builder_uses_merge (spec);
@@ -220,12 +245,11 @@ mr_builder_merge (const MrFlowSpec * spec, GstElement ** merger,
 }
 
 GstElement *
-mr_builder_fanout_sink (const MrEndpoint * out, GstElement ** pay,
-    GError ** error)
+mr_builder_fanout_sink (const MrEndpoint * out, const gchar * key,
+    gboolean rtp_in, GstElement ** pay, GError ** error)
 {
   const MrTransport *transport = mr_transport_get (out->protocol);
-  const gchar *payloader = transport->fanout_payloader;
-  g_autofree gchar *key = mr_transport_fanout_key (transport, out);
+  const gchar *payloader = rtp_in ? NULL : transport->fanout_payloader;
   g_autofree gchar *sink_name = g_strdup_printf ("fanout-%s", key);
   GstElement *sink;
 
@@ -246,7 +270,7 @@ mr_builder_fanout_sink (const MrEndpoint * out, GstElement ** pay,
     g_object_set (*pay, "mtu", MR_RTP_MTU, NULL);
   }
   GST_DEBUG_OBJECT (sink, "shared sink for %s outputs built",
-      payloader ? payloader : "MPEG-TS");
+      rtp_in ? "RTP as it came" : payloader ? payloader : "MPEG-TS");
   return sink;
 }
 

@@ -7,6 +7,10 @@
  *   source:  udpbatchsrc ! packetstats [! rtpmp2tdepay] ! tee name=fanout
  *   FAILOVER: every source ! failoverselector ! tee
  *   MERGE:    every source's RTP ! rtpst2022-7-merge ! rtpmp2tdepay ! tee
+ *   1+1 RTP (mr_builder_passes_rtp): the source's (or the merger's) RTP
+ *             ! [fence] tee name=rtp-fanout ! rtpmp2tdepay ! tee name=fanout;
+ *             RTP outputs: rtp-fanout. ! udpfanoutsink name=fanout-rtp
+ *   the fence (fence.h) sits on the sink pad of the first tee
  *   UDP outputs:  fanout. ! udpfanoutsink name=fanout-ts      (one for all)
  *   RTP outputs:  fanout. ! rtpmp2tpay ! udpfanoutsink name=fanout-rtpmp2tpay
  *   other outputs: fanout. ! isolated branch (branch.h) ! the transport's sink
@@ -56,6 +60,12 @@ guint mr_builder_pick_source (const MrFlowSpec * spec);
 gboolean mr_builder_uses_failover (const MrFlowSpec * spec);
 gboolean mr_builder_uses_merge (const MrFlowSpec * spec);
 gboolean mr_builder_runs_all_sources (const MrFlowSpec * spec);
+/* 1+1: whether the spec's RTP goes out as it came: redundancy 2, every
+ * source of a protocol that can (the transport's rtp_passthrough), no
+ * FAILOVER selector, and an output that sends it.  The sources then hand
+ * RTP, the merger (MERGE) passes it on, and the pipeline has a tee of RTP
+ * before the tee of MPEG-TS (live-pipeline.h). */
+gboolean mr_builder_passes_rtp (const MrFlowSpec * spec);
 
 /* One source's elements as a bin "source-NAME" with one src pad: MPEG-TS,
  * or with @rtp_out the RTP packets of an RTP source, for the merger.
@@ -72,11 +82,12 @@ GstElement *mr_builder_failover_selector (guint health_timeout_ms,
  * after it (link merger ! depay once both are in a bin). */
 gboolean mr_builder_merge (const MrFlowSpec * spec, GstElement ** merger,
     GstElement ** depay, GError ** error);
-/* The udpfanoutsink shared by the outputs of @out's fan-out key
- * (mr_transport_fanout_key ()): its payloader (NULL: plain TS, @pay stays
- * NULL) and its multicast options (@out's ttl, dscp, interface). */
+/* The udpfanoutsink "fanout-@key" shared by the outputs of one fan-out
+ * key: its payloader (NULL: plain TS, or @rtp_in: RTP sent as it comes;
+ * @pay stays NULL) and its multicast options (@out's ttl, dscp,
+ * interface). */
 GstElement *mr_builder_fanout_sink (const MrEndpoint * out,
-    GstElement ** pay, GError ** error);
+    const gchar * key, gboolean rtp_in, GstElement ** pay, GError ** error);
 /* The sink of an output that runs in its own isolated branch (SRT, RIST,
  * RTP-FEC, RTMP), made by its transport. */
 /* A flow's recording: tssegmentsink writing the TS as it comes into

@@ -51,7 +51,8 @@ source_peer (MrLivePipeline * live, const MrFlowSpec * spec, guint index)
   GstPad *sinkpad;
 
   if (!combiner (live))
-    return gst_element_get_static_pad (live->fanout, "sink");
+    return gst_element_get_static_pad (live->rtp_fanout ? live->rtp_fanout :
+        live->fanout, "sink");
   sinkpad = gst_element_request_pad_simple (combiner (live), "sink_%u");
   if (live->selector)
     g_object_set (sinkpad, "priority",
@@ -97,8 +98,8 @@ mr_live_pipeline_start_source (MrLivePipeline * live, const MrFlowSpec * spec,
   g_return_val_if_fail (index < MR_MAX_SOURCES, FALSE);
   g_return_val_if_fail (live->source_bins[index] == NULL, FALSE);
 
-  if (!(bin = mr_builder_source_bin (src, live->merger != NULL, &stats,
-              error)))
+  if (!(bin = mr_builder_source_bin (src, live->merger != NULL
+              || live->rtp_fanout != NULL, &stats, error)))
     return FALSE;
   gst_bin_add (GST_BIN (live->pipeline), bin);
   sinkpad = source_peer (live, spec, index);
@@ -241,7 +242,10 @@ mr_live_pipeline_build (MrLivePipeline * live, const MrFlowSpec * spec,
 {
   GstElement *source;
   const gchar *files_dir;
+  MrFence *fence;
+  gboolean passes_rtp = mr_builder_passes_rtp (spec);
   g_autoptr (GstBus) bus = NULL;
+  g_autoptr (GstPad) fenced = NULL;
 
   static gsize debug_ready;
 
@@ -251,8 +255,10 @@ mr_live_pipeline_build (MrLivePipeline * live, const MrFlowSpec * spec,
     g_once_init_leave (&debug_ready, 1);
   }
   files_dir = live->files_dir;
+  fence = live->fence;
   memset (live, 0, sizeof (*live));
   live->files_dir = files_dir;
+  live->fence = fence;
   live->pipeline = gst_pipeline_new (spec->id);
   live->active_source = mr_builder_pick_source (spec);
   live->branches = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
@@ -277,17 +283,47 @@ mr_live_pipeline_build (MrLivePipeline * live, const MrFlowSpec * spec,
     /* source-a ! merge.sink_0  source-b ! merge.sink_1  merge ! depay */
     if (!mr_builder_merge (spec, &live->merger, &depay, error))
       goto fail;
-    gst_bin_add_many (GST_BIN (live->pipeline), live->merger, depay, NULL);
-    gst_element_link (live->merger, depay);
-    source = depay;
+    if (passes_rtp) {
+      /* the merged RTP goes to the RTP tee, whose own depay feeds the TS
+       * tee */
+      gst_object_unref (gst_object_ref_sink (depay));
+      gst_bin_add (GST_BIN (live->pipeline), live->merger);
+      source = live->merger;
+    } else {
+      gst_bin_add_many (GST_BIN (live->pipeline), live->merger, depay, NULL);
+      gst_element_link (live->merger, depay);
+      source = depay;
+    }
   }
-  /* one source links straight to the tee when it starts */
+  /* one source links straight to the (first) tee when it starts */
   if (!(live->fanout = mr_builder_make ("tee", "fanout", error)))
     goto fail;
   g_object_set (live->fanout, "allow-not-linked", TRUE, NULL);
   gst_bin_add (GST_BIN (live->pipeline), live->fanout);
-  if (source)
+  if (passes_rtp) {
+    GstElement *depay;
+
+    /* rtp-fanout ! rtpmp2tdepay ! fanout: the RTP outputs take the packets
+     * as they came, everything else (monitoring, recording, TS outputs,
+     * branches) MPEG-TS as in any flow */
+    if (!(live->rtp_fanout = mr_builder_make ("tee", "rtp-fanout", error)))
+      goto fail;
+    g_object_set (live->rtp_fanout, "allow-not-linked", TRUE, NULL);
+    gst_bin_add (GST_BIN (live->pipeline), live->rtp_fanout);
+    if (!(depay = mr_builder_make ("rtpmp2tdepay", "fanout-depay", error)))
+      goto fail;
+    gst_bin_add (GST_BIN (live->pipeline), depay);
+    gst_element_link_many (live->rtp_fanout, depay, live->fanout, NULL);
+    if (source)
+      gst_element_link (source, live->rtp_fanout);
+  } else if (source) {
     gst_element_link (source, live->fanout);
+  }
+  /* the fence: before every output, the first tee's way in */
+  fenced = gst_element_get_static_pad (live->rtp_fanout ? live->rtp_fanout :
+      live->fanout, "sink");
+  if (live->fence)
+    mr_fence_attach (live->fence, fenced);
 
   for (guint i = 0; i < spec->outputs->len; i++)
     if (!mr_live_pipeline_attach_output (live, spec->outputs->pdata[i], error))
@@ -303,6 +339,7 @@ void
 mr_live_pipeline_clear (MrLivePipeline * live)
 {
   const gchar *files_dir;
+  MrFence *fence;
 
   if (live->pipeline) {
     gst_element_set_state (live->pipeline, GST_STATE_NULL);
@@ -316,8 +353,31 @@ mr_live_pipeline_clear (MrLivePipeline * live)
     g_free (live->selector_pads[i]);
   g_clear_error (&live->start_error);
   files_dir = live->files_dir;
+  fence = live->fence;
   memset (live, 0, sizeof (*live));
   live->files_dir = files_dir;
+  live->fence = fence;
+}
+
+/* Whether @out, of @transport, takes the RTP tee's packets as they came */
+static gboolean
+takes_rtp (MrLivePipeline * live, const MrTransport * transport)
+{
+  return live->rtp_fanout && transport->rtp_passthrough;
+}
+
+/* mr_transport_fanout_key (), but "rtp..." for the outputs that send the
+ * RTP tee's packets as they came */
+static gchar *
+fanout_key (MrLivePipeline * live, const MrTransport * transport,
+    const MrEndpoint * out)
+{
+  g_autofree gchar *key = mr_transport_fanout_key (transport, out);
+
+  if (!takes_rtp (live, transport))
+    return g_steal_pointer (&key);
+  return g_strdup_printf ("rtp%s", key + strlen (transport->fanout_payloader ?
+          transport->fanout_payloader : "ts"));
 }
 
 /* The shared udpfanoutsink of the outputs with @out's fan-out key
@@ -329,14 +389,15 @@ static GstElement *
 ensure_fanout_sink (MrLivePipeline * live, const MrTransport * transport,
     const MrEndpoint * out, GError ** error)
 {
-  g_autofree gchar *key = mr_transport_fanout_key (transport, out);
+  g_autofree gchar *key = fanout_key (live, transport, out);
+  gboolean rtp_in = takes_rtp (live, transport);
   GstElement *sink, *pay = NULL, *first;
   GstPad *teepad, *sinkpad;
 
   if ((sink = g_hash_table_lookup (live->fanout_sinks, key)))
     return sink;
 
-  if (!(sink = mr_builder_fanout_sink (out, &pay, error)))
+  if (!(sink = mr_builder_fanout_sink (out, key, rtp_in, &pay, error)))
     return NULL;
   first = sink;
   if (pay) {
@@ -351,7 +412,8 @@ ensure_fanout_sink (MrLivePipeline * live, const MrTransport * transport,
   gst_element_sync_state_with_parent (sink);
   if (pay)
     gst_element_sync_state_with_parent (pay);
-  teepad = gst_element_request_pad_simple (live->fanout, "src_%u");
+  teepad = gst_element_request_pad_simple (rtp_in ? live->rtp_fanout :
+      live->fanout, "src_%u");
   sinkpad = gst_element_get_static_pad (first, "sink");
   gst_pad_link (teepad, sinkpad);
   gst_object_unref (sinkpad);
@@ -369,7 +431,7 @@ mr_live_pipeline_output_sink (MrLivePipeline * live, const MrEndpoint * out)
   if (!transport)
     return NULL;
   if (transport->output_kind == MR_TRANSPORT_OUTPUT_FANOUT) {
-    g_autofree gchar *key = mr_transport_fanout_key (transport, out);
+    g_autofree gchar *key = fanout_key (live, transport, out);
 
     return live->fanout_sinks ? g_hash_table_lookup (live->fanout_sinks,
         key) : NULL;

@@ -15,13 +15,17 @@
 #include <gst/gst.h>
 
 #include "core/core.h"
+#include "pipeline/fence.h"
 
 G_BEGIN_DECLS
 
 typedef struct
 {
   GstElement *pipeline;         /* owned */
-  GstElement *fanout;           /* the tee */
+  GstElement *fanout;           /* the tee of MPEG-TS */
+  /* 1+1 RTP (mr_builder_passes_rtp ()): the tee of RTP before it, whose
+   * RTP outputs send the packets as they came, or NULL */
+  GstElement *rtp_fanout;
   guint active_source;          /* index in spec->sources; the runner
                                  * follows the selector's switches */
   GstElement *source_bins[MR_MAX_SOURCES];      /* the bin of each running
@@ -45,6 +49,9 @@ typedef struct
   /* the flow's folder for outputs that write files (hls), each in a
    * folder of its name below; borrowed from the runner, NULL: none */
   const gchar *files_dir;
+  /* the lease fence (fence.h) put on the first tee's sink pad by
+   * mr_live_pipeline_build (); borrowed from the runner, NULL: none */
+  MrFence *fence;
 } MrLivePipeline;
 
 /* Builds the pipeline, in state NULL, with every output of @spec and no

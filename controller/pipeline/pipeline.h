@@ -12,6 +12,7 @@
 
 #include "pipeline/branch.h"
 #include "pipeline/builder.h"
+#include "pipeline/fence.h"
 #include "pipeline/live-pipeline.h"
 #include "pipeline/isolation.h"
 #include "pipeline/rtsp-server.h"

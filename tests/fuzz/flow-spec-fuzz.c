@@ -85,7 +85,8 @@ static const gchar *known_fields[] = {
   "source_monitor_config", "thumbnail_enabled", "content_quality_enabled",
   "thumbnail_interval_sec", "maintenance_window", "day_of_week",
   "start_hour", "id", "created_at", "updated_at", "status", "min_latency",
-  "sender_ip_address", "sender_control_port",
+  "sender_ip_address", "sender_control_port", "redundancy", "legs",
+  "address",
 };
 
 static gboolean
@@ -273,6 +274,17 @@ check_warnings (GPtrArray * warnings, const gchar * what)
 /* ---------------------------------------------------------------------- */
 /* equality */
 
+/* 1+1: an output's legs */
+static gboolean
+legs_equal (const MrEndpoint * a, const MrEndpoint * b)
+{
+  for (guint i = 0; i < MR_MAX_LEGS; i++)
+    if (g_strcmp0 (a->legs[i].address, b->legs[i].address) != 0
+        || a->legs[i].port != b->legs[i].port)
+      return FALSE;
+  return TRUE;
+}
+
 static gboolean
 endpoint_equal (const MrEndpoint * a, const MrEndpoint * b)
 {
@@ -287,7 +299,8 @@ endpoint_equal (const MrEndpoint * a, const MrEndpoint * b)
       && g_strcmp0 (a->stream_id, b->stream_id) == 0
       && g_strcmp0 (a->stream_key, b->stream_key) == 0
       && g_strcmp0 (a->cipher, b->cipher) == 0
-      && g_strcmp0 (a->passphrase, b->passphrase) == 0;
+      && g_strcmp0 (a->passphrase, b->passphrase) == 0
+      && legs_equal (a, b);
 }
 
 static gboolean
@@ -318,6 +331,7 @@ spec_equal (const MrFlowSpec * a, const MrFlowSpec * b, gboolean with_ids)
       && g_strcmp0 (description_of (a), description_of (b)) == 0
       && endpoints_equal (a->sources, b->sources)
       && endpoints_equal (a->outputs, b->outputs)
+      && a->redundancy == b->redundancy
       && a->failover_enabled == b->failover_enabled
       && a->failover_mode == b->failover_mode
       && a->recovery_window == b->recovery_window

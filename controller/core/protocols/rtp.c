@@ -10,4 +10,5 @@ const MrProtocolRules mr_protocol_rules_rtp = {
   .source_listens = TRUE,
   .multicast = TRUE,
   .mergeable = TRUE,
+  .output_legs = TRUE,
 };

@@ -8,4 +8,5 @@ const MrProtocolRules mr_protocol_rules_udp = {
   .protocol = MR_PROTOCOL_UDP,
   .source_listens = TRUE,
   .multicast = TRUE,
+  .output_legs = TRUE,
 };

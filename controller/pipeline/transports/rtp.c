@@ -2,7 +2,8 @@
  *
  *   source: udpbatchsrc ! packetstats [! rtpmp2tdepay]
  *   output: rtpmp2tpay, then a destination of the flow's shared
- *           udpfanoutsink for RTP */
+ *           udpfanoutsink for RTP; in a 1+1 flow of RTP sources the
+ *           source's RTP packets as they came (rtp_passthrough) */
 
 #define G_LOG_DOMAIN "mroute-transport"
 #include "transport.h"
@@ -28,6 +29,7 @@ const MrTransport mr_transport_rtp = {
   .build_source = build_source,
   .output_kind = MR_TRANSPORT_OUTPUT_FANOUT,
   .fanout_payloader = "rtpmp2tpay",
+  .rtp_passthrough = TRUE,
   .read_output_stats = read_output_stats,
   .output_live = TRUE,
 };

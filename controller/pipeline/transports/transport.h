@@ -133,6 +133,12 @@ typedef struct
   /* FANOUT: the element between the tee and the shared sink, or NULL
    * (plain TS); one shared sink per payloader */
   const gchar *fanout_payloader;
+  /* 1+1 (docs/cluster.md): its sources can hand their RTP packets as
+   * they came (build_source's @rtp_out) and its FANOUT outputs can send
+   * such packets as they are, without the payloader: a flow with
+   * redundancy 2 whose sources are all of such a protocol sends the
+   * same packets from both nodes */
+  gboolean rtp_passthrough;
   /* BRANCH: the output's sink, an element or a bin with a sink pad; @dir
    * is the output's own folder for the files it writes (writes_files), or
    * NULL when the flow has none */
