@@ -165,6 +165,7 @@ show_bin (MrMonitorBin * bin)
   if (m->shown != bin && m->bin == bin) {
     old = m->shown;
     m->shown = gst_object_ref (bin);
+    mr_monitor_inplace_hide_locked (m);
   }
   g_mutex_unlock (&m->lock);
   if (old)

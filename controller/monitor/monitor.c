@@ -57,9 +57,7 @@ mr_monitor_bin_finalize (GObject * object)
 
   g_ptr_array_unref (bin->streams);
   g_array_unref (bin->program_ids);
-  g_hash_table_unref (bin->program_names);
-  g_byte_array_unref (bin->sdt);
-  g_clear_pointer (&bin->sdt_last, g_bytes_unref);
+  mr_sdt_clear (&bin->sdt);
   g_free (bin->source);
   if (bin->monitor)
     mr_monitor_unref (bin->monitor);
@@ -72,8 +70,7 @@ mr_monitor_bin_init (MrMonitorBin * bin)
   bin->streams = g_ptr_array_new_with_free_func ((GDestroyNotify)
       mr_monitor_stream_free_private);
   bin->program_ids = g_array_new (FALSE, FALSE, sizeof (guint));
-  bin->program_names = g_hash_table_new_full (NULL, NULL, NULL, g_free);
-  bin->sdt = g_byte_array_new ();
+  mr_sdt_init (&bin->sdt);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -284,6 +281,21 @@ attach_bin (MrMonitor * m)
   return TRUE;
 }
 
+/* The reader in place, or the bin when decoding paths are configured or
+ * the source has a stream the reader does not read */
+static void
+attach (MrMonitor * m)
+{
+  if (mr_monitor_inplace_wanted (m)) {
+    g_autoptr (GstPad) pad = gst_element_get_static_pad (m->tee, "sink");
+
+    mr_monitor_inplace_attach (m, pad);
+    GST_DEBUG_OBJECT (m->pipeline, "flow %s: monitoring in place", m->name);
+  } else {
+    attach_bin (m);
+  }
+}
+
 typedef struct
 {
   GstElement *pipeline, *tee, *bin;     /* refs */
@@ -345,14 +357,15 @@ detach_bin (MrMonitor * m)
       NULL);
 }
 
-static void
-rebuild (MrMonitor * m)
+void
+mr_monitor_rebuild (MrMonitor * m)
 {
   if (!m->pipeline)
     return;
   GST_DEBUG_OBJECT (m->pipeline, "flow %s: monitoring built again", m->name);
   detach_bin (m);
-  attach_bin (m);
+  mr_monitor_inplace_detach (m);
+  attach (m);
 }
 
 static gboolean
@@ -369,7 +382,7 @@ restart_now (gpointer user_data)
   m->restarts++;
   m->restarted_at = g_get_monotonic_time ();
   g_message ("flow %s: monitoring: building the monitor again", m->name);
-  rebuild (m);
+  mr_monitor_rebuild (m);
   return G_SOURCE_REMOVE;
 }
 
@@ -454,7 +467,7 @@ mr_monitor_attach (GstElement * pipeline, GstElement * tee,
 
   m->pipeline = gst_object_ref (pipeline);
   m->tee = gst_object_ref (tee);
-  attach_bin (m);
+  attach (m);
   return m;
 }
 
@@ -463,9 +476,14 @@ mr_monitor_new_standalone (const gchar * name,
     const MrMonitorConfig * config, GstElement ** bin, GError ** error)
 {
   MrMonitor *m = monitor_new (name, config);
-  MrMonitorBin *b = build_bin (m, error);
+  MrMonitorBin *b;
 
   *bin = NULL;
+  if (mr_monitor_inplace_wanted (m)) {
+    *bin = mr_monitor_inplace_standalone_bin (m, name);
+    return m;
+  }
+  b = build_bin (m, error);
   if (!b) {
     mr_monitor_unref (m);
     return NULL;
@@ -482,7 +500,9 @@ release (MrMonitor * m)
 {
   MrMonitorBin *shown, *bin;
 
+  mr_monitor_inplace_detach (m);
   g_mutex_lock (&m->lock);
+  mr_monitor_inplace_hide_locked (m);
   if (m->restart_source)
     g_source_remove (m->restart_source);
   m->restart_source = 0;
@@ -521,9 +541,11 @@ mr_monitor_restart (MrMonitor * m, const gchar * source)
   m->restart_source = 0;
   g_free (m->source);
   m->source = g_strdup (source);
+  /* a new source: read in place again if the configuration allows */
+  m->needs_bin = FALSE;
   g_mutex_unlock (&m->lock);
   m->restarts = 0;
-  rebuild (m);
+  mr_monitor_rebuild (m);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -562,12 +584,16 @@ mr_monitor_get_streams (MrMonitor * m, GPtrArray ** programs,
   *streams = g_ptr_array_new_with_free_func ((GDestroyNotify)
       mr_monitor_stream_free);
   g_mutex_lock (&m->lock);
+  if (mr_monitor_inplace_streams_locked (m, *programs, *streams)) {
+    g_mutex_unlock (&m->lock);
+    return (*streams)->len > 0;
+  }
   bin = m->shown;
   for (guint i = 0; bin && i < bin->program_ids->len; i++) {
     MrMonitorProgram *p = g_new0 (MrMonitorProgram, 1);
 
     p->program_id = g_array_index (bin->program_ids, guint, i);
-    p->program_name = g_strdup (g_hash_table_lookup (bin->program_names,
+    p->program_name = g_strdup (g_hash_table_lookup (bin->sdt.names,
             GUINT_TO_POINTER (p->program_id)));
     g_ptr_array_add (*programs, p);
   }
@@ -591,7 +617,10 @@ mr_monitor_get_source (MrMonitor * m)
   gchar *source;
 
   g_mutex_lock (&m->lock);
-  source = m->shown ? g_strdup (m->shown->source) : NULL;
+  if (m->inplace_shown)
+    source = mr_monitor_inplace_source_locked (m);
+  else
+    source = m->shown ? g_strdup (m->shown->source) : NULL;
   g_mutex_unlock (&m->lock);
   return source;
 }
