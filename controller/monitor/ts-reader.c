@@ -209,6 +209,58 @@ h264_parameters (MrTsStream * st, const guint8 * data, guint size)
   }
 }
 
+/* h265parse's frame rate: the SPS's, else the VUI's timing (halved for
+ * field pictures; not read here, as in progressive streams) */
+static void
+hevc_fps (MrTsStream * st, const GstH265SPS * sps)
+{
+  const GstH265VUIParams *vui = &sps->vui_params;
+
+  st->fps_n = st->fps_d = 0;
+  if (!sps->vui_parameters_present_flag || !vui->timing_info_present_flag)
+    return;
+  if (!(sps->fps_num == 0 && sps->fps_den == 1))
+    set_fps (st, sps->fps_num, sps->fps_den);
+  else
+    set_fps (st, vui->time_scale, vui->num_units_in_tick);
+}
+
+/* h265parse's profile: the SPS's, else a guess from chroma format and bit
+ * depth */
+static const gchar *
+hevc_profile (GstH265SPS * sps)
+{
+  GstH265Profile p = gst_h265_get_profile_from_sps (sps);
+  guint depth = sps->bit_depth_luma_minus8;
+
+  if (p == GST_H265_PROFILE_INVALID) {
+    switch (sps->chroma_format_idc) {
+      case 0:
+        p = depth == 0 ? GST_H265_PROFILE_MONOCHROME : depth <= 2 ?
+            GST_H265_PROFILE_MONOCHROME_10 : depth <= 4 ?
+            GST_H265_PROFILE_MONOCHROME_12 : GST_H265_PROFILE_MONOCHROME_16;
+        break;
+      case 1:
+        p = depth == 0 ? GST_H265_PROFILE_MAIN : depth <= 2 ?
+            GST_H265_PROFILE_MAIN_10 : depth <= 4 ? GST_H265_PROFILE_MAIN_12 :
+            GST_H265_PROFILE_MAIN_444_16_INTRA;
+        break;
+      case 2:
+        p = depth <= 2 ? GST_H265_PROFILE_MAIN_422_10 : depth <= 4 ?
+            GST_H265_PROFILE_MAIN_422_12 : GST_H265_PROFILE_MAIN_444_16_INTRA;
+        break;
+      case 3:
+        p = depth == 0 ? GST_H265_PROFILE_MAIN_444 : depth <= 2 ?
+            GST_H265_PROFILE_MAIN_444_10 : depth <= 4 ?
+            GST_H265_PROFILE_MAIN_444_12 : GST_H265_PROFILE_MAIN_444_16_INTRA;
+        break;
+      default:
+        break;
+    }
+  }
+  return gst_h265_profile_to_string (p);
+}
+
 static void
 hevc_parameters (MrTsStream * st, const guint8 * data, guint size)
 {
@@ -239,9 +291,8 @@ hevc_parameters (MrTsStream * st, const guint8 * data, guint size)
               sps.width;
           st->height = sps.conformance_window_flag ? sps.crop_rect_height :
               sps.height;
-          set_fps (st, sps.fps_num, sps.fps_den);
-          st->profile = gst_h265_profile_to_string
-              (gst_h265_get_profile_from_sps (&sps));
+          hevc_fps (st, &sps);
+          st->profile = hevc_profile (&sps);
           st->known = TRUE;
         }
       }
@@ -255,7 +306,7 @@ hevc_parameters (MrTsStream * st, const guint8 * data, guint size)
 /* The head of a video PES is complete (or the PES ended): its parameter
  * sets, and the type of its picture for the GOP statistics */
 static void
-video_head (MrTsStream * st)
+video_head (MrTsReader * r, MrTsStream * st)
 {
   MrFrameType type;
   gboolean keyframe = FALSE;
@@ -272,6 +323,8 @@ video_head (MrTsStream * st)
   type = mr_frame_type_parser_parse (&st->frames, st->codec, st->head,
       st->head_len, &keyframe);
   mr_gop_stats_add (&st->gop, type, keyframe);
+  if (r->picture_func)
+    r->picture_func (r, st, type, keyframe, r->picture_data);
 }
 
 /* Looks for the first slice NAL in the bytes of the head not yet
@@ -308,7 +361,7 @@ find_slice (MrTsStream * st)
 }
 
 static void
-video_payload (MrTsStream * st, const guint8 * d, guint len)
+video_payload (MrTsReader * r, MrTsStream * st, const guint8 * d, guint len)
 {
   guint take = MIN (len, HEAD_MAX - st->head_len);
 
@@ -318,7 +371,7 @@ video_payload (MrTsStream * st, const guint8 * d, guint len)
     find_slice (st);
   if ((st->vcl_at >= 0 && st->head_len >= (guint) st->vcl_at + SLICE_HEAD)
       || st->head_len == HEAD_MAX)
-    video_head (st);
+    video_head (r, st);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -394,20 +447,23 @@ audio_payload (MrTsStream * st, const guint8 * d, guint len)
 /* PES */
 
 static void
-es_packet (MrTsStream * st, const guint8 * d, guint len, gboolean start,
+es_packet (MrTsReader * r, MrTsStream * st, const guint8 * d, guint len, gboolean start,
     gint64 now)
 {
   if (start) {
     guint hl;
 
     if (st->in_pes && !st->head_done && st->video)
-      video_head (st);
+      video_head (r, st);
     st->in_pes = FALSE;
     if (len < 9 || d[0] != 0 || d[1] != 0 || d[2] != 1)
       return;
     hl = 9 + d[8];
     if (hl > len)
       return;
+    /* PES_packet_length counts from after itself; 0: unbounded (video) */
+    st->pes_left = GST_READ_UINT16_BE (d + 4) ?
+        (gint) GST_READ_UINT16_BE (d + 4) - (gint) (hl - 6) : -1;
     d += hl;
     len -= hl;
     st->in_pes = TRUE;
@@ -432,10 +488,14 @@ es_packet (MrTsStream * st, const guint8 * d, guint len, gboolean start,
 
   if (st->head_done || len == 0)
     return;
-  if (st->video)
-    video_payload (st, d, len);
-  else
+  if (st->video) {
+    video_payload (r, st, d, len);
+    /* a PES of known length ends here: its picture is complete */
+    if (st->pes_left >= 0 && (st->pes_left -= len) <= 0 && !st->head_done)
+      video_head (r, st);
+  } else {
     audio_payload (st, d, len);
+  }
 }
 
 /* ---------------------------------------------------------------------- */
@@ -655,7 +715,7 @@ mr_ts_reader_packet (MrTsReader * r, const guint8 * p, gint64 now)
       MrTsStream *st = r->streams->pdata[i];
 
       if (st->pid == pid) {
-        es_packet (st, p + off, MR_TS_PACKET_SIZE - off, start, now);
+        es_packet (r, st, p + off, MR_TS_PACKET_SIZE - off, start, now);
         return;
       }
     }

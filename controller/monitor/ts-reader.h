@@ -54,6 +54,7 @@ typedef struct
   gint64 window_start;
   gboolean in_pes;              /* a PES started and its head is read */
   gboolean head_done;           /* nothing more needed from this PES */
+  gint pes_left;                /* payload bytes to come, -1: unbounded */
   guint8 *head;                 /* the start of the PES payload */
   guint head_len;
   guint scan_from;              /* where the start code search goes on */
@@ -65,7 +66,14 @@ typedef struct
   gpointer nal_parser;          /* GstH264NalParser / GstH265Parser */
 } MrTsStream;
 
-typedef struct
+typedef struct _MrTsReader MrTsReader;
+
+/* Called for every picture counted in the GOP statistics, in decode
+ * order (for tests and tools) */
+typedef void (*MrTsPictureFunc) (MrTsReader * reader, MrTsStream * stream,
+    MrFrameType type, gboolean keyframe, gpointer user_data);
+
+struct _MrTsReader
 {
   /* the programs of the PAT (program_number, 0 left out) */
   GArray *programs;             /* guint */
@@ -76,12 +84,15 @@ typedef struct
   gboolean unsupported;
   /* bumped when the streams change (a new PMT) */
   guint generation;
+  /* NULL, or called for every picture */
+  MrTsPictureFunc picture_func;
+  gpointer picture_data;
 
   /*< private >*/
   gint pmt_pid;                 /* -1 before the PAT */
   gpointer pat, pmt;            /* section assemblers */
   GByteArray *pat_last, *pmt_last;      /* the last sections read */
-} MrTsReader;
+};
 
 void mr_ts_reader_init (MrTsReader * reader);
 void mr_ts_reader_clear (MrTsReader * reader);
