@@ -128,6 +128,19 @@ on_ts (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
         read_list_item, &lr);
   }
 
+  /* a new PMT: its streams in the log, as monitor-streams.c logs the
+   * parsers' (once per PMT) */
+  if (G_UNLIKELY (in->logged != in->reader.generation)) {
+    in->logged = in->reader.generation;
+    for (guint i = 0; i < in->reader.streams->len; i++) {
+      MrTsStream *st = in->reader.streams->pdata[i];
+
+      g_message ("flow %s: monitoring stream %u: %s %s: read in place, "
+          "thumbnails: off, analysis: off", m->name, i, st->video ? "video" :
+          "audio", st->codec_name);
+    }
+  }
+
   /* the reader's streams are shown once one of them is known, until then
    * those of the reader or bin before it */
   if (G_UNLIKELY (m->inplace_shown != in)) {

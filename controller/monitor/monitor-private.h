@@ -53,6 +53,7 @@ typedef struct
   MrTsReader reader;
   MrSdt sdt;
   gchar *source;                /* the monitor's source when it was made */
+  guint logged;                 /* the reader's generation last logged */
 } MrInplace;
 
 struct _MrMonitor
