@@ -446,9 +446,24 @@ audio_payload (MrTsStream * st, const guint8 * d, guint len)
 /* ---------------------------------------------------------------------- */
 /* PES */
 
+/* The bit rate's window closes at a PES start, not at every packet */
 static void
-es_packet (MrTsReader * r, MrTsStream * st, const guint8 * d, guint len, gboolean start,
-    gint64 now)
+es_window (MrTsStream * st, gint64 now)
+{
+  st->last_data = now;
+  if (!st->window_start) {
+    st->window_start = now;
+  } else if (now - st->window_start >= MR_TS_BITRATE_WINDOW_US) {
+    st->bit_rate = st->window_bytes * 8 * G_USEC_PER_SEC /
+        (now - st->window_start);
+    st->window_bytes = 0;
+    st->window_start = now;
+  }
+}
+
+static void
+es_packet (MrTsReader * r, MrTsStream * st, const guint8 * d, guint len,
+    gboolean start, gint64 now)
 {
   if (start) {
     guint hl;
@@ -471,22 +486,14 @@ es_packet (MrTsReader * r, MrTsStream * st, const guint8 * d, guint len, gboolea
     st->head_len = 0;
     st->scan_from = 0;
     st->vcl_at = -1;
-  }
-  if (!st->in_pes)
+    es_window (st, now);
+  } else if (!st->in_pes) {
     return;
-
-  st->last_data = now;
-  if (!st->window_start) {
-    st->window_start = now;
-  } else if (now - st->window_start >= MR_TS_BITRATE_WINDOW_US) {
-    st->bit_rate = st->window_bytes * 8 * G_USEC_PER_SEC /
-        (now - st->window_start);
-    st->window_bytes = 0;
-    st->window_start = now;
   }
   st->window_bytes += len;
 
-  if (st->head_done || len == 0)
+  /* most packets: the middle of a picture, nothing more to read */
+  if (G_LIKELY (st->head_done) || len == 0)
     return;
   if (st->video) {
     video_payload (r, st, d, len);
@@ -531,6 +538,8 @@ section_new (const guint8 * s, guint size, GByteArray * last)
 static void
 clear_streams (MrTsReader * r)
 {
+  r->last_pid = -1;
+  r->last_stream = NULL;
   if (r->streams->len)
     r->generation++;
   g_ptr_array_set_size (r->streams, 0);
@@ -671,6 +680,7 @@ mr_ts_reader_init (MrTsReader * r)
   r->programs = g_array_new (FALSE, FALSE, sizeof (guint));
   r->streams = g_ptr_array_new_with_free_func ((GDestroyNotify) stream_free);
   r->pmt_pid = -1;
+  r->last_pid = -1;
   r->pat = g_new0 (Section, 1);
   r->pmt = g_new0 (Section, 1);
   r->pat_last = g_byte_array_new ();
@@ -710,11 +720,16 @@ mr_ts_reader_packet (MrTsReader * r, const guint8 * p, gint64 now)
     section_packet (r, r->pat, p + off, MR_TS_PACKET_SIZE - off, start);
   } else if ((gint) pid == r->pmt_pid) {
     section_packet (r, r->pmt, p + off, MR_TS_PACKET_SIZE - off, start);
+  } else if ((gint) pid == r->last_pid) {
+    es_packet (r, r->last_stream, p + off, MR_TS_PACKET_SIZE - off, start,
+        now);
   } else {
     for (guint i = 0; i < r->streams->len; i++) {
       MrTsStream *st = r->streams->pdata[i];
 
       if (st->pid == pid) {
+        r->last_pid = pid;
+        r->last_stream = st;
         es_packet (r, st, p + off, MR_TS_PACKET_SIZE - off, start, now);
         return;
       }

@@ -45,8 +45,9 @@ typedef struct
   gint fps_n, fps_d;            /* 0/0 if unknown */
   gint channels, sample_rate;   /* 0 if unknown */
   gboolean known;               /* the parameters were read once */
-  guint64 bit_rate;             /* bits/s, 0 before a window is over */
-  gint64 last_data;             /* monotonic µs of the last payload */
+  guint64 bit_rate;             /* bits/s, 0 before a window is over (a
+                                 * window closes at a PES start) */
+  gint64 last_data;             /* monotonic µs of the last PES start */
   MrGopStats gop;               /* video of a codec frame-types.h reads */
 
   /*< private >*/
@@ -90,6 +91,8 @@ struct _MrTsReader
 
   /*< private >*/
   gint pmt_pid;                 /* -1 before the PAT */
+  gint last_pid;                /* the PID of the last ES packet, -1 */
+  MrTsStream *last_stream;      /* its stream */
   gpointer pat, pmt;            /* section assemblers */
   GByteArray *pat_last, *pmt_last;      /* the last sections read */
 };
