@@ -50,12 +50,19 @@ inplace_drop_locked (MrMonitor * m, MrInplace * in)
 gboolean
 mr_monitor_inplace_wanted (MrMonitor * m)
 {
-  return !m->config.thumbnails && !m->config.content_quality
-      && !m->needs_bin;
+  return !m->config.content_quality && !m->needs_bin;
 }
 
 /* ---------------------------------------------------------------------- */
 /* the probe */
+
+/* With thumbnails (and so a bin beside the reader), the streams log says
+ * so */
+static const gchar *
+thumbnail_state (MrMonitor * m, MrTsStream * st)
+{
+  return m->config.thumbnails && st->video ? "on due key frames" : "off";
+}
 
 static void
 read_bytes (MrInplace * in, const guint8 * data, gsize size, gint64 now)
@@ -151,8 +158,8 @@ on_ts (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
       MrTsStream *st = in->reader.streams->pdata[i];
 
       g_message ("flow %s: monitoring stream %u: %s %s: read in place, "
-          "thumbnails: off, analysis: off", m->name, i, st->video ? "video" :
-          "audio", st->codec_name);
+          "thumbnails: %s, analysis: off", m->name, i, st->video ? "video" :
+          "audio", st->codec_name, thumbnail_state (m, st));
     }
   }
 
@@ -278,7 +285,8 @@ mr_monitor_inplace_source_locked (MrMonitor * m)
   return m->inplace_shown ? g_strdup (m->inplace_shown->source) : NULL;
 }
 
-/* sink ! fakesink, the reader's probe on the fakesink */
+/* sink ! fakesink, the reader's probe on the fakesink (without
+ * thumbnails) */
 GstElement *
 mr_monitor_inplace_standalone_bin (MrMonitor * m, const gchar * name)
 {

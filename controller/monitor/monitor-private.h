@@ -129,6 +129,10 @@ struct _MrMonitorBin
   gboolean video_taken;         /* a video stream got the decoding paths
                                  * (tsdemux's streaming thread) */
   gboolean audio_taken;         /* an audio stream did */
+  gboolean hidden;              /* thumbnails only: the in-place reader
+                                 * answers for the streams, the bin is fed
+                                 * only while a thumbnail is due
+                                 * (thumbnail.c) */
 
   /* protected by the monitor's lock */
   GPtrArray *streams;           /* MrStream* */
@@ -191,6 +195,12 @@ const gchar *mr_monitor_factory_name (GstElement * element);
 const gchar *mr_monitor_add_thumbnail_path (MrMonitorBin * bin, MrStream * st,
     GstElement * tee, GstCaps * caps);
 void mr_monitor_set_thumbnail_note (MrMonitor * monitor, const gchar * note);
+/* In front of a bin that only makes thumbnails (the in-place reader reads
+ * the streams): lets the TS in from shortly before a thumbnail is due
+ * until it is made, drops it the rest of the time.  @user_data: the
+ * monitor. */
+GstPadProbeReturn mr_monitor_thumbnail_feed (GstPad * pad,
+    GstPadProbeInfo * info, gpointer user_data);
 
 /* content-quality.c */
 /* The analysis path of @st after @tee; the decoder's factory name, or NULL */
@@ -212,8 +222,9 @@ GstPadProbeReturn mr_monitor_read_sdt (GstPad * pad, GstPadProbeInfo * info,
     gpointer user_data);
 
 /* monitor-inplace.c */
-/* TRUE when @m reads its streams in place: no decoding path configured,
- * and no stream seen that the reader cannot read */
+/* TRUE when @m reads its streams in place: no content analysis, and no
+ * stream seen that the reader cannot read (thumbnails alone get a bin
+ * beside the reader, fed only when one is due) */
 gboolean mr_monitor_inplace_wanted (MrMonitor * m);
 /* Puts the reader's probe on @pad (the flow's tee's sink pad, or a
  * standalone bin's) with a new reader */

@@ -161,6 +161,8 @@ show_bin (MrMonitorBin * bin)
   MrMonitor *m = bin->monitor;
   MrMonitorBin *old = NULL;
 
+  if (bin->hidden)
+    return;
   g_mutex_lock (&m->lock);
   if (m->shown != bin && m->bin == bin) {
     old = m->shown;

@@ -257,7 +257,7 @@ build_bin (MrMonitor * m, GError ** error)
 /* Builds a bin and links it to the tee, running before it is linked: the
  * tee must never push into a bin that is not playing. */
 static gboolean
-attach_bin (MrMonitor * m)
+attach_bin (MrMonitor * m, gboolean thumbnails_only)
 {
   g_autoptr (GError) error = NULL;
   MrMonitorBin *bin = build_bin (m, &error);
@@ -267,12 +267,17 @@ attach_bin (MrMonitor * m)
     g_warning ("flow %s: no stream monitoring: %s", m->name, error->message);
     return FALSE;
   }
+  bin->hidden = thumbnails_only;
   gst_bin_add (GST_BIN (m->pipeline), GST_ELEMENT (bin));
   gst_element_sync_state_with_parent (GST_ELEMENT (bin));
   g_mutex_lock (&m->lock);
   m->bin = bin;                 /* takes the ref */
   g_mutex_unlock (&m->lock);
   m->teepad = gst_element_request_pad_simple (m->tee, "src_%u");
+  if (thumbnails_only)
+    gst_pad_add_probe (m->teepad, GST_PAD_PROBE_TYPE_BUFFER |
+        GST_PAD_PROBE_TYPE_BUFFER_LIST, mr_monitor_thumbnail_feed,
+        mr_monitor_ref (m), (GDestroyNotify) mr_monitor_unref);
   sinkpad = gst_element_get_static_pad (GST_ELEMENT (bin), "sink");
   gst_pad_link (m->teepad, sinkpad);
   GST_DEBUG_OBJECT (bin, "flow %s: monitoring attached (thumbnails %d, "
@@ -281,19 +286,23 @@ attach_bin (MrMonitor * m)
   return TRUE;
 }
 
-/* The reader in place, or the bin when decoding paths are configured or
- * the source has a stream the reader does not read */
+/* The reader in place, and the bin when decoding paths are configured or
+ * the source has a stream the reader does not read.  With both (thumbnails
+ * alone), the bin's streams are not shown and it is fed only around the
+ * time a thumbnail is due. */
 static void
 attach (MrMonitor * m)
 {
-  if (mr_monitor_inplace_wanted (m)) {
+  gboolean inplace = mr_monitor_inplace_wanted (m);
+
+  if (inplace) {
     g_autoptr (GstPad) pad = gst_element_get_static_pad (m->tee, "sink");
 
     mr_monitor_inplace_attach (m, pad);
     GST_DEBUG_OBJECT (m->pipeline, "flow %s: monitoring in place", m->name);
-  } else {
-    attach_bin (m);
   }
+  if (!inplace || m->config.thumbnails)
+    attach_bin (m, inplace);
 }
 
 typedef struct
@@ -479,7 +488,7 @@ mr_monitor_new_standalone (const gchar * name,
   MrMonitorBin *b;
 
   *bin = NULL;
-  if (mr_monitor_inplace_wanted (m)) {
+  if (mr_monitor_inplace_wanted (m) && !m->config.thumbnails) {
     *bin = mr_monitor_inplace_standalone_bin (m, name);
     return m;
   }
@@ -487,6 +496,18 @@ mr_monitor_new_standalone (const gchar * name,
   if (!b) {
     mr_monitor_unref (m);
     return NULL;
+  }
+  if (mr_monitor_inplace_wanted (m)) {
+    /* thumbnails alone: the reader and the feed's gate on the bin's own
+     * sink pad, the reader first */
+    g_autoptr (GstPad) pad = gst_element_get_static_pad (GST_ELEMENT (b),
+        "sink");
+
+    b->hidden = TRUE;
+    mr_monitor_inplace_attach (m, pad);
+    gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER |
+        GST_PAD_PROBE_TYPE_BUFFER_LIST, mr_monitor_thumbnail_feed,
+        mr_monitor_ref (m), (GDestroyNotify) mr_monitor_unref);
   }
   /* the running bin, as attach_bin makes it, so that its streams are
    * shown; without a pipeline, schedule_restart's rebuild does nothing */
