@@ -19,6 +19,12 @@
 
 #include "profile-names.h"
 
+static void
+sdt_packet (const guint8 * packet, gpointer user_data)
+{
+  mr_sdt_packet (user_data, packet);
+}
+
 static MrInplace *
 inplace_new (const gchar * source)
 {
@@ -26,6 +32,10 @@ inplace_new (const gchar * source)
 
   mr_ts_reader_init (&in->reader);
   mr_sdt_init (&in->sdt);
+  /* the SDT's PID */
+  in->reader.other_pid = 0x11;
+  in->reader.other_func = sdt_packet;
+  in->reader.other_data = &in->sdt;
   in->source = g_strdup (source);
   return in;
 }
@@ -64,21 +74,6 @@ thumbnail_state (MrMonitor * m, MrTsStream * st)
   return m->config.thumbnails && st->video ? "on due key frames" : "off";
 }
 
-static void
-read_bytes (MrInplace * in, const guint8 * data, gsize size, gint64 now)
-{
-  for (gsize off = 0; off + MR_TS_PACKET_SIZE <= size;
-      off += MR_TS_PACKET_SIZE) {
-    const guint8 *p = data + off;
-
-    /* the SDT's PID, 0x11 */
-    if (G_UNLIKELY (p[2] == 0x11 && (p[1] & 0x1F) == 0))
-      mr_sdt_packet (&in->sdt, p);
-    else
-      mr_ts_reader_packet (&in->reader, p, now);
-  }
-}
-
 /* A datagram's buffer is one memory (udpbatchsrc, udpsrc): mapped alone,
  * which costs a third of mapping the buffer */
 static void
@@ -90,28 +85,13 @@ read_buffer (MrInplace * in, GstBuffer * buf, gint64 now)
     GstMemory *mem = gst_buffer_peek_memory (buf, 0);
 
     if (gst_memory_map (mem, &map, GST_MAP_READ)) {
-      read_bytes (in, map.data, map.size, now);
+      mr_ts_reader_data (&in->reader, map.data, map.size, now);
       gst_memory_unmap (mem, &map);
     }
   } else if (gst_buffer_map (buf, &map, GST_MAP_READ)) {
-    read_bytes (in, map.data, map.size, now);
+    mr_ts_reader_data (&in->reader, map.data, map.size, now);
     gst_buffer_unmap (buf, &map);
   }
-}
-
-typedef struct
-{
-  MrInplace *in;
-  gint64 now;
-} ListRead;
-
-static gboolean
-read_list_item (GstBuffer ** buf, guint idx, gpointer user_data)
-{
-  ListRead *lr = user_data;
-
-  read_buffer (lr->in, *buf, lr->now);
-  return TRUE;
 }
 
 static gboolean
@@ -144,10 +124,12 @@ on_ts (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
   if (info->type & GST_PAD_PROBE_TYPE_BUFFER) {
     read_buffer (in, GST_PAD_PROBE_INFO_BUFFER (info), now);
   } else if (info->type & GST_PAD_PROBE_TYPE_BUFFER_LIST) {
-    ListRead lr = { in, now };
+    /* not gst_buffer_list_foreach (): it costs more than the reading */
+    GstBufferList *list = GST_PAD_PROBE_INFO_BUFFER_LIST (info);
+    guint n = gst_buffer_list_length (list);
 
-    gst_buffer_list_foreach (GST_PAD_PROBE_INFO_BUFFER_LIST (info),
-        read_list_item, &lr);
+    for (guint i = 0; i < n; i++)
+      read_buffer (in, gst_buffer_list_get (list, i), now);
   }
 
   /* a new PMT: its streams in the log, as monitor-streams.c logs the

@@ -11,8 +11,8 @@
  *
  * What the parsers did that this does not:
  *  - a picture of several slices whose slices are not all of one type is
- *    typed by the slices in the head of its PES (the first ones), not by
- *    all of them (frame-types.h takes the lowest of those it sees);
+ *    typed by its first slice, not by the lowest of all of them (as
+ *    frame-types.h does for a whole access unit);
  *  - a PES that carries several pictures counts as one picture (every
  *    muxer we know puts one access unit in a video PES);
  *  - the frame rate of an H.264 stream whose VUI says more than its level
@@ -304,31 +304,45 @@ hevc_parameters (MrTsStream * st, const guint8 * data, guint size)
 }
 
 /* The head of a video PES is complete (or the PES ended): its parameter
- * sets, and the type of its picture for the GOP statistics */
+ * sets when it has an SPS, and the type of its picture for the GOP
+ * statistics, from its first slice header (what frame-types.c reads of
+ * it: a few bytes) */
 static void
 video_head (MrTsReader * r, MrTsStream * st)
 {
   MrFrameType type;
   gboolean keyframe = FALSE;
+  guint end;
 
   st->head_done = TRUE;
-  if (st->codec == MR_VIDEO_CODEC_H264)
-    h264_parameters (st, st->head, st->head_len);
-  else
-    hevc_parameters (st, st->head, st->head_len);
+  if (st->sps_in_head) {
+    if (st->codec == MR_VIDEO_CODEC_H264)
+      h264_parameters (st, st->head, st->head_len);
+    else
+      hevc_parameters (st, st->head, st->head_len);
+  }
   /* a PES without a slice (or whose first slice is beyond the head) is
    * not a picture we can see */
   if (st->vcl_at < 0)
     return;
-  type = mr_frame_type_parser_parse (&st->frames, st->codec, st->head,
-      st->head_len, &keyframe);
+  end = MIN (st->head_len, (guint) st->vcl_at + SLICE_HEAD);
+  if (st->codec == MR_VIDEO_CODEC_H264) {
+    /* from the slice's start code: nothing before it is needed */
+    type = mr_frame_type_parser_parse (&st->frames, st->codec,
+        st->head + st->vcl_at - 3, end - (st->vcl_at - 3), &keyframe);
+  } else {
+    /* HEVC: the parameter sets before the slice teach the parser the
+     * slice header's layout */
+    type = mr_frame_type_parser_parse (&st->frames, st->codec, st->head,
+        end, &keyframe);
+  }
   mr_gop_stats_add (&st->gop, type, keyframe);
   if (r->picture_func)
     r->picture_func (r, st, type, keyframe, r->picture_data);
 }
 
 /* Looks for the first slice NAL in the bytes of the head not yet
- * searched */
+ * searched, noting an SPS on the way */
 static void
 find_slice (MrTsStream * st)
 {
@@ -347,13 +361,17 @@ find_slice (MrTsStream * st)
       continue;
     {
       guint8 b = h[i + 3];
+      guint type = st->codec == MR_VIDEO_CODEC_H264 ? b & 0x1F :
+          (b >> 1) & 0x3F;
       gboolean vcl = st->codec == MR_VIDEO_CODEC_H264 ?
-          ((b & 0x1F) >= 1 && (b & 0x1F) <= 5) : ((b >> 1) & 0x3F) < 32;
+          (type >= 1 && type <= 5) : type < 32;
 
       if (vcl) {
         st->vcl_at = i + 3;
         return;
       }
+      if (type == (st->codec == MR_VIDEO_CODEC_H264 ? 7u : 33u))
+        st->sps_in_head = TRUE;
     }
   }
   /* the last bytes may be the start of a start code */
@@ -486,6 +504,7 @@ es_packet (MrTsReader * r, MrTsStream * st, const guint8 * d, guint len,
     st->head_len = 0;
     st->scan_from = 0;
     st->vcl_at = -1;
+    st->sps_in_head = FALSE;
     es_window (st, now);
   } else if (!st->in_pes) {
     return;
@@ -699,8 +718,8 @@ mr_ts_reader_clear (MrTsReader * r)
   memset (r, 0, sizeof (*r));
 }
 
-void
-mr_ts_reader_packet (MrTsReader * r, const guint8 * p, gint64 now)
+static inline void
+read_packet (MrTsReader * r, const guint8 * p, gint64 now)
 {
   guint pid, afc, off = 4;
   gboolean start;
@@ -723,6 +742,8 @@ mr_ts_reader_packet (MrTsReader * r, const guint8 * p, gint64 now)
   } else if ((gint) pid == r->last_pid) {
     es_packet (r, r->last_stream, p + off, MR_TS_PACKET_SIZE - off, start,
         now);
+  } else if (pid == r->other_pid && r->other_func) {
+    r->other_func (p, r->other_data);
   } else {
     for (guint i = 0; i < r->streams->len; i++) {
       MrTsStream *st = r->streams->pdata[i];
@@ -738,10 +759,16 @@ mr_ts_reader_packet (MrTsReader * r, const guint8 * p, gint64 now)
 }
 
 void
+mr_ts_reader_packet (MrTsReader * r, const guint8 * p, gint64 now)
+{
+  read_packet (r, p, now);
+}
+
+void
 mr_ts_reader_data (MrTsReader * r, const guint8 * data, gsize size,
     gint64 now)
 {
   for (gsize off = 0; off + MR_TS_PACKET_SIZE <= size;
       off += MR_TS_PACKET_SIZE)
-    mr_ts_reader_packet (r, data + off, now);
+    read_packet (r, data + off, now);
 }

@@ -60,6 +60,7 @@ typedef struct
   guint head_len;
   guint scan_from;              /* where the start code search goes on */
   gint vcl_at;                  /* offset of the first slice's NAL, -1 */
+  gboolean sps_in_head;         /* an SPS NAL is before the slice */
   guint8 *sps;                  /* the last SPS read (NAL with header) */
   guint sps_len;
   guint32 audio_header;         /* the last audio header read */
@@ -73,6 +74,10 @@ typedef struct _MrTsReader MrTsReader;
  * order (for tests and tools) */
 typedef void (*MrTsPictureFunc) (MrTsReader * reader, MrTsStream * stream,
     MrFrameType type, gboolean keyframe, gpointer user_data);
+
+/* Called for every packet of @pid (e.g. the SDT's, 0x11, which the
+ * reader does not read itself) */
+typedef void (*MrTsPacketFunc) (const guint8 * packet, gpointer user_data);
 
 struct _MrTsReader
 {
@@ -88,6 +93,10 @@ struct _MrTsReader
   /* NULL, or called for every picture */
   MrTsPictureFunc picture_func;
   gpointer picture_data;
+  /* NULL, or called for every packet of other_pid */
+  MrTsPacketFunc other_func;
+  gpointer other_data;
+  guint other_pid;
 
   /*< private >*/
   gint pmt_pid;                 /* -1 before the PAT */
