@@ -740,8 +740,13 @@ read_packet (MrTsReader * r, const guint8 * p, gint64 now)
   } else if ((gint) pid == r->pmt_pid) {
     section_packet (r, r->pmt, p + off, MR_TS_PACKET_SIZE - off, start);
   } else if ((gint) pid == r->last_pid) {
-    es_packet (r, r->last_stream, p + off, MR_TS_PACKET_SIZE - off, start,
-        now);
+    MrTsStream *st = r->last_stream;
+
+    /* most packets: the middle of a PES whose head is read, counted only */
+    if (G_LIKELY (!start && st->in_pes && st->head_done))
+      st->window_bytes += MR_TS_PACKET_SIZE - off;
+    else
+      es_packet (r, st, p + off, MR_TS_PACKET_SIZE - off, start, now);
   } else if (pid == r->other_pid && r->other_func) {
     r->other_func (p, r->other_data);
   } else {
