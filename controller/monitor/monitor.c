@@ -248,9 +248,13 @@ build_bin (MrMonitor * m, GError ** error)
       "sink");
   gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER |
       GST_PAD_PROBE_TYPE_BUFFER_LIST, mr_monitor_read_sdt, bin, NULL);
-  g_signal_connect (demux, "pad-added", G_CALLBACK (mr_monitor_stream_added),
-      bin);
-  g_signal_connect (demux, "pad-removed", G_CALLBACK (on_pad_removed), bin);
+  /* disconnected when the bin goes: tsdemux, let go last by a state
+   * change's list of children, removes its pads after the bin is freed
+   * (tests/unit/monitor-inplace.c under valgrind) */
+  g_signal_connect_object (demux, "pad-added",
+      G_CALLBACK (mr_monitor_stream_added), bin, 0);
+  g_signal_connect_object (demux, "pad-removed", G_CALLBACK (on_pad_removed),
+      bin, 0);
   return bin;
 }
 
