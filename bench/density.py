@@ -47,6 +47,7 @@ The machine is shared and noisy: read the ratios, not the absolute figures
 import argparse
 import json
 import os
+import random
 import selectors
 import shutil
 import signal
@@ -115,26 +116,40 @@ def loadavg():
 # ------------------------------------------------------------------ ports
 
 class Ports:
-    """Free UDP ports for the ingest side, never the same twice in a run."""
+    """Free UDP ports for the ingest side, never the same twice in a run,
+    and below the kernel's ephemeral range: the flows' output sockets bind
+    port 0 while the later flows start, and one of them could take an
+    ingest port picked from that range (the 100-flow part failed so now
+    and then with "Address already in use")."""
 
     def __init__(self):
         self.used = set()
+        self.rand = random.Random(os.getpid())
+        try:
+            with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+                low = int(f.read().split()[0])
+        except (OSError, ValueError, IndexError):
+            low = 32768
+        self.range = (10000, max(10001, low - 1))
 
     def udp(self):
-        for _ in range(200):
-            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-            s.bind((HOST, 0))
-            port = s.getsockname()[1]
-            s.close()
+        for _ in range(2000):
+            port = self.rand.randint(*self.range)
             if port in self.used:
                 continue
-            t = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-            try:
-                t.bind(("0.0.0.0", port))
-            except OSError:
+            free = True
+            for addr in (HOST, "0.0.0.0"):
+                t = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                try:
+                    t.bind((addr, port))
+                except OSError:
+                    free = False
+                finally:
+                    t.close()
+                if not free:
+                    break
+            if not free:
                 continue
-            finally:
-                t.close()
             self.used.add(port)
             return port
         raise BenchError("no free UDP port")

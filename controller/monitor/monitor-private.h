@@ -7,6 +7,8 @@
  *   content-quality.c  the analysis path, the analysers' messages, the
  *                      content-quality getter
  *   sdt.c              the service names, from the SDT
+ *   monitor-inplace.c  the monitor without decoding paths: ts-reader.h on
+ *                      the flow's own packets, by a probe on its tee
  * Nothing else includes it. */
 
 #ifndef __MR_RECIPE_MONITOR_PRIVATE_H__
@@ -15,6 +17,7 @@
 #include "monitor.h"
 
 #include "pipeline/pipeline.h"
+#include "ts-reader.h"
 
 G_BEGIN_DECLS
 
@@ -31,6 +34,27 @@ G_BEGIN_DECLS
 
 #define MR_TYPE_MONITOR_BIN (mr_monitor_bin_get_type ())
 G_DECLARE_FINAL_TYPE (MrMonitorBin, mr_monitor_bin, MR, MONITOR_BIN, GstBin);
+
+/* The SDT of one source, read packet by packet (sdt.c); with the
+ * monitor's lock */
+typedef struct
+{
+  GByteArray *section;          /* the section being put together */
+  gboolean open;                /* a section started and is not complete */
+  GBytes *last;                 /* the last one read */
+  GHashTable *names;            /* program number -> service name */
+} MrSdt;
+
+/* The monitor without decoding paths (monitor-inplace.c): the in-place
+ * reader of one source, fed by a probe on the flow's tee; protected by the
+ * monitor's lock */
+typedef struct
+{
+  MrTsReader reader;
+  MrSdt sdt;
+  gchar *source;                /* the monitor's source when it was made */
+  guint logged;                 /* the reader's generation last logged */
+} MrInplace;
 
 struct _MrMonitor
 {
@@ -60,6 +84,17 @@ struct _MrMonitor
                                  * through since, 0 = none yet */
   gchar *thumbnail_note;        /* why there is no thumbnail path */
   MrContentAlarm alarms[MR_CONTENT_N_KINDS];    /* of the running bin */
+
+  /* without decoding paths: the in-place reader instead of the bin */
+  MrInplace *inplace;           /* the running one, or NULL */
+  MrInplace *inplace_shown;     /* the one whose streams are shown, or NULL
+                                 * (then the shown bin's are) */
+  gboolean needs_bin;           /* the source has a stream the reader does
+                                 * not read: the bin is built instead */
+  guint fallback_source;        /* pending switch to the bin, 0 if none */
+  /* main thread */
+  GstPad *inplace_pad;          /* ref, where the reader's probe is */
+  gulong inplace_probe;
 };
 
 /* One elementary stream of a bin, fed by a pad of tsdemux. */
@@ -94,17 +129,17 @@ struct _MrMonitorBin
   gboolean video_taken;         /* a video stream got the decoding paths
                                  * (tsdemux's streaming thread) */
   gboolean audio_taken;         /* an audio stream did */
+  gboolean hidden;              /* thumbnails only: the in-place reader
+                                 * answers for the streams, the bin is fed
+                                 * only while a thumbnail is due
+                                 * (thumbnail.c) */
 
   /* protected by the monitor's lock */
   GPtrArray *streams;           /* MrStream* */
   GArray *program_ids;          /* guint, from the PAT */
-  GHashTable *program_names;    /* program number -> service name (SDT) */
   MrDetector black, frozen, silent;
-
   /* the SDT, read by the entry's thread: tsdemux does not read it */
-  GByteArray *sdt;              /* the section being put together */
-  gboolean sdt_open;            /* a section started and is not complete */
-  GBytes *sdt_last;             /* the last one read */
+  MrSdt sdt;
 };
 
 MrMonitor *mr_monitor_ref (MrMonitor * monitor);
@@ -112,6 +147,9 @@ void mr_monitor_unref (MrMonitor * monitor);
 /* Any thread: builds @bin again on the main loop if it is still the
  * running one, after a back-off when it failed before. */
 void mr_monitor_schedule_restart (MrMonitor * monitor, MrMonitorBin * bin);
+/* Main thread: the running bin or reader goes, and a new one (of the kind
+ * mr_monitor_inplace_wanted () says) comes */
+void mr_monitor_rebuild (MrMonitor * monitor);
 /* qdata of the elements of a decoding path: its failure flag (gint*) */
 GQuark mr_monitor_path_quark (void);
 gboolean mr_monitor_have_element (const gchar * factory);
@@ -157,6 +195,12 @@ const gchar *mr_monitor_factory_name (GstElement * element);
 const gchar *mr_monitor_add_thumbnail_path (MrMonitorBin * bin, MrStream * st,
     GstElement * tee, GstCaps * caps);
 void mr_monitor_set_thumbnail_note (MrMonitor * monitor, const gchar * note);
+/* In front of a bin that only makes thumbnails (the in-place reader reads
+ * the streams): lets the TS in from shortly before a thumbnail is due
+ * until it is made, drops it the rest of the time.  @user_data: the
+ * monitor. */
+GstPadProbeReturn mr_monitor_thumbnail_feed (GstPad * pad,
+    GstPadProbeInfo * info, gpointer user_data);
 
 /* content-quality.c */
 /* The analysis path of @st after @tee; the decoder's factory name, or NULL */
@@ -169,9 +213,38 @@ gboolean mr_monitor_content_quality_message (MrMonitorBin * bin,
 void mr_monitor_end_alarms_locked (MrMonitor * monitor);
 
 /* sdt.c */
+void mr_sdt_init (MrSdt * sdt);
+void mr_sdt_clear (MrSdt * sdt);
+/* One TS packet (188 bytes); only PID 0x11 is read.  With the lock. */
+void mr_sdt_packet (MrSdt * sdt, const guint8 * packet);
 /* A probe on the TS entering tsdemux: service names from the SDT */
 GstPadProbeReturn mr_monitor_read_sdt (GstPad * pad, GstPadProbeInfo * info,
     gpointer user_data);
+
+/* monitor-inplace.c */
+/* TRUE when @m reads its streams in place: no content analysis, and no
+ * stream seen that the reader cannot read (thumbnails alone get a bin
+ * beside the reader, fed only when one is due) */
+gboolean mr_monitor_inplace_wanted (MrMonitor * m);
+/* Puts the reader's probe on @pad (the flow's tee's sink pad, or a
+ * standalone bin's) with a new reader */
+void mr_monitor_inplace_attach (MrMonitor * m, GstPad * pad);
+/* Takes the probe off; the reader's streams stay shown until another
+ * reader or bin shows its own */
+void mr_monitor_inplace_detach (MrMonitor * m);
+/* A bin shows its streams: the readers go.  With the lock. */
+void mr_monitor_inplace_hide_locked (MrMonitor * m);
+/* Copies of the shown reader's programs and streams, FALSE if no reader is
+ * shown.  With the lock. */
+gboolean mr_monitor_inplace_streams_locked (MrMonitor * m,
+    GPtrArray * programs, GPtrArray * streams);
+/* The source of the shown reader's streams (see mr_monitor_get_source ()).
+ * With the lock. */
+gchar *mr_monitor_inplace_source_locked (MrMonitor * m);
+/* A bin of its own for a standalone monitor: its "sink" pad feeds the
+ * reader */
+GstElement *mr_monitor_inplace_standalone_bin (MrMonitor * m,
+    const gchar * name);
 
 G_END_DECLS
 

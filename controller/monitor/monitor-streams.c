@@ -161,10 +161,13 @@ show_bin (MrMonitorBin * bin)
   MrMonitor *m = bin->monitor;
   MrMonitorBin *old = NULL;
 
+  if (bin->hidden)
+    return;
   g_mutex_lock (&m->lock);
   if (m->shown != bin && m->bin == bin) {
     old = m->shown;
     m->shown = gst_object_ref (bin);
+    mr_monitor_inplace_hide_locked (m);
   }
   g_mutex_unlock (&m->lock);
   if (old)

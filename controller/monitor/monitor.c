@@ -57,9 +57,7 @@ mr_monitor_bin_finalize (GObject * object)
 
   g_ptr_array_unref (bin->streams);
   g_array_unref (bin->program_ids);
-  g_hash_table_unref (bin->program_names);
-  g_byte_array_unref (bin->sdt);
-  g_clear_pointer (&bin->sdt_last, g_bytes_unref);
+  mr_sdt_clear (&bin->sdt);
   g_free (bin->source);
   if (bin->monitor)
     mr_monitor_unref (bin->monitor);
@@ -72,8 +70,7 @@ mr_monitor_bin_init (MrMonitorBin * bin)
   bin->streams = g_ptr_array_new_with_free_func ((GDestroyNotify)
       mr_monitor_stream_free_private);
   bin->program_ids = g_array_new (FALSE, FALSE, sizeof (guint));
-  bin->program_names = g_hash_table_new_full (NULL, NULL, NULL, g_free);
-  bin->sdt = g_byte_array_new ();
+  mr_sdt_init (&bin->sdt);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -251,16 +248,20 @@ build_bin (MrMonitor * m, GError ** error)
       "sink");
   gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER |
       GST_PAD_PROBE_TYPE_BUFFER_LIST, mr_monitor_read_sdt, bin, NULL);
-  g_signal_connect (demux, "pad-added", G_CALLBACK (mr_monitor_stream_added),
-      bin);
-  g_signal_connect (demux, "pad-removed", G_CALLBACK (on_pad_removed), bin);
+  /* disconnected when the bin goes: tsdemux, let go last by a state
+   * change's list of children, removes its pads after the bin is freed
+   * (tests/unit/monitor-inplace.c under valgrind) */
+  g_signal_connect_object (demux, "pad-added",
+      G_CALLBACK (mr_monitor_stream_added), bin, 0);
+  g_signal_connect_object (demux, "pad-removed", G_CALLBACK (on_pad_removed),
+      bin, 0);
   return bin;
 }
 
 /* Builds a bin and links it to the tee, running before it is linked: the
  * tee must never push into a bin that is not playing. */
 static gboolean
-attach_bin (MrMonitor * m)
+attach_bin (MrMonitor * m, gboolean thumbnails_only)
 {
   g_autoptr (GError) error = NULL;
   MrMonitorBin *bin = build_bin (m, &error);
@@ -270,18 +271,42 @@ attach_bin (MrMonitor * m)
     g_warning ("flow %s: no stream monitoring: %s", m->name, error->message);
     return FALSE;
   }
+  bin->hidden = thumbnails_only;
   gst_bin_add (GST_BIN (m->pipeline), GST_ELEMENT (bin));
   gst_element_sync_state_with_parent (GST_ELEMENT (bin));
   g_mutex_lock (&m->lock);
   m->bin = bin;                 /* takes the ref */
   g_mutex_unlock (&m->lock);
   m->teepad = gst_element_request_pad_simple (m->tee, "src_%u");
+  if (thumbnails_only)
+    gst_pad_add_probe (m->teepad, GST_PAD_PROBE_TYPE_BUFFER |
+        GST_PAD_PROBE_TYPE_BUFFER_LIST, mr_monitor_thumbnail_feed,
+        mr_monitor_ref (m), (GDestroyNotify) mr_monitor_unref);
   sinkpad = gst_element_get_static_pad (GST_ELEMENT (bin), "sink");
   gst_pad_link (m->teepad, sinkpad);
   GST_DEBUG_OBJECT (bin, "flow %s: monitoring attached (thumbnails %d, "
       "content quality %d)", m->name, m->config.thumbnails,
       m->config.content_quality);
   return TRUE;
+}
+
+/* The reader in place, and the bin when decoding paths are configured or
+ * the source has a stream the reader does not read.  With both (thumbnails
+ * alone), the bin's streams are not shown and it is fed only around the
+ * time a thumbnail is due. */
+static void
+attach (MrMonitor * m)
+{
+  gboolean inplace = mr_monitor_inplace_wanted (m);
+
+  if (inplace) {
+    g_autoptr (GstPad) pad = gst_element_get_static_pad (m->tee, "sink");
+
+    mr_monitor_inplace_attach (m, pad);
+    GST_DEBUG_OBJECT (m->pipeline, "flow %s: monitoring in place", m->name);
+  }
+  if (!inplace || m->config.thumbnails)
+    attach_bin (m, inplace);
 }
 
 typedef struct
@@ -345,14 +370,15 @@ detach_bin (MrMonitor * m)
       NULL);
 }
 
-static void
-rebuild (MrMonitor * m)
+void
+mr_monitor_rebuild (MrMonitor * m)
 {
   if (!m->pipeline)
     return;
   GST_DEBUG_OBJECT (m->pipeline, "flow %s: monitoring built again", m->name);
   detach_bin (m);
-  attach_bin (m);
+  mr_monitor_inplace_detach (m);
+  attach (m);
 }
 
 static gboolean
@@ -369,7 +395,7 @@ restart_now (gpointer user_data)
   m->restarts++;
   m->restarted_at = g_get_monotonic_time ();
   g_message ("flow %s: monitoring: building the monitor again", m->name);
-  rebuild (m);
+  mr_monitor_rebuild (m);
   return G_SOURCE_REMOVE;
 }
 
@@ -454,7 +480,7 @@ mr_monitor_attach (GstElement * pipeline, GstElement * tee,
 
   m->pipeline = gst_object_ref (pipeline);
   m->tee = gst_object_ref (tee);
-  attach_bin (m);
+  attach (m);
   return m;
 }
 
@@ -463,12 +489,29 @@ mr_monitor_new_standalone (const gchar * name,
     const MrMonitorConfig * config, GstElement ** bin, GError ** error)
 {
   MrMonitor *m = monitor_new (name, config);
-  MrMonitorBin *b = build_bin (m, error);
+  MrMonitorBin *b;
 
   *bin = NULL;
+  if (mr_monitor_inplace_wanted (m) && !m->config.thumbnails) {
+    *bin = mr_monitor_inplace_standalone_bin (m, name);
+    return m;
+  }
+  b = build_bin (m, error);
   if (!b) {
     mr_monitor_unref (m);
     return NULL;
+  }
+  if (mr_monitor_inplace_wanted (m)) {
+    /* thumbnails alone: the reader and the feed's gate on the bin's own
+     * sink pad, the reader first */
+    g_autoptr (GstPad) pad = gst_element_get_static_pad (GST_ELEMENT (b),
+        "sink");
+
+    b->hidden = TRUE;
+    mr_monitor_inplace_attach (m, pad);
+    gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER |
+        GST_PAD_PROBE_TYPE_BUFFER_LIST, mr_monitor_thumbnail_feed,
+        mr_monitor_ref (m), (GDestroyNotify) mr_monitor_unref);
   }
   /* the running bin, as attach_bin makes it, so that its streams are
    * shown; without a pipeline, schedule_restart's rebuild does nothing */
@@ -482,7 +525,9 @@ release (MrMonitor * m)
 {
   MrMonitorBin *shown, *bin;
 
+  mr_monitor_inplace_detach (m);
   g_mutex_lock (&m->lock);
+  mr_monitor_inplace_hide_locked (m);
   if (m->restart_source)
     g_source_remove (m->restart_source);
   m->restart_source = 0;
@@ -521,9 +566,11 @@ mr_monitor_restart (MrMonitor * m, const gchar * source)
   m->restart_source = 0;
   g_free (m->source);
   m->source = g_strdup (source);
+  /* a new source: read in place again if the configuration allows */
+  m->needs_bin = FALSE;
   g_mutex_unlock (&m->lock);
   m->restarts = 0;
-  rebuild (m);
+  mr_monitor_rebuild (m);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -562,12 +609,16 @@ mr_monitor_get_streams (MrMonitor * m, GPtrArray ** programs,
   *streams = g_ptr_array_new_with_free_func ((GDestroyNotify)
       mr_monitor_stream_free);
   g_mutex_lock (&m->lock);
+  if (mr_monitor_inplace_streams_locked (m, *programs, *streams)) {
+    g_mutex_unlock (&m->lock);
+    return (*streams)->len > 0;
+  }
   bin = m->shown;
   for (guint i = 0; bin && i < bin->program_ids->len; i++) {
     MrMonitorProgram *p = g_new0 (MrMonitorProgram, 1);
 
     p->program_id = g_array_index (bin->program_ids, guint, i);
-    p->program_name = g_strdup (g_hash_table_lookup (bin->program_names,
+    p->program_name = g_strdup (g_hash_table_lookup (bin->sdt.names,
             GUINT_TO_POINTER (p->program_id)));
     g_ptr_array_add (*programs, p);
   }
@@ -591,7 +642,10 @@ mr_monitor_get_source (MrMonitor * m)
   gchar *source;
 
   g_mutex_lock (&m->lock);
-  source = m->shown ? g_strdup (m->shown->source) : NULL;
+  if (m->inplace_shown)
+    source = mr_monitor_inplace_source_locked (m);
+  else
+    source = m->shown ? g_strdup (m->shown->source) : NULL;
   g_mutex_unlock (&m->lock);
   return source;
 }

@@ -13,13 +13,21 @@
  *              ! audioconvert ! silencedetect ! fakesink    (content quality)
  *     without decoding paths: ... ! probe ! fakesink ]
  *
- * The entry is the isolation of an output branch (pipeline/isolation.h):
- * the tee's thread hands the data to an appsink and goes on; the appsrc's
- * own thread runs the monitor, whose backlog drops its oldest data when it
- * falls behind.  Nothing in the monitor can return an error to the tee or
- * post one on the pipeline's bus: the bin takes its children's errors,
- * logs them, and builds itself again after a back-off.  With thumbnails
- * and content quality off, it is only a demuxer and parsers: no decoder.
+ * That bin is built only where something is decoded: with thumbnails and
+ * content quality off (the default), the streams and GOP statistics are
+ * read in place by a probe on the tee's sink pad (monitor-inplace.c,
+ * ts-reader.h: no copy, no demuxer, no parser, no thread), and the bin
+ * only comes for a program with a stream the reader does not read.  With
+ * thumbnails alone the reader answers for the streams and the bin is fed
+ * only around the time a thumbnail is due (thumbnail.c).
+ *
+ * The bin's entry is the isolation of an output branch
+ * (pipeline/isolation.h): the tee's thread hands the data to an appsink
+ * and goes on; the appsrc's own thread runs the monitor, whose backlog
+ * drops its oldest data when it falls behind.  Nothing in the monitor can
+ * return an error to the tee or post one on the pipeline's bus: the bin
+ * takes its children's errors, logs them, and builds itself again after a
+ * back-off.
  * Thumbnails are made in thumbnail.c, content quality in
  * content-quality.c; mr_monitor_new_standalone() builds the bin alone, for
  * tests (tests/unit/monitor-bin.c).

@@ -1,6 +1,7 @@
-/* mroute: the SDT of the stream entering the monitor's tsdemux, read by
- * a probe in the entry's thread: the service names of the programs, which
- * tsdemux does not read. */
+/* mroute: the SDT of the monitor's stream: the service names of the
+ * programs, which tsdemux does not read; read by a probe in the entry's
+ * thread before tsdemux, or packet by packet by the in-place reader
+ * (monitor-inplace.c), with the monitor's lock held. */
 
 #define G_LOG_DOMAIN "mroute-monitor"
 #include "monitor-private.h"
@@ -12,29 +13,45 @@
 #define SDT_PID 0x11
 #define SECTION_MAX 4096
 
-/* under no lock: the names table takes the lock */
-static void
-sdt_names (MrMonitorBin * bin, const guint8 * data, gsize size)
+void
+mr_sdt_init (MrSdt * sdt)
 {
-  MrMonitor *m = bin->monitor;
+  sdt->section = g_byte_array_new ();
+  sdt->open = FALSE;
+  sdt->last = NULL;
+  sdt->names = g_hash_table_new_full (NULL, NULL, NULL, g_free);
+}
+
+void
+mr_sdt_clear (MrSdt * sdt)
+{
+  g_clear_pointer (&sdt->section, g_byte_array_unref);
+  g_clear_pointer (&sdt->last, g_bytes_unref);
+  g_clear_pointer (&sdt->names, g_hash_table_unref);
+}
+
+/* A whole section: the names of its services, when it is not the last one
+ * read again */
+static void
+sdt_names (MrSdt * sdt, const guint8 * data, gsize size)
+{
   GstMpegtsSection *section;
-  const GstMpegtsSDT *sdt;
+  const GstMpegtsSDT *table;
 
   if (size < 3 || data[0] != GST_MTS_TABLE_ID_SERVICE_DESCRIPTION_ACTUAL_TS)
     return;
   /* the same section again (it repeats every few hundred ms) */
-  if (bin->sdt_last && g_bytes_get_size (bin->sdt_last) == size
-      && memcmp (g_bytes_get_data (bin->sdt_last, NULL), data, size) == 0)
+  if (sdt->last && g_bytes_get_size (sdt->last) == size
+      && memcmp (g_bytes_get_data (sdt->last, NULL), data, size) == 0)
     return;
-  g_clear_pointer (&bin->sdt_last, g_bytes_unref);
-  bin->sdt_last = g_bytes_new (data, size);
+  g_clear_pointer (&sdt->last, g_bytes_unref);
+  sdt->last = g_bytes_new (data, size);
   section = gst_mpegts_section_new (SDT_PID, g_memdup2 (data, size), size);
   if (!section)
     return;
-  if ((sdt = gst_mpegts_section_get_sdt (section))) {
-    g_mutex_lock (&m->lock);
-    for (guint i = 0; i < sdt->services->len; i++) {
-      GstMpegtsSDTService *svc = sdt->services->pdata[i];
+  if ((table = gst_mpegts_section_get_sdt (section))) {
+    for (guint i = 0; i < table->services->len; i++) {
+      GstMpegtsSDTService *svc = table->services->pdata[i];
       const GstMpegtsDescriptor *desc =
           gst_mpegts_find_descriptor (svc->descriptors,
           GST_MTS_DESC_DVB_SERVICE);
@@ -42,45 +59,44 @@ sdt_names (MrMonitorBin * bin, const guint8 * data, gsize size)
 
       if (desc && gst_mpegts_descriptor_parse_dvb_service (desc, NULL, &name,
               NULL) && name)
-        g_hash_table_replace (bin->program_names,
-            GUINT_TO_POINTER (svc->service_id), name);
+        g_hash_table_replace (sdt->names, GUINT_TO_POINTER (svc->service_id),
+            name);
       else
         g_free (name);
     }
-    g_mutex_unlock (&m->lock);
   }
   gst_mpegts_section_unref (section);
 }
 
-/* Sections that are complete in bin->sdt are read and dropped */
+/* Sections that are complete in sdt->section are read and dropped */
 static void
-sdt_take_sections (MrMonitorBin * bin)
+sdt_take_sections (MrSdt * sdt)
 {
-  while (bin->sdt_open && bin->sdt->len >= 3) {
-    const guint8 *d = bin->sdt->data;
+  while (sdt->open && sdt->section->len >= 3) {
+    const guint8 *d = sdt->section->data;
     guint total;
 
     if (d[0] == 0xFF) {         /* stuffing: nothing more in this packet */
-      bin->sdt_open = FALSE;
+      sdt->open = FALSE;
       break;
     }
     total = 3 + (((d[1] & 0x0F) << 8) | d[2]);
     if (total > SECTION_MAX) {
-      bin->sdt_open = FALSE;
+      sdt->open = FALSE;
       break;
     }
-    if (bin->sdt->len < total)
+    if (sdt->section->len < total)
       break;
-    sdt_names (bin, d, total);
-    g_byte_array_remove_range (bin->sdt, 0, total);
+    sdt_names (sdt, d, total);
+    g_byte_array_remove_range (sdt->section, 0, total);
   }
-  if (!bin->sdt_open || bin->sdt->len > SECTION_MAX)
-    g_byte_array_set_size (bin->sdt, 0);
+  if (!sdt->open || sdt->section->len > SECTION_MAX)
+    g_byte_array_set_size (sdt->section, 0);
 }
 
 /* One TS packet: the payload of PID 0x11 goes into sections */
-static void
-sdt_packet (MrMonitorBin * bin, const guint8 * p)
+void
+mr_sdt_packet (MrSdt * sdt, const guint8 * p)
 {
   guint off = 4, pid = ((p[1] & 0x1F) << 8) | p[2];
   gboolean start = p[1] & 0x40;
@@ -96,33 +112,33 @@ sdt_packet (MrMonitorBin * bin, const guint8 * p)
     guint pointer = p[off++];
 
     /* the end of the previous section, then a new one */
-    if (bin->sdt_open && off + pointer <= TS_PACKET) {
-      g_byte_array_append (bin->sdt, p + off, pointer);
-      sdt_take_sections (bin);
+    if (sdt->open && off + pointer <= TS_PACKET) {
+      g_byte_array_append (sdt->section, p + off, pointer);
+      sdt_take_sections (sdt);
     }
     off += pointer;
     if (off >= TS_PACKET)
       return;
-    g_byte_array_set_size (bin->sdt, 0);
-    bin->sdt_open = TRUE;
-  } else if (!bin->sdt_open) {
+    g_byte_array_set_size (sdt->section, 0);
+    sdt->open = TRUE;
+  } else if (!sdt->open) {
     return;
   }
-  g_byte_array_append (bin->sdt, p + off, TS_PACKET - off);
-  sdt_take_sections (bin);
+  g_byte_array_append (sdt->section, p + off, TS_PACKET - off);
+  sdt_take_sections (sdt);
 }
 
 /* The flow's buffers hold whole TS packets (datagrams of seven); a packet
  * that does not start with its sync byte is skipped */
 static void
-sdt_buffer (MrMonitorBin * bin, GstBuffer * buf)
+sdt_buffer (MrSdt * sdt, GstBuffer * buf)
 {
   GstMapInfo map;
 
   if (!gst_buffer_map (buf, &map, GST_MAP_READ))
     return;
   for (gsize off = 0; off + TS_PACKET <= map.size; off += TS_PACKET)
-    sdt_packet (bin, map.data + off);
+    mr_sdt_packet (sdt, map.data + off);
   gst_buffer_unmap (buf, &map);
 }
 
@@ -138,11 +154,14 @@ mr_monitor_read_sdt (GstPad * pad, GstPadProbeInfo * info,
     gpointer user_data)
 {
   MrMonitorBin *bin = user_data;
+  MrMonitor *m = bin->monitor;
 
+  g_mutex_lock (&m->lock);
   if (info->type & GST_PAD_PROBE_TYPE_BUFFER)
-    sdt_buffer (bin, GST_PAD_PROBE_INFO_BUFFER (info));
+    sdt_buffer (&bin->sdt, GST_PAD_PROBE_INFO_BUFFER (info));
   else if (info->type & GST_PAD_PROBE_TYPE_BUFFER_LIST)
     gst_buffer_list_foreach (GST_PAD_PROBE_INFO_BUFFER_LIST (info),
-        sdt_list_item, bin);
+        sdt_list_item, &bin->sdt);
+  g_mutex_unlock (&m->lock);
   return GST_PAD_PROBE_OK;
 }

@@ -2,7 +2,10 @@
  * stream's parser (key frames only, when one is due ! leaky queue !
  * DECODER ! videoscale to 320 wide ! videoconvert ! jpegenc ! appsink),
  * the newest JPEG kept in the monitor across rebuilds of its bin, and
- * the getters that read it. */
+ * the getters that read it.  With thumbnails alone (no content analysis),
+ * the bin's demuxer and parser do not run all the time either: the
+ * in-place reader answers for the streams and mr_monitor_thumbnail_feed ()
+ * lets the TS into the bin only around the time a thumbnail is due. */
 
 #define G_LOG_DOMAIN "mroute-monitor"
 #include "monitor-private.h"
@@ -79,6 +82,27 @@ mr_monitor_set_thumbnail_note (MrMonitor * m, const gchar * note)
   g_free (m->thumbnail_note);
   m->thumbnail_note = g_strdup (note);
   g_mutex_unlock (&m->lock);
+}
+
+/* How long before a thumbnail is due the bin gets the TS again: tsdemux
+ * and the parser find their feet (the PES in progress, the parameter sets)
+ * before the first key frame that may be due */
+#define FEED_LEAD_US (G_USEC_PER_SEC / 2)
+
+GstPadProbeReturn
+mr_monitor_thumbnail_feed (GstPad * pad, GstPadProbeInfo * info,
+    gpointer user_data)
+{
+  MrMonitor *m = user_data;
+  gint64 now = g_get_monotonic_time ();
+  gboolean open;
+
+  /* open until the first thumbnail, then from shortly before each is due
+   * until it is made (on_thumbnail moves thumbnail_due on) */
+  g_mutex_lock (&m->lock);
+  open = !m->thumbnail_due || now >= m->thumbnail_due - FEED_LEAD_US;
+  g_mutex_unlock (&m->lock);
+  return open ? GST_PAD_PROBE_OK : GST_PAD_PROBE_DROP;
 }
 
 /* decoder ! videoscale ! 320 wide ! videoconvert ! jpegenc ! appsink;

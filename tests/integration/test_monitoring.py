@@ -210,12 +210,14 @@ class MonitoringTest(MrouteTestCase):
         md = self.poll(off, "metadata", lambda j: len(j["streams"]) >= 2
                        and j["streams"][0].get("width"), 10)
         self.assertEqual(md["streams"][0]["codec"], "h264")
-        # ... and no decoder runs for it ("costs nothing when disabled")
+        # ... and no decoder runs for it ("costs nothing when disabled"):
+        # the headers are read in place, no demuxer, parser or decoder
         log = self.ctl.read_log()
-        self.assertIn("flow %s: monitoring stream 0: video h264: h264parse, "
+        self.assertIn("flow %s: monitoring stream 0: video h264: read in place, "
                       "thumbnails: off, analysis: off" % off, log)
-        self.assertIn("flow %s: monitoring stream 1: audio aac: aacparse, "
+        self.assertIn("flow %s: monitoring stream 1: audio aac: read in place, "
                       "thumbnails: off, analysis: off" % off, log)
+        self.assertNotIn("flow %s: monitoring stream 0: video h264: h264parse" % off, log)
         # stopping makes it 409 again, with the field still winning
         self.assertEqual(self.ctl.post("/v1/flows/%s/stop" % off).status, 200)
         self.assertError(self.ctl.get("/v1/flows/%s/metadata" % off), 409,

@@ -110,12 +110,14 @@ typedef struct
 } Fixture;
 
 static Fixture *
-fixture_new (gboolean thumbnails, gboolean content_quality)
+fixture_new_interval (gboolean thumbnails, gboolean content_quality,
+    guint interval)
 {
   Fixture *f = g_new0 (Fixture, 1);
   MrMonitorConfig config = {.thumbnails = thumbnails,.content_quality =
-        content_quality,.thumbnail_interval_sec = 1,.black_threshold_sec = 1,
-    .frozen_threshold_sec = 1,.silent_threshold_sec = 1
+        content_quality,.thumbnail_interval_sec = interval,
+    .black_threshold_sec = 1,.frozen_threshold_sec = 1,
+    .silent_threshold_sec = 1
   };
   g_autoptr (GError) error = NULL;
 
@@ -124,6 +126,12 @@ fixture_new (gboolean thumbnails, gboolean content_quality)
   f->h = gst_harness_new_with_element (f->bin, "sink", NULL);
   gst_harness_set_src_caps_str (f->h, TS_CAPS);
   return f;
+}
+
+static Fixture *
+fixture_new (gboolean thumbnails, gboolean content_quality)
+{
+  return fixture_new_interval (thumbnails, content_quality, 1);
 }
 
 static void
@@ -351,6 +359,53 @@ GST_START_TEST (test_thumbnail)
 
 GST_END_TEST;
 
+static GstPadProbeReturn
+count_entering (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+{
+  g_atomic_int_inc ((gint *) user_data);
+  return GST_PAD_PROBE_OK;
+}
+
+/* Thumbnails alone: the streams and GOP statistics are read in place, the
+ * bin's demuxer gets the TS only until a thumbnail is made and again
+ * shortly before the next is due (30 s later here): the stream pushed a
+ * second time does not enter it at all, and is still counted */
+GST_START_TEST (test_thumbnail_fed_when_due)
+{
+  Fixture *f = fixture_new_interval (TRUE, FALSE, 30);
+  g_autoptr (GstElement) entry = gst_bin_get_by_name (GST_BIN (f->bin),
+      "entry");
+  g_autoptr (GstPad) pad = NULL;
+  g_autoptr (GPtrArray) programs = NULL;
+  g_autoptr (GPtrArray) streams = NULL;
+  MrMonitorStream *v;
+  gint entered = 0, before;
+
+  fail_unless (entry != NULL);
+  pad = gst_element_get_static_pad (entry, "sink");
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER |
+      GST_PAD_PROBE_TYPE_BUFFER_LIST, count_entering, &entered, NULL);
+  push_all (f, smpte ());
+  fail_unless (wait_for (f->monitor, have_thumbnail),
+      "no thumbnail in %d s", DEADLINE_S);
+  fail_unless (wait_for (f->monitor, streams_complete));
+  check_streams (f->monitor, 1);
+  fail_unless (g_atomic_int_get (&entered) > 0);
+
+  before = g_atomic_int_get (&entered);
+  push_all (f, smpte ());
+  fail_unless_equals_int (g_atomic_int_get (&entered), before);
+  /* the reader went on: the second push's GOPs are counted */
+  mr_monitor_get_streams (f->monitor, &programs, &streams);
+  v = find_stream (streams, MR_MONITOR_STREAM_VIDEO);
+  fail_unless (v != NULL);
+  fail_unless (v->gop.keyframes >= 2 * SECONDS - 1,
+      "%" G_GUINT64_FORMAT " key frames", v->gop.keyframes);
+  fixture_free (f);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_content_quality_black)
 {
   Fixture *f = fixture_new (FALSE, TRUE);
@@ -564,6 +619,7 @@ monitor_bin_suite (void)
   tcase_add_test (tc, test_streams_and_gop);
   tcase_add_test (tc, test_buffer_lists);
   tcase_add_test (tc, test_thumbnail);
+  tcase_add_test (tc, test_thumbnail_fed_when_due);
   tcase_add_test (tc, test_content_quality_black);
   tcase_add_test (tc, test_content_quality_picture);
   tcase_add_test (tc, test_rebuild_with_shared_lists);
