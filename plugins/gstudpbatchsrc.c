@@ -43,12 +43,20 @@
  * ]|
  *
  * ## Design
- * Datagrams are received into one area of `batch-size` x `mtu` bytes,
- * allocated when the element starts and reused for every read, then copied into one memory of exactly their total size, which
- * each buffer shares a slice of. Buffers therefore hold no more memory than
- * their data, however long downstream keeps them, and a batch costs one
- * allocation. A datagram longer than `mtu` is truncated and counted in the
- * `stats` property.
+ * Datagrams are received straight into the buffers they leave in, as
+ * udpsrc receives into a buffer of its pool: the element holds `batch-size`
+ * buffers of `mtu` bytes, mapped, each the target of one message of the
+ * `recvmmsg()` call; a read resizes the buffers it filled to their
+ * datagrams and pushes them, the others wait for the next read. The
+ * buffers come from a #GstBufferPool of the element (`batch-size` + 1 made
+ * at the start, at most 2 x `batch-size` + 1) and go back to it when
+ * downstream releases them, so a datagram costs no copy and, in the
+ * steady state, no allocation. The memory stays the buffer's however long
+ * downstream keeps it (a queue of an output): when all the pool's buffers
+ * are out, the element allocates buffers of no pool, freed with them. A
+ * buffer held downstream takes `mtu` bytes whatever its datagram's size.
+ * A datagram longer than `mtu` is truncated and counted in the `stats`
+ * property.
  *
  * A multicast socket is bound to the group and its port (not to the
  * wildcard address), with `SO_REUSEADDR` whatever `reuse` says, and joins
@@ -111,6 +119,55 @@ enum
 
 static void gst_udp_batch_src_uri_handler_init (gpointer g_iface,
     gpointer iface_data);
+
+/* The element's pool: a GstBufferPool whose reset of a returning buffer
+ * costs a half of the default's in the usual case, a buffer of one
+ * writable memory and no metadata (the default's gst_buffer_resize was
+ * more than half of a buffer's way back to the pool) */
+typedef struct
+{
+  GstBufferPool parent;
+  guint size;                   /* the buffers' size, the element's mtu */
+} MrSlotPool;
+typedef GstBufferPoolClass MrSlotPoolClass;
+static GType mr_slot_pool_get_type (void);
+G_DEFINE_TYPE (MrSlotPool, mr_slot_pool, GST_TYPE_BUFFER_POOL);
+
+static void
+mr_slot_pool_reset_buffer (GstBufferPool * pool, GstBuffer * buffer)
+{
+  GstMemory *mem;
+  gpointer state = NULL;
+
+  if (GST_BUFFER_FLAG_IS_SET (buffer, GST_BUFFER_FLAG_TAG_MEMORY)
+      || gst_buffer_n_memory (buffer) != 1
+      || gst_buffer_iterate_meta (buffer, &state)
+      || !gst_memory_is_writable (mem = gst_buffer_peek_memory (buffer, 0))) {
+    GST_BUFFER_POOL_CLASS (mr_slot_pool_parent_class)->reset_buffer (pool,
+        buffer);
+    return;
+  }
+  GST_BUFFER_FLAGS (buffer) = 0;
+  GST_BUFFER_PTS (buffer) = GST_BUFFER_DTS (buffer) = GST_CLOCK_TIME_NONE;
+  GST_BUFFER_DURATION (buffer) = GST_CLOCK_TIME_NONE;
+  GST_BUFFER_OFFSET (buffer) = GST_BUFFER_OFFSET_NONE;
+  GST_BUFFER_OFFSET_END (buffer) = GST_BUFFER_OFFSET_NONE;
+  /* back to the pool's size (the memory's maxsize has the slack of its
+   * alignment) */
+  gst_memory_resize (mem, -(gssize) mem->offset,
+      ((MrSlotPool *) pool)->size);
+}
+
+static void
+mr_slot_pool_class_init (MrSlotPoolClass * klass)
+{
+  klass->reset_buffer = mr_slot_pool_reset_buffer;
+}
+
+static void
+mr_slot_pool_init (MrSlotPool * pool)
+{
+}
 
 #define gst_udp_batch_src_parent_class parent_class
 G_DEFINE_TYPE_WITH_CODE (GstUdpBatchSrc, gst_udp_batch_src,
@@ -451,6 +508,7 @@ gst_udp_batch_src_start (GstBaseSrc * src)
   g_autofree gchar *mc_iface = NULL;
   gint port, buffer_size, one = 1, ifindex = 0;
   gboolean reuse, multicast;
+  GstStructure *config;
   GError *err = NULL;
 
   GST_OBJECT_LOCK (self);
@@ -544,15 +602,34 @@ gst_udp_batch_src_start (GstBaseSrc * src)
   }
 
   GST_OBJECT_LOCK (self);
-  self->area_batch = self->batch_size;
-  self->area_mtu = self->mtu;
+  self->n_slots = self->batch_size;
+  self->slot_size = self->mtu;
   GST_OBJECT_UNLOCK (self);
-  self->area = g_malloc (self->area_batch * self->area_mtu);
-  self->msgs = g_new0 (struct mmsghdr, self->area_batch);
-  self->iov = g_new0 (struct iovec, self->area_batch);
-  for (guint i = 0; i < self->area_batch; i++) {
-    self->iov[i].iov_base = self->area + i * self->area_mtu;
-    self->iov[i].iov_len = self->area_mtu;
+  /* the slots take batch-size buffers; one more stays in the pool so that
+   * refilling them does not empty it (an empty pool costs a syscall on its
+   * control fd at every acquire and release); past the maximum, buffers
+   * that downstream keeps are replaced by ones of no pool */
+  self->pool = g_object_new (mr_slot_pool_get_type (), NULL);
+  gst_object_ref_sink (self->pool);
+  ((MrSlotPool *) self->pool)->size = self->slot_size;
+  config = gst_buffer_pool_get_config (self->pool);
+  gst_buffer_pool_config_set_params (config, NULL, self->slot_size,
+      self->n_slots + 1, 2 * self->n_slots + 1);
+  if (!gst_buffer_pool_set_config (self->pool, config)
+      || !gst_buffer_pool_set_active (self->pool, TRUE)) {
+    GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ, (NULL),
+        ("could not start a pool of %u buffers of %u bytes",
+            self->n_slots + 1, self->slot_size));
+    gst_clear_object (&self->pool);
+    close (self->fd);
+    self->fd = -1;
+    return FALSE;
+  }
+  self->slots = g_new0 (GstBuffer *, self->n_slots);
+  self->maps = g_new0 (GstMapInfo, self->n_slots);
+  self->msgs = g_new0 (struct mmsghdr, self->n_slots);
+  self->iov = g_new0 (struct iovec, self->n_slots);
+  for (guint i = 0; i < self->n_slots; i++) {
     self->msgs[i].msg_hdr.msg_iov = &self->iov[i];
     self->msgs[i].msg_hdr.msg_iovlen = 1;
   }
@@ -579,7 +656,18 @@ gst_udp_batch_src_stop (GstBaseSrc * src)
     close (self->fd);
     self->fd = -1;
   }
-  g_clear_pointer (&self->area, g_free);
+  for (guint i = 0; self->slots && i < self->n_slots; i++) {
+    if (self->slots[i]) {
+      gst_memory_unmap (self->maps[i].memory, &self->maps[i]);
+      gst_buffer_unref (self->slots[i]);
+    }
+  }
+  g_clear_pointer (&self->slots, g_free);
+  g_clear_pointer (&self->maps, g_free);
+  if (self->pool) {
+    gst_buffer_pool_set_active (self->pool, FALSE);
+    gst_clear_object (&self->pool);
+  }
   g_clear_pointer (&self->msgs, g_free);
   g_clear_pointer (&self->iov, g_free);
   GST_OBJECT_LOCK (self);
@@ -608,24 +696,76 @@ gst_udp_batch_src_unlock_stop (GstBaseSrc * src)
   return TRUE;
 }
 
+/* Gives every empty slot a buffer of the pool (or, when downstream keeps
+ * all the pool's buffers, one of its own) and points its iovec at the
+ * buffer's mapped memory */
+static GstFlowReturn
+fill_slots (GstUdpBatchSrc * self)
+{
+  GstBufferPoolAcquireParams params = {.flags =
+        GST_BUFFER_POOL_ACQUIRE_FLAG_DONTWAIT
+  };
+
+  for (guint i = 0; i < self->n_slots; i++) {
+    GstBuffer *b;
+    GstFlowReturn ret;
+
+    if (self->slots[i])
+      continue;
+    ret = gst_buffer_pool_acquire_buffer (self->pool, &b, &params);
+    if (ret == GST_FLOW_EOS)
+      b = gst_buffer_new_allocate (NULL, self->slot_size, NULL);
+    else if (ret != GST_FLOW_OK)
+      return ret;
+    if (!gst_memory_map (gst_buffer_peek_memory (b, 0), &self->maps[i],
+            GST_MAP_WRITE)) {
+      gst_buffer_unref (b);
+      GST_ELEMENT_ERROR (self, RESOURCE, READ, (NULL),
+          ("could not map a buffer"));
+      return GST_FLOW_ERROR;
+    }
+    self->slots[i] = b;
+    self->iov[i].iov_base = self->maps[i].data;
+    self->iov[i].iov_len = self->maps[i].size;
+  }
+  return GST_FLOW_OK;
+}
+
+/* Takes slot @i's buffer, filled with @len bytes */
+static GstBuffer *
+take_slot (GstUdpBatchSrc * self, guint i, guint len, GstClockTime ts)
+{
+  GstBuffer *b = self->slots[i];
+  GstMemory *mem = self->maps[i].memory;
+
+  gst_memory_unmap (mem, &self->maps[i]);
+  gst_memory_resize (mem, 0, len);
+  GST_BUFFER_PTS (b) = GST_BUFFER_DTS (b) = ts;
+  self->slots[i] = NULL;
+  return b;
+}
+
 static GstFlowReturn
 gst_udp_batch_src_create (GstPushSrc * src, GstBuffer ** buf)
 {
   GstUdpBatchSrc *self = GST_UDP_BATCH_SRC (src);
   struct mmsghdr *msgs = self->msgs;
-  struct iovec *iov = self->iov;
   guint total = 0;
   gint n;
-  GstMemory *mem;
-  GstMapInfo map;
   GstClock *clock;
-  GstClockTime ts = GST_CLOCK_TIME_NONE;
+  GstClockTime base, ts = GST_CLOCK_TIME_NONE;
   guint64 truncated = 0;
+  GstFlowReturn ret;
+
+  /* the slots the last read filled; what downstream has released of them
+   * is back in the pool by now */
+  if ((ret = fill_slots (self)) != GST_FLOW_OK)
+    return ret;
 
   for (;;) {
-    gint ret = gst_poll_wait (self->poll, GST_CLOCK_TIME_NONE);
+    gint r = gst_poll_wait (self->poll, GST_CLOCK_TIME_NONE);
 
-    if (ret < 0) {
+    if (r < 0) {
       if (errno == EBUSY)
         return GST_FLOW_FLUSHING;
       if (errno == EINTR || errno == EAGAIN)
@@ -635,9 +775,8 @@ gst_udp_batch_src_create (GstPushSrc * src, GstBuffer ** buf)
       return GST_FLOW_ERROR;
     }
 
-    for (guint i = 0; i < self->area_batch; i++)
-      msgs[i].msg_hdr.msg_flags = 0;
-    n = recvmmsg (self->fd, msgs, self->area_batch, MSG_DONTWAIT, NULL);
+    /* the kernel sets msg_len and msg_flags of every message it fills */
+    n = recvmmsg (self->fd, msgs, self->n_slots, MSG_DONTWAIT, NULL);
     if (n > 0)
       break;
     if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR
@@ -654,52 +793,34 @@ gst_udp_batch_src_create (GstPushSrc * src, GstBuffer ** buf)
       truncated++;
   }
 
-  /* one memory of exactly the received size, shared by the buffers */
-  mem = gst_allocator_alloc (NULL, MAX (total, 1), NULL);
-  gst_memory_map (mem, &map, GST_MAP_WRITE);
-  for (gint i = 0, off = 0; i < n; i++) {
-    memcpy (map.data + off, iov[i].iov_base, msgs[i].msg_len);
-    off += msgs[i].msg_len;
-  }
-  gst_memory_unmap (mem, &map);
+  GST_OBJECT_LOCK (self);
+  self->datagrams += n;
+  self->reads++;
+  self->truncated += truncated;
+  clock = GST_ELEMENT_CLOCK (self) ? gst_object_ref (GST_ELEMENT_CLOCK (self))
+      : NULL;
+  base = GST_ELEMENT_CAST (self)->base_time;
+  GST_OBJECT_UNLOCK (self);
+  GST_LOG_OBJECT (self, "read %d datagrams (%u bytes)", n, total);
 
-  clock = gst_element_get_clock (GST_ELEMENT (self));
   if (clock) {
-    GstClockTime base = gst_element_get_base_time (GST_ELEMENT (self));
     GstClockTime now = gst_clock_get_time (clock);
+
     ts = now > base ? now - base : 0;
     gst_object_unref (clock);
   }
 
-  GST_OBJECT_LOCK (self);
-  self->datagrams += n;
-  self->reads++;
-  GST_LOG_OBJECT (self, "read %d datagrams (%u bytes)", n, total);
-  self->truncated += truncated;
-  GST_OBJECT_UNLOCK (self);
-
   if (n == 1) {
-    *buf = gst_buffer_new ();
-    gst_buffer_append_memory (*buf, mem);
-    GST_BUFFER_PTS (*buf) = GST_BUFFER_DTS (*buf) = ts;
-    return GST_FLOW_OK;
+    *buf = take_slot (self, 0, msgs[0].msg_len, ts);
   } else {
     GstBufferList *list = gst_buffer_list_new_sized (n);
 
-    for (gint i = 0, off = 0; i < n; i++) {
-      GstBuffer *b = gst_buffer_new ();
-
-      gst_buffer_append_memory (b, gst_memory_share (mem, off,
-              msgs[i].msg_len));
-      off += msgs[i].msg_len;
-      GST_BUFFER_PTS (b) = GST_BUFFER_DTS (b) = ts;
-      gst_buffer_list_add (list, b);
-    }
-    gst_memory_unref (mem);
+    for (gint i = 0; i < n; i++)
+      gst_buffer_list_add (list, take_slot (self, i, msgs[i].msg_len, ts));
     gst_base_src_submit_buffer_list (GST_BASE_SRC (self), list);
     *buf = NULL;
-    return GST_FLOW_OK;
   }
+  return GST_FLOW_OK;
 }
 
 /* ---------------------------------------------------------------------- */

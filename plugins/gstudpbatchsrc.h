@@ -38,11 +38,13 @@ struct _GstUdpBatchSrc
   gint fd;
   GstPoll *poll;
   GstPollFD pollfd;
-  guint8 *area;                 /* batch x mtu bytes the kernel writes to */
+  GstBufferPool *pool;          /* of mtu-sized buffers */
+  GstBuffer **slots;            /* batch buffers the next read fills */
+  GstMapInfo *maps;             /* their memory, mapped while in a slot */
   struct mmsghdr *msgs;
-  struct iovec *iov;
-  guint area_batch;
-  guint area_mtu;
+  struct iovec *iov;            /* point into the slots' maps */
+  guint n_slots;                /* batch-size when started */
+  guint slot_size;              /* mtu when started */
   gint bound_port;              /* protected by object lock */
 
   /* counters, protected by object lock */

@@ -362,6 +362,114 @@ GST_START_TEST (test_src_truncates_long_datagrams)
 
 GST_END_TEST;
 
+/* The source receives into buffers of a pool and reuses them once
+ * downstream releases them; a buffer downstream keeps keeps its bytes.
+ * Rounds of 6 datagrams (batch-size 4: two reads at least): the first 10
+ * release theirs, the next 5 hold theirs, past the pool's maximum (2 x
+ * batch-size + 1), the last 5 release theirs again; sizes stay exact (an
+ * empty datagram, a truncated one) */
+#define POOL_MTU 1316
+static const gsize pool_sizes[] = { 1316, 188, 0, 1400, 1, 700 };
+
+static GQuark
+released_quark (void)
+{
+  return g_quark_from_static_string ("udpfanout-test-released");
+}
+
+static void
+send_pattern (GSocket * tx, guint16 port, guint index, gsize size)
+{
+  guint8 data[1400];
+
+  for (gsize i = 0; i < size; i++)
+    data[i] = (guint8) (index * 7 + i);
+  send_to (tx, port, data, size);
+}
+
+static void
+assert_pattern (GstBuffer * b, guint index)
+{
+  GstMapInfo map;
+  gsize size = MIN (pool_sizes[index % G_N_ELEMENTS (pool_sizes)], POOL_MTU);
+
+  fail_unless (gst_buffer_map (b, &map, GST_MAP_READ));
+  fail_unless_equals_int (map.size, size);
+  for (gsize i = 0; i < size; i++)
+    fail_unless_equals_int (map.data[i], (guint8) (index * 7 + i));
+  gst_buffer_unmap (b, &map);
+}
+
+GST_START_TEST (test_src_pool_buffers_keep_their_bytes)
+{
+  GstHarness *h = gst_harness_new_with_padnames ("udpbatchsrc", NULL, "src");
+  GPtrArray *held = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      gst_buffer_unref);
+  GSocket *tx;
+  guint16 dummy;
+  gint port = 0;
+  guint index = 0, pooled = 0, reused = 0;
+  GstStructure *stats = NULL;
+  guint64 truncated = 0, datagrams = 0;
+
+  g_object_set (h->element, "port", 0, "address", "127.0.0.1", "mtu",
+      POOL_MTU, "batch-size", 4, NULL);
+  gst_harness_play (h);
+  g_object_get (h->element, "bound-port", &port, NULL);
+  tx = bound_socket (&dummy);
+
+  for (guint round = 0; round < 20; round++) {
+    guint first = index;
+
+    for (guint k = 0; k < G_N_ELEMENTS (pool_sizes); k++, index++)
+      send_pattern (tx, port, index, pool_sizes[k]);
+    for (guint i = first; i < index; i++) {
+      GstBuffer *b = gst_harness_pull (h);
+
+      fail_unless (b != NULL);
+      fail_unless (GST_BUFFER_PTS_IS_VALID (b));
+      assert_pattern (b, i);
+      if (b->pool)
+        pooled++;
+      /* a mark survives only a buffer that the pool took back */
+      if (gst_mini_object_get_qdata (GST_MINI_OBJECT (b), released_quark ()))
+        reused++;
+      if (round >= 10 && round < 15) {
+        g_ptr_array_add (held, b);
+      } else {
+        gst_mini_object_set_qdata (GST_MINI_OBJECT (b), released_quark (),
+            GINT_TO_POINTER (1), NULL);
+        gst_buffer_unref (b);
+      }
+    }
+  }
+  /* 30 held, more than the pool has: the later rounds still came */
+  fail_unless_equals_int (held->len, 30);
+  for (guint i = 0; i < held->len; i++)
+    assert_pattern (g_ptr_array_index (held, i), 60 + i);
+  /* in every round, the slots refilled after its first read take buffers
+   * the pool got back from the rounds before: one recycled buffer a round
+   * at least, bar the pool's one spare the first time */
+  fail_unless (pooled > 0);
+  fail_unless (reused >= 8, "%u buffers recycled", reused);
+
+  g_object_get (h->element, "stats", &stats, NULL);
+  gst_structure_get_uint64 (stats, "truncated", &truncated);
+  gst_structure_get_uint64 (stats, "datagrams", &datagrams);
+  gst_structure_free (stats);
+  fail_unless_equals_uint64 (truncated, 20);
+  fail_unless_equals_uint64 (datagrams, index);
+
+  g_object_unref (tx);
+  gst_harness_teardown (h);
+  /* the held buffers outlive the element and its pool */
+  for (guint i = 0; i < held->len; i++)
+    assert_pattern (g_ptr_array_index (held, i), 60 + i);
+  g_ptr_array_unref (held);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_src_port_in_use)
 {
   guint16 port;
@@ -416,6 +524,7 @@ udpfanout_suite (void)
   tcase_add_test (tc, test_sink_failing_client);
   tcase_add_test (tc, test_src_batches);
   tcase_add_test (tc, test_src_truncates_long_datagrams);
+  tcase_add_test (tc, test_src_pool_buffers_keep_their_bytes);
   tcase_add_test (tc, test_src_port_in_use);
   tcase_add_test (tc, test_src_stops_while_waiting);
   return s;
