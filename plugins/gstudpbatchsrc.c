@@ -19,8 +19,15 @@
  * per datagram drops because the syscalls, the wake-ups and the pad pushes
  * are shared by the batch.
  *
- * A datagram that arrives alone still leaves alone and at once: the element
- * never waits to fill a batch, so it adds no latency.
+ * A datagram that arrives alone still leaves alone and at once: by default
+ * the element never waits to fill a batch, so it adds no latency. With
+ * `read-interval` set, after a read that did not fill a batch the element
+ * lets the next datagrams gather in the socket's buffer until that much
+ * time has passed since the read, then takes them in one read: at most
+ * one wake-up, one receive and one send per output in each interval,
+ * whatever the sender's pacing, for at most `read-interval` of added
+ * latency (a read that fills a batch is followed by the next at once).
+ * This trades latency for CPU where many flows share a machine.
  *
  * When `address` is a multicast group (IPv4 or IPv6) the element joins it,
  * as udpsrc does: any-source, or source-specific (SSM) when
@@ -101,6 +108,7 @@ enum
   PROP_BUFFER_SIZE,
   PROP_MTU,
   PROP_BATCH_SIZE,
+  PROP_READ_INTERVAL,
   PROP_REUSE,
   PROP_BOUND_PORT,
   PROP_STATS,
@@ -115,6 +123,8 @@ enum
 #define DEFAULT_MTU 1500
 #define DEFAULT_BATCH_SIZE 64
 #define DEFAULT_REUSE FALSE
+#define DEFAULT_READ_INTERVAL 0
+#define MAX_READ_INTERVAL GST_SECOND
 #define MAX_BATCH_SIZE 1024
 
 static void gst_udp_batch_src_uri_handler_init (gpointer g_iface,
@@ -227,6 +237,20 @@ gst_udp_batch_src_class_init (GstUdpBatchSrcClass * klass)
           "Most datagrams read in one call and pushed as one list", 1,
           MAX_BATCH_SIZE, DEFAULT_BATCH_SIZE,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+  /**
+   * GstUdpBatchSrc:read-interval:
+   *
+   * The least time between two reads when the first did not fill a
+   * batch, in nanoseconds, waited on the element's clock; 0 (the
+   * default): read as soon as a datagram is there. Adds up to this much
+   * latency, for fewer wake-ups and larger batches.
+   */
+  g_object_class_install_property (gobject_class, PROP_READ_INTERVAL,
+      g_param_spec_uint64 ("read-interval", "Read interval",
+          "Least time between two reads after a read that did not fill a "
+          "batch, in nanoseconds (0 = read at once; adds up to this much "
+          "latency)", 0, MAX_READ_INTERVAL, DEFAULT_READ_INTERVAL,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
   g_object_class_install_property (gobject_class, PROP_REUSE,
       g_param_spec_boolean ("reuse", "Reuse", "Allow the port to be shared "
           "(SO_REUSEADDR; always on for a multicast address)", DEFAULT_REUSE,
@@ -292,6 +316,7 @@ gst_udp_batch_src_init (GstUdpBatchSrc * self)
   self->buffer_size = DEFAULT_BUFFER_SIZE;
   self->mtu = DEFAULT_MTU;
   self->batch_size = DEFAULT_BATCH_SIZE;
+  self->read_interval = DEFAULT_READ_INTERVAL;
   self->reuse = DEFAULT_REUSE;
   self->fd = -1;
 
@@ -397,6 +422,9 @@ gst_udp_batch_src_set_property (GObject * object, guint prop_id,
     case PROP_BATCH_SIZE:
       self->batch_size = g_value_get_uint (value);
       break;
+    case PROP_READ_INTERVAL:
+      self->read_interval = g_value_get_uint64 (value);
+      break;
     case PROP_REUSE:
       self->reuse = g_value_get_boolean (value);
       break;
@@ -441,6 +469,9 @@ gst_udp_batch_src_get_property (GObject * object, guint prop_id,
       break;
     case PROP_BATCH_SIZE:
       g_value_set_uint (value, self->batch_size);
+      break;
+    case PROP_READ_INTERVAL:
+      g_value_set_uint64 (value, self->read_interval);
       break;
     case PROP_REUSE:
       g_value_set_boolean (value, self->reuse);
@@ -603,6 +634,8 @@ gst_udp_batch_src_start (GstBaseSrc * src)
 
   GST_OBJECT_LOCK (self);
   self->n_slots = self->batch_size;
+  self->next_read = GST_CLOCK_TIME_NONE;
+  self->flushing = FALSE;
   self->slot_size = self->mtu;
   GST_OBJECT_UNLOCK (self);
   /* the slots take batch-size buffers; one more stays in the pool so that
@@ -681,6 +714,11 @@ gst_udp_batch_src_unlock (GstBaseSrc * src)
 {
   GstUdpBatchSrc *self = GST_UDP_BATCH_SRC (src);
 
+  GST_OBJECT_LOCK (self);
+  self->flushing = TRUE;
+  if (self->wait_id)
+    gst_clock_id_unschedule (self->wait_id);
+  GST_OBJECT_UNLOCK (self);
   if (self->poll)
     gst_poll_set_flushing (self->poll, TRUE);
   return TRUE;
@@ -691,6 +729,9 @@ gst_udp_batch_src_unlock_stop (GstBaseSrc * src)
 {
   GstUdpBatchSrc *self = GST_UDP_BATCH_SRC (src);
 
+  GST_OBJECT_LOCK (self);
+  self->flushing = FALSE;
+  GST_OBJECT_UNLOCK (self);
   if (self->poll)
     gst_poll_set_flushing (self->poll, FALSE);
   return TRUE;
@@ -745,6 +786,36 @@ take_slot (GstUdpBatchSrc * self, guint i, guint len, GstClockTime ts)
   return b;
 }
 
+/* Waits on the element's clock until @time (a clock time), or until
+ * unlock() unschedules the wait: GST_CLOCK_UNSCHEDULED */
+static GstClockReturn
+wait_until (GstUdpBatchSrc * self, GstClockTime time)
+{
+  GstClockID id;
+  GstClockReturn ret;
+
+  GST_OBJECT_LOCK (self);
+  if (self->flushing) {
+    GST_OBJECT_UNLOCK (self);
+    return GST_CLOCK_UNSCHEDULED;
+  }
+  if (!GST_ELEMENT_CLOCK (self)) {
+    GST_OBJECT_UNLOCK (self);
+    return GST_CLOCK_OK;
+  }
+  id = self->wait_id =
+      gst_clock_new_single_shot_id (GST_ELEMENT_CLOCK (self), time);
+  GST_OBJECT_UNLOCK (self);
+
+  ret = gst_clock_id_wait (id, NULL);
+
+  GST_OBJECT_LOCK (self);
+  self->wait_id = NULL;
+  GST_OBJECT_UNLOCK (self);
+  gst_clock_id_unref (id);
+  return ret;
+}
+
 static GstFlowReturn
 gst_udp_batch_src_create (GstPushSrc * src, GstBuffer ** buf)
 {
@@ -754,6 +825,7 @@ gst_udp_batch_src_create (GstPushSrc * src, GstBuffer ** buf)
   gint n;
   GstClock *clock;
   GstClockTime base, ts = GST_CLOCK_TIME_NONE;
+  guint64 interval;
   guint64 truncated = 0;
   GstFlowReturn ret;
 
@@ -761,6 +833,16 @@ gst_udp_batch_src_create (GstPushSrc * src, GstBuffer ** buf)
    * is back in the pool by now */
   if ((ret = fill_slots (self)) != GST_FLOW_OK)
     return ret;
+
+  /* read-interval: the datagrams gather in the socket until the next read
+   * is due */
+  if (GST_CLOCK_TIME_IS_VALID (self->next_read)) {
+    GstClockReturn cret = wait_until (self, self->next_read);
+
+    self->next_read = GST_CLOCK_TIME_NONE;
+    if (cret == GST_CLOCK_UNSCHEDULED)
+      return GST_FLOW_FLUSHING;
+  }
 
   for (;;) {
     gint r = gst_poll_wait (self->poll, GST_CLOCK_TIME_NONE);
@@ -797,6 +879,7 @@ gst_udp_batch_src_create (GstPushSrc * src, GstBuffer ** buf)
   self->datagrams += n;
   self->reads++;
   self->truncated += truncated;
+  interval = (guint) n < self->n_slots ? self->read_interval : 0;
   clock = GST_ELEMENT_CLOCK (self) ? gst_object_ref (GST_ELEMENT_CLOCK (self))
       : NULL;
   base = GST_ELEMENT_CAST (self)->base_time;
@@ -807,6 +890,8 @@ gst_udp_batch_src_create (GstPushSrc * src, GstBuffer ** buf)
     GstClockTime now = gst_clock_get_time (clock);
 
     ts = now > base ? now - base : 0;
+    if (interval > 0)
+      self->next_read = now + interval;
     gst_object_unref (clock);
   }
 

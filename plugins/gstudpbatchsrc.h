@@ -30,6 +30,7 @@ struct _GstUdpBatchSrc
   gint buffer_size;
   guint mtu;
   guint batch_size;
+  guint64 read_interval;        /* ns; 0: read at once */
   gboolean reuse;
   gchar *multicast_source;      /* SSM sender, or NULL */
   gchar *multicast_iface;       /* interface to join on, or NULL */
@@ -45,6 +46,10 @@ struct _GstUdpBatchSrc
   struct iovec *iov;            /* point into the slots' maps */
   guint n_slots;                /* batch-size when started */
   guint slot_size;              /* mtu when started */
+  GstClockTime next_read;       /* clock time before which not to read
+                                 * again, or NONE */
+  GstClockID wait_id;           /* the wait for it; protected by object lock */
+  gboolean flushing;            /* protected by object lock */
   gint bound_port;              /* protected by object lock */
 
   /* counters, protected by object lock */

@@ -20,6 +20,7 @@ mr_config_new_default (void)
   c->db_path = g_strdup ("./mroute.db");
   c->max_flows = 20;
   c->health_timeout_ms = 500;
+  c->read_interval_ms = 2;
   c->telegram_api_url = g_strdup ("https://api.telegram.org");
   c->metrics_public = TRUE;
   c->max_body_bytes = 1024 * 1024;
@@ -84,7 +85,8 @@ static const MrConfigSection known_sections[] = {
           {"tls_key", MR_CONFIG_STRING}, {NULL}}},
   {"storage", {{"dsn", MR_CONFIG_STRING}, {NULL}}},
   {"gstreamer", {{"max_flows", MR_CONFIG_INT},
-          {"health_timeout_ms", MR_CONFIG_INT}, {NULL}}},
+          {"health_timeout_ms", MR_CONFIG_INT},
+          {"read_interval_ms", MR_CONFIG_INT}, {NULL}}},
   {"mediamtx", {{"grace_period_sec", MR_CONFIG_INT}, {NULL}}},
   {"maintenance", {{"check_interval_sec", MR_CONFIG_INT}, {NULL}}},
   {"rtsp", {{"port", MR_CONFIG_INT}, {NULL}}},
@@ -410,6 +412,8 @@ mr_config_load_key_file (MrConfig * c, GKeyFile * kf, GHashTable * names,
           error)
       || !get_int (r, "gstreamer", "health_timeout_ms", 50, 60000,
           &c->health_timeout_ms, error)
+      || !get_int (r, "gstreamer", "read_interval_ms", 0, 100,
+          &c->read_interval_ms, error)
       || !get_string (r, "telegram", "enabled", &enabled, error)
       || !get_string (r, "telegram", "bot_token", &c->telegram_bot_token,
           error)
@@ -650,6 +654,7 @@ mr_config_restart_keys (const MrConfig * a, const MrConfig * b)
   DIFFERS_STR (db_dsn, "[storage] dsn");
   DIFFERS (max_flows, "[gstreamer] max_flows");
   DIFFERS (health_timeout_ms, "[gstreamer] health_timeout_ms");
+  DIFFERS (read_interval_ms, "[gstreamer] read_interval_ms");
   DIFFERS (mediamtx_grace_sec, "[mediamtx] grace_period_sec");
   DIFFERS (maintenance_check_sec, "[maintenance] check_interval_sec");
   DIFFERS (rtsp_port, "[rtsp] port");

@@ -33,6 +33,7 @@ typedef struct
   /* [gstreamer] */
   gint max_flows;
   gint health_timeout_ms;
+  gint read_interval_ms;        /* udpbatchsrc read-interval of sources */
   /* [telegram] */
   gboolean telegram_enabled;
   gchar *telegram_bot_token;    /* secret */

@@ -132,6 +132,12 @@ mr_runner_fence_dropped (MrRunner * r)
 }
 
 void
+mr_runner_set_read_interval (MrRunner * r, guint ms)
+{
+  r->live.read_interval = ms * GST_MSECOND;
+}
+
+void
 mr_runner_set_files_dir (MrRunner * r, const gchar * dir)
 {
   g_free (r->files_dir);

@@ -237,6 +237,7 @@ mr_manager_add (MrManager * mgr, MrFlowSpec * spec)
   flow->runner = mr_runner_new (spec, mgr->health_timeout_ms,
       &runner_callbacks, flow);
   mr_runner_set_files_dir (flow->runner, files_dir);
+  mr_runner_set_read_interval (flow->runner, mgr->config->read_interval_ms);
   mr_runner_set_leg (flow->runner, standalone_leg ());
   mr_runner_set_recordings_root (flow->runner, mgr->recordings_root);
   g_ptr_array_add (mgr->flows, flow);

@@ -42,6 +42,25 @@ mr_live_pipeline_source_of_pad (MrLivePipeline * live, const gchar * pad_name)
   return -1;
 }
 
+static void
+set_one_read_interval (const GValue * v, gpointer interval)
+{
+  g_object_set (g_value_get_object (v), "read-interval",
+      *(guint64 *) interval, NULL);
+}
+
+/* Sets `read-interval` on every UDP receiver of a source's bin (udp, rtp,
+ * multicast, rtp-fec: transports/registry.c, rtp-fec.c) */
+static void
+set_read_interval (GstBin * bin, guint64 interval)
+{
+  GstIterator *it =
+      gst_bin_iterate_all_by_element_factory_name (bin, "udpbatchsrc");
+
+  gst_iterator_foreach (it, set_one_read_interval, &interval);
+  gst_iterator_free (it);
+}
+
 /* The element every source runs into, and the pad there for the source
  * at @index: a new pad of the selector or merger (for the selector lower
  * priority wins: the primary 0), or the tee's sink pad. */
@@ -101,6 +120,8 @@ mr_live_pipeline_start_source (MrLivePipeline * live, const MrFlowSpec * spec,
   if (!(bin = mr_builder_source_bin (src, live->merger != NULL
               || live->rtp_fanout != NULL, &stats, error)))
     return FALSE;
+  if (live->read_interval > 0)
+    set_read_interval (GST_BIN (bin), live->read_interval);
   gst_bin_add (GST_BIN (live->pipeline), bin);
   sinkpad = source_peer (live, spec, index);
   srcpad = gst_element_get_static_pad (bin, "src");
@@ -236,13 +257,25 @@ mr_live_pipeline_set_primary (MrLivePipeline * live, guint index)
   }
 }
 
+/* Zeroes @live but for what the runner set (live-pipeline.h) */
+static void
+reset (MrLivePipeline * live)
+{
+  const gchar *files_dir = live->files_dir;
+  MrFence *fence = live->fence;
+  guint64 read_interval = live->read_interval;
+
+  memset (live, 0, sizeof (*live));
+  live->files_dir = files_dir;
+  live->fence = fence;
+  live->read_interval = read_interval;
+}
+
 gboolean
 mr_live_pipeline_build (MrLivePipeline * live, const MrFlowSpec * spec,
     guint health_timeout_ms, GError ** error)
 {
   GstElement *source;
-  const gchar *files_dir;
-  MrFence *fence;
   gboolean passes_rtp = mr_builder_passes_rtp (spec);
   g_autoptr (GstBus) bus = NULL;
   g_autoptr (GstPad) fenced = NULL;
@@ -254,11 +287,7 @@ mr_live_pipeline_build (MrLivePipeline * live, const MrFlowSpec * spec,
         "mroute: a flow's running pipeline and its live edits");
     g_once_init_leave (&debug_ready, 1);
   }
-  files_dir = live->files_dir;
-  fence = live->fence;
-  memset (live, 0, sizeof (*live));
-  live->files_dir = files_dir;
-  live->fence = fence;
+  reset (live);
   live->pipeline = gst_pipeline_new (spec->id);
   live->active_source = mr_builder_pick_source (spec);
   live->branches = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
@@ -338,9 +367,6 @@ fail:
 void
 mr_live_pipeline_clear (MrLivePipeline * live)
 {
-  const gchar *files_dir;
-  MrFence *fence;
-
   if (live->pipeline) {
     gst_element_set_state (live->pipeline, GST_STATE_NULL);
     /* the branches still in the pipeline go with it */
@@ -352,11 +378,7 @@ mr_live_pipeline_clear (MrLivePipeline * live)
   for (guint i = 0; i < MR_MAX_SOURCES; i++)
     g_free (live->selector_pads[i]);
   g_clear_error (&live->start_error);
-  files_dir = live->files_dir;
-  fence = live->fence;
-  memset (live, 0, sizeof (*live));
-  live->files_dir = files_dir;
-  live->fence = fence;
+  reset (live);
 }
 
 /* Whether @out, of @transport, takes the RTP tee's packets as they came */

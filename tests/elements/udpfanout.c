@@ -495,6 +495,107 @@ GST_START_TEST (test_src_port_in_use)
 
 GST_END_TEST;
 
+/* Pulls the next buffer and checks it is send_pattern()'s @index of @size */
+static void
+pull_pattern (GstHarness * h, guint index, gsize size)
+{
+  GstBuffer *b = gst_harness_pull (h);
+  GstMapInfo map;
+
+  fail_unless (b != NULL);
+  fail_unless (gst_buffer_map (b, &map, GST_MAP_READ));
+  fail_unless_equals_int (map.size, size);
+  for (gsize i = 0; i < size; i++)
+    fail_unless_equals_int (map.data[i], (guint8) (index * 7 + i));
+  gst_buffer_unmap (b, &map);
+  gst_buffer_unref (b);
+}
+
+/* Waits (5 s at most) for the source's wait on the clock and checks when
+ * it ends */
+static void
+assert_waits_until (GstTestClock * tc, GstClockTime time)
+{
+  GstClockID id;
+
+  fail_unless (gst_test_clock_timed_wait_for_multiple_pending_ids (tc, 1,
+          5000, NULL), "the source does not wait for its read interval");
+  gst_test_clock_wait_for_next_pending_id (tc, &id);
+  fail_unless_equals_uint64 (gst_clock_id_get_time (id), time);
+  gst_clock_id_unref (id);
+}
+
+static void
+assert_stats (GstElement * src, guint64 datagrams, guint64 reads)
+{
+  GstStructure *stats = NULL;
+  guint64 d = 0, r = 0;
+
+  g_object_get (src, "stats", &stats, NULL);
+  gst_structure_get_uint64 (stats, "datagrams", &d);
+  gst_structure_get_uint64 (stats, "reads", &r);
+  gst_structure_free (stats);
+  fail_unless_equals_uint64 (d, datagrams);
+  fail_unless_equals_uint64 (r, reads);
+}
+
+/* read-interval: after a read that did not fill a batch the source waits
+ * on its clock for the interval, so what arrives meanwhile leaves in one
+ * read; a read that fills the batch is followed by the next at once;
+ * going to NULL ends a wait that the clock would never end */
+GST_START_TEST (test_src_read_interval)
+{
+  GstHarness *h = gst_harness_new_with_padnames ("udpbatchsrc", NULL, "src");
+  GstTestClock *tc;
+  GSocket *tx;
+  guint16 dummy;
+  gint port = 0;
+
+  g_object_set (h->element, "port", 0, "address", "127.0.0.1",
+      "batch-size", 3, "read-interval", 100 * GST_MSECOND, NULL);
+  gst_harness_play (h);
+  g_object_get (h->element, "bound-port", &port, NULL);
+  tc = gst_harness_get_testclock (h);
+  tx = bound_socket (&dummy);
+
+  /* a read of 1 of 3 at clock time 0: the next read waits until 100 ms */
+  send_pattern (tx, port, 0, 188);
+  pull_pattern (h, 0, 188);
+  assert_waits_until (tc, 100 * GST_MSECOND);
+  send_pattern (tx, port, 1, 188);
+  send_pattern (tx, port, 2, 100);
+  /* nothing leaves before the clock gets there */
+  g_usleep (50 * 1000);
+  fail_unless (gst_harness_try_pull (h) == NULL);
+  gst_test_clock_crank (tc);
+  pull_pattern (h, 1, 188);
+  pull_pattern (h, 2, 100);
+  assert_stats (h->element, 3, 2);
+
+  /* 2 of 3 at 100 ms, short again: the next waits until 200 ms; it reads
+   * a whole batch, so the one after does not wait */
+  assert_waits_until (tc, 200 * GST_MSECOND);
+  for (guint i = 3; i < 6; i++)
+    send_pattern (tx, port, i, 188);
+  gst_test_clock_crank (tc);
+  for (guint i = 3; i < 6; i++)
+    pull_pattern (h, i, 188);
+  send_pattern (tx, port, 6, 188);
+  pull_pattern (h, 6, 188);
+  assert_stats (h->element, 7, 4);
+
+  /* that read was short: a wait until 300 ms, which stopping ends */
+  assert_waits_until (tc, 300 * GST_MSECOND);
+  fail_unless_equals_int (gst_element_set_state (h->element, GST_STATE_NULL),
+      GST_STATE_CHANGE_SUCCESS);
+
+  gst_object_unref (tc);
+  g_object_unref (tx);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
 /* Flushing on the way to NULL unblocks a source that waits for data */
 GST_START_TEST (test_src_stops_while_waiting)
 {
@@ -527,6 +628,7 @@ udpfanout_suite (void)
   tcase_add_test (tc, test_src_pool_buffers_keep_their_bytes);
   tcase_add_test (tc, test_src_port_in_use);
   tcase_add_test (tc, test_src_stops_while_waiting);
+  tcase_add_test (tc, test_src_read_interval);
   return s;
 }
 

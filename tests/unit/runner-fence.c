@@ -2,7 +2,8 @@
  * mr_runner_set_leg () sends an output with legs to the slot's leg, and
  * mr_runner_set_fence () stops every datagram of the flow's outputs once
  * its deadline has passed, and lets them through again when moved
- * forward.  A udp flow on loopback: the test sends MPEG-TS datagrams to
+ * forward; and mr_runner_set_read_interval () reaches the source's UDP
+ * receiver.  A udp flow on loopback: the test sends MPEG-TS datagrams to
  * the source's port and reads its two legs' sockets, every port picked
  * free, every wait bounded. */
 
@@ -88,6 +89,23 @@ receive_for (GSocket * in, guint ms)
   return n;
 }
 
+/* The monotonic time the first datagram was read from @in, within @ms;
+ * 0: none came */
+static gint64
+first_arrival (GSocket * in, guint ms)
+{
+  gint64 end = g_get_monotonic_time () + ms * 1000;
+  gchar buf[2048];
+
+  while (g_get_monotonic_time () < end) {
+    if (g_socket_receive (in, buf, sizeof (buf), NULL, NULL) > 0)
+      return g_get_monotonic_time ();
+    g_main_context_iteration (NULL, FALSE);
+    g_usleep (1000);
+  }
+  return 0;
+}
+
 static void
 on_event (MrRunner * runner, const gchar * type, const gchar * severity,
     const gchar * message, gpointer user_data)
@@ -165,11 +183,58 @@ test_leg_and_fence (void)
   mr_runner_free (runner);
 }
 
+/* After a read of one datagram the source's next read waits for the
+ * runner's read interval (1 s here): a datagram sent right after the first
+ * one came out leaves no sooner than half a second later (a lower bound:
+ * a busy machine only makes it later; without the interval it leaves at
+ * once) */
+static void
+test_read_interval (void)
+{
+  guint16 ingest = free_port (), out, me;
+  g_autoptr (GSocket) rx = bound_socket (&out);
+  g_autoptr (GSocket) tx = bound_socket (&me);
+  g_autofree gchar *text = g_strdup_printf ("{\"name\": \"f\", "
+      "\"sources\": [{\"name\": \"in\", \"protocol\": \"udp\", "
+      "\"ingest_port\": %u, \"ingest_address\": \"127.0.0.1\"}], "
+      "\"outputs\": [{\"name\": \"o\", \"protocol\": \"udp\", "
+      "\"destination\": \"127.0.0.1\", \"port\": %u}]}", ingest, out);
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (MrFlowSpec) spec = NULL;
+  g_autoptr (GError) error = NULL;
+  MrRunner *runner;
+  gint64 sent, second;
+
+  g_assert_true (json_parser_load_from_data (parser, text, -1, &error));
+  spec = mr_flow_spec_from_json (json_parser_get_root (parser),
+      MR_SPEC_PARSE_REQUEST, NULL, &error);
+  g_assert_no_error (error);
+  spec->id = g_strdup ("flow_00000000f002");
+
+  runner = mr_runner_new (spec, 1000, &callbacks, NULL);
+  mr_runner_set_read_interval (runner, 1000);
+  g_assert_true (mr_runner_start (runner, FALSE, &error));
+  g_assert_no_error (error);
+
+  /* the first read takes what is there at once */
+  send_ts (tx, ingest, 1);
+  g_assert_cmpint (first_arrival (rx, 5000), >, 0);
+  sent = g_get_monotonic_time ();
+  send_ts (tx, ingest, 1);
+  second = first_arrival (rx, 5000);
+  g_assert_cmpint (second, >, 0);
+  g_assert_cmpint (second - sent, >=, 500 * 1000);
+
+  mr_runner_stop (runner);
+  mr_runner_free (runner);
+}
+
 int
 main (int argc, char **argv)
 {
   gst_init (NULL, NULL);
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/runner-fence/leg-and-fence", test_leg_and_fence);
+  g_test_add_func ("/runner-fence/read-interval", test_read_interval);
   return g_test_run ();
 }

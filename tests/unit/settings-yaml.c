@@ -106,6 +106,24 @@ test_ffmpeg_maps_to_gstreamer (void)
   g_assert_cmpint (g->health_timeout_ms, ==, y->health_timeout_ms);
 }
 
+/* [gstreamer] read_interval_ms: 2 by default, 0 (read at once) to 100 */
+static void
+test_read_interval (void)
+{
+  g_autoptr (MrConfig) d = load_ok ("d.conf", "[gstreamer]\nmax_flows = 2\n");
+  g_autoptr (MrConfig) k = load_ok ("k.conf",
+      "[gstreamer]\nread_interval_ms = 0\n");
+  g_autoptr (MrConfig) g = load_ok ("g.yaml",
+      "gstreamer:\n  read_interval_ms: 10\n");
+  g_autofree gchar *msg = load_error ("gstreamer:\n  read_interval_ms: 101\n");
+
+  g_assert_cmpint (d->read_interval_ms, ==, 2);
+  g_assert_cmpint (k->read_interval_ms, ==, 0);
+  g_assert_cmpint (g->read_interval_ms, ==, 10);
+  g_assert_nonnull (strstr (msg, "gstreamer.read_interval_ms (line 2): "
+          "'101' is not an integer between 0 and 100"));
+}
+
 /* Every section of the key file can be written in YAML too */
 static void
 test_key_file_sections (void)
@@ -350,6 +368,7 @@ main (int argc, char **argv)
   g_test_add_func ("/settings-yaml/seed-example", test_seed_example);
   g_test_add_func ("/settings-yaml/ffmpeg-maps-to-gstreamer",
       test_ffmpeg_maps_to_gstreamer);
+  g_test_add_func ("/settings-yaml/read-interval", test_read_interval);
   g_test_add_func ("/settings-yaml/key-file-sections", test_key_file_sections);
   g_test_add_func ("/settings-yaml/null-keeps-default",
       test_null_keeps_default);
