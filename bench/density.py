@@ -409,7 +409,10 @@ def run_mroute(cfg, children, tmp, n, ingest, sinks):
     run_dir = tempfile.mkdtemp(prefix="mroute-%d-" % n, dir=tmp)
     conf = os.path.join(run_dir, "mroute.conf")
     with open(conf, "w") as f:
-        f.write("[gstreamer]\nmax_flows = %d\n[rtsp]\nport = 0\n" % max(20, n))
+        f.write("[gstreamer]\nmax_flows = %d\n" % max(20, n))
+        if cfg.read_interval_ms is not None:
+            f.write("read_interval_ms = %d\n" % cfg.read_interval_ms)
+        f.write("[rtsp]\nport = 0\n")
     api = free_tcp_port()
     env = dict(os.environ)
     env["GST_PLUGIN_PATH"] = os.path.join(cfg.build, "plugins")
@@ -722,6 +725,9 @@ def parse_args(argv):
     ap.add_argument("--sample", type=int, default=3,
                     help="flows whose first output is read and checked (3)")
     ap.add_argument("--skip-100", action="store_true", help="skip mroute alone at 100 flows")
+    ap.add_argument("--read-interval-ms", type=int, default=None,
+                    help="[gstreamer] read_interval_ms of the controller (its default, 5, "
+                         "when not given; 0: read each datagram at once)")
     ap.add_argument("--big-flows", type=int, default=BIG,
                     help="flows of the mroute-alone part (100; fewer only to try the script)")
     cfg = ap.parse_args(argv)
@@ -758,6 +764,8 @@ def main(argv):
         print("density: ffmpeg is not installed", file=sys.stderr)
         return 2
     cfg.load0 = loadavg()
+    print("mroute's [gstreamer] read_interval_ms: %s"
+          % ("5 (its default)" if cfg.read_interval_ms is None else cfg.read_interval_ms))
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGHUP, on_signal)
     signal.signal(signal.SIGALRM, on_alarm)

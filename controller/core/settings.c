@@ -20,7 +20,7 @@ mr_config_new_default (void)
   c->db_path = g_strdup ("./mroute.db");
   c->max_flows = 20;
   c->health_timeout_ms = 500;
-  c->read_interval_ms = 2;
+  c->read_interval_ms = 5;
   c->telegram_api_url = g_strdup ("https://api.telegram.org");
   c->metrics_public = TRUE;
   c->max_body_bytes = 1024 * 1024;

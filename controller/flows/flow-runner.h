@@ -32,8 +32,9 @@ void mr_runner_free (MrRunner * runner);
 /* The flow's folder for outputs that write files (hls), each in a folder
  * of its name below it */
 void mr_runner_set_files_dir (MrRunner * runner, const gchar * dir);
-/* The `read-interval` of the UDP receivers of the sources started from
- * now on ([gstreamer] read_interval_ms; 0, the default: read at once) */
+/* The `read-interval` of the UDP receiver of the `udp` (MPEG-TS) sources
+ * started from now on ([gstreamer] read_interval_ms; 0, the runner's
+ * default: read at once) */
 void mr_runner_set_read_interval (MrRunner * runner, guint ms);
 /* Deletes the recording segments of @specs (const MrFlowSpec *) older
  * than their delete_after (flow-retention.c); how many */

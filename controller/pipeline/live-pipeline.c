@@ -49,8 +49,8 @@ set_one_read_interval (const GValue * v, gpointer interval)
       *(guint64 *) interval, NULL);
 }
 
-/* Sets `read-interval` on every UDP receiver of a source's bin (udp, rtp,
- * multicast, rtp-fec: transports/registry.c, rtp-fec.c) */
+/* Sets `read-interval` on every UDP receiver of a source's bin
+ * (transports/registry.c) */
 static void
 set_read_interval (GstBin * bin, guint64 interval)
 {
@@ -120,7 +120,10 @@ mr_live_pipeline_start_source (MrLivePipeline * live, const MrFlowSpec * spec,
   if (!(bin = mr_builder_source_bin (src, live->merger != NULL
               || live->rtp_fanout != NULL, &stats, error)))
     return FALSE;
-  if (live->read_interval > 0)
+  /* udp (MPEG-TS) only: an RTP source's jitter_ms comes from the arrival
+   * times, which a gathered read would blur (and 2022-7 legs are read at
+   * once) */
+  if (live->read_interval > 0 && src->protocol == MR_PROTOCOL_UDP)
     set_read_interval (GST_BIN (bin), live->read_interval);
   gst_bin_add (GST_BIN (live->pipeline), bin);
   sinkpad = source_peer (live, spec, index);

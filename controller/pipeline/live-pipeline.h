@@ -52,8 +52,8 @@ typedef struct
   /* the lease fence (fence.h) put on the first tee's sink pad by
    * mr_live_pipeline_build (); borrowed from the runner, NULL: none */
   MrFence *fence;
-  /* the `read-interval` (ns) of every udpbatchsrc of a source bin made
-   * by mr_live_pipeline_start_source (); set by the runner, 0: none */
+  /* the `read-interval` (ns) of the udpbatchsrc of a `udp` source bin
+   * made by mr_live_pipeline_start_source (); set by the runner, 0: none */
   guint64 read_interval;
 } MrLivePipeline;
 

@@ -183,6 +183,43 @@ test_leg_and_fence (void)
   mr_runner_free (runner);
 }
 
+/* @n RTP packets (MP2T, payload type 33) of 7 null TS packets to @port,
+ * sequence numbers from @seq */
+static void
+send_rtp (GSocket * out, guint16 port, guint16 seq, guint n)
+{
+  g_autoptr (GInetAddress) lo = g_inet_address_new_loopback
+      (G_SOCKET_FAMILY_IPV4);
+  g_autoptr (GSocketAddress) to = g_inet_socket_address_new (lo, port);
+  guint8 data[12 + DGRAM];
+
+  memset (data + 12, 0xff, DGRAM);
+  for (guint p = 0; p < 7; p++) {
+    guint8 *pkt = data + 12 + p * 188;
+
+    pkt[0] = 0x47;
+    pkt[1] = 0x1f;
+    pkt[2] = 0xff;
+    pkt[3] = 0x10;
+  }
+  for (guint i = 0; i < n; i++, seq++) {
+    guint32 ts = seq * 3600;
+
+    memset (data, 0, 12);
+    data[0] = 0x80;
+    data[1] = 33;
+    data[2] = seq >> 8;
+    data[3] = seq & 0xff;
+    data[4] = ts >> 24;
+    data[5] = (ts >> 16) & 0xff;
+    data[6] = (ts >> 8) & 0xff;
+    data[7] = ts & 0xff;
+    data[11] = 1;               /* SSRC 1 */
+    g_assert_cmpint (g_socket_send_to (out, to, (gchar *) data,
+            sizeof (data), NULL, NULL), ==, sizeof (data));
+  }
+}
+
 /* After a read of one datagram the source's next read waits for the
  * runner's read interval (1 s here): a datagram sent right after the first
  * one came out leaves no sooner than half a second later (a lower bound:
@@ -229,6 +266,49 @@ test_read_interval (void)
   mr_runner_free (runner);
 }
 
+/* An rtp source is read at once whatever the read interval (its jitter_ms
+ * comes from arrival times): the second packet comes out well within the
+ * interval (1 s) */
+static void
+test_read_interval_not_rtp (void)
+{
+  guint16 ingest = free_port (), out, me;
+  g_autoptr (GSocket) rx = bound_socket (&out);
+  g_autoptr (GSocket) tx = bound_socket (&me);
+  g_autofree gchar *text = g_strdup_printf ("{\"name\": \"f\", "
+      "\"sources\": [{\"name\": \"in\", \"protocol\": \"rtp\", "
+      "\"ingest_port\": %u, \"ingest_address\": \"127.0.0.1\"}], "
+      "\"outputs\": [{\"name\": \"o\", \"protocol\": \"udp\", "
+      "\"destination\": \"127.0.0.1\", \"port\": %u}]}", ingest, out);
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (MrFlowSpec) spec = NULL;
+  g_autoptr (GError) error = NULL;
+  MrRunner *runner;
+  gint64 sent, second;
+
+  g_assert_true (json_parser_load_from_data (parser, text, -1, &error));
+  spec = mr_flow_spec_from_json (json_parser_get_root (parser),
+      MR_SPEC_PARSE_REQUEST, NULL, &error);
+  g_assert_no_error (error);
+  spec->id = g_strdup ("flow_00000000f003");
+
+  runner = mr_runner_new (spec, 1000, &callbacks, NULL);
+  mr_runner_set_read_interval (runner, 1000);
+  g_assert_true (mr_runner_start (runner, FALSE, &error));
+  g_assert_no_error (error);
+
+  send_rtp (tx, ingest, 100, 1);
+  g_assert_cmpint (first_arrival (rx, 5000), >, 0);
+  sent = g_get_monotonic_time ();
+  send_rtp (tx, ingest, 101, 1);
+  second = first_arrival (rx, 5000);
+  g_assert_cmpint (second, >, 0);
+  g_assert_cmpint (second - sent, <, 900 * 1000);
+
+  mr_runner_stop (runner);
+  mr_runner_free (runner);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -236,5 +316,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/runner-fence/leg-and-fence", test_leg_and_fence);
   g_test_add_func ("/runner-fence/read-interval", test_read_interval);
+  g_test_add_func ("/runner-fence/read-interval-not-rtp",
+      test_read_interval_not_rtp);
   return g_test_run ();
 }

@@ -106,7 +106,7 @@ test_ffmpeg_maps_to_gstreamer (void)
   g_assert_cmpint (g->health_timeout_ms, ==, y->health_timeout_ms);
 }
 
-/* [gstreamer] read_interval_ms: 2 by default, 0 (read at once) to 100 */
+/* [gstreamer] read_interval_ms: 5 by default, 0 (read at once) to 100 */
 static void
 test_read_interval (void)
 {
@@ -117,7 +117,7 @@ test_read_interval (void)
       "gstreamer:\n  read_interval_ms: 10\n");
   g_autofree gchar *msg = load_error ("gstreamer:\n  read_interval_ms: 101\n");
 
-  g_assert_cmpint (d->read_interval_ms, ==, 2);
+  g_assert_cmpint (d->read_interval_ms, ==, 5);
   g_assert_cmpint (k->read_interval_ms, ==, 0);
   g_assert_cmpint (g->read_interval_ms, ==, 10);
   g_assert_nonnull (strstr (msg, "gstreamer.read_interval_ms (line 2): "
